@@ -1,0 +1,1 @@
+"""icr: intelligent character recognition for receipts and forms."""

@@ -1,0 +1,74 @@
+"""One exception hierarchy; the CLI maps each class to an exit code here.
+
+Library code raises these and never calls ``sys.exit``. A document that fails
+is not an exception that stops a batch: it becomes a row with status ``failed``.
+"""
+
+from __future__ import annotations
+
+
+class IcrError(Exception):
+    """Base of every error icr raises on purpose."""
+
+    exit_code = 1
+
+
+class ConfigError(IcrError):
+    """A configuration file or option is invalid."""
+
+    exit_code = 3
+
+
+class TemplateError(ConfigError):
+    """A template file failed validation; the message names the file and the key."""
+
+    def __init__(self, path: object, key: str, problem: str) -> None:
+        self.path = str(path)
+        self.key = key
+        self.problem = problem
+        super().__init__(f"{self.path}: key '{key}': {problem}")
+
+
+class DatabaseError(IcrError):
+    """The database cannot be opened, migrated or written."""
+
+    exit_code = 4
+
+
+class InputError(IcrError):
+    """A path given on the command line does not exist or cannot be read."""
+
+    exit_code = 5
+
+
+class DocumentError(IcrError):
+    """One document could not be processed; recorded on its row, the batch goes on."""
+
+    def __init__(self, source: object, problem: str) -> None:
+        self.source = str(source)
+        self.problem = problem
+        super().__init__(f"{self.source}: {problem}")
+
+
+class DocumentTimeout(DocumentError):
+    """A document took longer than the per-document time limit."""
+
+
+EXIT_OK = 0
+EXIT_SOME_FAILED = 2
+"""``icr ingest`` finished, but at least one document was recorded as failed."""
+
+EXIT_CODES: dict[type[IcrError], int] = {
+    IcrError: 1,
+    ConfigError: 3,
+    TemplateError: 3,
+    DatabaseError: 4,
+    InputError: 5,
+}
+
+
+def exit_code_for(error: BaseException) -> int:
+    """The process exit code for an error that reached the command line."""
+    if isinstance(error, IcrError):
+        return error.exit_code
+    return 1

@@ -1,0 +1,1 @@
+"""Stage 1: loading pages and correcting images for OCR."""

@@ -1,0 +1,61 @@
+"""The four stage interfaces.
+
+Each stage is a ``typing.Protocol``; implementations are registered by name
+(see :mod:`icr.registry`) and chosen in ``config/icr.yaml``. Only
+:mod:`icr.pipeline` knows the order in which they run.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Protocol, runtime_checkable
+
+from icr.types import CorrectedPage, DocumentResult, Extraction, OcrResult, Page
+
+
+@runtime_checkable
+class ImageCorrector(Protocol):
+    """Stage 1: make a page easy for Tesseract to read."""
+
+    name: str
+
+    def correct(self, page: Page, steps: Sequence[str] | None = None) -> CorrectedPage:
+        """Run the configured steps (or ``steps`` when given) on one page."""
+        ...
+
+
+@runtime_checkable
+class Recognizer(Protocol):
+    """Stage 2: read words, boxes and confidences off corrected pages."""
+
+    name: str
+
+    def recognize(
+        self, pages: Sequence[CorrectedPage], *, language: str | None = None, psm: int | None = None
+    ) -> OcrResult: ...
+
+    def close(self) -> None:
+        """Release the engine (a kept-loaded model, a subprocess)."""
+        ...
+
+
+@runtime_checkable
+class TextCorrector(Protocol):
+    """Stage 3: spelling correction and field extraction."""
+
+    name: str
+
+    def extract(self, ocr: OcrResult) -> Extraction: ...
+
+
+@runtime_checkable
+class Populator(Protocol):
+    """Stage 4: store results. Runs in the parent process only."""
+
+    def known(self, sha256s: Sequence[str]) -> set[str]:
+        """Which of these documents are already stored."""
+        ...
+
+    def store(self, results: Sequence[DocumentResult], *, reprocess: bool = False) -> None:
+        """Write results in one transaction; re-storing a sha256 replaces it in place."""
+        ...

@@ -1,0 +1,1 @@
+"""Stage 3: spelling correction, templates and field extraction."""

@@ -1,0 +1,192 @@
+"""Plain data passed between the four stages.
+
+Everything here is picklable (it crosses process boundaries) and free of
+library objects: images are numpy arrays, amounts are ``Decimal``, dates are
+``datetime.date``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Union
+
+import numpy as np
+import numpy.typing as npt
+
+Image = npt.NDArray[np.uint8]
+"""A grayscale (H, W) or BGR (H, W, 3) image, as OpenCV reads it."""
+
+TypedValue = Union[Decimal, dt.date, dt.time, int, str, None]
+
+
+@dataclass(frozen=True)
+class Word:
+    """One word Tesseract read, with its box and confidence (0..1)."""
+
+    text: str
+    left: int
+    top: int
+    width: int
+    height: int
+    confidence: float
+    block: int = 0
+    paragraph: int = 0
+    line: int = 0
+    page: int = 1
+
+
+@dataclass(frozen=True)
+class TextLine:
+    """One line of text in reading order, with the mean confidence (0..1) of its words."""
+
+    text: str
+    confidence: float = 1.0
+    words: tuple[Word, ...] = ()
+    page: int = 1
+
+    @property
+    def box(self) -> tuple[int, int, int, int]:
+        """(left, top, right, bottom) around the words; zeros when there are none."""
+        if not self.words:
+            return (0, 0, 0, 0)
+        return (
+            min(w.left for w in self.words),
+            min(w.top for w in self.words),
+            max(w.left + w.width for w in self.words),
+            max(w.top + w.height for w in self.words),
+        )
+
+
+@dataclass
+class Page:
+    """One page of a document: the image and where it came from."""
+
+    image: Image
+    number: int = 1
+    dpi: float | None = None
+    text_layer: str | None = None
+    """Text taken from a PDF page's own text layer, when it has one (no OCR needed)."""
+
+
+@dataclass
+class CorrectedPage:
+    """A page after the image corrector, with what each step did and how long it took."""
+
+    image: Image
+    number: int = 1
+    steps: list[str] = field(default_factory=list)
+    timings: dict[str, float] = field(default_factory=dict)
+    info: dict[str, float] = field(default_factory=dict)
+    """Measurements worth keeping, e.g. {"skew_degrees": 2.5, "rotation": 90, "scale": 1.6}."""
+    text_layer: str | None = None
+
+
+@dataclass
+class OcrPage:
+    """What the recognizer read on one page."""
+
+    text: str
+    words: list[Word]
+    width: int = 0
+    height: int = 0
+    number: int = 1
+
+    def lines(self) -> list[TextLine]:
+        """Group words into lines by Tesseract's (block, paragraph, line) numbers."""
+        groups: dict[tuple[int, int, int], list[Word]] = {}
+        for w in self.words:
+            if w.text.strip():
+                groups.setdefault((w.block, w.paragraph, w.line), []).append(w)
+        out: list[TextLine] = []
+        for ws in groups.values():
+            ws.sort(key=lambda w: w.left)
+            conf = sum(w.confidence for w in ws) / len(ws)
+            out.append(TextLine(" ".join(w.text for w in ws), conf, tuple(ws), self.number))
+        return out
+
+
+@dataclass
+class OcrResult:
+    """The recognizer's output for a whole document."""
+
+    pages: list[OcrPage]
+    engine: str = ""
+    language: str = "eng"
+
+    @property
+    def text(self) -> str:
+        return "\f".join(p.text for p in self.pages)
+
+    @property
+    def words(self) -> list[Word]:
+        return [w for p in self.pages for w in p.words]
+
+    def lines(self) -> list[TextLine]:
+        return [line for p in self.pages for line in p.lines()]
+
+    @property
+    def mean_confidence(self) -> float:
+        ws = [w.confidence for w in self.words if w.text.strip()]
+        return sum(ws) / len(ws) if ws else 0.0
+
+
+@dataclass(frozen=True)
+class FieldValue:
+    """One extracted field.
+
+    ``value`` is the normalized string (ISO date ``2013-07-04``, amount ``12.59``);
+    ``typed`` the same as a Python value (``Decimal``, ``datetime.date``, ...);
+    ``raw`` the text it came from; ``confidence`` in [0, 1].
+    """
+
+    name: str
+    value: str
+    typed: TypedValue = None
+    raw: str = ""
+    confidence: float = 0.0
+    source: str = ""
+    """How it was found, e.g. "keyword", "template", "arithmetic", "static"."""
+
+
+@dataclass(frozen=True)
+class LineItem:
+    description: str
+    amount: Decimal | None = None
+    quantity: Decimal | None = None
+    unit_price: Decimal | None = None
+    raw: str = ""
+
+
+@dataclass
+class Extraction:
+    """The text corrector's output."""
+
+    fields: dict[str, FieldValue]
+    corrected_text: str = ""
+    doc_type: str = "receipt"
+    template: str | None = None
+    template_score: float = 0.0
+    line_items: list[LineItem] = field(default_factory=list)
+    needs_review: bool = False
+    review_reasons: list[str] = field(default_factory=list)
+
+
+@dataclass
+class DocumentResult:
+    """Everything the worker side produced for one document; the parent stores it."""
+
+    source: str
+    sha256: str
+    status: str  # "ok" | "failed"
+    error: str | None = None
+    ocr: OcrResult | None = None
+    extraction: Extraction | None = None
+    timings: dict[str, float] = field(default_factory=dict)
+    pages: int = 0
+    info: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return self.status == "ok"
