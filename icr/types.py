@@ -100,8 +100,7 @@ class OcrPage:
             if w.text.strip():
                 groups.setdefault((w.block, w.paragraph, w.line), []).append(w)
         out: list[TextLine] = []
-        for ws in groups.values():
-            ws.sort(key=lambda w: w.left)
+        for ws in groups.values():  # Tesseract's reading order, kept
             conf = sum(w.confidence for w in ws) / len(ws)
             out.append(TextLine(" ".join(w.text for w in ws), conf, tuple(ws), self.number))
         return out

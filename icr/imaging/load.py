@@ -11,6 +11,13 @@ from icr.errors import DocumentError
 from icr.types import Page
 
 IMAGE_EXTENSIONS = frozenset({".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".webp"})
+
+
+def supported_extensions() -> frozenset[str]:
+    """File extensions ``icr ingest`` picks up in folders."""
+    return IMAGE_EXTENSIONS
+
+
 MAX_PIXELS = 100_000_000
 """Refuse images larger than this (a decompression bomb would exhaust memory)."""
 

@@ -1,0 +1,3 @@
+from icr.cli import main
+
+main()

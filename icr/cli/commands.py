@@ -1,0 +1,232 @@
+"""Core commands: ingest, export, eval, db."""
+
+from __future__ import annotations
+
+import json
+import sys
+import tempfile
+from pathlib import Path
+
+import click
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from icr.config import Settings, load_settings
+from icr.db.database import database_url, downgrade, open_engine, upgrade
+from icr.db.populator import SqlPopulator
+from icr.errors import EXIT_SOME_FAILED, InputError
+from icr.evaluate import format_report, score
+from icr.executor import make_executor
+from icr.export import iter_records, write_csv, write_jsonl
+from icr.pipeline import IngestSummary, ingest
+from icr.types import DocumentResult
+
+db_option = click.option(
+    "--db", "db_url", metavar="URL", help="Database URL (default: $ICR_DATABASE_URL, else sqlite:///icr.db)."
+)
+config_option = click.option(
+    "--config", "config_path", type=click.Path(dir_okay=False), help="A YAML file overriding config/icr.yaml."
+)
+templates_option = click.option(
+    "--templates",
+    "template_dirs",
+    multiple=True,
+    type=click.Path(file_okay=False, exists=True),
+    help="A folder of templates taking precedence over the shipped ones (repeatable).",
+)
+jobs_option = click.option("--jobs", "-j", type=click.IntRange(min=0), default=0, help="Worker processes (0: one per core).")
+
+
+def make_settings(config_path: str | None, template_dirs: tuple[str, ...] = ()) -> Settings:
+    settings = load_settings(config_path)
+    settings.template_dirs = [Path(d) for d in template_dirs]
+    return settings
+
+
+def run_ingest(
+    paths: list[str], settings: Settings, db_url: str | None, jobs: int, reprocess: bool, quiet: bool = False
+) -> IngestSummary:
+    """Ingest with a progress bar on stderr; returns the summary."""
+    engine = open_engine(db_url)
+    upgrade(engine)
+    populator = SqlPopulator(engine)
+    executor = make_executor(settings, jobs)
+    console = Console(stderr=True, quiet=quiet)
+    try:
+        with Progress(
+            TextColumn("[bold]ingest"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("ok {task.fields[ok]} failed {task.fields[failed]}"),
+            TimeElapsedColumn(),
+            console=console,
+            transient=False,
+        ) as progress:
+            bar = progress.add_task("ingest", total=None, ok=0, failed=0)
+            counts = {"ok": 0, "failed": 0}
+
+            def planned(to_process: int, skipped: int) -> None:
+                progress.update(bar, total=to_process)
+
+            def done(result: DocumentResult) -> None:
+                counts["ok" if result.ok else "failed"] += 1
+                progress.update(bar, advance=1, **counts)
+                if not result.ok:
+                    progress.console.print(f"[red]failed[/red] {result.error}", markup=True, highlight=False)
+
+            summary = ingest(
+                paths,
+                populator,
+                executor,
+                reprocess=reprocess,
+                batch_size=int(settings.get("ingest", "batch_size", 8)),
+                on_planned=planned,
+                on_result=done,
+            )
+    finally:
+        executor.close()
+        engine.dispose()
+    return summary
+
+
+def print_summary(summary: IngestSummary) -> None:
+    click.echo(
+        f"ok {summary.ok}, failed {summary.failed}, skipped {summary.skipped} "
+        f"in {summary.seconds:.1f} s ({summary.docs_per_second:.2f} documents/s)",
+        err=True,
+    )
+
+
+@click.command("ingest")
+@click.argument("paths", nargs=-1, required=True, type=click.Path())
+@db_option
+@jobs_option
+@click.option("--reprocess", is_flag=True, help="Redo documents already stored (in place).")
+@templates_option
+@config_option
+@click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
+@click.pass_context
+def ingest_cmd(
+    ctx: click.Context,
+    paths: tuple[str, ...],
+    db_url: str | None,
+    jobs: int,
+    reprocess: bool,
+    template_dirs: tuple[str, ...],
+    config_path: str | None,
+    quiet: bool,
+) -> None:
+    """Read every image in PATHS (files or folders, searched recursively) into the database.
+
+    Documents already stored (same sha256) are skipped unless --reprocess. A
+    document that cannot be read is stored with status 'failed' and its error;
+    the batch goes on, and the exit code is 2.
+    """
+    settings = make_settings(config_path, template_dirs)
+    summary = run_ingest(list(paths), settings, db_url, jobs, reprocess, quiet)
+    print_summary(summary)
+    if summary.processed == 0 and summary.skipped == 0:
+        click.echo("icr: nothing to ingest (no supported files found)", err=True)
+    if summary.failed:
+        ctx.exit(EXIT_SOME_FAILED)
+
+
+@click.command("export")
+@db_option
+@click.option("--format", "fmt", type=click.Choice(["jsonl", "csv"]), default="jsonl", show_default=True)
+@click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), help="Write here instead of stdout.")
+def export_cmd(db_url: str | None, fmt: str, output: str | None) -> None:
+    """Write one record per stored document (jsonl or csv)."""
+    engine = open_engine(db_url)
+    upgrade(engine)
+    writer = write_jsonl if fmt == "jsonl" else write_csv
+    try:
+        if output:
+            with open(output, "w", encoding="utf-8", newline="") as fh:
+                n = writer(engine, fh)
+            click.echo(f"wrote {n} records to {output}", err=True)
+        else:
+            writer(engine, sys.stdout)
+    finally:
+        engine.dispose()
+
+
+@click.command("eval")
+@click.argument("directory", type=click.Path(file_okay=False, exists=True))
+@db_option
+@jobs_option
+@templates_option
+@config_option
+@click.option("--json", "as_json", is_flag=True, help="Print the figures as JSON.")
+@click.option("--misses", is_flag=True, help="Also list every wrong field (gold vs predicted).")
+def eval_cmd(
+    directory: str,
+    db_url: str | None,
+    jobs: int,
+    template_dirs: tuple[str, ...],
+    config_path: str | None,
+    as_json: bool,
+    misses: bool,
+) -> None:
+    """Run the pipeline on DIRECTORY and score it against <stem>.json ground truth.
+
+    Field accuracy is exact match (company/address upper-cased with spaces
+    collapsed, date as a calendar date, total as a decimal amount); the OCR
+    character error rate is reported when <stem>.ocr.txt transcripts exist.
+    Uses a temporary database unless --db is given.
+    """
+    settings = make_settings(config_path, template_dirs)
+    folder = Path(directory)
+    if not any(folder.glob("*.json")):
+        raise InputError(f"{folder}: no <stem>.json ground-truth files")
+    with tempfile.TemporaryDirectory(prefix="icr-eval-") as tmp:
+        url = db_url or f"sqlite:///{Path(tmp) / 'eval.db'}"
+        summary = run_ingest([str(folder)], settings, url, jobs, reprocess=False, quiet=as_json)
+        engine = open_engine(url)
+        try:
+            report = score(folder, iter_records(engine))
+        finally:
+            engine.dispose()
+    if as_json:
+        out = report.as_dict()
+        out["seconds"] = round(summary.seconds, 2)
+        if misses:
+            out["misses"] = report.misses
+        click.echo(json.dumps(out, indent=2))
+    else:
+        click.echo(format_report(report))
+        click.echo(f"{summary.processed} documents in {summary.seconds:.1f} s")
+        if misses:
+            for name, rows in report.misses.items():
+                for row in rows:
+                    click.echo(f"miss {name} {row['id']}: gold={row['gold']!r} predicted={row['predicted']!r}")
+
+
+@click.group("db")
+def db_group() -> None:
+    """Database schema migrations (Alembic)."""
+
+
+@db_group.command("upgrade")
+@db_option
+@click.argument("revision", default="head")
+def db_upgrade(db_url: str | None, revision: str) -> None:
+    """Migrate the database up to REVISION (default: head)."""
+    engine = open_engine(db_url)
+    upgrade(engine, revision)
+    click.echo(f"{database_url(db_url)}: at {revision}", err=True)
+
+
+@db_group.command("downgrade")
+@db_option
+@click.argument("revision")
+def db_downgrade(db_url: str | None, revision: str) -> None:
+    """Migrate the database down to REVISION ('base' removes every table)."""
+    engine = open_engine(db_url)
+    downgrade(engine, revision)
+    click.echo(f"{database_url(db_url)}: at {revision}", err=True)
+
+
+def register(group: click.Group) -> None:
+    for command in (ingest_cmd, export_cmd, eval_cmd, db_group):
+        group.add_command(command)

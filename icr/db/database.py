@@ -1,0 +1,98 @@
+"""Opening a database and bringing its schema up to date with Alembic."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, SQLAlchemyError
+
+from icr.errors import DatabaseError
+
+DEFAULT_URL = "sqlite:///icr.db"
+_MIGRATION_LOCK = 4242_0001
+"""PostgreSQL advisory lock id taken while migrating, so concurrent ingests migrate once."""
+
+
+def database_url(url: str | None = None) -> str:
+    """``url``, else ``$ICR_DATABASE_URL``, else the SQLite file ``icr.db`` in the current folder."""
+    return url or os.environ.get("ICR_DATABASE_URL") or DEFAULT_URL
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cur = dbapi_connection.cursor()
+    cur.execute("PRAGMA foreign_keys=ON")
+    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute("PRAGMA busy_timeout=30000")
+    cur.close()
+
+
+def open_engine(url: str | None = None) -> Engine:
+    resolved = database_url(url)
+    try:
+        parsed = make_url(resolved)
+        engine = create_engine(resolved, future=True)
+    except (ArgumentError, ValueError) as exc:
+        raise DatabaseError(f"invalid database URL '{resolved}': {exc}") from exc
+    except ImportError as exc:
+        raise DatabaseError(f"no driver for '{resolved}': {exc} (install icr[postgres] for PostgreSQL)") from exc
+    if parsed.get_backend_name() == "sqlite":
+        event.listen(engine, "connect", _sqlite_pragmas)
+    return engine
+
+
+def migrations_dir() -> Path:
+    here = Path(__file__).resolve().parent.parent
+    for candidate in (here.parent / "migrations", here / "_migrations"):
+        if (candidate / "env.py").is_file():
+            return candidate
+    raise DatabaseError(f"cannot find the migrations folder (looked in {here.parent / 'migrations'})")
+
+
+def alembic_config(engine: Engine) -> Config:
+    cfg = Config()
+    cfg.set_main_option("script_location", str(migrations_dir()))
+    cfg.set_main_option("sqlalchemy.url", engine.url.render_as_string(hide_password=False).replace("%", "%%"))
+    return cfg
+
+
+@contextmanager
+def _migration_lock(engine: Engine) -> Iterator[None]:
+    if engine.dialect.name != "postgresql":
+        yield
+        return
+    with engine.connect() as conn:
+        conn.execute(text("SELECT pg_advisory_lock(:k)"), {"k": _MIGRATION_LOCK})
+        try:
+            yield
+        finally:
+            conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": _MIGRATION_LOCK})
+            conn.commit()
+
+
+def upgrade(engine: Engine, revision: str = "head") -> None:
+    """Bring the schema up to ``revision`` (idempotent)."""
+    try:
+        with _migration_lock(engine), engine.begin() as conn:
+            cfg = alembic_config(engine)
+            cfg.attributes["connection"] = conn
+            command.upgrade(cfg, revision)
+    except SQLAlchemyError as exc:
+        raise DatabaseError(f"cannot migrate {engine.url.render_as_string()}: {exc}") from exc
+
+
+def downgrade(engine: Engine, revision: str) -> None:
+    try:
+        with _migration_lock(engine), engine.begin() as conn:
+            cfg = alembic_config(engine)
+            cfg.attributes["connection"] = conn
+            command.downgrade(cfg, revision)
+    except SQLAlchemyError as exc:
+        raise DatabaseError(f"cannot migrate {engine.url.render_as_string()}: {exc}") from exc

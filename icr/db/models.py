@@ -1,0 +1,108 @@
+"""SQLAlchemy models. Amounts are NUMERIC, dates DATE; Alembic migrations in ``migrations/`` follow these."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Integer,
+    MetaData,
+    Numeric,
+    String,
+    Text,
+    UniqueConstraint,
+    func,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+AMOUNT = Numeric(14, 2)
+QUANTITY = Numeric(14, 3)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+class Document(Base):
+    __tablename__ = "documents"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    sha256: Mapped[str] = mapped_column(String(64), unique=True, nullable=False)
+    source: Mapped[str] = mapped_column(Text, nullable=False)
+    name: Mapped[str] = mapped_column(String(255), nullable=False, index=True)
+    """The file stem, used as the record id in exports."""
+    doc_type: Mapped[str | None] = mapped_column(String(64))
+    template: Mapped[str | None] = mapped_column(String(255))
+    template_score: Mapped[float | None] = mapped_column(Float)
+    status: Mapped[str] = mapped_column(String(16), nullable=False, index=True)
+    error: Mapped[str | None] = mapped_column(Text)
+    pages: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    ocr_engine: Mapped[str | None] = mapped_column(String(64))
+    ocr_confidence: Mapped[float | None] = mapped_column(Float)
+    ocr_text: Mapped[str | None] = mapped_column(Text)
+    corrected_text: Mapped[str | None] = mapped_column(Text)
+    needs_review: Mapped[bool] = mapped_column(nullable=False, default=False)
+    review_reasons: Mapped[str | None] = mapped_column(Text)
+    timings: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    """Seconds per stage and per image-corrector step."""
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    updated_at: Mapped[dt.datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now(), onupdate=func.now()
+    )
+
+    fields: Mapped[list[Field]] = relationship(
+        back_populates="document", cascade="all, delete-orphan", order_by="Field.id"
+    )
+    line_items: Mapped[list[LineItemRow]] = relationship(
+        back_populates="document", cascade="all, delete-orphan", order_by="LineItemRow.position"
+    )
+
+
+class Field(Base):
+    __tablename__ = "fields"
+    __table_args__ = (UniqueConstraint("document_id", "name"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    document_id: Mapped[int] = mapped_column(ForeignKey("documents.id", ondelete="CASCADE"), nullable=False)
+    name: Mapped[str] = mapped_column(String(64), nullable=False, index=True)
+    value: Mapped[str | None] = mapped_column(Text)
+    """The normalized value as text (ISO date, decimal string, ...)."""
+    amount: Mapped[Decimal | None] = mapped_column(AMOUNT)
+    date_value: Mapped[dt.date | None] = mapped_column(Date)
+    raw: Mapped[str | None] = mapped_column(Text)
+    confidence: Mapped[float | None] = mapped_column(Float)
+    source: Mapped[str | None] = mapped_column(String(32))
+
+    document: Mapped[Document] = relationship(back_populates="fields")
+
+
+class LineItemRow(Base):
+    __tablename__ = "line_items"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    document_id: Mapped[int] = mapped_column(
+        ForeignKey("documents.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    position: Mapped[int] = mapped_column(Integer, nullable=False)
+    description: Mapped[str] = mapped_column(Text, nullable=False)
+    quantity: Mapped[Decimal | None] = mapped_column(QUANTITY)
+    unit_price: Mapped[Decimal | None] = mapped_column(AMOUNT)
+    amount: Mapped[Decimal | None] = mapped_column(AMOUNT)
+    raw: Mapped[str | None] = mapped_column(Text)
+
+    document: Mapped[Document] = relationship(back_populates="line_items")

@@ -1,0 +1,132 @@
+"""Stage 4: the SQLAlchemy populator. Only the parent process writes."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from decimal import Decimal
+from pathlib import Path
+
+from sqlalchemy import Engine, delete, select
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from sqlalchemy.orm import Session
+
+from icr.db.models import Document, Field, LineItemRow
+from icr.errors import DatabaseError
+from icr.types import DocumentResult
+
+
+class SqlPopulator:
+    """Writes :class:`DocumentResult` objects, one transaction per batch.
+
+    A document is identified by its sha256: storing one that is already there
+    replaces it in place when ``reprocess`` is true (or when the stored one had
+    failed), and otherwise leaves it alone. Never a duplicate row.
+    """
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    def known(self, sha256s: Sequence[str]) -> set[str]:
+        """The sha256s among these whose document is stored with status ok."""
+        found: set[str] = set()
+        unique = list(dict.fromkeys(sha256s))
+        with Session(self.engine) as session:
+            for start in range(0, len(unique), 500):
+                chunk = unique[start : start + 500]
+                rows = session.scalars(
+                    select(Document.sha256).where(Document.sha256.in_(chunk), Document.status == "ok")
+                )
+                found.update(rows)
+        return found
+
+    def store(self, results: Sequence[DocumentResult], *, reprocess: bool = False) -> None:
+        try:
+            with Session(self.engine) as session, session.begin():
+                for result in results:
+                    self._store_one(session, result, reprocess)
+        except SQLAlchemyError as exc:
+            raise DatabaseError(f"cannot write to the database: {exc}") from exc
+
+    def _store_one(self, session: Session, result: DocumentResult, reprocess: bool) -> None:
+        existing = session.scalar(select(Document).where(Document.sha256 == result.sha256))
+        if existing is not None:
+            if existing.status == "ok" and not reprocess:
+                return
+            # Delete the old children first: the unit of work would insert before deleting.
+            session.execute(delete(Field).where(Field.document_id == existing.id))
+            session.execute(delete(LineItemRow).where(LineItemRow.document_id == existing.id))
+            session.expire(existing, ["fields", "line_items"])
+            _fill(existing, result)
+            session.flush()
+            return
+        # Another writer (a second ingest process) may insert the same document at the same
+        # moment: a savepoint lets the unique constraint decide, and the loser leaves it be.
+        try:
+            with session.begin_nested():
+                doc = Document(sha256=result.sha256)
+                _fill(doc, result)
+                session.add(doc)
+        except IntegrityError:
+            return
+
+
+def _fill(doc: Document, result: DocumentResult) -> None:
+    doc.source = result.source
+    doc.name = Path(result.source).stem[:255]
+    doc.status = result.status
+    doc.error = result.error
+    doc.pages = result.pages
+    doc.timings = {k: round(v, 6) for k, v in result.timings.items()}
+    doc.ocr_text = result.ocr.text if result.ocr else None
+    doc.ocr_engine = result.ocr.engine if result.ocr else None
+    doc.ocr_confidence = round(result.ocr.mean_confidence, 4) if result.ocr else None
+    ex = result.extraction
+    doc.doc_type = ex.doc_type if ex else None
+    doc.template = ex.template if ex else None
+    doc.template_score = ex.template_score if ex else None
+    doc.corrected_text = ex.corrected_text if ex else None
+    doc.needs_review = bool(ex.needs_review) if ex else False
+    doc.review_reasons = "; ".join(ex.review_reasons) if ex and ex.review_reasons else None
+    if ex is None:
+        return
+    for fv in ex.fields.values():
+        typed = fv.typed
+        doc.fields.append(
+            Field(
+                name=fv.name,
+                value=fv.value,
+                amount=typed if isinstance(typed, Decimal) else None,
+                date_value=typed if isinstance(typed, dt.date) and not isinstance(typed, dt.datetime) else None,
+                raw=fv.raw,
+                confidence=round(float(fv.confidence), 4),
+                source=fv.source[:32] if fv.source else None,
+            )
+        )
+    for position, item in enumerate(ex.line_items, start=1):
+        doc.line_items.append(
+            LineItemRow(
+                position=position,
+                description=item.description,
+                quantity=item.quantity,
+                unit_price=item.unit_price,
+                amount=item.amount,
+                raw=item.raw,
+            )
+        )
+
+
+class MemoryPopulator:
+    """The fake populator: keeps results in a dict by sha256 (for tests)."""
+
+    def __init__(self) -> None:
+        self.documents: dict[str, DocumentResult] = {}
+
+    def known(self, sha256s: Sequence[str]) -> set[str]:
+        return {s for s in sha256s if s in self.documents and self.documents[s].ok}
+
+    def store(self, results: Sequence[DocumentResult], *, reprocess: bool = False) -> None:
+        for r in results:
+            old = self.documents.get(r.sha256)
+            if old is None or reprocess or not old.ok:
+                self.documents[r.sha256] = r

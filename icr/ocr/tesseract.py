@@ -1,0 +1,36 @@
+"""The raw Tesseract wrapper (pytesseract): runs the binary, returns its TSV as columns.
+
+Turning that output into words and lines is :mod:`icr.ocr.adapter`'s job.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import pytesseract
+
+from icr.types import Image
+
+os.environ.setdefault("OMP_THREAD_LIMIT", "1")
+
+
+def tesseract_config(psm: int, extra: str = "") -> str:
+    # preserve_interword_spaces keeps column gaps on receipts as runs of spaces in the text.
+    return f"--psm {int(psm)} -c preserve_interword_spaces=1 {extra}".strip()
+
+
+def image_to_data(image: Image, *, language: str, psm: int, timeout: float = 0) -> dict[str, list[Any]]:
+    """Run ``tesseract ... tsv`` on one image; columns as lists (level, text, conf, left, ...)."""
+    data: dict[str, list[Any]] = pytesseract.image_to_data(
+        image,
+        lang=language,
+        config=tesseract_config(psm),
+        output_type=pytesseract.Output.DICT,
+        timeout=timeout,
+    )
+    return data
+
+
+def version() -> str:
+    return str(pytesseract.get_tesseract_version())

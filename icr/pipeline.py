@@ -1,0 +1,245 @@
+"""The one place that composes the four stages.
+
+Follow one document from file to database here:
+
+1. :func:`process_document` (in a worker) — load pages, **image corrector**,
+   **recognizer**, **text corrector** — returns a :class:`DocumentResult`;
+2. :func:`ingest` (in the parent) — finds files, skips those already stored,
+   hands the rest to an executor, and has the **populator** write each batch of
+   results in one transaction.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import time
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from icr.config import Settings
+from icr.errors import DocumentError, InputError
+from icr.imaging.load import load_pages, supported_extensions
+from icr.registry import build_image_corrector, build_recognizer, build_text_corrector
+from icr.stages import ImageCorrector, Populator, Recognizer, TextCorrector
+from icr.types import DocumentResult
+
+
+@dataclass
+class Stages:
+    """The three worker-side stages, built once per worker process."""
+
+    corrector: ImageCorrector
+    recognizer: Recognizer
+    text: TextCorrector
+
+    def close(self) -> None:
+        self.recognizer.close()
+
+
+def build_stages(settings: Settings) -> Stages:
+    return Stages(
+        corrector=build_image_corrector(settings),
+        recognizer=build_recognizer(settings),
+        text=build_text_corrector(settings),
+    )
+
+
+@dataclass(frozen=True)
+class Task:
+    """One document to process: where it is and the sha256 the parent computed."""
+
+    path: str
+    sha256: str
+
+
+def process_document(task: Task, stages: Stages) -> DocumentResult:
+    """Run stages 1-3 on one file. Never raises for a bad document: it returns a failed result."""
+    timings: dict[str, float] = {}
+    start = time.perf_counter()
+    path = Path(task.path)
+    try:
+        pages = load_pages(path)
+        timings["load"] = time.perf_counter() - start
+
+        t = time.perf_counter()
+        corrected = [stages.corrector.correct(page) for page in pages]
+        timings["correct"] = time.perf_counter() - t
+        for page in corrected:
+            for step, seconds in page.timings.items():
+                timings[f"correct.{step}"] = timings.get(f"correct.{step}", 0.0) + seconds
+
+        t = time.perf_counter()
+        ocr = stages.recognizer.recognize(corrected)
+        timings["recognize"] = time.perf_counter() - t
+
+        t = time.perf_counter()
+        extraction = stages.text.extract(ocr)
+        timings["extract"] = time.perf_counter() - t
+    except DocumentError as exc:
+        timings["total"] = time.perf_counter() - start
+        return DocumentResult(task.path, task.sha256, "failed", error=str(exc), timings=timings)
+    except Exception as exc:  # an engine failing on one document must not stop the batch
+        timings["total"] = time.perf_counter() - start
+        error = f"{task.path}: {type(exc).__name__}: {exc}".strip()
+        return DocumentResult(task.path, task.sha256, "failed", error=error, timings=timings)
+    timings["total"] = time.perf_counter() - start
+    info: dict[str, float] = {}
+    for page in corrected:
+        info.update(page.info)
+    return DocumentResult(
+        source=task.path,
+        sha256=task.sha256,
+        status="ok",
+        ocr=ocr,
+        extraction=extraction,
+        timings=timings,
+        pages=len(pages),
+        info=info,
+    )
+
+
+# -- the parent side -------------------------------------------------------------------------
+
+
+def discover(paths: Iterable[str | Path]) -> Iterator[Path]:
+    """Files to ingest: files as given, folders searched recursively (symlinks followed) for
+    supported extensions, in sorted order. A path that does not exist is yielded as is, so
+    that it is recorded as a failed document."""
+    exts = supported_extensions()
+    for raw in paths:
+        path = Path(raw)
+        if path.is_dir():
+            found: list[Path] = []
+            for root, _dirs, files in os.walk(path, followlinks=True):
+                found.extend(Path(root) / f for f in files if Path(f).suffix.lower() in exts)
+            yield from sorted(found)
+        else:
+            yield path
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def unreadable_id(path: Path) -> str:
+    """A stable id for a path whose bytes cannot be read (so a retry replaces its row)."""
+    return hashlib.sha256(b"unreadable:" + str(path.resolve()).encode("utf-8", "surrogateescape")).hexdigest()
+
+
+@dataclass
+class IngestSummary:
+    ok: int = 0
+    failed: int = 0
+    skipped: int = 0
+    seconds: float = 0.0
+    failures: list[tuple[str, str]] = field(default_factory=list)
+
+    @property
+    def processed(self) -> int:
+        return self.ok + self.failed
+
+    @property
+    def docs_per_second(self) -> float:
+        return self.processed / self.seconds if self.seconds > 0 else 0.0
+
+
+class Executor:
+    """Runs :func:`process_document` over tasks; yields results in any order."""
+
+    def run(self, tasks: Sequence[Task]) -> Iterator[DocumentResult]:  # pragma: no cover - interface
+        raise NotImplementedError
+
+    def close(self) -> None:  # pragma: no cover - interface
+        return None
+
+
+def plan(
+    paths: Iterable[str | Path], populator: Populator, *, reprocess: bool = False
+) -> tuple[list[Task], list[DocumentResult], int]:
+    """Hash every file and decide: tasks to run, results already known to have failed
+    (unreadable paths), and how many are skipped (already stored, or a duplicate in this batch)."""
+    tasks: list[Task] = []
+    failed: list[DocumentResult] = []
+    seen: set[str] = set()
+    duplicates = 0
+    for path in discover(paths):
+        try:
+            if not path.exists():
+                raise InputError(f"{path}: no such file")
+            if path.is_dir():
+                raise InputError(f"{path}: is a folder")
+            sha = file_sha256(path)
+        except (OSError, InputError) as exc:
+            problem = str(exc) if isinstance(exc, InputError) else f"{path}: cannot read file: {exc.strerror or exc}"
+            failed.append(DocumentResult(str(path), unreadable_id(path), "failed", error=problem))
+            continue
+        if sha in seen:
+            duplicates += 1
+            continue
+        seen.add(sha)
+        tasks.append(Task(str(path), sha))
+    skipped = 0
+    if not reprocess:
+        known = populator.known([t.sha256 for t in tasks])
+        skipped = sum(1 for t in tasks if t.sha256 in known)
+        tasks = [t for t in tasks if t.sha256 not in known]
+    return tasks, failed, skipped + duplicates
+
+
+def ingest(
+    paths: Iterable[str | Path],
+    populator: Populator,
+    executor: Executor,
+    *,
+    reprocess: bool = False,
+    batch_size: int = 8,
+    on_planned: Callable[[int, int], None] | None = None,
+    on_result: Callable[[DocumentResult], None] | None = None,
+) -> IngestSummary:
+    """Ingest files and folders into the populator's database.
+
+    ``on_planned(to_process, skipped)`` is called once the files are hashed;
+    ``on_result(result)`` once per document as it is stored.
+    """
+    start = time.perf_counter()
+    summary = IngestSummary()
+    paths = list(paths)
+    tasks, failed_early, summary.skipped = plan(paths, populator, reprocess=reprocess)
+    if on_planned:
+        on_planned(len(tasks) + len(failed_early), summary.skipped)
+
+    pending: list[DocumentResult] = []
+
+    def flush() -> None:
+        if pending:
+            populator.store(pending, reprocess=reprocess)
+            for r in pending:
+                _count(summary, r)
+                if on_result:
+                    on_result(r)
+            pending.clear()
+
+    for result in failed_early:
+        pending.append(result)
+    flush()
+    for result in executor.run(tasks):
+        pending.append(result)
+        if len(pending) >= batch_size:
+            flush()
+    flush()
+    summary.seconds = time.perf_counter() - start
+    return summary
+
+
+def _count(summary: IngestSummary, result: DocumentResult) -> None:
+    if result.ok:
+        summary.ok += 1
+    else:
+        summary.failed += 1
+        summary.failures.append((result.source, result.error or "unknown error"))

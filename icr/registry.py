@@ -1,0 +1,58 @@
+"""Stage implementations by name, as ``config/icr.yaml`` chooses them."""
+
+from __future__ import annotations
+
+import importlib.util
+
+from icr.config import Settings
+from icr.errors import ConfigError
+from icr.imaging.corrector import NoopCorrector, OpenCVCorrector
+from icr.ocr.recognizer import FakeRecognizer, PytesseractRecognizer
+from icr.stages import ImageCorrector, Recognizer, TextCorrector
+
+
+def build_image_corrector(settings: Settings) -> ImageCorrector:
+    name = settings.stage("image_corrector")
+    options = settings.section("image_corrector")
+    if name == "opencv":
+        return OpenCVCorrector(options)
+    if name in ("none", "noop", "fake"):
+        return NoopCorrector(options)
+    raise ConfigError(f"unknown image_corrector '{name}' (known: opencv, none)")
+
+
+def tesserocr_available() -> bool:
+    return importlib.util.find_spec("tesserocr") is not None
+
+
+def build_recognizer(settings: Settings) -> Recognizer:
+    name = settings.stage("recognizer")
+    opts = settings.section("recognizer")
+    language = str(opts.get("language", "eng"))
+    psm = int(opts.get("psm", 6))
+    if name == "auto":
+        name = "tesserocr" if tesserocr_available() and _has_tesserocr_engine() else "pytesseract"
+    if name == "pytesseract":
+        return PytesseractRecognizer(language=language, psm=psm)
+    if name == "tesserocr":
+        from icr.ocr.tesserocr_engine import TesserocrRecognizer  # type: ignore[import-not-found,unused-ignore]
+
+        return TesserocrRecognizer(language=language, psm=psm)  # type: ignore[no-any-return,unused-ignore]
+    if name == "fake":
+        return FakeRecognizer(default_lines=list(opts.get("fake_lines", [])))
+    raise ConfigError(f"unknown recognizer '{name}' (known: auto, tesserocr, pytesseract, fake)")
+
+
+def _has_tesserocr_engine() -> bool:
+    return importlib.util.find_spec("icr.ocr.tesserocr_engine") is not None
+
+
+def build_text_corrector(settings: Settings) -> TextCorrector:
+    name = settings.stage("text_corrector")
+    from icr.text import corrector
+
+    if name == "default":
+        return corrector.DefaultTextCorrector(settings)
+    if name == "fake":
+        return corrector.FakeTextCorrector(settings)
+    raise ConfigError(f"unknown text_corrector '{name}' (known: default, fake)")

@@ -1,0 +1,84 @@
+"""Migrations and the populator, on SQLite and on the real PostgreSQL server."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import inspect, select
+from sqlalchemy.orm import Session
+
+from icr.db.database import downgrade, open_engine, upgrade
+from icr.db.models import Base, Document, Field, LineItemRow
+from icr.db.populator import SqlPopulator
+from icr.types import DocumentResult, Extraction, FieldValue, LineItem, OcrPage, OcrResult
+
+
+def _result(sha: str, total: str = "12.59", status: str = "ok") -> DocumentResult:
+    fields = {
+        "total": FieldValue("total", total, Decimal(total), f"TOTAL {total}", 0.9, "keyword"),
+        "date": FieldValue("date", "2013-07-04", dt.date(2013, 7, 4), "7/4/2013", 0.8, "keyword"),
+        "company": FieldValue("company", "YING THAI KITCHEN", "YING THAI KITCHEN", "Ying Thai Kitchen", 0.7),
+    }
+    items = [LineItem("Brown Rice", Decimal("2.00"), Decimal("1"), Decimal("2.00"), "Brown Rice $2.00")]
+    ocr = OcrResult([OcrPage("Ying Thai Kitchen\nTOTAL 12.59", [])], engine="fake")
+    return DocumentResult(f"/x/{sha}.png", sha * 64 if len(sha) == 1 else sha, status, ocr=ocr,
+                          extraction=Extraction(fields, "text", line_items=items), pages=1,
+                          timings={"recognize": 0.1})
+
+
+def test_migrations_match_models(db_url: str) -> None:
+    engine = open_engine(db_url)
+    upgrade(engine)
+    with engine.connect() as conn:
+        diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
+    engine.dispose()
+    assert diff == [], f"models and migrations drift apart: {diff}"
+
+
+def test_migrations_down_and_up(db_url: str) -> None:
+    engine = open_engine(db_url)
+    upgrade(engine)
+    upgrade(engine)  # idempotent
+    downgrade(engine, "base")
+    assert not {"documents", "fields", "line_items"} & set(inspect(engine).get_table_names())
+    upgrade(engine)
+    assert {"documents", "fields", "line_items"} <= set(inspect(engine).get_table_names())
+    engine.dispose()
+
+
+def test_store_types_skip_and_reprocess(db_url: str) -> None:
+    engine = open_engine(db_url)
+    upgrade(engine)
+    pop = SqlPopulator(engine)
+    pop.store([_result("a")])
+    pop.store([_result("a", total="99.99")])  # same sha256, not reprocessing: left alone
+    with Session(engine) as s:
+        assert s.scalar(select(Field.amount).where(Field.name == "total")) == Decimal("12.59")
+    pop.store([_result("a", total="13.00")], reprocess=True)
+    with Session(engine) as s:
+        docs = s.scalars(select(Document)).all()
+        assert len(docs) == 1
+        total = s.scalar(select(Field.amount).where(Field.name == "total"))
+        assert isinstance(total, Decimal) and total == Decimal("13.00")
+        assert s.scalar(select(Field.date_value).where(Field.name == "date")) == dt.date(2013, 7, 4)
+        assert s.scalar(select(LineItemRow.amount)) == Decimal("2.00")
+        assert len(s.scalars(select(Field)).all()) == 3
+    assert pop.known(["a" * 64, "b" * 64]) == {"a" * 64}
+    engine.dispose()
+
+
+def test_failed_document_is_retried_in_place(db_url: str) -> None:
+    engine = open_engine(db_url)
+    upgrade(engine)
+    pop = SqlPopulator(engine)
+    failed = DocumentResult("/x/c.png", "c" * 64, "failed", error="/x/c.png: cannot decode")
+    pop.store([failed])
+    assert pop.known(["c" * 64]) == set()  # a failed one is not "known": the next run retries it
+    pop.store([_result("c")])
+    with Session(engine) as s:
+        docs = s.scalars(select(Document)).all()
+        assert [(d.status, d.error) for d in docs] == [("ok", None)]
+    engine.dispose()
