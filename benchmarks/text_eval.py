@@ -1,0 +1,107 @@
+"""Score the text corrector on SROIE-style data, text only (no image stage).
+
+usage:
+  python benchmarks/text_eval.py GOLD_DIR [--ocr-cache DIR] [--templates DIR ...] [--out PRED.jsonl]
+                                 [--exclude-dir DIR] [--limit N] [--show-errors FIELD]
+
+Without ``--ocr-cache`` it reads each ``<id>.ocr.txt`` transcript in GOLD_DIR (one text box
+per line) through :func:`icr.text.ocr_from_lines`; with it, each ``<id>.tsv`` cached by
+``benchmarks/ocr_cache.py`` (real Tesseract output with word confidences). Predictions go
+to a jsonl file scored by the reference scorer ``/work/shared/tools/score_sroie.py``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent))
+sys.path.insert(0, str(HERE))
+
+from icr.config import load_settings  # noqa: E402
+from icr.text import ocr_from_lines  # noqa: E402
+from icr.text.corrector import DefaultTextCorrector  # noqa: E402
+from icr.types import OcrResult  # noqa: E402
+
+SCORER = Path("/work/shared/tools/score_sroie.py")
+FIELDS = ("company", "date", "address", "total")
+
+
+def load_input(gold_dir: Path, stem: str, cache: Path | None) -> OcrResult | None:
+    if cache is not None:
+        from ocr_cache import load_tsv
+
+        tsv = cache / f"{stem}.tsv"
+        return load_tsv(tsv) if tsv.exists() else None  # type: ignore[return-value]
+    txt = gold_dir / f"{stem}.ocr.txt"
+    if not txt.exists():
+        return None
+    return ocr_from_lines(txt.read_text(encoding="utf-8", errors="replace").splitlines())
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description="Score the text corrector on SROIE-style data.")
+    ap.add_argument("gold_dir", type=Path)
+    ap.add_argument("--ocr-cache", type=Path, default=None)
+    ap.add_argument("--templates", type=Path, action="append", default=[],
+                    help="extra template folder (before the shipped ones); repeatable")
+    ap.add_argument("--exclude-dir", type=Path, default=None,
+                    help="skip the ids that have a <id>.json in this folder")
+    ap.add_argument("--out", type=Path, default=None)
+    ap.add_argument("--limit", type=int, default=0)
+    ap.add_argument("--show-errors", default=None, help="print gold vs predicted for this field")
+    args = ap.parse_args(argv)
+
+    settings = load_settings()
+    settings.template_dirs = list(args.templates)
+    started = time.perf_counter()
+    corrector = DefaultTextCorrector(settings)
+    load_s = time.perf_counter() - started
+    stems = sorted(p.stem for p in args.gold_dir.glob("*.json"))
+    if args.exclude_dir is not None:
+        skip = {p.stem for p in args.exclude_dir.glob("*.json")}
+        stems = [s for s in stems if s not in skip]
+    if args.limit:
+        stems = stems[: args.limit]
+    out = args.out or Path(tempfile.mkstemp(prefix="icr-text-eval-", suffix=".jsonl")[1])
+    gold_subset = Path(tempfile.mkdtemp(prefix="icr-text-eval-gold-"))
+    started = time.perf_counter()
+    errors: list[str] = []
+    with out.open("w", encoding="utf-8") as fh:
+        for stem in stems:
+            (gold_subset / f"{stem}.json").symlink_to((args.gold_dir / f"{stem}.json").resolve())
+            ocr = load_input(args.gold_dir, stem, args.ocr_cache)
+            if ocr is None:
+                continue
+            ex = corrector.extract(ocr)
+            pred = {f: ex.fields[f].value for f in FIELDS if f in ex.fields}
+            fh.write(json.dumps({"id": stem, "fields": pred, "template": ex.template}) + "\n")
+            if args.show_errors:
+                gold = json.loads((args.gold_dir / f"{stem}.json").read_text(encoding="utf-8-sig", errors="replace"))
+                errors.append(f"{stem}\t{gold.get(args.show_errors)!r}\t{pred.get(args.show_errors)!r}")
+    per_doc = (time.perf_counter() - started) / max(len(stems), 1)
+    result = subprocess.run([sys.executable, str(SCORER), str(gold_subset), str(out), "--json"],
+                            capture_output=True, text=True, check=True)
+    scores = json.loads(result.stdout)
+    if args.show_errors:
+        print("\n".join(errors))
+    print(f"source: {'OCR cache ' + str(args.ocr_cache) if args.ocr_cache else 'ground-truth transcripts'}; "
+          f"templates: shipped{' + ' + ', '.join(map(str, args.templates)) if args.templates else ''}")
+    print(f"documents {scores['documents']}  predicted {scores['predicted']}  "
+          f"load {load_s:.1f}s  {1000 * per_doc:.1f} ms/doc  predictions {out}")
+    print("| field | exact | fuzzy |")
+    print("|---|---|---|")
+    for f in FIELDS:
+        print(f"| {f} | {scores['accuracy'][f]:.3f} | {scores['fuzzy'][f]:.3f} |")
+    print(f"| mean | {scores['mean_accuracy']:.3f} | |")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,248 @@
+"""Money fields: find labelled amounts, then choose the total by cues, position and arithmetic.
+
+Receipts print a label and its amount on one line (``TOTAL 12.50``) or, in
+OCR output and box transcripts, on separate lines (``TOTAL:`` then ``12.50``,
+sometimes several labels followed by their values). :func:`labelled_amounts`
+pairs them; :func:`choose_amounts` picks total, subtotal, tax, paid, change...
+checking them against each other (subtotal + tax = total, paid - change = total).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+
+import regex
+
+from icr.text.lines import Line
+from icr.text.parsers import ParseOptions, find_amounts, parse_amount
+
+# Label classes, tried in order; the first that matches names the amount's kind.
+_F = r"{e<=1}"  # one OCR error allowed in long keywords (regex fuzzy matching)
+LABEL_KINDS: list[tuple[str, regex.Pattern[str]]] = [
+    ("qty", regex.compile(r"\b(?:TOTAL|TTL|TAL)\s*(?:QTY|QUANTITY|ITEMS?|PCS|UNITS?|NO\.? OF)|\bNO\.?\s*OF\s*ITEMS?|\bQTY\b|\bQUANTITY\b|\bITEM\s*COUNT")),
+    ("total_rounded", regex.compile(rf"(?:\bROUND\w*\s*(?:ED|D)?\s*:?\s*:?\w{{0,2}}\s*(?:TOTAL){_F}|(?:TOTAL){_F}\s*\(?\s*ROUND|\bNET(?:T)?\s*(?:TOTAL){_F}|\bNETT\b)")),
+    ("rounding", regex.compile(r"\bROU\w*\s*(?:ING|DING|D)?\s*(?:ADJ|ADJUSTMENT|AMT|OFF)?|\bADJUSTMENT\b|\bPEMBUNDARAN")),
+    ("subtotal", regex.compile(
+        rf"\bSUB\s*-?\s*(?:TOTAL){_F}|\bSUB\s*TTL|(?:TOTAL){_F}\s*(?:SALES\s*)?\(?\s*(?:EXCL|EXCLUDING|BEFORE|W/O|WITHOUT|NET OF)"
+        r"|\bTOTAL\s*(?:AMOUNT\s*)?\(?EX(?:CL)?\.?\s*(?:GST|TAX|VAT|SST)|\bAMOUNT\s*\(?EXCL|\bNET\s*AMOUNT\b|\bSUBTOTAL"
+    )),
+    ("discount", regex.compile(r"\bDISC\w*|\bSAVINGS?\b|\bYOU SAVED?\b|\bVOUCHER\b|\bLESS\b|\bPROMO\w*|\bCOUPON")),
+    ("change", regex.compile(r"\bCHANGE\b|\bCHG\b|\bCHANGE\s*DUE|\bBAKI\b|\bKEMBALI|\bCHANGE\w*")),
+    ("tip", regex.compile(r"\bTIPS?\b|\bGRATUITY|\bTRINKGELD|\bPOURBOIRE")),
+    ("service_charge", regex.compile(r"\bSERVICE\s*(?:CHARGE|CHG|CHRG|TAX|FEE)?|\bSVC\b|\bS/?C\b")),
+    ("tax", regex.compile(
+        r"(?:\bTOTAL\s*)?\b(?:GST|SST|VAT|TAX|HST|PST|MWST|TVA|IVA|CUKAI)\b(?!\s*(?:ID|NO|REG|INV|INVOICE|SUMMARY))"
+        r"(?!.*\b(?:INCL|INCLUSIVE|INCLUDED)\b)"
+    )),
+    ("paid", regex.compile(
+        r"\bCASH\b|\bPAID\b|\bTENDER\w*|\bPAYMENT\b|\bRECEIVED\b|\bVISA\b|\bMASTER\w*|\bAMEX\b|\bCARD\b|\bDEBIT\b"
+        r"|\bCREDIT\b|\bTUNAI\b|\bE-?WALLET|\bBOOST\b|\bGRABPAY|\bCHEQUE"
+    )),
+    ("total", regex.compile(
+        rf"(?:GRAND\s*)?(?:TOTAL){_F}|\bTTL\b|\bAMOUNT\s*DUE|\bAMT\s*DUE|\bBALANCE\s*DUE|\bTO\s*PAY\b|\bJUMLAH\b"
+        r"|\bAMOUNT\s*PAYABLE|\bNET\s*PAYABLE|\bSUMME\b|\bTOTAAL\b|\bMONTANT\b|\bDUE\b|\bTOTAL\b"
+    )),
+]
+
+STRONG_TOTAL = regex.compile(
+    r"GRAND\s*TOTAL|AMOUNT\s*DUE|AMT\s*DUE|BALANCE\s*DUE|TOTAL\s*(?:AMOUNT|AMT|DUE|PAYABLE|RM|\(RM\)|SALES|INCL|\(INCL|INC\b|SGD|USD|EUR|\$)"
+    r"|TOTAL\s*\(?\s*INCL|INCLUSIVE|PAYABLE|\bTOTAL\s*:?\s*$"
+)
+
+
+def classify_label(label: str) -> str:
+    """The kind of amount a label names (``"total"``, ``"tax"``, ``"paid"``...), or ``""``."""
+    up = label.upper()
+    for kind, pattern in LABEL_KINDS:
+        if pattern.search(up):
+            return kind
+    return ""
+
+
+@dataclass(frozen=True)
+class AmountHit:
+    """One amount on the receipt with the label it belongs to."""
+
+    value: Decimal
+    raw: str
+    line: int
+    label: str = ""
+    kind: str = ""
+    same_line: bool = False
+    confidence: float = 1.0
+
+
+_LETTERS = regex.compile(r"\p{L}")
+
+
+def _label_text(text: str) -> str:
+    return " ".join(regex.sub(r"[^\p{L}\s/&%@()-]", " ", text).split())
+
+
+def _is_label(text: str) -> bool:
+    return len(_LETTERS.findall(text)) >= 2
+
+
+def labelled_amounts(lines: Sequence[Line], opts: ParseOptions | None = None) -> list[AmountHit]:
+    """Every amount with its label, pairing label-only lines with following amount-only lines."""
+    opts = opts or ParseOptions()
+    hits: list[AmountHit] = []
+    pending: list[Line] = []  # run of label-only lines waiting for values
+    values_run: list[tuple[Line, Decimal, str]] = []
+
+    def flush() -> None:
+        nonlocal pending, values_run
+        if values_run:
+            k = min(len(pending), len(values_run))
+            labels = pending[len(pending) - k:] if len(values_run) < len(pending) else pending
+            for i, (ln, value, raw) in enumerate(values_run):
+                if i < len(labels):
+                    lab = _label_text(labels[i].text)
+                    hits.append(AmountHit(value, raw, ln.index, lab, classify_label(lab), False,
+                                          min(ln.confidence, labels[i].confidence)))
+                else:
+                    hits.append(AmountHit(value, raw, ln.index, "", "", False, ln.confidence))
+            pending = []
+        values_run = []
+
+    for ln in lines:
+        amounts = _amounts_in(ln.text, opts)
+        if not amounts:
+            flush()
+            if _is_label(ln.text) and not regex.search(r"\d", ln.text):
+                pending.append(ln)
+                pending = pending[-6:]
+            else:
+                pending = []
+            continue
+        first_start = amounts[0][2]
+        before = ln.text[:first_start]
+        label = _label_text(before) if _is_label(before) else ""
+        if not label:
+            after = ln.text[amounts[-1][2]:]
+            after_label = _label_text(regex.sub(r"^\S+", "", after))
+            label = after_label if _is_label(after_label) and len(amounts) == 1 else ""
+        if label:
+            flush()
+            pending = []
+            kind = classify_label(label)
+            for j, (value, raw, _) in enumerate(amounts):
+                # on "TOTAL 2 9.00" lines the last amount is the labelled one
+                labelled = j == len(amounts) - 1
+                hits.append(AmountHit(value, raw, ln.index, label if labelled else "", kind if labelled else "",
+                                      labelled, ln.confidence))
+        else:
+            if len(amounts) == 1:
+                values_run.append((ln, amounts[0][0], amounts[0][1]))
+            else:
+                flush()
+                pending = []
+                for value, raw, _ in amounts:
+                    hits.append(AmountHit(value, raw, ln.index, "", "", False, ln.confidence))
+    flush()
+    return hits
+
+
+def _amounts_in(text: str, opts: ParseOptions) -> list[tuple[Decimal, str, int]]:
+    found = find_amounts(text)
+    if opts.decimal == ",":
+        redone: list[tuple[Decimal, str, int]] = []
+        for _, raw, start in found:
+            v = parse_amount(raw, opts)
+            if v is not None:
+                redone.append((v, raw, start))
+        return redone
+    return found
+
+
+@dataclass(frozen=True)
+class Chosen:
+    value: Decimal
+    raw: str
+    line: int
+    confidence: float
+    source: str
+
+
+def _last(hits: Sequence[AmountHit], kind: str) -> AmountHit | None:
+    found = [h for h in hits if h.kind == kind]
+    return found[-1] if found else None
+
+
+def choose_amounts(hits: Sequence[AmountHit], n_lines: int) -> dict[str, Chosen]:
+    """Pick total and the other money fields from labelled amounts."""
+    out: dict[str, Chosen] = {}
+    if not hits:
+        return out
+    counts = Counter(h.value for h in hits)
+    paid = _last(hits, "paid")
+    change = _last(hits, "change")
+    subtotal = _last(hits, "subtotal")
+    rounding = _last(hits, "rounding")
+    taxes = [h for h in hits if h.kind == "tax"]
+    discount = _last(hits, "discount")
+    service = _last(hits, "service_charge")
+    tip = _last(hits, "tip")
+
+    non_paid = [h.value for h in hits if h.kind not in ("paid", "change", "qty")]
+    biggest = max(non_paid) if non_paid else None
+
+    def arithmetic(v: Decimal) -> float:
+        bonus = 0.0
+        if paid is not None and change is not None and paid.value - change.value == v and change.value >= 0:
+            bonus += 2.5
+        elif paid is not None and change is None and paid.value == v:
+            bonus += 1.0
+        if subtotal is not None:
+            extra = sum((h.value for h in (service, tip) if h is not None), Decimal(0))
+            less = discount.value if discount is not None and discount.value > 0 else Decimal(0)
+            for tax in [*taxes, None]:
+                t = tax.value if tax is not None else Decimal(0)
+                for r in (rounding.value if rounding is not None else Decimal(0), Decimal(0)):
+                    if v != subtotal.value and subtotal.value + t + extra - less + r == v:
+                        bonus = max(bonus, bonus + 1.5)
+                        break
+        return bonus
+
+    scored: list[tuple[float, AmountHit]] = []
+    for h in hits:
+        if h.kind in ("total", "total_rounded"):
+            base = 4.0 if h.kind == "total" else 5.0
+            if h.kind == "total" and STRONG_TOTAL.search(h.label.upper()):
+                base += 0.7
+            if h.same_line:
+                base += 0.3
+        elif h.kind == "":
+            base = 0.5
+        else:
+            continue
+        score = base + arithmetic(h.value) + 0.4 * min(counts[h.value] - 1, 3)
+        if biggest is not None and h.value == biggest:
+            score += 1.0
+        if h.value <= 0:
+            score -= 4.0
+        score += 0.3 * (h.line / max(n_lines, 1))
+        scored.append((score, h))
+    if scored:
+        score, best = max(scored, key=lambda t: (t[0], t[1].line))
+        source = "keyword" if best.kind else "position"
+        conf = min(1.0, 0.35 + 0.1 * score) * best.confidence
+        out["total"] = Chosen(best.value, best.raw, best.line, round(conf, 3), source)
+    elif paid is not None:
+        v = paid.value - (change.value if change is not None else Decimal(0))
+        out["total"] = Chosen(v, paid.raw, paid.line, 0.4 * paid.confidence, "arithmetic")
+
+    for name, hit in (("subtotal", subtotal), ("rounding", rounding), ("discount", discount),
+                      ("service_charge", service), ("tip", tip), ("paid", paid), ("change", change)):
+        if hit is not None:
+            out[name] = Chosen(hit.value, hit.raw, hit.line, round(0.8 * hit.confidence, 3), "keyword")
+    if taxes:
+        total = out.get("total")
+        ok = [t for t in taxes if total is None or t.value < total.value]
+        if ok:
+            t = ok[0]
+            out["tax"] = Chosen(t.value, t.raw, t.line, round(0.8 * t.confidence, 3), "keyword")
+    return out

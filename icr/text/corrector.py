@@ -1,0 +1,195 @@
+"""Stage 3: the text corrector — spelling, template choice and field extraction.
+
+:class:`DefaultTextCorrector` is built once per worker (it loads the symspell
+dictionaries and the templates) and then turns many :class:`OcrResult` objects
+into :class:`Extraction` objects. :class:`FakeTextCorrector` is a deliberately
+naive stand-in for fast tests.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from decimal import Decimal
+from pathlib import Path
+
+import regex
+
+from icr.config import Settings, config_dir
+from icr.text.amounts import choose_amounts, labelled_amounts
+from icr.text.fields import EXTRACTORS, Found
+from icr.text.header import guess_header
+from icr.text.items import extract_line_items
+from icr.text.lines import Line, document_lines
+from icr.text.parsers import PARSERS, ParseOptions, find_amounts, mask_card_numbers, normalize
+from icr.text.spelling import SpellingCorrector, read_vocabulary
+from icr.text.templates import Template, choose_template, load_templates
+from icr.types import Extraction, FieldValue, OcrResult, TypedValue
+
+DEFAULT_REQUIRED = ("company", "date", "total")
+
+
+def infer_decimal(lines: Sequence[Line]) -> str:
+    """``","`` when the document's amounts are written ``12,50``, else ``"."``."""
+    comma = dot = 0
+    for ln in lines:
+        comma += len(regex.findall(r"(?<![\d.,])\d{1,3}(?:\.\d{3})*,\d{2}(?![\d,.])", ln.text))
+        dot += len(regex.findall(r"(?<![\d.,])\d{1,3}(?:,\d{3})*\.\d{2}(?![\d,.])", ln.text))
+    return "," if comma > dot else "."
+
+
+def _fix_legal_suffix(name: str) -> str:
+    # OCR often reads "SDN BHD" as "SDN BND" / "5DN BHO"; fix only the letters, keep the punctuation
+    return regex.sub(r"\b[S5][DO0]N(\.?\s*)B[HN][DO0]\b", r"SDN\1BHD", name, flags=regex.IGNORECASE)
+
+
+class DefaultTextCorrector:
+    """Spelling correction, template choice and field extraction."""
+
+    name = "default"
+
+    def __init__(self, settings: Settings) -> None:
+        options = settings.section("text_corrector")
+        self.review_threshold = float(options.get("review_threshold", 0.5))
+        folders = [*settings.template_dirs, config_dir() / "templates"]
+        self.templates: list[Template] = load_templates(folders)
+        self.speller: SpellingCorrector | None = None
+        if options.get("spelling", True):
+            vocab: list[str] = []
+            dict_dir = config_dir() / "dictionaries"
+            for path in sorted(dict_dir.glob("*.txt")) if dict_dir.is_dir() else []:
+                vocab.extend(read_vocabulary(path))
+            self.speller = SpellingCorrector(vocab)
+
+    @classmethod
+    def from_templates(cls, settings: Settings, template_dirs: Sequence[Path]) -> DefaultTextCorrector:
+        """A corrector using ``template_dirs`` before the shipped templates."""
+        return cls(Settings(settings.raw, [*template_dirs, *settings.template_dirs]))
+
+    def extract(self, ocr: OcrResult) -> Extraction:
+        raw_lines = [Line(ln.index, mask_card_numbers(ln.text), ln.confidence) for ln in document_lines(ocr)]
+        if self.speller is not None:
+            lines = [Line(ln.index, self.speller.correct_text(ln.text), ln.confidence) for ln in raw_lines]
+        else:
+            lines = raw_lines
+        corrected_text = "\n".join(ln.text for ln in lines)
+        raw_text = "\n".join(ln.text for ln in raw_lines)
+        template, template_score = choose_template(self.templates, raw_text + "\n" + corrected_text)
+        topts = template.options if template is not None else {}
+        opts = ParseOptions(
+            day_first=template.day_first if template is not None else True,
+            decimal=topts.get("decimal") or infer_decimal(raw_lines),
+            currency=topts.get("currency"),
+        )
+        fields: dict[str, FieldValue] = {}
+
+        def put(name: str, value: TypedValue, raw: str, confidence: float, source: str) -> None:
+            if value is None or value == "":
+                return
+            fields[name] = FieldValue(name, normalize(value), value, raw, round(confidence, 3), source)
+
+        header = guess_header(raw_lines)
+        if header.company:
+            put("company", _fix_legal_suffix(header.company), header.company, header.confidence_company, "header")
+        if header.address:
+            put("address", header.address, header.address, header.confidence_address, "header")
+
+        hits = labelled_amounts(lines, opts)
+        for name, chosen in choose_amounts(hits, len(lines)).items():
+            put(name, chosen.value, chosen.raw, chosen.confidence, chosen.source)
+        self._check_total(fields)
+
+        for name, extractor in EXTRACTORS.items():
+            found: Found | None = extractor(lines, opts)
+            if found is not None:
+                put(name, found.value, found.raw, found.confidence, found.source)
+
+        if template is not None:
+            self._apply_template(template, corrected_text, raw_text, opts, put)
+
+        items = extract_line_items(lines, hits, header.company_lines + header.address_lines)
+        required = template.required if template is not None and template.required else DEFAULT_REQUIRED
+        reasons: list[str] = []
+        for name in required:
+            fv = fields.get(name)
+            if fv is None:
+                reasons.append(f"{name}: missing")
+            elif fv.confidence < self.review_threshold:
+                reasons.append(f"{name}: low confidence {fv.confidence:.2f}")
+        return Extraction(
+            fields=fields,
+            corrected_text=corrected_text,
+            doc_type=template.doc_type if template is not None else "receipt",
+            template=template.name if template is not None else None,
+            template_score=round(template_score, 3),
+            line_items=items,
+            needs_review=bool(reasons),
+            review_reasons=reasons,
+        )
+
+    @staticmethod
+    def _check_total(fields: dict[str, FieldValue]) -> None:
+        """Raise the total's confidence when the other amounts add up to it."""
+        total = fields.get("total")
+        if total is None or not isinstance(total.typed, Decimal):
+            return
+        t = total.typed
+
+        def amount(name: str) -> Decimal:
+            fv = fields.get(name)
+            return fv.typed if fv is not None and isinstance(fv.typed, Decimal) else Decimal(0)
+
+        checks = 0
+        if "paid" in fields and "change" in fields and amount("paid") - amount("change") == t:
+            checks += 1
+        if "subtotal" in fields and (
+            amount("subtotal") + amount("tax") + amount("service_charge") + amount("tip") + amount("rounding")
+            - abs(amount("discount")) == t
+        ):
+            checks += 1
+        if checks:
+            conf = min(1.0, total.confidence + 0.15 * checks)
+            fields["total"] = FieldValue(total.name, total.value, total.typed, total.raw, round(conf, 3),
+                                         total.source + "+arithmetic")
+
+    @staticmethod
+    def _apply_template(template: Template, corrected_text: str, raw_text: str, opts: ParseOptions,
+                        put: object) -> None:
+        assert callable(put)
+        for name, spec in template.fields.items():
+            if spec.pattern is None:
+                continue
+            for text in (corrected_text, raw_text):
+                m = spec.pattern.search(text)
+                if not m:
+                    continue
+                raw = m.group("value")
+                value = PARSERS[spec.type](raw, opts)
+                if value is not None:
+                    put(name, value, raw, 0.9, "template")
+                    break
+        for name, value in template.static.items():
+            put(name, value, value, 1.0, "static")
+
+
+class FakeTextCorrector:
+    """A fake for fast tests: first line as company, the last amount after "total" as total. Not for real use."""
+
+    name = "fake"
+
+    def __init__(self, settings: Settings | None = None) -> None:
+        self.settings = settings
+
+    def extract(self, ocr: OcrResult) -> Extraction:
+        lines = [ln.text for ln in document_lines(ocr)]
+        fields: dict[str, FieldValue] = {}
+        if lines:
+            fields["company"] = FieldValue("company", lines[0], lines[0], lines[0], 0.5, "fake")
+        for text in lines:
+            if "TOTAL" in text.upper():
+                amounts = find_amounts(text)
+                if amounts:
+                    value, raw, _ = amounts[-1]
+                    fields["total"] = FieldValue("total", normalize(value), value, raw, 0.5, "fake")
+        return Extraction(fields=fields, corrected_text="\n".join(mask_card_numbers(t) for t in lines),
+                          template=None, needs_review="total" not in fields,
+                          review_reasons=[] if "total" in fields else ["total: missing"])

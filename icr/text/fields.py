@@ -1,0 +1,193 @@
+"""Extractors for the non-money fields: date, time, phone, tax id, receipt number...
+
+Each takes the document's lines and returns a :class:`Found` (typed value, raw
+text, line, confidence, how it was found) or ``None``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import regex
+
+from icr.text.lines import Line
+from icr.text.parsers import (
+    ParseOptions,
+    find_dates,
+    parse_card_last4,
+    parse_currency,
+    parse_payment_method,
+    parse_percent,
+    parse_phone,
+    parse_receipt_number,
+    parse_tax_id,
+    parse_time,
+)
+from icr.types import TypedValue
+
+
+@dataclass(frozen=True)
+class Found:
+    value: TypedValue
+    raw: str
+    line: int
+    confidence: float
+    source: str
+
+
+DATE_LABEL = regex.compile(r"\b(?:DATE|DATED|TARIKH|DATUM|FECHA|DT|ISSUED|TRANS(?:ACTION)?\s*DATE|INV(?:OICE)?\s*DATE)\b",
+                           regex.IGNORECASE)
+NOT_DOC_DATE = regex.compile(r"\b(?:EXP\w*|VALID\w*|BEST\s*BEFORE|USE\s*BY|DUE|BIRTH|DOB|UNTIL|FROM|PRINTED)\b",
+                             regex.IGNORECASE)
+
+
+def extract_date(lines: Sequence[Line], opts: ParseOptions, today: dt.date | None = None) -> Found | None:
+    """The document date: a labelled date first, else the earliest plausible date."""
+    latest = (today or dt.date.today()) + dt.timedelta(days=366)
+    best: tuple[float, Found] | None = None
+    n = max(len(lines), 1)
+    for i, ln in enumerate(lines):
+        dates = find_dates(ln.text, opts)
+        if not dates:
+            continue
+        prev = lines[i - 1].text if i > 0 else ""
+        for k, (value, raw, start) in enumerate(dates):
+            score = 1.0
+            before = ln.text[:start]
+            if DATE_LABEL.search(before) or (not before.strip() and DATE_LABEL.search(prev) and not find_dates(prev)):
+                score += 2.0
+            if NOT_DOC_DATE.search(before) or NOT_DOC_DATE.search(ln.text[start + len(raw):start + len(raw) + 15]):
+                score -= 2.5
+            if parse_time(ln.text[start + len(raw):]) is not None:
+                score += 0.5
+            if value > latest or value.year < 2000:
+                score -= 2.0
+            score -= 0.8 * (i / n) + 0.1 * k
+            if regex.fullmatch(r"\d{8}", raw):
+                score -= 0.7  # 20180304 is as likely a code as a date
+            conf = min(1.0, 0.45 + 0.15 * score) * ln.confidence
+            found = Found(value, raw, ln.index, round(max(conf, 0.05), 3), "keyword" if score >= 2.5 else "position")
+            if best is None or score > best[0]:
+                best = (score, found)
+    return best[1] if best else None
+
+
+TIME_LABEL = regex.compile(r"\b(?:TIME|MASA|ZEIT|HEURE|HORA)\b", regex.IGNORECASE)
+
+
+def extract_time(lines: Sequence[Line], opts: ParseOptions) -> Found | None:
+    """The first time of day, preferring one labelled TIME or printed next to a date."""
+    candidates: list[tuple[float, Found]] = []
+    for i, ln in enumerate(lines):
+        t = parse_time(ln.text)
+        if t is None:
+            continue
+        score = 1.0 - 0.01 * i
+        if TIME_LABEL.search(ln.text) or find_dates(ln.text, opts):
+            score += 1.0
+        conf = (0.85 if score > 1.5 else 0.6) * ln.confidence
+        candidates.append((score, Found(t, ln.text, ln.index, round(conf, 3), "keyword" if score > 1.5 else "position")))
+    return max(candidates, key=lambda c: c[0])[1] if candidates else None
+
+
+def _labelled(lines: Sequence[Line], label: regex.Pattern[str], parse: Callable[[str], TypedValue],
+              confidence: float = 0.8) -> Found | None:
+    for i, ln in enumerate(lines):
+        m = label.search(ln.text)
+        if not m:
+            continue
+        value = parse(ln.text[m.start():])
+        if value is None and i + 1 < len(lines) and not label.search(lines[i + 1].text):
+            value = parse(lines[i + 1].text)
+            if value is not None:
+                return Found(value, lines[i + 1].text, lines[i + 1].index,
+                             round(confidence * 0.9 * lines[i + 1].confidence, 3), "keyword")
+        if value is not None:
+            return Found(value, ln.text, ln.index, round(confidence * ln.confidence, 3), "keyword")
+    return None
+
+
+PHONE_LABEL = regex.compile(r"\b(?:TEL|TELEPHONE|PHONE|PH|T|HP|H/P|MOBILE|MOB|CALL)\b\.?\s*(?:NO\.?)?\s*:?", regex.IGNORECASE)
+TAX_ID_LABEL = regex.compile(r"\b(?:GST|SST|VAT|TAX|ABN|GSTIN|TIN|UST|TVA)\b", regex.IGNORECASE)
+RECEIPT_LABEL = regex.compile(
+    r"\b(?:RECEIPT|RCPT|INVOICE|INV|BILL|DOC(?:UMENT)?|TRANS(?:ACTION)?|ORDER|CHECK|CHK|SLIP|REF)\s*"
+    r"(?:NO|NUMBER|NUM|#|ID)\b\.?\s*:?|\b(?:RECEIPT|INVOICE|BILL|ORDER)\s*#",
+    regex.IGNORECASE,
+)
+CARD_LABEL = regex.compile(r"\b(?:VISA|MASTER\w*|AMEX|CARD|DEBIT|CREDIT|MAESTRO)\b|[X*]{4}", regex.IGNORECASE)
+PAYMENT_LABEL = regex.compile(
+    r"\b(?:VISA|MASTER\w*|AMEX|CARD|DEBIT|CREDIT|CASH|TUNAI|E-?WALLET|GRABPAY|BOOST|CHEQUE|VOUCHER)\b",
+    regex.IGNORECASE,
+)
+TAX_RATE_LABEL = regex.compile(r"\b(?:GST|SST|VAT|TAX|MWST|TVA|IVA)\b.*\d\s?%|\d\s?%.*\b(?:GST|SST|VAT|TAX)\b",
+                               regex.IGNORECASE)
+
+
+def extract_phone(lines: Sequence[Line], opts: ParseOptions) -> Found | None:
+    return _labelled(lines, PHONE_LABEL, lambda s: parse_phone(PHONE_LABEL.sub(" ", s, count=1)))
+
+
+def extract_tax_id(lines: Sequence[Line], opts: ParseOptions) -> Found | None:
+    return _labelled(lines, TAX_ID_LABEL, parse_tax_id)
+
+
+def extract_receipt_number(lines: Sequence[Line], opts: ParseOptions) -> Found | None:
+    return _labelled(lines, RECEIPT_LABEL, lambda s: parse_receipt_number(RECEIPT_LABEL.sub(" ", s, count=1)))
+
+
+def extract_card_last4(lines: Sequence[Line], opts: ParseOptions) -> Found | None:
+    return _labelled(lines, CARD_LABEL, parse_card_last4, confidence=0.75)
+
+
+def extract_payment_method(lines: Sequence[Line], opts: ParseOptions) -> Found | None:
+    found = None
+    for ln in lines:
+        if PAYMENT_LABEL.search(ln.text):
+            method = parse_payment_method(ln.text)
+            if method is not None:
+                found = Found(method, ln.text, ln.index, round(0.7 * ln.confidence, 3), "keyword")
+                if method == "card":
+                    break
+    return found
+
+
+def extract_tax_rate(lines: Sequence[Line], opts: ParseOptions) -> Found | None:
+    for ln in lines:
+        if TAX_RATE_LABEL.search(ln.text):
+            rate = parse_percent(ln.text)
+            if rate is not None and 0 < rate < 50:
+                return Found(rate, ln.text, ln.index, round(0.8 * ln.confidence, 3), "keyword")
+    return None
+
+
+def extract_currency(lines: Sequence[Line], opts: ParseOptions) -> Found | None:
+    votes: dict[str, int] = {}
+    first: dict[str, Line] = {}
+    for ln in lines:
+        for m in regex.finditer(r"(?:US\$|S\$|RM|MYR|USD|SGD|EUR|GBP|[$€£])(?=\s?\d|\s*$|\s*\))", ln.text):
+            code = parse_currency(m.group(0))
+            if code:
+                votes[code] = votes.get(code, 0) + 1
+                first.setdefault(code, ln)
+    if votes:
+        code = max(votes, key=lambda c: votes[c])
+        return Found(code, first[code].text, first[code].index, round(min(1.0, 0.5 + 0.1 * votes[code]), 3), "keyword")
+    if opts.currency:
+        return Found(opts.currency, "", -1, 0.5, "template")
+    return None
+
+
+EXTRACTORS: dict[str, Callable[[Sequence[Line], ParseOptions], Found | None]] = {
+    "date": extract_date,
+    "time": extract_time,
+    "phone": extract_phone,
+    "tax_id": extract_tax_id,
+    "receipt_number": extract_receipt_number,
+    "card_last4": extract_card_last4,
+    "payment_method": extract_payment_method,
+    "tax_rate": extract_tax_rate,
+    "currency": extract_currency,
+}
+"""Field name -> extractor over the document's lines."""

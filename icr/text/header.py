@@ -1,0 +1,199 @@
+"""Company and address from the header block at the top of a receipt.
+
+The header is the run of lines before the first "body" line (a date, the
+document title, a receipt number, item columns). The company is the header
+line that looks most like a business name (a legal suffix such as ``SDN BHD``,
+``LTD``, ``ENTERPRISE``; early in the block), joined with the lines it wraps
+onto; the address is the lines after it up to the first phone/tax/title line,
+skipping registration numbers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import regex
+
+from icr.text.lines import Line
+from icr.text.parsers import find_dates
+
+LEGAL_SUFFIX = regex.compile(
+    r"\b(?:S[DO0]N\.?\s*B[HN][DO0]|BHD|BERHAD|S/B|PLT|LTD|LIMITED|LLC|L\.L\.C|INC|CORP(?:ORATION)?|GMBH|AG|SARL|SAS"
+    r"|PTE|PTY|CO\.?|COMPANY|ENTERPRISES?|TRADING|TRADERS?|HOLDINGS?|INDUSTRIES|GROUP|LLP|PLC|S\.A\.|B\.V\.|N\.V\.)"
+    r"(?:\W*$|\s*\()",
+    regex.IGNORECASE,
+)
+"""A legal-name ending (at the end of the line, or before a bracketed registration number)."""
+
+BUSINESS_WORD = regex.compile(
+    r"\b(?:RESTAURANT|RESTORAN|CAFE|COFFEE|KOPITIAM|BAKERY|MART|MARKET|SUPERMARKET|HYPERMARKET|STORE|STORES|SHOP"
+    r"|STATIONERY|HARDWARE|PHARMACY|FARMASI|BOOKSTORE|BOOKS?|HOTEL|STATION|PETROL|FOOD|FOODS|KITCHEN|BAR|GRILL"
+    r"|TRADING|ENTERPRISE|MINI\s*MARKET|KEDAI|PERNIAGAAN|SYARIKAT|GALLERY|CENTRE|CENTER|OUTLET|BISTRO|PIZZA|DINER"
+    r"|DELI|TEA|BURGER|CHICKEN|NOODLE|MEE|NASI|PUB|SALON|LAUNDRY|CLINIC|MOTOR|AUTO|ELECTRICAL|PRINTING|SUPPLY|SUPPLIES)\b",
+    regex.IGNORECASE,
+)
+
+NOT_NAME = regex.compile(
+    r"\b(?:OWNED\s*BY|A\s*MEMBER\s*OF|MANAGED\s*BY|OPERATED\s*BY|FRANCHISE[ED]?\s*BY|WELCOME|THANK|RECEIPT|INVOICE"
+    r"|CASH\s*(?:BILL|SALES?)|BILL|TABLE|ORDER|CASHIER|DATE|TIME|TEL|PHONE|FAX|EMAIL|GST|SST|VAT|TAX|REG\.?\s*NO|COPY)\b",
+    regex.IGNORECASE,
+)
+
+STOP_LINE = regex.compile(
+    r"\b(?:TEL|TELEPHONE|PHONE|PH|FAX|H/?P|HP|MOBILE|MOB|WHATSAPP\w*|EMAIL|E-MAIL|WEBSITE|GST|SST|VAT|ABN|TIN|UEN"
+    r"|TAX|INVOICE|RECEIPT|RESIT|BILL|CASHIER|CASH|DATE|TIME|DOC|DOCUMENT|TABLE|ORDER|SALES|SERVER|OPEN|DAILY"
+    r"|CUSTOMER|MEMBER|TERMINAL|POS|COUNTER|QTY|ITEM|DESCRIPTION|THANK|WELCOME)\b|@|WWW\.|HTTP|\.COM\b",
+    regex.IGNORECASE,
+)
+"""A line that ends the address (contact details, document title, body)."""
+
+REGISTRATION = regex.compile(
+    r"^\(?\s*(?:CO(?:MPANY)?\.?\s*(?:REG(?:ISTRATION)?\.?)?\s*(?:NO|NUMBER)?\.?\s*:?\s*)?"
+    r"[A-Z]{0,3}\d[\d\s]{3,}\s*-?\s*[A-Z]\s*\)?\W*$"
+    r"|^\(?\s*(?:CO|COMPANY|ROC|REG(?:ISTRATION)?)\.?\s*(?:REG\.?)?\s*(?:NO|NUMBER)\.?\s*:?.*$",
+    regex.IGNORECASE,
+)
+"""``(81109-A)``, ``789417-W``, ``CO REG NO: 797887-W``: a company registration number line."""
+
+TRAILING_REG = regex.compile(r"\s*[\(\[]?\s*(?:CO\.?\s*(?:REG\.?)?\s*(?:NO\.?)?\s*:?\s*)?\d{3,}[\d\s]*-?\s*[A-Z]?\s*[\)\]]?\s*$")
+"""A registration number printed after the name: ``99 SPEED MART S/B (519537-X)``."""
+
+ADDRESS_CUE = regex.compile(
+    r"\b(?:NO|LOT|JALAN|JLN|TAMAN|TMN|LORONG|PERSIARAN|LEBUH|KAMPUNG|KG|BANDAR|SEKSYEN|BLOCK|BLK|UNIT|LEVEL|FLOOR"
+    r"|STREET|ST|ROAD|RD|AVENUE|AVE|BOULEVARD|BLVD|LANE|LN|DRIVE|DR|HIGHWAY|HWY|SUITE|STE|PLAZA|SQUARE|STRASSE|STR"
+    r"|RUE|PO\s*BOX|BUILDING|BLDG|MALL|CITY|INDUSTRIAL|KAWASAN|BATU)\b|\b\d{5}\b|\d+[A-Z]?\s*,",
+    regex.IGNORECASE,
+)
+
+
+@dataclass(frozen=True)
+class HeaderGuess:
+    company: str | None
+    company_lines: tuple[int, ...]
+    address: str | None
+    address_lines: tuple[int, ...]
+    confidence_company: float
+    confidence_address: float
+
+
+def _is_body(line: Line) -> bool:
+    return bool(find_dates(line.text)) or bool(
+        regex.search(r"\b(?:TAX\s*INVOICE|INVOICE|RECEIPT|CASHIER|DOC(?:UMENT)?\s*NO|BILL\s*NO|TABLE|QTY)\b",
+                     line.text, regex.IGNORECASE)
+    )
+
+
+def header_block(lines: Sequence[Line], limit: int = 14) -> list[Line]:
+    """The first lines up to (not including) the first body line; at most ``limit``."""
+    out: list[Line] = []
+    for ln in lines[:limit]:
+        if out and _is_body(ln) and len(out) >= 2:
+            break
+        out.append(ln)
+    return out
+
+
+def _letters(text: str) -> int:
+    return len(regex.findall(r"\p{L}", text))
+
+
+def _name_score(ln: Line, pos: int) -> float:
+    text = ln.text
+    letters = _letters(text)
+    if letters < 3:
+        return -9.0
+    digits = sum(c.isdigit() for c in text)
+    score = 0.0
+    if LEGAL_SUFFIX.search(text):
+        score += 3.0
+    if BUSINESS_WORD.search(text):
+        score += 1.0
+    if NOT_NAME.search(text):
+        score -= 3.0
+    if REGISTRATION.search(text):
+        score -= 4.0
+    if ADDRESS_CUE.search(text) and not LEGAL_SUFFIX.search(text):
+        score -= 1.5
+    if digits > letters / 2:
+        score -= 2.0
+    if find_dates(text):
+        score -= 3.0
+    score -= 0.45 * pos
+    score += 0.3 * ln.confidence
+    return score
+
+
+def _unbalanced(text: str) -> bool:
+    return text.count("(") != text.count(")")
+
+
+_CONTINUATION_START = regex.compile(
+    r"^(?:S[DO0]N\.?\s*B[HN]D|BHD|BERHAD|S/B|LTD|LIMITED|INC|ENTERPRISES?|TRADING|HOLDINGS|CORP\w*|CO\.?|COMPANY"
+    r"|&|AND|\(|[A-Z]+\))",
+    regex.IGNORECASE,
+)
+
+
+def clean_company(text: str) -> str:
+    """Drop a trailing registration number and stray punctuation from a company name."""
+    out = TRAILING_REG.sub("", text).strip(" ,:;-")
+    out = regex.sub(r"\s+", " ", out)
+    return out or text.strip()
+
+
+def guess_header(lines: Sequence[Line]) -> HeaderGuess:
+    """Company and address from the top of the receipt."""
+    block = header_block(lines)
+    if not block:
+        return HeaderGuess(None, (), None, (), 0.0, 0.0)
+    scored = [(_name_score(ln, i), i) for i, ln in enumerate(block)]
+    best_score, best = max(scored, key=lambda t: (t[0], -t[1]))
+    if best_score < -3.0:
+        return HeaderGuess(None, (), None, (), 0.0, 0.0)
+    start = end = best
+    # a name wrapped over several lines: "AIK HUAT HARDWARE / ENTERPRISE (SETIA / ALAM) SDN BHD"
+    while start > 0:
+        prev, cur = block[start - 1], block[start]
+        joined = " ".join(ln.text for ln in block[start:end + 1])
+        if (_unbalanced(joined) or _CONTINUATION_START.match(cur.text)) and _name_score(prev, 0) > -2.5 \
+                and not REGISTRATION.search(prev.text):
+            start -= 1
+        else:
+            break
+    while end + 1 < len(block) and _unbalanced(" ".join(ln.text for ln in block[start:end + 1])):
+        end += 1
+    company_raw = " ".join(ln.text for ln in block[start:end + 1])
+    company = clean_company(company_raw)
+    conf_c = min(1.0, max(0.2, 0.45 + 0.12 * best_score)) * min(ln.confidence for ln in block[start:end + 1])
+
+    # address: the lines after the name up to the first stop line
+    addr: list[Line] = []
+    for ln in lines[end + 1:end + 9]:
+        text = ln.text
+        if REGISTRATION.search(text) or (not addr and text.startswith("(") and text.endswith(")")):
+            if addr:
+                break
+            continue
+        if STOP_LINE.search(text) or find_dates(text):
+            if addr or ln.index - end > 4:
+                break
+            continue
+        if not addr and LEGAL_SUFFIX.search(text) and not ADDRESS_CUE.search(text):
+            continue  # a second name line ("branch of X SDN BHD")
+        addr.append(ln)
+        if len(addr) >= 6:
+            break
+    address = " ".join(ln.text for ln in addr).strip() or None
+    cues = sum(1 for ln in addr if ADDRESS_CUE.search(ln.text))
+    conf_a = 0.0
+    if addr:
+        conf_a = min(1.0, 0.35 + 0.15 * cues) * min(ln.confidence for ln in addr)
+    return HeaderGuess(
+        company=company,
+        company_lines=tuple(ln.index for ln in block[start:end + 1]),
+        address=address,
+        address_lines=tuple(ln.index for ln in addr),
+        confidence_company=round(conf_c, 3),
+        confidence_address=round(conf_a, 3),
+    )

@@ -1,0 +1,65 @@
+"""Line items: description lines with an amount, between the header and the totals."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+from decimal import Decimal, InvalidOperation
+
+import regex
+
+from icr.text.amounts import AmountHit
+from icr.text.lines import Line
+from icr.types import LineItem
+
+QTY_PRICE = regex.compile(r"(?<![\d.])(?P<qty>\d{1,4}(?:\.\d{1,3})?)\s*[xX*@]\s*(?:RM|\$|€|£)?\s*(?P<price>\d+[.,]\d{2,4})")
+NOT_ITEM = regex.compile(
+    r"\b(?:TOTAL|SUB|GST|SST|VAT|TAX|CASH|CHANGE|ROUND\w*|DISC\w*|PAID|TENDER\w*|BALANCE|DUE|VISA|CARD|SERVICE"
+    r"|CHARGE|TIP|AMOUNT|QTY|PRICE|ITEM|SAVINGS|DEPOSIT)\b",
+    regex.IGNORECASE,
+)
+_FIRST_TOTAL = ("total", "total_rounded", "subtotal", "tax", "paid", "change", "rounding")
+
+
+def _decimal(text: str) -> Decimal | None:
+    try:
+        return Decimal(text.replace(",", "."))
+    except InvalidOperation:
+        return None
+
+
+def extract_line_items(lines: Sequence[Line], hits: Sequence[AmountHit], header: Collection[int]) -> list[LineItem]:
+    """Items: unlabelled-kind amounts whose line (or the line above) has a description, before the totals."""
+    stop = min((h.line for h in hits if h.kind in _FIRST_TOTAL), default=len(lines))
+    by_index = {ln.index: ln for ln in lines}
+    items: list[LineItem] = []
+    used: set[int] = set()
+    for h in hits:
+        if h.line >= stop or h.kind or h.line in header or h.line in used:
+            continue
+        ln = by_index.get(h.line)
+        if ln is None:
+            continue
+        desc = _description(ln.text)
+        if not desc:
+            prev = by_index.get(h.line - 1)
+            if prev is not None and prev.index not in header:
+                desc = _description(prev.text)
+        if not desc or NOT_ITEM.search(desc):
+            continue
+        qty = price = None
+        m = QTY_PRICE.search(ln.text)
+        if m:
+            qty, price = _decimal(m["qty"]), _decimal(m["price"])
+        amounts_on_line = [x for x in hits if x.line == h.line]
+        amount = amounts_on_line[-1].value
+        used.add(h.line)
+        items.append(LineItem(desc, amount, qty, price, ln.text))
+    return items
+
+
+def _description(text: str) -> str:
+    words = [w for w in text.split() if sum(c.isalpha() for c in w) >= 2 and not any(c.isdigit() for c in w)]
+    return " ".join(words) if len(words) >= 1 and sum(len(w) for w in words) >= 3 else ""
+
+
+

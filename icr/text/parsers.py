@@ -1,0 +1,426 @@
+"""Tiny named field parsers: text in, a real Python value out (or ``None``).
+
+Each parser takes the raw text of a value (as found on a receipt, possibly with
+OCR confusions) and a :class:`ParseOptions` carrying the document's locale
+choices; it returns a typed value: ``Decimal`` for money, ``datetime.date``,
+``datetime.time``, ``str``. Parsers are registered by name in :data:`PARSERS`
+so templates can say ``type: amount``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+
+import regex
+
+from icr.types import TypedValue
+
+CENT = Decimal("0.01")
+
+
+@dataclass(frozen=True)
+class ParseOptions:
+    """Per-document choices the parsers need."""
+
+    day_first: bool = True
+    """Date order for ambiguous numeric dates (``03/04/2018``)."""
+    decimal: str | None = None
+    """``"."`` or ``","``; ``None`` = infer from the token itself."""
+    currency: str | None = None
+
+
+# ---------------------------------------------------------------- amounts
+
+CURRENCY_MARKS: dict[str, str] = {
+    "RM": "MYR",
+    "MYR": "MYR",
+    "$": "USD",
+    "USD": "USD",
+    "US$": "USD",
+    "S$": "SGD",
+    "SGD": "SGD",
+    "€": "EUR",
+    "EUR": "EUR",
+    "£": "GBP",
+    "GBP": "GBP",
+    "¥": "JPY",
+    "INR": "INR",
+    "₹": "INR",
+}
+
+_CURRENCY_RE = regex.compile(
+    r"(?:US\$|S\$|RM|MYR|USD|SGD|EUR|GBP|INR|[$€£¥₹])",
+    regex.IGNORECASE,
+)
+
+# Characters OCR confuses with digits; repaired only inside amount-shaped tokens.
+_DIGIT_CONFUSIONS = str.maketrans({"O": "0", "o": "0", "D": "0", "Q": "0", "S": "5", "s": "5",
+                                   "l": "1", "I": "1", "i": "1", "|": "1", "!": "1",
+                                   "B": "8", "Z": "2", "z": "2", "G": "6"})
+
+AMOUNT_TOKEN = regex.compile(
+    r"""
+    (?<![\w.,/-])                                # not glued to another token
+    (?P<neg>-\s?)?
+    (?P<cur>(?:US\$|S\$|RM|MYR|USD|SGD|EUR|GBP|[$€£¥])\s?)?
+    (?P<neg2>-)?
+    (?P<num>
+        [0-9OSlIB]{1,3}(?:[,.' ][0-9OSlIB]{3})+[.,][0-9OSlIB]{2}   # 1,234.56 / 1.234,56 / 1 234,56
+      | [0-9OSlIB]*[0-9][0-9OSlIB]*[.,][0-9OSlIB]{2}               # 12.59 / 12,59 / l2.5O
+      | [0-9]{1,3}(?:,[0-9]{3})+                                  # 1,234
+    )
+    (?P<neg3>-)?
+    (?![\w.,/:%-]*[0-9])                          # not the start of a longer number
+    (?![%])
+    """,
+    regex.VERBOSE,
+)
+
+
+def _clean_number(num: str) -> str:
+    return num.translate(_DIGIT_CONFUSIONS)
+
+
+def parse_amount(text: str, opts: ParseOptions | None = None) -> Decimal | None:
+    """``"RM 1,234.50"`` -> ``Decimal("1234.50")``; ``"12,59"`` -> ``12.59``; ``"l2.5O"`` -> ``12.50``.
+
+    Thousands separators and the decimal separator are told apart by position
+    (the last separator followed by exactly two digits is the decimal one) unless
+    ``opts.decimal`` says which it is. Returns ``None`` for anything else.
+    """
+    opts = opts or ParseOptions()
+    s = text.strip()
+    if not s:
+        return None
+    neg = False
+    s = _CURRENCY_RE.sub("", s).strip()
+    if s.startswith("(") and s.endswith(")"):
+        neg, s = True, s[1:-1].strip()
+    if s.startswith("-"):
+        neg, s = True, s[1:].strip()
+    if s.endswith("-"):
+        neg, s = True, s[:-1].strip()
+    s = _CURRENCY_RE.sub("", s).strip()
+    if not s or not regex.fullmatch(r"[0-9OoDQSslIi|!BZzG]+(?:[ ,.'][0-9OoDQSslIi|!BZzG]+)*", s):
+        return None
+    if not any(c.isdigit() for c in s):
+        return None
+    s = _clean_number(s)
+    decimal_sep = opts.decimal
+    seps = [(i, c) for i, c in enumerate(s) if c in ",. '"]
+    if decimal_sep is None:
+        decimal_sep = "."
+        if seps:
+            i, c = seps[-1]
+            tail = len(s) - i - 1
+            if c in ",." and tail in (1, 2):
+                decimal_sep = c
+            elif c == "," and tail == 3 and len(seps) == 1:
+                decimal_sep = "."  # 1,234 — a thousands separator
+            elif c == "." and tail == 3 and len(seps) == 1:
+                decimal_sep = "."  # 9.000 (three decimals, common on receipts)
+            elif c == "." and tail == 3 and all(ch in ". " for _, ch in seps[:-1]) and len(seps) > 1:
+                decimal_sep = ","  # 1.234.567 style thousands
+    if decimal_sep == ",":
+        body = s.replace(".", "").replace(" ", "").replace("'", "")
+        body = body.replace(",", ".")
+    else:
+        body = s.replace(",", "").replace(" ", "").replace("'", "")
+    if body.count(".") > 1:
+        return None
+    try:
+        value = Decimal(body)
+    except InvalidOperation:
+        return None
+    value = value.quantize(CENT) if value == value.quantize(CENT) else value
+    return -value if neg else value
+
+
+def format_amount(value: Decimal) -> str:
+    """A plain decimal string with two decimals: ``Decimal("9")`` -> ``"9.00"``."""
+    return f"{value.quantize(CENT):f}"
+
+
+def find_amounts(text: str) -> list[tuple[Decimal, str, int]]:
+    """Every amount-shaped token in ``text`` as (value, raw, start offset)."""
+    out: list[tuple[Decimal, str, int]] = []
+    for m in AMOUNT_TOKEN.finditer(text):
+        raw = m.group(0).strip()
+        value = parse_amount(raw)
+        if value is not None:
+            out.append((value, raw, m.start()))
+    return out
+
+
+def parse_currency(text: str, opts: ParseOptions | None = None) -> str | None:
+    """``"RM"`` -> ``"MYR"``; ``"€"`` -> ``"EUR"``; the first currency mark in ``text``."""
+    m = _CURRENCY_RE.search(text)
+    if m:
+        return CURRENCY_MARKS.get(m.group(0).upper(), CURRENCY_MARKS.get(m.group(0)))
+    return None
+
+
+def parse_percent(text: str, opts: ParseOptions | None = None) -> Decimal | None:
+    """``"GST 6%"`` -> ``Decimal("6")``; ``"7,5 %"`` -> ``Decimal("7.5")``."""
+    m = regex.search(r"(\d{1,2}(?:[.,]\d{1,2})?)\s?%", text)
+    if not m:
+        return None
+    try:
+        return Decimal(m.group(1).replace(",", "."))
+    except InvalidOperation:
+        return None
+
+
+# ---------------------------------------------------------------- dates
+
+MONTHS: dict[str, int] = {
+    "JAN": 1, "FEB": 2, "MAR": 3, "APR": 4, "MAY": 5, "JUN": 6, "JUL": 7, "AUG": 8,
+    "SEP": 9, "SEPT": 9, "OCT": 10, "NOV": 11, "DEC": 12,
+    "JANUARY": 1, "FEBRUARY": 2, "MARCH": 3, "APRIL": 4, "JUNE": 6, "JULY": 7, "AUGUST": 8,
+    "SEPTEMBER": 9, "OCTOBER": 10, "NOVEMBER": 11, "DECEMBER": 12,
+    # Malay / French / German / Spanish abbreviations that differ from English
+    "MAC": 3, "MEI": 5, "OGOS": 8, "OGO": 8, "OKT": 10, "DIS": 12, "DES": 12, "AGO": 8,
+    "JANV": 1, "FEV": 2, "AVR": 4, "MAI": 5, "JUIN": 6, "JUIL": 7, "AOU": 8, "DEZ": 12, "ENE": 1, "ABR": 4,
+    "DIC": 12,
+}
+
+_MONTH_ALT = "|".join(sorted(MONTHS, key=len, reverse=True))
+_SEP = r"[-/.\\]"
+DATE_PATTERNS: list[tuple[str, regex.Pattern[str]]] = [
+    # 2018-03-04, 2018/3/4
+    ("ymd", regex.compile(rf"(?<!\d)(?P<y>(?:19|20)\d\d)\s?{_SEP}\s?(?P<m>\d{{1,2}})\s?{_SEP}\s?(?P<d>\d{{1,2}})(?!\d)")),
+    # 04/03/2018, 4-3-18, 04.03.18, 04 03 2018
+    ("dmy", regex.compile(
+        rf"(?<![\d.,])(?P<a>\d{{1,2}})\s?(?P<s>{_SEP})\s?(?P<b>\d{{1,2}})\s?(?P=s)\s?(?P<y>(?:19|20)?\d\d)(?![\d])"
+    )),
+    # 27 MAR 2018, 01-NOV-2017, 25/FEB/2017, 3rd March 2018, 27MAR18
+    ("dMy", regex.compile(
+        rf"(?<![\dA-Z])(?P<d>\d{{1,2}})(?:ST|ND|RD|TH)?[-/.\s]*(?P<mon>{_MONTH_ALT})\.?(?![A-Z]{{4,}})[A-Z]*[-/.,\s]*(?P<y>(?:19|20)?\d\d)(?![\d])",
+        regex.IGNORECASE,
+    )),
+    # OCT 3, 2016 / March 3rd 2018
+    ("Mdy", regex.compile(
+        rf"(?<![A-Z])(?P<mon>{_MONTH_ALT})\.?[A-Z]*[-\s]*(?P<d>\d{{1,2}})(?:ST|ND|RD|TH)?,?[-\s]+(?P<y>(?:19|20)?\d\d)(?!\d)",
+        regex.IGNORECASE,
+    )),
+    # 20180304
+    ("compact", regex.compile(r"(?<!\d)(?P<y>20\d\d)(?P<m>[01]\d)(?P<d>[0-3]\d)(?!\d)")),
+    # 04032018 (day first)
+    ("compact_dmy", regex.compile(r"(?<!\d)(?P<d>[0-3]\d)(?P<m>[01]\d)(?P<y>20\d\d)(?!\d)")),
+]
+
+MIN_YEAR = 1990
+MAX_YEAR = 2099
+
+
+def _year(y: str) -> int:
+    n = int(y)
+    return n + 2000 if n < 100 else n
+
+
+def _make_date(y: int, m: int, d: int) -> dt.date | None:
+    if not MIN_YEAR <= y <= MAX_YEAR:
+        return None
+    try:
+        return dt.date(y, m, d)
+    except ValueError:
+        return None
+
+
+def _date_from_match(kind: str, m: regex.Match[str], opts: ParseOptions) -> dt.date | None:
+    if kind in ("ymd", "compact", "compact_dmy"):
+        return _make_date(_year(m["y"]), int(m["m"]), int(m["d"]))
+    if kind == "dmy":
+        a, b, y = int(m["a"]), int(m["b"]), _year(m["y"])
+        first, second = ((b, a), (a, b)) if opts.day_first else ((a, b), (b, a))
+        # preferred order first, the other when the preferred one is impossible (13/04 vs 04/13)
+        return _make_date(y, *first) or _make_date(y, *second)
+    month = MONTHS.get(m["mon"].upper()[:4]) or MONTHS.get(m["mon"].upper()[:3]) or MONTHS.get(m["mon"].upper())
+    if month is None:
+        return None
+    return _make_date(_year(m["y"]), month, int(m["d"]))
+
+
+def find_dates(text: str, opts: ParseOptions | None = None) -> list[tuple[dt.date, str, int]]:
+    """Every date in ``text`` as (date, raw, start offset), in order of appearance."""
+    opts = opts or ParseOptions()
+    found: list[tuple[dt.date, str, int]] = []
+    taken: list[tuple[int, int]] = []
+    for kind, pattern in DATE_PATTERNS:
+        for m in pattern.finditer(text):
+            if any(m.start() < e and s < m.end() for s, e in taken):
+                continue
+            value = _date_from_match(kind, m, opts)
+            if value is not None:
+                found.append((value, m.group(0), m.start()))
+                taken.append((m.start(), m.end()))
+    found.sort(key=lambda t: t[2])
+    return found
+
+
+def parse_date(text: str, opts: ParseOptions | None = None) -> dt.date | None:
+    """The first date in ``text``: ``"25/12/2018"``, ``"01-NOV-17"``, ``"OCT 3, 2016"``, ``"20180304"``."""
+    dates = find_dates(text, opts)
+    return dates[0][0] if dates else None
+
+
+# ---------------------------------------------------------------- times
+
+TIME_RE = regex.compile(
+    r"(?<![\d.:])(?P<h>[01]?\d|2[0-3])\s?[:.hH]\s?(?P<m>[0-5]\d)(?:\s?[:.]\s?(?P<s>[0-5]\d))?"
+    r"(?:\s?(?P<ampm>[AaPp])\.?\s?[Mm]\.?)?(?![\d.,])"
+)
+
+
+def parse_time(text: str, opts: ParseOptions | None = None) -> dt.time | None:
+    """``"8:13:39 PM"`` -> ``20:13:39``; ``"19:28"`` -> ``19:28``."""
+    for m in TIME_RE.finditer(text):
+        h, mi = int(m["h"]), int(m["m"])
+        sec = int(m["s"]) if m["s"] else 0
+        ampm = (m["ampm"] or "").upper()
+        sep_is_colon = ":" in m.group(0)
+        if not sep_is_colon and not ampm:
+            continue  # "12.59" is an amount, not a time
+        if ampm:
+            if not 1 <= h <= 12:
+                continue
+            h = (h % 12) + (12 if ampm == "P" else 0)
+        return dt.time(h, mi, sec)
+    return None
+
+
+def format_time(value: dt.time) -> str:
+    return value.strftime("%H:%M")
+
+
+# ---------------------------------------------------------------- identifiers
+
+PHONE_RE = regex.compile(r"(?<![\dA-Z])(\+?\(?\d{1,4}\)?(?:[\s-]{0,3}\(?\d{2,5}\)?){1,4})(?![\d])")
+
+
+def parse_phone(text: str, opts: ParseOptions | None = None) -> str | None:
+    """``"TEL: 03-6156 9266"`` -> ``"03-6156 9266"`` (digits kept as printed, 7 to 15 digits)."""
+    for m in PHONE_RE.finditer(text):
+        raw = m.group(1).strip(" -")
+        digits = regex.sub(r"\D", "", raw)
+        if 7 <= len(digits) <= 15:
+            return raw
+    return None
+
+
+TAX_ID_RE = regex.compile(
+    r"(?:GST|SST|VAT|TAX|ABN|GSTIN|TIN|UST|TVA|CO\.?|COMPANY)\s*(?:REG(?:ISTRATION)?\.?\s*)?"
+    r"(?:ID|NO|NUMBER|#)?\.?\s*[:.#]?\s*(?P<id>[A-Z0-9][A-Z0-9-]{5,20})",
+    regex.IGNORECASE,
+)
+
+
+def parse_tax_id(text: str, opts: ParseOptions | None = None) -> str | None:
+    """``"GST ID NO: 000394528768"`` -> ``"000394528768"`` (must contain at least 5 digits)."""
+    for m in TAX_ID_RE.finditer(text):
+        value = m["id"].strip("-")
+        if sum(c.isdigit() for c in value) >= 5:
+            return value.upper()
+    return None
+
+
+CARD_RE = regex.compile(r"(?<!\d)(?:\d{4}[ -]?){3}\d{1,4}(?!\d)|(?:[X*#]{2,}[ -]?){1,4}(?P<last>\d{4})(?!\d)")
+
+
+def parse_card_last4(text: str, opts: ParseOptions | None = None) -> str | None:
+    """``"VISA XXXX XXXX XXXX 1234"`` or a full number -> ``"1234"`` (never more)."""
+    m = CARD_RE.search(text)
+    if not m:
+        return None
+    if m["last"]:
+        return m["last"]
+    digits = regex.sub(r"\D", "", m.group(0))
+    return digits[-4:] if len(digits) >= 13 else None
+
+
+def mask_card_numbers(text: str) -> str:
+    """Replace every 13-19 digit card number with ``XXXXXXXXXXXX1234`` (last 4 kept)."""
+
+    def repl(m: regex.Match[str]) -> str:
+        digits = regex.sub(r"\D", "", m.group(0))
+        if not 13 <= len(digits) <= 19 or not _luhn_ok(digits):
+            return m.group(0)
+        return "X" * (len(digits) - 4) + digits[-4:]
+
+    return regex.sub(r"(?<![\d])\d{4}(?:[ -]?\d{3,4}){2,4}(?![\d])", repl, text)
+
+
+def _luhn_ok(digits: str) -> bool:
+    total = 0
+    for i, ch in enumerate(reversed(digits)):
+        n = int(ch)
+        if i % 2:
+            n *= 2
+            if n > 9:
+                n -= 9
+        total += n
+    return total % 10 == 0
+
+
+PAYMENT_METHODS: dict[str, str] = {
+    "VISA": "card", "MASTERCARD": "card", "MASTER": "card", "AMEX": "card", "CREDIT CARD": "card",
+    "DEBIT": "card", "CARD": "card", "MAESTRO": "card", "UNIONPAY": "card",
+    "CASH": "cash", "TUNAI": "cash",
+    "E-WALLET": "ewallet", "EWALLET": "ewallet", "GRABPAY": "ewallet", "BOOST": "ewallet", "TOUCH N GO": "ewallet",
+    "CHEQUE": "cheque", "CHECK": "cheque", "VOUCHER": "voucher",
+}
+
+
+def parse_payment_method(text: str, opts: ParseOptions | None = None) -> str | None:
+    """``"VISA CARD"`` -> ``"card"``; ``"CASH"`` -> ``"cash"``."""
+    up = text.upper()
+    for word, method in PAYMENT_METHODS.items():
+        if regex.search(rf"(?<![A-Z]){regex.escape(word)}(?![A-Z])", up):
+            return method
+    return None
+
+
+def parse_text(text: str, opts: ParseOptions | None = None) -> str | None:
+    """Collapse whitespace; empty -> ``None``."""
+    value = " ".join(text.split())
+    return value or None
+
+
+def parse_receipt_number(text: str, opts: ParseOptions | None = None) -> str | None:
+    """``"INV NO: CS00012345"`` -> ``"CS00012345"`` (a token with at least one digit)."""
+    for tok in regex.findall(r"[A-Z0-9][A-Z0-9/-]{2,}", text.upper()):
+        if any(c.isdigit() for c in tok):
+            return tok
+    return None
+
+
+Parser = Callable[[str, ParseOptions | None], TypedValue]
+
+PARSERS: dict[str, Parser] = {
+    "amount": parse_amount,
+    "date": parse_date,
+    "time": parse_time,
+    "phone": parse_phone,
+    "tax_id": parse_tax_id,
+    "card_last4": parse_card_last4,
+    "currency": parse_currency,
+    "percent": parse_percent,
+    "payment_method": parse_payment_method,
+    "receipt_number": parse_receipt_number,
+    "text": parse_text,
+}
+"""Field kinds a template's ``type:`` may name."""
+
+
+def normalize(value: TypedValue) -> str:
+    """The ``FieldValue.value`` string for a typed value."""
+    if isinstance(value, Decimal):
+        return format_amount(value) if value == value.quantize(CENT) else f"{value:f}"
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, dt.time):
+        return format_time(value)
+    return "" if value is None else str(value)

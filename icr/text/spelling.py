@@ -1,0 +1,91 @@
+"""Spelling correction with symspellpy: English frequencies plus a receipt vocabulary.
+
+Only plain words are corrected: a token with any digit (amounts, dates, codes,
+phone numbers) is never touched, nor are short tokens, nor words the
+dictionaries already know. Case is kept (``TOTAI`` -> ``TOTAL``, ``Totai`` -> ``Total``).
+"""
+
+from __future__ import annotations
+
+import importlib.resources
+from collections.abc import Iterable
+from pathlib import Path
+
+import regex
+from symspellpy import SymSpell, Verbosity
+
+WORD = regex.compile(r"\p{L}+(?:['’]\p{L}+)?")
+TOKEN = regex.compile(r"\S+")
+
+RECEIPT_COUNT = 10_000_000_000
+"""Frequency given to receipt-vocabulary words so they win over rare English words."""
+
+
+def bundled_english_dictionary() -> Path:
+    return Path(str(importlib.resources.files("symspellpy") / "frequency_dictionary_en_82_765.txt"))
+
+
+def read_vocabulary(path: Path) -> list[str]:
+    """One word per line; ``#`` starts a comment."""
+    words: list[str] = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        line = line.split("#", 1)[0].strip()
+        if line:
+            words.extend(line.split())
+    return words
+
+
+class SpellingCorrector:
+    """Corrects words in a text; built once, reused for many documents."""
+
+    def __init__(self, vocabulary: Iterable[str] = (), *, english: bool = True, max_edit_distance: int = 2,
+                 min_length: int = 4) -> None:
+        self.max_edit_distance = max_edit_distance
+        self.min_length = min_length
+        self._sym = SymSpell(max_dictionary_edit_distance=max_edit_distance, prefix_length=7)
+        if english:
+            self._sym.load_dictionary(str(bundled_english_dictionary()), term_index=0, count_index=1)
+        self.vocabulary = {w.lower() for w in vocabulary}
+        for word in self.vocabulary:
+            self._sym.create_dictionary_entry(word, RECEIPT_COUNT)
+        self._cache: dict[str, str] = {}
+
+    def known(self, word: str) -> bool:
+        return word.lower() in self._sym.words
+
+    def correct_word(self, word: str) -> str:
+        """The corrected word, or ``word`` itself when it has digits, is short, known, or has no close match."""
+        if any(c.isdigit() for c in word) or len(word) < self.min_length or not word.isalpha():
+            return word
+        cached = self._cache.get(word)
+        if cached is not None:
+            return cached
+        low = word.lower()
+        out = word
+        if low not in self._sym.words:
+            # long words may be two edits away; short ones only one (fewer false corrections)
+            distance = 1 if len(word) < 7 else self.max_edit_distance
+            suggestions = self._sym.lookup(low, Verbosity.TOP, max_edit_distance=distance)
+            if suggestions:
+                out = _same_case(word, suggestions[0].term)
+        self._cache[word] = out
+        return out
+
+    def correct_text(self, text: str) -> str:
+        """``text`` with each digit-free token's words corrected; spacing and line breaks kept."""
+
+        def fix_token(m: regex.Match[str]) -> str:
+            token = m.group(0)
+            if any(c.isdigit() for c in token):
+                return token
+            return WORD.sub(lambda w: self.correct_word(w.group(0)), token)
+
+        return TOKEN.sub(fix_token, text)
+
+
+def _same_case(original: str, term: str) -> str:
+    if original.isupper():
+        return term.upper()
+    if original[:1].isupper():
+        return term[:1].upper() + term[1:]
+    return term

@@ -1,0 +1,290 @@
+"""YAML templates: which document this is, how to read it, what to extract.
+
+A template is data (see ``config/templates/*.yaml``)::
+
+    name: fuel_receipt            # unique; defaults to the file name
+    doc_type: fuel_receipt
+    priority: 5                   # breaks ties between matching templates
+    keywords: [pump, litre]       # scored: the share found in the text
+    exclude_keywords: [invoice]   # any one found -> the template does not match
+    min_score: 0.5                # keyword share needed to be chosen (default 0.5)
+    options:                      # read by the text corrector and, later, by the pipeline
+      date_order: day_first       # day_first | month_first
+      decimal: "."                # "." | ","
+      currency: MYR
+      language: eng               # Tesseract language
+      psm: 6                      # Tesseract page segmentation mode
+      steps: [grayscale, deskew]  # image-corrector steps
+    fields:
+      pump: {pattern: 'PUMP\\s*(?P<value>\\d+)', type: text}
+      total: {required: true}     # no pattern: the built-in extractor, but required
+    static:
+      company: ACME FUEL LTD      # a fixed value for every document this template matches
+
+Everything is checked when loaded; a problem raises :class:`icr.errors.TemplateError`
+naming the file and the key.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import regex
+import yaml
+
+from icr.errors import TemplateError
+from icr.text.parsers import PARSERS
+
+TOP_KEYS = {"name", "doc_type", "priority", "keywords", "exclude_keywords", "min_score", "options", "fields",
+            "static", "description", "sample"}
+OPTION_KEYS = {"date_order", "decimal", "currency", "language", "psm", "steps"}
+FIELD_KEYS = {"pattern", "type", "required"}
+CANONICAL_FIELDS = (
+    "company", "address", "phone", "tax_id", "date", "time", "receipt_number", "subtotal", "tax", "tax_rate",
+    "service_charge", "rounding", "discount", "tip", "total", "paid", "change", "currency", "payment_method",
+    "card_last4",
+)
+DEFAULT_TYPES = {
+    "date": "date", "time": "time", "phone": "phone", "tax_id": "tax_id", "card_last4": "card_last4",
+    "currency": "currency", "tax_rate": "percent", "payment_method": "payment_method",
+    "receipt_number": "receipt_number", "subtotal": "amount", "tax": "amount", "service_charge": "amount",
+    "rounding": "amount", "discount": "amount", "tip": "amount", "total": "amount", "paid": "amount",
+    "change": "amount",
+}
+
+
+@dataclass(frozen=True)
+class FieldSpec:
+    name: str
+    type: str = "text"
+    pattern: regex.Pattern[str] | None = None
+    required: bool = False
+
+
+@dataclass(frozen=True)
+class Template:
+    """One validated template."""
+
+    name: str
+    path: Path | None
+    doc_type: str = "receipt"
+    priority: int = 0
+    keywords: tuple[str, ...] = ()
+    exclude_keywords: tuple[str, ...] = ()
+    min_score: float = 0.5
+    options: Mapping[str, Any] = field(default_factory=dict)
+    fields: Mapping[str, FieldSpec] = field(default_factory=dict)
+    static: Mapping[str, str] = field(default_factory=dict)
+    description: str = ""
+    sample: str = ""
+    """Example text this template must match (checked by ``icr templates check``)."""
+
+    @property
+    def day_first(self) -> bool:
+        return self.options.get("date_order", "day_first") != "month_first"
+
+    @property
+    def required(self) -> tuple[str, ...]:
+        return tuple(name for name, spec in self.fields.items() if spec.required)
+
+    def score(self, text: str) -> float:
+        """The share of keywords found in ``text`` (0 when an excluded keyword is there)."""
+        squashed = squash(text)
+        if any(squash(k) and squash(k) in squashed for k in self.exclude_keywords):
+            return 0.0
+        if not self.keywords:
+            return 0.0
+        found = sum(1 for k in self.keywords if squash(k) in squashed)
+        return found / len(self.keywords)
+
+
+def squash(text: str) -> str:
+    """Upper-case letters and digits only: keyword matching ignores spacing and punctuation."""
+    return regex.sub(r"[^\p{L}\p{N}]+", "", text).upper()
+
+
+def _fail(path: Path | str, key: str, problem: str) -> TemplateError:
+    return TemplateError(path, key, problem)
+
+
+def _str_list(path: Path | str, key: str, value: Any) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if not isinstance(value, list) or not all(isinstance(v, str | int) for v in value):
+        raise _fail(path, key, "must be a list of strings")
+    out = tuple(str(v) for v in value)
+    if any(not squash(v) for v in out):
+        raise _fail(path, key, "keywords must contain letters or digits")
+    return out
+
+
+def parse_template(data: Any, path: Path | str) -> Template:
+    """Validate one template's YAML data; raise :class:`TemplateError` naming the bad key."""
+    if not isinstance(data, dict):
+        raise _fail(path, "<top>", "a template must be a mapping")
+    unknown = set(data) - TOP_KEYS
+    if unknown:
+        raise _fail(path, sorted(unknown)[0], f"unknown key (allowed: {', '.join(sorted(TOP_KEYS))})")
+    name = data.get("name", Path(str(path)).stem)
+    if not isinstance(name, str) or not regex.fullmatch(r"[\w.-]+", name):
+        raise _fail(path, "name", "must be a word (letters, digits, _ . -)")
+    doc_type = data.get("doc_type", "receipt")
+    if not isinstance(doc_type, str) or not doc_type:
+        raise _fail(path, "doc_type", "must be a non-empty string")
+    priority = data.get("priority", 0)
+    if not isinstance(priority, int) or isinstance(priority, bool):
+        raise _fail(path, "priority", "must be an integer")
+    min_score = data.get("min_score", 0.5)
+    if not isinstance(min_score, int | float) or isinstance(min_score, bool) or not 0 <= min_score <= 1:
+        raise _fail(path, "min_score", "must be a number between 0 and 1")
+    keywords = _str_list(path, "keywords", data.get("keywords"))
+    exclude = _str_list(path, "exclude_keywords", data.get("exclude_keywords"))
+    options = _options(path, data.get("options") or {})
+    fields = _fields(path, data.get("fields") or {})
+    static = data.get("static") or {}
+    if not isinstance(static, dict):
+        raise _fail(path, "static", "must be a mapping of field name to value")
+    for key, value in static.items():
+        if key not in CANONICAL_FIELDS:
+            raise _fail(path, f"static.{key}", f"not a canonical field ({', '.join(CANONICAL_FIELDS)})")
+        if not isinstance(value, str | int | float) or isinstance(value, bool):
+            raise _fail(path, f"static.{key}", "must be a string")
+    description = data.get("description", "")
+    sample = data.get("sample", "")
+    if not isinstance(description, str):
+        raise _fail(path, "description", "must be a string")
+    if not isinstance(sample, str):
+        raise _fail(path, "sample", "must be a string")
+    return Template(
+        name=name,
+        path=Path(path) if not isinstance(path, Path) else path,
+        doc_type=doc_type,
+        priority=priority,
+        keywords=keywords,
+        exclude_keywords=exclude,
+        min_score=float(min_score),
+        options=options,
+        fields=fields,
+        static={k: str(v) for k, v in static.items()},
+        description=description,
+        sample=sample,
+    )
+
+
+def _options(path: Path | str, options: Any) -> dict[str, Any]:
+    if not isinstance(options, dict):
+        raise _fail(path, "options", "must be a mapping")
+    unknown = set(options) - OPTION_KEYS
+    if unknown:
+        key = sorted(unknown)[0]
+        raise _fail(path, f"options.{key}", f"unknown option (allowed: {', '.join(sorted(OPTION_KEYS))})")
+    if options.get("date_order", "day_first") not in ("day_first", "month_first"):
+        raise _fail(path, "options.date_order", "must be day_first or month_first")
+    if options.get("decimal", ".") not in (".", ","):
+        raise _fail(path, "options.decimal", "must be '.' or ','")
+    if "currency" in options and not (isinstance(options["currency"], str) and
+                                      regex.fullmatch(r"[A-Z]{3}", options["currency"])):
+        raise _fail(path, "options.currency", "must be an ISO 4217 code such as MYR or EUR")
+    if "language" in options and not (isinstance(options["language"], str) and
+                                      regex.fullmatch(r"[a-z_]{3,}(\+[a-z_]{3,})*", options["language"])):
+        raise _fail(path, "options.language", "must be a Tesseract language such as eng or eng+deu")
+    psm = options.get("psm", 6)
+    if not isinstance(psm, int) or isinstance(psm, bool) or not 0 <= psm <= 13:
+        raise _fail(path, "options.psm", "must be a Tesseract page segmentation mode 0..13")
+    steps = options.get("steps", [])
+    if not isinstance(steps, list) or not all(isinstance(s, str) for s in steps):
+        raise _fail(path, "options.steps", "must be a list of image-corrector step names")
+    return dict(options)
+
+
+def _fields(path: Path | str, fields: Any) -> dict[str, FieldSpec]:
+    if not isinstance(fields, dict):
+        raise _fail(path, "fields", "must be a mapping of field name to its spec")
+    out: dict[str, FieldSpec] = {}
+    for name, spec in fields.items():
+        key = f"fields.{name}"
+        if not isinstance(name, str) or not regex.fullmatch(r"[a-z][a-z0-9_]*", name):
+            raise _fail(path, key, "field names are lower_case words")
+        spec = spec or {}
+        if not isinstance(spec, dict):
+            raise _fail(path, key, "must be a mapping with pattern/type/required")
+        unknown = set(spec) - FIELD_KEYS
+        if unknown:
+            raise _fail(path, f"{key}.{sorted(unknown)[0]}", "unknown key (allowed: pattern, type, required)")
+        ftype = spec.get("type", DEFAULT_TYPES.get(name, "text"))
+        if ftype not in PARSERS:
+            raise _fail(path, f"{key}.type", f"unknown type '{ftype}' (known: {', '.join(sorted(PARSERS))})")
+        required = spec.get("required", False)
+        if not isinstance(required, bool):
+            raise _fail(path, f"{key}.required", "must be true or false")
+        pattern = None
+        if "pattern" in spec:
+            if not isinstance(spec["pattern"], str):
+                raise _fail(path, f"{key}.pattern", "must be a string")
+            try:
+                pattern = regex.compile(spec["pattern"], regex.IGNORECASE | regex.MULTILINE)
+            except regex.error as exc:
+                raise _fail(path, f"{key}.pattern", f"not a valid regular expression: {exc}") from exc
+            if "value" not in pattern.groupindex:
+                raise _fail(path, f"{key}.pattern", "needs a named group (?P<value>...)")
+        if pattern is None and name not in CANONICAL_FIELDS:
+            raise _fail(path, f"{key}.pattern", "a field that is not canonical needs a pattern")
+        out[name] = FieldSpec(name, ftype, pattern, required)
+    return out
+
+
+def load_template(path: Path) -> Template:
+    """Read and validate one YAML template file."""
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise _fail(path, "<file>", f"cannot read: {exc.strerror or exc}") from exc
+    except yaml.YAMLError as exc:
+        raise _fail(path, "<file>", f"not valid YAML: {exc}") from exc
+    return parse_template(data, path)
+
+
+def template_files(folder: Path) -> list[Path]:
+    return sorted([*folder.glob("*.yaml"), *folder.glob("*.yml")])
+
+
+def load_templates(folders: Iterable[Path]) -> list[Template]:
+    """All templates from ``folders``; a name in an earlier folder hides the same name in later ones."""
+    seen: dict[str, Template] = {}
+    for folder in folders:
+        folder = Path(folder)
+        if not folder.is_dir():
+            continue
+        names_here: set[str] = set()
+        for path in template_files(folder):
+            tpl = load_template(path)
+            if tpl.name in names_here:
+                raise _fail(path, "name", f"duplicate template name '{tpl.name}' in {folder}")
+            names_here.add(tpl.name)
+            seen.setdefault(tpl.name, tpl)
+    return list(seen.values())
+
+
+DEFAULT_NAME = "generic_receipt"
+
+
+def choose_template(templates: Sequence[Template], text: str) -> tuple[Template | None, float]:
+    """The best-matching template for ``text`` and its keyword score.
+
+    The template with the highest (priority, score) among those reaching their
+    ``min_score`` wins; when none does, the generic receipt template (score 0).
+    """
+    best: tuple[int, float, Template] | None = None
+    for tpl in templates:
+        if not tpl.keywords:
+            continue
+        s = tpl.score(text)
+        if s >= tpl.min_score and s > 0 and (best is None or (tpl.priority, s) > (best[0], best[1])):
+            best = (tpl.priority, s, tpl)
+    if best is not None:
+        return best[2], best[1]
+    default = next((t for t in templates if t.name == DEFAULT_NAME), None)
+    return default, 0.0
