@@ -53,30 +53,40 @@ def record(doc: Document) -> dict[str, Any]:
     }
 
 
-def write_jsonl(engine: Engine, out: IO[str]) -> int:
+def write_jsonl(engine: Engine, out: IO[str], with_text: bool = True) -> int:
     n = 0
     for rec in iter_records(engine):
+        if not with_text:
+            del rec["text"]
         out.write(json.dumps(rec, ensure_ascii=False) + "\n")
         n += 1
     return n
 
 
-def write_csv(engine: Engine, out: IO[str]) -> int:
+def write_csv(engine: Engine, out: IO[str], with_text: bool = True) -> int:
     """CSV: the fixed columns, one column per field name, and the OCR text last."""
     records = list(iter_records(engine))
     names = sorted({name for rec in records for name in rec["fields"]})
     writer = csv.writer(out)
-    writer.writerow([*CSV_FIXED, *names, "text"])
+    writer.writerow([*CSV_FIXED, *names, *(["text"] if with_text else [])])
     for rec in records:
         writer.writerow(
             [*(rec[k] if rec[k] is not None else "" for k in CSV_FIXED)]
             + [rec["fields"].get(n) or "" for n in names]
-            + [rec["text"]]
+            + ([rec["text"]] if with_text else [])
         )
     return len(records)
 
 
-def export_string(engine: Engine, fmt: str) -> str:
+WRITERS = {"jsonl": write_jsonl, "csv": write_csv}
+
+
+def write_records(engine: Engine, out: IO[str], fmt: str, with_text: bool = True) -> int:
+    """Write every record in ``fmt`` (see :data:`WRITERS`); returns how many."""
+    return WRITERS[fmt](engine, out, with_text)
+
+
+def export_string(engine: Engine, fmt: str, with_text: bool = True) -> str:
     buf = io.StringIO()
-    (write_jsonl if fmt == "jsonl" else write_csv)(engine, buf)
+    write_records(engine, buf, fmt, with_text)
     return buf.getvalue()

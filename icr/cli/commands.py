@@ -17,7 +17,7 @@ from icr.db.populator import SqlPopulator
 from icr.errors import EXIT_SOME_FAILED, InputError
 from icr.evaluate import format_report, score
 from icr.executor import make_executor
-from icr.export import iter_records, write_csv, write_jsonl
+from icr.export import WRITERS, iter_records, write_records
 from icr.pipeline import IngestSummary, ingest
 from icr.types import DocumentResult
 
@@ -133,20 +133,26 @@ def ingest_cmd(
 
 @click.command("export")
 @db_option
-@click.option("--format", "fmt", type=click.Choice(["jsonl", "csv"]), default="jsonl", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(sorted(WRITERS)), default="jsonl", show_default=True)
 @click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), help="Write here instead of stdout.")
-def export_cmd(db_url: str | None, fmt: str, output: str | None) -> None:
-    """Write one record per stored document (jsonl or csv)."""
+@click.option("--no-text", is_flag=True, help="Leave out the OCR text (for reading the fields at a glance).")
+def export_cmd(db_url: str | None, fmt: str, output: str | None, no_text: bool) -> None:
+    """Write one record per stored document (jsonl or csv).
+
+    \b
+    A jsonl record is exactly:
+    {"id", "source", "sha256", "doc_type", "status", "error",
+     "fields": {name: value}, "confidence": {name: float}, "text"}
+    """
     engine = open_engine(db_url)
     upgrade(engine)
-    writer = write_jsonl if fmt == "jsonl" else write_csv
     try:
         if output:
             with open(output, "w", encoding="utf-8", newline="") as fh:
-                n = writer(engine, fh)
+                n = write_records(engine, fh, fmt, with_text=not no_text)
             click.echo(f"wrote {n} records to {output}", err=True)
         else:
-            writer(engine, sys.stdout)
+            write_records(engine, sys.stdout, fmt, with_text=not no_text)
     finally:
         engine.dispose()
 
