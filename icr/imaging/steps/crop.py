@@ -1,0 +1,101 @@
+"""Crop: find the document in a photo or scan with darker surroundings and cut it out.
+
+The paper is the largest bright region: on a reduced, blurred copy the pixels
+above Otsu's threshold are closed (to fill the text) and opened (to cut thin
+bridges to bright clutter), and the largest component is taken. It is cropped
+only when it is clearly a document on a darker background: it covers between
+``min_area`` and ``max_area`` of the image and is brighter than its
+surroundings by ``min_contrast`` grey levels.
+
+When the outline simplifies to a convex quadrilateral (a page photographed at
+an angle, or lying tilted) the quadrilateral is warped to an upright rectangle
+(four-point perspective correction); otherwise the page's bounding box is cut.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import cv2
+import numpy as np
+
+from icr.imaging.steps.util import StepResult, shrink, to_gray, u8
+from icr.types import Image
+
+ANALYSIS_SIDE = 800
+
+
+def order_corners(points: np.ndarray) -> np.ndarray:
+    """Four points as top-left, top-right, bottom-right, bottom-left."""
+    pts = points.reshape(4, 2).astype(np.float32)
+    center = pts.mean(axis=0)
+    angles = np.arctan2(pts[:, 1] - center[1], pts[:, 0] - center[0])
+    pts = pts[np.argsort(angles)]  # clockwise on screen, starting near the left
+    start = int(np.argmin(pts.sum(axis=1)))
+    return np.roll(pts, -start, axis=0)
+
+
+def warp_quad(image: Image, corners: np.ndarray) -> Image:
+    """Map the quadrilateral ``corners`` (tl, tr, br, bl) onto an upright rectangle."""
+    tl, tr, br, bl = corners
+    width = round(float(max(np.linalg.norm(tr - tl), np.linalg.norm(br - bl))))
+    height = round(float(max(np.linalg.norm(bl - tl), np.linalg.norm(br - tr))))
+    target = np.array([[0, 0], [width - 1, 0], [width - 1, height - 1], [0, height - 1]], dtype=np.float32)
+    m = cv2.getPerspectiveTransform(corners.astype(np.float32), target)
+    border = 255 if image.ndim == 2 else (255, 255, 255)
+    return u8(cv2.warpPerspective(image, m, (width, height), flags=cv2.INTER_CUBIC, borderValue=border))
+
+
+def find_page(gray: Image, options: dict[str, Any]) -> tuple[np.ndarray, bool] | None:
+    """The page outline in ``gray``'s coordinates and whether it is a quadrilateral; None when no page stands out."""
+    small, factor = shrink(gray, ANALYSIS_SIDE)
+    blurred = cv2.GaussianBlur(small, (5, 5), 0)
+    _, bright = cv2.threshold(blurred, 0, 255, cv2.THRESH_BINARY | cv2.THRESH_OTSU)
+    side = max(small.shape)
+    close_k = cv2.getStructuringElement(cv2.MORPH_RECT, (max(3, side // 40) | 1,) * 2)
+    open_k = cv2.getStructuringElement(cv2.MORPH_RECT, (max(3, side // 100) | 1,) * 2)
+    bright = cv2.morphologyEx(bright, cv2.MORPH_CLOSE, close_k)
+    bright = cv2.morphologyEx(bright, cv2.MORPH_OPEN, open_k)
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(bright, connectivity=4)
+    if n <= 1:
+        return None
+    best = 1 + int(np.argmax(stats[1:, cv2.CC_STAT_AREA]))
+    region = (labels == best).astype(np.uint8) * 255
+    fraction = stats[best, cv2.CC_STAT_AREA] / region.size
+    if not float(options.get("min_area", 0.08)) <= fraction <= float(options.get("max_area", 0.9)):
+        return None
+    inside = float(blurred[region > 0].mean())
+    outside = float(blurred[region == 0].mean())
+    if inside - outside < float(options.get("min_contrast", 40)):
+        return None
+    contours, _ = cv2.findContours(region, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+    outline = cv2.convexHull(max(contours, key=cv2.contourArea))
+    for eps in (0.02, 0.03, 0.04, 0.05):
+        approx = cv2.approxPolyDP(outline, eps * cv2.arcLength(outline, True), True)
+        if len(approx) == 4 and cv2.isContourConvex(approx):
+            quad_area = cv2.contourArea(approx)
+            # The quadrilateral must describe the region, not cut a corner off it.
+            if quad_area > 0 and cv2.contourArea(outline) / quad_area > 0.9:
+                return approx.reshape(4, 2).astype(np.float32) / factor, True
+    return outline.reshape(-1, 2).astype(np.float32) / factor, False
+
+
+def crop(image: Image, options: dict[str, Any]) -> StepResult:
+    """Options: ``min_area`` (0.08), ``max_area`` (0.9), ``min_contrast`` (40 grey levels),
+    ``crop_margin`` (pixels kept around a bounding-box crop, 4)."""
+    gray = to_gray(image)
+    found = find_page(gray, options)
+    if found is None:
+        return image, {"cropped": 0.0}
+    points, is_quad = found
+    h, w = gray.shape
+    if is_quad:
+        corners = order_corners(points)
+        out = warp_quad(image, corners)
+        return out, {"cropped": 1.0, "perspective": 1.0, "crop_fraction": out.shape[0] * out.shape[1] / (h * w)}
+    margin = int(options.get("crop_margin", 4))
+    x, y, bw, bh = cv2.boundingRect(points.astype(np.int32))
+    x0, y0 = max(0, x - margin), max(0, y - margin)
+    x1, y1 = min(w, x + bw + margin), min(h, y + bh + margin)
+    out = image[y0:y1, x0:x1].copy()
+    return out, {"cropped": 1.0, "perspective": 0.0, "crop_fraction": out.shape[0] * out.shape[1] / (h * w)}

@@ -1,0 +1,54 @@
+"""Helpers shared by the steps."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import cv2
+import numpy as np
+
+from icr.types import Image
+
+StepResult = tuple[Image, dict[str, float]]
+Step = Callable[[Image, dict[str, Any]], StepResult]
+
+
+def u8(array: Any) -> Image:
+    """``array`` typed as an 8-bit image (OpenCV's stubs return untyped arrays); no copy when it is one."""
+    return np.asarray(array, dtype=np.uint8)
+
+
+def to_gray(image: Image) -> Image:
+    """The image as one grayscale channel (a no-op when it already is)."""
+    if image.ndim == 3:
+        return u8(cv2.cvtColor(image, cv2.COLOR_BGR2GRAY))
+    return image
+
+
+def grayscale(image: Image, options: dict[str, Any]) -> StepResult:
+    """BGR to one channel; later steps and Tesseract work on gray."""
+    return to_gray(image), {}
+
+
+def shrink(image: Image, max_side: int) -> tuple[Image, float]:
+    """A copy no larger than ``max_side`` on its long side, and the factor used (<= 1)."""
+    side = max(image.shape[:2])
+    if side <= max_side:
+        return image, 1.0
+    scale = max_side / side
+    return u8(cv2.resize(image, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)), scale
+
+
+def ink(gray: Image) -> Image:
+    """Dark-on-light text as a 0/255 mask of ink (Otsu), 255 where there is ink."""
+    return u8(cv2.threshold(gray, 0, 255, cv2.THRESH_BINARY_INV | cv2.THRESH_OTSU)[1])
+
+
+def white(image: Image) -> int | tuple[int, int, int]:
+    """The fill value for white in this image's channel layout."""
+    return 255 if image.ndim == 2 else (255, 255, 255)
+
+
+def as_uint8(values: np.ndarray) -> Image:
+    return np.clip(values, 0, 255).astype(np.uint8)
