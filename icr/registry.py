@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import importlib
 import importlib.util
+from collections.abc import Callable
+from typing import Any
 
 from icr.config import Settings
 from icr.errors import ConfigError
@@ -11,8 +14,23 @@ from icr.ocr.recognizer import FakeRecognizer, PytesseractRecognizer
 from icr.stages import ImageCorrector, Recognizer, TextCorrector
 
 
+def load_factory(kind: str, name: str) -> Callable[[Settings], Any]:
+    """The extension point: a stage named ``package.module:function`` is built by calling
+    ``function(settings)`` (the module must be importable in every worker)."""
+    module_name, _, attr = name.partition(":")
+    try:
+        factory = getattr(importlib.import_module(module_name), attr)
+    except (ImportError, AttributeError) as exc:
+        raise ConfigError(f"{kind} '{name}': cannot import it: {exc}") from exc
+    if not callable(factory):
+        raise ConfigError(f"{kind} '{name}': not a callable")
+    return factory
+
+
 def build_image_corrector(settings: Settings) -> ImageCorrector:
     name = settings.stage("image_corrector")
+    if ":" in name:
+        return load_factory("image_corrector", name)(settings)
     options = settings.section("image_corrector")
     if name == "opencv":
         return OpenCVCorrector(options)
@@ -27,6 +45,8 @@ def tesserocr_available() -> bool:
 
 def build_recognizer(settings: Settings) -> Recognizer:
     name = settings.stage("recognizer")
+    if ":" in name:
+        return load_factory("recognizer", name)(settings)
     opts = settings.section("recognizer")
     language = str(opts.get("language", "eng"))
     psm = int(opts.get("psm", 6))
@@ -49,6 +69,8 @@ def _has_tesserocr_engine() -> bool:
 
 def build_text_corrector(settings: Settings) -> TextCorrector:
     name = settings.stage("text_corrector")
+    if ":" in name:
+        return load_factory("text_corrector", name)(settings)
     from icr.text import corrector
 
     if name == "default":
