@@ -22,6 +22,7 @@ from icr.text.parsers import ParseOptions, find_amounts, parse_amount
 # Label classes, tried in order; the first that matches names the amount's kind.
 _F = r"{e<=1}"  # one OCR error allowed in long keywords (regex fuzzy matching)
 LABEL_KINDS: list[tuple[str, regex.Pattern[str]]] = [
+    ("note", regex.compile(r"\bINCLUDES?\b|\bINCLUDED\b|\bSUMMARY\b")),
     ("qty", regex.compile(r"\b(?:TOTAL|TTL|TAL)\s*(?:QTY|QUANTITY|ITEMS?|PCS|UNITS?|NO\.? OF)|\bNO\.?\s*OF\s*ITEMS?|\bQTY\b|\bQUANTITY\b|\bITEM\s*COUNT")),
     ("total_rounded", regex.compile(rf"(?:\bROUND\w*\s*(?:ED|D)?\s*:?\s*:?\w{{0,2}}\s*(?:TOTAL){_F}|(?:TOTAL){_F}\s*\(?\s*ROUND|\bNET(?:T)?\s*(?:TOTAL){_F}|\bNETT\b)")),
     ("rounding", regex.compile(r"\bROU\w*\s*(?:ING|DING|D)?\s*(?:ADJ|ADJUSTMENT|AMT|OFF)?|\bADJUSTMENT\b|\bPEMBUNDARAN")),
@@ -29,16 +30,19 @@ LABEL_KINDS: list[tuple[str, regex.Pattern[str]]] = [
         rf"\bSUB\s*-?\s*(?:TOTAL){_F}|\bSUB\s*TTL|(?:TOTAL){_F}\s*(?:SALES\s*)?\(?\s*(?:EXCL|EXCLUDING|BEFORE|W/O|WITHOUT|NET OF)"
         r"|\bTOTAL\s*(?:AMOUNT\s*)?\(?EX(?:CL)?\.?\s*(?:GST|TAX|VAT|SST)|\bAMOUNT\s*\(?EXCL|\bNET\s*AMOUNT\b|\bSUBTOTAL"
     )),
+    ("total", regex.compile(rf"(?:TOTAL){_F}.*\bINC(?:L\w*|\b)|\bAFTER\s*(?:ADJ|ROUND)\w*")),
+    ("subtotal", regex.compile(r"\bEXCL\w*\.?\s*(?:OF\s*)?(?:GST|TAX|VAT|SST)|\bBEFORE\s*(?:GST|TAX|VAT|SST)")),
+    ("total", regex.compile(r"\b(?:AMT|AMOUNT|PAID|SALES|PAYABLE|DUE)\b.*\bINC(?:L\w*)?\b\.?\s*(?:OF\s*)?(?:GST|TAX|VAT|SST)")),
     ("discount", regex.compile(r"\bDISC\w*|\bSAVINGS?\b|\bYOU SAVED?\b|\bVOUCHER\b|\bLESS\b|\bPROMO\w*|\bCOUPON")),
     ("change", regex.compile(r"\bCHANGE\b|\bCHG\b|\bCHANGE\s*DUE|\bBAKI\b|\bKEMBALI|\bCHANGE\w*")),
     ("tip", regex.compile(r"\bTIPS?\b|\bGRATUITY|\bTRINKGELD|\bPOURBOIRE")),
     ("service_charge", regex.compile(r"\bSERVICE\s*(?:CHARGE|CHG|CHRG|TAX|FEE)?|\bSVC\b|\bS/?C\b")),
     ("tax", regex.compile(
         r"(?:\bTOTAL\s*)?\b(?:GST|SST|VAT|TAX|HST|PST|MWST|TVA|IVA|CUKAI)\b(?!\s*(?:ID|NO|REG|INV|INVOICE|SUMMARY))"
-        r"(?!.*\b(?:INCL|INCLUSIVE|INCLUDED)\b)"
+        r"(?!.*\b(?:INC|INCL|INCLUSIVE|INCLUDED)\b)"
     )),
     ("paid", regex.compile(
-        r"\bCASH\b|\bPAID\b|\bTENDER\w*|\bPAYMENT\b|\bRECEIVED\b|\bVISA\b|\bMASTER\w*|\bAMEX\b|\bCARD\b|\bDEBIT\b"
+        r"\bCASH\b|\bPAID\b|\bACCEPTED\b|\bTENDER\w*|\bPAYMENT\b|\bRECEIVED\b|\bVISA\b|\bMASTER\w*|\bAMEX\b|\bCARD\b|\bDEBIT\b"
         r"|\bCREDIT\b|\bTUNAI\b|\bE-?WALLET|\bBOOST\b|\bGRABPAY|\bCHEQUE"
     )),
     ("total", regex.compile(
@@ -47,6 +51,9 @@ LABEL_KINDS: list[tuple[str, regex.Pattern[str]]] = [
     )),
 ]
 
+FINAL_TOTAL = regex.compile(
+    r"GRAND\s*TOTAL|PAYABLE|AMOUNT\s*DUE|AMT\s*DUE|BALANCE\s*DUE|TOTAL\s*DUE|AFTER\s*(?:ADJ|ROUND)|ROUNDED|NETT?\s*TOTAL"
+)
 STRONG_TOTAL = regex.compile(
     r"GRAND\s*TOTAL|AMOUNT\s*DUE|AMT\s*DUE|BALANCE\s*DUE|TOTAL\s*(?:AMOUNT|AMT|DUE|PAYABLE|RM|\(RM\)|SALES|INCL|\(INCL|INC\b|SGD|USD|EUR|\$)"
     r"|TOTAL\s*\(?\s*INCL|INCLUSIVE|PAYABLE|\bTOTAL\s*:?\s*$"
@@ -73,17 +80,23 @@ class AmountHit:
     kind: str = ""
     same_line: bool = False
     confidence: float = 1.0
+    ambiguous: bool = False
+    """Paired from a run of labels and a run of values of different lengths."""
 
 
 _LETTERS = regex.compile(r"\p{L}")
 
 
+_CURRENCY_WORD = regex.compile(r"\b(?:RM|MYR|USD|SGD|EUR|GBP)\b|[$€£]", regex.IGNORECASE)
+
+
 def _label_text(text: str) -> str:
-    return " ".join(regex.sub(r"[^\p{L}\s/&%@()-]", " ", text).split())
+    words = " ".join(regex.sub(r"[^\p{L}\s/&%@()-]", " ", text).split())
+    # a label needs a real word: not a currency mark nor a tax code such as "S" or "SR"
+    return words if regex.search(r"\p{L}{3,}", _CURRENCY_WORD.sub("", words)) else ""
 
 
-def _is_label(text: str) -> bool:
-    return len(_LETTERS.findall(text)) >= 2
+_TRANSPARENT = regex.compile(r"[\W_]*(?:RM|MYR|USD|SGD|EUR|GBP|\(RM\)|[$€£])?[\W_]*", regex.IGNORECASE)
 
 
 def labelled_amounts(lines: Sequence[Line], opts: ParseOptions | None = None) -> list[AmountHit]:
@@ -97,34 +110,37 @@ def labelled_amounts(lines: Sequence[Line], opts: ParseOptions | None = None) ->
         nonlocal pending, values_run
         if values_run:
             k = min(len(pending), len(values_run))
-            labels = pending[len(pending) - k:] if len(values_run) < len(pending) else pending
+            labels = pending[:k]
+            offset = len(values_run) - k  # more values than labels: the labels go with the last values
             for i, (ln, value, raw) in enumerate(values_run):
-                if i < len(labels):
-                    lab = _label_text(labels[i].text)
+                if i >= offset:
+                    lab = _label_text(labels[i - offset].text)
                     hits.append(AmountHit(value, raw, ln.index, lab, classify_label(lab), False,
-                                          min(ln.confidence, labels[i].confidence)))
+                                          min(ln.confidence, labels[i - offset].confidence),
+                                          ambiguous=len(values_run) != len(pending)))
                 else:
                     hits.append(AmountHit(value, raw, ln.index, "", "", False, ln.confidence))
             pending = []
         values_run = []
 
     for ln in lines:
+        if _TRANSPARENT.fullmatch(ln.text):
+            continue  # ":" or "RM" alone between a label and its value
         amounts = _amounts_in(ln.text, opts)
         if not amounts:
             flush()
-            if _is_label(ln.text) and not regex.search(r"\d", ln.text):
+            if _label_text(ln.text):
                 pending.append(ln)
-                pending = pending[-6:]
+                pending = pending[-12:]
             else:
                 pending = []
             continue
         first_start = amounts[0][2]
-        before = ln.text[:first_start]
-        label = _label_text(before) if _is_label(before) else ""
+        label = _label_text(ln.text[:first_start])
         if not label:
             after = ln.text[amounts[-1][2]:]
             after_label = _label_text(regex.sub(r"^\S+", "", after))
-            label = after_label if _is_label(after_label) and len(amounts) == 1 else ""
+            label = after_label if len(amounts) == 1 else ""
         if label:
             flush()
             pending = []
@@ -158,6 +174,32 @@ def _amounts_in(text: str, opts: ParseOptions) -> list[tuple[Decimal, str, int]]
     return found
 
 
+def _sequence_checks(hits: Sequence[AmountHit]) -> tuple[dict[Decimal, float], set[Decimal]]:
+    """Bonuses from amounts that check each other whatever their labels say.
+
+    ``X, r, X + r`` with a small ``r`` is a total, its rounding and the rounded
+    total; ``T ... P ... C`` within a few lines with ``P - C = T`` is total, cash
+    tendered and change.
+    """
+    bonus: dict[Decimal, float] = {}
+    tendered: set[Decimal] = set()
+    vals = [h for h in hits if h.kind not in ("qty", "note")]
+    for i in range(len(vals) - 2):
+        a, r, b = vals[i], vals[i + 1], vals[i + 2]
+        if Decimal(0) < abs(r.value) < Decimal("0.10") and a.value + r.value == b.value:
+            bonus[b.value] = max(bonus.get(b.value, 0.0), 3.0)
+    for i, t in enumerate(vals):
+        if t.value <= 0:
+            continue
+        window = [h for h in vals[i + 1:] if h.line - t.line <= 8]
+        for j, p in enumerate(window):
+            for c in window[j + 1:]:
+                if c.value > 0 and p.value - c.value == t.value:
+                    bonus[t.value] = max(bonus.get(t.value, 0.0), 2.5)
+                    tendered.update((p.value, c.value))
+    return bonus, tendered
+
+
 @dataclass(frozen=True)
 class Chosen:
     value: Decimal
@@ -181,21 +223,33 @@ def choose_amounts(hits: Sequence[AmountHit], n_lines: int) -> dict[str, Chosen]
     paid = _last(hits, "paid")
     change = _last(hits, "change")
     subtotal = _last(hits, "subtotal")
-    rounding = _last(hits, "rounding")
+    roundings = [h for h in hits if h.kind == "rounding" and abs(h.value) < 1]
+    rounding = roundings[-1] if roundings else None
     taxes = [h for h in hits if h.kind == "tax"]
     discount = _last(hits, "discount")
     service = _last(hits, "service_charge")
     tip = _last(hits, "tip")
 
-    non_paid = [h.value for h in hits if h.kind not in ("paid", "change", "qty")]
+    sequence_bonus, tendered = _sequence_checks(hits)
+    non_paid = [h.value for h in hits
+                if h.kind not in ("paid", "change", "qty", "note", "tax") and h.value not in tendered]
+    summary_from = min((h.line for h in hits if h.kind == "note"), default=None)
+    payment_end = max((h.line for h in hits if h.kind in ("paid", "change")), default=None)
     biggest = max(non_paid) if non_paid else None
+
 
     def arithmetic(v: Decimal) -> float:
         bonus = 0.0
-        if paid is not None and change is not None and paid.value - change.value == v and change.value >= 0:
-            bonus += 2.5
+        if paid is not None and change is not None and paid.value - change.value == v and change.value > 0:
+            bonus += 3.5
+        elif paid is not None and change is not None and paid.value == v and change.value == 0:
+            bonus += 1.5
         elif paid is not None and change is None and paid.value == v:
             bonus += 1.0
+        if rounding is not None and rounding.value != 0 and any(
+            h.kind in ("total", "total_rounded", "subtotal") and h.value + rounding.value == v for h in hits
+        ):
+            bonus += 3.0
         if subtotal is not None:
             extra = sum((h.value for h in (service, tip) if h is not None), Decimal(0))
             less = discount.value if discount is not None and discount.value > 0 else Decimal(0)
@@ -205,17 +259,21 @@ def choose_amounts(hits: Sequence[AmountHit], n_lines: int) -> dict[str, Chosen]
                     if v != subtotal.value and subtotal.value + t + extra - less + r == v:
                         bonus = max(bonus, bonus + 1.5)
                         break
-        return bonus
+        return bonus + sequence_bonus.get(v, 0.0)
 
     scored: list[tuple[float, AmountHit]] = []
     for h in hits:
         if h.kind in ("total", "total_rounded"):
             base = 4.0 if h.kind == "total" else 5.0
-            if h.kind == "total" and STRONG_TOTAL.search(h.label.upper()):
+            if h.ambiguous:
+                base -= 2.0
+            if FINAL_TOTAL.search(h.label.upper()):
+                base += 1.5
+            elif h.kind == "total" and STRONG_TOTAL.search(h.label.upper()):
                 base += 0.7
             if h.same_line:
                 base += 0.3
-        elif h.kind == "":
+        elif h.kind in ("", "rounding") or (h.ambiguous and h.kind not in ("paid", "change")):
             base = 0.5
         else:
             continue
@@ -224,6 +282,12 @@ def choose_amounts(hits: Sequence[AmountHit], n_lines: int) -> dict[str, Chosen]
             score += 1.0
         if h.value <= 0:
             score -= 4.0
+        if h.value in tendered and h.value not in sequence_bonus:
+            score -= 2.0
+        if summary_from is not None and h.line > summary_from and h.kind:
+            score -= 2.0  # "TOTAL" in a tax summary table below the payment
+        elif payment_end is not None and h.line > payment_end + 2 and h.kind:
+            score -= 1.0
         score += 0.3 * (h.line / max(n_lines, 1))
         scored.append((score, h))
     if scored:

@@ -71,6 +71,7 @@ AMOUNT_TOKEN = regex.compile(
         [0-9OSlIB]{1,3}(?:[,.' ][0-9OSlIB]{3})+[.,][0-9OSlIB]{2}   # 1,234.56 / 1.234,56 / 1 234,56
       | [0-9OSlIB]*[0-9][0-9OSlIB]*[.,][0-9OSlIB]{2}               # 12.59 / 12,59 / l2.5O
       | [0-9]{1,3}(?:,[0-9]{3})+                                  # 1,234
+      | (?<=-\s?)\.[0-9]{2}                                        # -.01
     )
     (?P<neg3>-)?
     (?![\w.,/:%-]*[0-9])                          # not the start of a longer number
@@ -101,6 +102,8 @@ def parse_amount(text: str, opts: ParseOptions | None = None) -> Decimal | None:
         neg, s = True, s[1:-1].strip()
     if s.startswith("-"):
         neg, s = True, s[1:].strip()
+    if s.startswith("."):
+        s = "0" + s
     if s.endswith("-"):
         neg, s = True, s[:-1].strip()
     s = _CURRENCY_RE.sub("", s).strip()
