@@ -17,7 +17,8 @@ def words_from_tsv(data: Mapping[str, Sequence[Any]], page: int = 1) -> list[Wor
         text = str(text).strip()
         if not text:
             continue
-        conf = float(data["conf"][i])
+        # whole percents, as the CLI's TSV reaches us through pytesseract, whichever engine read it
+        conf = float(int(float(data["conf"][i])))
         words.append(
             Word(
                 text=text,

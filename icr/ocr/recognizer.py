@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -19,9 +19,32 @@ def image_key(image: Image) -> str:
     return hashlib.blake2b(image.tobytes(), digest_size=12).hexdigest()
 
 
+ReadPage = Callable[..., dict[str, list[Any]]]
+"""A raw engine call: ``read(image, language=..., psm=..., timeout=...)`` -> TSV columns."""
+
+
+def recognize_pages(
+    pages: Sequence[CorrectedPage], read: ReadPage, *, language: str, psm: int, timeout: float, engine: str
+) -> OcrResult:
+    """Every page through ``read`` and the one adapter, so that all engines give the same structures.
+
+    A page with a PDF text layer is taken as it is, without OCR.
+    """
+    out: list[OcrPage] = []
+    for page in pages:
+        if page.text_layer is not None and page.text_layer.strip():
+            out.append(text_layer_page(page))
+            continue
+        data = read(page.image, language=language, psm=psm, timeout=timeout)
+        words = words_from_tsv(data, page.number)
+        h, w = page.image.shape[:2]
+        out.append(page_from_words(words, w, h, page.number))
+    return OcrResult(pages=out, engine=engine, language=language)
+
+
 @dataclass
 class PytesseractRecognizer:
-    """One ``tesseract`` process per page: simple and always available."""
+    """One ``tesseract`` process per page: simple and always available (the fallback)."""
 
     language: str = "eng"
     psm: int = 6
@@ -31,18 +54,14 @@ class PytesseractRecognizer:
     def recognize(
         self, pages: Sequence[CorrectedPage], *, language: str | None = None, psm: int | None = None
     ) -> OcrResult:
-        lang = language or self.language
-        mode = psm if psm is not None else self.psm
-        out: list[OcrPage] = []
-        for page in pages:
-            if page.text_layer is not None and page.text_layer.strip():
-                out.append(text_layer_page(page))
-                continue
-            data = tesseract.image_to_data(page.image, language=lang, psm=mode, timeout=self.timeout)
-            words = words_from_tsv(data, page.number)
-            h, w = page.image.shape[:2]
-            out.append(page_from_words(words, w, h, page.number))
-        return OcrResult(pages=out, engine=self.name, language=lang)
+        return recognize_pages(
+            pages,
+            tesseract.image_to_data,
+            language=language or self.language,
+            psm=psm if psm is not None else self.psm,
+            timeout=self.timeout,
+            engine=self.name,
+        )
 
     def close(self) -> None:
         return None

@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
+import numpy as np
 import pytesseract
 
 from icr.types import Image
@@ -22,6 +23,8 @@ def tesseract_config(psm: int, extra: str = "") -> str:
 
 def image_to_data(image: Image, *, language: str, psm: int, timeout: float = 0) -> dict[str, list[Any]]:
     """Run ``tesseract ... tsv`` on one image; columns as lists (level, text, conf, left, ...)."""
+    if image.ndim == 3:  # OpenCV's BGR; PIL (inside pytesseract) reads the array as RGB
+        image = np.ascontiguousarray(image[:, :, 2::-1])
     data: dict[str, list[Any]] = pytesseract.image_to_data(
         image,
         lang=language,
