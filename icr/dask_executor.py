@@ -189,7 +189,7 @@ class DaskExecutor(Executor):
                 self._client = Client(self._cluster, timeout=self.connect_timeout)
             else:
                 self._client = Client(self.scheduler, timeout=self.connect_timeout)
-        except (OSError, TimeoutError) as exc:
+        except (OSError, TimeoutError, RuntimeError) as exc:  # RuntimeError: a worker failed to start
             self.close()
             where = self.scheduler or "a LocalCluster"
             raise ClusterError(f"cannot reach the Dask scheduler at {where}: {exc}") from exc

@@ -114,7 +114,13 @@ class ProcessExecutor(Executor):
             self._pool = None
 
 
-def make_executor(settings: Settings, jobs: int = 0) -> Executor:
+def make_executor(settings: Settings, jobs: int = 0, kind: str = "process", scheduler: str | None = None) -> Executor:
+    """``kind``: ``process`` (a local pool; inline for one job) or ``dask`` (``scheduler``
+    address, else a LocalCluster of ``jobs`` workers; see :mod:`icr.dask_executor`)."""
+    if kind == "dask" or scheduler:
+        from icr.dask_executor import DaskExecutor
+
+        return DaskExecutor(settings, scheduler, jobs=jobs)
     jobs = jobs or int(settings.get("ingest", "jobs", 0) or 0) or default_jobs()
     if jobs <= 1:
         return InlineExecutor(settings)

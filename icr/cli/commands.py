@@ -35,6 +35,17 @@ templates_option = click.option(
     help="A folder of templates taking precedence over the shipped ones (repeatable).",
 )
 jobs_option = click.option("--jobs", "-j", type=click.IntRange(min=0), default=0, help="Worker processes (0: one per core).")
+executor_option = click.option(
+    "--executor",
+    "executor_kind",
+    type=click.Choice(["process", "dask"]),
+    default="process",
+    show_default=True,
+    help="Local process pool, or Dask distributed (a LocalCluster of --jobs workers unless --scheduler).",
+)
+scheduler_option = click.option(
+    "--scheduler", metavar="ADDRESS", help="A Dask scheduler to run on, e.g. tcp://host:8786 (implies --executor dask)."
+)
 
 
 def make_settings(config_path: str | None, template_dirs: tuple[str, ...] = ()) -> Settings:
@@ -44,13 +55,20 @@ def make_settings(config_path: str | None, template_dirs: tuple[str, ...] = ()) 
 
 
 def run_ingest(
-    paths: list[str], settings: Settings, db_url: str | None, jobs: int, reprocess: bool, quiet: bool = False
+    paths: list[str],
+    settings: Settings,
+    db_url: str | None,
+    jobs: int,
+    reprocess: bool,
+    quiet: bool = False,
+    executor_kind: str = "process",
+    scheduler: str | None = None,
 ) -> IngestSummary:
     """Ingest with a progress bar on stderr; returns the summary."""
     engine = open_engine(db_url)
     upgrade(engine)
     populator = SqlPopulator(engine)
-    executor = make_executor(settings, jobs)
+    executor = make_executor(settings, jobs, executor_kind, scheduler)
     console = Console(stderr=True, quiet=quiet)
     try:
         with Progress(
@@ -101,6 +119,8 @@ def print_summary(summary: IngestSummary) -> None:
 @click.argument("paths", nargs=-1, required=True, type=click.Path())
 @db_option
 @jobs_option
+@executor_option
+@scheduler_option
 @click.option("--reprocess", is_flag=True, help="Redo documents already stored (in place).")
 @templates_option
 @config_option
@@ -111,6 +131,8 @@ def ingest_cmd(
     paths: tuple[str, ...],
     db_url: str | None,
     jobs: int,
+    executor_kind: str,
+    scheduler: str | None,
     reprocess: bool,
     template_dirs: tuple[str, ...],
     config_path: str | None,
@@ -123,7 +145,7 @@ def ingest_cmd(
     the batch goes on, and the exit code is 2.
     """
     settings = make_settings(config_path, template_dirs)
-    summary = run_ingest(list(paths), settings, db_url, jobs, reprocess, quiet)
+    summary = run_ingest(list(paths), settings, db_url, jobs, reprocess, quiet, executor_kind, scheduler)
     print_summary(summary)
     if summary.processed == 0 and summary.skipped == 0:
         click.echo("icr: nothing to ingest (no supported files found)", err=True)
