@@ -39,3 +39,7 @@ def main() -> None:
 from icr.cli import commands as _commands  # noqa: E402  (registers the core commands)
 
 _commands.register(main)
+
+from icr.cli.watch_cmd import watch_cmd as _watch_cmd  # noqa: E402
+
+main.add_command(_watch_cmd)
