@@ -89,8 +89,6 @@ def run_ingest(
             def done(result: DocumentResult) -> None:
                 counts["ok" if result.ok else "failed"] += 1
                 progress.update(bar, advance=1, **counts)
-                if not result.ok:
-                    progress.console.print(f"[red]failed[/red] {result.error}", markup=True, highlight=False)
 
             summary = ingest(
                 paths,
@@ -107,7 +105,12 @@ def run_ingest(
     return summary
 
 
-def print_summary(summary: IngestSummary) -> None:
+def print_summary(summary: IngestSummary, most: int = 20) -> None:
+    """The failures (each names its file and problem), then one line of counts."""
+    for _source, error in summary.failures[:most]:
+        click.echo(f"failed: {error}", err=True)
+    if len(summary.failures) > most:
+        click.echo(f"... and {len(summary.failures) - most} more failed (see `icr export`)", err=True)
     click.echo(
         f"ok {summary.ok}, failed {summary.failed}, skipped {summary.skipped} "
         f"in {summary.seconds:.1f} s ({summary.docs_per_second:.2f} documents/s)",
