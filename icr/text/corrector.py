@@ -37,9 +37,14 @@ def infer_decimal(lines: Sequence[Line]) -> str:
     return "," if comma > dot else "."
 
 
+_SDN_BHD = regex.compile(
+    r"\b[S5](?:DN|ON|DIV|UN|DM|DH|0N)(\.?’?\s*)[B8](?:HD|HO|H0|HI|ILD|ND|HB|KD)(?=\W|$)", regex.IGNORECASE
+)
+
+
 def _fix_legal_suffix(name: str) -> str:
-    # OCR often reads "SDN BHD" as "SDN BND" / "5DN BHO"; fix only the letters, keep the punctuation
-    return regex.sub(r"\b[S5][DO0]N(\.?\s*)B[HN][DO0]\b", r"SDN\1BHD", name, flags=regex.IGNORECASE)
+    # OCR often reads "SDN BHD" as "SDN BND" / "SON 8HO"; fix only the letters, keep the punctuation
+    return _SDN_BHD.sub(lambda m: "SDN" + m.group(1).replace("’", "") + "BHD", name)
 
 
 class DefaultTextCorrector:
@@ -50,6 +55,8 @@ class DefaultTextCorrector:
     def __init__(self, settings: Settings) -> None:
         options = settings.section("text_corrector")
         self.review_threshold = float(options.get("review_threshold", 0.5))
+        self.name_spelling = bool(options.get("name_spelling", True))
+        """Correct long unknown words in company names one edit away (helps OCR, may alter rare names)."""
         folders = [*settings.template_dirs, config_dir() / "templates"]
         self.templates: list[Template] = load_templates(folders)
         self.speller: SpellingCorrector | None = None
@@ -89,7 +96,10 @@ class DefaultTextCorrector:
 
         header = guess_header(raw_lines)
         if header.company:
-            put("company", _fix_legal_suffix(header.company), header.company, header.confidence_company, "header")
+            company = _fix_legal_suffix(header.company)
+            if self.speller is not None and self.name_spelling:
+                company = self.speller.correct_name(company)
+            put("company", company, header.company, header.confidence_company, "header")
         if header.address:
             put("address", header.address, header.address, header.confidence_address, "header")
 

@@ -56,7 +56,10 @@ REGISTRATION = regex.compile(
 )
 """``(81109-A)``, ``789417-W``, ``CO REG NO: 797887-W``: a company registration number line."""
 
-TRAILING_REG = regex.compile(r"\s*[\(\[]?\s*(?:CO\.?\s*(?:REG\.?)?\s*(?:NO\.?)?\s*:?\s*)?\d{3,}[\d\s]*-?\s*[A-Z]?\s*[\)\]]?\s*$")
+TRAILING_REG = regex.compile(
+    r"\s*[\(\[{]?\s*(?:CO\.?\s*(?:REG\.?)?\s*(?:NO\.?)?\s*:?\s*)?\d{3,}[\d\s]*-?\s*[A-Z]?\s*[\)\]}]?\s*$",
+    regex.IGNORECASE,
+)
 """A registration number printed after the name: ``99 SPEED MART S/B (519537-X)``."""
 
 ADDRESS_CUE = regex.compile(
@@ -135,11 +138,26 @@ _CONTINUATION_START = regex.compile(
 )
 
 
+_JUNK_TOKEN = regex.compile(r"[^\p{L}\p{N}]+|[^\p{L}\p{N}]*[\p{L}\p{N}][^\p{L}\p{N}]+|#\d+")
+"""OCR debris at the ends of a name: punctuation, one character wrapped in punctuation, ``#000002``."""
+
+
+def _strip_junk(text: str) -> str:
+    tokens = text.split()
+    while tokens and _JUNK_TOKEN.fullmatch(tokens[0]) and not regex.fullmatch(r"[\p{L}\p{N}]\.", tokens[0]):
+        tokens.pop(0)
+    while tokens and _JUNK_TOKEN.fullmatch(tokens[-1]) and not LEGAL_SUFFIX.fullmatch(tokens[-1]) \
+            and not regex.fullmatch(r"\(?[\p{L}\p{N}]+\)|[\p{L}\p{N}]\.", tokens[-1]):
+        tokens.pop()
+    return " ".join(tokens)
+
+
 def clean_company(text: str) -> str:
-    """Drop a trailing registration number and stray punctuation from a company name."""
-    out = TRAILING_REG.sub("", text).strip(" ,:;-")
-    out = regex.sub(r"\s+", " ", out)
-    return out or text.strip()
+    """Drop OCR debris at the ends and a trailing registration number from a company name."""
+    out = _strip_junk(text)
+    out = _strip_junk(TRAILING_REG.sub("", out))
+    out = out.strip(" ,:;-_|")
+    return regex.sub(r"\s+", " ", out) or text.strip()
 
 
 def guess_header(lines: Sequence[Line]) -> HeaderGuess:
@@ -161,7 +179,10 @@ def guess_header(lines: Sequence[Line]) -> HeaderGuess:
             start -= 1
         else:
             break
-    while end + 1 < len(block) and _unbalanced(" ".join(ln.text for ln in block[start:end + 1])):
+    while end + 1 < len(block) and regex.search(r"[&-]\s*$", block[end].text):
+        end += 1
+    if end + 1 < len(block) and _unbalanced(block[end].text) and ")" in block[end + 1].text \
+            and not _unbalanced(block[end].text + block[end + 1].text):
         end += 1
     company_raw = " ".join(ln.text for ln in block[start:end + 1])
     company = clean_company(company_raw)

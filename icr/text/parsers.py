@@ -147,9 +147,14 @@ def format_amount(value: Decimal) -> str:
     return f"{value.quantize(CENT):f}"
 
 
+_SPLIT_DECIMAL = regex.compile(r"(\d)([.,]) (\d{2})(?![\d.,])")
+
+
 def find_amounts(text: str) -> list[tuple[Decimal, str, int]]:
     """Every amount-shaped token in ``text`` as (value, raw, start offset)."""
     out: list[tuple[Decimal, str, int]] = []
+    # "RM 37. 55": OCR puts a space after the decimal point; same length keeps offsets valid
+    text = _SPLIT_DECIMAL.sub(lambda m: m.group(1) + m.group(2) + m.group(3) + " ", text)
     for m in AMOUNT_TOKEN.finditer(text):
         raw = m.group(0).strip()
         value = parse_amount(raw)
@@ -247,9 +252,38 @@ def _date_from_match(kind: str, m: regex.Match[str], opts: ParseOptions) -> dt.d
     return _make_date(_year(m["y"]), month, int(m["d"]))
 
 
+_DATEISH = regex.compile(r"(?<![\w])[\dODQIlSB]{1,4}[-/.][\dODQIlSB]{1,2}[-/.][\dODQIlSB]{2,4}(?![\w])")
+_BAD_YEAR = regex.compile(r"(?<=[-/.\s])2[1-9](\d\d)(?!\d)")
+_MONTH_WORD = regex.compile(r"(?<=\d\s?[-/. ]\s?)([A-Za-z]{3})(?=\s?[-/. ]\s?\d)")
+
+
+def repair_dates(text: str) -> str:
+    """Undo OCR confusions inside date-shaped tokens: ``D2/O2/17`` -> ``02/02/17``,
+    ``12/03/2518`` -> ``12/03/2018``, ``26/Fen/2017`` -> ``26/Feb/2017``."""
+
+    def digits(m: regex.Match[str]) -> str:
+        tok = m.group(0)
+        if sum(c.isdigit() for c in tok) < 3:
+            return tok
+        return tok.translate(_DIGIT_CONFUSIONS)
+
+    out = _DATEISH.sub(digits, text)
+    out = _BAD_YEAR.sub(lambda m: "20" + m.group(1), out)
+
+    def month(m: regex.Match[str]) -> str:
+        word = m.group(1).upper()
+        if word in MONTHS:
+            return m.group(1)
+        close = {MONTHS[k]: k for k in MONTHS if len(k) == 3 and sum(a != b for a, b in zip(k, word, strict=True)) == 1}
+        return next(iter(close.values())) if len(close) == 1 else m.group(1)
+
+    return _MONTH_WORD.sub(month, out)
+
+
 def find_dates(text: str, opts: ParseOptions | None = None) -> list[tuple[dt.date, str, int]]:
     """Every date in ``text`` as (date, raw, start offset), in order of appearance."""
     opts = opts or ParseOptions()
+    text = repair_dates(text)
     found: list[tuple[dt.date, str, int]] = []
     taken: list[tuple[int, int]] = []
     for kind, pattern in DATE_PATTERNS:

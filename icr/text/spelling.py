@@ -71,6 +71,18 @@ class SpellingCorrector:
         self._cache[word] = out
         return out
 
+    def correct_name(self, text: str, min_length: int = 7) -> str:
+        """Conservative correction for names and addresses: long unknown words one edit away only."""
+
+        def fix(m: regex.Match[str]) -> str:
+            word = m.group(0)
+            if len(word) < min_length or self.known(word):
+                return word
+            suggestions = self._sym.lookup(word.lower(), Verbosity.TOP, max_edit_distance=1)
+            return _same_case(word, suggestions[0].term) if suggestions else word
+
+        return regex.sub(r"(?<![\p{N}])\p{L}+(?![\p{N}])", fix, text)
+
     def correct_text(self, text: str) -> str:
         """``text`` with each digit-free token's words corrected; spacing and line breaks kept."""
 
