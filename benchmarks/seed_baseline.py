@@ -20,11 +20,11 @@ from pathlib import Path
 
 os.environ["OMP_THREAD_LIMIT"] = "1"
 
-import cv2  # noqa: E402
-import pytesseract  # noqa: E402
-import regex  # noqa: E402
+import cv2
+import pytesseract
+import regex
 
-from icr.evaluate import format_report, score  # noqa: E402
+from icr.evaluate import format_report, score
 
 DEFAULT = Path(__file__).resolve().parents[2] / "shared" / "datasets" / "sroie-dev"
 DATE = regex.compile(r"\b(\d{1,2}[/.-]\d{1,2}[/.-]\d{2,4}|\d{4}-\d{2}-\d{2}|\d{1,2} [A-Z]{3} \d{4})\b", regex.I)

@@ -20,7 +20,10 @@ from typing import Any
 import regex
 
 EVAL_FIELDS = ("company", "date", "address", "total")
-_MONTHS = {m: i for i, m in enumerate("JAN FEB MAR APR MAY JUN JUL AUG SEP OCT NOV DEC".split(), start=1)}
+_MONTHS = {
+    m: i
+    for i, m in enumerate(["JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"], start=1)
+}
 
 
 def normalize_text(value: object) -> str:
@@ -124,8 +127,11 @@ class EvalReport:
             "accuracy": {f: _round(self.accuracy(f)) for f in EVAL_FIELDS},
             "fuzzy": {f: _round(self.fuzzy[f] / self.counted[f] if self.counted.get(f) else None) for f in EVAL_FIELDS},
             "counted": {f: self.counted.get(f, 0) for f in EVAL_FIELDS},
-            "ocr": {"cer": _round(self.cer), "word_accuracy": _round(self.word_accuracy),
-                    "documents": self.cer_documents},
+            "ocr": {
+                "cer": _round(self.cer),
+                "word_accuracy": _round(self.word_accuracy),
+                "documents": self.cer_documents,
+            },
         }
 
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Union
 
 import numpy as np
 import numpy.typing as npt
@@ -18,7 +17,7 @@ import numpy.typing as npt
 Image = npt.NDArray[np.uint8]
 """A grayscale (H, W) or BGR (H, W, 3) image, as OpenCV reads it."""
 
-TypedValue = Union[Decimal, dt.date, dt.time, int, str, None]
+TypedValue = Decimal | dt.date | dt.time | int | str | None
 
 
 @dataclass(frozen=True)

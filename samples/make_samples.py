@@ -90,7 +90,7 @@ def render(receipt: Receipt, size: int = 26) -> np.ndarray:
 
 def add_border(img: np.ndarray, px: int) -> np.ndarray:
     out = cv2.copyMakeBorder(img, px, px, px, px, cv2.BORDER_CONSTANT, value=255)
-    h, w = out.shape
+    h = out.shape[0]
     # A scanner's dark border, uneven on each side.
     out[: px // 2, :] = 20
     out[:, : px // 3] = 25
@@ -318,12 +318,38 @@ def fixed_samples() -> list[Receipt]:
 
 # -- random receipts for load tests --------------------------------------------------------
 
-_NAMES = "GOLDEN LOTUS SUNRISE HARBOUR MAPLE CEDAR RIVERSIDE PEARL ORCHID SUMMIT EVERGREEN".split()
+_NAMES = [
+    "GOLDEN",
+    "LOTUS",
+    "SUNRISE",
+    "HARBOUR",
+    "MAPLE",
+    "CEDAR",
+    "RIVERSIDE",
+    "PEARL",
+    "ORCHID",
+    "SUMMIT",
+    "EVERGREEN",
+]
 _KINDS = ["MART", "TRADING SDN BHD", "CAFE", "BAKERY", "HARDWARE", "ENTERPRISE", "MINI MARKET", "PHARMACY"]
 _STREETS = ["JALAN BUNGA RAYA", "MAIN STREET", "KING ROAD", "JALAN SETIA 2", "ELM AVENUE", "MARKET SQUARE"]
 _TOWNS = ["KUALA LUMPUR", "JOHOR BAHRU", "PORTLAND OR", "MANCHESTER", "IPOH, PERAK", "AUSTIN TX"]
-_ITEMS = ["RICE 5KG", "MINERAL WATER", "NOODLES", "COFFEE 200G", "SOAP BAR", "BATTERY AA", "TEA BAGS",
-          "TOOTHPASTE", "BREAD", "CHICKEN 1KG", "NOTEBOOK A5", "PEN BLUE", "TISSUE BOX", "SUGAR 1KG"]
+_ITEMS = [
+    "RICE 5KG",
+    "MINERAL WATER",
+    "NOODLES",
+    "COFFEE 200G",
+    "SOAP BAR",
+    "BATTERY AA",
+    "TEA BAGS",
+    "TOOTHPASTE",
+    "BREAD",
+    "CHICKEN 1KG",
+    "NOTEBOOK A5",
+    "PEN BLUE",
+    "TISSUE BOX",
+    "SUGAR 1KG",
+]
 _DATE_FORMS = ["%d/%m/%Y", "%d-%m-%y", "%d %b %Y", "%d-%b-%Y", "%Y-%m-%d", "%d.%m.%y"]
 
 
@@ -336,14 +362,29 @@ def random_receipt(i: int, rng: random.Random) -> Receipt:
     subtotal = sum((a for _, a in items), Decimal(0))
     tax = (subtotal * Decimal("0.06")).quantize(CENT)
     total = subtotal + tax
-    lines = [Line(company, center=True, bold=True), Line(street, center=True), Line(town, center=True),
-             Line(f"DATE: {date.strftime(rng.choice(_DATE_FORMS)).upper()}  {rng.randint(8, 21)}:{rng.randint(0, 59):02d}"),
-             Line("-")]
+    lines = [
+        Line(company, center=True, bold=True),
+        Line(street, center=True),
+        Line(town, center=True),
+        Line(f"DATE: {date.strftime(rng.choice(_DATE_FORMS)).upper()}  {rng.randint(8, 21)}:{rng.randint(0, 59):02d}"),
+        Line("-"),
+    ]
     lines += [Line(name, money(a)) for name, a in items]
-    lines += [Line("-"), Line("SUBTOTAL", money(subtotal)), Line("TAX 6%", money(tax)),
-              Line("TOTAL", money(total), bold=True), Line("THANK YOU", center=True)]
-    expected = {"company": company, "address": f"{street} {town}", "date": date.isoformat(),
-                "subtotal": f"{subtotal:.2f}", "tax": f"{tax:.2f}", "total": f"{total:.2f}"}
+    lines += [
+        Line("-"),
+        Line("SUBTOTAL", money(subtotal)),
+        Line("TAX 6%", money(tax)),
+        Line("TOTAL", money(total), bold=True),
+        Line("THANK YOU", center=True),
+    ]
+    expected = {
+        "company": company,
+        "address": f"{street} {town}",
+        "date": date.isoformat(),
+        "subtotal": f"{subtotal:.2f}",
+        "tax": f"{tax:.2f}",
+        "total": f"{total:.2f}",
+    }
     d = {"skew": rng.uniform(-4, 4), "noise": rng.uniform(0, 8)}
     if rng.random() < 0.3:
         d["background"] = rng.uniform(0.1, 0.4)

@@ -32,8 +32,9 @@ def test_ingest_then_export_jsonl_has_the_exact_record_shape(tmp_path: Path) -> 
     make_images(tmp_path / "in", 2)
     db = f"sqlite:///{tmp_path / 'x.db'}"
     runner = CliRunner()
-    res = runner.invoke(main, ["ingest", str(tmp_path / "in"), "--db", db, "--jobs", "1", "-q",
-                               "--config", str(fake_config(tmp_path))])
+    res = runner.invoke(
+        main, ["ingest", str(tmp_path / "in"), "--db", db, "--jobs", "1", "-q", "--config", str(fake_config(tmp_path))]
+    )
     assert res.exit_code == 0, res.output
     assert "ok 2, failed 0, skipped 0" in res.output
     res = runner.invoke(main, ["export", "--db", db, "--format", "jsonl"])

@@ -24,9 +24,15 @@ def _result(sha: str, total: str = "12.59", status: str = "ok") -> DocumentResul
     }
     items = [LineItem("Brown Rice", Decimal("2.00"), Decimal("1"), Decimal("2.00"), "Brown Rice $2.00")]
     ocr = OcrResult([OcrPage("Ying Thai Kitchen\nTOTAL 12.59", [])], engine="fake")
-    return DocumentResult(f"/x/{sha}.png", sha * 64 if len(sha) == 1 else sha, status, ocr=ocr,
-                          extraction=Extraction(fields, "text", line_items=items), pages=1,
-                          timings={"recognize": 0.1})
+    return DocumentResult(
+        f"/x/{sha}.png",
+        sha * 64 if len(sha) == 1 else sha,
+        status,
+        ocr=ocr,
+        extraction=Extraction(fields, "text", line_items=items),
+        pages=1,
+        timings={"recognize": 0.1},
+    )
 
 
 def test_migrations_match_models(db_url: str) -> None:

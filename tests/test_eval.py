@@ -41,8 +41,16 @@ def test_gold_dates_read_day_first(text: str, want: dt.date | None) -> None:
 
 @pytest.mark.parametrize(
     ("text", "want"),
-    [("RM8.35", "8.35"), ("RM 3.90", "3.90"), ("$6.90", "6.90"), ("1,007.50", "1007.50"), ("-1.73", "-1.73"),
-     ("12,50", "12.50"), ("31.00", "31.00"), ("", None)],
+    [
+        ("RM8.35", "8.35"),
+        ("RM 3.90", "3.90"),
+        ("$6.90", "6.90"),
+        ("1,007.50", "1007.50"),
+        ("-1.73", "-1.73"),
+        ("12,50", "12.50"),
+        ("31.00", "31.00"),
+        ("", None),
+    ],
 )
 def test_gold_amounts(text: str, want: str | None) -> None:
     assert to_amount(text) == (Decimal(want) if want else None)
@@ -59,8 +67,12 @@ def _reference(gold_dir: Path, preds: list[dict[str, object]], tmp_path: Path) -
         pytest.skip(f"reference scorer not found at {SCORER}")
     pred_file = tmp_path / "pred.jsonl"
     pred_file.write_text("".join(json.dumps(p) + "\n" for p in preds))
-    out = subprocess.run([sys.executable, str(SCORER), str(gold_dir), str(pred_file), "--json"],
-                         capture_output=True, text=True, check=True)
+    out = subprocess.run(
+        [sys.executable, str(SCORER), str(gold_dir), str(pred_file), "--json"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     result: dict[str, object] = json.loads(out.stdout)
     return result
 
@@ -121,7 +133,10 @@ def test_agrees_with_reference_scorer_on_made_up_gold(tmp_path: Path) -> None:
     for k, v in gold.items():
         (tmp_path / f"{k}.json").write_text(json.dumps(v))
     preds: list[dict[str, object]] = [
-        {"id": "a", "fields": {"company": "alpha  trading", "date": "2018-03-05", "address": "1 ROAD", "total": "1007.5"}},
+        {
+            "id": "a",
+            "fields": {"company": "alpha  trading", "date": "2018-03-05", "address": "1 ROAD", "total": "1007.5"},
+        },
         {"id": "b", "fields": {"company": "BETA", "date": "2018-04-22", "address": "2 RD", "total": "6.90"}},
         {"id": "c", "fields": {"company": "GAMA", "date": "2018-01-01", "total": "-1.73"}},
     ]

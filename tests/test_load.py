@@ -55,7 +55,7 @@ def test_truncated_jpeg(tmp_path: Path) -> None:
     assert ok
     path = tmp_path / "cut.jpg"
     path.write_bytes(buf.tobytes()[:200])
-    with pytest.raises(DocumentError, match="cut.jpg"):
+    with pytest.raises(DocumentError, match=r"cut\.jpg"):
         load_pages(path)
 
 

@@ -40,6 +40,10 @@ from icr.cli import commands as _commands  # noqa: E402  (registers the core com
 
 _commands.register(main)
 
+from icr.cli.report_cmd import report_cmd as _report_cmd  # noqa: E402
+
+main.add_command(_report_cmd)
+
 from icr.cli.watch_cmd import watch_cmd as _watch_cmd  # noqa: E402
 
 main.add_command(_watch_cmd)

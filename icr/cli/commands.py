@@ -34,7 +34,9 @@ templates_option = click.option(
     type=click.Path(file_okay=False, exists=True),
     help="A folder of templates taking precedence over the shipped ones (repeatable).",
 )
-jobs_option = click.option("--jobs", "-j", type=click.IntRange(min=0), default=0, help="Worker processes (0: one per core).")
+jobs_option = click.option(
+    "--jobs", "-j", type=click.IntRange(min=0), default=0, help="Worker processes (0: one per core)."
+)
 executor_option = click.option(
     "--executor",
     "executor_kind",
@@ -88,7 +90,7 @@ def run_ingest(
 
             def done(result: DocumentResult) -> None:
                 counts["ok" if result.ok else "failed"] += 1
-                progress.update(bar, advance=1, **counts)
+                progress.update(bar, advance=1, ok=counts["ok"], failed=counts["failed"])
 
             summary = ingest(
                 paths,
