@@ -139,7 +139,7 @@ class DaskExecutor(Executor):
         window: int = 0,
         inline_bytes: int | None = None,
         allowed_failures: int = 1,
-        connect_timeout: float = 30.0,
+        connect_timeout: float | None = None,
     ) -> None:
         opts = settings.section("dask") if isinstance(settings.raw.get("dask"), dict) else {}
         self.settings = settings
@@ -152,7 +152,7 @@ class DaskExecutor(Executor):
             inline_bytes if inline_bytes is not None else int(opts.get("inline_bytes", DEFAULT_INLINE_BYTES))
         )
         self.allowed_failures = allowed_failures
-        self.connect_timeout = connect_timeout
+        self.connect_timeout = float(connect_timeout or opts.get("connect_timeout", 30) or 30)
         self._client: Any = None
         self._cluster: Any = None
 

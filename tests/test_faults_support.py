@@ -45,10 +45,13 @@ def poison_recognizer(settings: Settings) -> PoisonRecognizer:
     opts = settings.section("recognizer")
     recognizer = PoisonRecognizer(default_lines=list(opts.get("fake_lines", FAKE_LINES)))
     recognizer.delay = float(opts.get("fake_delay", 0.0))
+    if opts.get("build_log"):  # one line per build: shows that stages are built once per worker
+        with open(opts["build_log"], "a", encoding="utf-8") as fh:
+            fh.write(f"{os.getpid()}\n")
     return recognizer
 
 
-def fake_settings(delay: float = 0.0, **dask: Any) -> Settings:
+def fake_settings(delay: float = 0.0, build_log: Path | None = None, **dask: Any) -> Settings:
     """Fast stages: no image correction, the poison fake recognizer, the fake text corrector."""
     overrides: dict[str, Any] = {
         "stages": {
@@ -56,7 +59,7 @@ def fake_settings(delay: float = 0.0, **dask: Any) -> Settings:
             "recognizer": "test_faults_support:poison_recognizer",
             "text_corrector": "fake",
         },
-        "recognizer": {"fake_lines": FAKE_LINES, "fake_delay": delay},
+        "recognizer": {"fake_lines": FAKE_LINES, "fake_delay": delay, "build_log": str(build_log or "")},
     }
     if dask:
         overrides["dask"] = dask
