@@ -47,3 +47,7 @@ main.add_command(_report_cmd)
 from icr.cli.watch_cmd import watch_cmd as _watch_cmd  # noqa: E402
 
 main.add_command(_watch_cmd)
+
+from icr.cli.templates_cmd import templates as _templates  # noqa: E402
+
+main.add_command(_templates)
