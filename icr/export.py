@@ -5,13 +5,14 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import IO, Any
 
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, selectinload
 
 from icr.db.models import Document
+from icr.errors import IcrError, InputError
 
 RECORD_KEYS = ("id", "source", "sha256", "doc_type", "status", "error", "fields", "confidence", "text")
 """The jsonl record, exactly. Other tools rely on this shape: keep it stable."""
@@ -78,11 +79,36 @@ def write_csv(engine: Engine, out: IO[str], with_text: bool = True) -> int:
     return len(records)
 
 
-WRITERS = {"jsonl": write_jsonl, "csv": write_csv}
+def write_parquet(engine: Engine, out: IO[bytes], with_text: bool = True) -> int:
+    """Parquet (``out`` is a binary file): the CSV's columns as strings, missing values null."""
+    try:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+    except ImportError as exc:
+        raise IcrError("Parquet needs pyarrow: install icr[reports]") from exc
+    records = list(iter_records(engine))
+    names = sorted({name for rec in records for name in rec["fields"]})
+    columns: dict[str, list[str | None]] = {c: [rec[c] for rec in records] for c in CSV_FIXED}
+    columns.update({n: [rec["fields"].get(n) for rec in records] for n in names})
+    if with_text:
+        columns["text"] = [rec["text"] for rec in records]
+    pq.write_table(pa.table({c: pa.array(v, type=pa.string()) for c, v in columns.items()}), out)
+    return len(records)
 
 
-def write_records(engine: Engine, out: IO[str], fmt: str, with_text: bool = True) -> int:
+WRITERS: dict[str, Callable[[Engine, Any, bool], int]] = {
+    "jsonl": write_jsonl,
+    "csv": write_csv,
+    "parquet": write_parquet,
+}
+BINARY_FORMATS = frozenset({"parquet"})
+"""Formats written to a binary file, never to a text stream such as stdout."""
+
+
+def write_records(engine: Engine, out: IO[Any], fmt: str, with_text: bool = True) -> int:
     """Write every record in ``fmt`` (see :data:`WRITERS`); returns how many."""
+    if fmt in BINARY_FORMATS and isinstance(out, io.TextIOBase):
+        raise InputError(f"{fmt} is a binary format: write it to a file (icr export --format {fmt} -o FILE)")
     return WRITERS[fmt](engine, out, with_text)
 
 

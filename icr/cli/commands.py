@@ -17,7 +17,7 @@ from icr.db.populator import SqlPopulator
 from icr.errors import EXIT_SOME_FAILED, InputError
 from icr.evaluate import format_report, score
 from icr.executor import make_executor
-from icr.export import WRITERS, iter_records, write_records
+from icr.export import BINARY_FORMATS, WRITERS, iter_records, write_records
 from icr.pipeline import IngestSummary, ingest
 from icr.types import DocumentResult
 
@@ -164,17 +164,23 @@ def ingest_cmd(
 @click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), help="Write here instead of stdout.")
 @click.option("--no-text", is_flag=True, help="Leave out the OCR text (for reading the fields at a glance).")
 def export_cmd(db_url: str | None, fmt: str, output: str | None, no_text: bool) -> None:
-    """Write one record per stored document (jsonl or csv).
+    """Write one record per stored document (jsonl, csv, or parquet with -o).
 
     \b
     A jsonl record is exactly:
     {"id", "source", "sha256", "doc_type", "status", "error",
      "fields": {name: value}, "confidence": {name: float}, "text"}
     """
+    if fmt in BINARY_FORMATS and not output:
+        raise InputError(f"{fmt} is a binary format: give an output file with -o FILE")
     engine = open_engine(db_url)
     upgrade(engine)
     try:
-        if output:
+        if output and fmt in BINARY_FORMATS:
+            with open(output, "wb") as bfh:
+                n = write_records(engine, bfh, fmt, with_text=not no_text)
+            click.echo(f"wrote {n} records to {output}", err=True)
+        elif output:
             with open(output, "w", encoding="utf-8", newline="") as fh:
                 n = write_records(engine, fh, fmt, with_text=not no_text)
             click.echo(f"wrote {n} records to {output}", err=True)
