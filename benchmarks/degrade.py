@@ -1,0 +1,170 @@
+"""Make degraded copies of receipt scans, for measuring the image corrector.
+
+usage: python benchmarks/degrade.py IMAGE_DIR OUT_DIR [--limit N] [--seed 0]
+
+OUT_DIR must be outside the repository (default in the benchmark: a temp folder);
+the copies are derived from research data and must never be committed.
+Each ``<id>.jpg`` becomes ``OUT_DIR/<variant>/<id>.png`` for every variant in
+:data:`VARIANTS`. Everything is seeded, so two runs make the same images.
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+Img = np.ndarray
+Rng = np.random.Generator
+
+
+def rotate_small(img: Img, degrees: float) -> Img:
+    """Rotate counter-clockwise by ``degrees`` on a larger canvas, filled with scanner-lid grey."""
+    h, w = img.shape[:2]
+    m = cv2.getRotationMatrix2D((w / 2, h / 2), degrees, 1.0)
+    cos, sin = abs(m[0, 0]), abs(m[0, 1])
+    nw, nh = int(h * sin + w * cos), int(h * cos + w * sin)
+    m[0, 2] += nw / 2 - w / 2
+    m[1, 2] += nh / 2 - h / 2
+    return cv2.warpAffine(img, m, (nw, nh), flags=cv2.INTER_CUBIC, borderValue=(235, 235, 235))
+
+
+def black_border(img: Img, rng: Rng) -> Img:
+    """A scan with black bands of uneven width and dark specks along the edges."""
+    h, w = img.shape[:2]
+    pads = [int(rng.integers(15, 45)) for _ in range(4)]
+    out = cv2.copyMakeBorder(img, pads[0], pads[1], pads[2], pads[3], cv2.BORDER_CONSTANT, value=(20, 20, 20))
+    # A ragged inner edge and specks, as a lid shadow leaves them.
+    oh, ow = out.shape[:2]
+    for _ in range(40):
+        x, y = int(rng.integers(0, ow)), int(rng.choice([pads[0] + 2, oh - pads[1] - 3]))
+        cv2.circle(out, (x, y), int(rng.integers(2, 6)), (30, 30, 30), -1)
+    return out
+
+
+def ruling_lines(img: Img, rng: Rng) -> Img:
+    """Table rules: horizontal lines every few text lines and two vertical column rules, crossing text."""
+    out = img.copy()
+    h, w = out.shape[:2]
+    thick = max(2, round(min(h, w) / 400))
+    step = int(rng.integers(h // 14, h // 9))
+    for y in range(int(rng.integers(10, step)), h, step):
+        cv2.line(out, (0, y), (w - 1, y), (30, 30, 30), thick)
+    for x in (int(w * rng.uniform(0.25, 0.4)), int(w * rng.uniform(0.6, 0.8))):
+        cv2.line(out, (x, 0), (x, h - 1), (30, 30, 30), thick)
+    cv2.rectangle(out, (2, 2), (w - 3, h - 3), (30, 30, 30), thick)
+    return out
+
+
+def shadow(img: Img, rng: Rng) -> Img:
+    """Uneven light: a linear fall-off across the page and a soft dark blob (a hand's or phone's shadow)."""
+    h, w = img.shape[:2]
+    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+    angle = rng.uniform(0, 2 * np.pi)
+    ramp = (np.cos(angle) * xx / w + np.sin(angle) * yy / h)
+    ramp = (ramp - ramp.min()) / max(float(np.ptp(ramp)), 1e-6)
+    light = 1.0 - 0.55 * ramp
+    cx, cy = rng.uniform(0.2, 0.8) * w, rng.uniform(0.2, 0.8) * h
+    blob = np.exp(-(((xx - cx) / (0.3 * w)) ** 2 + ((yy - cy) / (0.25 * h)) ** 2))
+    light *= 1.0 - 0.35 * blob
+    return np.clip(img.astype(np.float32) * light[..., None], 0, 255).astype(np.uint8)
+
+
+def _desk(h: int, w: int, rng: Rng) -> Img:
+    """A wooden-looking desk: brown base, grain streaks, noise."""
+    base = np.array([40, 70, 110], dtype=np.float32) * rng.uniform(0.7, 1.2)
+    desk = np.ones((h, w, 3), np.float32) * base
+    grain = cv2.resize(rng.normal(0, 18, (h // 8 + 1, 4)).astype(np.float32), (w, h), interpolation=cv2.INTER_CUBIC)
+    desk += grain[..., None]
+    desk += rng.normal(0, 6, (h, w, 1)).astype(np.float32)
+    return np.clip(desk, 0, 255).astype(np.uint8)
+
+
+def on_desk(img: Img, rng: Rng) -> Img:
+    """The receipt photographed on a desk: perspective (a tilted quadrilateral), desk all around, some blur."""
+    h, w = img.shape[:2]
+    ch, cw = int(h * 1.5), int(w * 1.9)
+    canvas = _desk(ch, cw, rng)
+    ox, oy = (cw - w) / 2, (ch - h) / 2
+    jitter = 0.07
+    dst = np.array(
+        [
+            [ox + rng.uniform(-jitter, jitter) * w, oy + rng.uniform(-jitter, jitter) * h],
+            [ox + w + rng.uniform(-jitter, jitter) * w, oy + rng.uniform(-jitter, jitter) * h],
+            [ox + w + rng.uniform(-jitter, jitter) * w, oy + h + rng.uniform(-jitter, jitter) * h],
+            [ox + rng.uniform(-jitter, jitter) * w, oy + h + rng.uniform(-jitter, jitter) * h],
+        ],
+        dtype=np.float32,
+    )
+    src = np.array([[0, 0], [w - 1, 0], [w - 1, h - 1], [0, h - 1]], dtype=np.float32)
+    m = cv2.getPerspectiveTransform(src, dst)
+    paper = cv2.warpPerspective(img, m, (cw, ch), flags=cv2.INTER_LINEAR)
+    mask = cv2.warpPerspective(np.full((h, w), 255, np.uint8), m, (cw, ch), flags=cv2.INTER_NEAREST)
+    out = np.where(mask[..., None] > 0, paper, canvas)
+    return cv2.GaussianBlur(out, (3, 3), 0)
+
+
+def combo_shadow_rot(img: Img, rng: Rng) -> Img:
+    return rotate_small(shadow(img, rng), 5.0)
+
+
+def combo_border_lines_rot(img: Img, rng: Rng) -> Img:
+    return black_border(rotate_small(ruling_lines(img, rng), -3.0), rng)
+
+
+def combo_desk_shadow_180(img: Img, rng: Rng) -> Img:
+    return on_desk(shadow(cv2.rotate(img, cv2.ROTATE_180), rng), rng)
+
+
+VARIANTS: dict[str, Callable[[Img, Rng], Img]] = {
+    "rot3": lambda img, rng: rotate_small(img, 3.0),
+    "rot7": lambda img, rng: rotate_small(img, -7.0),
+    "rot90": lambda img, rng: cv2.rotate(img, cv2.ROTATE_90_CLOCKWISE),
+    "rot180": lambda img, rng: cv2.rotate(img, cv2.ROTATE_180),
+    "border": black_border,
+    "lines": ruling_lines,
+    "shadow": shadow,
+    "desk": on_desk,
+    "shadow+rot5": combo_shadow_rot,
+    "border+lines+rot3": combo_border_lines_rot,
+    "desk+shadow+rot180": combo_desk_shadow_180,
+}
+
+
+def degrade_folder(images: list[Path], out: Path, seed: int = 0, variants: list[str] | None = None) -> Path:
+    """Write every variant of every image under ``out``; returns ``out``."""
+    for name in variants or list(VARIANTS):
+        folder = out / name
+        folder.mkdir(parents=True, exist_ok=True)
+        for index, path in enumerate(images):
+            target = folder / f"{path.stem}.png"
+            if target.exists():
+                continue
+            img = cv2.imread(str(path), cv2.IMREAD_COLOR)
+            if img is None:
+                continue
+            rng = np.random.default_rng([seed, index, sum(map(ord, name))])
+            cv2.imwrite(str(target), VARIANTS[name](img, rng))
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("image_dir", type=Path)
+    parser.add_argument("out_dir", type=Path)
+    parser.add_argument("--limit", type=int, default=30)
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args()
+    repo = Path(__file__).resolve().parents[1]
+    if args.out_dir.resolve().is_relative_to(repo):
+        parser.error("OUT_DIR must be outside the repository (derived research data is never committed)")
+    images = sorted(args.image_dir.glob("*.jpg"))[: args.limit]
+    degrade_folder(images, args.out_dir, args.seed)
+    print(f"{len(images)} images x {len(VARIANTS)} variants in {args.out_dir}")
+
+
+if __name__ == "__main__":
+    main()
