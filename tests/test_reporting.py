@@ -12,10 +12,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 from click.testing import CliRunner
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, inspect, text
 
 from icr.cli import main
-from icr.db.database import open_engine, upgrade
+from icr.db.database import downgrade, open_engine, upgrade
 from icr.db.populator import SqlPopulator
 from icr.reporting import (
     Filters,
@@ -294,3 +294,15 @@ def test_report_command(db_url: str, engine: Engine, tmp_path: Path) -> None:
     assert res.exit_code == 5
     res = runner.invoke(main, ["report", "failed", "--db", db_url, "--format", "json"])
     assert res.exit_code == 0 and json.loads(res.stdout)[0]["name"] == "broken"
+
+
+def test_views_migrate_down_and_up(engine: Engine) -> None:
+    views = {"v_receipts", "v_line_items", "v_monthly_spend"}
+    assert views <= set(inspect(engine).get_view_names())
+    downgrade(engine, "0001")
+    assert not views & set(inspect(engine).get_view_names())
+    with engine.connect() as conn:  # the data stays; only the views go
+        assert conn.execute(text("SELECT COUNT(*) FROM documents")).scalar_one() == len(RESULTS)
+    upgrade(engine)
+    assert views <= set(inspect(engine).get_view_names())
+    assert dsum(receipts(engine)["total"]) == D("1026.49")
