@@ -17,6 +17,7 @@ from sqlalchemy import Engine, inspect, text
 from icr.cli import main
 from icr.db.database import downgrade, open_engine, upgrade
 from icr.db.populator import SqlPopulator
+from icr.errors import InputError
 from icr.reporting import (
     Filters,
     draw_chart,
@@ -262,6 +263,10 @@ def test_chart_is_a_png(engine: Engine, tmp_path: Path) -> None:
         path = draw_chart(frame, report, tmp_path / f"{report}.png")
         data = path.read_bytes()
         assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 5000
+    empty = draw_chart(spend_by_month(engine, Filters(vendor="nobody")), "spend-by-month", tmp_path / "none.png")
+    assert empty.read_bytes()[:4] == b"\x89PNG"  # an empty report still draws (saying so)
+    with pytest.raises(InputError):
+        draw_chart(receipts(engine), "receipts", tmp_path / "r.png")
 
 
 def test_report_command(db_url: str, engine: Engine, tmp_path: Path) -> None:

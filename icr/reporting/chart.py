@@ -42,6 +42,7 @@ def draw_chart(df: pd.DataFrame, report: str, path: str | Path) -> Path:
 
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
+        from matplotlib.ticker import StrMethodFormatter
     except ImportError as exc:
         raise MissingExtra("charts need matplotlib: install icr[reports]") from exc
 
@@ -64,6 +65,8 @@ def draw_chart(df: pd.DataFrame, report: str, path: str | Path) -> Path:
         else:
             cats = all_cats
         panels.append((cur, cats, [float(sums.get(c, 0.0)) for c in cats]))
+    # A currency with nothing to show (say no tax at all) gets no panel, unless nothing has anything.
+    panels = [p for p in panels if any(p[2])] or panels[:1]
 
     rows = [max(len(cats), 1) for _, cats, _ in panels]
     if horizontal:
@@ -74,7 +77,8 @@ def draw_chart(df: pd.DataFrame, report: str, path: str | Path) -> Path:
                              height_ratios=rows if horizontal else None)
     try:
         for ax, (cur, cats, ys) in zip(axes[:, 0], panels, strict=True):
-            amount_label = f"{ylabel if not horizontal else xlabel} ({cur or 'no currency'})"
+            amount_name = xlabel if horizontal else ylabel
+            amount_label = f"{amount_name} ({cur or 'no currency'})" if len(frame) else amount_name
             positions = list(range(len(cats)))
             bars = ax.barh(positions, ys, color="#4C72B0") if horizontal else ax.bar(positions, ys, color="#4C72B0")
             if len(cats) <= 36:
@@ -85,12 +89,16 @@ def draw_chart(df: pd.DataFrame, report: str, path: str | Path) -> Path:
                 ax.set_xlabel(amount_label)
                 ax.set_ylabel(ylabel)
                 ax.margins(x=0.15)
+                ax.set_xlim(left=0)
+                ax.xaxis.set_major_formatter(StrMethodFormatter("{x:,.2f}" if max(ys, default=0) < 2 else "{x:,.0f}"))
             else:
                 tilt = len(cats) > 6
                 ax.set_xticks(positions, cats, rotation=45 if tilt else 0, ha="right" if tilt else "center")
                 ax.set_xlabel(xlabel)
                 ax.set_ylabel(amount_label)
                 ax.margins(y=0.15)
+                ax.set_ylim(bottom=0)
+                ax.yaxis.set_major_formatter(StrMethodFormatter("{x:,.2f}" if max(ys, default=0) < 2 else "{x:,.0f}"))
             if not cats:
                 ax.text(0.5, 0.5, "no receipts", ha="center", va="center", transform=ax.transAxes)
             ax.grid(axis="x" if horizontal else "y", alpha=0.3)
