@@ -23,16 +23,27 @@ from icr.text.parsers import ParseOptions, find_amounts, parse_amount
 _F = r"{e<=1}"  # one OCR error allowed in long keywords (regex fuzzy matching)
 LABEL_KINDS: list[tuple[str, regex.Pattern[str]]] = [
     ("note", regex.compile(r"\bINCLUDES?\b|\bINCLUDED\b|\bSUMMARY\b")),
-    ("qty", regex.compile(r"\b(?:TOTAL|TTL|TAL)\s*(?:QTY|QUANTITY|ITEMS?|PCS|UNITS?|NO\.? OF)|\bNO\.?\s*OF\s*ITEMS?|\bQTY\b|\bQUANTITY\b|\bITEM\s*COUNT")),
-    ("total_rounded", regex.compile(rf"(?:\bROUND\w*\s*(?:ED|D)?\s*:?\s*:?\w{{0,2}}\s*(?:TOTAL){_F}|(?:TOTAL){_F}\s*\(?\s*ROUND|\bNET(?:T)?\s*(?:TOTAL){_F}|\bNETT\b)")),
-    ("rounding", regex.compile(r"\bROU\w*\s*(?:ING|DING|D)?\s*(?:ADJ|ADJUSTMENT|AMT|OFF)?|\bADJUSTMENT\b|\bPEMBUNDARAN")),
+    ("qty", regex.compile(
+        r"\b(?:TOTAL|TTL|TAL)\s*(?:QTY|QUANTITY|ITEMS?|PCS|UNITS?|NO\.? OF)|\bNO\.?\s*OF\s*ITEMS?"
+        r"|\bQTY\b|\bQUANTITY\b|\bITEM\s*COUNT"
+    )),
+    ("total_rounded", regex.compile(
+        rf"(?:\bROUND\w*\s*(?:ED|D)?\s*:?\s*:?\w{{0,2}}\s*(?:TOTAL){_F}|(?:TOTAL){_F}\s*\(?\s*ROUND"
+        rf"|\bNET(?:T)?\s*(?:TOTAL){_F}|\bNETT\b)"
+    )),
+    ("rounding", regex.compile(
+        r"\bROU\w*\s*(?:ING|DING|D)?\s*(?:ADJ|ADJUSTMENT|AMT|OFF)?|\bADJUSTMENT\b|\bPEMBUNDARAN"
+    )),
     ("subtotal", regex.compile(
-        rf"\bSUB\s*-?\s*(?:TOTAL){_F}|\bSUB\s*TTL|(?:TOTAL){_F}\s*(?:SALES\s*)?\(?\s*(?:EXCL|EXCLUDING|BEFORE|W/O|WITHOUT|NET OF)"
+        rf"\bSUB\s*-?\s*(?:TOTAL){_F}|\bSUB\s*TTL"
+        rf"|(?:TOTAL){_F}\s*(?:SALES\s*)?\(?\s*(?:EXCL|EXCLUDING|BEFORE|W/O|WITHOUT|NET OF)"
         r"|\bTOTAL\s*(?:AMOUNT\s*)?\(?EX(?:CL)?\.?\s*(?:GST|TAX|VAT|SST)|\bAMOUNT\s*\(?EXCL|\bNET\s*AMOUNT\b|\bSUBTOTAL"
     )),
     ("total", regex.compile(rf"(?:TOTAL){_F}.*\bINC(?:L\w*|\b)|\bAFTER\s*(?:ADJ|ROUND)\w*")),
     ("subtotal", regex.compile(r"\bEXCL\w*\.?\s*(?:OF\s*)?(?:GST|TAX|VAT|SST)|\bBEFORE\s*(?:GST|TAX|VAT|SST)")),
-    ("total", regex.compile(r"\b(?:AMT|AMOUNT|PAID|SALES|PAYABLE|DUE)\b.*\bINC(?:L\w*)?\b\.?\s*(?:OF\s*)?(?:GST|TAX|VAT|SST)")),
+    ("total", regex.compile(
+        r"\b(?:AMT|AMOUNT|PAID|SALES|PAYABLE|DUE)\b.*\bINC(?:L\w*)?\b\.?\s*(?:OF\s*)?(?:GST|TAX|VAT|SST)"
+    )),
     ("discount", regex.compile(r"\bDISC\w*|\bSAVINGS?\b|\bYOU SAVED?\b|\bVOUCHER\b|\bLESS\b|\bPROMO\w*|\bCOUPON")),
     ("change", regex.compile(r"\bCHANGE\b|\bCHG\b|\bCHANGE\s*DUE|\bBAKI\b|\bKEMBALI|\bCHANGE\w*")),
     ("tip", regex.compile(r"\bTIPS?\b|\bGRATUITY|\bTRINKGELD|\bPOURBOIRE")),

@@ -21,7 +21,7 @@ from icr.text.header import guess_header
 from icr.text.items import extract_line_items
 from icr.text.lines import Line, document_lines
 from icr.text.parsers import PARSERS, ParseOptions, find_amounts, mask_card_numbers, normalize
-from icr.text.spelling import SpellingCorrector, read_vocabulary
+from icr.text.spelling import SpellingCorrector, read_vocabulary, shared_corrector
 from icr.text.templates import Template, choose_template, load_templates
 from icr.types import Extraction, FieldValue, OcrResult, TypedValue
 
@@ -65,7 +65,7 @@ class DefaultTextCorrector:
             dict_dir = config_dir() / "dictionaries"
             for path in sorted(dict_dir.glob("*.txt")) if dict_dir.is_dir() else []:
                 vocab.extend(read_vocabulary(path))
-            self.speller = SpellingCorrector(vocab)
+            self.speller = shared_corrector(tuple(vocab))
 
     @classmethod
     def from_templates(cls, settings: Settings, template_dirs: Sequence[Path]) -> DefaultTextCorrector:

@@ -37,7 +37,8 @@ class Found:
     source: str
 
 
-DATE_LABEL = regex.compile(r"\b(?:DATE|DATED|TARIKH|DATUM|FECHA|DT|ISSUED|TRANS(?:ACTION)?\s*DATE|INV(?:OICE)?\s*DATE)\b",
+DATE_LABEL = regex.compile(r"\b(?:DATE|DATED|TARIKH|DATUM|FECHA|DT|ISSUED|TRANS(?:ACTION)?\s*DATE"
+                           r"|INV(?:OICE)?\s*DATE)\b",
                            regex.IGNORECASE)
 NOT_DOC_DATE = regex.compile(r"\b(?:EXP\w*|VALID\w*|BEST\s*BEFORE|USE\s*BY|DUE|BIRTH|DOB|UNTIL|FROM|PRINTED)\b",
                              regex.IGNORECASE)
@@ -88,7 +89,8 @@ def extract_time(lines: Sequence[Line], opts: ParseOptions) -> Found | None:
         if TIME_LABEL.search(ln.text) or find_dates(ln.text, opts):
             score += 1.0
         conf = (0.85 if score > 1.5 else 0.6) * ln.confidence
-        candidates.append((score, Found(t, ln.text, ln.index, round(conf, 3), "keyword" if score > 1.5 else "position")))
+        how = "keyword" if score > 1.5 else "position"
+        candidates.append((score, Found(t, ln.text, ln.index, round(conf, 3), how)))
     return max(candidates, key=lambda c: c[0])[1] if candidates else None
 
 
@@ -109,7 +111,8 @@ def _labelled(lines: Sequence[Line], label: regex.Pattern[str], parse: Callable[
     return None
 
 
-PHONE_LABEL = regex.compile(r"\b(?:TEL|TELEPHONE|PHONE|PH|T|HP|H/P|MOBILE|MOB|CALL)\b\.?\s*(?:NO\.?)?\s*:?", regex.IGNORECASE)
+PHONE_LABEL = regex.compile(r"\b(?:TEL|TELEPHONE|PHONE|PH|T|HP|H/P|MOBILE|MOB|CALL)\b\.?\s*(?:NO\.?)?\s*:?",
+                            regex.IGNORECASE)
 TAX_ID_LABEL = regex.compile(r"\b(?:GST|SST|VAT|TAX|ABN|GSTIN|TIN|UST|TVA)\b", regex.IGNORECASE)
 RECEIPT_LABEL = regex.compile(
     r"\b(?:RECEIPT|RCPT|INVOICE|INV|BILL|DOC(?:UMENT)?|TRANS(?:ACTION)?|ORDER|CHECK|CHK|SLIP|REF)\s*"

@@ -11,7 +11,9 @@ from icr.text.amounts import AmountHit
 from icr.text.lines import Line
 from icr.types import LineItem
 
-QTY_PRICE = regex.compile(r"(?<![\d.])(?P<qty>\d{1,4}(?:\.\d{1,3})?)\s*[xX*@]\s*(?:RM|\$|€|£)?\s*(?P<price>\d+[.,]\d{2,4})")
+QTY_PRICE = regex.compile(
+    r"(?<![\d.])(?P<qty>\d{1,4}(?:\.\d{1,3})?)\s*[xX*@]\s*(?:RM|\$|€|£)?\s*(?P<price>\d+[.,]\d{2,4})"
+)
 NOT_ITEM = regex.compile(
     r"\b(?:TOTAL|SUB|GST|SST|VAT|TAX|CASH|CHANGE|ROUND\w*|DISC\w*|PAID|TENDER\w*|BALANCE|DUE|VISA|CARD|SERVICE"
     r"|CHARGE|TIP|AMOUNT|QTY|PRICE|ITEM|SAVINGS|DEPOSIT)\b",

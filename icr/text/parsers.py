@@ -199,7 +199,9 @@ _MONTH_ALT = "|".join(sorted(MONTHS, key=len, reverse=True))
 _SEP = r"[-/.\\]"
 DATE_PATTERNS: list[tuple[str, regex.Pattern[str]]] = [
     # 2018-03-04, 2018/3/4
-    ("ymd", regex.compile(rf"(?<!\d)(?P<y>(?:19|20)\d\d)\s?{_SEP}\s?(?P<m>\d{{1,2}})\s?{_SEP}\s?(?P<d>\d{{1,2}})(?!\d)")),
+    ("ymd", regex.compile(
+        rf"(?<!\d)(?P<y>(?:19|20)\d\d)\s?{_SEP}\s?(?P<m>\d{{1,2}})\s?{_SEP}\s?(?P<d>\d{{1,2}})(?!\d)"
+    )),
     # 04/03/2018, 4-3-18, 04.03.18, 04 03 2018
     ("dmy", regex.compile(
         rf"(?<![\d.,])(?P<a>\d{{1,2}})\s?(?P<s>{_SEP})\s?(?P<b>\d{{1,2}})\s?(?P=s)\s?(?P<y>(?:19|20)?\d\d)(?![\d])"
@@ -350,7 +352,7 @@ def parse_phone(text: str, opts: ParseOptions | None = None) -> str | None:
 
 TAX_ID_RE = regex.compile(
     r"(?:GST|SST|VAT|TAX|ABN|GSTIN|TIN|UST|TVA|CO\.?|COMPANY)\s*(?:REG(?:ISTRATION)?\.?\s*)?"
-    r"(?:ID|NO|NUMBER|#)?\.?\s*[:.#]?\s*(?P<id>[A-Z0-9][A-Z0-9-]{5,20})",
+    r"(?:(?:ID|NO|NUMBER|#)\.?\s*){0,2}[:.#]?\s*(?P<id>[A-Z0-9][A-Z0-9-]{5,20})",
     regex.IGNORECASE,
 )
 

@@ -7,6 +7,7 @@ dictionaries already know. Case is kept (``TOTAI`` -> ``TOTAL``, ``Totai`` -> ``
 
 from __future__ import annotations
 
+import functools
 import importlib.resources
 from collections.abc import Iterable
 from pathlib import Path
@@ -101,3 +102,9 @@ def _same_case(original: str, term: str) -> str:
     if original[:1].isupper():
         return term[:1].upper() + term[1:]
     return term
+
+
+@functools.lru_cache(maxsize=4)
+def shared_corrector(vocabulary: tuple[str, ...]) -> SpellingCorrector:
+    """One :class:`SpellingCorrector` per vocabulary per process (loading the dictionary takes seconds)."""
+    return SpellingCorrector(vocabulary)

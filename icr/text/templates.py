@@ -90,20 +90,60 @@ class Template:
     def required(self) -> tuple[str, ...]:
         return tuple(name for name, spec in self.fields.items() if spec.required)
 
-    def score(self, text: str) -> float:
+    def score(self, text: str | Searchable) -> float:
         """The share of keywords found in ``text`` (0 when an excluded keyword is there)."""
-        squashed = squash(text)
-        if any(squash(k) and squash(k) in squashed for k in self.exclude_keywords):
+        doc = text if isinstance(text, Searchable) else Searchable(text)
+        if any(doc.contains(k) for k in self.exclude_keywords):
             return 0.0
         if not self.keywords:
             return 0.0
-        found = sum(1 for k in self.keywords if squash(k) in squashed)
+        found = sum(1 for k in self.keywords if doc.contains(k))
         return found / len(self.keywords)
 
 
 def squash(text: str) -> str:
     """Upper-case letters and digits only: keyword matching ignores spacing and punctuation."""
     return regex.sub(r"[^\p{L}\p{N}]+", "", text).upper()
+
+
+FUZZY_SHARE = 0.75
+"""A long keyword also matches when this share of its letter trigrams occurs in the text (OCR errors)."""
+
+
+def _trigrams(squashed: str) -> set[str]:
+    return {squashed[i:i + 3] for i in range(len(squashed) - 2)}
+
+
+class Searchable:
+    """A document's text prepared once for matching many templates' keywords."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.squashed = squash(text)
+        self.trigrams = _trigrams(self.squashed)
+
+    def contains(self, keyword: str) -> bool:
+        key = squash(keyword)
+        if len(key) >= 8:
+            if key in self.squashed:
+                return True
+            grams = _trigrams(key)
+            return bool(grams) and len(grams & self.trigrams) / len(grams) >= FUZZY_SHARE
+        return keyword_in(keyword, self.text, self.squashed)
+
+
+def keyword_in(keyword: str, text: str, squashed: str | None = None) -> bool:
+    """Whether ``keyword`` occurs exactly in ``text``.
+
+    Long keywords (8+ letters and digits) match ignoring case, spacing and
+    punctuation (OCR splits and glues words); short ones must match whole words.
+    """
+    key = squash(keyword)
+    if len(key) >= 8:
+        return key in (squashed if squashed is not None else squash(text))
+    parts = regex.findall(r"[\p{L}\p{N}]+", keyword)
+    pattern = r"(?<![\p{L}\p{N}])" + r"[^\p{L}\p{N}]*".join(regex.escape(p) for p in parts) + r"(?![\p{L}\p{N}])"
+    return regex.search(pattern, text, regex.IGNORECASE) is not None
 
 
 def _fail(path: Path | str, key: str, problem: str) -> TemplateError:
@@ -278,10 +318,11 @@ def choose_template(templates: Sequence[Template], text: str) -> tuple[Template 
     ``min_score`` wins; when none does, the generic receipt template (score 0).
     """
     best: tuple[int, float, Template] | None = None
+    doc = Searchable(text)
     for tpl in templates:
         if not tpl.keywords:
             continue
-        s = tpl.score(text)
+        s = tpl.score(doc)
         if s >= tpl.min_score and s > 0 and (best is None or (tpl.priority, s) > (best[0], best[1])):
             best = (tpl.priority, s, tpl)
     if best is not None:

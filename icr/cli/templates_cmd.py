@@ -1,0 +1,108 @@
+"""``icr templates``: list, check, show and learn document templates."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from icr.config import config_dir
+from icr.errors import InputError, TemplateError
+from icr.text.templates import Template, choose_template, load_templates
+
+templates_option = click.option(
+    "--templates",
+    "template_dirs",
+    multiple=True,
+    type=click.Path(file_okay=False),
+    help="An extra template folder, searched before the shipped ones (repeatable).",
+)
+
+
+def template_folders(template_dirs: tuple[str, ...]) -> list[Path]:
+    """The user's folders (in order), then the shipped ``config/templates``."""
+    return [*(Path(d) for d in template_dirs), config_dir() / "templates"]
+
+
+def check_templates(templates: list[Template]) -> list[str]:
+    """Each template with a ``sample`` must be the one chosen for that sample; returns one line per template."""
+    report: list[str] = []
+    for tpl in templates:
+        if not tpl.sample:
+            report.append(f"ok    {tpl.name} (no sample)")
+            continue
+        chosen, score = choose_template(templates, tpl.sample)
+        if chosen is None or chosen.name != tpl.name:
+            raise TemplateError(tpl.path or tpl.name, "sample",
+                                f"its sample text is matched by '{chosen.name if chosen else None}', not by itself")
+        report.append(f"ok    {tpl.name} (sample matched, score {score:.2f})")
+    return report
+
+
+@click.group("templates")
+def templates() -> None:
+    """List, check, show and learn document templates (YAML files)."""
+
+
+@templates.command("list")
+@templates_option
+def list_cmd(template_dirs: tuple[str, ...]) -> None:
+    """List the templates in effect: name, document type, priority, keywords, file."""
+    for tpl in sorted(load_templates(template_folders(template_dirs)), key=lambda t: (-t.priority, t.name)):
+        keywords = ", ".join(tpl.keywords[:4]) + (" ..." if len(tpl.keywords) > 4 else "")
+        click.echo(f"{tpl.name}\t{tpl.doc_type}\tpriority {tpl.priority}\t[{keywords}]\t{tpl.path}")
+
+
+@templates.command("check")
+@templates_option
+def check_cmd(template_dirs: tuple[str, ...]) -> None:
+    """Validate every template; each one with a sample must match its own sample text.
+
+    Exits with code 3 naming the file and key of the first problem.
+    """
+    found = load_templates(template_folders(template_dirs))
+    for line in check_templates(found):
+        click.echo(line)
+    click.echo(f"{len(found)} template(s) valid")
+
+
+@templates.command("show")
+@click.argument("name")
+@templates_option
+def show_cmd(name: str, template_dirs: tuple[str, ...]) -> None:
+    """Print the YAML of template NAME (as loaded, from the folder that wins)."""
+    for tpl in load_templates(template_folders(template_dirs)):
+        if tpl.name == name:
+            assert tpl.path is not None
+            click.echo(f"# {tpl.path}")
+            click.echo(tpl.path.read_text(encoding="utf-8").rstrip())
+            return
+    raise InputError(f"no template named '{name}' (see 'icr templates list')")
+
+
+@templates.command("learn")
+@click.argument("labelled_dir", type=click.Path(exists=True, file_okay=False))
+@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False),
+              help="Folder to write one vendor template per vendor into.")
+@click.option("--exclude-dir", type=click.Path(exists=True, file_okay=False), default=None,
+              help="Skip receipts whose <id>.json is also in this folder (e.g. a held-out set).")
+@click.option("--priority", type=int, default=10, show_default=True, help="Priority of the learned templates.")
+def learn_cmd(labelled_dir: str, out_dir: str, exclude_dir: str | None, priority: int) -> None:
+    """Learn vendor templates from LABELLED_DIR (SROIE layout: <id>.json + <id>.ocr.txt).
+
+    Each template gets the vendor's identifying header lines as keywords, its
+    company and address as static fields, and the date order and currency
+    its receipts use.
+    """
+    from icr.text.learn import learn_templates, read_labelled, write_templates
+
+    exclude = {p.stem for p in Path(exclude_dir).glob("*.json")} if exclude_dir else set()
+    docs = read_labelled(Path(labelled_dir), exclude)
+    if not docs:
+        raise InputError(f"{labelled_dir}: no labelled receipts (<id>.json with <id>.ocr.txt)")
+    learned = learn_templates(docs, priority=priority)
+    paths = write_templates(learned, Path(out_dir))
+    click.echo(f"learned {len(paths)} vendor template(s) from {len(docs)} receipt(s) into {out_dir}")
+
+
+__all__ = ["templates"]

@@ -1,0 +1,104 @@
+"""The text corrector: spelling, masking, review flags, the fake, and the SROIE figures."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import subprocess
+import sys
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from icr.config import load_settings
+from icr.stages import TextCorrector
+from icr.text import ocr_from_lines
+from icr.text.corrector import DefaultTextCorrector, FakeTextCorrector
+from icr.text.spelling import SpellingCorrector, shared_corrector
+
+DATASETS = Path(__file__).resolve().parents[2] / "shared" / "datasets"
+
+
+@pytest.fixture(scope="module")
+def corrector() -> DefaultTextCorrector:
+    return DefaultTextCorrector(load_settings())
+
+
+@pytest.fixture(scope="module")
+def speller() -> SpellingCorrector:
+    return shared_corrector(("subtotal", "rounding"))
+
+
+def test_spelling_fixes_words(speller: SpellingCorrector) -> None:
+    assert speller.correct_text("TOTAI AMOUNT") == "TOTAL AMOUNT"
+    assert speller.correct_text("Roundlng adjustment") == "Rounding adjustment"
+
+
+@pytest.mark.parametrize("token", ["T0TAL", "12.5O", "CS00012345", "RM1O.00", "l2/O3/2018", "A1B2C", "TOTAI1"])
+def test_spelling_never_touches_tokens_with_digits(speller: SpellingCorrector, token: str) -> None:
+    assert speller.correct_word(token) == token
+    assert speller.correct_text(f"TOTAI {token} CHANGF").split()[1] == token
+
+
+def test_extraction_types_and_protocol(corrector: DefaultTextCorrector) -> None:
+    assert isinstance(corrector, TextCorrector)
+    assert corrector.name == "default"
+    ex = corrector.extract(ocr_from_lines(
+        ["ACME HARDWARE SDN BHD", "1 JALAN SATU, 50000 KUALA LUMPUR", "DATE: 04/07/2013 19:28",
+         "NAILS 12.59", "TOTAI 12.59", "CASH 20.00", "CHANGE 7.41"]))
+    total = ex.fields["total"]
+    assert total.value == "12.59" and total.typed == Decimal("12.59")
+    assert ex.fields["date"].typed == dt.date(2013, 7, 4) and ex.fields["date"].value == "2013-07-04"
+    assert ex.fields["time"].value == "19:28" and ex.fields["time"].typed == dt.time(19, 28)
+    assert 0 < total.confidence <= 1
+    assert "TOTAL 12.59" in ex.corrected_text
+    assert ex.template == "generic_receipt" and not ex.needs_review
+
+
+def test_card_numbers_are_masked(corrector: DefaultTextCorrector) -> None:
+    ex = corrector.extract(ocr_from_lines(["SHOP ONE ENTERPRISE", "VISA 4111 1111 1111 1111", "TOTAL 5.00"]))
+    assert "4111 1111" not in ex.corrected_text and "1111" in ex.corrected_text
+    assert ex.fields["card_last4"].value == "1111"
+    assert all("4111111111111111" not in f.raw.replace(" ", "") for f in ex.fields.values())
+
+
+def test_missing_required_field_needs_review(corrector: DefaultTextCorrector) -> None:
+    ex = corrector.extract(ocr_from_lines(["SOMETHING ELSE", "NO AMOUNTS HERE"]))
+    assert ex.needs_review
+    assert any(r.startswith("total") for r in ex.review_reasons)
+    assert any(r.startswith("date") for r in ex.review_reasons)
+
+
+def test_low_confidence_ocr_needs_review(corrector: DefaultTextCorrector) -> None:
+    ocr = ocr_from_lines(["ACME STORE", "DATE 01/02/2020", "TOTAL 3.00"], confidence=0.2)
+    ex = corrector.extract(ocr)
+    assert ex.needs_review and any("low confidence" in r for r in ex.review_reasons)
+
+
+def test_fake_corrector_is_a_deterministic_fake() -> None:
+    fake = FakeTextCorrector()
+    assert isinstance(fake, TextCorrector) and fake.name == "fake"
+    ex = fake.extract(ocr_from_lines(["FIRST LINE", "TOTAL 4.50"]))
+    assert ex.fields["company"].value == "FIRST LINE"
+    assert ex.fields["total"].value == "4.50"
+
+
+@pytest.mark.datasets
+@pytest.mark.slow
+def test_sroie_transcripts_meet_targets(tmp_path: Path) -> None:
+    gold = DATASETS / "sroie-train-text"
+    if not gold.is_dir():
+        pytest.skip(f"SROIE transcripts not found at {gold}")
+    root = Path(__file__).resolve().parents[1]
+    out = tmp_path / "pred.jsonl"
+    result = subprocess.run(
+        [sys.executable, str(root / "benchmarks" / "text_eval.py"), str(gold), "--out", str(out)],
+        capture_output=True, text=True, check=True, timeout=300,
+    )
+    rows = {line.split("|")[1].strip(): float(line.split("|")[2]) for line in result.stdout.splitlines()
+            if line.startswith("| ") and line.split("|")[2].strip()[:1].isdigit()}
+    assert rows["date"] >= 0.98, result.stdout
+    assert rows["total"] >= 0.93, result.stdout
+    assert len(out.read_text().splitlines()) == len(list(gold.glob("*.json")))
+    assert json.loads(out.read_text().splitlines()[0])["fields"]

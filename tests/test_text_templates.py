@@ -1,0 +1,129 @@
+"""Templates: shipped ones load and match their own samples; broken ones fail loudly; learning."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import yaml
+from click.testing import CliRunner
+
+from icr.cli import main
+from icr.config import config_dir, load_settings
+from icr.errors import TemplateError
+from icr.text import ocr_from_lines
+from icr.text.corrector import DefaultTextCorrector
+from icr.text.learn import learn_templates, read_labelled, write_templates
+from icr.text.templates import choose_template, load_template, load_templates
+
+SHIPPED = sorted((config_dir() / "templates").glob("*.yaml"))
+
+
+def test_ships_the_four_kinds() -> None:
+    names = {p.stem for p in SHIPPED}
+    assert {"generic_receipt", "invoice", "fuel_receipt", "restaurant_bill"} <= names
+
+
+@pytest.fixture(scope="module")
+def corrector() -> DefaultTextCorrector:
+    return DefaultTextCorrector(load_settings())
+
+
+@pytest.mark.parametrize("path", SHIPPED, ids=[p.stem for p in SHIPPED])
+def test_shipped_template_matches_its_sample(path: Path, corrector: DefaultTextCorrector) -> None:
+    tpl = load_template(path)
+    assert tpl.sample, "every shipped template carries a sample"
+    chosen, _ = choose_template(load_templates([config_dir() / "templates"]), tpl.sample)
+    assert chosen is not None and chosen.name == tpl.name
+    ex = corrector.extract(ocr_from_lines(tpl.sample.splitlines()))
+    assert ex.template == tpl.name
+    for name in tpl.required:
+        assert name in ex.fields, f"{tpl.name}: required field {name} not extracted from its sample"
+    assert {"psm", "language"} <= set(tpl.options)
+
+
+def _write(tmp_path: Path, data: object, name: str = "bad.yaml") -> Path:
+    path = tmp_path / name
+    path.write_text(yaml.safe_dump(data) if not isinstance(data, str) else data, encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize(
+    ("data", "key"),
+    [
+        ({"name": "x", "fields": {"total": {"pattern": "TOTAL (\\d+)"}}}, "fields.total.pattern"),
+        ({"name": "x", "fields": {"total": {"pattern": "TOTAL (?P<value>"}}}, "fields.total.pattern"),
+        ({"name": "x", "fields": {"total": {"type": "money"}}}, "fields.total.type"),
+        ({"name": "x", "options": {"date_order": "year_first"}}, "options.date_order"),
+        ({"name": "x", "options": {"psm": 42}}, "options.psm"),
+        ({"name": "x", "priority": "high"}, "priority"),
+        ({"name": "x", "keywords": "total"}, "keywords"),
+        ({"name": "x", "static": {"colour": "red"}}, "static.colour"),
+        ({"name": "x", "fieldz": {}}, "fieldz"),
+        ("name: [unclosed", "<file>"),
+    ],
+)
+def test_broken_template_names_file_and_key(tmp_path: Path, data: object, key: str) -> None:
+    path = _write(tmp_path, data)
+    with pytest.raises(TemplateError) as info:
+        load_templates([tmp_path])
+    assert info.value.key == key
+    assert info.value.path == str(path)
+    assert str(path) in str(info.value) and key in str(info.value)
+
+
+def test_user_folder_takes_precedence(tmp_path: Path) -> None:
+    _write(tmp_path, {"name": "invoice", "doc_type": "custom_invoice", "keywords": ["widget"]}, "invoice.yaml")
+    found = {t.name: t for t in load_templates([tmp_path, config_dir() / "templates"])}
+    assert found["invoice"].doc_type == "custom_invoice"
+
+
+def _labelled(folder: Path, stem: str, company: str, address: str, lines: list[str], total: str) -> None:
+    gold = {"company": company, "date": "01/02/2019", "address": address, "total": total}
+    (folder / f"{stem}.json").write_text(json.dumps(gold), encoding="utf-8")
+    (folder / f"{stem}.ocr.txt").write_text("\n".join(lines), encoding="utf-8")
+
+
+def test_learn_writes_vendor_templates_that_match(tmp_path: Path) -> None:
+    labelled = tmp_path / "labelled"
+    labelled.mkdir()
+    for i in range(3):
+        _labelled(labelled, f"a{i}", "BLUE HERON TRADING SDN BHD", "LOT 9, JALAN KENARI, 47000 SUNGAI BULOH",
+                  ["BLUE HERON TRADING", "SDN BHD (998877-K)", "LOT 9, JALAN KENARI,", "47000 SUNGAI BULOH",
+                   "GST NO: 000999888777", f"DATE: 0{i + 1}/02/2019", "TOTAL", f"{i + 5}.00"], f"{i + 5}.00")
+    _labelled(labelled, "b0", "RED KITE STORE", "22 MAIN ROAD, 10000 GEORGETOWN",
+              ["RED KITE STORE", "22 MAIN ROAD,", "10000 GEORGETOWN", "DATE: 03/03/2019", "TOTAL 8.00"], "8.00")
+    learned = learn_templates(read_labelled(labelled))
+    assert len(learned) == 2
+    out = tmp_path / "learned"
+    write_templates(learned, out)
+    settings = load_settings()
+    settings.template_dirs = [out]
+    corrector = DefaultTextCorrector(settings)
+    # an OCR-like variant: name with a typo, different date and amount
+    ex = corrector.extract(ocr_from_lines(
+        ["BLUE HER0N TRADING", "SDN BHD (998877-K)", "LOT 9, JALAN KENARI,", "47000 SUNGAI BULOH",
+         "GST NO: 000999888777", "DATE: 09/02/2019", "TOTAL 12.00"]))
+    assert ex.template is not None and ex.template.startswith("vendor_blue_heron")
+    assert ex.fields["company"].value == "BLUE HERON TRADING SDN BHD"
+    assert ex.fields["company"].source == "static"
+    assert ex.fields["address"].value == "LOT 9, JALAN KENARI, 47000 SUNGAI BULOH"
+
+
+def test_cli_templates_commands(tmp_path: Path) -> None:
+    runner = CliRunner()
+    listed = runner.invoke(main, ["templates", "list"])
+    assert listed.exit_code == 0 and "generic_receipt" in listed.output
+    checked = runner.invoke(main, ["templates", "check"])
+    assert checked.exit_code == 0, checked.output
+    shown = runner.invoke(main, ["templates", "show", "fuel_receipt"])
+    assert shown.exit_code == 0 and "doc_type: fuel_receipt" in shown.output
+    missing = runner.invoke(main, ["templates", "show", "no_such_template"])
+    assert missing.exit_code == 5
+    bad = tmp_path / "bad"
+    bad.mkdir()
+    _write(bad, {"name": "x", "options": {"psm": 99}})
+    broken = runner.invoke(main, ["templates", "check", "--templates", str(bad)])
+    assert broken.exit_code == 3
+    assert "options.psm" in broken.output
