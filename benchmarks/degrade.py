@@ -34,7 +34,6 @@ def rotate_small(img: Img, degrees: float) -> Img:
 
 def black_border(img: Img, rng: Rng) -> Img:
     """A scan with black bands of uneven width and dark specks along the edges."""
-    h, w = img.shape[:2]
     pads = [int(rng.integers(15, 45)) for _ in range(4)]
     out = cv2.copyMakeBorder(img, pads[0], pads[1], pads[2], pads[3], cv2.BORDER_CONSTANT, value=(20, 20, 20))
     # A ragged inner edge and specks, as a lid shadow leaves them.

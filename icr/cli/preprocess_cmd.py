@@ -11,9 +11,10 @@ from icr.errors import ConfigError, InputError
 from icr.imaging.corrector import check_steps, run_steps
 from icr.imaging.load import load_pages
 from icr.imaging.steps import to_gray
+from icr.types import Image
 
 
-def _write_png(path: Path, image: object) -> None:
+def _write_png(path: Path, image: Image) -> None:
     import cv2
 
     if not cv2.imwrite(str(path), image):
@@ -29,7 +30,9 @@ def _write_png(path: Path, image: object) -> None:
     metavar="A,B,C",
     help="Steps to run, comma-separated, in this order (default: image_corrector.steps in the config).",
 )
-@click.option("--config", "config_path", type=click.Path(dir_okay=False), help="A YAML file overriding config/icr.yaml.")
+@click.option(
+    "--config", "config_path", type=click.Path(dir_okay=False), help="A YAML file overriding config/icr.yaml."
+)
 def preprocess(in_path: Path, out_dir: Path, steps_csv: str | None, config_path: str | None) -> None:
     """Correct the image IN step by step, writing OUT_DIR/NN_<step>.png after each step.
 

@@ -63,7 +63,8 @@ def border_mask(gray: Image, options: dict[str, Any]) -> Image:
     x0, y0 = stats[1:, cv2.CC_STAT_LEFT], stats[1:, cv2.CC_STAT_TOP]
     bw, bh = stats[1:, cv2.CC_STAT_WIDTH], stats[1:, cv2.CC_STAT_HEIGHT]
     area = stats[1:, cv2.CC_STAT_AREA]
-    touches = (x0 <= 1) | (y0 <= 1) | (x0 + bw >= w - 1) | (y0 + bh >= h - 1)
+    # Touching the frame left once the bands are gone.
+    touches = (x0 <= left + 1) | (y0 <= top + 1) | (x0 + bw >= w - right - 1) | (y0 + bh >= h - bottom - 1)
     large = (bw > span * w) | (bh > span * h) | (area > big_area)
     chosen = np.flatnonzero(touches & large) + 1
     if len(chosen):

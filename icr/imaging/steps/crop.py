@@ -64,6 +64,10 @@ def find_page(gray: Image, options: dict[str, Any]) -> tuple[np.ndarray, bool] |
     fraction = stats[best, cv2.CC_STAT_AREA] / region.size
     if not float(options.get("min_area", 0.08)) <= fraction <= float(options.get("max_area", 0.9)):
         return None
+    # A page lies inside the photo; a lit patch of a shadowed page runs along the frame.
+    frame = np.concatenate([region[0, :], region[-1, :], region[:, 0], region[:, -1]])
+    if np.count_nonzero(frame) / frame.size > float(options.get("max_frame_contact", 0.4)):
+        return None
     inside = float(blurred[region > 0].mean())
     outside = float(blurred[region == 0].mean())
     if inside - outside < float(options.get("min_contrast", 40)):
@@ -82,6 +86,7 @@ def find_page(gray: Image, options: dict[str, Any]) -> tuple[np.ndarray, bool] |
 
 def crop(image: Image, options: dict[str, Any]) -> StepResult:
     """Options: ``min_area`` (0.08), ``max_area`` (0.9), ``min_contrast`` (40 grey levels),
+    ``max_frame_contact`` (share of the image's edge the page may touch, 0.4),
     ``crop_margin`` (pixels kept around a bounding-box crop, 4)."""
     gray = to_gray(image)
     found = find_page(gray, options)

@@ -52,24 +52,28 @@ def line_mask(gray: Image, options: dict[str, Any]) -> tuple[Image, Image, int]:
     h, w = gray.shape
     min_letters = float(options.get("min_line_letters", 4.0))
     min_fraction = float(options.get("min_line_fraction", 0.08))
-    max_thick = max(3.0, float(options.get("max_thickness_letters", 0.4)) * letter)
-    remove = np.zeros_like(binary)
-    heal = np.zeros_like(binary)
+    max_thick = max(6.0, float(options.get("max_thickness_letters", 0.4)) * letter)
+    found: list[tuple[Image, float, bool]] = []
     count = 0
     for horizontal in (True, False):
         side = w if horizontal else h
         length = int(max(min_letters * letter, min_fraction * side, 15))
         rules, thick = _rules(binary, length, horizontal, max_thick)
-        if not rules.any():
-            continue
-        count += cv2.connectedComponents(rules)[0] - 1
-        grown = cv2.dilate(rules, cv2.getStructuringElement(cv2.MORPH_RECT, (3, 3)))
-        rest = cv2.bitwise_and(binary, cv2.bitwise_not(grown))
+        if rules.any():
+            count += cv2.connectedComponents(rules)[0] - 1
+            grown = u8(cv2.dilate(rules, cv2.getStructuringElement(cv2.MORPH_RECT, (3, 3))))
+            found.append((grown, thick, horizontal))
+    remove = np.zeros_like(binary)
+    for grown, _, _ in found:
+        remove = u8(cv2.bitwise_or(remove, grown))
+    # Letters are what is left once every rule is gone; bridge them across each rule.
+    rest = u8(cv2.bitwise_and(binary, cv2.bitwise_not(remove)))
+    heal = np.zeros_like(binary)
+    for grown, thick, horizontal in found:
         span = int(thick) + 4
         bridge = (1, span) if horizontal else (span, 1)
         closed = cv2.morphologyEx(rest, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, bridge))
         heal = u8(cv2.bitwise_or(heal, cv2.bitwise_and(closed, grown)))
-        remove = u8(cv2.bitwise_or(remove, grown))
     return remove, heal, count
 
 

@@ -51,7 +51,7 @@ def letter_size(gray: Image) -> float:
     return float(max(np.median(h[keep]), np.median(w[keep])))
 
 
-def probe(gray: Image, target: float = 30.0, side: int = 900) -> Image:
+def probe(gray: Image, target: float = 30.0, side: int = 700) -> Image:
     """The middle ``side`` x ``side`` pixels of the page with letters about ``target`` px tall."""
     size = letter_size(gray)
     scale = min(max(target / size, 0.25), 3.0) if size > 0 else 1.0
@@ -83,10 +83,10 @@ def reading_score(image: Image, timeout: float = 20.0) -> int:
 
 def detect_by_reading(gray: Image, options: dict[str, Any]) -> tuple[int, float]:
     """(clockwise degrees that make the page upright, winning score / runner-up score)."""
-    sample = probe(gray, float(options.get("probe_text_height", 30)), int(options.get("probe_side", 900)))
+    sample = probe(gray, float(options.get("probe_text_height", 30)), int(options.get("probe_side", 700)))
     timeout = float(options.get("osd_timeout", 20))
     scores = {0: reading_score(sample, timeout)}
-    if scores[0] >= int(options.get("upright_score", 80)):
+    if scores[0] >= int(options.get("upright_score", 50)):
         return 0, float("inf")
     for degrees in (90, 180, 270):
         scores[degrees] = reading_score(turn(sample, degrees), timeout)
@@ -134,7 +134,7 @@ def detect_orientation(image: Image, options: dict[str, Any] | None = None) -> t
 
 
 def orientation(image: Image, options: dict[str, Any]) -> StepResult:
-    """Options: ``orientation_method`` (ocr|osd), ``upright_score`` (80), ``min_score`` (15),
+    """Options: ``orientation_method`` (ocr|osd), ``upright_score`` (50), ``min_score`` (15),
     ``min_ratio`` (1.5), ``min_osd_confidence`` (2.0)."""
     degrees, confidence = detect_orientation(image, options)
     info = {"rotation": float(degrees), "orientation_confidence": min(confidence, 1e6)}

@@ -1,0 +1,235 @@
+"""Image corrector steps on synthetic pages rendered here (no research data)."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+
+from icr.errors import ConfigError
+from icr.imaging.corrector import ORDER, STEPS, NoopCorrector, OpenCVCorrector
+from icr.imaging.steps import background, border, crop, deskew, estimate_skew, lines, rescale, rotate, text_height
+from icr.imaging.steps.background import sauvola
+from icr.imaging.steps.crop import order_corners
+from icr.imaging.steps.orientation import turn
+from icr.types import Page
+
+TEXT = [
+    "SUPERMARKET SDN BHD",
+    "NO 12 JALAN BESAR 81100",
+    "INVOICE 000123 CASH",
+    "MILK 2L          7.90",
+    "BREAD            3.50",
+    "EGGS 10          5.20",
+    "TOTAL RM        16.60",
+    "THANK YOU COME AGAIN",
+]
+
+
+def page(lines_of_text: list[str] = TEXT, scale: float = 1.0, width: int = 900) -> np.ndarray:
+    """A white page with black text, capitals about 22*scale px tall."""
+    h = int((120 + 70 * len(lines_of_text)) * scale)
+    img = np.full((h, int(width * scale)), 255, np.uint8)
+    for i, t in enumerate(lines_of_text):
+        y = int((100 + 70 * i) * scale)
+        cv2.putText(img, t, (int(40 * scale), y), cv2.FONT_HERSHEY_SIMPLEX, 1.0 * scale, 0, max(1, int(2 * scale)))
+    return img
+
+
+@pytest.mark.parametrize("angle", [-12.0, -7.0, -3.0, 1.2, 4.5, 10.0, 14.0])
+def test_deskew_recovers_a_known_rotation_within_half_a_degree(angle: float) -> None:
+    # rotate(img, a) turns counter-clockwise: the text then rises to the right by a degrees.
+    skewed = rotate(page(), angle)
+    assert estimate_skew(skewed) == pytest.approx(angle, abs=0.5)
+    straight, info = deskew(skewed, {})
+    assert info["skew_degrees"] == pytest.approx(angle, abs=0.5)
+    assert abs(estimate_skew(straight)) < 0.5
+
+
+def test_deskew_leaves_a_straight_page_alone() -> None:
+    img = page()
+    out, info = deskew(img, {})
+    assert out is img
+    assert abs(info["skew_degrees"]) < 0.3
+
+
+def test_rotate_keeps_every_corner() -> None:
+    img = np.zeros((100, 300), np.uint8)
+    out = rotate(img, 10)
+    # The black rectangle must stay whole: its area is unchanged (within interpolation).
+    assert abs(int(np.count_nonzero(out < 128)) - 300 * 100) < 0.03 * 300 * 100
+
+
+def test_border_removal_whitens_black_scanner_bands_and_keeps_text() -> None:
+    img = page()
+    h, w = img.shape
+    framed = cv2.copyMakeBorder(img, 30, 20, 25, 40, cv2.BORDER_CONSTANT, value=10)
+    # A skewed dark wedge along the left edge, as a lid shadow makes.
+    cv2.fillPoly(framed, [np.array([[25, 30], [60, 30], [25, 300]])], 15)
+    out, info = border(framed, {})
+    assert info["border_fraction"] > 0.05
+    inner = out[30 : 30 + h, 25 : 25 + w]
+    assert out[:30].min() == 255 and out[-20:].min() == 255
+    assert out[:, :25].min() == 255 and out[:, -40:].min() == 255
+    assert out[30:300, 25:60].mean() > 240
+    # The text is still there, pixel for pixel, away from the wedge.
+    assert np.array_equal(inner[:, 60:], img[:, 60:])
+
+
+def test_border_removal_leaves_a_clean_page_alone() -> None:
+    img = page()
+    out, info = border(img, {})
+    assert info["border_fraction"] == 0.0
+    assert out is img
+
+
+def _grid(img: np.ndarray) -> np.ndarray:
+    out = img.copy()
+    h, w = out.shape
+    for y in range(60, h, 70):  # a rule under every text line, touching the baselines
+        cv2.line(out, (0, y + 43), (w - 1, y + 43), 0, 2)
+    for x in (20, 520, w - 20):
+        cv2.line(out, (x, 0), (x, h - 1), 0, 2)
+    return out
+
+
+def test_line_removal_removes_rules_and_keeps_letters() -> None:
+    img = page()
+    ruled = _grid(img)
+    out, info = lines(ruled, {})
+    assert info["lines_removed"] >= 5
+    ink_before, ink_ruled, ink_after = (int(np.count_nonzero(x < 128)) for x in (img, ruled, out))
+    # Nearly all rule ink is gone, nearly all letter ink stays.
+    assert ink_after < ink_before + 0.1 * (ink_ruled - ink_before)
+    text_kept = np.count_nonzero((img < 128) & (out < 128)) / ink_before
+    assert text_kept > 0.93
+
+
+def test_line_removal_keeps_letters_on_an_underline() -> None:
+    img = page(["TOTAL 16.60"])
+    # A strike-through rule across the middle of the capitals (rows 78..100): every stroke crosses it.
+    cv2.line(img, (20, 89), (880, 89), 0, 3)
+    out, info = lines(img, {})
+    assert info["lines_removed"] >= 1
+    # The stem of the "T" stays connected across the rule's rows.
+    assert (out[82:97, 44:60] < 128).any(axis=1).all()
+    # The rule itself is gone away from the letters.
+    assert out[86:93, 400:880].min() > 200
+
+
+@pytest.mark.parametrize("with_perspective", [False, True])
+def test_crop_cuts_a_receipt_out_of_a_dark_desk(with_perspective: bool) -> None:
+    receipt = cv2.cvtColor(page(), cv2.COLOR_GRAY2BGR)
+    rh, rw = receipt.shape[:2]
+    rng = np.random.default_rng(3)
+    desk = np.clip(rng.normal(70, 12, (rh * 2, rw * 2, 3)), 0, 255).astype(np.uint8)
+    desk[..., 2] = np.clip(desk[..., 2].astype(int) + 30, 0, 255).astype(np.uint8)
+    ox, oy = rw // 2, rh // 2
+    dst = np.array([[ox, oy], [ox + rw, oy], [ox + rw, oy + rh], [ox, oy + rh]], np.float32)
+    if with_perspective:
+        dst += np.array([[40, 30], [-35, 10], [20, -25], [-30, 15]], np.float32)
+    m = cv2.getPerspectiveTransform(np.array([[0, 0], [rw - 1, 0], [rw - 1, rh - 1], [0, rh - 1]], np.float32), dst)
+    paper = cv2.warpPerspective(receipt, m, desk.shape[1::-1])
+    mask = cv2.warpPerspective(np.full((rh, rw), 255, np.uint8), m, desk.shape[1::-1])
+    photo = np.where(mask[..., None] > 0, paper, desk)
+    out, info = crop(photo, {})
+    assert info["cropped"] == 1.0
+    assert info["perspective"] == 1.0
+    gray = cv2.cvtColor(out, cv2.COLOR_BGR2GRAY)
+    # The result is the receipt: about its size, no desk left, text straight.
+    assert abs(gray.shape[0] - rh) < 0.1 * rh and abs(gray.shape[1] - rw) < 0.12 * rw
+    assert np.percentile(gray[5:-5, 5:-5], 10) > 200 or (gray < 100).mean() < 0.08
+    assert (gray[:8].mean() > 200) and (gray[-8:].mean() > 200)
+    assert abs(estimate_skew(gray)) < 1.0
+
+
+def test_crop_leaves_a_plain_scan_alone() -> None:
+    img = page()
+    out, info = crop(img, {})
+    assert info["cropped"] == 0.0 and out is img
+
+
+def test_order_corners() -> None:
+    pts = np.array([[100, 90], [5, 110], [0, 0], [95, 5]], np.float32)
+    assert order_corners(pts).tolist() == [[0, 0], [95, 5], [100, 90], [5, 110]]
+
+
+def test_background_flattens_a_shadow() -> None:
+    img = page()
+    h, w = img.shape
+    light = np.linspace(1.0, 0.35, w, dtype=np.float32)[None, :].repeat(h, axis=0)
+    shaded = (img.astype(np.float32) * light).astype(np.uint8)
+    out, _ = background(shaded, {"binarize": "none"})
+    paper = img == 255
+    # Paper is white again across the page; the text stays dark.
+    assert np.percentile(out[paper], 5) > 200
+    assert np.median(out[img == 0]) < 100
+    binary, _ = background(shaded, {"binarize": "sauvola"})
+    assert set(np.unique(binary).tolist()) <= {0, 255}
+    assert (binary[paper] == 255).mean() > 0.98
+
+
+def test_sauvola_is_binary() -> None:
+    img = page()
+    out = sauvola(img, 25)
+    assert out.dtype == np.uint8 and set(np.unique(out).tolist()) <= {0, 255}
+
+
+def test_rescale_brings_small_text_to_the_target_height() -> None:
+    small = cv2.resize(page(), None, fx=0.5, fy=0.5, interpolation=cv2.INTER_AREA)
+    before = text_height(small)
+    out, info = rescale(small, {"target_text_height": 30})
+    assert info["scale"] > 1.2
+    assert text_height(out) == pytest.approx(min(30.0, before * 4), rel=0.2)
+
+
+def test_rescale_limits_huge_images() -> None:
+    img = np.full((6000, 500), 255, np.uint8)
+    out, info = rescale(img, {"max_side": 4000})
+    assert max(out.shape) <= 4000 and info["scale"] < 1
+
+
+def test_turn_is_clockwise() -> None:
+    img = np.zeros((2, 3), np.uint8)
+    img[0, 0] = 255
+    assert turn(img, 90).shape == (3, 2) and turn(img, 90)[0, 1] == 255
+    assert turn(img, 180)[1, 2] == 255
+    assert turn(img, 270)[2, 0] == 255
+
+
+def test_corrector_times_every_step_and_returns_gray_uint8() -> None:
+    bgr = cv2.cvtColor(rotate(page(), 4.0), cv2.COLOR_GRAY2BGR)
+    steps = [s for s in ORDER if s != "orientation"]
+    out = OpenCVCorrector({"steps": steps}).correct(Page(bgr, number=2))
+    assert out.steps == steps
+    assert set(out.timings) == set(steps)
+    assert all(t >= 0 for t in out.timings.values())
+    assert out.image.ndim == 2 and out.image.dtype == np.uint8
+    assert out.number == 2
+    assert out.info["skew_degrees"] == pytest.approx(4.0, abs=0.5)
+
+
+def test_corrector_uses_given_steps_over_config() -> None:
+    out = OpenCVCorrector({"steps": ["deskew"]}).correct(Page(page()), ["grayscale"])
+    assert out.steps == ["grayscale"]
+
+
+def test_unknown_step_is_a_config_error() -> None:
+    with pytest.raises(ConfigError, match="unknown image corrector step 'sharpen'"):
+        OpenCVCorrector({}).correct(Page(page()), ["sharpen"])
+
+
+def test_noop_corrector_only_converts_to_gray() -> None:
+    bgr = cv2.cvtColor(page(), cv2.COLOR_GRAY2BGR)
+    out = NoopCorrector({}).correct(Page(bgr))
+    assert out.image.ndim == 2 and out.steps == [] and out.timings == {}
+
+
+def test_every_registered_step_runs_on_a_blank_page() -> None:
+    blank = np.full((300, 200), 255, np.uint8)
+    for name, step in STEPS.items():
+        if name == "orientation":
+            continue
+        out, info = step(blank, {})
+        assert out.dtype == np.uint8, name
+        assert isinstance(info, dict)

@@ -1,0 +1,81 @@
+"""Image corrector steps checked by reading the result with the real Tesseract."""
+
+from __future__ import annotations
+
+import os
+import shutil
+
+import cv2
+import numpy as np
+import pytest
+
+from icr.imaging.steps import lines, orientation
+from icr.imaging.steps.orientation import turn
+from icr.metrics import word_accuracy
+
+pytestmark = [
+    pytest.mark.tesseract,
+    pytest.mark.skipif(shutil.which("tesseract") is None, reason="the tesseract binary is not installed"),
+]
+os.environ.setdefault("OMP_THREAD_LIMIT", "1")
+
+TEXT = [
+    "SUPERMARKET SDN BHD",
+    "NO 12 JALAN BESAR",
+    "INVOICE 000123 CASH",
+    "MILK FRESH 2L 7.90",
+    "BREAD WHITE 3.50",
+    "TOTAL AMOUNT 16.60",
+    "THANK YOU COME AGAIN",
+]
+
+
+def page() -> np.ndarray:
+    img = np.full((120 + 70 * len(TEXT), 900), 255, np.uint8)
+    for i, t in enumerate(TEXT):
+        cv2.putText(img, t, (40, 100 + 70 * i), cv2.FONT_HERSHEY_SIMPLEX, 1.0, 0, 2)
+    return img
+
+
+def read(img: np.ndarray) -> str:
+    import pytesseract
+
+    return str(pytesseract.image_to_string(img, config="--psm 6"))
+
+
+@pytest.mark.parametrize("degrees", [90, 180, 270])
+def test_orientation_turns_a_page_upright(degrees: int) -> None:
+    img = page()
+    lying = turn(img, degrees)
+    out, info = orientation(lying, {})
+    assert info["rotation"] == (360 - degrees) % 360
+    assert np.array_equal(out, img)
+
+
+def test_orientation_keeps_an_upright_page_and_a_blank_one() -> None:
+    img = page()
+    out, info = orientation(img, {})
+    assert info["rotation"] == 0 and out is img
+    blank = np.full((400, 300), 255, np.uint8)
+    out, info = orientation(blank, {})
+    assert info["rotation"] == 0 and out is blank
+
+
+def test_ruling_lines_removed_and_the_text_still_reads() -> None:
+    img = page()
+    ruled = img.copy()
+    h, w = ruled.shape
+    for i in range(len(TEXT) + 1):
+        cv2.line(ruled, (0, 40 + 70 * i), (w - 1, 40 + 70 * i), 0, 3)
+        cv2.line(ruled, (0, 88 + 70 * i), (w - 1, 88 + 70 * i), 0, 2)  # through the letters
+    for x in (15, 620, w - 15):
+        cv2.line(ruled, (x, 0), (x, h - 1), 0, 3)
+    reference = "\n".join(TEXT)
+    clean_acc = word_accuracy(read(img), reference)
+    ruled_acc = word_accuracy(read(ruled), reference)
+    cleaned, info = lines(ruled, {})
+    cleaned_acc = word_accuracy(read(cleaned), reference)
+    assert info["lines_removed"] >= 8
+    assert clean_acc >= 0.9
+    assert cleaned_acc >= 0.8
+    assert cleaned_acc > ruled_acc
