@@ -51,3 +51,7 @@ main.add_command(_watch_cmd)
 from icr.cli.templates_cmd import templates as _templates  # noqa: E402
 
 main.add_command(_templates)
+
+from icr.cli.preprocess_cmd import preprocess as _preprocess  # noqa: E402
+
+main.add_command(_preprocess)
