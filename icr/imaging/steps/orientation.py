@@ -24,6 +24,7 @@ from typing import Any
 import cv2
 import numpy as np
 
+from icr.imaging.steps.background import flatten
 from icr.imaging.steps.util import StepResult, ink, to_gray, u8
 from icr.types import Image
 
@@ -84,6 +85,8 @@ def reading_score(image: Image, timeout: float = 20.0) -> int:
 def detect_by_reading(gray: Image, options: dict[str, Any]) -> tuple[int, float]:
     """(clockwise degrees that make the page upright, winning score / runner-up score)."""
     sample = probe(gray, float(options.get("probe_text_height", 30)), int(options.get("probe_side", 700)))
+    # Shadows make Tesseract read poorly in every orientation: read the probe with the light flattened.
+    sample = flatten(sample)
     timeout = float(options.get("osd_timeout", 20))
     scores = {0: reading_score(sample, timeout)}
     if scores[0] >= int(options.get("upright_score", 50)):
