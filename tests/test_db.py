@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+import subprocess
+import sys
 from decimal import Decimal
+from pathlib import Path
 
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
@@ -87,4 +90,16 @@ def test_failed_document_is_retried_in_place(db_url: str) -> None:
     with Session(engine) as s:
         docs = s.scalars(select(Document)).all()
         assert [(d.status, d.error) for d in docs] == [("ok", None)]
+    engine.dispose()
+
+
+def test_concurrent_first_upgrades_on_a_fresh_sqlite_file(tmp_path: Path) -> None:
+    """Several processes opening a new SQLite database at once: one migrates, none fails."""
+    url = f"sqlite:///{tmp_path / 'fresh.db'}"
+    code = "import sys; from icr.db.database import open_engine, upgrade; upgrade(open_engine(sys.argv[1]))"
+    procs = [subprocess.Popen([sys.executable, "-c", code, url], stderr=subprocess.PIPE) for _ in range(3)]
+    errors = [p.communicate(timeout=120)[1].decode() for p in procs]
+    assert [p.returncode for p in procs] == [0, 0, 0], errors
+    engine = open_engine(url)
+    assert {"documents", "fields", "line_items"} <= set(inspect(engine).get_table_names())
     engine.dispose()

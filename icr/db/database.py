@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fcntl
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -65,6 +66,20 @@ def alembic_config(engine: Engine) -> Config:
 
 @contextmanager
 def _migration_lock(engine: Engine) -> Iterator[None]:
+    """Only one process migrates at a time: an advisory lock on PostgreSQL, a file lock
+    beside the database file on SQLite."""
+    if engine.dialect.name == "sqlite":
+        database = engine.url.database
+        if not database or database == ":memory:":
+            yield
+            return
+        with open(f"{database}.migrate-lock", "a+b") as fh:
+            fcntl.flock(fh, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(fh, fcntl.LOCK_UN)
+        return
     if engine.dialect.name != "postgresql":
         yield
         return
