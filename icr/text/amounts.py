@@ -290,7 +290,7 @@ def choose_amounts(hits: Sequence[AmountHit], n_lines: int) -> dict[str, Chosen]
             continue
         score = base + arithmetic(h.value) + 0.4 * min(counts[h.value] - 1, 3)
         if biggest is not None and h.value == biggest:
-            score += 1.0
+            score += 0.5
         if h.value <= 0:
             score -= 4.0
         if h.value in tendered and h.value not in sequence_bonus:

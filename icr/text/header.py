@@ -70,6 +70,11 @@ ADDRESS_CUE = regex.compile(
 )
 
 
+PHONE_ONLY = regex.compile(r"\W*\+?\(?\d[\d\s()-]{6,}\d\W*")
+POSTCODE = regex.compile(r"(?<![\d-])\d{5}(?![\d-])|\b\d{2}\s\d{3}\b|\b[A-Z]{1,2}\d{1,2}[A-Z]?\s\d[A-Z]{2}\b")
+"""A postcode (five digits, or a UK-style one): the address usually ends on or just after it."""
+
+
 @dataclass(frozen=True)
 class HeaderGuess:
     company: str | None
@@ -202,9 +207,19 @@ def guess_header(lines: Sequence[Line]) -> HeaderGuess:
             continue
         if not addr and LEGAL_SUFFIX.search(text) and not ADDRESS_CUE.search(text):
             continue  # a second name line ("branch of X SDN BHD")
+        if PHONE_ONLY.fullmatch(text):
+            break
+        if addr and POSTCODE.search(addr[-1].text) and not POSTCODE.search(text) and (
+            len(text.split()) > 2 or regex.search(r"\d", text)
+        ):
+            break  # the line after "81100 JOHOR BAHRU," is a state ("JOHOR.") or something else
         addr.append(ln)
         if len(addr) >= 6:
             break
+    # drop leading lines without any address cue ("LICENSEE OF ...") when later ones have one
+    while len(addr) > 1 and not ADDRESS_CUE.search(addr[0].text) \
+            and any(ADDRESS_CUE.search(a.text) for a in addr[1:]):
+        addr.pop(0)
     address = " ".join(ln.text for ln in addr).strip() or None
     cues = sum(1 for ln in addr if ADDRESS_CUE.search(ln.text))
     conf_a = 0.0

@@ -112,8 +112,11 @@ def parse_amount(text: str, opts: ParseOptions | None = None) -> Decimal | None:
     if not any(c.isdigit() for c in s):
         return None
     s = _clean_number(s)
-    decimal_sep = opts.decimal
     seps = [(i, c) for i, c in enumerate(s) if c in ",. '"]
+    # the document's decimal separator settles only ambiguous tokens ("1.234", "1,234");
+    # a separator followed by one or two digits is a decimal point whatever it is
+    ambiguous = bool(seps) and len(s) - seps[-1][0] - 1 == 3
+    decimal_sep = opts.decimal if ambiguous else None
     if decimal_sep is None:
         decimal_sep = "."
         if seps:
@@ -255,6 +258,11 @@ def _date_from_match(kind: str, m: regex.Match[str], opts: ParseOptions) -> dt.d
 
 
 _DATEISH = regex.compile(r"(?<![\w])[\dODQIlSB]{1,4}[-/.][\dODQIlSB]{1,2}[-/.][\dODQIlSB]{2,4}(?![\w])")
+_DAY_BEFORE_MONTH = regex.compile(
+    r"(?<![\w])(?=[ODQIl\d]{1,2}[-/.]?(?:JAN|FEB|MAR|APR|MAY|JUN|JUL|AUG|SEP|OCT|NOV|DEC)[A-Z]*[-/. ]?\d{2})"
+    r"[ODQIl\d]{1,2}(?=[-/.]?[A-Z])",
+    regex.IGNORECASE,
+)
 _BAD_YEAR = regex.compile(r"(?<=[-/.\s])2[1-9](\d\d)(?!\d)")
 _MONTH_WORD = regex.compile(r"(?<=\d\s?[-/. ]\s?)([A-Za-z]{3})(?=\s?[-/. ]\s?\d)")
 
@@ -270,6 +278,7 @@ def repair_dates(text: str) -> str:
         return tok.translate(_DIGIT_CONFUSIONS)
 
     out = _DATEISH.sub(digits, text)
+    out = _DAY_BEFORE_MONTH.sub(lambda m: m.group(0).translate(_DIGIT_CONFUSIONS), out)
     out = _BAD_YEAR.sub(lambda m: "20" + m.group(1), out)
 
     def month(m: regex.Match[str]) -> str:
