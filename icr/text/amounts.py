@@ -44,6 +44,7 @@ LABEL_KINDS: list[tuple[str, regex.Pattern[str]]] = [
     ("total", regex.compile(
         r"\b(?:AMT|AMOUNT|PAID|SALES|PAYABLE|DUE)\b.*\bINC(?:L\w*)?\b\.?\s*(?:OF\s*)?(?:GST|TAX|VAT|SST)"
     )),
+    ("total", regex.compile(r"\bTO\s*BE\s*PAID|\bTO\s*PAY\b|\bAMOUNT\s*PAYABLE")),
     ("discount", regex.compile(r"\bDISC\w*|\bSAVINGS?\b|\bYOU SAVED?\b|\bVOUCHER\b|\bLESS\b|\bPROMO\w*|\bCOUPON")),
     ("change", regex.compile(r"\bCHANGE\b|\bCHG\b|\bCHANGE\s*DUE|\bBAKI\b|\bKEMBALI|\bCHANGE\w*")),
     ("tip", regex.compile(r"\bTIPS?\b|\bGRATUITY|\bTRINKGELD|\bPOURBOIRE")),
@@ -107,6 +108,9 @@ def _label_text(text: str) -> str:
     return words if regex.search(r"\p{L}{3,}", _CURRENCY_WORD.sub("", words)) else ""
 
 
+_OWN_NUMBER = regex.compile(r":\s*\d+\s*$")
+"""``QTY(S) : 9``: a label line carrying its own (non-money) value."""
+
 _TRANSPARENT = regex.compile(r"[\W_]*(?:RM|MYR|USD|SGD|EUR|GBP|\(RM\)|[$€£])?[\W_]*", regex.IGNORECASE)
 
 
@@ -140,7 +144,7 @@ def labelled_amounts(lines: Sequence[Line], opts: ParseOptions | None = None) ->
         amounts = _amounts_in(ln.text, opts)
         if not amounts:
             flush()
-            if _label_text(ln.text):
+            if _label_text(ln.text) and not _OWN_NUMBER.search(ln.text):
                 pending.append(ln)
                 pending = pending[-12:]
             else:
@@ -286,6 +290,8 @@ def choose_amounts(hits: Sequence[AmountHit], n_lines: int) -> dict[str, Chosen]
                 base += 0.3
         elif h.kind in ("", "rounding") or (h.ambiguous and h.kind not in ("paid", "change")):
             base = 0.5
+        elif h.kind == "paid":
+            base = -0.5  # only arithmetic can make a tendered amount the total
         else:
             continue
         score = base + arithmetic(h.value) + 0.4 * min(counts[h.value] - 1, 3)
