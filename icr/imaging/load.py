@@ -14,9 +14,12 @@ from icr.types import Page
 IMAGE_EXTENSIONS = frozenset({".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".webp"})
 
 
+PDF_EXTENSIONS = frozenset({".pdf"})
+
+
 def supported_extensions() -> frozenset[str]:
-    """File extensions ``icr ingest`` picks up in folders."""
-    return IMAGE_EXTENSIONS
+    """File extensions ``icr ingest`` picks up in folders (a PDF without the pdf extra fails saying so)."""
+    return IMAGE_EXTENSIONS | PDF_EXTENSIONS
 
 
 MAX_PIXELS = 100_000_000
@@ -121,6 +124,10 @@ def load_pages(path: Path) -> list[Page]:
         raise DocumentError(path, f"cannot read file: {exc.strerror or exc}") from exc
     if not data:
         raise DocumentError(path, "empty file (0 bytes)")
+    if path.suffix.lower() in PDF_EXTENSIONS or data.startswith(b"%PDF-"):
+        from icr.imaging.pdf import load_pdf
+
+        return load_pdf(path, data)
     size = _header_size(data)
     if size:
         _check_size(path, *size)
