@@ -23,7 +23,7 @@ from icr.errors import DocumentError, InputError
 from icr.imaging.load import load_pages, supported_extensions
 from icr.registry import build_image_corrector, build_recognizer, build_text_corrector
 from icr.stages import ImageCorrector, Populator, Recognizer, TextCorrector
-from icr.types import DocumentResult
+from icr.types import CorrectedPage, DocumentResult
 
 
 @dataclass
@@ -33,17 +33,32 @@ class Stages:
     corrector: ImageCorrector
     recognizer: Recognizer
     text: TextCorrector
+    language: str | None = None
+    """The OCR language for every document (``--lang``); None: the configured one, or the template's."""
 
     def close(self) -> None:
         self.recognizer.close()
 
 
 def build_stages(settings: Settings) -> Stages:
+    forced = settings.get("recognizer", "force_language")
     return Stages(
         corrector=build_image_corrector(settings),
         recognizer=build_recognizer(settings),
         text=build_text_corrector(settings),
+        language=str(forced) if forced else None,
     )
+
+
+def template_language(stages: Stages, template: str | None) -> str | None:
+    """The OCR language the chosen template asks for (none when ``--lang`` fixed it for the batch)."""
+    if stages.language or not template:
+        return None
+    for candidate in getattr(stages.text, "templates", ()):
+        if getattr(candidate, "name", None) == template:
+            language = candidate.options.get("language")
+            return str(language) if language else None
+    return None
 
 
 @dataclass(frozen=True)
@@ -64,19 +79,31 @@ def process_document(task: Task, stages: Stages) -> DocumentResult:
         timings["load"] = time.perf_counter() - start
 
         t = time.perf_counter()
-        corrected = [stages.corrector.correct(page) for page in pages]
+        corrected = [
+            CorrectedPage(page.image, page.number, text_layer=page.text_layer)  # a PDF text layer needs no OCR
+            if page.text_layer and page.text_layer.strip()
+            else stages.corrector.correct(page)
+            for page in pages
+        ]
         timings["correct"] = time.perf_counter() - t
         for page in corrected:
             for step, seconds in page.timings.items():
                 timings[f"correct.{step}"] = timings.get(f"correct.{step}", 0.0) + seconds
 
         t = time.perf_counter()
-        ocr = stages.recognizer.recognize(corrected)
+        ocr = stages.recognizer.recognize(corrected, language=stages.language)
         timings["recognize"] = time.perf_counter() - t
 
         t = time.perf_counter()
         extraction = stages.text.extract(ocr)
         timings["extract"] = time.perf_counter() - t
+
+        wanted = template_language(stages, extraction.template)
+        if wanted and wanted != ocr.language:  # the template reads its documents in another language
+            t = time.perf_counter()
+            ocr = stages.recognizer.recognize(corrected, language=wanted)
+            extraction = stages.text.extract(ocr)
+            timings["reread"] = time.perf_counter() - t
     except DocumentError as exc:
         timings["total"] = time.perf_counter() - start
         return DocumentResult(task.path, task.sha256, "failed", error=str(exc), timings=timings)

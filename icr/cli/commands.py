@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import sys
 import tempfile
 from pathlib import Path
@@ -127,6 +128,11 @@ def print_summary(summary: IngestSummary, most: int = 20) -> None:
 @executor_option
 @scheduler_option
 @click.option("--reprocess", is_flag=True, help="Redo documents already stored (in place).")
+@click.option(
+    "--lang",
+    metavar="LANG",
+    help="Tesseract language(s) for every document, e.g. eng or eng+deu (default: each template's, else config).",
+)
 @templates_option
 @config_option
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
@@ -139,17 +145,22 @@ def ingest_cmd(
     executor_kind: str,
     scheduler: str | None,
     reprocess: bool,
+    lang: str | None,
     template_dirs: tuple[str, ...],
     config_path: str | None,
     quiet: bool,
 ) -> None:
-    """Read every image in PATHS (files or folders, searched recursively) into the database.
+    """Read every image or PDF in PATHS (files or folders, searched recursively) into the database.
 
     Documents already stored (same sha256) are skipped unless --reprocess. A
     document that cannot be read is stored with status 'failed' and its error;
     the batch goes on, and the exit code is 2.
     """
     settings = make_settings(config_path, template_dirs)
+    if lang:
+        if not re.fullmatch(r"[a-z_]{3,}(\+[a-z_]{3,})*", lang):
+            raise click.BadParameter("must be a Tesseract language such as eng or eng+deu", param_hint="--lang")
+        settings = settings.with_overrides({"recognizer": {"language": lang, "force_language": lang}})
     summary = run_ingest(list(paths), settings, db_url, jobs, reprocess, quiet, executor_kind, scheduler)
     print_summary(summary)
     if summary.processed == 0 and summary.skipped == 0:
