@@ -184,7 +184,7 @@ class DaskExecutor(Executor):
                         threads_per_worker=1,
                         processes=True,
                         dashboard_address=None,
-                        silence_logs=logging.ERROR,
+                        silence_logs=logging.CRITICAL,  # failures reach us through the futures
                     )
                 self._client = Client(self._cluster, timeout=self.connect_timeout)
             else:
@@ -275,9 +275,11 @@ class DaskExecutor(Executor):
                 for task in batch:
                     error = f"{task.path}: {type(problem).__name__}: {problem}"
                     yield DocumentResult(task.path, task.sha256, "failed", error=error)
-            else:  # cancelled: the scheduler went away; the documents are not at fault
+            elif status == "cancelled":  # the scheduler went away; the documents are not at fault
                 self._cancel(inflight)
-                raise ClusterError(f"lost the Dask scheduler ({status}); run the same command again to resume")
+                raise ClusterError("lost the Dask scheduler; run the same command again to resume")
+            else:  # "lost": its result went with a worker before we fetched it
+                todo.appendleft(batch)
             future.release()
 
     def _cancel(self, inflight: dict[Any, list[Task]]) -> None:

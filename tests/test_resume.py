@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import os
 import random
+import re
 import signal
 import subprocess
 import sys
@@ -32,8 +33,8 @@ HALF_WRITTEN = text(
 def _counts(engine: Engine) -> tuple[int, int, list[str]]:
     """(documents, distinct sha256s, ok documents missing a field) as another reader sees them."""
     with engine.connect() as conn:
-        total = conn.execute(text("SELECT count(*) FROM documents")).scalar_one()
-        distinct = conn.execute(text("SELECT count(DISTINCT sha256) FROM documents")).scalar_one()
+        # One statement, so that both counts come from the same snapshot.
+        total, distinct = conn.execute(text("SELECT count(*), count(DISTINCT sha256) FROM documents")).one()
         partial = list(conn.execute(HALF_WRITTEN).scalars())
     return int(total), int(distinct), partial
 
@@ -96,6 +97,31 @@ def test_kill_9_at_any_moment_then_rerun_stores_every_document_exactly_once(db_u
         assert sources == {str(p) for p in (tmp_path / "in").iterdir()}
         again = subprocess.run(cmd, env=subprocess_env(), capture_output=True, text=True, timeout=120)
         assert again.returncode == 0 and f"ok 0, failed 0, skipped {N}" in again.stderr
+    finally:
+        reader.dispose()
+        engine.dispose()
+
+
+@pytest.mark.dask
+@pytest.mark.slow
+def test_kill_9_with_the_dask_executor_then_rerun(tmp_path: Path) -> None:
+    pytest.importorskip("distributed")
+    n = 24
+    write_receipts(tmp_path / "in", n)
+    db_url = f"sqlite:///{tmp_path / 'dask.db'}"
+    cmd = [sys.executable, "-m", "icr", "ingest", str(tmp_path / "in"), "--db", db_url, "-j", "2", "-q"]
+    cmd += ["--executor", "dask", "--config", str(fake_config(tmp_path / "c.yaml", delay=0.1))]
+    engine = open_engine(db_url)
+    upgrade(engine)
+    reader = create_engine(db_url)
+    try:
+        killed_at = _kill_when(_start(cmd), reader, stored=n // 4, or_after=90)
+        assert 0 < killed_at < n
+        final = subprocess.run(cmd, env=subprocess_env(), capture_output=True, text=True, timeout=120)
+        assert final.returncode == 0, final.stderr
+        skipped = re.search(r"ok (\d+), failed 0, skipped (\d+)", final.stderr)
+        assert skipped and int(skipped[2]) >= killed_at and int(skipped[1]) + int(skipped[2]) == n
+        assert _counts(reader) == (n, n, [])
     finally:
         reader.dispose()
         engine.dispose()
