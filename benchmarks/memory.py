@@ -35,6 +35,8 @@ class PerProcessPeak(PeakRss):
         super().__init__(root)
         self.parent_peak = 0
         self.worker_peak = 0
+        self.pss_peak = 0
+        """Proportional set size summed over the tree: shared library pages counted once."""
 
     def _sample(self) -> int:
         try:
@@ -43,12 +45,16 @@ class PerProcessPeak(PeakRss):
             parent = proc.memory_info().rss
         except psutil.NoSuchProcess:
             return 0
-        sizes = []
-        for child in children:
+        sizes, pss = [], 0
+        for child in [*children, proc]:
             try:
-                sizes.append(child.memory_info().rss)
+                info = child.memory_full_info()
             except psutil.NoSuchProcess:
-                pass
+                continue
+            pss += info.pss
+            if child is not proc:
+                sizes.append(info.rss)
+        self.pss_peak = max(self.pss_peak, pss)
         self.parent_peak = max(self.parent_peak, parent)
         self.worker_peak = max([self.worker_peak, *sizes])
         return parent + sum(sizes)
@@ -66,7 +72,7 @@ def main() -> None:
     icr = str(Path(sys.executable).with_name("icr"))
     print(f"{len(available)} images in {args.images}; {args.jobs} jobs; recognizer {'fake' if args.fake else 'auto'}; "
           f"image-corrector steps {args.steps or 'as configured'}")
-    print("documents   seconds   s/doc   peak total   peak parent   peak one worker")
+    print("documents   seconds   s/doc   peak RSS total   peak PSS total   peak parent   peak one worker")
     with tempfile.TemporaryDirectory(prefix="icr-memory-") as tmp:
         config = Path(tmp) / "config.yaml"
         lines = ["stages:", "  recognizer: fake"] if args.fake else []
@@ -88,7 +94,8 @@ def main() -> None:
             if proc.returncode not in (0, 2):
                 raise SystemExit(f"icr ingest failed ({proc.returncode}): {err.decode()[-2000:]}")
             mb = 2**20
-            print(f"{size:9}   {seconds:7.1f}   {seconds / size:.3f}   {rss.peak / mb:7.0f} MB   "
+            print(f"{size:9}   {seconds:7.1f}   {seconds / size:.3f}   {rss.peak / mb:11.0f} MB   "
+                  f"{rss.pss_peak / mb:11.0f} MB   "
                   f"{rss.parent_peak / mb:8.0f} MB   {rss.worker_peak / mb:8.0f} MB", flush=True)
     print(f"(load average {os.getloadavg()[0]:.1f})")
 
