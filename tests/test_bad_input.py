@@ -72,7 +72,10 @@ def corpus(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[Path, st
     odd = root / "folder with spaces" / "reçu été 東京 #1.png"
     odd.parent.mkdir()
     receipt_png(odd, total="9.99")
-    return {
+    cases: dict[str, tuple[Path, str | None]] = {}
+    if ".pdf" in supported_extensions():  # PDF input (the pdf extra) is there
+        cases["encrypted pdf"] = (encrypted_pdf(root / "locked.pdf", user_password=b"secret"), "encrypted PDF")
+    return cases | {
         "good": (good, None),
         "odd path": (odd, None),
         "zero": (root / "zero.png", "empty file (0 bytes)"),
