@@ -15,7 +15,7 @@ from icr.errors import TemplateError
 from icr.text import ocr_from_lines
 from icr.text.corrector import DefaultTextCorrector
 from icr.text.learn import learn_templates, read_labelled, write_templates
-from icr.text.templates import choose_template, load_template, load_templates
+from icr.text.templates import OPTION_KEYS, choose_template, load_template, load_templates
 
 SHIPPED = sorted((config_dir() / "templates").glob("*.yaml"))
 
@@ -40,7 +40,7 @@ def test_shipped_template_matches_its_sample(path: Path, corrector: DefaultTextC
     assert ex.template == tpl.name
     for name in tpl.required:
         assert name in ex.fields, f"{tpl.name}: required field {name} not extracted from its sample"
-    assert {"psm", "language"} <= set(tpl.options)
+    assert set(tpl.options) <= OPTION_KEYS
 
 
 def _write(tmp_path: Path, data: object, name: str = "bad.yaml") -> Path:

@@ -47,6 +47,22 @@ def _fix_legal_suffix(name: str) -> str:
     return _SDN_BHD.sub(lambda m: "SDN" + m.group(1).replace("’", "") + "BHD", name)
 
 
+_US_STATE_ZIP = regex.compile(
+    r"\b(?:A[KLRZ]|C[AOT]|D[CE]|FL|GA|HI|I[ADLN]|K[SY]|LA|M[ADEINOST]|N[CDEHJMVY]|O[HKR]|PA|RI|S[CD]|T[NX]|UT|"
+    r"V[AT]|W[AIVY])\s+\d{5}(?:-\d{4})?\b"
+)
+
+
+_US_DOLLARS = regex.compile(r"\bUSD\b|\bUS\s?\$")
+
+
+def month_first_locale(lines: Sequence[Line]) -> bool:
+    """True for a document from a month-first locale: a US state and ZIP code in its header, or
+    amounts in US dollars spelled out ("USD", "US$"). A bare "$" says nothing (Singapore, Australia
+    and Canada print it too, day first)."""
+    return any(_US_STATE_ZIP.search(ln.text) for ln in lines[:12]) or any(_US_DOLLARS.search(ln.text) for ln in lines)
+
+
 class DefaultTextCorrector:
     """Spelling correction, template choice and field extraction."""
 
@@ -82,11 +98,14 @@ class DefaultTextCorrector:
         raw_text = "\n".join(ln.text for ln in raw_lines)
         template, template_score = choose_template(self.templates, raw_text + "\n" + corrected_text)
         topts = template.options if template is not None else {}
-        opts = ParseOptions(
-            day_first=template.day_first if template is not None else True,
-            decimal=topts.get("decimal") or infer_decimal(raw_lines),
-            currency=topts.get("currency"),
-        )
+        decimal = topts.get("decimal") or infer_decimal(raw_lines)
+        currency = topts.get("currency")
+        if "date_order" in topts:
+            day_first = topts["date_order"] != "month_first"
+        else:
+            # No locale in the template: read it off the document (a US receipt prints 7/4/2013).
+            day_first = not month_first_locale(raw_lines)
+        opts = ParseOptions(day_first=day_first, decimal=decimal, currency=currency)
         fields: dict[str, FieldValue] = {}
 
         def put(name: str, value: TypedValue, raw: str, confidence: float, source: str) -> None:
