@@ -100,11 +100,9 @@ class DefaultTextCorrector:
         topts = template.options if template is not None else {}
         decimal = topts.get("decimal") or infer_decimal(raw_lines)
         currency = topts.get("currency")
-        if "date_order" in topts:
-            day_first = topts["date_order"] != "month_first"
-        else:
-            # No locale in the template: read it off the document (a US receipt prints 7/4/2013).
-            day_first = not month_first_locale(raw_lines)
+        # Without a locale in the template, read it off the document (a US receipt prints 7/4/2013).
+        explicit = topts.get("date_order")
+        day_first = explicit != "month_first" if explicit else not month_first_locale(raw_lines)
         opts = ParseOptions(day_first=day_first, decimal=decimal, currency=currency)
         fields: dict[str, FieldValue] = {}
 
