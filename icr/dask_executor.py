@@ -29,10 +29,12 @@ import hashlib
 import logging
 import os
 import pickle
+import signal
 import tempfile
 import threading
 from collections import deque
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -115,6 +117,20 @@ def process_batch(settings: Settings, key: str, parcels: list[Parcel]) -> list[D
 # -- the parent side -------------------------------------------------------------------------
 
 
+@contextmanager
+def _workers_ignore_ctrl_c() -> Iterator[None]:
+    """Start worker processes with SIGINT ignored (Python keeps an inherited SIG_IGN): Ctrl-C
+    reaches the whole process group, and only the parent should act on it, closing the cluster."""
+    if threading.current_thread() is not threading.main_thread() or not hasattr(signal, "SIGINT"):
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
 def _killed_worker() -> type[BaseException]:
     from distributed import KilledWorker
 
@@ -173,11 +189,14 @@ class DaskExecutor(Executor):
 
                 # The scheduler runs in this process: its retry policy is ours to set. Only the
                 # task a worker is running sits on it (saturation 1.0), so a death blames no bystander.
-                with dask.config.set(
-                    {
-                        "distributed.scheduler.allowed-failures": self.allowed_failures,
-                        "distributed.scheduler.worker-saturation": 1.0,
-                    }
+                with (
+                    dask.config.set(
+                        {
+                            "distributed.scheduler.allowed-failures": self.allowed_failures,
+                            "distributed.scheduler.worker-saturation": 1.0,
+                        }
+                    ),
+                    _workers_ignore_ctrl_c(),
                 ):
                     self._cluster = LocalCluster(
                         n_workers=self.jobs or default_jobs(),
