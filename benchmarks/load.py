@@ -142,7 +142,8 @@ class PeakMemory(threading.Thread):
 
 
 def ingest(folder: Path, config: Path, db: Path, jobs: int, executor: str) -> dict[str, Any]:
-    db.unlink(missing_ok=True)
+    for stale in (db, Path(f"{db}-wal"), Path(f"{db}-shm")):  # a stale WAL would replay into the new file
+        stale.unlink(missing_ok=True)
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(p for p in (str(HERE), env.get("PYTHONPATH", "")) if p)
     cmd = [sys.executable, "-m", "icr", "ingest", str(folder), "--db", f"sqlite:///{db}", "-j", str(jobs), "-q"]
