@@ -39,7 +39,8 @@ LABEL_KINDS: list[tuple[str, regex.Pattern[str]]] = [
         rf"|(?:TOTAL){_F}\s*(?:SALES\s*)?\(?\s*(?:EXCL|EXCLUDING|BEFORE|W/O|WITHOUT|NET OF)"
         r"|\bTOTAL\s*(?:AMOUNT\s*)?\(?EX(?:CL)?\.?\s*(?:GST|TAX|VAT|SST)|\bAMOUNT\s*\(?EXCL|\bNET\s*AMOUNT\b|\bSUBTOTAL"
     )),
-    ("total", regex.compile(rf"(?:TOTAL){_F}.*\bINC(?:L\w*|\b)|\bAFTER\s*(?:ADJ|ROUND)\w*")),
+    ("total", regex.compile(rf"(?:TOTAL){_F}.*\bINC(?:L\w*|\b)|\bAFTER\s*(?:ADJ|ROUND)\w*"
+                            r"|\bTOTAL\s*WITH\s*(?:GST|TAX|VAT|SST)")),
     ("subtotal", regex.compile(r"\bEXCL\w*\.?\s*(?:OF\s*)?(?:GST|TAX|VAT|SST)|\bBEFORE\s*(?:GST|TAX|VAT|SST)")),
     ("total", regex.compile(
         r"\b(?:AMT|AMOUNT|PAID|SALES|PAYABLE|DUE)\b.*\bINC(?:L\w*)?\b\.?\s*(?:OF\s*)?(?:GST|TAX|VAT|SST)"
@@ -64,7 +65,7 @@ LABEL_KINDS: list[tuple[str, regex.Pattern[str]]] = [
 ]
 
 FINAL_TOTAL = regex.compile(
-    r"GRAND\s*TOTAL|PAYABLE|AMOUNT\s*DUE|AMT\s*DUE|BALANCE\s*DUE|TOTAL\s*DUE|AFTER\s*(?:ADJ|ROUND)|ROUNDED|NETT?\s*TOTAL"
+    r"GRAND\s*TOTAL|FINAL\s*TOTAL|PAYABLE|AMOUNT\s*DUE|AMT\s*DUE|BALANCE\s*DUE|TOTAL\s*DUE|AFTER\s*(?:ADJ|ROUND)|ROUNDED|NETT?\s*TOTAL"
 )
 STRONG_TOTAL = regex.compile(
     r"GRAND\s*TOTAL|AMOUNT\s*DUE|AMT\s*DUE|BALANCE\s*DUE|TOTAL\s*(?:AMOUNT|AMT|DUE|PAYABLE|RM|\(RM\)|SALES|INCL|\(INCL|INC\b|SGD|USD|EUR|\$)"
@@ -94,6 +95,8 @@ class AmountHit:
     confidence: float = 1.0
     ambiguous: bool = False
     """Paired from a run of labels and a run of values of different lengths."""
+    columns: int = 1
+    """Amounts on the line sharing one label (``Total 70.00 4.20`` in a tax summary table: 2)."""
 
 
 _LETTERS = regex.compile(r"\p{L}")
@@ -159,12 +162,23 @@ def labelled_amounts(lines: Sequence[Line], opts: ParseOptions | None = None) ->
         if label:
             flush()
             pending = []
+            # "TOTAL SAVING 0.00 TOTAL 12.00": each amount has its own label when the text between
+            # amounts carries one; otherwise ("TOTAL 2 9.00") the last amount is the labelled one
+            between = [label] + [
+                _label_text(ln.text[amounts[j - 1][2] + len(amounts[j - 1][1]):amounts[j][2]])
+                for j in range(1, len(amounts))
+            ]
+            own = any(between[1:])
             kind = classify_label(label)
             for j, (value, raw, _) in enumerate(amounts):
-                # on "TOTAL 2 9.00" lines the last amount is the labelled one
+                if own:
+                    lab = between[j]
+                    hits.append(AmountHit(value, raw, ln.index, lab, classify_label(lab) if lab else "", bool(lab),
+                                          ln.confidence))
+                    continue
                 labelled = j == len(amounts) - 1
                 hits.append(AmountHit(value, raw, ln.index, label if labelled else "", kind if labelled else "",
-                                      labelled, ln.confidence))
+                                      labelled, ln.confidence, columns=len(amounts)))
         else:
             if len(amounts) == 1:
                 values_run.append((ln, amounts[0][0], amounts[0][1]))
@@ -204,11 +218,17 @@ def _sequence_checks(hits: Sequence[AmountHit]) -> tuple[dict[Decimal, float], s
         if Decimal(0) < abs(r.value) < Decimal("0.10") and a.value + r.value == b.value:
             bonus[b.value] = max(bonus.get(b.value, 0.0), 3.0)
     for i, t in enumerate(vals):
-        if t.value <= 0:
+        # a label paired from runs of different lengths may belong to a neighbour: its kind is a guess
+        if t.value <= 0 or (t.kind in ("tax", "subtotal", "discount", "change") and not t.ambiguous) \
+                or (t.kind == "rounding" and t.value < 1):
             continue
         window = [h for h in vals[i + 1:] if h.line - t.line <= 8]
         for j, p in enumerate(window):
+            if p.kind not in ("paid", "") and not p.ambiguous:
+                continue  # subtotal + tax = total is not cash - change = total
             for c in window[j + 1:]:
+                if (c.kind not in ("change", "") and not c.ambiguous) or (c.kind == "" and c.line - p.line > 2):
+                    continue
                 if c.value > 0 and p.value - c.value == t.value:
                     bonus[t.value] = max(bonus.get(t.value, 0.0), 2.5)
                     tendered.update((p.value, c.value))
