@@ -23,7 +23,7 @@ from icr.errors import DocumentError, InputError
 from icr.imaging.load import load_pages, supported_extensions
 from icr.registry import build_image_corrector, build_recognizer, build_text_corrector
 from icr.stages import ImageCorrector, Populator, Recognizer, TextCorrector
-from icr.types import CorrectedPage, DocumentResult
+from icr.types import CorrectedPage, DocumentResult, OcrResult, Page
 
 
 @dataclass
@@ -50,15 +50,51 @@ def build_stages(settings: Settings) -> Stages:
     )
 
 
-def template_language(stages: Stages, template: str | None) -> str | None:
-    """The OCR language the chosen template asks for (none when ``--lang`` fixed it for the batch)."""
-    if stages.language or not template:
-        return None
+@dataclass(frozen=True)
+class ReadOptions:
+    """How a document is read: the image-corrector steps, Tesseract's language and page segmentation mode.
+    ``None`` means the configured default."""
+
+    steps: tuple[str, ...] | None = None
+    language: str | None = None
+    psm: int | None = None
+
+
+def template_read_options(stages: Stages, template: str | None) -> ReadOptions:
+    """What the chosen template asks for in its ``options`` (``--lang`` wins over its language)."""
+    if not template:
+        return ReadOptions()
     for candidate in getattr(stages.text, "templates", ()):
         if getattr(candidate, "name", None) == template:
-            language = candidate.options.get("language")
-            return str(language) if language else None
-    return None
+            opts = candidate.options
+            steps = opts.get("steps")
+            language = None if stages.language else opts.get("language")
+            psm = opts.get("psm")
+            return ReadOptions(
+                tuple(steps) if steps else None, str(language) if language else None, int(psm) if psm else None
+            )
+    return ReadOptions()
+
+
+def _read(
+    pages: list[Page], stages: Stages, how: ReadOptions, timings: dict[str, float]
+) -> tuple[list[CorrectedPage], OcrResult]:
+    """Stages 1 and 2 on every page: the image corrector (a PDF text layer needs none), then the recognizer."""
+    t = time.perf_counter()
+    corrected = [
+        CorrectedPage(page.image, page.number, text_layer=page.text_layer)
+        if page.text_layer and page.text_layer.strip()
+        else stages.corrector.correct(page, list(how.steps) if how.steps is not None else None)
+        for page in pages
+    ]
+    timings["correct"] = timings.get("correct", 0.0) + time.perf_counter() - t
+    for page in corrected:
+        for step, seconds in page.timings.items():
+            timings[f"correct.{step}"] = timings.get(f"correct.{step}", 0.0) + seconds
+    t = time.perf_counter()
+    ocr = stages.recognizer.recognize(corrected, language=how.language or stages.language, psm=how.psm)
+    timings["recognize"] = timings.get("recognize", 0.0) + time.perf_counter() - t
+    return corrected, ocr
 
 
 @dataclass(frozen=True)
@@ -78,30 +114,17 @@ def process_document(task: Task, stages: Stages) -> DocumentResult:
         pages = load_pages(path)
         timings["load"] = time.perf_counter() - start
 
-        t = time.perf_counter()
-        corrected = [
-            CorrectedPage(page.image, page.number, text_layer=page.text_layer)  # a PDF text layer needs no OCR
-            if page.text_layer and page.text_layer.strip()
-            else stages.corrector.correct(page)
-            for page in pages
-        ]
-        timings["correct"] = time.perf_counter() - t
-        for page in corrected:
-            for step, seconds in page.timings.items():
-                timings[f"correct.{step}"] = timings.get(f"correct.{step}", 0.0) + seconds
-
-        t = time.perf_counter()
-        ocr = stages.recognizer.recognize(corrected, language=stages.language)
-        timings["recognize"] = time.perf_counter() - t
+        corrected, ocr = _read(pages, stages, ReadOptions(), timings)
 
         t = time.perf_counter()
         extraction = stages.text.extract(ocr)
         timings["extract"] = time.perf_counter() - t
 
-        wanted = template_language(stages, extraction.template)
-        if wanted and wanted != ocr.language:  # the template reads its documents in another language
+        wanted = template_read_options(stages, extraction.template)
+        if wanted != ReadOptions():
+            # The chosen template reads its documents otherwise (steps, language, psm): read it again so.
             t = time.perf_counter()
-            ocr = stages.recognizer.recognize(corrected, language=wanted)
+            corrected, ocr = _read(pages, stages, wanted, {})
             extraction = stages.text.extract(ocr)
             timings["reread"] = time.perf_counter() - t
     except DocumentError as exc:

@@ -130,3 +130,48 @@ def test_process_executor_matches_inline(tmp_path: Path) -> None:
     for sha, doc in pop_b.documents.items():
         assert doc.extraction is not None and pop_a.documents[sha].extraction is not None
         assert doc.extraction.fields.keys() == pop_a.documents[sha].extraction.fields.keys()
+
+
+class _RecordingRecognizer(FakeRecognizer):
+    def __init__(self) -> None:
+        super().__init__(default_lines=LINES)
+        self.calls: list[tuple[str | None, int | None]] = []
+
+    def recognize(self, pages, *, language=None, psm=None):  # type: ignore[no-untyped-def]
+        self.calls.append((language, psm))
+        return super().recognize(pages, language=language, psm=psm)
+
+
+class _RecordingCorrector(NoopCorrector):
+    def __init__(self) -> None:
+        super().__init__({})
+        self.steps: list[list[str] | None] = []
+
+    def correct(self, page, steps=None):  # type: ignore[no-untyped-def]
+        self.steps.append(None if steps is None else list(steps))
+        return super().correct(page, steps)
+
+
+def test_template_read_options_make_a_second_reading(tmp_path: Path) -> None:
+    from dataclasses import dataclass, field
+
+    @dataclass
+    class _Template:
+        name: str
+        options: dict[str, object] = field(default_factory=dict)
+
+    class _Text(FakeTextCorrector):
+        templates = (_Template("fake", {"psm": 4, "steps": ["grayscale"], "language": "eng"}),)
+
+        def extract(self, ocr):  # type: ignore[no-untyped-def]
+            out = super().extract(ocr)
+            out.template = "fake"
+            return out
+
+    (path,) = make_images(tmp_path, 1)
+    recognizer, corrector = _RecordingRecognizer(), _RecordingCorrector()
+    result = process_document(Task(str(path), "y" * 64), Stages(corrector, recognizer, _Text(fake_settings())))
+    assert result.ok
+    assert recognizer.calls == [(None, None), ("eng", 4)]
+    assert corrector.steps == [None, ["grayscale"]]
+    assert "reread" in result.timings
