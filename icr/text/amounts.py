@@ -249,6 +249,43 @@ def _last(hits: Sequence[AmountHit], kind: str) -> AmountHit | None:
     return found[-1] if found else None
 
 
+def one_digit_apart(a: Decimal, b: Decimal) -> bool:
+    """``30.30`` and ``30.90``: the same length, one digit different (a likely OCR misreading)."""
+    x, y = f"{a:.2f}", f"{b:.2f}"
+    return len(x) == len(y) and sum(c != d for c, d in zip(x, y, strict=True)) == 1
+
+
+def _derived_total(hits: Sequence[AmountHit], best: AmountHit, paid: AmountHit | None, change: AmountHit | None,
+                   rounding: AmountHit | None, sequence_bonus: dict[Decimal, float]) -> Chosen | None:
+    """The total the arithmetic says when the printed one does not add up (an OCR digit error).
+
+    ``cash - change`` and ``total + rounding`` are two independent derivations; ``cash - change``
+    replaces the best printed candidate when ``total + rounding`` agrees with it, or when the candidate
+    is one digit away from it with a round tender (``101.00 - 70.10 = 30.90`` against a printed
+    ``30.30``), or when no amount carries a total label at all. Never over a cents difference: that
+    is a rounding adjustment, and the printed total (``12.37`` beside ``ROUNDING -0.02``) stands.
+    """
+    from_change: Decimal | None = None
+    if paid is not None and change is not None and not paid.ambiguous and not change.ambiguous \
+            and change.value > 0 and paid.value - change.value > 0:
+        from_change = paid.value - change.value
+    from_rounding = {h.value + rounding.value for h in hits
+                     if rounding is not None and rounding.value != 0 and h.kind == "total" and not h.ambiguous}
+    consistent = {*from_rounding, *([from_change] if from_change is not None else []), *sequence_bonus}
+    if best.value in consistent or best.kind == "total_rounded":
+        return None
+    has_total = any(h.kind in ("total", "total_rounded") for h in hits)
+    if from_change is None:
+        return None
+    if not has_total or (abs(best.value - from_change) >= Decimal("0.05") and (
+        from_change in from_rounding
+        or (one_digit_apart(best.value, from_change) and paid is not None and paid.value == paid.value.to_integral())
+    )):
+        src = paid if paid is not None else best
+        return Chosen(from_change, f"{from_change:.2f}", src.line, round(0.6 * src.confidence, 3), "arithmetic")
+    return None
+
+
 def choose_amounts(hits: Sequence[AmountHit], n_lines: int) -> dict[str, Chosen]:
     """Pick total and the other money fields from labelled amounts."""
     out: dict[str, Chosen] = {}
@@ -332,6 +369,9 @@ def choose_amounts(hits: Sequence[AmountHit], n_lines: int) -> dict[str, Chosen]
         source = "keyword" if best.kind else "position"
         conf = min(1.0, 0.35 + 0.1 * score) * best.confidence
         out["total"] = Chosen(best.value, best.raw, best.line, round(conf, 3), source)
+        derived = _derived_total(hits, best, paid, change, rounding, sequence_bonus)
+        if derived is not None:
+            out["total"] = derived
     elif paid is not None:
         v = paid.value - (change.value if change is not None else Decimal(0))
         out["total"] = Chosen(v, paid.raw, paid.line, 0.4 * paid.confidence, "arithmetic")

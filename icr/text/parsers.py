@@ -151,12 +151,21 @@ def format_amount(value: Decimal) -> str:
 
 
 _SPLIT_DECIMAL = regex.compile(r"(\d)([.,]) (\d{2})(?![\d.,])")
+_OCR_RINGGIT = regex.compile(r"(?<!\p{L})R[MNHW](N?)(\s?)([0-9Oo]{1,6})([.,]\s?|\s)(\d\d)(?![\d.,])")
+"""``RH43.40``, ``RN152.00``, ``RMO.02``, ``RM7 90``: a ringgit mark OCR misread, glued to its amount."""
+
+
+def _repair_ringgit(m: regex.Match[str]) -> str:
+    # same length as the match, so offsets into the line stay valid
+    sep = m.group(4) if m.group(4).strip() else "."
+    return "RM" + (" " if m.group(1) else "") + m.group(2) + m.group(3).translate(_DIGIT_CONFUSIONS) + sep + m.group(5)
 
 
 def find_amounts(text: str) -> list[tuple[Decimal, str, int]]:
     """Every amount-shaped token in ``text`` as (value, raw, start offset)."""
     out: list[tuple[Decimal, str, int]] = []
     # "RM 37. 55": OCR puts a space after the decimal point; same length keeps offsets valid
+    text = _OCR_RINGGIT.sub(_repair_ringgit, text)
     text = _SPLIT_DECIMAL.sub(lambda m: m.group(1) + m.group(2) + m.group(3) + " ", text)
     for m in AMOUNT_TOKEN.finditer(text):
         raw = m.group(0).strip()
