@@ -252,6 +252,27 @@ def _make_date(y: int, m: int, d: int) -> dt.date | None:
         return None
 
 
+_TENS_CONFUSIONS = {"4": "1", "7": "1", "2": "0", "6": "0", "8": "0", "9": "0", "5": "0"}
+"""What Tesseract likely saw as the first digit of an impossible day or month (``42/13`` for ``12/13``)."""
+
+
+def _repair_tens(a: str, b: str, y: int, opts: ParseOptions) -> dt.date | None:
+    """A date whose day or month is impossible by its first digit (``25/29/2017``, ``64-05-2013``):
+    repair that one digit, in the document's order first. Only for two-digit parts and a four-digit year."""
+    for x, z in ((a, b), (b, a)) if opts.day_first else ((b, a), (a, b)):
+        day, month = x, z  # x is read as the day, z as the month
+        for part in ("month", "day"):
+            text = month if part == "month" else day
+            limit = 12 if part == "month" else 31
+            if len(text) != 2 or int(text) <= limit or text[0] not in _TENS_CONFUSIONS:
+                continue
+            fixed = _TENS_CONFUSIONS[text[0]] + text[1]
+            d, mo = (int(day), int(fixed)) if part == "month" else (int(fixed), int(month))
+            if int(fixed) <= limit and (found := _make_date(y, mo, d)) is not None:
+                return found
+    return None
+
+
 def _date_from_match(kind: str, m: regex.Match[str], opts: ParseOptions) -> dt.date | None:
     if kind in ("ymd", "compact", "compact_dmy"):
         return _make_date(_year(m["y"]), int(m["m"]), int(m["d"]))
@@ -259,20 +280,29 @@ def _date_from_match(kind: str, m: regex.Match[str], opts: ParseOptions) -> dt.d
         a, b, y = int(m["a"]), int(m["b"]), _year(m["y"])
         first, second = ((b, a), (a, b)) if opts.day_first else ((a, b), (b, a))
         # preferred order first, the other when the preferred one is impossible (13/04 vs 04/13)
-        return _make_date(y, *first) or _make_date(y, *second)
+        found = _make_date(y, *first) or _make_date(y, *second)
+        if found is None and len(m["y"]) == 4:
+            found = _repair_tens(m["a"], m["b"], y, opts)
+        return found
     month = MONTHS.get(m["mon"].upper()[:4]) or MONTHS.get(m["mon"].upper()[:3]) or MONTHS.get(m["mon"].upper())
     if month is None:
         return None
     return _make_date(_year(m["y"]), month, int(m["d"]))
 
 
-_DATEISH = regex.compile(r"(?<![\w])[\dODQIlSB]{1,4}[-/.][\dODQIlSB]{1,2}[-/.][\dODQIlSB]{2,4}(?![\w])")
+_DATEISH = regex.compile(r"(?<![\w|!])[\dODQIlSBZ|!]{1,4}[-/.][\dODQIlSBZ|!]{1,2}[-/.][\dODQIlSBZ|!]{2,4}(?![\w])")
 _DAY_BEFORE_MONTH = regex.compile(
     r"(?<![\w])(?=[ODQIl\d]{1,2}[-/.]?(?:JAN|FEB|MAR|APR|MAY|JUN|JUL|AUG|SEP|OCT|NOV|DEC)[A-Z]*[-/. ]?\d{2})"
     r"[ODQIl\d]{1,2}(?=[-/.]?[A-Z])",
     regex.IGNORECASE,
 )
 _BAD_YEAR = regex.compile(r"(?<=[-/.\s])2[1-9](\d\d)(?!\d)")
+_SEVEN_FOR_ONE_YEAR = regex.compile(r"(?<=\d[-/.]\s?)207(\d)(?!\d)")
+"""``23/05/2078``: Tesseract reads the 1 of ``2018`` as 7; a receipt from the 2070s is not plausible."""
+_GLUED_DATE = regex.compile(
+    r"(?<=\b(?:DATE|TARIKH)\b\W{0,3})([0-3]\d)([17/]?)([01]\d)([17/]?)((?:19|20)\d\d)(?!\d)", regex.IGNORECASE
+)
+"""``Date: 1770472078`` / ``Date: 25/122018``: the separators of a labelled date read as 1 or 7 or lost."""
 _MONTH_WORD = regex.compile(r"(?<=\d\s?[-/. ]\s?)([A-Za-z]{3})(?=\s?[-/. ]\s?\d)")
 
 
@@ -289,6 +319,8 @@ def repair_dates(text: str) -> str:
     out = _DATEISH.sub(digits, text)
     out = _DAY_BEFORE_MONTH.sub(lambda m: m.group(0).translate(_DIGIT_CONFUSIONS), out)
     out = _BAD_YEAR.sub(lambda m: "20" + m.group(1), out)
+    out = _GLUED_DATE.sub(lambda m: f"{m.group(1)}/{m.group(3)}/{m.group(5)}", out)
+    out = _SEVEN_FOR_ONE_YEAR.sub(lambda m: "201" + m.group(1), out)
 
     def month(m: regex.Match[str]) -> str:
         word = m.group(1).upper()
