@@ -157,16 +157,34 @@ def _strip_junk(text: str) -> str:
     return " ".join(tokens)
 
 
+_REG_THEN_DEBRIS = regex.compile(r"(?<=\p{L}{2,}\.?)\s+\(?\d{5,7}\s?-\s?[A-Z]\b.*$")
+"""``KING'S CONFECTIONERY S/B 273500-U (8KJ}``: a registration number and whatever OCR read after it."""
+
+
 def clean_company(text: str) -> str:
     """Drop OCR debris at the ends and a trailing registration number from a company name."""
+    text = _REG_THEN_DEBRIS.sub("", text)
+    text = regex.sub(r"^[\s\p{Pi}\p{Pf}\"'`~_|=*]+|[\s\p{Pi}\p{Pf}\"`~_|=*]+$", "", text)
     out = _strip_junk(text)
     out = _strip_junk(TRAILING_REG.sub("", out))
     out = out.strip(" ,:;-_|")
     return regex.sub(r"\s+", " ", out) or text.strip()
 
 
+NOISE_CONFIDENCE = 0.35
+"""OCR lines below this confidence in the header are usually specks and logos read as text (``Ankoot :``)."""
+
+_LEGAL_ONLY = regex.compile(
+    r"\W*(?:S[DO0]N\.?\s*B[HN][DO0]|BHD|BERHAD|S/B|PTE\.?\s*LTD|LTD|LIMITED|INC|LLC|PLC|GMBH)\W*", regex.IGNORECASE
+)
+"""A line that is only a legal suffix (``SDN. BHD.``): the end of the name above it."""
+
+
 def guess_header(lines: Sequence[Line]) -> HeaderGuess:
     """Company and address from the top of the receipt."""
+    clean = [ln for ln in lines if ln.confidence >= NOISE_CONFIDENCE or ln.index > 14]
+    if len(clean) >= 2:
+        lines = clean
     block = header_block(lines)
     if not block:
         return HeaderGuess(None, (), None, (), 0.0, 0.0)
@@ -184,7 +202,8 @@ def guess_header(lines: Sequence[Line]) -> HeaderGuess:
             start -= 1
         else:
             break
-    while end + 1 < len(block) and regex.search(r"[&-]\s*$", block[end].text):
+    while end + 1 < len(block) and (regex.search(r"[&-]\s*$", block[end].text)
+                                    or _LEGAL_ONLY.fullmatch(block[end + 1].text)):
         end += 1
     if end + 1 < len(block) and _unbalanced(block[end].text) and ")" in block[end + 1].text \
             and not _unbalanced(block[end].text + block[end + 1].text):
