@@ -180,6 +180,32 @@ _LEGAL_ONLY = regex.compile(
 """A line that is only a legal suffix (``SDN. BHD.``): the end of the name above it."""
 
 
+_NOISE_TOKEN = regex.compile(r"[|¦_=~*<>«»“”‘’\"'`.;\-—–]+")
+"""A token OCR made of a table rule, a speck or a stray quote: never part of an address."""
+
+_OCR_POSTCODE = regex.compile(r"(?<![\w-])(?=[\dSs$OoIil]{5}(?![\w-]))(?=(?:\D*\d){3})[\dSs$OoIil]{5}")
+"""``S3000``, ``S2i00``: a five-character postcode with letters OCR read for digits."""
+
+ADDRESS_OCR_WORDS = {"JIN": "JLN", "BIK": "BLK", "TRN": "TMN", "THN": "TMN", "LOY": "LOT"}
+"""Address abbreviations as Tesseract misreads them (``Jin`` for ``JLN``), by their upper-case spelling."""
+
+
+def clean_address(text: str, ocr: bool = True) -> str:
+    """Drop OCR noise tokens (``|``, ``.``, stray quotes) and repair postcodes misread in an address;
+    with ``ocr`` (text from an OCR engine, not typed) also the abbreviations it misreads."""
+    tokens = [t for t in text.split() if not _NOISE_TOKEN.fullmatch(t)]
+    out: list[str] = []
+    for tok in tokens:
+        tok = _OCR_POSTCODE.sub(lambda m: m.group(0).translate(_POSTCODE_DIGITS), tok)
+        core = tok.rstrip(",.")
+        fixed = ADDRESS_OCR_WORDS.get(core.upper()) if ocr else None
+        out.append(fixed + tok[len(core):] if fixed else tok)
+    return " ".join(out)
+
+
+_POSTCODE_DIGITS = str.maketrans({"S": "5", "s": "5", "$": "5", "O": "0", "o": "0", "I": "1", "i": "1", "l": "1"})
+
+
 def guess_header(lines: Sequence[Line]) -> HeaderGuess:
     """Company and address from the top of the receipt."""
     clean = [ln for ln in lines if ln.confidence >= NOISE_CONFIDENCE or ln.index > 14]
@@ -239,7 +265,7 @@ def guess_header(lines: Sequence[Line]) -> HeaderGuess:
     while len(addr) > 1 and not ADDRESS_CUE.search(addr[0].text) \
             and any(ADDRESS_CUE.search(a.text) for a in addr[1:]):
         addr.pop(0)
-    address = " ".join(ln.text for ln in addr).strip() or None
+    address = clean_address(" ".join(ln.text for ln in addr), ocr=any(ln.confidence < 0.99 for ln in addr)) or None
     cues = sum(1 for ln in addr if ADDRESS_CUE.search(ln.text))
     conf_a = 0.0
     if addr:
