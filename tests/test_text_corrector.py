@@ -102,3 +102,33 @@ def test_sroie_transcripts_meet_targets(tmp_path: Path) -> None:
     assert rows["total"] >= 0.95, result.stdout
     assert len(out.read_text().splitlines()) == len(list(gold.glob("*.json")))
     assert json.loads(out.read_text().splitlines()[0])["fields"]
+
+
+def test_header_skips_low_confidence_specks_and_cleans_ocr_noise() -> None:
+    from icr.text.header import clean_address, guess_header
+    from icr.text.lines import Line
+
+    lines = [Line(0, "Ankoot :", 0.0), Line(1, "SILVER OAK CAKE HOUSE SDN BHD 862725-U", 0.93),
+             Line(2, "No.1, Jin Mawar 10/5, | Taman Baru", 0.9), Line(3, "S3000 Kuala Lumpur. |", 0.8),
+             Line(4, "Tel No. : 07-387 3322", 0.9)]
+    header = guess_header(lines)
+    assert header.company == "SILVER OAK CAKE HOUSE SDN BHD"
+    assert header.address == "No.1, JLN Mawar 10/5, Taman Baru 53000 Kuala Lumpur."
+    # typed text (a transcript) keeps its abbreviations as printed
+    assert clean_address("23, JIN MAWAR, 52100 KL.", ocr=False) == "23, JIN MAWAR, 52100 KL."
+
+
+def test_total_from_cash_and_change_only_when_the_printed_one_is_an_ocr_digit_off() -> None:
+    from icr.text.amounts import choose_amounts, labelled_amounts, one_digit_apart
+    from icr.text.lines import Line
+
+    assert one_digit_apart(Decimal("30.30"), Decimal("30.90"))
+    assert not one_digit_apart(Decimal("5.90"), Decimal("35.80"))
+
+    def total(texts: list[str]) -> Decimal:
+        lines = [Line(i, t, 0.8) for i, t in enumerate(texts)]
+        return choose_amounts(labelled_amounts(lines), len(lines))["total"].value
+
+    assert total(["Grand Total : 30.30", "Payment : 101.00", "Change : 70.10"]) == Decimal("30.90")
+    # a cents difference is an unprinted rounding: the printed total stands
+    assert total(["TOTAL 12.37", "CASH 50.00", "CHANGE 37.65"]) == Decimal("12.37")

@@ -35,7 +35,9 @@ def test_parser_golden(case: dict[str, Any]) -> None:
 def test_receipt_golden(stem: str, corrector: DefaultTextCorrector) -> None:
     lines = (GOLDEN / "receipts" / f"{stem}.txt").read_text(encoding="utf-8").splitlines()
     expected: dict[str, Any] = json.loads((GOLDEN / "receipts" / f"{stem}.json").read_text(encoding="utf-8"))
-    ex = corrector.extract(ocr_from_lines(lines))
+    # "_confidence" below 1 marks OCR-like text (word confidences as Tesseract gives them)
+    confidence = float(expected.pop("_confidence", 1.0))
+    ex = corrector.extract(ocr_from_lines(lines, confidence=confidence))
     template = expected.pop("_template", None)
     if template is not None:
         assert ex.template == template
