@@ -1,7 +1,8 @@
 """Measure the image corrector: OCR quality with each step alone, the default chain, and on degraded copies.
 
-usage: python benchmarks/image_corrector.py [--data DIR] [--limit 30] [--jobs 2]
-           [--sections clean,degraded,psm,binarize] [--work /tmp/icr-degraded] [--fields]
+usage: python benchmarks/image_corrector.py [--data DIR] [--limit 30] [--every 1] [--jobs 2]
+           [--sections clean,steps,rescale,degraded,psm,binarize] [--variants rot3,rot90,...]
+           [--work /tmp/icr-degraded] [--fields]
 
 For every receipt ``<id>.jpg`` with a transcript ``<id>.ocr.txt`` the page goes
 through the corrector (a configuration = a list of steps plus option
@@ -14,7 +15,12 @@ lines by icr's own adapter, as the pipeline does. Scores (see icr/metrics.py):
 * word accuracy: share of transcript words found in the OCR text, as a bag of
   words (order-free recall; higher is better).
 
-Sections: ``clean`` (off, each step alone, the default chain), ``binarize``
+Receipts: every ``--every``-th one by name, at most ``--limit``. Timing: the
+corrector's per-step seconds and the Tesseract call's seconds are both taken in
+the worker, so "corrector / recognize" compares them under the same load.
+
+Sections: ``clean`` (off and the default chain), ``steps`` (each step alone),
+``rescale`` (the chain without rescale and with target heights 24/30/36), ``binarize``
 (the chain with each binarization), ``psm`` (the chain read with psm 3, 4, 6),
 ``degraded`` (copies made by benchmarks/degrade.py in ``--work``, outside the
 repository: off vs the chain). ``--fields`` adds field accuracy (company, date,
@@ -65,6 +71,7 @@ class Outcome:
     info: dict[str, float]
     fields: dict[str, bool] = field(default_factory=dict)
     error: str = ""
+    ocr_seconds: float = 0.0
 
 
 _TEXT_CORRECTOR: Any = None
@@ -98,15 +105,20 @@ def run(task: Task) -> Outcome:
             corrected = NoopCorrector(options).correct(page)
         else:
             corrected = OpenCVCorrector(options).correct(page, list(task.steps))
+        ocr_start = time.perf_counter()
         data = pytesseract.image_to_data(
             corrected.image, config=f"--psm {task.psm}", output_type=pytesseract.Output.DICT, timeout=120
         )
+        ocr_seconds = time.perf_counter() - ocr_start
     except Exception as exc:  # a failure is a data point, not the end of the run
         return Outcome(task, 1.0, 0.0, {}, {}, error=f"{type(exc).__name__}: {exc}")
     h, w = corrected.image.shape[:2]
     ocr_page = page_from_words(words_from_tsv(data), w, h)
     ref = Path(task.transcript).read_text(encoding="utf-8", errors="replace")
-    out = Outcome(task, cer(ocr_page.text, ref), word_accuracy(ocr_page.text, ref), corrected.timings, corrected.info)
+    out = Outcome(
+        task, cer(ocr_page.text, ref), word_accuracy(ocr_page.text, ref), corrected.timings, corrected.info,
+        ocr_seconds=ocr_seconds,
+    )
     if task.fields:
         from icr.evaluate import field_correct, read_gold
 
@@ -119,9 +131,9 @@ def run(task: Task) -> Outcome:
     return out
 
 
-def receipts(data: Path, limit: int) -> list[tuple[Path, Path, Path]]:
+def receipts(data: Path, limit: int, every: int = 1) -> list[tuple[Path, Path, Path]]:
     out = []
-    for image in sorted(data.glob("*.jpg")):
+    for image in sorted(data.glob("*.jpg"))[:: max(1, every)]:
         transcript, gold = image.with_suffix(".ocr.txt"), image.with_suffix(".json")
         if transcript.is_file():
             out.append((image, transcript, gold))
@@ -141,8 +153,8 @@ def table(outcomes: list[Outcome], key: str, with_fields: bool, baseline: dict[s
     groups: dict[str, list[Outcome]] = defaultdict(list)
     for o in outcomes:
         groups[getattr(o.task, key) if key != "variant+config" else f"{o.task.variant} / {o.task.config}"].append(o)
-    head = "| configuration | n | CER | word acc. | worse than off (CER) | ms/page corrector |"
-    sep = "|---|---|---|---|---|---|"
+    head = "| configuration | n | CER | word acc. | worse than off | ms/page corrector | ms/page OCR | corr./OCR |"
+    sep = "|---|---|---|---|---|---|---|---|"
     if with_fields:
         head += " " + " | ".join(FIELDS) + " |"
         sep += "---|" * len(FIELDS)
@@ -155,9 +167,11 @@ def table(outcomes: list[Outcome], key: str, with_fields: bool, baseline: dict[s
         if baseline is not None:
             worse = str(sum(1 for o in items if o.cer > baseline.get(o.task.image + o.task.variant, 9) + 0.01))
         ms = sum(sum(o.timings.values()) for o in items) / n * 1000
+        ocr_ms = sum(o.ocr_seconds for o in items) / n * 1000
         errors = sum(1 for o in items if o.error)
         label = name + (f" ({errors} failed)" if errors else "")
-        row = f"| {label} | {n} | {c:.3f} | {wa:.3f} | {worse} | {ms:.0f} |"
+        ratio = ms / max(ocr_ms, 1e-9)
+        row = f"| {label} | {n} | {c:.3f} | {wa:.3f} | {worse} | {ms:.0f} | {ocr_ms:.0f} | {ratio:.0%} |"
         if with_fields:
             for f in FIELDS:
                 vals = [o.fields[f] for o in items if f in o.fields]
@@ -167,13 +181,45 @@ def table(outcomes: list[Outcome], key: str, with_fields: bool, baseline: dict[s
 
 
 def step_timings(outcomes: list[Outcome]) -> str:
+    """Mean and max time per step, the share of pages each step changed, and Tesseract's time beside them."""
     acc: dict[str, list[float]] = defaultdict(list)
+    applied: dict[str, list[float]] = defaultdict(list)
     for o in outcomes:
         for k, v in o.timings.items():
             acc[k].append(v)
-    rows = ["| step | mean ms | max ms |", "|---|---|---|"]
+            if f"{k}_applied" in o.info:
+                applied[k].append(o.info[f"{k}_applied"])
+    ocr = [o.ocr_seconds for o in outcomes if not o.error]
+    rows = ["| step | mean ms | max ms | applied to |", "|---|---|---|---|"]
     for k, vs in acc.items():
-        rows.append(f"| {k} | {sum(vs) / len(vs) * 1000:.1f} | {max(vs) * 1000:.1f} |")
+        share = f"{sum(applied[k])}/{len(applied[k])}" if applied[k] else "-"
+        rows.append(f"| {k} | {sum(vs) / len(vs) * 1000:.1f} | {max(vs) * 1000:.1f} | {share} |")
+    total = [sum(o.timings.values()) for o in outcomes]
+    if total and ocr:
+        rows.append(f"| **all steps** | {sum(total) / len(total) * 1000:.1f} | {max(total) * 1000:.1f} | |")
+        rows.append(f"| Tesseract (recognize) | {sum(ocr) / len(ocr) * 1000:.1f} | {max(ocr) * 1000:.1f} | |")
+    probes = [o.info.get("orientation_probe", 0.0) for o in outcomes if "orientation_probe" in o.info]
+    if probes:
+        rows.append(f"\norientation asked Tesseract on {sum(probes):.0f} of {len(probes)} pages")
+    return "\n".join(rows)
+
+
+EXPECTED_TURN = {"rot90": 270, "rot180": 180, "desk+shadow+rot180": 180}
+"""Clockwise turn that makes each degraded variant upright (the others are upright)."""
+
+
+def orientation_accuracy(outcomes: list[Outcome]) -> str:
+    """Per variant: pages turned the right way, and how many needed the Tesseract probe."""
+    rows = ["| variant | n | turned right | asked Tesseract |", "|---|---|---|---|"]
+    groups: dict[str, list[Outcome]] = defaultdict(list)
+    for o in outcomes:
+        if "rotation" in o.info:
+            groups[o.task.variant].append(o)
+    for variant, items in groups.items():
+        want = EXPECTED_TURN.get(variant, 0)
+        right = sum(1 for o in items if int(o.info["rotation"]) == want)
+        probes = sum(o.info.get("orientation_probe", 0.0) for o in items)
+        rows.append(f"| {variant} | {len(items)} | {right} | {probes:.0f} |")
     return "\n".join(rows)
 
 
@@ -181,6 +227,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
     parser.add_argument("--limit", type=int, default=30)
+    parser.add_argument("--every", type=int, default=1, help="take every N-th receipt by name")
+    parser.add_argument("--variants", default="", help="degraded variants to run (default: all)")
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--sections", default="clean,binarize,psm,degraded")
     parser.add_argument("--work", type=Path, default=Path(tempfile.gettempdir()) / "icr-degraded")
@@ -197,7 +245,7 @@ def main() -> None:
     from icr.imaging.corrector import STEPS
 
     chain = tuple(load_settings().section("image_corrector").get("steps", []))
-    docs = receipts(args.data, args.limit)
+    docs = receipts(args.data, args.limit, args.every)
     with_fields = args.fields and fields_available()
     tasks: list[Task] = []
 
@@ -206,13 +254,20 @@ def main() -> None:
         tasks.append(Task(str(image), str(t), str(g), variant, config, steps, overrides, psm, fields and with_fields))
 
     for image, t, g in docs:
-        if sections & {"clean", "binarize", "psm", "degraded"}:
+        if sections & {"clean", "steps", "rescale", "binarize", "psm", "degraded"}:
             add("clean", image, t, g, "off", None, fields=True)
             add("clean", image, t, g, "chain", chain, fields=True)
-        if "clean" in sections:
+        if "steps" in sections:
             for step in STEPS:
                 if step != "grayscale":
                     add("clean", image, t, g, f"{step} alone", (step,))
+        if "rescale" in sections:
+            without = tuple(s for s in chain if s != "rescale")
+            add("clean", image, t, g, "chain without rescale", without, fields=True)
+            for target in (24, 30, 36):
+                steps = (*without, "rescale")
+                add("clean", image, t, g, f"chain, rescale to {target}", steps, (("target_text_height", target),),
+                    fields=True)
         if "binarize" in sections:
             for method in ("otsu", "sauvola", "adaptive"):
                 steps = chain if "background" in chain else (*chain, "background")
@@ -224,9 +279,13 @@ def main() -> None:
         from degrade import VARIANTS, degrade_folder
 
         start = time.perf_counter()
-        degrade_folder([d[0] for d in docs], args.work)
+        variants = [v for v in args.variants.split(",") if v] or list(VARIANTS)
+        unknown = [v for v in variants if v not in VARIANTS]
+        if unknown:
+            parser.error(f"unknown variant {unknown[0]} (known: {', '.join(VARIANTS)})")
+        degrade_folder([d[0] for d in docs], args.work, variants=variants)
         print(f"degraded copies in {args.work} ({time.perf_counter() - start:.0f} s)", file=sys.stderr)
-        for variant in VARIANTS:
+        for variant in variants:
             for image, t, g in docs:
                 copy = args.work / variant / f"{image.stem}.png"
                 add(variant, copy, t, g, "off", None, fields=True)
@@ -253,6 +312,8 @@ def main() -> None:
     if chain_runs:
         print("\n### Time per step (default chain, clean scans)\n")
         print(step_timings(chain_runs))
+        print("\n### Orientation (default chain)\n")
+        print(orientation_accuracy([o for o in outcomes if o.task.config == "chain"]))
     degraded = [o for o in outcomes if o.task.variant != "clean" and o.task.config in ("off", "chain")]
     if degraded:
         print("\n### Degraded copies\n")

@@ -11,6 +11,12 @@
   threshold from the window's mean and deviation) or ``adaptive`` (local
   Gaussian mean). The benchmark in ``benchmarks/image_corrector.py`` measures
   which one to use.
+
+Gate: on a copy of at most ``background_side`` (300) px the paper's brightness
+is estimated the same way (closing, median); unless its spread — (95th - 5th
+percentile) / 95th — exceeds ``background_gate`` the light is even and the
+image is returned untouched (``background_applied: 0``). Denoising or a
+binarization that is asked for still runs on such pages.
 """
 
 from __future__ import annotations
@@ -21,7 +27,7 @@ import cv2
 import numpy as np
 
 from icr.imaging.steps.scale import text_height
-from icr.imaging.steps.util import StepResult, as_uint8, to_gray, u8
+from icr.imaging.steps.util import StepResult, analysis_copy, as_uint8, to_gray, u8
 from icr.types import Image
 
 
@@ -83,15 +89,32 @@ def denoise(gray: Image, method: str) -> Image:
     raise ValueError(f"unknown denoise method '{method}' (known: none, median, nlmeans)")
 
 
+def unevenness(image: Image, side: int = 300) -> float:
+    """How much the paper's brightness varies across the page: (p95 - p5) / p95 of its estimate, 0..1."""
+    small, _ = analysis_copy(image, side)
+    k = max(5, max(small.shape) // 15) | 1
+    bg = cv2.morphologyEx(small, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, (k, k)))
+    bg = cv2.medianBlur(bg, k)
+    lo, hi = np.percentile(bg, (5, 95))
+    return float((hi - lo) / max(hi, 1.0))
+
+
 def background(image: Image, options: dict[str, Any]) -> StepResult:
     """Options: ``flatten`` (true), ``denoise`` (none|median|nlmeans), ``binarize``
-    (none|otsu|sauvola|adaptive), ``binarize_window`` (px, 0 = from text height), ``sauvola_k`` (0.2)."""
+    (none|otsu|sauvola|adaptive), ``binarize_window`` (px, 0 = from text height), ``sauvola_k`` (0.2),
+    ``background_gate`` (spread of the paper's brightness above which it is flattened, 0.15),
+    ``background_side`` (size of the copy the gate looks at, 300 px)."""
+    denoise_method = str(options.get("denoise", "none"))
+    method = str(options.get("binarize", "none"))
+    spread = unevenness(image, int(options.get("background_side", 300)))
+    uneven = bool(options.get("flatten", True)) and spread > float(options.get("background_gate", 0.15))
+    if not uneven and denoise_method == "none" and method == "none":
+        return image, {"background_applied": 0.0, "unevenness": spread}
     gray = to_gray(image)
     height = text_height(gray)
     stroke = max(height, 8.0)
-    out = flatten(gray, stroke) if options.get("flatten", True) else gray
-    out = denoise(out, str(options.get("denoise", "none")))
-    method = str(options.get("binarize", "none"))
+    out = flatten(gray, stroke) if uneven else gray
+    out = denoise(out, denoise_method)
     window = int(options.get("binarize_window", 0)) or int(max(15, 2 * stroke)) | 1
     out = binarize(out, method, window, float(options.get("sauvola_k", 0.2)))
-    return out, {"text_height": height}
+    return out, {"background_applied": 1.0, "unevenness": spread, "text_height": height}

@@ -11,6 +11,12 @@ Two passes on the ink mask (Otsu):
    the edge are small and stay.
 
 The image keeps its size; only dark pixels turn white.
+
+Gate: on a small copy, the outermost strip of each side is looked at; unless
+one side has a dark run longer than ``border_gate`` of its length (a band, a
+wedge, a dark blob — letters touching the edge are short runs) the image is
+returned untouched (``border_applied: 0``). The mask is made on a copy of at
+most ``border_side`` px and enlarged: a border is large, it needs no full size.
 """
 
 from __future__ import annotations
@@ -21,7 +27,7 @@ import cv2
 import numpy as np
 
 from icr.imaging.steps.scale import text_height
-from icr.imaging.steps.util import StepResult, ink, to_gray
+from icr.imaging.steps.util import StepResult, analysis_copy, ink, longest_run, u8
 from icr.types import Image
 
 
@@ -72,14 +78,44 @@ def border_mask(gray: Image, options: dict[str, Any]) -> Image:
     return mask
 
 
+def edge_darkness(small: Image, options: dict[str, Any]) -> float:
+    """The longest dark run along any side of ``small``, as a share of that side (0..1).
+
+    A position along a side is dark when most of the strip there (``border_strip`` of the other
+    side deep, at least 2 px) is ink.
+    """
+    h, w = small.shape
+    binary = ink(small) > 0
+    depth = max(2, round(float(options.get("border_strip", 0.015)) * min(h, w)))
+    strips = (
+        binary[:depth].mean(axis=0),
+        binary[-depth:].mean(axis=0),
+        binary[:, :depth].mean(axis=1),
+        binary[:, -depth:].mean(axis=1),
+    )
+    return max(longest_run(strip >= 0.5) / len(strip) for strip in strips)
+
+
 def border(image: Image, options: dict[str, Any]) -> StepResult:
     """Paint scanner borders and large edge blobs white. Options: ``band_dark_fraction`` (0.6),
-    ``max_band`` (0.25 of the side), ``edge_span`` (0.3 of the side), ``edge_area_letters`` (40)."""
-    gray = to_gray(image)
-    mask = border_mask(gray, options)
+    ``max_band`` (0.25 of the side), ``edge_span`` (0.3 of the side), ``edge_area_letters`` (40),
+    ``border_gate`` (a dark run along a side longer than this share of it lets the step run, 0.1),
+    ``border_side`` (size of the copy the border is found on, 1200 px)."""
+    small, factor = analysis_copy(image, int(options.get("border_side", 1200)))
+    darkness = edge_darkness(small, options)
+    if darkness <= float(options.get("border_gate", 0.1)):
+        return image, {"border_applied": 0.0, "border_fraction": 0.0, "edge_darkness": darkness}
+    # The mask is found on the small copy too; enlarged, and grown by a pixel of the small copy so
+    # the blurred rim of a band does not stay behind as a thin dark line.
+    mask = border_mask(small, options)
+    if factor < 1:
+        h, w = image.shape[:2]
+        mask = u8(cv2.resize(mask, (w, h), interpolation=cv2.INTER_NEAREST))
+        grow = 2 * int(np.ceil(1 / factor)) + 1
+        mask = u8(cv2.dilate(mask, cv2.getStructuringElement(cv2.MORPH_RECT, (grow, grow))))
     removed = float(np.count_nonzero(mask)) / mask.size
     if removed == 0:
-        return image, {"border_fraction": 0.0}
+        return image, {"border_applied": 0.0, "border_fraction": 0.0, "edge_darkness": darkness}
     out = image.copy()
     out[mask > 0] = 255
-    return out, {"border_fraction": removed}
+    return out, {"border_applied": 1.0, "border_fraction": removed, "edge_darkness": darkness}

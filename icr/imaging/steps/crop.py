@@ -7,6 +7,11 @@ only when it is clearly a document on a darker background: it covers between
 ``min_area`` and ``max_area`` of the image and is brighter than its
 surroundings by ``min_contrast`` grey levels.
 
+Gate: most scans are the page alone. Before any of that, a ring along the
+frame of a small copy is looked at; unless more than ``crop_gate`` of it is
+darker than the paper by ``min_contrast`` (a desk, a scanner bed) the image is
+returned untouched (``crop_applied: 0``).
+
 When the outline simplifies to a convex quadrilateral (a page photographed at
 an angle, or lying tilted) the quadrilateral is warped to an upright rectangle
 (four-point perspective correction); otherwise the page's bounding box is cut.
@@ -19,10 +24,8 @@ from typing import Any
 import cv2
 import numpy as np
 
-from icr.imaging.steps.util import StepResult, shrink, to_gray, u8
+from icr.imaging.steps.util import ANALYSIS_SIDE, StepResult, analysis_copy, paper_level, u8
 from icr.types import Image
-
-ANALYSIS_SIDE = 800
 
 
 def order_corners(points: np.ndarray) -> np.ndarray:
@@ -46,9 +49,18 @@ def warp_quad(image: Image, corners: np.ndarray) -> Image:
     return u8(cv2.warpPerspective(image, m, (width, height), flags=cv2.INTER_CUBIC, borderValue=border))
 
 
-def find_page(gray: Image, options: dict[str, Any]) -> tuple[np.ndarray, bool] | None:
-    """The page outline in ``gray``'s coordinates and whether it is a quadrilateral; None when no page stands out."""
-    small, factor = shrink(gray, ANALYSIS_SIDE)
+def surrounded(small: Image, options: dict[str, Any]) -> bool:
+    """Whether the frame of ``small`` is mostly darker than the paper: the cheap test before :func:`find_page`."""
+    h, w = small.shape
+    d = max(2, round(float(options.get("crop_ring", 0.04)) * min(h, w)))
+    ring = np.concatenate([small[:d].ravel(), small[-d:].ravel(), small[:, :d].ravel(), small[:, -d:].ravel()])
+    dark = ring < paper_level(small) - float(options.get("min_contrast", 40))
+    return float(dark.mean()) > float(options.get("crop_gate", 0.5))
+
+
+def find_page(small: Image, factor: float, options: dict[str, Any]) -> tuple[np.ndarray, bool] | None:
+    """The page outline in full-size coordinates (``small`` is the image reduced by ``factor``) and whether
+    it is a quadrilateral; None when no page stands out."""
     blurred = cv2.GaussianBlur(small, (5, 5), 0)
     _, bright = cv2.threshold(blurred, 0, 255, cv2.THRESH_BINARY | cv2.THRESH_OTSU)
     side = max(small.shape)
@@ -87,20 +99,25 @@ def find_page(gray: Image, options: dict[str, Any]) -> tuple[np.ndarray, bool] |
 def crop(image: Image, options: dict[str, Any]) -> StepResult:
     """Options: ``min_area`` (0.08), ``max_area`` (0.9), ``min_contrast`` (40 grey levels),
     ``max_frame_contact`` (share of the image's edge the page may touch, 0.4),
-    ``crop_margin`` (pixels kept around a bounding-box crop, 4)."""
-    gray = to_gray(image)
-    found = find_page(gray, options)
+    ``crop_margin`` (pixels kept around a bounding-box crop, 4), ``crop_gate`` (share of the frame
+    ring that must be dark before the page is looked for, 0.5), ``crop_ring`` (ring depth, 0.04 of the side)."""
+    small, factor = analysis_copy(image, ANALYSIS_SIDE)
+    if not surrounded(small, options):
+        return image, {"crop_applied": 0.0, "cropped": 0.0}
+    found = find_page(small, factor, options)
     if found is None:
-        return image, {"cropped": 0.0}
+        return image, {"crop_applied": 0.0, "cropped": 0.0}
     points, is_quad = found
-    h, w = gray.shape
+    h, w = image.shape[:2]
     if is_quad:
         corners = order_corners(points)
         out = warp_quad(image, corners)
-        return out, {"cropped": 1.0, "perspective": 1.0, "crop_fraction": out.shape[0] * out.shape[1] / (h * w)}
+        share = out.shape[0] * out.shape[1] / (h * w)
+        return out, {"crop_applied": 1.0, "cropped": 1.0, "perspective": 1.0, "crop_fraction": share}
     margin = int(options.get("crop_margin", 4))
     x, y, bw, bh = cv2.boundingRect(points.astype(np.int32))
     x0, y0 = max(0, x - margin), max(0, y - margin)
     x1, y1 = min(w, x + bw + margin), min(h, y + bh + margin)
     out = image[y0:y1, x0:x1].copy()
-    return out, {"cropped": 1.0, "perspective": 0.0, "crop_fraction": out.shape[0] * out.shape[1] / (h * w)}
+    share = out.shape[0] * out.shape[1] / (h * w)
+    return out, {"crop_applied": 1.0, "cropped": 1.0, "perspective": 0.0, "crop_fraction": share}

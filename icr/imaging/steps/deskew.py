@@ -99,5 +99,5 @@ def deskew(image: Image, options: dict[str, Any]) -> StepResult:
     """Rotate the text level; options ``max_skew`` (15°) and ``min_skew`` (0.3°, smaller is left alone)."""
     angle = estimate_skew(image, float(options.get("max_skew", 15.0)))
     if abs(angle) < float(options.get("min_skew", 0.3)):
-        return image, {"skew_degrees": angle}
-    return rotate(image, -angle), {"skew_degrees": angle}
+        return image, {"deskew_applied": 0.0, "skew_degrees": angle}
+    return rotate(image, -angle), {"deskew_applied": 1.0, "skew_degrees": angle}

@@ -1,14 +1,18 @@
 """Line removal: horizontal and vertical ruling lines (tables, form boxes, separators).
 
-Ink (a local threshold, so shadows do not matter) is opened with a long thin
-kernel: only runs longer than ``min_line_letters`` letter heights (and at least
-``min_line_fraction`` of the page) survive, which letters never are. Runs thicker
-than ``max_thickness_letters`` of a letter are solid blocks, not rules, and stay.
+Detection (the gate) runs on a small copy: ink (a local threshold, so shadows do
+not matter) is opened with a long thin kernel; only runs longer than
+``min_line_letters`` letter heights and ``min_line_fraction`` of the page side
+survive, which letters never are. Runs thicker than ``max_thickness_letters`` of
+a letter are solid blocks, not rules. No rule found: the image is returned
+untouched (``lines_applied: 0``) and nothing runs at full size.
 
-Where a letter crosses a removed rule its stroke would be cut in two. The cut is
-healed: the remaining ink is closed across the rule (vertically for a
-horizontal rule and vice versa) and the pixels that close bridges keep their
-ink, so "T" standing on an underline stays a "T".
+Removal runs at full size, but only in a band around each rule found (padded by
+a letter height): there the rule is found again, whitened, and the cut it leaves
+in crossing letters is healed — the remaining ink is closed across the rule
+(vertically for a horizontal rule and vice versa) and the pixels that close
+bridges keep their ink, so "T" standing on an underline stays a "T". Horizontal
+rules go first, then vertical ones on the result.
 """
 
 from __future__ import annotations
@@ -19,8 +23,11 @@ import cv2
 import numpy as np
 
 from icr.imaging.steps.scale import text_height
-from icr.imaging.steps.util import StepResult, to_gray, u8
+from icr.imaging.steps.util import StepResult, analysis_copy, to_gray, u8
 from icr.types import Image
+
+Box = tuple[int, int, int, int]
+"""x0, y0, x1, y1 (exclusive) in full-size pixels."""
 
 
 def _ink_local(gray: Image, letter: float) -> Image:
@@ -28,63 +35,110 @@ def _ink_local(gray: Image, letter: float) -> Image:
     return u8(cv2.adaptiveThreshold(gray, 255, cv2.ADAPTIVE_THRESH_MEAN_C, cv2.THRESH_BINARY_INV, block, 15))
 
 
-def _rules(binary: Image, length: int, horizontal: bool, max_thickness: float) -> tuple[Image, float]:
-    """Mask of the ruling lines in one direction and their median thickness."""
+def _rules(binary: Image, length: int, horizontal: bool, max_thickness: float) -> tuple[Image, float, np.ndarray]:
+    """Mask of the ruling lines in one direction, their median thickness and their boxes (x, y, w, h)."""
     size = (length, 1) if horizontal else (1, length)
     kernel = cv2.getStructuringElement(cv2.MORPH_RECT, size)
     opened = u8(cv2.morphologyEx(binary, cv2.MORPH_OPEN, kernel))
-    n, labels, stats, _ = cv2.connectedComponentsWithStats(opened, connectivity=8)
-    if n <= 1:
-        return opened, 0.0
+    if not opened.any():
+        return opened, 0.0, np.zeros((0, 4), np.int32)
+    _, labels, stats, _ = cv2.connectedComponentsWithStats(opened, connectivity=8)
     extent = stats[1:, cv2.CC_STAT_WIDTH] if horizontal else stats[1:, cv2.CC_STAT_HEIGHT]
     thickness = stats[1:, cv2.CC_STAT_AREA] / np.maximum(extent, 1)
     keep = np.flatnonzero(thickness <= max_thickness) + 1
     if len(keep) == 0:
-        return np.zeros_like(binary), 0.0
+        return np.zeros_like(binary), 0.0, np.zeros((0, 4), np.int32)
     mask = np.where(np.isin(labels, keep), 255, 0).astype(np.uint8)
-    return mask, float(np.median(thickness[keep - 1]))
+    return mask, float(np.median(thickness[keep - 1])), stats[keep, :4]
 
 
-def line_mask(gray: Image, options: dict[str, Any]) -> tuple[Image, Image, int]:
-    """(pixels to whiten, pixels of letters crossing rules to keep, number of rules found)."""
-    letter = max(text_height(gray), 8.0)
-    binary = _ink_local(gray, letter)
-    h, w = gray.shape
+def _length(side: int, letter: float, options: dict[str, Any]) -> int:
+    """The shortest run that counts as a rule on a side of ``side`` px with letters ``letter`` px tall."""
     min_letters = float(options.get("min_line_letters", 4.0))
     min_fraction = float(options.get("min_line_fraction", 0.08))
-    max_thick = max(6.0, float(options.get("max_thickness_letters", 0.4)) * letter)
-    found: list[tuple[Image, float, bool]] = []
-    count = 0
+    return int(max(min_letters * letter, min_fraction * side, 15))
+
+
+def find_rules(small: Image, factor: float, options: dict[str, Any]) -> tuple[list[Box], list[Box], float]:
+    """Boxes of the horizontal and vertical rules found on ``small`` (the image reduced by ``factor``),
+    in full-size pixels, and the letter height at full size."""
+    # As at full size: letters are taken to be at least 8 px tall, rules at most 6 px thick
+    # (plus a pixel for the resampling).
+    letter_small = max(text_height(small), 8.0 * factor)
+    binary = _ink_local(small, letter_small)
+    h, w = small.shape
+    max_thick = max(6.0 * factor, float(options.get("max_thickness_letters", 0.4)) * letter_small) + 1.0
+    found: list[list[Box]] = []
     for horizontal in (True, False):
-        side = w if horizontal else h
-        length = int(max(min_letters * letter, min_fraction * side, 15))
-        rules, thick = _rules(binary, length, horizontal, max_thick)
-        if rules.any():
-            count += cv2.connectedComponents(rules)[0] - 1
-            grown = u8(cv2.dilate(rules, cv2.getStructuringElement(cv2.MORPH_RECT, (3, 3))))
-            found.append((grown, thick, horizontal))
-    remove = np.zeros_like(binary)
-    for grown, _, _ in found:
-        remove = u8(cv2.bitwise_or(remove, grown))
-    # Letters are what is left once every rule is gone; bridge them across each rule.
-    rest = u8(cv2.bitwise_and(binary, cv2.bitwise_not(remove)))
-    heal = np.zeros_like(binary)
-    for grown, thick, horizontal in found:
-        span = int(thick) + 4
-        bridge = (1, span) if horizontal else (span, 1)
-        closed = cv2.morphologyEx(rest, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, bridge))
-        heal = u8(cv2.bitwise_or(heal, cv2.bitwise_and(closed, grown)))
-    return remove, heal, count
+        length = _length(w if horizontal else h, letter_small, options)
+        _, _, boxes = _rules(binary, length, horizontal, max_thick)
+        found.append([
+            (int(x / factor), int(y / factor), int((x + bw) / factor) + 1, int((y + bh) / factor) + 1)
+            for x, y, bw, bh in boxes.tolist()
+        ])
+    return found[0], found[1], letter_small / factor
+
+
+def _remove(gray: Image, out: Image, box: Box, horizontal: bool, letter: float, options: dict[str, Any]) -> int:
+    """Whiten the rules in ``box`` of ``out`` (found on ``gray``), healing letters that cross them."""
+    hh, ww = gray.shape
+    pad = int(letter) + 4
+    x0, y0 = max(0, box[0] - pad), max(0, box[1] - pad)
+    x1, y1 = min(ww, box[2] + pad), min(hh, box[3] + pad)
+    roi = np.ascontiguousarray(gray[y0:y1, x0:x1])
+    binary = _ink_local(roi, letter)
+    length = min(_length(ww if horizontal else hh, letter, options), (x1 - x0) if horizontal else (y1 - y0))
+    max_thick = max(6.0, float(options.get("max_thickness_letters", 0.4)) * letter)
+    rules, thick, boxes = _rules(binary, length, horizontal, max_thick)
+    if len(boxes) == 0:
+        return 0
+    grown = u8(cv2.dilate(rules, cv2.getStructuringElement(cv2.MORPH_RECT, (3, 3))))
+    rest = u8(cv2.bitwise_and(binary, cv2.bitwise_not(grown)))
+    span = int(thick) + 4
+    bridge = (1, span) if horizontal else (span, 1)
+    closed = cv2.morphologyEx(rest, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, bridge))
+    whiten = cv2.bitwise_and(grown, cv2.bitwise_not(closed)) > 0
+    region = out[y0:y1, x0:x1]
+    region[whiten] = 255
+    return len(boxes)
+
+
+def _merge(boxes: list[Box], horizontal: bool) -> list[Box]:
+    """Boxes whose bands overlap joined into one (fewer, larger regions to process)."""
+    if not boxes:
+        return []
+    lo, hi = (1, 3) if horizontal else (0, 2)
+    ordered = sorted(boxes, key=lambda b: b[lo])
+    merged = [list(ordered[0])]
+    for b in ordered[1:]:
+        m = merged[-1]
+        if b[lo] <= m[hi]:
+            m[0], m[1], m[2], m[3] = min(m[0], b[0]), min(m[1], b[1]), max(m[2], b[2]), max(m[3], b[3])
+        else:
+            merged.append(list(b))
+    return [(m[0], m[1], m[2], m[3]) for m in merged]
 
 
 def lines(image: Image, options: dict[str, Any]) -> StepResult:
     """Whiten ruling lines, keep letters that cross them. Options: ``min_line_letters`` (4),
-    ``min_line_fraction`` (0.08 of the page side), ``max_thickness_letters`` (0.4)."""
+    ``min_line_fraction`` (0.08 of the page side), ``max_thickness_letters`` (0.4),
+    ``lines_side`` (size of the copy rules are looked for on, 800 px)."""
+    small, factor = analysis_copy(image, int(options.get("lines_side", 800)))
+    horizontal, vertical, letter = find_rules(small, factor, options)
+    if not horizontal and not vertical:
+        return image, {"lines_applied": 0.0, "lines_removed": 0.0}
     gray = to_gray(image)
-    remove, heal, count = line_mask(gray, options)
+    out = gray.copy()
+    count = 0
+    for box in _merge(horizontal, True):
+        count += _remove(gray, out, box, True, letter, options)
+    after = out.copy() if vertical else out
+    for box in _merge(vertical, False):
+        count += _remove(after, out, box, False, letter, options)
     if count == 0:
-        return image, {"lines_removed": 0.0}
-    whiten = cv2.bitwise_and(remove, cv2.bitwise_not(heal)) > 0
-    out = image.copy()
-    out[whiten] = 255
-    return out, {"lines_removed": float(count)}
+        return image, {"lines_applied": 0.0, "lines_removed": 0.0}
+    if image.ndim == 3:
+        result = image.copy()
+        result[out != gray] = 255
+        return result, {"lines_applied": 1.0, "lines_removed": float(count)}
+    return out, {"lines_applied": 1.0, "lines_removed": float(count)}

@@ -1,6 +1,21 @@
 """Orientation: turn a page lying at 90, 180 or 270 degrees upright.
 
-Two detectors, chosen by ``orientation_method``:
+First a cheap look at the geometry, on a small copy (``orientation_side``, ink
+by a local threshold), no Tesseract:
+
+* direction of the text lines: each letter-sized blob's nearest neighbour lies
+  beside it in horizontal text (letters in a word are closer than lines are),
+  above or below it when the page lies on its side;
+* which way is up: full stops and commas sit on the baseline of the letters
+  beside them, so a lone dot (nothing above or below it) lines up with the
+  bottoms of its neighbours on an upright page and with their tops on a page
+  turned by 180 degrees. Receipts are full of prices and dates, so most pages
+  have dozens of such dots.
+
+When both cues agree clearly (at least ``min_dots`` dots, ``min_share`` of
+them one way; ``min_share`` of the neighbours horizontal or vertical) the page
+is turned without reading it. Otherwise (few dots, mixed votes) the Tesseract
+reading probe decides, chosen by ``orientation_method``:
 
 * ``ocr`` (default): a probe — the middle of the page, its letters brought to
   ~30 px — is read by Tesseract (``--psm 6``) as it is and, unless that reading
@@ -11,21 +26,23 @@ Two detectors, chosen by ``orientation_method``:
 * ``osd``: Tesseract's orientation detection (``--psm 0``). It is fast, but on
   receipts (narrow, few lines, dot-matrix fonts) it reports confidences below 2
   and was wrong on about half of the pages measured, so it is not the default.
+* ``geometry``: never call Tesseract; an inconclusive page is kept as it is.
 
-When no reading finds text (a blank page, a photo) the page is kept as it is.
+When the page has almost no letters (a blank page, a photo) it is kept as it is.
 """
 
 from __future__ import annotations
 
 import os
 import re
+from dataclasses import dataclass
 from typing import Any
 
 import cv2
 import numpy as np
 
 from icr.imaging.steps.background import flatten
-from icr.imaging.steps.util import StepResult, ink, to_gray, u8
+from icr.imaging.steps.util import StepResult, analysis_copy, ink, to_gray, u8
 from icr.types import Image
 
 _ROTATE = re.compile(r"Rotate:\s*(\d+)")
@@ -82,23 +99,31 @@ def reading_score(image: Image, timeout: float = 20.0) -> int:
     return score
 
 
-def detect_by_reading(gray: Image, options: dict[str, Any]) -> tuple[int, float]:
-    """(clockwise degrees that make the page upright, winning score / runner-up score)."""
+def detect_by_reading(
+    gray: Image, options: dict[str, Any], candidates: tuple[int, ...] = (0, 90, 180, 270)
+) -> tuple[int, float]:
+    """(clockwise degrees that make the page upright, winning score / runner-up score).
+
+    The probe is read turned by each of ``candidates`` in turn (the first one first: a convincing
+    reading of it settles the question with one call)."""
     sample = probe(gray, float(options.get("probe_text_height", 30)), int(options.get("probe_side", 700)))
     # Shadows make Tesseract read poorly in every orientation: read the probe with the light flattened.
     sample = flatten(sample)
     timeout = float(options.get("osd_timeout", 20))
-    scores = {0: reading_score(sample, timeout)}
-    if scores[0] >= int(options.get("upright_score", 50)):
-        return 0, float("inf")
-    for degrees in (90, 180, 270):
+    first = candidates[0]
+    scores = {first: reading_score(turn(sample, first), timeout)}
+    if scores[first] >= int(options.get("upright_score", 50)):
+        return first, float("inf")
+    for degrees in candidates[1:]:
         scores[degrees] = reading_score(turn(sample, degrees), timeout)
     best = max(scores, key=lambda d: scores[d])
     others = [s for d, s in scores.items() if d != best]
-    ratio = scores[best] / max(max(others), 1)
+    ratio = scores[best] / max(max(others, default=0), 1)
     if best == 0 or scores[best] < int(options.get("min_score", 15)):
         return 0, ratio
-    if scores[best] < float(options.get("min_ratio", 1.5)) * scores[0]:
+    # Turning must clearly beat the page as it is (or, for a page on its side, the other side).
+    reference = scores[0] if 0 in scores else max(others, default=0)
+    if scores[best] < float(options.get("min_ratio", 1.5)) * reference:
         return 0, ratio
     return best, ratio
 
@@ -123,22 +148,192 @@ def detect_by_osd(gray: Image, options: dict[str, Any]) -> tuple[int, float]:
     return int(rotate.group(1)) % 360, confidence
 
 
-def detect_orientation(image: Image, options: dict[str, Any] | None = None) -> tuple[int, float]:
-    """Clockwise degrees (0, 90, 180 or 270) that make the page upright, and the detector's confidence."""
+@dataclass
+class Cues:
+    """What the geometry says: letters seen, share of horizontal neighbours, share of dots on the baseline."""
+
+    letters: int = 0
+    horizontal_share: float = 0.5
+    up_share: float = 0.5
+    votes: int = 0
+    dot_votes: tuple[int, int] = (0, 0)
+    letter_votes: tuple[int, int] = (0, 0)
+    decision: int | None = None
+    confidence: float = 0.0
+    candidates: tuple[int, ...] = (0, 90, 180, 270)
+    """The turns still possible: (0, 180) when the lines run across, (90, 270) when they run up and down."""
+
+
+def _blobs(binary: Image) -> tuple[np.ndarray, float]:
+    """(x, y, w, h) of the ink components and the median letter size (larger of median height and width)."""
+    n, _, stats, _ = cv2.connectedComponentsWithStats(binary, connectivity=8)
+    boxes = stats[1:, :4].astype(np.float32)
+    if n <= 1:
+        return boxes, 0.0
+    h, w = boxes[:, 3], boxes[:, 2]
+    keep = (h >= 4) & (w >= 2) & (h <= 200) & (w <= 200) & (np.maximum(h, w) <= 3 * np.minimum(h, w))
+    if not keep.any():
+        return boxes, 0.0
+    return boxes, float(max(np.median(h[keep]), np.median(w[keep])))
+
+
+def _nearest(points: np.ndarray, limit: int = 400) -> np.ndarray:
+    """For (an even sample of at most ``limit`` of) ``points``, the offset (dx, dy) to the nearest other point."""
+    sample = points[:: max(1, len(points) // limit)]
+    d = np.abs(sample[:, None, :] - points[None, :, :])
+    dist = d[..., 0] ** 2 + d[..., 1] ** 2
+    dist[dist == 0] = np.inf
+    return d[np.arange(len(sample)), np.argmin(dist, axis=1)]
+
+
+def _row_median(mask: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """For each row of ``mask``, the (lower) median of ``values`` where the row is True (every row has one)."""
+    ordered = np.sort(np.where(mask, values[None, :], np.inf), axis=1)
+    middle = (np.count_nonzero(mask, axis=1) - 1) // 2
+    return ordered[np.arange(len(mask)), middle]
+
+
+def _baseline_votes(boxes: np.ndarray, size: float) -> tuple[int, int, int, int]:
+    """(dots on the baseline, dots on the top line, letters on the baseline, letters on the top line):
+    votes for upright and for upside down.
+
+    A blob sits on the baseline when its bottom lines up with the median bottom of the letters
+    beside it and its top does not — a full stop or comma, a lower-case letter beside capitals;
+    it hangs from the top line in the reverse case, which on an upright page only descenders do.
+    Capitals and digits line up both ways and do not vote. Dot-sized blobs vote only when nothing
+    lies right above or below them (not the dot of an i, not a colon).
+    """
+    x, y, w, h = boxes[:, 0], boxes[:, 1], boxes[:, 2], boxes[:, 3]
+    big = np.maximum(w, h)
+    letters = (h >= 0.6 * size) & (h <= 1.6 * size) & (w <= 2.0 * size)
+    dots = (big <= 0.35 * size) & (big >= max(2.0, 0.12 * size)) & (big <= 2 * np.minimum(w, h))
+    if np.count_nonzero(letters) < 2:
+        return 0, 0, 0, 0
+    lx0, ly0, lx1, ly1 = x[letters], y[letters], x[letters] + w[letters], y[letters] + h[letters]
+    cx_all, cy_all, cx_l = x + w / 2, y + h / 2, (lx0 + lx1) / 2
+    # Lone dots: nothing else right above or below.
+    d = np.flatnonzero(dots)
+    column = (np.abs(cx_all[None, :] - cx_all[d, None]) < 0.5 * size) & (
+        np.abs(cy_all[None, :] - cy_all[d, None]) < 1.2 * size
+    )
+    column[np.arange(len(d)), d] = False
+    lone = np.zeros(len(x), bool)
+    lone[d[~column.any(axis=1)]] = True
+    voters = np.flatnonzero(letters | lone)
+    voters = voters[:: max(1, len(voters) // 600)]
+    vx, vy = cx_all[voters, None], cy_all[voters, None]
+    beside = (np.abs(cx_l[None, :] - vx) < 2.5 * size) & (ly0[None, :] - 0.1 * size <= vy)
+    beside &= vy <= ly1[None, :] + 0.1 * size
+    beside &= (lx0[None, :] != x[voters, None]) | (ly0[None, :] != y[voters, None])
+    enough = np.count_nonzero(beside, axis=1) >= 2
+    voters, beside = voters[enough], beside[enough]
+    if len(voters) == 0:
+        return 0, 0, 0, 0
+    bottoms, tops = _row_median(beside, ly1), _row_median(beside, ly0)
+    to_bottom = np.abs(y[voters] + h[voters] - bottoms)
+    to_top = np.abs(y[voters] - tops)
+    tol, gap = 0.08 * size, 0.2 * size
+    on_base = (to_bottom <= tol) & (to_top >= gap)
+    on_top = (to_top <= tol) & (to_bottom >= gap)
+    is_dot = lone[voters]
+    votes = [on_base & is_dot, on_top & is_dot, on_base & ~is_dot, on_top & ~is_dot]
+    return tuple(int(np.count_nonzero(v)) for v in votes)  # type: ignore[return-value]
+
+
+def geometry(image: Image, options: dict[str, Any] | None = None) -> Cues:
+    """The cheap cues (no Tesseract) on a small copy, and a decision when they are clear."""
+    opts = options or {}
+    small, _ = analysis_copy(image, int(opts.get("orientation_side", 1000)))
+    # A local threshold (window of ~3 letters on a receipt), so a shadow is not taken for ink.
+    block = max(15, max(small.shape) // 40) | 1
+    binary = u8(cv2.adaptiveThreshold(small, 255, cv2.ADAPTIVE_THRESH_MEAN_C, cv2.THRESH_BINARY_INV, block, 12))
+    boxes, size = _blobs(binary)
+    if size <= 0:
+        return Cues()
+    h, w = boxes[:, 3], boxes[:, 2]
+    letters = (np.maximum(h, w) >= 0.5 * size) & (np.maximum(h, w) <= 2.0 * size)
+    cues = Cues(letters=int(np.count_nonzero(letters)))
+    if cues.letters < 3:
+        return cues
+    centers = boxes[letters, :2] + boxes[letters, 2:] / 2
+    offsets = _nearest(centers)
+    across = int(np.count_nonzero(offsets[:, 0] > 1.5 * offsets[:, 1]))
+    along = int(np.count_nonzero(offsets[:, 1] > 1.5 * offsets[:, 0]))
+    cues.horizontal_share = across / max(across + along, 1)
+    min_share = float(opts.get("min_share", 0.75))
+    if cues.horizontal_share >= min_share:
+        turned = 0
+        cues.candidates = (0, 180)
+    elif cues.horizontal_share <= 1 - min_share:
+        # Lines run up and down: look at the page turned a quarter clockwise.
+        turned = 90
+        cues.candidates = (90, 270)
+        boxes = np.stack([binary.shape[0] - boxes[:, 1] - boxes[:, 3], boxes[:, 0], boxes[:, 3], boxes[:, 2]], axis=1)
+    else:
+        return cues
+    dot_up, dot_down, letter_up, letter_down = _baseline_votes(boxes, size)
+    cues.dot_votes = (dot_up, dot_down)
+    cues.letter_votes = (letter_up, letter_down)
+    # A dot is a sharper cue than a letter (fewer letters than dots vote the wrong way): it counts thrice.
+    up, down = 3 * dot_up + letter_up, 3 * dot_down + letter_down
+    cues.votes = up + down
+    cues.up_share = up / max(up + down, 1)
+    # Dots alone are nearly never wrong; letters (lower case beside capitals) need more votes.
+    dot_share = dot_up / max(dot_up + dot_down, 1)
+    if dot_up + dot_down >= int(opts.get("min_dots", 4)) and abs(dot_share - 0.5) >= 0.3:
+        share = dot_share
+    elif cues.votes >= int(opts.get("min_votes", 8)):
+        share = cues.up_share
+    else:
+        return cues
+    if share >= min_share:
+        cues.decision, cues.confidence = turned, share
+    elif share <= 1 - min_share:
+        cues.decision, cues.confidence = (turned + 180) % 360, 1 - share
+    return cues
+
+
+def detect_orientation(
+    image: Image, options: dict[str, Any] | None = None, candidates: tuple[int, ...] = (0, 90, 180, 270)
+) -> tuple[int, float]:
+    """Clockwise degrees (0, 90, 180 or 270) that make the page upright, and the detector's confidence,
+    by Tesseract (``orientation_method``); the reading probe tries only ``candidates``."""
     opts = options or {}
     os.environ.setdefault("OMP_THREAD_LIMIT", "1")
     method = str(opts.get("orientation_method", "ocr"))
     gray = to_gray(image)
     if method == "ocr":
-        return detect_by_reading(gray, opts)
+        return detect_by_reading(gray, opts, candidates)
     if method == "osd":
         return detect_by_osd(gray, opts)
     raise ValueError(f"unknown orientation_method '{method}' (known: ocr, osd)")
 
 
 def orientation(image: Image, options: dict[str, Any]) -> StepResult:
-    """Options: ``orientation_method`` (ocr|osd), ``upright_score`` (50), ``min_score`` (15),
-    ``min_ratio`` (1.5), ``min_osd_confidence`` (2.0)."""
-    degrees, confidence = detect_orientation(image, options)
-    info = {"rotation": float(degrees), "orientation_confidence": min(confidence, 1e6)}
+    """Options: ``orientation_method`` (ocr|osd|geometry), ``orientation_side`` (1000), ``min_dots`` (4),
+    ``min_votes`` (8), ``min_share`` (0.75), ``min_letters`` (20), ``upright_score`` (50), ``min_score`` (15),
+    ``min_ratio`` (1.5), ``min_osd_confidence`` (2.0).
+
+    Info: ``rotation`` (clockwise degrees turned), ``orientation_probe`` (1 when Tesseract was asked),
+    ``orientation_applied``, ``horizontal_share`` and ``dots_up_share`` (the geometry's votes)."""
+    cues = geometry(image, options)
+    info: dict[str, float] = {
+        "horizontal_share": cues.horizontal_share,
+        "dots_up_share": cues.up_share,
+        "orientation_probe": 0.0,
+    }
+    if cues.letters < int(options.get("min_letters", 20)):
+        degrees, confidence = 0, 0.0
+    elif cues.decision is not None:
+        degrees, confidence = cues.decision, cues.confidence
+    elif str(options.get("orientation_method", "ocr")) == "geometry":
+        degrees, confidence = 0, 0.0
+    else:
+        degrees, confidence = detect_orientation(image, options, cues.candidates)
+        info["orientation_probe"] = 1.0
+    info.update(
+        rotation=float(degrees),
+        orientation_confidence=min(confidence, 1e6),
+        orientation_applied=float(degrees != 0),
+    )
     return turn(image, degrees), info

@@ -13,7 +13,7 @@ from typing import Any
 import cv2
 import numpy as np
 
-from icr.imaging.steps.util import StepResult, ink, to_gray, u8
+from icr.imaging.steps.util import StepResult, analysis_copy, ink, to_gray, u8
 from icr.types import Image
 
 
@@ -35,12 +35,15 @@ def text_height(gray: Image) -> float:
 
 def rescale(image: Image, options: dict[str, Any]) -> StepResult:
     """Options: ``target_text_height`` (30 px), ``max_upscale`` (4), ``max_side`` (4000 px),
-    ``downscale_above`` (text taller than this many times the target is reduced; 2.5)."""
+    ``downscale_above`` (text taller than this many times the target is reduced; 2.5),
+    ``rescale_side`` (the text height is measured on a copy this large, 1600 px)."""
     target = float(options.get("target_text_height", 30))
     max_side = int(options.get("max_side", 4000))
     max_up = float(options.get("max_upscale", 4.0))
     down_above = float(options.get("downscale_above", 2.5))
-    height = text_height(image)
+    # Measured on a copy of at most ``rescale_side`` px (letters stay well above the 4 px floor).
+    small, factor = analysis_copy(image, int(options.get("rescale_side", 1600)))
+    height = text_height(small) / factor
     scale = 1.0
     if 0 < height < target * 0.75:
         scale = min(target / height, max_up)
@@ -49,7 +52,7 @@ def rescale(image: Image, options: dict[str, Any]) -> StepResult:
     if max(image.shape[:2]) * scale > max_side:
         scale = max_side / max(image.shape[:2])
     if abs(scale - 1.0) < 0.05:
-        return image, {"scale": 1.0, "text_height": height}
+        return image, {"rescale_applied": 0.0, "scale": 1.0, "text_height": height}
     interp = cv2.INTER_CUBIC if scale > 1 else cv2.INTER_AREA
     resized = u8(cv2.resize(image, None, fx=scale, fy=scale, interpolation=interp))
-    return resized, {"scale": scale, "text_height": height}
+    return resized, {"rescale_applied": 1.0, "scale": scale, "text_height": height}

@@ -52,3 +52,32 @@ def white(image: Image) -> int | tuple[int, int, int]:
 
 def as_uint8(values: np.ndarray) -> Image:
     return np.clip(values, 0, 255).astype(np.uint8)
+
+
+ANALYSIS_SIDE = 800
+"""The gates look at a copy no larger than this on its long side (a few ms, whatever the scan's size)."""
+
+
+def analysis_copy(image: Image, max_side: int = ANALYSIS_SIDE) -> tuple[Image, float]:
+    """A grayscale copy no larger than ``max_side`` on its long side, and the factor used (<= 1).
+
+    Reduced before the colour conversion, so a large BGR scan costs one resize, not a full-size
+    conversion.
+    """
+    small, factor = shrink(image, max_side)
+    return to_gray(small), factor
+
+
+def paper_level(gray: Image) -> float:
+    """The brightness of the paper: the 90th percentile of the grey levels (text is the dark minority)."""
+    hist = np.bincount(gray.ravel(), minlength=256).cumsum()
+    return float(np.searchsorted(hist, 0.9 * hist[-1]))
+
+
+def longest_run(flags: np.ndarray) -> int:
+    """The length of the longest run of True in a 1-D boolean array."""
+    if not flags.any():
+        return 0
+    padded = np.concatenate([[0], flags.astype(np.int8), [0]])
+    edges = np.flatnonzero(np.diff(padded))
+    return int((edges[1::2] - edges[0::2]).max())
