@@ -27,7 +27,8 @@ def test_preprocess_writes_every_step_and_timings(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     names = sorted(p.name for p in out.glob("*.png"))
     assert names == ["00_input.png", "01_grayscale.png", "02_deskew.png", "03_background.png", "04_rescale.png"]
-    assert cv2.imread(str(out / "04_rescale.png"), cv2.IMREAD_UNCHANGED).ndim == 2
+    written = cv2.imread(str(out / "04_rescale.png"), cv2.IMREAD_UNCHANGED)
+    assert written is not None and written.ndim == 2
     rows = (out / "timings.tsv").read_text().splitlines()
     assert rows[0] == "step\tseconds\tinfo"
     assert [r.split("\t")[0] for r in rows[1:]] == ["grayscale", "deskew", "background", "rescale", "total"]

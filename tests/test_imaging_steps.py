@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import cv2
 import numpy as np
 import pytest
@@ -12,6 +14,7 @@ from icr.imaging.steps import background, border, crop, deskew, estimate_skew, l
 from icr.imaging.steps.background import sauvola
 from icr.imaging.steps.crop import order_corners
 from icr.imaging.steps.orientation import turn
+from icr.imaging.steps.util import u8
 from icr.types import Page
 
 TEXT = [
@@ -63,7 +66,7 @@ def test_rotate_keeps_every_corner() -> None:
 def test_border_removal_whitens_black_scanner_bands_and_keeps_text() -> None:
     img = page()
     h, w = img.shape
-    framed = cv2.copyMakeBorder(img, 30, 20, 25, 40, cv2.BORDER_CONSTANT, value=10)
+    framed = u8(cv2.copyMakeBorder(img, 30, 20, 25, 40, cv2.BORDER_CONSTANT, value=10))
     # A skewed dark wedge along the left edge, as a lid shadow makes.
     cv2.fillPoly(framed, [np.array([[25, 30], [60, 30], [25, 300]])], 15)
     out, info = border(framed, {})
@@ -135,7 +138,7 @@ def test_crop_cuts_a_receipt_out_of_a_dark_desk(with_perspective: bool) -> None:
     out, info = crop(photo, {})
     assert info["cropped"] == 1.0
     assert info["perspective"] == 1.0
-    gray = cv2.cvtColor(out, cv2.COLOR_BGR2GRAY)
+    gray = u8(cv2.cvtColor(out, cv2.COLOR_BGR2GRAY))
     # The result is the receipt: about its size, no desk left, text straight.
     assert abs(gray.shape[0] - rh) < 0.1 * rh and abs(gray.shape[1] - rw) < 0.12 * rw
     assert np.percentile(gray[5:-5, 5:-5], 10) > 200 or (gray < 100).mean() < 0.08
@@ -176,7 +179,7 @@ def test_sauvola_is_binary() -> None:
 
 
 def test_rescale_brings_small_text_to_the_target_height() -> None:
-    small = cv2.resize(page(), None, fx=0.5, fy=0.5, interpolation=cv2.INTER_AREA)
+    small = u8(cv2.resize(page(), None, fx=0.5, fy=0.5, interpolation=cv2.INTER_AREA))
     before = text_height(small)
     out, info = rescale(small, {"target_text_height": 30})
     assert info["scale"] > 1.2
@@ -198,7 +201,7 @@ def test_turn_is_clockwise() -> None:
 
 
 def test_corrector_times_every_step_and_returns_gray_uint8() -> None:
-    bgr = cv2.cvtColor(rotate(page(), 4.0), cv2.COLOR_GRAY2BGR)
+    bgr = u8(cv2.cvtColor(rotate(page(), 4.0), cv2.COLOR_GRAY2BGR))
     steps = [s for s in ORDER if s != "orientation"]
     out = OpenCVCorrector({"steps": steps}).correct(Page(bgr, number=2))
     assert out.steps == steps
@@ -220,7 +223,7 @@ def test_unknown_step_is_a_config_error() -> None:
 
 
 def test_noop_corrector_only_converts_to_gray() -> None:
-    bgr = cv2.cvtColor(page(), cv2.COLOR_GRAY2BGR)
+    bgr = u8(cv2.cvtColor(page(), cv2.COLOR_GRAY2BGR))
     out = NoopCorrector({}).correct(Page(bgr))
     assert out.image.ndim == 2 and out.steps == [] and out.timings == {}
 
@@ -233,3 +236,79 @@ def test_every_registered_step_runs_on_a_blank_page() -> None:
         out, info = step(blank, {})
         assert out.dtype == np.uint8, name
         assert isinstance(info, dict)
+
+
+# --- Gates: a step looks at a small copy first and leaves a page that does not need it alone. ---
+
+
+def _shadowed(img: np.ndarray) -> np.ndarray:
+    h, w = img.shape
+    light = np.linspace(1.0, 0.4, w, dtype=np.float32)[None, :].repeat(h, axis=0)
+    return (img.astype(np.float32) * light).astype(np.uint8)
+
+
+def _on_desk(img: np.ndarray) -> np.ndarray:
+    h, w = img.shape
+    desk = np.full((h * 2, w * 2), 60, np.uint8)
+    desk[h // 2 : h // 2 + h, w // 2 : w // 2 + w] = img
+    return desk
+
+
+@pytest.mark.parametrize("name", ["crop", "border", "background", "lines"])
+def test_gate_passes_a_clean_page_through_untouched(name: str) -> None:
+    img = page()
+    out, info = STEPS[name](img, {})
+    assert info[f"{name}_applied"] == 0.0
+    assert out is img
+
+
+@pytest.mark.parametrize(
+    ("name", "spoil"),
+    [
+        ("crop", _on_desk),
+        ("border", lambda img: cv2.copyMakeBorder(img, 25, 25, 30, 30, cv2.BORDER_CONSTANT, value=15)),
+        ("background", _shadowed),
+        ("lines", _grid),
+    ],
+)
+def test_gate_lets_the_step_run_on_a_page_that_needs_it(name: str, spoil: Callable[[np.ndarray], np.ndarray]) -> None:
+    img = spoil(page())
+    out, info = STEPS[name](img, {})
+    assert info[f"{name}_applied"] == 1.0
+    assert out is not img and not np.array_equal(out, img)
+
+
+def test_border_gate_ignores_letters_cut_by_the_edge() -> None:
+    # A tightly cropped scan: the text runs off the left and right edges.
+    img = page()[:, 45:-400]
+    out, info = border(img, {})
+    assert info["border_applied"] == 0.0 and out is img
+
+
+def test_background_gate_measures_unevenness() -> None:
+    from icr.imaging.steps.background import unevenness
+
+    assert unevenness(page()) < 0.05
+    assert unevenness(_shadowed(page())) > 0.3
+
+
+@pytest.mark.parametrize("degrees", [0, 90, 180, 270])
+def test_orientation_geometry_decides_without_tesseract(degrees: int) -> None:
+    from icr.imaging.steps import orientation
+
+    img = page()
+    lying = turn(img, degrees)
+    # "geometry" never calls Tesseract: the page must be settled by the cues alone.
+    out, info = orientation(lying, {"orientation_method": "geometry"})
+    assert info["orientation_probe"] == 0.0
+    assert info["rotation"] == (360 - degrees) % 360
+    assert info["orientation_applied"] == float(degrees != 0)
+    assert np.array_equal(out, img)
+
+
+def test_orientation_geometry_keeps_a_page_without_dots_or_letters() -> None:
+    from icr.imaging.steps import orientation
+
+    blank = np.full((400, 300), 255, np.uint8)
+    out, info = orientation(blank, {"orientation_method": "geometry"})
+    assert info["rotation"] == 0 and info["orientation_probe"] == 0.0 and out is blank
