@@ -48,7 +48,10 @@ LABEL_KINDS: list[tuple[str, regex.Pattern[str]]] = [
     ("total", regex.compile(r"\bTO\s*BE\s*PAID|\bTO\s*PAY\b|\bAMOUNT\s*PAYABLE")),
     ("discount", regex.compile(r"\bDISC\w*|\bSAVINGS?\b|\bYOU SAVED?\b|\bVOUCHER\b|\bLESS\b|\bPROMO\w*|\bCOUPON")),
     ("change", regex.compile(r"\bCHANGE\b|\bCHG\b|\bCHANGE\s*DUE|\bBAKI\b|\bKEMBALI|\bCHANGE\w*")),
-    ("tip", regex.compile(r"\bTIPS?\b|\bGRATUITY|\bTRINKGELD|\bPOURBOIRE")),
+    # A "tip guide" (15%=1.89, 18%=2.27) suggests tips; it is not one.
+    ("tip", regex.compile(
+        r"\b(?<!SUGGESTED\s)TIPS?\b(?!\s*(?:GUIDE|SUGGEST|CALC))|\bGRATUITY|\bTRINKGELD|\bPOURBOIRE"
+    )),
     ("service_charge", regex.compile(r"\bSERVICE\s*(?:CHARGE|CHG|CHRG|TAX|FEE)?|\bSVC\b|\bS/?C\b")),
     ("tax", regex.compile(
         r"(?:\bTOTAL\s*)?\b(?:GST|SST|VAT|TAX|HST|PST|MWST|TVA|IVA|CUKAI)\b(?!\s*(?:ID|NO|REG|INV|INVOICE|SUMMARY))"

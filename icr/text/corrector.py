@@ -15,7 +15,7 @@ from pathlib import Path
 import regex
 
 from icr.config import Settings, config_dir
-from icr.text.amounts import choose_amounts, labelled_amounts
+from icr.text.amounts import AmountHit, choose_amounts, labelled_amounts
 from icr.text.fields import EXTRACTORS, Found
 from icr.text.header import guess_header
 from icr.text.items import extract_line_items
@@ -123,6 +123,7 @@ class DefaultTextCorrector:
         hits = labelled_amounts(lines, opts)
         for name, chosen in choose_amounts(hits, len(lines)).items():
             put(name, chosen.value, chosen.raw, chosen.confidence, chosen.source)
+        self._infer_subtotal(fields, hits)
         self._check_total(fields)
 
         for name, extractor in EXTRACTORS.items():
@@ -152,6 +153,27 @@ class DefaultTextCorrector:
             needs_review=bool(reasons),
             review_reasons=reasons,
         )
+
+    @staticmethod
+    def _infer_subtotal(fields: dict[str, FieldValue], hits: Sequence[AmountHit]) -> None:
+        """No subtotal label, but an earlier "total" plus the tax (and service charge) makes the
+        final total: that earlier amount is the subtotal ("Total 2 item(s) 11.50 / Tax 1.09 /
+        Grand Total 12.59")."""
+        total, tax = fields.get("total"), fields.get("tax")
+        if "subtotal" in fields or total is None or tax is None:
+            return
+        if not isinstance(total.typed, Decimal) or not isinstance(tax.typed, Decimal) or tax.typed <= 0:
+            return
+        service = fields.get("service_charge")
+        extra = service.typed if service is not None and isinstance(service.typed, Decimal) else Decimal(0)
+        want = total.typed - tax.typed - extra
+        for hit in hits:
+            # ("Total 2 item(s) 11.50" is labelled as an item count, but its amount is money.)
+            if hit.kind in ("total", "subtotal", "qty") and hit.value == want and hit.value != total.typed:
+                conf = round(min(1.0, 0.8 * hit.confidence + 0.1), 3)
+                fields["subtotal"] = FieldValue("subtotal", normalize(hit.value), hit.value, hit.raw, conf,
+                                                "arithmetic")
+                return
 
     @staticmethod
     def _check_total(fields: dict[str, FieldValue]) -> None:

@@ -480,7 +480,9 @@ def parse_text(text: str, opts: ParseOptions | None = None) -> str | None:
 
 def parse_receipt_number(text: str, opts: ParseOptions | None = None) -> str | None:
     """``"INV NO: CS00012345"`` -> ``"CS00012345"`` (a token with at least one digit)."""
-    for tok in regex.findall(r"[A-Z0-9][A-Z0-9/-]{2,}", text.upper()):
+    # Dates and times are not receipt numbers ("Date: 11/5/2020 6:02 PM" on the next line).
+    text = regex.sub(r"\b\d{1,4}[/.-]\d{1,2}[/.-]\d{2,4}\b|\b\d{1,2}:\d{2}(?::\d{2})?\b", " ", text.upper())
+    for tok in regex.findall(r"[A-Z0-9][A-Z0-9/-]*", text):
         if any(c.isdigit() for c in tok):
             return tok
     return None
