@@ -194,6 +194,8 @@ class DaskExecutor(Executor):
                         {
                             "distributed.scheduler.allowed-failures": self.allowed_failures,
                             "distributed.scheduler.worker-saturation": 1.0,
+                            "distributed.admin.log-length": 1000,
+                            "distributed.admin.low-level-log-length": 100,
                         }
                     ),
                     _workers_ignore_ctrl_c(),
