@@ -4,7 +4,9 @@ Two passes on the ink mask (Otsu):
 
 1. Bands: from each side, rows (or columns) that are mostly dark are scanner
    border; they are painted white, up to ``max_band`` of the page.
-2. Edge blobs: ink components that touch the image frame and are large — longer
+2. Edge blobs: ink components that touch the image frame, are mostly solid
+   (half their ink survives an opening by ~0.4 letter, which strokes and ruling
+   lines do not: a table grid touching the frame is no border) and are large — longer
    than ``edge_span`` of the side or with more pixels than a few lines of text —
    are a border that is not axis-aligned (a skewed scan), a shadow at the fold
    or the dark table around a receipt; they are painted white. Letters cut by
@@ -60,11 +62,16 @@ def border_mask(gray: Image, options: dict[str, Any]) -> Image:
     mask[:, w - right :] = 255
 
     rest = cv2.bitwise_and(binary, cv2.bitwise_not(mask))
+    letter = max(text_height(gray), 8.0)
+    # Only solid ink can be a border: opening with a square of ~0.4 letter removes strokes and
+    # ruling lines (a table grid touching the frame is not a border, nor are the letters on it).
+    k = max(3, round(float(options.get("solid_letters", 0.4)) * letter)) | 1
+    solid = cv2.morphologyEx(rest, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (k, k)))
     n, labels, stats, _ = cv2.connectedComponentsWithStats(rest, connectivity=8)
     if n <= 1:
         return mask
+    solid_share = np.bincount(labels[solid > 0], minlength=n)[1:] / np.maximum(stats[1:, cv2.CC_STAT_AREA], 1)
     span = float(options.get("edge_span", 0.3))
-    letter = max(text_height(gray), 8.0)
     big_area = max(float(options.get("edge_area_letters", 40)) * letter * letter, 0.002 * h * w)
     x0, y0 = stats[1:, cv2.CC_STAT_LEFT], stats[1:, cv2.CC_STAT_TOP]
     bw, bh = stats[1:, cv2.CC_STAT_WIDTH], stats[1:, cv2.CC_STAT_HEIGHT]
@@ -72,7 +79,8 @@ def border_mask(gray: Image, options: dict[str, Any]) -> Image:
     # Touching the frame left once the bands are gone.
     touches = (x0 <= left + 1) | (y0 <= top + 1) | (x0 + bw >= w - right - 1) | (y0 + bh >= h - bottom - 1)
     large = (bw > span * w) | (bh > span * h) | (area > big_area)
-    chosen = np.flatnonzero(touches & large) + 1
+    solid_enough = solid_share >= float(options.get("min_solid_share", 0.5))
+    chosen = np.flatnonzero(touches & large & solid_enough) + 1
     if len(chosen):
         mask[np.isin(labels, chosen)] = 255
     return mask
@@ -86,7 +94,7 @@ def edge_darkness(small: Image, options: dict[str, Any]) -> float:
     """
     h, w = small.shape
     binary = ink(small) > 0
-    depth = max(2, round(float(options.get("border_strip", 0.015)) * min(h, w)))
+    depth = max(2, round(float(options.get("border_strip", 0.005)) * min(h, w)))
     strips = (
         binary[:depth].mean(axis=0),
         binary[-depth:].mean(axis=0),
