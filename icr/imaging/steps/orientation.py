@@ -20,10 +20,10 @@ mixed votes) Tesseract decides, chosen by ``orientation_method``, between the
 turns the geometry left open (0/180 when the lines run across, 90/270 when
 they run up and down, all four when even that is unclear):
 
-* ``ocr`` (default): a probe — the middle of the page (700 px, or
-  ``probe_side_pair`` = 450 px when only two turns are open), its letters brought to
-  ~30 px — is read by Tesseract (``--psm 6``) as it is and, unless that reading
-  is already convincing, turned by 90, 180 and 270 degrees. Each reading scores
+* ``ocr`` (default): a probe — the middle 700 px of the page, its letters
+  brought to ~30 px — is read by Tesseract (``--psm 6``) turned by the first
+  open turn and, unless that reading is already convincing, by the others (a
+  smaller probe was tried: on a short page it cut too many words to decide). Each reading scores
   the letters of words Tesseract is confident about (>= 60); text upside down or
   sideways reads as low-confidence noise. The page turns only when another
   orientation clearly beats the one it has.
@@ -110,9 +110,7 @@ def detect_by_reading(
 
     The probe is read turned by each of ``candidates`` in turn (the first one first: a convincing
     reading of it settles the question with one call)."""
-    # Deciding between two turns needs less text than between four: a smaller probe reads faster.
-    side = int(options.get("probe_side", 700)) if len(candidates) > 2 else int(options.get("probe_side_pair", 450))
-    sample = probe(gray, float(options.get("probe_text_height", 30)), side)
+    sample = probe(gray, float(options.get("probe_text_height", 30)), int(options.get("probe_side", 700)))
     # Shadows make Tesseract read poorly in every orientation: read the probe with the light flattened.
     sample = flatten(sample)
     timeout = float(options.get("osd_timeout", 20))
