@@ -40,7 +40,7 @@ from pathlib import Path
 from typing import Any
 
 from icr.config import Settings
-from icr.errors import IcrError
+from icr.errors import ClusterError
 from icr.pipeline import Executor, Stages, Task, build_stages, process_document
 from icr.types import DocumentResult
 
@@ -48,12 +48,6 @@ log = logging.getLogger(__name__)
 
 DEFAULT_INLINE_BYTES = 32 << 20
 """Files up to this size are sent to the workers as bytes; larger ones by path."""
-
-
-class ClusterError(IcrError):
-    """The Dask scheduler cannot be reached, or the connection to it was lost."""
-
-    exit_code = 6
 
 
 # -- the worker side -------------------------------------------------------------------------

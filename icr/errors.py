@@ -41,6 +41,12 @@ class InputError(IcrError):
     exit_code = 5
 
 
+class ClusterError(IcrError):
+    """The Dask scheduler cannot be reached, or the connection to it was lost."""
+
+    exit_code = 6
+
+
 class DocumentError(IcrError):
     """One document could not be processed; recorded on its row, the batch goes on."""
 
@@ -58,12 +64,16 @@ EXIT_OK = 0
 EXIT_SOME_FAILED = 2
 """``icr ingest`` finished, but at least one document was recorded as failed."""
 
+EXIT_INTERRUPTED = 130
+"""Ctrl-C: what was stored is kept; the same command again goes on where it stopped."""
+
 EXIT_CODES: dict[type[IcrError], int] = {
     IcrError: 1,
     ConfigError: 3,
     TemplateError: 3,
     DatabaseError: 4,
     InputError: 5,
+    ClusterError: 6,
 }
 
 

@@ -7,6 +7,7 @@ import io
 import json
 from pathlib import Path
 
+import pytest
 import yaml
 from click.testing import CliRunner
 
@@ -87,3 +88,14 @@ def test_errors_map_to_exit_codes(tmp_path: Path) -> None:
     assert res.exit_code == 4 and "nosuchdriver" in res.output
     res = runner.invoke(main, ["eval", str(tmp_path)])
     assert res.exit_code == 5 and "ground-truth" in res.output
+
+
+def test_ctrl_c_exits_130_with_a_resume_hint(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import icr.cli.commands as commands
+
+    def interrupted(*args: object, **kwargs: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(commands, "run_ingest", interrupted)
+    res = CliRunner().invoke(main, ["ingest", str(tmp_path), "--db", f"sqlite:///{tmp_path}/a.db"])
+    assert res.exit_code == 130 and "run the same command again" in res.output

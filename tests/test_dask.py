@@ -27,10 +27,11 @@ from test_faults_support import (
 )
 
 from icr.cli import main
-from icr.dask_executor import ClusterError, DaskExecutor, Parcel, process_batch
+from icr.dask_executor import DaskExecutor, Parcel, process_batch
 from icr.db.database import open_engine, upgrade
 from icr.db.models import Document
 from icr.db.populator import MemoryPopulator, SqlPopulator
+from icr.errors import ClusterError
 from icr.pipeline import Task, file_sha256, ingest, plan
 
 DELAY = 0.1

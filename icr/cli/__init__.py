@@ -10,7 +10,7 @@ from typing import Any
 
 import click
 
-from icr.errors import IcrError, exit_code_for
+from icr.errors import EXIT_INTERRUPTED, IcrError, exit_code_for
 
 
 class IcrGroup(click.Group):
@@ -22,6 +22,9 @@ class IcrGroup(click.Group):
         except IcrError as exc:
             click.echo(f"icr: error: {exc}", err=True)
             ctx.exit(exit_code_for(exc))
+        except KeyboardInterrupt:
+            click.echo("icr: interrupted; what was stored is kept: run the same command again to go on", err=True)
+            ctx.exit(EXIT_INTERRUPTED)
 
 
 @click.group(cls=IcrGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -32,7 +35,8 @@ def main() -> None:
     \b
     Exit codes: 0 success; 1 unexpected error; 2 some documents failed
     (each recorded with its error); 3 invalid configuration or template;
-    4 database error; 5 bad command-line input.
+    4 database error; 5 bad command-line input; 6 the Dask scheduler
+    cannot be reached or was lost; 130 interrupted (Ctrl-C).
     """
 
 
