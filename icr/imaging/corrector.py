@@ -5,16 +5,21 @@ to run in — ``config/icr.yaml`` lists the ones switched on:
 
 1. ``crop``        cut the page out of a darker photo/scan background, with
                    four-point perspective correction for a tilted quadrilateral;
-2. ``border``      paint black scanner borders and large dark edge blobs white;
-3. ``grayscale``   one channel from here on;
-4. ``orientation`` turn a page lying at 90/180/270 degrees upright;
-5. ``deskew``      undo a small rotation (±15°);
-6. ``background``  flatten uneven light and shadows; optional denoise/binarize;
+2. ``grayscale``   one channel from here on;
+3. ``background``  flatten uneven light and shadows; optional denoise/binarize;
+4. ``border``      paint black scanner borders and large dark edge blobs white;
+5. ``orientation`` turn a page lying at 90/180/270 degrees upright;
+6. ``deskew``      undo a small rotation (±15°);
 7. ``lines``       remove ruling lines, keeping letters that touch them;
-8. ``rescale``     bring capital letters to ~30 px (300 DPI), reduce huge images.
+8. ``rescale``     bring capital letters to a target height, reduce huge images.
 
-Geometry first (so later steps see straight, whole text), then photometry, then
-size. A step's options are keys of the ``image_corrector`` section.
+The page is cut out first, the light evened out before anything judges what is
+dark (border removal took a shadow along the edge for a border and painted the
+text in it white: word accuracy on shadowed copies 0.32 with border before
+background, 0.74 after — benchmarks/README.md), then geometry, then rules, then
+size. Every step gates itself: a cheap look at a small copy decides whether the
+page needs it, and a page that does not is passed on untouched (info
+``<step>_applied: 0``). A step's options are keys of the ``image_corrector`` section.
 """
 
 from __future__ import annotations
@@ -60,11 +65,11 @@ __all__ = [
 
 STEPS: dict[str, Step] = {
     "crop": crop,
-    "border": border,
     "grayscale": grayscale,
+    "background": background,
+    "border": border,
     "orientation": orientation,
     "deskew": deskew,
-    "background": background,
     "lines": lines,
     "rescale": rescale,
 }

@@ -16,11 +16,12 @@ from typing import Any
 import cv2
 import numpy as np
 
-from icr.imaging.steps.util import StepResult, ink, shrink, to_gray, u8, white
+from icr.imaging.steps.util import StepResult, analysis_copy, ink, shrink, u8, white
 from icr.types import Image
 
-ANALYSIS_SIDE = 1600
-"""Skew is measured on a copy no larger than this (the angle does not depend on scale)."""
+ANALYSIS_SIDE = 1200
+"""Skew is measured on a copy no larger than this (the angle does not depend on scale), reduced by a
+whole number (see :func:`analysis_copy`), so between 600 and 1200 px."""
 
 
 def _coarse_angle(binary: Image, max_angle: float) -> float | None:
@@ -70,7 +71,7 @@ def _refine(binary: Image, center: float, span: float, step: float, max_angle: f
 
 def estimate_skew(gray: Image, max_angle: float = 15.0) -> float:
     """Skew in degrees (positive = text rises to the right), within ±``max_angle``."""
-    small, _ = shrink(to_gray(gray), ANALYSIS_SIDE)
+    small, _ = analysis_copy(gray, ANALYSIS_SIDE)
     binary = ink(small)
     if not binary.any():
         return 0.0
