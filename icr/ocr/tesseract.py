@@ -9,9 +9,11 @@ import os
 from typing import Any
 
 import numpy as np
-import pytesseract
 
 from icr.types import Image
+
+# pytesseract is imported where it is used: importing it imports pandas (~0.5 s and ~50 MB
+# per worker), which a worker reading through tesserocr never needs.
 
 os.environ.setdefault("OMP_THREAD_LIMIT", "1")
 
@@ -23,6 +25,8 @@ def tesseract_config(psm: int, extra: str = "") -> str:
 
 def image_to_data(image: Image, *, language: str, psm: int, timeout: float = 0) -> dict[str, list[Any]]:
     """Run ``tesseract ... tsv`` on one image; columns as lists (level, text, conf, left, ...)."""
+    import pytesseract
+
     if image.ndim == 3:  # OpenCV's BGR; PIL (inside pytesseract) reads the array as RGB
         image = np.ascontiguousarray(image[:, :, 2::-1])
     data: dict[str, list[Any]] = pytesseract.image_to_data(
@@ -36,4 +40,6 @@ def image_to_data(image: Image, *, language: str, psm: int, timeout: float = 0) 
 
 
 def version() -> str:
+    import pytesseract
+
     return str(pytesseract.get_tesseract_version())
