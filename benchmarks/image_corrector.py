@@ -260,7 +260,7 @@ def main() -> None:
         if "steps" in sections:
             for step in STEPS:
                 if step != "grayscale":
-                    add("clean", image, t, g, f"{step} alone", (step,))
+                    add("clean", image, t, g, f"{step} alone", (step,), fields=True)
         if "rescale" in sections:
             without = tuple(s for s in chain if s != "rescale")
             add("clean", image, t, g, "chain without rescale", without, fields=True)
