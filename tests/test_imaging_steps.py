@@ -112,7 +112,7 @@ def test_line_removal_keeps_letters_on_an_underline() -> None:
     img = page(["TOTAL 16.60"])
     # A strike-through rule across the middle of the capitals (rows 78..100): every stroke crosses it.
     cv2.line(img, (20, 89), (880, 89), 0, 3)
-    out, info = lines(img, {})
+    out, info = lines(img, {"lines_need_grid": False})
     assert info["lines_removed"] >= 1
     # The stem of the "T" stays connected across the rule's rows.
     assert (out[82:97, 44:60] < 128).any(axis=1).all()
@@ -312,3 +312,13 @@ def test_orientation_geometry_keeps_a_page_without_dots_or_letters() -> None:
     blank = np.full((400, 300), 255, np.uint8)
     out, info = orientation(blank, {"orientation_method": "geometry"})
     assert info["rotation"] == 0 and info["orientation_probe"] == 0.0 and out is blank
+
+
+def test_lines_gate_leaves_a_lone_separator_alone() -> None:
+    # A receipt's own separator: one rule across the page, no rule down it.
+    img = page()
+    cv2.line(img, (20, 125), (880, 125), 0, 3)  # between two text lines
+    out, info = lines(img, {})
+    assert info["lines_applied"] == 0.0 and out is img
+    out, info = lines(img, {"lines_need_grid": False})
+    assert info["lines_applied"] == 1.0 and out[122:129, 20:880].min() > 200

@@ -4,8 +4,10 @@ Detection (the gate) runs on a small copy: ink (a local threshold, so shadows do
 not matter) is opened with a long thin kernel; only runs longer than
 ``min_line_letters`` letter heights and ``min_line_fraction`` of the page side
 survive, which letters never are. Runs thicker than ``max_thickness_letters`` of
-a letter are solid blocks, not rules. No rule found: the image is returned
-untouched (``lines_applied: 0``) and nothing runs at full size.
+a letter are solid blocks, not rules. Unless rules run both across the page and
+down it (away from its left and right edges: a table or form grid —
+``lines_need_grid``; receipts' own separators and underlines are left alone) the
+image is returned untouched (``lines_applied: 0``) and nothing runs at full size.
 
 Removal runs at full size, but only in a band around each rule found (padded by
 a letter height): there the rule is found again, whitened, and the cut it leaves
@@ -122,9 +124,16 @@ def _merge(boxes: list[Box], horizontal: bool) -> list[Box]:
 def lines(image: Image, options: dict[str, Any]) -> StepResult:
     """Whiten ruling lines, keep letters that cross them. Options: ``min_line_letters`` (4),
     ``min_line_fraction`` (0.08 of the page side), ``max_thickness_letters`` (0.4),
-    ``lines_side`` (size of the copy rules are looked for on, 800 px)."""
+    ``lines_side`` (size of the copy rules are looked for on, 800 px), ``lines_need_grid`` (true: run
+    only when rules run both across and down the page, away from its left and right edges)."""
     small, factor = analysis_copy(image, int(options.get("lines_side", 800)))
     horizontal, vertical, letter = find_rules(small, factor, options)
+    w = image.shape[1]
+    inner = [b for b in vertical if b[0] > 0.03 * w and b[2] < 0.97 * w]
+    if options.get("lines_need_grid", True) and not (horizontal and inner):
+        # Receipts print separators and underlines; only a grid (rules across and a rule down the
+        # page, not its edge) is a table worth the removal (on clean scans it cost totals).
+        return image, {"lines_applied": 0.0, "lines_removed": 0.0}
     if not horizontal and not vertical:
         return image, {"lines_applied": 0.0, "lines_removed": 0.0}
     gray = to_gray(image)
