@@ -15,7 +15,7 @@ from pathlib import Path
 import regex
 
 from icr.config import Settings, config_dir
-from icr.text.amounts import AmountHit, choose_amounts, labelled_amounts
+from icr.text.amounts import AmountHit, choose_amounts, classify_label, labelled_amounts
 from icr.text.fields import EXTRACTORS, Found
 from icr.text.header import guess_header
 from icr.text.items import extract_line_items
@@ -124,6 +124,8 @@ class DefaultTextCorrector:
         for name, chosen in choose_amounts(hits, len(lines)).items():
             put(name, chosen.value, chosen.raw, chosen.confidence, chosen.source)
         self._infer_subtotal(fields, hits)
+        rate = EXTRACTORS["tax_rate"](lines, opts)
+        self._derive_unreadable(fields, hits, lines, rate.value if rate and isinstance(rate.value, Decimal) else None)
         self._check_total(fields)
 
         for name, extractor in EXTRACTORS.items():
@@ -174,6 +176,37 @@ class DefaultTextCorrector:
                 fields["subtotal"] = FieldValue("subtotal", normalize(hit.value), hit.value, hit.raw, conf,
                                                 "arithmetic")
                 return
+
+    @staticmethod
+    def _derive_unreadable(
+        fields: dict[str, FieldValue], hits: Sequence[AmountHit], lines: Sequence[Line], rate: Decimal | None
+    ) -> None:
+        """A subtotal or tax line whose amount OCR garbled ("SUBTOTAL 12221)", "GST 6%: 1219."):
+        its value follows from the others (subtotal + tax + service - discount + rounding = total).
+        Only when the label is on the page with no readable amount, the result is positive, and,
+        for tax with a rate, it agrees with the rate to the cent."""
+        total = fields.get("total")
+        if total is None or not isinstance(total.typed, Decimal):
+            return
+
+        def amount(name: str) -> Decimal:
+            fv = fields.get(name)
+            return fv.typed if fv is not None and isinstance(fv.typed, Decimal) else Decimal(0)
+
+        def unreadable(kind: str) -> bool:
+            labelled = any(classify_label(ln.text) == kind for ln in lines)
+            return labelled and not any(h.kind == kind for h in hits)
+
+        others = amount("service_charge") + amount("tip") + amount("rounding") - abs(amount("discount"))
+        if "subtotal" not in fields and "tax" in fields and unreadable("subtotal"):
+            value = total.typed - amount("tax") - others
+            if value > 0:
+                fields["subtotal"] = FieldValue("subtotal", normalize(value), value, "", 0.5, "arithmetic")
+        elif "tax" not in fields and "subtotal" in fields and unreadable("tax"):
+            value = total.typed - amount("subtotal") - others
+            fits_rate = rate is None or abs(amount("subtotal") * rate / 100 - value) <= Decimal("0.01")
+            if value >= 0 and fits_rate:
+                fields["tax"] = FieldValue("tax", normalize(value), value, "", 0.5, "arithmetic")
 
     @staticmethod
     def _check_total(fields: dict[str, FieldValue]) -> None:
