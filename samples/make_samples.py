@@ -98,12 +98,14 @@ def add_border(img: np.ndarray, px: int) -> np.ndarray:
     return out
 
 
-def add_table_lines(img: np.ndarray, every: int) -> np.ndarray:
+def add_table_lines(img: np.ndarray, every: int, top: int = 0) -> np.ndarray:
+    """Ruling lines as a table prints them: between the rows (every ``every`` pixels from
+    ``top``) and down both margins, touching but not crossing the text."""
     out = img.copy()
     h, w = out.shape
-    for y in range(every, h - every // 2, every):
+    for y in range(top, h - every // 2, every):
         cv2.line(out, (0, y), (w - 1, y), 90, 2)
-    for x in (w // 8, w - w // 8):
+    for x in (w // 40, w - w // 40):
         cv2.line(out, (x, 0), (x, h - 1), 90, 2)
     return out
 
@@ -134,7 +136,7 @@ def skew(img: np.ndarray, degrees: float) -> np.ndarray:
 def degrade(img: np.ndarray, d: dict[str, float], seed: int) -> np.ndarray:
     rng = np.random.default_rng(seed)
     if d.get("lines"):
-        img = add_table_lines(img, int(d["lines"]))
+        img = add_table_lines(img, int(d["lines"]), int(d.get("lines_top", 0)))
     if d.get("background"):
         img = add_background(img, d["background"])
     if d.get("skew"):
@@ -282,7 +284,7 @@ def fixed_samples() -> list[Receipt]:
             "tax": "20.05",
             "total": "120.29",
         },
-        {"lines": 38, "skew": -1.5},
+        {"lines": 37, "lines_top": 45, "skew": -1.5},
         width_chars=44,
     )
     grocer = Receipt(
