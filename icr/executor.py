@@ -190,7 +190,10 @@ class ProcessExecutor(Executor):
                             worker.since = now
                         task = queue.popleft()
                         worker.sent.append(task)
-                        worker.conn.send(task)
+                        try:
+                            worker.conn.send(task)
+                        except OSError:  # it died meanwhile: its sentinel fires and _died() requeues
+                            break
                 wait(self._waitables(), self._next_deadline(time.monotonic()))
                 for worker in list(self._workers):
                     messages = list(self._receive(worker))
