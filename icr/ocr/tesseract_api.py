@@ -142,3 +142,14 @@ class TesseractApi:
         while self._apis:
             _, api = self._apis.popitem()
             api.End()
+
+
+_SHARED: TesseractApi | None = None
+
+
+def shared_api() -> TesseractApi:
+    """This process's loaded Tesseract (the recognizer's, and the orientation probe's)."""
+    global _SHARED
+    if _SHARED is None:
+        _SHARED = TesseractApi()
+    return _SHARED

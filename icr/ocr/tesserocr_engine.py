@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from icr.ocr.recognizer import recognize_pages
-from icr.ocr.tesseract_api import TesseractApi
+from icr.ocr.tesseract_api import TesseractApi, shared_api
 from icr.types import CorrectedPage, OcrResult
 
 
@@ -31,7 +31,8 @@ class TesserocrRecognizer:
     @property
     def api(self) -> TesseractApi:
         if self._api is None:
-            self._api = TesseractApi(self.tessdata)
+            # One loaded model per process, shared with the image corrector's orientation probe.
+            self._api = TesseractApi(self.tessdata) if self.tessdata else shared_api()
         return self._api
 
     def recognize(

@@ -37,6 +37,7 @@ When the page has almost no letters (a blank page, a photo) it is kept as it is.
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import re
 from dataclasses import dataclass
@@ -85,15 +86,26 @@ def probe(gray: Image, target: float = 30.0, side: int = 700) -> Image:
     return np.ascontiguousarray(gray[y0 : y0 + side, x0 : x0 + side])
 
 
-def reading_score(image: Image, timeout: float = 20.0) -> int:
-    """Letters in words Tesseract reads with confidence >= 60 (0 when Tesseract fails)."""
+def _probe_data(image: Image, timeout: float) -> dict[str, list[Any]]:
+    """Tesseract's words on the probe: through this process's loaded model when tesserocr is
+    installed (no new process, no model load), else the ``tesseract`` binary."""
+    if importlib.util.find_spec("tesserocr") is not None:
+        from icr.ocr.tesseract_api import shared_api
+
+        return shared_api().image_to_data(image, language="eng", psm=6, timeout=timeout)
     import pytesseract
 
+    data: dict[str, list[Any]] = pytesseract.image_to_data(
+        image, config="--psm 6", output_type=pytesseract.Output.DICT, timeout=timeout
+    )
+    return data
+
+
+def reading_score(image: Image, timeout: float = 20.0) -> int:
+    """Letters in words Tesseract reads with confidence >= 60 (0 when Tesseract fails)."""
     try:
-        data = pytesseract.image_to_data(
-            image, config="--psm 6", output_type=pytesseract.Output.DICT, timeout=timeout
-        )
-    except (pytesseract.TesseractError, RuntimeError):
+        data = _probe_data(image, timeout)
+    except Exception:  # any engine failure: no reading, the page stays as it is
         return 0
     score = 0
     for text, conf in zip(data["text"], data["conf"], strict=False):
