@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import fcntl
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -92,22 +92,22 @@ def _migration_lock(engine: Engine) -> Iterator[None]:
             conn.commit()
 
 
-def upgrade(engine: Engine, revision: str = "head") -> None:
-    """Bring the schema up to ``revision`` (idempotent)."""
+def _migrate(engine: Engine, step: Callable[[Config, str], None], revision: str) -> None:
+    """Run one Alembic command on ``engine`` under the migration lock, in one transaction."""
     try:
         with _migration_lock(engine), engine.begin() as conn:
             cfg = alembic_config(engine)
             cfg.attributes["connection"] = conn
-            command.upgrade(cfg, revision)
+            step(cfg, revision)
     except SQLAlchemyError as exc:
         raise DatabaseError(f"cannot migrate {engine.url.render_as_string()}: {exc}") from exc
+
+
+def upgrade(engine: Engine, revision: str = "head") -> None:
+    """Bring the schema up to ``revision`` (idempotent)."""
+    _migrate(engine, command.upgrade, revision)
 
 
 def downgrade(engine: Engine, revision: str) -> None:
-    try:
-        with _migration_lock(engine), engine.begin() as conn:
-            cfg = alembic_config(engine)
-            cfg.attributes["connection"] = conn
-            command.downgrade(cfg, revision)
-    except SQLAlchemyError as exc:
-        raise DatabaseError(f"cannot migrate {engine.url.render_as_string()}: {exc}") from exc
+    """Take the schema down to ``revision`` (``base``: no tables)."""
+    _migrate(engine, command.downgrade, revision)
