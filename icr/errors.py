@@ -1,4 +1,4 @@
-"""One exception hierarchy; the CLI maps each class to an exit code here.
+"""One exception hierarchy; each class carries the exit code the CLI uses for it.
 
 Library code raises these and never calls ``sys.exit``. A document that fails
 is not an exception that stops a batch: it becomes a row with status ``failed``.
@@ -66,15 +66,6 @@ EXIT_SOME_FAILED = 2
 
 EXIT_INTERRUPTED = 130
 """Ctrl-C: what was stored is kept; the same command again goes on where it stopped."""
-
-EXIT_CODES: dict[type[IcrError], int] = {
-    IcrError: 1,
-    ConfigError: 3,
-    TemplateError: 3,
-    DatabaseError: 4,
-    InputError: 5,
-    ClusterError: 6,
-}
 
 
 def exit_code_for(error: BaseException) -> int:
