@@ -28,6 +28,9 @@ from icr.errors import IcrError
 from icr.pipeline import Executor, Stages, Task, build_stages, process_document
 from icr.types import DocumentResult
 
+WORKER_MODULES = ["icr.executor", "icr.registry", "icr.text.corrector"]
+"""Imported once by the forkserver, so every worker forked from it starts with them (and shares their pages)."""
+
 BuildStages = Callable[[Settings], Stages]
 """Builds a worker's stages; a module-level function, so that it can be sent to a spawned worker."""
 
@@ -142,7 +145,7 @@ class ProcessExecutor(Executor):
         # parent's __main__ (the whole CLI, pandas, alembic: ~100 MB and ~2 s per spawned worker),
         # and no threads of the parent (the progress bar's) are forked.
         self._context = multiprocessing.get_context("forkserver")
-        self._context.set_forkserver_preload(["icr.executor"])
+        self._context.set_forkserver_preload(WORKER_MODULES)
         self._workers: list[_Worker] = []
         self.replaced = 0
         """How many workers were killed or died and were replaced (for reports and tests)."""

@@ -21,7 +21,6 @@ from pathlib import Path
 from icr.config import Settings
 from icr.errors import DocumentError, InputError
 from icr.imaging.load import load_pages, supported_extensions
-from icr.registry import build_image_corrector, build_recognizer, build_text_corrector
 from icr.stages import ImageCorrector, Populator, Recognizer, TextCorrector
 from icr.types import CorrectedPage, DocumentResult, OcrResult, Page
 
@@ -41,6 +40,10 @@ class Stages:
 
 
 def build_stages(settings: Settings) -> Stages:
+    # Imported here: the stages pull in OpenCV and Tesseract, which the parent of a worker pool
+    # does not need (its workers preload them instead; see icr.executor).
+    from icr.registry import build_image_corrector, build_recognizer, build_text_corrector
+
     forced = settings.get("recognizer", "force_language")
     return Stages(
         corrector=build_image_corrector(settings),

@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-import cv2
 import numpy as np
 
 from icr.errors import DocumentError
@@ -128,6 +127,8 @@ def load_pages(path: Path) -> list[Page]:
         from icr.imaging.pdf import load_pdf
 
         return load_pdf(path, data)
+    import cv2  # here, not at the top: the ingest parent plans with this module but never decodes
+
     size = _header_size(data)
     if size:
         _check_size(path, *size)

@@ -196,10 +196,13 @@ def _blobs(binary: Image) -> tuple[np.ndarray, float]:
 def _nearest(points: np.ndarray, limit: int = 400) -> np.ndarray:
     """For (an even sample of at most ``limit`` of) ``points``, the offset (dx, dy) to the nearest other point."""
     sample = points[:: max(1, len(points) // limit)]
-    d = np.abs(sample[:, None, :] - points[None, :, :])
-    dist = d[..., 0] ** 2 + d[..., 1] ** 2
-    dist[dist == 0] = np.inf
-    return d[np.arange(len(sample)), np.argmin(dist, axis=1)]
+    out = np.empty_like(sample)
+    for start in range(0, len(sample), 32):  # 32 at a time: a speckled page has thousands of points
+        d = np.abs(sample[start : start + 32, None, :] - points[None, :, :])
+        dist = d[..., 0] ** 2 + d[..., 1] ** 2
+        dist[dist == 0] = np.inf
+        out[start : start + 32] = d[np.arange(len(d)), np.argmin(dist, axis=1)]
+    return out
 
 
 def _row_median(mask: np.ndarray, values: np.ndarray) -> np.ndarray:
@@ -207,6 +210,20 @@ def _row_median(mask: np.ndarray, values: np.ndarray) -> np.ndarray:
     ordered = np.sort(np.where(mask, values[None, :], np.inf), axis=1)
     middle = (np.count_nonzero(mask, axis=1) - 1) // 2
     return ordered[np.arange(len(mask)), middle]
+
+
+def _lone(dots: np.ndarray, cx: np.ndarray, cy: np.ndarray, size: float, chunk: int = 32) -> np.ndarray:
+    """Those of ``dots`` (indices) with no other blob centre right above or below them.
+
+    Compared ``chunk`` dots at a time: a speckled scan has thousands of dot-sized blobs, and
+    all of them against all blobs at once took tens of MB."""
+    out = []
+    for start in range(0, len(dots), chunk):
+        d = dots[start : start + chunk]
+        column = (np.abs(cx[None, :] - cx[d, None]) < 0.5 * size) & (np.abs(cy[None, :] - cy[d, None]) < 1.2 * size)
+        column[np.arange(len(d)), d] = False
+        out.append(d[~column.any(axis=1)])
+    return np.concatenate(out) if out else dots
 
 
 def _baseline_votes(boxes: np.ndarray, size: float) -> tuple[int, int, int, int]:
@@ -228,13 +245,8 @@ def _baseline_votes(boxes: np.ndarray, size: float) -> tuple[int, int, int, int]
     lx0, ly0, lx1, ly1 = x[letters], y[letters], x[letters] + w[letters], y[letters] + h[letters]
     cx_all, cy_all, cx_l = x + w / 2, y + h / 2, (lx0 + lx1) / 2
     # Lone dots: nothing else right above or below.
-    d = np.flatnonzero(dots)
-    column = (np.abs(cx_all[None, :] - cx_all[d, None]) < 0.5 * size) & (
-        np.abs(cy_all[None, :] - cy_all[d, None]) < 1.2 * size
-    )
-    column[np.arange(len(d)), d] = False
     lone = np.zeros(len(x), bool)
-    lone[d[~column.any(axis=1)]] = True
+    lone[_lone(np.flatnonzero(dots), cx_all, cy_all, size)] = True
     voters = np.flatnonzero(letters | lone)
     voters = voters[:: max(1, len(voters) // 600)]
     vx, vy = cx_all[voters, None], cy_all[voters, None]
