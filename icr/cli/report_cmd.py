@@ -19,16 +19,34 @@ def _day(value: dt.datetime | None) -> dt.date | None:
 @click.command("report")
 @click.argument("name", type=click.Choice(list(REPORTS)), metavar="NAME")
 @click.option("--db", "db_url", metavar="URL", help="Database URL (default: $ICR_DATABASE_URL, else sqlite:///icr.db).")
-@click.option("--from", "start", type=click.DateTime(["%Y-%m-%d"]), metavar="DATE",
-              help="Receipts dated on or after DATE (YYYY-MM-DD).")
-@click.option("--to", "end", type=click.DateTime(["%Y-%m-%d"]), metavar="DATE",
-              help="Receipts dated on or before DATE (YYYY-MM-DD).")
+@click.option(
+    "--from",
+    "start",
+    type=click.DateTime(["%Y-%m-%d"]),
+    metavar="DATE",
+    help="Receipts dated on or after DATE (YYYY-MM-DD).",
+)
+@click.option(
+    "--to",
+    "end",
+    type=click.DateTime(["%Y-%m-%d"]),
+    metavar="DATE",
+    help="Receipts dated on or before DATE (YYYY-MM-DD).",
+)
 @click.option("--vendor", metavar="TEXT", help="Receipts whose company contains TEXT (any case).")
-@click.option("--format", "fmt", type=click.Choice(FORMATS),
-              help="table (default on the terminal), csv, json, parquet or xlsx; with -o, the file's suffix decides.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(FORMATS),
+    help="table (default on the terminal), csv, json, parquet or xlsx; with -o, the file's suffix decides.",
+)
 @click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), help="Write to this file.")
-@click.option("--chart", type=click.Path(dir_okay=False, writable=True), metavar="FILE.png",
-              help=f"Also draw a bar chart as PNG ({', '.join(CHARTS)}).")
+@click.option(
+    "--chart",
+    type=click.Path(dir_okay=False, writable=True),
+    metavar="FILE.png",
+    help=f"Also draw a bar chart as PNG ({', '.join(CHARTS)}).",
+)
 def report_cmd(
     name: str,
     db_url: str | None,

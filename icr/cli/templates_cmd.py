@@ -33,8 +33,11 @@ def check_templates(templates: list[Template]) -> list[str]:
             continue
         chosen, score = choose_template(templates, tpl.sample)
         if chosen is None or chosen.name != tpl.name:
-            raise TemplateError(tpl.path or tpl.name, "sample",
-                                f"its sample text is matched by '{chosen.name if chosen else None}', not by itself")
+            raise TemplateError(
+                tpl.path or tpl.name,
+                "sample",
+                f"its sample text is matched by '{chosen.name if chosen else None}', not by itself",
+            )
         report.append(f"ok    {tpl.name} (sample matched, score {score:.2f})")
     return report
 
@@ -82,10 +85,19 @@ def show_cmd(name: str, template_dirs: tuple[str, ...]) -> None:
 
 @templates.command("learn")
 @click.argument("labelled_dir", type=click.Path(exists=True, file_okay=False))
-@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False),
-              help="Folder to write one vendor template per vendor into.")
-@click.option("--exclude-dir", type=click.Path(exists=True, file_okay=False), default=None,
-              help="Skip receipts whose <id>.json is also in this folder (e.g. a held-out set).")
+@click.option(
+    "--out",
+    "out_dir",
+    required=True,
+    type=click.Path(file_okay=False),
+    help="Folder to write one vendor template per vendor into.",
+)
+@click.option(
+    "--exclude-dir",
+    type=click.Path(exists=True, file_okay=False),
+    default=None,
+    help="Skip receipts whose <id>.json is also in this folder (e.g. a held-out set).",
+)
 @click.option("--priority", type=int, default=10, show_default=True, help="Priority of the learned templates.")
 def learn_cmd(labelled_dir: str, out_dir: str, exclude_dir: str | None, priority: int) -> None:
     """Learn vendor templates from LABELLED_DIR (SROIE layout: <id>.json + <id>.ocr.txt).

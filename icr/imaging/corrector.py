@@ -82,9 +82,7 @@ def check_steps(names: Sequence[str]) -> list[str]:
     """The step names as a list, or :class:`ConfigError` naming an unknown one."""
     unknown = [n for n in names if n not in STEPS]
     if unknown:
-        raise ConfigError(
-            f"unknown image corrector step '{unknown[0]}' (known: {', '.join(STEPS)})"
-        )
+        raise ConfigError(f"unknown image corrector step '{unknown[0]}' (known: {', '.join(STEPS)})")
     return list(names)
 
 

@@ -48,11 +48,13 @@ def draw_chart(df: pd.DataFrame, report: str, path: str | Path) -> Path:
 
     category, value, title, xlabel, ylabel = CHARTS[report]
     horizontal = report == "spend-by-vendor"
-    frame = pd.DataFrame({
-        "cat": [_label(v, "(no date)" if category == "month" else "(unknown)") for v in df[category]],
-        "cur": [_label(v, "") for v in df["currency"]],
-        "val": [float(v) if isinstance(v, Decimal) else 0.0 for v in df[value]],
-    })
+    frame = pd.DataFrame(
+        {
+            "cat": [_label(v, "(no date)" if category == "month" else "(unknown)") for v in df[category]],
+            "cur": [_label(v, "") for v in df["currency"]],
+            "val": [float(v) if isinstance(v, Decimal) else 0.0 for v in df[value]],
+        }
+    )
     # One panel per currency (amounts in different currencies do not add up), biggest first.
     currencies = list(frame.groupby("cur", sort=False)["val"].sum().sort_values(ascending=False).index) or [""]
     all_cats = list(dict.fromkeys(frame["cat"]))
@@ -73,8 +75,9 @@ def draw_chart(df: pd.DataFrame, report: str, path: str | Path) -> Path:
         fig_size = (9.0, sum(0.4 * n + 1.4 for n in rows))
     else:
         fig_size = (max(6.0, 0.8 * len(all_cats) + 2), 3.6 * len(panels) + 0.6)
-    fig, axes = plt.subplots(len(panels), 1, figsize=fig_size, dpi=100, squeeze=False,
-                             height_ratios=rows if horizontal else None)
+    fig, axes = plt.subplots(
+        len(panels), 1, figsize=fig_size, dpi=100, squeeze=False, height_ratios=rows if horizontal else None
+    )
     try:
         for ax, (cur, cats, ys) in zip(axes[:, 0], panels, strict=True):
             amount_name = xlabel if horizontal else ylabel

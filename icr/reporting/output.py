@@ -100,8 +100,14 @@ def rich_table(df: pd.DataFrame, title: str | None = None) -> Table:
         foot = _column_total(df, col) if footer and col in SUMMED_COLUMNS else ("total" if i == 0 and footer else "")
         wraps = col in WRAPPING or (not numeric and col not in KEEP_WHOLE)
         longest = max((len(text_cell(v)) for v in df[col]), default=0)
-        table.add_column(str(col), justify="right" if numeric else "left", footer=foot, no_wrap=not wraps,
-                         overflow="fold", min_width=max(len(str(col)), min(longest, 16)) if wraps else None)
+        table.add_column(
+            str(col),
+            justify="right" if numeric else "left",
+            footer=foot,
+            no_wrap=not wraps,
+            overflow="fold",
+            min_width=max(len(str(col)), min(longest, 16)) if wraps else None,
+        )
     for row in df.itertuples(index=False):
         table.add_row(*(text_cell(v) for v in row))
     if df.empty:
@@ -207,8 +213,14 @@ def format_for(fmt: str | None, output: str | Path | None) -> str:
     return SUFFIXES[suffix]
 
 
-def write_report(df: pd.DataFrame, fmt: str, output: str | Path | None = None, *,
-                 stdout: IO[str] | None = None, title: str | None = None) -> None:
+def write_report(
+    df: pd.DataFrame,
+    fmt: str,
+    output: str | Path | None = None,
+    *,
+    stdout: IO[str] | None = None,
+    title: str | None = None,
+) -> None:
     """Write ``df`` as ``fmt`` to the file ``output``, or to ``stdout`` for the text formats."""
     if fmt in BINARY_WRITERS:
         if output is None:

@@ -71,7 +71,16 @@ v_monthly_spend = Table(
 )
 
 RECEIPT_COLUMNS = (
-    "document_id", "name", "company", "date", "total", "tax", "subtotal", "currency", "doc_type", "needs_review",
+    "document_id",
+    "name",
+    "company",
+    "date",
+    "total",
+    "tax",
+    "subtotal",
+    "currency",
+    "doc_type",
+    "needs_review",
     "source",
 )
 
@@ -200,8 +209,12 @@ def _sort_months(df: pd.DataFrame) -> pd.DataFrame:
 
     def key(i: int) -> tuple[bool, str, bool, str]:
         month, currency = df["month"].iat[i], df["currency"].iat[i]
-        return (_missing(month), "" if _missing(month) else str(month),
-                _missing(currency), "" if _missing(currency) else str(currency))
+        return (
+            _missing(month),
+            "" if _missing(month) else str(month),
+            _missing(currency),
+            "" if _missing(currency) else str(currency),
+        )
 
     return df.iloc[sorted(range(len(df)), key=key)].reset_index(drop=True)
 
@@ -220,8 +233,9 @@ def tax_summary(engine: Engine, filters: Filters | None = None) -> pd.DataFrame:
     counts = taxed.groupby(["month", "currency"], dropna=False, sort=False)["has_tax"].sum()
     out["taxed"] = [int(n) for n in counts]
     out["net"] = [t - x for t, x in zip(out["taxed_total"], out["tax"], strict=True)]
-    out["rate_percent"] = [(x * 100 / n).quantize(CENT) if n else None for x, n in zip(out["tax"], out["net"],
-                                                                                        strict=True)]
+    out["rate_percent"] = [
+        (x * 100 / n).quantize(CENT) if n else None for x, n in zip(out["tax"], out["net"], strict=True)
+    ]
     out = _sort_months(out[cols])
     return _na_to_none(out, ["month", "currency", "rate_percent"])
 
@@ -240,7 +254,8 @@ def failed_documents(engine: Engine, filters: Filters | None = None) -> pd.DataF
         .order_by(Document.id)
     )
     rows = [
-        r for r in _read(engine, query)
+        r
+        for r in _read(engine, query)
         if (not f.start or r[4].date() >= f.start) and (not f.end or r[4].date() <= f.end)
     ]
     return _frame(rows, FAILED_COLUMNS)
@@ -265,8 +280,9 @@ def review_fields(engine: Engine, filters: Filters | None = None) -> pd.DataFram
     for rec in flagged:
         for field_name, why in parse_reasons(rec.review_reasons):
             value, confidence = values.get((rec.document_id, field_name), (None, None)) if field_name else (None, None)
-            rows.append((rec.document_id, rec.name, rec.company, rec.date, field_name, why, value, confidence,
-                         rec.source))
+            rows.append(
+                (rec.document_id, rec.name, rec.company, rec.date, field_name, why, value, confidence, rec.source)
+            )
     return _frame(rows, REVIEW_COLUMNS)
 
 
@@ -319,4 +335,3 @@ def run_report(engine: Engine, name: str, filters: Filters | None = None) -> pd.
     except KeyError:
         raise InputError(f"unknown report '{name}' (known: {', '.join(REPORTS)})") from None
     return report(engine, filters)
-

@@ -23,48 +23,76 @@ from icr.text.parsers import ParseOptions, find_amounts, parse_amount
 _F = r"{e<=1}"  # one OCR error allowed in long keywords (regex fuzzy matching)
 LABEL_KINDS: list[tuple[str, regex.Pattern[str]]] = [
     ("note", regex.compile(r"\bINCLUDES?\b|\bINCLUDED\b|\bSUMMARY\b")),
-    ("qty", regex.compile(
-        r"\b(?:TOTAL|TTL|TAL)\s*(?:QTY|QUANTITY|ITEMS?|PCS|UNITS?|NO\.? OF)|\bNO\.?\s*OF\s*ITEMS?"
-        r"|\bQTY\b|\bQUANTITY\b|\bITEM\s*COUNT"
-    )),
-    ("total_rounded", regex.compile(
-        rf"(?:\bROUND\w*\s*(?:ED|D)?\s*:?\s*:?\w{{0,2}}\s*(?:TOTAL){_F}|(?:TOTAL){_F}\s*\(?\s*ROUND"
-        rf"|\bNET(?:T)?\s*(?:TOTAL){_F}|\bNETT\b)"
-    )),
-    ("rounding", regex.compile(
-        r"\bROU\w*\s*(?:ING|DING|D)?\s*(?:ADJ|ADJUSTMENT|AMT|OFF)?|\bADJUSTMENT\b|\bPEMBUNDARAN"
-    )),
-    ("subtotal", regex.compile(
-        rf"\bSUB\s*-?\s*(?:TOTAL){_F}|\bSUB\s*TTL"
-        rf"|(?:TOTAL){_F}\s*(?:SALES\s*)?\(?\s*(?:EXCL|EXCLUDING|BEFORE|W/O|WITHOUT|NET OF)"
-        r"|\bTOTAL\s*(?:AMOUNT\s*)?\(?EX(?:CL)?\.?\s*(?:GST|TAX|VAT|SST)|\bAMOUNT\s*\(?EXCL|\bNET\s*AMOUNT\b|\bSUBTOTAL"
-    )),
-    ("total", regex.compile(rf"(?:TOTAL){_F}.*\bINC(?:L\w*|\b)|\bAFTER\s*(?:ADJ|ROUND)\w*"
-                            r"|\bTOTAL\s*WITH\s*(?:GST|TAX|VAT|SST)")),
+    (
+        "qty",
+        regex.compile(
+            r"\b(?:TOTAL|TTL|TAL)\s*(?:QTY|QUANTITY|ITEMS?|PCS|UNITS?|NO\.? OF)|\bNO\.?\s*OF\s*ITEMS?"
+            r"|\bQTY\b|\bQUANTITY\b|\bITEM\s*COUNT"
+        ),
+    ),
+    (
+        "total_rounded",
+        regex.compile(
+            rf"(?:\bROUND\w*\s*(?:ED|D)?\s*:?\s*:?\w{{0,2}}\s*(?:TOTAL){_F}|(?:TOTAL){_F}\s*\(?\s*ROUND"
+            rf"|\bNET(?:T)?\s*(?:TOTAL){_F}|\bNETT\b)"
+        ),
+    ),
+    (
+        "rounding",
+        regex.compile(r"\bROU\w*\s*(?:ING|DING|D)?\s*(?:ADJ|ADJUSTMENT|AMT|OFF)?|\bADJUSTMENT\b|\bPEMBUNDARAN"),
+    ),
+    (
+        "subtotal",
+        regex.compile(
+            rf"\bSUB\s*-?\s*(?:TOTAL){_F}|\bSUB\s*TTL"
+            rf"|(?:TOTAL){_F}\s*(?:SALES\s*)?\(?\s*(?:EXCL|EXCLUDING|BEFORE|W/O|WITHOUT|NET OF)"
+            r"|\bTOTAL\s*(?:AMOUNT\s*)?\(?EX(?:CL)?\.?\s*(?:GST|TAX|VAT|SST)|\bAMOUNT\s*\(?EXCL|\bNET\s*AMOUNT\b|\bSUBTOTAL"
+        ),
+    ),
+    (
+        "total",
+        regex.compile(
+            rf"(?:TOTAL){_F}.*\bINC(?:L\w*|\b)|\bAFTER\s*(?:ADJ|ROUND)\w*"
+            r"|\bTOTAL\s*WITH\s*(?:GST|TAX|VAT|SST)"
+        ),
+    ),
     ("subtotal", regex.compile(r"\bEXCL\w*\.?\s*(?:OF\s*)?(?:GST|TAX|VAT|SST)|\bBEFORE\s*(?:GST|TAX|VAT|SST)")),
-    ("total", regex.compile(
-        r"\b(?:AMT|AMOUNT|PAID|SALES|PAYABLE|DUE)\b.*\bINC(?:L\w*)?\b\.?\s*(?:OF\s*)?(?:GST|TAX|VAT|SST)"
-    )),
+    (
+        "total",
+        regex.compile(
+            r"\b(?:AMT|AMOUNT|PAID|SALES|PAYABLE|DUE)\b.*\bINC(?:L\w*)?\b\.?\s*(?:OF\s*)?(?:GST|TAX|VAT|SST)"
+        ),
+    ),
     ("total", regex.compile(r"\bTO\s*BE\s*PAID|\bTO\s*PAY\b|\bAMOUNT\s*PAYABLE")),
     ("discount", regex.compile(r"\bDISC\w*|\bSAVINGS?\b|\bYOU SAVED?\b|\bVOUCHER\b|\bLESS\b|\bPROMO\w*|\bCOUPON")),
     ("change", regex.compile(r"\bCHANGE\b|\bCHG\b|\bCHANGE\s*DUE|\bBAKI\b|\bKEMBALI|\bCHANGE\w*")),
     # A "tip guide" (15%=1.89, 18%=2.27) suggests tips; it is not one.
-    ("tip", regex.compile(
-        r"\b(?<!SUGGESTED\s)TIPS?\b(?!\s*(?:GUIDE|SUGGEST|CALC))|\bGRATUITY|\bTRINKGELD|\bPOURBOIRE"
-    )),
+    (
+        "tip",
+        regex.compile(r"\b(?<!SUGGESTED\s)TIPS?\b(?!\s*(?:GUIDE|SUGGEST|CALC))|\bGRATUITY|\bTRINKGELD|\bPOURBOIRE"),
+    ),
     ("service_charge", regex.compile(r"\bSERVICE\s*(?:CHARGE|CHG|CHRG|TAX|FEE)?|\bSVC\b|\bS/?C\b")),
-    ("tax", regex.compile(
-        r"(?:\bTOTAL\s*)?\b(?:GST|SST|VAT|TAX|HST|PST|MWST|TVA|IVA|CUKAI)\b(?!\s*(?:ID|NO|REG|INV|INVOICE|SUMMARY))"
-        r"(?!.*\b(?:INC|INCL|INCLUSIVE|INCLUDED)\b)"
-    )),
-    ("paid", regex.compile(
-        r"\bCASH\b|\bPAID\b|\bACCEPTED\b|\bTENDER\w*|\bPAYMENT\b|\bRECEIVED\b|\bVISA\b|\bMASTER\w*|\bAMEX\b|\bCARD\b|\bDEBIT\b"
-        r"|\bCREDIT\b|\bTUNAI\b|\bE-?WALLET|\bBOOST\b|\bGRABPAY|\bCHEQUE"
-    )),
-    ("total", regex.compile(
-        rf"(?:GRAND\s*)?(?:TOTAL){_F}|\bTTL\b|\bAMOUNT\s*DUE|\bAMT\s*DUE|\bBALANCE\s*DUE|\bTO\s*PAY\b|\bJUMLAH\b"
-        r"|\bAMOUNT\s*PAYABLE|\bNET\s*PAYABLE|\bSUMME\b|\bTOTAAL\b|\bMONTANT\b|\bDUE\b|\bTOTAL\b"
-    )),
+    (
+        "tax",
+        regex.compile(
+            r"(?:\bTOTAL\s*)?\b(?:GST|SST|VAT|TAX|HST|PST|MWST|TVA|IVA|CUKAI)\b(?!\s*(?:ID|NO|REG|INV|INVOICE|SUMMARY))"
+            r"(?!.*\b(?:INC|INCL|INCLUSIVE|INCLUDED)\b)"
+        ),
+    ),
+    (
+        "paid",
+        regex.compile(
+            r"\bCASH\b|\bPAID\b|\bACCEPTED\b|\bTENDER\w*|\bPAYMENT\b|\bRECEIVED\b|\bVISA\b|\bMASTER\w*|\bAMEX\b|\bCARD\b|\bDEBIT\b"
+            r"|\bCREDIT\b|\bTUNAI\b|\bE-?WALLET|\bBOOST\b|\bGRABPAY|\bCHEQUE"
+        ),
+    ),
+    (
+        "total",
+        regex.compile(
+            rf"(?:GRAND\s*)?(?:TOTAL){_F}|\bTTL\b|\bAMOUNT\s*DUE|\bAMT\s*DUE|\bBALANCE\s*DUE|\bTO\s*PAY\b|\bJUMLAH\b"
+            r"|\bAMOUNT\s*PAYABLE|\bNET\s*PAYABLE|\bSUMME\b|\bTOTAAL\b|\bMONTANT\b|\bDUE\b|\bTOTAL\b"
+        ),
+    ),
 ]
 
 FINAL_TOTAL = regex.compile(
@@ -136,9 +164,18 @@ def labelled_amounts(lines: Sequence[Line], opts: ParseOptions | None = None) ->
             for i, (ln, value, raw) in enumerate(values_run):
                 if i >= offset:
                     lab = _label_text(labels[i - offset].text)
-                    hits.append(AmountHit(value, raw, ln.index, lab, classify_label(lab), False,
-                                          min(ln.confidence, labels[i - offset].confidence),
-                                          ambiguous=len(values_run) != len(pending)))
+                    hits.append(
+                        AmountHit(
+                            value,
+                            raw,
+                            ln.index,
+                            lab,
+                            classify_label(lab),
+                            False,
+                            min(ln.confidence, labels[i - offset].confidence),
+                            ambiguous=len(values_run) != len(pending),
+                        )
+                    )
                 else:
                     hits.append(AmountHit(value, raw, ln.index, "", "", False, ln.confidence))
             pending = []
@@ -159,7 +196,7 @@ def labelled_amounts(lines: Sequence[Line], opts: ParseOptions | None = None) ->
         first_start = amounts[0][2]
         label = _label_text(ln.text[:first_start])
         if not label:
-            after = ln.text[amounts[-1][2]:]
+            after = ln.text[amounts[-1][2] :]
             after_label = _label_text(regex.sub(r"^\S+", "", after))
             label = after_label if len(amounts) == 1 else ""
         if label:
@@ -168,7 +205,7 @@ def labelled_amounts(lines: Sequence[Line], opts: ParseOptions | None = None) ->
             # "TOTAL SAVING 0.00 TOTAL 12.00": each amount has its own label when the text between
             # amounts carries one; otherwise ("TOTAL 2 9.00") the last amount is the labelled one
             between = [label] + [
-                _label_text(ln.text[amounts[j - 1][2] + len(amounts[j - 1][1]):amounts[j][2]])
+                _label_text(ln.text[amounts[j - 1][2] + len(amounts[j - 1][1]) : amounts[j][2]])
                 for j in range(1, len(amounts))
             ]
             own = any(between[1:])
@@ -176,12 +213,25 @@ def labelled_amounts(lines: Sequence[Line], opts: ParseOptions | None = None) ->
             for j, (value, raw, _) in enumerate(amounts):
                 if own:
                     lab = between[j]
-                    hits.append(AmountHit(value, raw, ln.index, lab, classify_label(lab) if lab else "", bool(lab),
-                                          ln.confidence))
+                    hits.append(
+                        AmountHit(
+                            value, raw, ln.index, lab, classify_label(lab) if lab else "", bool(lab), ln.confidence
+                        )
+                    )
                     continue
                 labelled = j == len(amounts) - 1
-                hits.append(AmountHit(value, raw, ln.index, label if labelled else "", kind if labelled else "",
-                                      labelled, ln.confidence, columns=len(amounts)))
+                hits.append(
+                    AmountHit(
+                        value,
+                        raw,
+                        ln.index,
+                        label if labelled else "",
+                        kind if labelled else "",
+                        labelled,
+                        ln.confidence,
+                        columns=len(amounts),
+                    )
+                )
         else:
             if len(amounts) == 1:
                 values_run.append((ln, amounts[0][0], amounts[0][1]))
@@ -222,14 +272,17 @@ def _sequence_checks(hits: Sequence[AmountHit]) -> tuple[dict[Decimal, float], s
             bonus[b.value] = max(bonus.get(b.value, 0.0), 3.0)
     for i, t in enumerate(vals):
         # a label paired from runs of different lengths may belong to a neighbour: its kind is a guess
-        if t.value <= 0 or (t.kind in ("tax", "subtotal", "discount", "change") and not t.ambiguous) \
-                or (t.kind == "rounding" and t.value < 1):
+        if (
+            t.value <= 0
+            or (t.kind in ("tax", "subtotal", "discount", "change") and not t.ambiguous)
+            or (t.kind == "rounding" and t.value < 1)
+        ):
             continue
-        window = [h for h in vals[i + 1:] if h.line - t.line <= 8]
+        window = [h for h in vals[i + 1 :] if h.line - t.line <= 8]
         for j, p in enumerate(window):
             if p.kind not in ("paid", "") and not p.ambiguous:
                 continue  # subtotal + tax = total is not cash - change = total
-            for c in window[j + 1:]:
+            for c in window[j + 1 :]:
                 if (c.kind not in ("change", "") and not c.ambiguous) or (c.kind == "" and c.line - p.line > 2):
                     continue
                 if c.value > 0 and p.value - c.value == t.value:
@@ -258,8 +311,14 @@ def one_digit_apart(a: Decimal, b: Decimal) -> bool:
     return len(x) == len(y) and sum(c != d for c, d in zip(x, y, strict=True)) == 1
 
 
-def _derived_total(hits: Sequence[AmountHit], best: AmountHit, paid: AmountHit | None, change: AmountHit | None,
-                   rounding: AmountHit | None, sequence_bonus: dict[Decimal, float]) -> Chosen | None:
+def _derived_total(
+    hits: Sequence[AmountHit],
+    best: AmountHit,
+    paid: AmountHit | None,
+    change: AmountHit | None,
+    rounding: AmountHit | None,
+    sequence_bonus: dict[Decimal, float],
+) -> Chosen | None:
     """The total the arithmetic says when the printed one does not add up (an OCR digit error).
 
     ``cash - change`` and ``total + rounding`` are two independent derivations; ``cash - change``
@@ -269,21 +328,35 @@ def _derived_total(hits: Sequence[AmountHit], best: AmountHit, paid: AmountHit |
     is a rounding adjustment, and the printed total (``12.37`` beside ``ROUNDING -0.02``) stands.
     """
     from_change: Decimal | None = None
-    if paid is not None and change is not None and not paid.ambiguous and not change.ambiguous \
-            and change.value > 0 and paid.value - change.value > 0:
+    if (
+        paid is not None
+        and change is not None
+        and not paid.ambiguous
+        and not change.ambiguous
+        and change.value > 0
+        and paid.value - change.value > 0
+    ):
         from_change = paid.value - change.value
-    from_rounding = {h.value + rounding.value for h in hits
-                     if rounding is not None and rounding.value != 0 and h.kind == "total" and not h.ambiguous}
+    from_rounding = {
+        h.value + rounding.value
+        for h in hits
+        if rounding is not None and rounding.value != 0 and h.kind == "total" and not h.ambiguous
+    }
     consistent = {*from_rounding, *([from_change] if from_change is not None else []), *sequence_bonus}
     if best.value in consistent or best.kind == "total_rounded":
         return None
     has_total = any(h.kind in ("total", "total_rounded") for h in hits)
     if from_change is None:
         return None
-    if not has_total or (abs(best.value - from_change) >= Decimal("0.05") and (
-        from_change in from_rounding
-        or (one_digit_apart(best.value, from_change) and paid is not None and paid.value == paid.value.to_integral())
-    )):
+    if not has_total or (
+        abs(best.value - from_change) >= Decimal("0.05")
+        and (
+            from_change in from_rounding
+            or (
+                one_digit_apart(best.value, from_change) and paid is not None and paid.value == paid.value.to_integral()
+            )
+        )
+    ):
         src = paid if paid is not None else best
         return Chosen(from_change, f"{from_change:.2f}", src.line, round(0.6 * src.confidence, 3), "arithmetic")
     return None
@@ -306,12 +379,12 @@ def choose_amounts(hits: Sequence[AmountHit], n_lines: int) -> dict[str, Chosen]
     tip = _last(hits, "tip")
 
     sequence_bonus, tendered = _sequence_checks(hits)
-    non_paid = [h.value for h in hits
-                if h.kind not in ("paid", "change", "qty", "note", "tax") and h.value not in tendered]
+    non_paid = [
+        h.value for h in hits if h.kind not in ("paid", "change", "qty", "note", "tax") and h.value not in tendered
+    ]
     summary_from = min((h.line for h in hits if h.kind == "note"), default=None)
     payment_end = max((h.line for h in hits if h.kind in ("paid", "change")), default=None)
     biggest = max(non_paid) if non_paid else None
-
 
     def arithmetic(v: Decimal) -> float:
         bonus = 0.0
@@ -321,8 +394,10 @@ def choose_amounts(hits: Sequence[AmountHit], n_lines: int) -> dict[str, Chosen]
             bonus += 1.5
         elif paid is not None and change is None and paid.value == v:
             bonus += 1.0
-        if rounding is not None and rounding.value != 0 and any(
-            h.kind in ("total", "total_rounded", "subtotal") and h.value + rounding.value == v for h in hits
+        if (
+            rounding is not None
+            and rounding.value != 0
+            and any(h.kind in ("total", "total_rounded", "subtotal") and h.value + rounding.value == v for h in hits)
         ):
             bonus += 3.0
         if subtotal is not None:
@@ -379,8 +454,15 @@ def choose_amounts(hits: Sequence[AmountHit], n_lines: int) -> dict[str, Chosen]
         v = paid.value - (change.value if change is not None else Decimal(0))
         out["total"] = Chosen(v, paid.raw, paid.line, 0.4 * paid.confidence, "arithmetic")
 
-    for name, hit in (("subtotal", subtotal), ("rounding", rounding), ("discount", discount),
-                      ("service_charge", service), ("tip", tip), ("paid", paid), ("change", change)):
+    for name, hit in (
+        ("subtotal", subtotal),
+        ("rounding", rounding),
+        ("discount", discount),
+        ("service_charge", service),
+        ("tip", tip),
+        ("paid", paid),
+        ("change", change),
+    ):
         if hit is not None:
             out[name] = Chosen(hit.value, hit.raw, hit.line, round(0.8 * hit.confidence, 3), "keyword")
     if taxes:

@@ -173,8 +173,9 @@ class DefaultTextCorrector:
             # ("Total 2 item(s) 11.50" is labelled as an item count, but its amount is money.)
             if hit.kind in ("total", "subtotal", "qty") and hit.value == want and hit.value != total.typed:
                 conf = round(min(1.0, 0.8 * hit.confidence + 0.1), 3)
-                fields["subtotal"] = FieldValue("subtotal", normalize(hit.value), hit.value, hit.raw, conf,
-                                                "arithmetic")
+                fields["subtotal"] = FieldValue(
+                    "subtotal", normalize(hit.value), hit.value, hit.raw, conf, "arithmetic"
+                )
                 return
 
     @staticmethod
@@ -224,18 +225,25 @@ class DefaultTextCorrector:
         if "paid" in fields and "change" in fields and amount("paid") - amount("change") == t:
             checks += 1
         if "subtotal" in fields and (
-            amount("subtotal") + amount("tax") + amount("service_charge") + amount("tip") + amount("rounding")
-            - abs(amount("discount")) == t
+            amount("subtotal")
+            + amount("tax")
+            + amount("service_charge")
+            + amount("tip")
+            + amount("rounding")
+            - abs(amount("discount"))
+            == t
         ):
             checks += 1
         if checks:
             conf = min(1.0, total.confidence + 0.15 * checks)
-            fields["total"] = FieldValue(total.name, total.value, total.typed, total.raw, round(conf, 3),
-                                         total.source + "+arithmetic")
+            fields["total"] = FieldValue(
+                total.name, total.value, total.typed, total.raw, round(conf, 3), total.source + "+arithmetic"
+            )
 
     @staticmethod
-    def _apply_template(template: Template, corrected_text: str, raw_text: str, opts: ParseOptions,
-                        put: object) -> None:
+    def _apply_template(
+        template: Template, corrected_text: str, raw_text: str, opts: ParseOptions, put: object
+    ) -> None:
         assert callable(put)
         for name, spec in template.fields.items():
             if spec.pattern is None:
@@ -272,6 +280,10 @@ class FakeTextCorrector:
                 if amounts:
                     value, raw, _ = amounts[-1]
                     fields["total"] = FieldValue("total", normalize(value), value, raw, 0.5, "fake")
-        return Extraction(fields=fields, corrected_text="\n".join(mask_card_numbers(t) for t in lines),
-                          template=None, needs_review="total" not in fields,
-                          review_reasons=[] if "total" in fields else ["total: missing"])
+        return Extraction(
+            fields=fields,
+            corrected_text="\n".join(mask_card_numbers(t) for t in lines),
+            template=None,
+            needs_review="total" not in fields,
+            review_reasons=[] if "total" in fields else ["total: missing"],
+        )

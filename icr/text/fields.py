@@ -37,11 +37,14 @@ class Found:
     source: str
 
 
-DATE_LABEL = regex.compile(r"\b(?:DATE|DATED|TARIKH|DATUM|FECHA|DT|ISSUED|TRANS(?:ACTION)?\s*DATE"
-                           r"|INV(?:OICE)?\s*DATE)\b",
-                           regex.IGNORECASE)
-NOT_DOC_DATE = regex.compile(r"\b(?:EXP\w*|VALID\w*|BEST\s*BEFORE|USE\s*BY|DUE|BIRTH|DOB|UNTIL|FROM|PRINTED)\b",
-                             regex.IGNORECASE)
+DATE_LABEL = regex.compile(
+    r"\b(?:DATE|DATED|TARIKH|DATUM|FECHA|DT|ISSUED|TRANS(?:ACTION)?\s*DATE"
+    r"|INV(?:OICE)?\s*DATE)\b",
+    regex.IGNORECASE,
+)
+NOT_DOC_DATE = regex.compile(
+    r"\b(?:EXP\w*|VALID\w*|BEST\s*BEFORE|USE\s*BY|DUE|BIRTH|DOB|UNTIL|FROM|PRINTED)\b", regex.IGNORECASE
+)
 
 
 def extract_date(lines: Sequence[Line], opts: ParseOptions, today: dt.date | None = None) -> Found | None:
@@ -59,9 +62,9 @@ def extract_date(lines: Sequence[Line], opts: ParseOptions, today: dt.date | Non
             before = ln.text[:start]
             if DATE_LABEL.search(before) or (not before.strip() and DATE_LABEL.search(prev) and not find_dates(prev)):
                 score += 2.0
-            if NOT_DOC_DATE.search(before) or NOT_DOC_DATE.search(ln.text[start + len(raw):start + len(raw) + 15]):
+            if NOT_DOC_DATE.search(before) or NOT_DOC_DATE.search(ln.text[start + len(raw) : start + len(raw) + 15]):
                 score -= 2.5
-            if parse_time(ln.text[start + len(raw):]) is not None:
+            if parse_time(ln.text[start + len(raw) :]) is not None:
                 score += 0.5
             if value > latest or value.year < 2000:
                 score -= 2.0
@@ -94,25 +97,32 @@ def extract_time(lines: Sequence[Line], opts: ParseOptions) -> Found | None:
     return max(candidates, key=lambda c: c[0])[1] if candidates else None
 
 
-def _labelled(lines: Sequence[Line], label: regex.Pattern[str], parse: Callable[[str], TypedValue],
-              confidence: float = 0.8) -> Found | None:
+def _labelled(
+    lines: Sequence[Line], label: regex.Pattern[str], parse: Callable[[str], TypedValue], confidence: float = 0.8
+) -> Found | None:
     for i, ln in enumerate(lines):
         m = label.search(ln.text)
         if not m:
             continue
-        value = parse(ln.text[m.start():])
+        value = parse(ln.text[m.start() :])
         if value is None and i + 1 < len(lines) and not label.search(lines[i + 1].text):
             value = parse(lines[i + 1].text)
             if value is not None:
-                return Found(value, lines[i + 1].text, lines[i + 1].index,
-                             round(confidence * 0.9 * lines[i + 1].confidence, 3), "keyword")
+                return Found(
+                    value,
+                    lines[i + 1].text,
+                    lines[i + 1].index,
+                    round(confidence * 0.9 * lines[i + 1].confidence, 3),
+                    "keyword",
+                )
         if value is not None:
             return Found(value, ln.text, ln.index, round(confidence * ln.confidence, 3), "keyword")
     return None
 
 
-PHONE_LABEL = regex.compile(r"\b(?:TEL|TELEPHONE|PHONE|PH|T|HP|H/P|MOBILE|MOB|CALL)\b\.?\s*(?:NO\.?)?\s*:?",
-                            regex.IGNORECASE)
+PHONE_LABEL = regex.compile(
+    r"\b(?:TEL|TELEPHONE|PHONE|PH|T|HP|H/P|MOBILE|MOB|CALL)\b\.?\s*(?:NO\.?)?\s*:?", regex.IGNORECASE
+)
 TAX_ID_LABEL = regex.compile(r"\b(?:GST|SST|VAT|TAX|ABN|GSTIN|TIN|UST|TVA)\b", regex.IGNORECASE)
 RECEIPT_LABEL = regex.compile(
     r"\b(?:RECEIPT|RCPT|INVOICE|INV|BILL|DOC(?:UMENT)?|TRANS(?:ACTION)?|ORDER|CHECK|CHK|SLIP|REF)\s*"
@@ -124,8 +134,9 @@ PAYMENT_LABEL = regex.compile(
     r"\b(?:VISA|MASTER\w*|AMEX|CARD|DEBIT|CREDIT|CASH|TUNAI|E-?WALLET|GRABPAY|BOOST|CHEQUE|VOUCHER)\b",
     regex.IGNORECASE,
 )
-TAX_RATE_LABEL = regex.compile(r"\b(?:GST|SST|VAT|TAX|MWST|TVA|IVA)\b.*\d\s?%|\d\s?%.*\b(?:GST|SST|VAT|TAX)\b",
-                               regex.IGNORECASE)
+TAX_RATE_LABEL = regex.compile(
+    r"\b(?:GST|SST|VAT|TAX|MWST|TVA|IVA)\b.*\d\s?%|\d\s?%.*\b(?:GST|SST|VAT|TAX)\b", regex.IGNORECASE
+)
 
 
 def extract_phone(lines: Sequence[Line], opts: ParseOptions) -> Found | None:

@@ -87,8 +87,11 @@ class HeaderGuess:
 
 def _is_body(line: Line) -> bool:
     return bool(find_dates(line.text)) or bool(
-        regex.search(r"\b(?:TAX\s*INVOICE|INVOICE|RECEIPT|CASHIER|DOC(?:UMENT)?\s*NO|BILL\s*NO|TABLE|QTY)\b",
-                     line.text, regex.IGNORECASE)
+        regex.search(
+            r"\b(?:TAX\s*INVOICE|INVOICE|RECEIPT|CASHIER|DOC(?:UMENT)?\s*NO|BILL\s*NO|TABLE|QTY)\b",
+            line.text,
+            regex.IGNORECASE,
+        )
     )
 
 
@@ -151,8 +154,12 @@ def _strip_junk(text: str) -> str:
     tokens = text.split()
     while tokens and _JUNK_TOKEN.fullmatch(tokens[0]) and not regex.fullmatch(r"[\p{L}\p{N}]\.", tokens[0]):
         tokens.pop(0)
-    while tokens and _JUNK_TOKEN.fullmatch(tokens[-1]) and not LEGAL_SUFFIX.fullmatch(tokens[-1]) \
-            and not regex.fullmatch(r"\(?[\p{L}\p{N}]+\)|[\p{L}\p{N}]\.", tokens[-1]):
+    while (
+        tokens
+        and _JUNK_TOKEN.fullmatch(tokens[-1])
+        and not LEGAL_SUFFIX.fullmatch(tokens[-1])
+        and not regex.fullmatch(r"\(?[\p{L}\p{N}]+\)|[\p{L}\p{N}]\.", tokens[-1])
+    ):
         tokens.pop()
     return " ".join(tokens)
 
@@ -199,7 +206,7 @@ def clean_address(text: str, ocr: bool = True) -> str:
         tok = _OCR_POSTCODE.sub(lambda m: m.group(0).translate(_POSTCODE_DIGITS), tok)
         core = tok.rstrip(",.")
         fixed = ADDRESS_OCR_WORDS.get(core.upper()) if ocr else None
-        out.append(fixed + tok[len(core):] if fixed else tok)
+        out.append(fixed + tok[len(core) :] if fixed else tok)
     return " ".join(out)
 
 
@@ -222,25 +229,33 @@ def guess_header(lines: Sequence[Line]) -> HeaderGuess:
     # a name wrapped over several lines: "AIK HUAT HARDWARE / ENTERPRISE (SETIA / ALAM) SDN BHD"
     while start > 0:
         prev, cur = block[start - 1], block[start]
-        joined = " ".join(ln.text for ln in block[start:end + 1])
-        if (_unbalanced(joined) or _CONTINUATION_START.match(cur.text)) and _name_score(prev, 0) > -2.5 \
-                and not REGISTRATION.search(prev.text):
+        joined = " ".join(ln.text for ln in block[start : end + 1])
+        if (
+            (_unbalanced(joined) or _CONTINUATION_START.match(cur.text))
+            and _name_score(prev, 0) > -2.5
+            and not REGISTRATION.search(prev.text)
+        ):
             start -= 1
         else:
             break
-    while end + 1 < len(block) and (regex.search(r"[&-]\s*$", block[end].text)
-                                    or _LEGAL_ONLY.fullmatch(block[end + 1].text)):
+    while end + 1 < len(block) and (
+        regex.search(r"[&-]\s*$", block[end].text) or _LEGAL_ONLY.fullmatch(block[end + 1].text)
+    ):
         end += 1
-    if end + 1 < len(block) and _unbalanced(block[end].text) and ")" in block[end + 1].text \
-            and not _unbalanced(block[end].text + block[end + 1].text):
+    if (
+        end + 1 < len(block)
+        and _unbalanced(block[end].text)
+        and ")" in block[end + 1].text
+        and not _unbalanced(block[end].text + block[end + 1].text)
+    ):
         end += 1
-    company_raw = " ".join(ln.text for ln in block[start:end + 1])
+    company_raw = " ".join(ln.text for ln in block[start : end + 1])
     company = clean_company(company_raw)
-    conf_c = min(1.0, max(0.2, 0.45 + 0.12 * best_score)) * min(ln.confidence for ln in block[start:end + 1])
+    conf_c = min(1.0, max(0.2, 0.45 + 0.12 * best_score)) * min(ln.confidence for ln in block[start : end + 1])
 
     # address: the lines after the name up to the first stop line
     addr: list[Line] = []
-    for ln in lines[end + 1:end + 9]:
+    for ln in lines[end + 1 : end + 9]:
         text = ln.text
         if REGISTRATION.search(text) or (not addr and text.startswith("(") and text.endswith(")")):
             if addr:
@@ -254,16 +269,18 @@ def guess_header(lines: Sequence[Line]) -> HeaderGuess:
             continue  # a second name line ("branch of X SDN BHD")
         if PHONE_ONLY.fullmatch(text):
             break
-        if addr and POSTCODE.search(addr[-1].text) and not POSTCODE.search(text) and (
-            len(text.split()) > 2 or regex.search(r"\d", text)
+        if (
+            addr
+            and POSTCODE.search(addr[-1].text)
+            and not POSTCODE.search(text)
+            and (len(text.split()) > 2 or regex.search(r"\d", text))
         ):
             break  # the line after "81100 JOHOR BAHRU," is a state ("JOHOR.") or something else
         addr.append(ln)
         if len(addr) >= 6:
             break
     # drop leading lines without any address cue ("LICENSEE OF ...") when later ones have one
-    while len(addr) > 1 and not ADDRESS_CUE.search(addr[0].text) \
-            and any(ADDRESS_CUE.search(a.text) for a in addr[1:]):
+    while len(addr) > 1 and not ADDRESS_CUE.search(addr[0].text) and any(ADDRESS_CUE.search(a.text) for a in addr[1:]):
         addr.pop(0)
     address = clean_address(" ".join(ln.text for ln in addr), ocr=any(ln.confidence < 0.99 for ln in addr)) or None
     cues = sum(1 for ln in addr if ADDRESS_CUE.search(ln.text))
@@ -272,7 +289,7 @@ def guess_header(lines: Sequence[Line]) -> HeaderGuess:
         conf_a = min(1.0, 0.35 + 0.15 * cues) * min(ln.confidence for ln in addr)
     return HeaderGuess(
         company=company,
-        company_lines=tuple(ln.index for ln in block[start:end + 1]),
+        company_lines=tuple(ln.index for ln in block[start : end + 1]),
         address=address,
         address_lines=tuple(ln.index for ln in addr),
         confidence_company=round(conf_c, 3),

@@ -62,6 +62,3 @@ def extract_line_items(lines: Sequence[Line], hits: Sequence[AmountHit], header:
 def _description(text: str) -> str:
     words = [w for w in text.split() if sum(c.isalpha() for c in w) >= 2 and not any(c.isdigit() for c in w)]
     return " ".join(words) if len(words) >= 1 and sum(len(w) for w in words) >= 3 else ""
-
-
-

@@ -55,8 +55,15 @@ def read_labelled(folder: Path, exclude: Iterable[str] = ()) -> list[Labelled]:
         if not company:
             continue
         lines = [" ".join(t.split()) for t in txt.read_text(encoding="utf-8", errors="replace").splitlines()]
-        out.append(Labelled(path.stem, company, " ".join(str(gold.get("address") or "").split()),
-                            str(gold.get("date") or ""), [t for t in lines if t]))
+        out.append(
+            Labelled(
+                path.stem,
+                company,
+                " ".join(str(gold.get("address") or "").split()),
+                str(gold.get("date") or ""),
+                [t for t in lines if t],
+            )
+        )
     return out
 
 
@@ -111,8 +118,7 @@ def learn_templates(docs: list[Labelled], priority: int = 10) -> list[dict[str, 
                 printed.setdefault(k, line)
                 first_pos[k] = min(first_pos.get(k, pos), pos)
         need = max(1, round(0.5 * len(members)))
-        ranked = sorted((k for k, c in counts.items() if c >= need),
-                        key=lambda k: (-counts[k], first_pos[k]))
+        ranked = sorted((k for k, c in counts.items() if c >= need), key=lambda k: (-counts[k], first_pos[k]))
         keywords = [printed[k] for k in ranked[:MAX_KEYWORDS]]
         if not keywords:
             continue

@@ -46,12 +46,11 @@ def document_lines(ocr: OcrResult) -> list[Line]:
     """
     out: list[Line] = []
     for page in ocr.pages:
-        text_lines: list[TextLine] = page.lines() if page.words else [
-            TextLine(t.strip(), 1.0) for t in page.text.splitlines() if t.strip()
-        ]
+        text_lines: list[TextLine] = (
+            page.lines() if page.words else [TextLine(t.strip(), 1.0) for t in page.text.splitlines() if t.strip()]
+        )
         for tl in text_lines:
             text = " ".join(tl.text.split())
             if text:
                 out.append(Line(len(out), text, tl.confidence))
     return out
-

@@ -57,9 +57,25 @@ _CURRENCY_RE = regex.compile(
 )
 
 # Characters OCR confuses with digits; repaired only inside amount-shaped tokens.
-_DIGIT_CONFUSIONS = str.maketrans({"O": "0", "o": "0", "D": "0", "Q": "0", "S": "5", "s": "5",
-                                   "l": "1", "I": "1", "i": "1", "|": "1", "!": "1",
-                                   "B": "8", "Z": "2", "z": "2", "G": "6"})
+_DIGIT_CONFUSIONS = str.maketrans(
+    {
+        "O": "0",
+        "o": "0",
+        "D": "0",
+        "Q": "0",
+        "S": "5",
+        "s": "5",
+        "l": "1",
+        "I": "1",
+        "i": "1",
+        "|": "1",
+        "!": "1",
+        "B": "8",
+        "Z": "2",
+        "z": "2",
+        "G": "6",
+    }
+)
 
 AMOUNT_TOKEN = regex.compile(
     r"""
@@ -197,13 +213,49 @@ def parse_percent(text: str, opts: ParseOptions | None = None) -> Decimal | None
 # ---------------------------------------------------------------- dates
 
 MONTHS: dict[str, int] = {
-    "JAN": 1, "FEB": 2, "MAR": 3, "APR": 4, "MAY": 5, "JUN": 6, "JUL": 7, "AUG": 8,
-    "SEP": 9, "SEPT": 9, "OCT": 10, "NOV": 11, "DEC": 12,
-    "JANUARY": 1, "FEBRUARY": 2, "MARCH": 3, "APRIL": 4, "JUNE": 6, "JULY": 7, "AUGUST": 8,
-    "SEPTEMBER": 9, "OCTOBER": 10, "NOVEMBER": 11, "DECEMBER": 12,
+    "JAN": 1,
+    "FEB": 2,
+    "MAR": 3,
+    "APR": 4,
+    "MAY": 5,
+    "JUN": 6,
+    "JUL": 7,
+    "AUG": 8,
+    "SEP": 9,
+    "SEPT": 9,
+    "OCT": 10,
+    "NOV": 11,
+    "DEC": 12,
+    "JANUARY": 1,
+    "FEBRUARY": 2,
+    "MARCH": 3,
+    "APRIL": 4,
+    "JUNE": 6,
+    "JULY": 7,
+    "AUGUST": 8,
+    "SEPTEMBER": 9,
+    "OCTOBER": 10,
+    "NOVEMBER": 11,
+    "DECEMBER": 12,
     # Malay / French / German / Spanish abbreviations that differ from English
-    "MAC": 3, "MEI": 5, "OGOS": 8, "OGO": 8, "OKT": 10, "DIS": 12, "DES": 12, "AGO": 8,
-    "JANV": 1, "FEV": 2, "AVR": 4, "MAI": 5, "JUIN": 6, "JUIL": 7, "AOU": 8, "DEZ": 12, "ENE": 1, "ABR": 4,
+    "MAC": 3,
+    "MEI": 5,
+    "OGOS": 8,
+    "OGO": 8,
+    "OKT": 10,
+    "DIS": 12,
+    "DES": 12,
+    "AGO": 8,
+    "JANV": 1,
+    "FEV": 2,
+    "AVR": 4,
+    "MAI": 5,
+    "JUIN": 6,
+    "JUIL": 7,
+    "AOU": 8,
+    "DEZ": 12,
+    "ENE": 1,
+    "ABR": 4,
     "DIC": 12,
 }
 
@@ -211,23 +263,33 @@ _MONTH_ALT = "|".join(sorted(MONTHS, key=len, reverse=True))
 _SEP = r"[-/.\\]"
 DATE_PATTERNS: list[tuple[str, regex.Pattern[str]]] = [
     # 2018-03-04, 2018/3/4
-    ("ymd", regex.compile(
-        rf"(?<!\d)(?P<y>(?:19|20)\d\d)\s?{_SEP}\s?(?P<m>\d{{1,2}})\s?{_SEP}\s?(?P<d>\d{{1,2}})(?!\d)"
-    )),
+    (
+        "ymd",
+        regex.compile(rf"(?<!\d)(?P<y>(?:19|20)\d\d)\s?{_SEP}\s?(?P<m>\d{{1,2}})\s?{_SEP}\s?(?P<d>\d{{1,2}})(?!\d)"),
+    ),
     # 04/03/2018, 4-3-18, 04.03.18, 04 03 2018
-    ("dmy", regex.compile(
-        rf"(?<![\d.,])(?P<a>\d{{1,2}})\s?(?P<s>{_SEP})\s?(?P<b>\d{{1,2}})\s?(?P=s)\s?(?P<y>(?:19|20)?\d\d)(?![\d])"
-    )),
+    (
+        "dmy",
+        regex.compile(
+            rf"(?<![\d.,])(?P<a>\d{{1,2}})\s?(?P<s>{_SEP})\s?(?P<b>\d{{1,2}})\s?(?P=s)\s?(?P<y>(?:19|20)?\d\d)(?![\d])"
+        ),
+    ),
     # 27 MAR 2018, 01-NOV-2017, 25/FEB/2017, 3rd March 2018, 27MAR18
-    ("dMy", regex.compile(
-        rf"(?<![\dA-Z])(?P<d>\d{{1,2}})(?:ST|ND|RD|TH)?[-/.\s]*(?P<mon>{_MONTH_ALT})\.?(?![A-Z]{{4,}})[A-Z]*[-/.,\s]*(?P<y>(?:19|20)?\d\d)(?![\d])",
-        regex.IGNORECASE,
-    )),
+    (
+        "dMy",
+        regex.compile(
+            rf"(?<![\dA-Z])(?P<d>\d{{1,2}})(?:ST|ND|RD|TH)?[-/.\s]*(?P<mon>{_MONTH_ALT})\.?(?![A-Z]{{4,}})[A-Z]*[-/.,\s]*(?P<y>(?:19|20)?\d\d)(?![\d])",
+            regex.IGNORECASE,
+        ),
+    ),
     # OCT 3, 2016 / March 3rd 2018
-    ("Mdy", regex.compile(
-        rf"(?<![A-Z])(?P<mon>{_MONTH_ALT})\.?[A-Z]*[-\s]*(?P<d>\d{{1,2}})(?:ST|ND|RD|TH)?,?[-\s]+(?P<y>(?:19|20)?\d\d)(?!\d)",
-        regex.IGNORECASE,
-    )),
+    (
+        "Mdy",
+        regex.compile(
+            rf"(?<![A-Z])(?P<mon>{_MONTH_ALT})\.?[A-Z]*[-\s]*(?P<d>\d{{1,2}})(?:ST|ND|RD|TH)?,?[-\s]+(?P<y>(?:19|20)?\d\d)(?!\d)",
+            regex.IGNORECASE,
+        ),
+    ),
     # 20180304
     ("compact", regex.compile(r"(?<!\d)(?P<y>20\d\d)(?P<m>[01]\d)(?P<d>[0-3]\d)(?!\d)")),
     # 04032018 (day first)
@@ -455,11 +517,25 @@ def _luhn_ok(digits: str) -> bool:
 
 
 PAYMENT_METHODS: dict[str, str] = {
-    "VISA": "card", "MASTERCARD": "card", "MASTER": "card", "AMEX": "card", "CREDIT CARD": "card",
-    "DEBIT": "card", "CARD": "card", "MAESTRO": "card", "UNIONPAY": "card",
-    "CASH": "cash", "TUNAI": "cash",
-    "E-WALLET": "ewallet", "EWALLET": "ewallet", "GRABPAY": "ewallet", "BOOST": "ewallet", "TOUCH N GO": "ewallet",
-    "CHEQUE": "cheque", "CHECK": "cheque", "VOUCHER": "voucher",
+    "VISA": "card",
+    "MASTERCARD": "card",
+    "MASTER": "card",
+    "AMEX": "card",
+    "CREDIT CARD": "card",
+    "DEBIT": "card",
+    "CARD": "card",
+    "MAESTRO": "card",
+    "UNIONPAY": "card",
+    "CASH": "cash",
+    "TUNAI": "cash",
+    "E-WALLET": "ewallet",
+    "EWALLET": "ewallet",
+    "GRABPAY": "ewallet",
+    "BOOST": "ewallet",
+    "TOUCH N GO": "ewallet",
+    "CHEQUE": "cheque",
+    "CHECK": "cheque",
+    "VOUCHER": "voucher",
 }
 
 

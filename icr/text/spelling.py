@@ -42,8 +42,9 @@ def read_vocabulary(path: Path) -> list[str]:
 class SpellingCorrector:
     """Corrects words in a text; built once, reused for many documents."""
 
-    def __init__(self, vocabulary: Iterable[str] = (), *, english: bool = True, max_edit_distance: int = 2,
-                 min_length: int = 4) -> None:
+    def __init__(
+        self, vocabulary: Iterable[str] = (), *, english: bool = True, max_edit_distance: int = 2, min_length: int = 4
+    ) -> None:
         self.max_edit_distance = max_edit_distance
         self.min_length = min_length
         # A prefix length of 5 keeps the deletes index at ~35 MB per worker (7: ~135 MB) and

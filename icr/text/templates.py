@@ -38,20 +38,61 @@ import yaml
 from icr.errors import TemplateError
 from icr.text.parsers import PARSERS
 
-TOP_KEYS = {"name", "doc_type", "priority", "keywords", "exclude_keywords", "min_score", "options", "fields",
-            "static", "description", "sample"}
+TOP_KEYS = {
+    "name",
+    "doc_type",
+    "priority",
+    "keywords",
+    "exclude_keywords",
+    "min_score",
+    "options",
+    "fields",
+    "static",
+    "description",
+    "sample",
+}
 OPTION_KEYS = {"date_order", "decimal", "currency", "language", "psm", "steps"}
 FIELD_KEYS = {"pattern", "type", "required"}
 CANONICAL_FIELDS = (
-    "company", "address", "phone", "tax_id", "date", "time", "receipt_number", "subtotal", "tax", "tax_rate",
-    "service_charge", "rounding", "discount", "tip", "total", "paid", "change", "currency", "payment_method",
+    "company",
+    "address",
+    "phone",
+    "tax_id",
+    "date",
+    "time",
+    "receipt_number",
+    "subtotal",
+    "tax",
+    "tax_rate",
+    "service_charge",
+    "rounding",
+    "discount",
+    "tip",
+    "total",
+    "paid",
+    "change",
+    "currency",
+    "payment_method",
     "card_last4",
 )
 DEFAULT_TYPES = {
-    "date": "date", "time": "time", "phone": "phone", "tax_id": "tax_id", "card_last4": "card_last4",
-    "currency": "currency", "tax_rate": "percent", "payment_method": "payment_method",
-    "receipt_number": "receipt_number", "subtotal": "amount", "tax": "amount", "service_charge": "amount",
-    "rounding": "amount", "discount": "amount", "tip": "amount", "total": "amount", "paid": "amount",
+    "date": "date",
+    "time": "time",
+    "phone": "phone",
+    "tax_id": "tax_id",
+    "card_last4": "card_last4",
+    "currency": "currency",
+    "tax_rate": "percent",
+    "payment_method": "payment_method",
+    "receipt_number": "receipt_number",
+    "subtotal": "amount",
+    "tax": "amount",
+    "service_charge": "amount",
+    "rounding": "amount",
+    "discount": "amount",
+    "tip": "amount",
+    "total": "amount",
+    "paid": "amount",
     "change": "amount",
 }
 
@@ -111,7 +152,7 @@ FUZZY_SHARE = 0.75
 
 
 def _trigrams(squashed: str) -> set[str]:
-    return {squashed[i:i + 3] for i in range(len(squashed) - 2)}
+    return {squashed[i : i + 3] for i in range(len(squashed) - 2)}
 
 
 class Searchable:
@@ -225,11 +266,13 @@ def _options(path: Path | str, options: Any) -> dict[str, Any]:
         raise _fail(path, "options.date_order", "must be day_first or month_first")
     if options.get("decimal", ".") not in (".", ","):
         raise _fail(path, "options.decimal", "must be '.' or ','")
-    if "currency" in options and not (isinstance(options["currency"], str) and
-                                      regex.fullmatch(r"[A-Z]{3}", options["currency"])):
+    if "currency" in options and not (
+        isinstance(options["currency"], str) and regex.fullmatch(r"[A-Z]{3}", options["currency"])
+    ):
         raise _fail(path, "options.currency", "must be an ISO 4217 code such as MYR or EUR")
-    if "language" in options and not (isinstance(options["language"], str) and
-                                      regex.fullmatch(r"[a-z_]{3,}(\+[a-z_]{3,})*", options["language"])):
+    if "language" in options and not (
+        isinstance(options["language"], str) and regex.fullmatch(r"[a-z_]{3,}(\+[a-z_]{3,})*", options["language"])
+    ):
         raise _fail(path, "options.language", "must be a Tesseract language such as eng or eng+deu")
     psm = options.get("psm", 6)
     if not isinstance(psm, int) or isinstance(psm, bool) or not 0 <= psm <= 13:

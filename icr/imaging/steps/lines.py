@@ -74,10 +74,12 @@ def find_rules(small: Image, factor: float, options: dict[str, Any]) -> tuple[li
     for horizontal in (True, False):
         length = _length(w if horizontal else h, letter_small, options)
         _, _, boxes = _rules(binary, length, horizontal, max_thick)
-        found.append([
-            (int(x / factor), int(y / factor), int((x + bw) / factor) + 1, int((y + bh) / factor) + 1)
-            for x, y, bw, bh in boxes.tolist()
-        ])
+        found.append(
+            [
+                (int(x / factor), int(y / factor), int((x + bw) / factor) + 1, int((y + bh) / factor) + 1)
+                for x, y, bw, bh in boxes.tolist()
+            ]
+        )
     return found[0], found[1], letter_small / factor
 
 
