@@ -35,6 +35,13 @@ def test_spelling_fixes_words(speller: SpellingCorrector) -> None:
     assert speller.correct_text("Roundlng adjustment") == "Rounding adjustment"
 
 
+def test_spelling_can_keep_only_the_most_frequent_english_words() -> None:
+    small = SpellingCorrector(("subtotal",), english_words=2000)
+    assert small.known("the") and small.known("subtotal")  # the receipt vocabulary is always kept
+    assert not small.known("glossed")  # word ~50,000 of the frequency list
+    assert small.correct_text("TOTAI") == "TOTAL"
+
+
 @pytest.mark.parametrize("token", ["T0TAL", "12.5O", "CS00012345", "RM1O.00", "l2/O3/2018", "A1B2C", "TOTAI1"])
 def test_spelling_never_touches_tokens_with_digits(speller: SpellingCorrector, token: str) -> None:
     assert speller.correct_word(token) == token

@@ -81,7 +81,7 @@ class DefaultTextCorrector:
             dict_dir = config_dir() / "dictionaries"
             for path in sorted(dict_dir.glob("*.txt")) if dict_dir.is_dir() else []:
                 vocab.extend(read_vocabulary(path))
-            self.speller = shared_corrector(tuple(vocab))
+            self.speller = shared_corrector(tuple(vocab), int(options.get("english_words", 0) or 0))
 
     @classmethod
     def from_templates(cls, settings: Settings, template_dirs: Sequence[Path]) -> DefaultTextCorrector:

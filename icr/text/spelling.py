@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import importlib.resources
+import itertools
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -43,19 +44,38 @@ class SpellingCorrector:
     """Corrects words in a text; built once, reused for many documents."""
 
     def __init__(
-        self, vocabulary: Iterable[str] = (), *, english: bool = True, max_edit_distance: int = 2, min_length: int = 4
+        self,
+        vocabulary: Iterable[str] = (),
+        *,
+        english: bool = True,
+        english_words: int = 0,
+        max_edit_distance: int = 2,
+        min_length: int = 4,
     ) -> None:
+        """``english_words``: only the N most frequent English words (0: all 82,765 of symspellpy's list)."""
         self.max_edit_distance = max_edit_distance
         self.min_length = min_length
         # A prefix length of 5 keeps the deletes index at ~35 MB per worker (7: ~135 MB) and
         # loads in a third of the time; suggestions for receipt words are the same.
         self._sym = SymSpell(max_dictionary_edit_distance=max_edit_distance, prefix_length=5)
         if english:
-            self._sym.load_dictionary(str(bundled_english_dictionary()), term_index=0, count_index=1)
+            self._load_english(english_words)
         self.vocabulary = {w.lower() for w in vocabulary}
         for word in self.vocabulary:
             self._sym.create_dictionary_entry(word, RECEIPT_COUNT)
         self._cache: dict[str, str] = {}
+
+    def _load_english(self, limit: int) -> None:
+        path = bundled_english_dictionary()
+        if limit <= 0:
+            self._sym.load_dictionary(str(path), term_index=0, count_index=1)
+            return
+        # The list is ordered by frequency, most frequent first.
+        with path.open(encoding="utf-8") as lines:
+            for line in itertools.islice(lines, limit):
+                term, _, count = line.strip().partition(" ")
+                if term and count.isdigit():
+                    self._sym.create_dictionary_entry(term, int(count))
 
     def known(self, word: str) -> bool:
         return word.lower() in self._sym.words
@@ -113,6 +133,6 @@ def _same_case(original: str, term: str) -> str:
 
 
 @functools.lru_cache(maxsize=4)
-def shared_corrector(vocabulary: tuple[str, ...]) -> SpellingCorrector:
+def shared_corrector(vocabulary: tuple[str, ...], english_words: int = 0) -> SpellingCorrector:
     """One :class:`SpellingCorrector` per vocabulary per process (loading the dictionary takes seconds)."""
-    return SpellingCorrector(vocabulary)
+    return SpellingCorrector(vocabulary, english_words=english_words)
