@@ -79,6 +79,20 @@ def test_border_removal_whitens_black_scanner_bands_and_keeps_text() -> None:
     assert np.array_equal(inner[:, 60:], img[:, 60:])
 
 
+def test_border_removal_keeps_rules_and_text_that_touch_a_dark_surround() -> None:
+    # A dark table around the page with ruling lines running out of it across the text: the
+    # surround goes, the rules (the lines step's job) and the letters on them stay.
+    img = page()
+    h, w = img.shape
+    ruled = _grid(img)
+    cv2.fillPoly(ruled, [np.array([[0, h // 3], [400, h], [0, h]])], 15)  # a dark desk in a corner
+    out, info = border(ruled, {})
+    assert info["border_applied"] == 1.0
+    assert out[h - 40 :, :200].mean() > 240  # the desk is gone
+    inner = (slice(0, h // 3), slice(60, w - 40))
+    assert np.array_equal(out[inner], ruled[inner])  # the page, rules and letters, untouched
+
+
 def test_border_removal_leaves_a_clean_page_alone() -> None:
     img = page()
     out, info = border(img, {})
@@ -304,6 +318,19 @@ def test_orientation_geometry_decides_without_tesseract(degrees: int) -> None:
     assert info["rotation"] == (360 - degrees) % 360
     assert info["orientation_applied"] == float(degrees != 0)
     assert np.array_equal(out, img)
+
+
+@pytest.mark.parametrize("tilt", [9, 12])
+def test_orientation_decides_an_upside_down_page_that_is_also_tilted(tilt: int) -> None:
+    # A photographed receipt upside down: the cues are read on a straightened copy; the page is
+    # only turned (deskew, the next step, straightens it).
+    from icr.imaging.steps import orientation
+
+    tilted = rotate(turn(page(), 180), tilt)
+    out, info = orientation(tilted, {"orientation_method": "geometry"})
+    assert info["rotation"] == 180 and out.shape == tilted.shape
+    _, before = orientation(tilted, {"orientation_method": "geometry", "orientation_straighten": False})
+    assert before["rotation"] == 0  # undecided without straightening
 
 
 def test_orientation_geometry_keeps_a_page_without_dots_or_letters() -> None:

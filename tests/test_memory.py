@@ -14,7 +14,8 @@ orientation = importlib.import_module("icr.imaging.steps.orientation")
 
 def test_the_cli_does_not_import_the_heavy_libraries() -> None:
     # The ingest parent only plans and writes: pandas (reports) and OpenCV (workers) stay out of it.
-    code = "import sys, icr.cli; print(sorted(m for m in ('pandas', 'cv2', 'pyarrow', 'tesserocr') if m in sys.modules))"
+    heavy = "('pandas', 'cv2', 'pyarrow', 'tesserocr')"
+    code = f"import sys, icr.cli; print(sorted(m for m in {heavy} if m in sys.modules))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
 

@@ -9,8 +9,8 @@ Two passes on the ink mask (Otsu):
    lines do not: a table grid touching the frame is no border) and are large — longer
    than ``edge_span`` of the side or with more pixels than a few lines of text —
    are a border that is not axis-aligned (a skewed scan), a shadow at the fold
-   or the dark table around a receipt; they are painted white. Letters cut by
-   the edge are small and stay.
+   or the dark table around a receipt; their solid part is painted white (ruling
+   lines and letters that touch it stay). Letters cut by the edge are small and stay.
 
 The image keeps its size; only dark pixels turn white.
 
@@ -82,7 +82,13 @@ def border_mask(gray: Image, options: dict[str, Any]) -> Image:
     solid_enough = solid_share >= float(options.get("min_solid_share", 0.5))
     chosen = np.flatnonzero(touches & large & solid_enough) + 1
     if len(chosen):
-        mask[np.isin(labels, chosen)] = 255
+        blobs = np.isin(labels, chosen)
+        if options.get("border_solid_only", True):
+            # Only the solid part (and a rim of the opening's size): ruling lines and letters that
+            # touch a dark surround belong to its component but are not border; they stay.
+            grown = cv2.dilate(solid, cv2.getStructuringElement(cv2.MORPH_RECT, (k + 2, k + 2)))
+            blobs &= grown > 0
+        mask[blobs] = 255
     return mask
 
 

@@ -47,6 +47,7 @@ import cv2
 import numpy as np
 
 from icr.imaging.steps.background import flatten
+from icr.imaging.steps.deskew import estimate_skew, rotate
 from icr.imaging.steps.util import StepResult, analysis_copy, ink, to_gray, u8
 from icr.types import Image
 
@@ -345,6 +346,18 @@ def orientation(image: Image, options: dict[str, Any]) -> StepResult:
     Info: ``rotation`` (clockwise degrees turned), ``orientation_probe`` (1 when Tesseract was asked),
     ``orientation_applied``, ``horizontal_share`` and ``dots_up_share`` (the geometry's votes)."""
     cues = geometry(image, options)
+    looked_at = image
+    if (
+        cues.decision is None
+        and cues.letters >= int(options.get("min_letters", 20))
+        and options.get("orientation_straighten", True)
+    ):
+        # Tilted lines (a photographed receipt after the crop) blur both cues and the probe: decide on
+        # a straightened copy; the page itself is only turned here (deskew comes after).
+        skew = estimate_skew(to_gray(image), float(options.get("max_skew", 15.0)))
+        if abs(skew) >= float(options.get("straighten_min_skew", 2.0)):
+            looked_at = rotate(image, -skew)
+            cues = geometry(looked_at, options)
     info: dict[str, float] = {
         "horizontal_share": cues.horizontal_share,
         "dots_up_share": cues.up_share,
@@ -357,7 +370,7 @@ def orientation(image: Image, options: dict[str, Any]) -> StepResult:
     elif str(options.get("orientation_method", "ocr")) == "geometry":
         degrees, confidence = 0, 0.0
     else:
-        degrees, confidence = detect_orientation(image, options, cues.candidates)
+        degrees, confidence = detect_orientation(looked_at, options, cues.candidates)
         info["orientation_probe"] = 1.0
     info.update(
         rotation=float(degrees),
