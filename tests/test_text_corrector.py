@@ -139,3 +139,28 @@ def test_total_from_cash_and_change_only_when_the_printed_one_is_an_ocr_digit_of
     assert total(["Grand Total : 30.30", "Payment : 101.00", "Change : 70.10"]) == Decimal("30.90")
     # a cents difference is an unprinted rounding: the printed total stands
     assert total(["TOTAL 12.37", "CASH 50.00", "CHANGE 37.65"]) == Decimal("12.37")
+
+
+def test_a_total_with_one_misread_digit_is_put_right_by_the_other_amounts(corrector: DefaultTextCorrector) -> None:
+    # "48.16" misread: cash less change and the rounding both say 48.15.
+    ex = corrector.extract(ocr_from_lines(
+        ["KEDAI MAKAN SEDAP", "Total (Excluding GST): 43.43", "Service Charge (10%): 2.59", "GST Payable: 2.14",
+         "Total (Inclusive of GST): 48.16", "Rounding Adj: -0.01", "CASH : 50.00", "CHANGE : 1.85"]))
+    assert ex.fields["total"].typed == Decimal("48.15")
+    # Cash can't be less than the total; with the subtotal and tax it says 110.00, not 110.60.
+    ex = corrector.extract(ocr_from_lines(
+        ["SUB-TOTAL 103.77", "TOTAL 110.60", "CASH 110.00", "TAX TOTAL: 6.23"]))
+    assert ex.fields["total"].typed == Decimal("110.00")
+
+
+def test_a_total_read_right_is_kept_when_one_other_amount_disagrees(corrector: DefaultTextCorrector) -> None:
+    ex = corrector.extract(ocr_from_lines(["SUBTOTAL 12.40", "TOTAL 12.40", "CASH 20.00", "CHANGE 7.65"]))
+    assert ex.fields["total"].typed == Decimal("12.40")  # 20.00 - 7.65 = 12.35 alone is not enough
+
+
+def test_an_earlier_total_plus_tax_makes_the_final_total(corrector: DefaultTextCorrector) -> None:
+    ex = corrector.extract(ocr_from_lines(
+        ["Qty Description Total (RM) Tax", "1 PAINT BRUSH 33.00 SR", "Total Sales Amount 33.00", "GST 6% 1.98",
+         "Rounding Adjustment 0.02", "TOTAL 35.00", "CASH 99.00", "Change Returned 20.00", "SR 6% 33.00 1.98"]))
+    assert ex.fields["total"].typed == Decimal("35.00")
+

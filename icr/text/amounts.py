@@ -409,6 +409,13 @@ def choose_amounts(hits: Sequence[AmountHit], n_lines: int) -> dict[str, Chosen]
                     if v != subtotal.value and subtotal.value + t + extra - less + r == v:
                         bonus = max(bonus, bonus + 1.5)
                         break
+        elif taxes:
+            # No subtotal label: an earlier "total" plus the tax ("Total Sales 33.00 / GST 1.98 /
+            # Rounding 0.02 / TOTAL 35.00").
+            adjust = {Decimal(0), rounding.value if rounding is not None else Decimal(0)}
+            before = [h.value for h in hits if h.kind == "total" and Decimal(0) < h.value < v]
+            if any(b + tax.value + r == v for b in before for tax in taxes if tax.value > 0 for r in adjust):
+                bonus += 1.5
         return bonus + sequence_bonus.get(v, 0.0)
 
     scored: list[tuple[float, AmountHit]] = []

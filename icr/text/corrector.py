@@ -8,6 +8,7 @@ naive stand-in for fast tests.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 from decimal import Decimal
 from pathlib import Path
@@ -123,6 +124,7 @@ class DefaultTextCorrector:
         hits = labelled_amounts(lines, opts)
         for name, chosen in choose_amounts(hits, len(lines)).items():
             put(name, chosen.value, chosen.raw, chosen.confidence, chosen.source)
+        self._reconcile_total(fields, hits)
         self._infer_subtotal(fields, hits)
         rate = EXTRACTORS["tax_rate"](lines, opts)
         self._derive_unreadable(fields, hits, lines, rate.value if rate and isinstance(rate.value, Decimal) else None)
@@ -155,6 +157,44 @@ class DefaultTextCorrector:
             needs_review=bool(reasons),
             review_reasons=reasons,
         )
+
+    @staticmethod
+    def _reconcile_total(fields: dict[str, FieldValue], hits: Sequence[AmountHit]) -> None:
+        """A total with one digit misread ("48.16" for 48.15, "110.60" for 110.00) is put right when
+        the other amounts agree on a value one digit away from it: cash less change, the total plus
+        its rounding adjustment, subtotal plus tax, the cash alone when it is less than the total
+        read (impossible) and no change is printed, and how often each value is printed. The new
+        value needs two of these and more than the value read has."""
+        total = fields.get("total")
+        if total is None or not isinstance(total.typed, Decimal) or total.typed <= 0:
+            return
+        t = total.typed
+
+        def amount(name: str) -> Decimal | None:
+            fv = fields.get(name)
+            return fv.typed if fv is not None and isinstance(fv.typed, Decimal) else None
+
+        paid, change, rounding = amount("paid"), amount("change"), amount("rounding")
+        subtotal, tax = amount("subtotal"), amount("tax")
+        said: Counter[Decimal] = Counter()
+        if paid is not None and change is not None and paid > change:
+            said[paid - change] += 1
+        elif paid is not None and change is None and paid < t:
+            said[paid] += 1
+        if rounding:
+            said[t + rounding] += 1
+        if subtotal is not None and tax:
+            extra = sum((amount(n) or Decimal(0) for n in ("service_charge", "tip", "rounding")), Decimal(0))
+            said[subtotal + tax + extra - abs(amount("discount") or Decimal(0))] += 1
+        printed = Counter(h.value for h in hits)
+        support = {v: n + printed[v] for v, n in said.items() if v > 0 and v != t and _one_digit_apart(v, t)}
+        if not support:
+            return
+        value, best = max(support.items(), key=lambda kv: kv[1])
+        if best >= 2 and best > said[t] + printed[t]:
+            fields["total"] = FieldValue(
+                "total", normalize(value), value, total.raw, round(min(total.confidence, 0.8), 3), "arithmetic"
+            )
 
     @staticmethod
     def _infer_subtotal(fields: dict[str, FieldValue], hits: Sequence[AmountHit]) -> None:
@@ -287,3 +327,9 @@ class FakeTextCorrector:
             needs_review="total" not in fields,
             review_reasons=[] if "total" in fields else ["total: missing"],
         )
+
+
+def _one_digit_apart(a: Decimal, b: Decimal) -> bool:
+    """The same amount but for one digit (as OCR misreads them): 48.15 and 48.16, 110.00 and 110.60."""
+    x, y = f"{a:.2f}", f"{b:.2f}"
+    return len(x) == len(y) and sum(p != q for p, q in zip(x, y, strict=True)) == 1
