@@ -164,3 +164,21 @@ def test_an_earlier_total_plus_tax_makes_the_final_total(corrector: DefaultTextC
          "Rounding Adjustment 0.02", "TOTAL 35.00", "CASH 99.00", "Change Returned 20.00", "SR 6% 33.00 1.98"]))
     assert ex.fields["total"].typed == Decimal("35.00")
 
+
+
+@pytest.mark.parametrize(
+    ("read", "name"),
+    [
+        ("KEDAI BUKU CERIA $/B 273500-U (GKI)", "KEDAI BUKU CERIA S/B"),  # registration number cut
+        ("SINAR CAHAYA SDN BHD 862/25-U", "SINAR CAHAYA SDN BHD"),
+        ("MR. A.1.¥. (M) SDN BHD", "MR. A.I.Y. (M) SDN BHD"),  # initials: 1 -> I, ¥ -> Y
+        ("GLOBAL TEKNIK (M) 8HD", "GLOBAL TEKNIK (M) BHD"),
+        ("PUSAT NIAGA SDI BHD", "PUSAT NIAGA SDN BHD"),
+        ("BEMED (SP) SDN. BHD.", "BEMED (SP) SDN. BHD."),  # punctuation kept
+        ("A.B.C TRADING", "A.B.C TRADING"),
+    ],
+)
+def test_company_names_lose_ocr_slips_in_legal_suffixes_and_initials(read: str, name: str) -> None:
+    from icr.text.corrector import _fix_legal_suffix
+
+    assert _fix_legal_suffix(read) == name
