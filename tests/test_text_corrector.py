@@ -125,6 +125,19 @@ def test_header_skips_low_confidence_specks_and_cleans_ocr_noise() -> None:
     assert clean_address("23, JIN MAWAR, 52100 KL.", ocr=False) == "23, JIN MAWAR, 52100 KL."
 
 
+def test_header_address_keeps_the_town_and_state_after_a_line_ending_in_its_postcode() -> None:
+    from icr.text.header import guess_header
+    from icr.text.lines import Line
+
+    lines = [Line(0, "KEDAI KOPI MANIS SDN BHD", 0.9), Line(1, "12, JALAN MERANTI, TAMAN SERI, 43300", 0.9),
+             Line(2, "SELANGOR DARUL EHSAN.", 0.9), Line(3, "TEL: 03-8941 2233", 0.9)]
+    assert guess_header(lines).address == "12, JALAN MERANTI, TAMAN SERI, 43300 SELANGOR DARUL EHSAN."
+    # after "43300 SERI KEMBANGAN," a long line is not part of the address
+    lines[1] = Line(1, "12, JALAN MERANTI, 43300 SERI KEMBANGAN,", 0.9)
+    lines[2] = Line(2, "THANK YOU PLEASE COME AGAIN SOON", 0.9)
+    assert guess_header(lines).address == "12, JALAN MERANTI, 43300 SERI KEMBANGAN,"
+
+
 def test_total_from_cash_and_change_only_when_the_printed_one_is_an_ocr_digit_off() -> None:
     from icr.text.amounts import choose_amounts, labelled_amounts, one_digit_apart
     from icr.text.lines import Line

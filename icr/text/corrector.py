@@ -16,7 +16,7 @@ from pathlib import Path
 import regex
 
 from icr.config import Settings, config_dir
-from icr.text.amounts import AmountHit, choose_amounts, classify_label, labelled_amounts
+from icr.text.amounts import AmountHit, choose_amounts, classify_label, labelled_amounts, one_digit_apart
 from icr.text.fields import EXTRACTORS, Found
 from icr.text.header import guess_header
 from icr.text.items import extract_line_items
@@ -202,7 +202,7 @@ class DefaultTextCorrector:
             extra = sum((amount(n) or Decimal(0) for n in ("service_charge", "tip", "rounding")), Decimal(0))
             said[subtotal + tax + extra - abs(amount("discount") or Decimal(0))] += 1
         printed = Counter(h.value for h in hits)
-        support = {v: n + printed[v] for v, n in said.items() if v > 0 and v != t and _one_digit_apart(v, t)}
+        support = {v: n + printed[v] for v, n in said.items() if v > 0 and v != t and one_digit_apart(v, t)}
         if not support:
             return
         value, best = max(support.items(), key=lambda kv: kv[1])
@@ -342,9 +342,3 @@ class FakeTextCorrector:
             needs_review="total" not in fields,
             review_reasons=[] if "total" in fields else ["total: missing"],
         )
-
-
-def _one_digit_apart(a: Decimal, b: Decimal) -> bool:
-    """The same amount but for one digit (as OCR misreads them): 48.15 and 48.16, 110.00 and 110.60."""
-    x, y = f"{a:.2f}", f"{b:.2f}"
-    return len(x) == len(y) and sum(p != q for p, q in zip(x, y, strict=True)) == 1

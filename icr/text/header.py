@@ -70,6 +70,8 @@ ADDRESS_CUE = regex.compile(
 )
 
 
+_ENDS_WITH_POSTCODE = regex.compile(r"\b\d{5}\W*$")
+
 PHONE_ONLY = regex.compile(r"\W*\+?\(?\d[\d\s()-]{6,}\d\W*")
 POSTCODE = regex.compile(r"(?<![\d-])\d{5}(?![\d-])|\b\d{2}\s\d{3}\b|\b[A-Z]{1,2}\d{1,2}[A-Z]?\s\d[A-Z]{2}\b")
 """A postcode (five digits, or a UK-style one): the address usually ends on or just after it."""
@@ -269,13 +271,16 @@ def guess_header(lines: Sequence[Line]) -> HeaderGuess:
             continue  # a second name line ("branch of X SDN BHD")
         if PHONE_ONLY.fullmatch(text):
             break
+        most_words = 6 if addr and _ENDS_WITH_POSTCODE.search(addr[-1].text) else 2
         if (
             addr
             and POSTCODE.search(addr[-1].text)
             and not POSTCODE.search(text)
-            and (len(text.split()) > 2 or regex.search(r"\d", text))
+            and (len(text.split()) > most_words or regex.search(r"\d", text))
         ):
-            break  # the line after "81100 JOHOR BAHRU," is a state ("JOHOR.") or something else
+            # The line after "81100 JOHOR BAHRU," is a state ("JOHOR.") or something else; after a
+            # line ending in its postcode ("..., 43300") come the town and state ("SELANGOR DARUL EHSAN.").
+            break
         addr.append(ln)
         if len(addr) >= 6:
             break
