@@ -179,7 +179,11 @@ class DefaultTextCorrector:
         the other amounts agree on a value one digit away from it: cash less change, the total plus
         its rounding adjustment, subtotal plus tax, the cash alone when it is less than the total
         read (impossible) and no change is printed, and how often each value is printed. The new
-        value needs two of these and more than the value read has."""
+        value needs two of these and more than the value read has.
+
+        This runs on the chosen fields, after :func:`icr.text.amounts.choose_amounts` (whose
+        ``_derived_total`` settles the clear cash-less-change cases among the printed candidates):
+        here the subtotal and tax the chooser picked can vote too."""
         total = fields.get("total")
         if total is None or not isinstance(total.typed, Decimal) or total.typed <= 0:
             return
