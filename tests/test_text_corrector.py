@@ -195,3 +195,12 @@ def test_company_names_lose_ocr_slips_in_legal_suffixes_and_initials(read: str, 
     from icr.text.corrector import _fix_legal_suffix
 
     assert _fix_legal_suffix(read) == name
+
+
+def test_an_amount_printed_without_its_leading_zero_is_read(corrector: DefaultTextCorrector) -> None:
+    from icr.text.parsers import find_amounts
+
+    assert [v for v, _, _ in find_amounts("CHANGE RM .40")] == [Decimal("0.40")]
+    assert find_amounts("No. 12 Tel.03-1234") == []  # a full stop before digits is not an amount
+    ex = corrector.extract(ocr_from_lines(["TOTAL 23.60", "CASH 24.00", "CHANGE RM .40"]))
+    assert ex.fields["change"].typed == Decimal("0.40")
