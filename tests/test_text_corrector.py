@@ -138,6 +138,14 @@ def test_header_address_keeps_the_town_and_state_after_a_line_ending_in_its_post
     assert guess_header(lines).address == "12, JALAN MERANTI, 43300 SERI KEMBANGAN,"
 
 
+def test_header_knows_a_legal_suffix_ocr_misread_before_a_braced_registration_number(
+    corrector: DefaultTextCorrector,
+) -> None:
+    ex = corrector.extract(ocr_from_lines(
+        ["|", "77 FRESH MART 5/B {123456-X)", "LOT 12, JALAN MERPATI,", "TAHAN SERIBU |", "41150 KLANG, SELANGOR"]))
+    assert ex.fields["company"].value == "77 FRESH MART S/B"
+
+
 def test_total_from_cash_and_change_only_when_the_printed_one_is_an_ocr_digit_off() -> None:
     from icr.text.amounts import choose_amounts, labelled_amounts, one_digit_apart
     from icr.text.lines import Line

@@ -19,9 +19,10 @@ from icr.text.lines import Line
 from icr.text.parsers import find_dates
 
 LEGAL_SUFFIX = regex.compile(
-    r"\b(?:S[DO0]N\.?\s*B[HN][DO0]|BHD|BERHAD|S/B|PLT|LTD|LIMITED|LLC|L\.L\.C|INC|CORP(?:ORATION)?|GMBH|AG|SARL|SAS"
+    r"(?:\b|(?<=\s)(?=\$))"  # "$/B": S/B as OCR reads it
+    r"(?:S[DO0]N\.?\s*B[HN][DO0]|BHD|BERHAD|[S5$]/[B8]|PLT|LTD|LIMITED|LLC|L\.L\.C|INC|CORP(?:ORATION)?|GMBH|AG|SARL|SAS"
     r"|PTE|PTY|CO\.?|COMPANY|ENTERPRISES?|TRADING|TRADERS?|HOLDINGS?|INDUSTRIES|GROUP|LLP|PLC|S\.A\.|B\.V\.|N\.V\.)"
-    r"(?:\W*$|\s*\()",
+    r"(?:\W*$|\s*[({\[])",
     regex.IGNORECASE,
 )
 """A legal-name ending (at the end of the line, or before a bracketed registration number)."""
