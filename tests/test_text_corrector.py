@@ -146,6 +146,17 @@ def test_header_knows_a_legal_suffix_ocr_misread_before_a_braced_registration_nu
     assert ex.fields["company"].value == "77 FRESH MART S/B"
 
 
+def test_header_passes_over_a_logo_read_as_specks_and_cleans_a_wrapped_name() -> None:
+    from icr.text.header import clean_company, guess_header
+    from icr.text.lines import Line
+
+    lines = [Line(0, "| | ihe a |", 0.6), Line(1, "THE GOLDEN WOK KITCH | | -", 0.9), Line(2, "BUKIT MERAH", 0.9),
+             Line(3, "GST Reg No: 001403346944", 0.9)]
+    assert clean_company(guess_header(lines).company or "") == "THE GOLDEN WOK KITCH BUKIT MERAH"
+    assert clean_company("SINAR JAYA INTERNATIONAL SDN BHD iz") == "SINAR JAYA INTERNATIONAL SDN BHD"
+    assert clean_company("IN-SPARKLE TRADING SDN BHD") == "IN-SPARKLE TRADING SDN BHD"
+
+
 def test_total_from_cash_and_change_only_when_the_printed_one_is_an_ocr_digit_off() -> None:
     from icr.text.amounts import choose_amounts, labelled_amounts, one_digit_apart
     from icr.text.lines import Line

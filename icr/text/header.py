@@ -22,7 +22,7 @@ LEGAL_SUFFIX = regex.compile(
     r"(?:\b|(?<=\s)(?=\$))"  # "$/B": S/B as OCR reads it
     r"(?:S[DO0]N\.?\s*B[HN][DO0]|BHD|BERHAD|[S5$]/[B8]|PLT|LTD|LIMITED|LLC|L\.L\.C|INC|CORP(?:ORATION)?|GMBH|AG|SARL|SAS"
     r"|PTE|PTY|CO\.?|COMPANY|ENTERPRISES?|TRADING|TRADERS?|HOLDINGS?|INDUSTRIES|GROUP|LLP|PLC|S\.A\.|B\.V\.|N\.V\.)"
-    r"(?:\W*$|\s*[({\[])",
+    r"(?:\W*$|\s*[({\[]|\s+[^\s\d]{1,2}\W*$)",  # or before one speck of OCR debris ("SDN BHD iz")
     regex.IGNORECASE,
 )
 """A legal-name ending (at the end of the line, or before a bracketed registration number)."""
@@ -119,6 +119,8 @@ def _name_score(ln: Line, pos: int) -> float:
         return -9.0
     digits = sum(c.isdigit() for c in text)
     score = 0.0
+    if sum(len(w) for w in regex.findall(r"\p{L}{3,}", text)) < 4:
+        score -= 2.0  # no real word in it ("ihe a", "of Te"): OCR of a logo, not the name
     if LEGAL_SUFFIX.search(text):
         score += 3.0
     if BUSINESS_WORD.search(text):
@@ -178,7 +180,14 @@ def clean_company(text: str) -> str:
     out = _strip_junk(text)
     out = _strip_junk(TRAILING_REG.sub("", out))
     out = out.strip(" ,:;-_|")
+    # Table rules and specks between the words of a name wrapped over lines ("KITCH | | - BUKIT").
+    out = " ".join(t for t in out.split() if not _RULE_TOKEN.fullmatch(t))
+    # One speck after the legal suffix ("SDN BHD iz").
+    out = regex.sub(r"(\b(?:BHD|BERHAD|S/B|LTD|INC)\.?)\s+[^\s\d]{1,2}\W*$", r"\1", out, flags=regex.IGNORECASE)
     return regex.sub(r"\s+", " ", out) or text.strip()
+
+
+_RULE_TOKEN = regex.compile(r"[|¦_\-—–]+")
 
 
 NOISE_CONFIDENCE = 0.35
