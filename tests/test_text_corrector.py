@@ -203,6 +203,7 @@ def test_an_earlier_total_plus_tax_makes_the_final_total(corrector: DefaultTextC
     [
         ("KEDAI BUKU CERIA $/B 273500-U (GKI)", "KEDAI BUKU CERIA S/B"),  # registration number cut
         ("SINAR CAHAYA SDN BHD 862/25-U", "SINAR CAHAYA SDN BHD"),
+        ("77 FRESH MART 5/B {123456-X) Mee", "77 FRESH MART S/B"),
         ("MR. A.1.¥. (M) SDN BHD", "MR. A.I.Y. (M) SDN BHD"),  # initials: 1 -> I, ¥ -> Y
         ("GLOBAL TEKNIK (M) 8HD", "GLOBAL TEKNIK (M) BHD"),
         ("PUSAT NIAGA SDI BHD", "PUSAT NIAGA SDN BHD"),
@@ -211,9 +212,9 @@ def test_an_earlier_total_plus_tax_makes_the_final_total(corrector: DefaultTextC
     ],
 )
 def test_company_names_lose_ocr_slips_in_legal_suffixes_and_initials(read: str, name: str) -> None:
-    from icr.text.corrector import _fix_legal_suffix
+    from icr.text.header import clean_company
 
-    assert _fix_legal_suffix(read) == name
+    assert clean_company(read) == name
 
 
 def test_an_amount_printed_without_its_leading_zero_is_read(corrector: DefaultTextCorrector) -> None:

@@ -38,31 +38,6 @@ def infer_decimal(lines: Sequence[Line]) -> str:
     return "," if comma > dot else "."
 
 
-_SDN_BHD = regex.compile(
-    r"\b[S5](?:DN|ON|DIV|UN|DM|DH|0N|DI|IN)(\.?’?\s*)[B8](?:HD|HO|H0|HI|ILD|ND|HB|KD)(?=\W|$)", regex.IGNORECASE
-)
-
-
-def _fix_legal_suffix(name: str) -> str:
-    # OCR often reads "SDN BHD" as "SDN BND" / "SON 8HO"; fix only the letters, keep the punctuation
-    name = _SDN_BHD.sub(lambda m: "SDN" + m.group(1).replace("’", "") + "BHD", name)
-    name = _BHD_S_B.sub(lambda m: "BHD" if m.group(0)[-1] in "DdOo0" else "S/B", name)
-    # A registration number printed after the legal name ("S/B 273500-U (GKI)") is not part of it.
-    name = _AFTER_SUFFIX.sub(r"\1", name)
-    return _INITIALS.sub(lambda m: m.group(0).translate(_INITIAL_LETTERS), name)
-
-
-_BHD_S_B = regex.compile(r"(?<=\s|^)(?:8HD|BH0|\$/B|5/B|S/8)(?=\W|$)")
-"""Digits and signs OCR reads for letters in the short legal suffixes: "8HD", "$/B"."""
-
-_AFTER_SUFFIX = regex.compile(
-    r"(\b(?:SDN\.?\s*BHD|S/B|BHD|BERHAD)\.?)\s+(?=\S*\d)[^\p{L}]*(?:\S*\d\S*|\(\w*\))[\s\S]*$"
-)
-_INITIALS = regex.compile(r"(?<![\w.])(?:[\p{L}\d¥]\.){2,}(?![\w])")
-"""Initials like "D.1.Y.", in which OCR reads I as 1 and Y as ¥."""
-_INITIAL_LETTERS = str.maketrans({"1": "I", "0": "O", "5": "S", "8": "B", "¥": "Y", "$": "S"})
-
-
 _US_STATE_ZIP = regex.compile(
     r"\b(?:A[KLRZ]|C[AOT]|D[CE]|FL|GA|HI|I[ADLN]|K[SY]|LA|M[ADEINOST]|N[CDEHJMVY]|O[HKR]|PA|RI|S[CD]|T[NX]|UT|"
     r"V[AT]|W[AIVY])\s+\d{5}(?:-\d{4})?\b"
@@ -129,7 +104,7 @@ class DefaultTextCorrector:
 
         header = guess_header(raw_lines)
         if header.company:
-            company = _fix_legal_suffix(header.company)
+            company = header.company
             if self.speller is not None and self.name_spelling:
                 company = self.speller.correct_name(company)
             put("company", company, header.company, header.confidence_company, "header")

@@ -169,13 +169,32 @@ def _strip_junk(text: str) -> str:
     return " ".join(tokens)
 
 
-_REG_THEN_DEBRIS = regex.compile(r"(?<=\p{L}{2,}\.?)\s+\(?\d{5,7}\s?-\s?[A-Z]\b.*$")
-"""``KING'S CONFECTIONERY S/B 273500-U (8KJ}``: a registration number and whatever OCR read after it."""
+_REG_THEN_DEBRIS = regex.compile(r"(?<=\p{L}\.?)\s+[({\[]?\d[\d/]{3,6}\d\s?-\s?[A-Z]\b.*$")
+"""``KING'S CONFECTIONERY S/B 273500-U (8KJ}``, ``... SDN BHD 862/25-U``: a registration number
+(as OCR read it) and whatever OCR read after it."""
+
+_SDN_BHD = regex.compile(
+    r"\b[S5](?:DN|ON|DIV|UN|DM|DH|0N|DI|IN)(\.?’?\s*)[B8](?:HD|HO|H0|HI|ILD|ND|HB|KD)(?=\W|$)", regex.IGNORECASE
+)
+_BHD_S_B = regex.compile(r"(?<=\s|^)(?:8HD|BH0|\$/B|5/B|S/8)(?=\W|$)")
+"""Digits and signs OCR reads for letters in the short legal suffixes: "8HD", "$/B"."""
+_INITIALS = regex.compile(r"(?<![\w.])(?:[\p{L}\d¥]\.){2,}(?![\w])")
+"""Initials like "D.1.Y.", in which OCR reads I as 1 and Y as ¥."""
+_INITIAL_LETTERS = str.maketrans({"1": "I", "0": "O", "5": "S", "8": "B", "¥": "Y", "$": "S"})
+
+
+def fix_legal_name(name: str) -> str:
+    """OCR's slips in legal suffixes ("SDN BND", "SON 8HO", "8HD", "$/B") and initials ("D.1.¥.")
+    put right; only the letters change, the punctuation stays."""
+    name = _SDN_BHD.sub(lambda m: "SDN" + m.group(1).replace("’", "") + "BHD", name)
+    name = _BHD_S_B.sub(lambda m: "BHD" if m.group(0)[-1] in "DdOo0" else "S/B", name)
+    return _INITIALS.sub(lambda m: m.group(0).translate(_INITIAL_LETTERS), name)
 
 
 def clean_company(text: str) -> str:
-    """Drop OCR debris at the ends and a trailing registration number from a company name."""
-    text = _REG_THEN_DEBRIS.sub("", text)
+    """Mend OCR slips in the legal suffix and initials, drop OCR debris at the ends and a trailing
+    registration number from a company name."""
+    text = _REG_THEN_DEBRIS.sub("", fix_legal_name(text))
     text = regex.sub(r"^[\s\p{Pi}\p{Pf}\"'`~_|=*]+|[\s\p{Pi}\p{Pf}\"`~_|=*]+$", "", text)
     out = _strip_junk(text)
     out = _strip_junk(TRAILING_REG.sub("", out))
