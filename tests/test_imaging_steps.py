@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable
 
 import cv2
@@ -122,6 +123,62 @@ def test_line_removal_removes_rules_and_keeps_letters() -> None:
     assert text_kept > 0.93
 
 
+def test_border_removal_keeps_a_thin_grid_drawn_to_the_frame() -> None:
+    # Small print on a large scan (letters a few pixels tall on the reduced copy the border is
+    # found on, rules as thick there as 0.4 letter) with a table grid and a frame rule near the
+    # edge: the frame is a band, but the grid running out of it is no border, nor the letters on it.
+    img = page(scale=0.55, width=4400)
+    h, w = img.shape
+    ruled = img.copy()
+    for y in range(30, h, 40):
+        cv2.line(ruled, (0, y), (w - 1, y), 0, 5)
+    for x in (w // 3, 2 * w // 3):
+        cv2.line(ruled, (x, 0), (x, h - 1), 0, 5)
+    cv2.rectangle(ruled, (3, 3), (w - 4, h - 4), 0, 5)
+    out, _ = border(ruled, {})
+    inner = (slice(12, h - 12), slice(12, w - 12))
+    assert np.array_equal(out[inner], ruled[inner])
+
+
+def test_deskew_keeps_a_level_page_when_the_line_boxes_mislead(monkeypatch: pytest.MonkeyPatch) -> None:
+    # On a ruled page the text lines' boxes can be cut short by the rules and lean (a real
+    # receipt gave -3.9 degrees for level text); the projection profile must still find it level.
+    deskew_module = importlib.import_module("icr.imaging.steps.deskew")  # the package exports the function
+    monkeypatch.setattr(deskew_module, "_coarse_angle", lambda binary, max_angle: -3.9)
+    img = _grid(page())
+    assert abs(estimate_skew(img)) < 0.3
+    out, _ = deskew(img, {"min_skew": 1.0})
+    assert out is img
+
+
+def test_line_removal_leaves_no_dotted_trace_of_a_resampled_rule() -> None:
+    # A grid scanned tilted and straightened again: the rules' edges are grey and uneven, and
+    # what is left of them must not read as a dotted line or a column of "|".
+    img = page()
+    ruled = rotate(rotate(_grid(img), 3.0), -3.0)
+    h, w = img.shape
+    oy, ox = (ruled.shape[0] - h) // 2, (ruled.shape[1] - w) // 2
+    out, info = lines(ruled, {})
+    assert info["lines_applied"] == 1.0
+    back = out[oy : oy + h, ox : ox + w]
+    # Along the vertical rule at x = 520, away from the letters: no pixel darker than light grey.
+    assert back[:, 515:526].min() > 150 or np.count_nonzero(back[:, 515:526] < 150) < 0.01 * h * 11
+    # Along the rules under the text lines: nothing left but a faint trace.
+    for y in range(60, h - 60, 70):
+        assert np.count_nonzero(back[y + 40 : y + 47, 600 : w - 40] < 150) < 0.02 * 7 * (w - 640)
+
+
+def test_line_removal_touches_only_the_rule_where_it_runs_along_letter_tops() -> None:
+    # A rule over the top edge of the capitals (rows 78..100): the letters below it keep every
+    # pixel (whitening a rule grown by a pixel, or its blurred rim, cost letters their tops).
+    img = page(["TOTAL 16.60 EFT"])
+    cv2.line(img, (20, 77), (880, 77), 0, 3)
+    out, info = lines(img, {"lines_need_grid": False})
+    assert info["lines_applied"] == 1.0
+    assert np.array_equal(out[80:], img[80:])
+    assert out[75:80, 300:880].min() > 200  # the rule is gone past the letters
+
+
 def test_line_removal_keeps_letters_on_an_underline() -> None:
     img = page(["TOTAL 16.60"])
     # A strike-through rule across the middle of the capitals (rows 78..100): every stroke crosses it.
@@ -151,13 +208,49 @@ def test_crop_cuts_a_receipt_out_of_a_dark_desk(with_perspective: bool) -> None:
     photo = np.where(mask[..., None] > 0, paper, desk)
     out, info = crop(photo, {})
     assert info["cropped"] == 1.0
-    assert info["perspective"] == 1.0
+    # A page lying straight is cut out as it is; only a tilted quadrilateral is warped.
+    assert info["perspective"] == float(with_perspective)
     gray = u8(cv2.cvtColor(out, cv2.COLOR_BGR2GRAY))
     # The result is the receipt: about its size, no desk left, text straight.
     assert abs(gray.shape[0] - rh) < 0.1 * rh and abs(gray.shape[1] - rw) < 0.12 * rw
     assert np.percentile(gray[5:-5, 5:-5], 10) > 200 or (gray < 100).mean() < 0.08
     assert (gray[:8].mean() > 200) and (gray[-8:].mean() > 200)
     assert abs(estimate_skew(gray)) < 1.0
+
+
+def test_crop_finds_a_shadowed_receipt_on_a_wooden_desk() -> None:
+    # A shadow darkens the top of the page to the desk's grey level; the desk's colour tells them apart.
+    receipt = cv2.cvtColor(page(), cv2.COLOR_GRAY2BGR).astype(np.float32)
+    rh, rw = receipt.shape[:2]
+    light = np.linspace(0.35, 1.0, rh, dtype=np.float32)[:, None, None]
+    receipt = (receipt * light).astype(np.uint8)
+    desk = np.zeros((rh * 2, rw * 2, 3), np.uint8)
+    desk[:] = (40, 75, 120)  # brown wood (BGR)
+    ox, oy = rw // 2, rh // 2
+    dst = np.array([[ox + 30, oy + 20], [ox + rw - 25, oy], [ox + rw, oy + rh - 10], [ox, oy + rh]], np.float32)
+    m = cv2.getPerspectiveTransform(np.array([[0, 0], [rw - 1, 0], [rw - 1, rh - 1], [0, rh - 1]], np.float32), dst)
+    paper = cv2.warpPerspective(receipt, m, desk.shape[1::-1])
+    mask = cv2.warpPerspective(np.full((rh, rw), 255, np.uint8), m, desk.shape[1::-1])
+    photo = np.where(mask[..., None] > 0, paper, desk)
+    out, info = crop(photo, {})
+    assert info["cropped"] == 1.0 and info["perspective"] == 1.0
+    # The whole page, its dark top included: about the receipt's size.
+    assert abs(out.shape[0] - rh) < 0.08 * rh and abs(out.shape[1] - rw) < 0.08 * rw
+
+
+def test_crop_cuts_a_straight_page_without_resampling_it() -> None:
+    img = page()
+    framed = u8(cv2.copyMakeBorder(img, 60, 50, 70, 40, cv2.BORDER_CONSTANT, value=20))
+    out, info = crop(framed, {})
+    assert info["cropped"] == 1.0 and info["perspective"] == 0.0
+    # The page's own pixels, not an interpolated copy of them.
+    ys, xs = np.nonzero(out < 100)
+    assert np.array_equal(out[ys.min() : ys.max() + 1, xs.min() : xs.max() + 1], _ink_box(img))
+
+
+def _ink_box(img: np.ndarray) -> np.ndarray:
+    ys, xs = np.nonzero(img < 100)
+    return img[ys.min() : ys.max() + 1, xs.min() : xs.max() + 1]
 
 
 def test_crop_leaves_a_plain_scan_alone() -> None:

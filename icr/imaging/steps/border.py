@@ -65,7 +65,9 @@ def border_mask(gray: Image, options: dict[str, Any]) -> Image:
     letter = max(text_height(gray), 8.0)
     # Only solid ink can be a border: opening with a square of ~0.4 letter removes strokes and
     # ruling lines (a table grid touching the frame is not a border, nor are the letters on it).
-    k = max(3, round(float(options.get("solid_letters", 0.4)) * letter)) | 1
+    # On a small copy with tiny letters 0.4 letter is less than a rule's thickness (a 2 px rule
+    # drawn on a 1,500 px scan is 3 px of ink): never open with less than ``solid_min_px``.
+    k = max(int(options.get("solid_min_px", 5)), round(float(options.get("solid_letters", 0.4)) * letter)) | 1
     solid = cv2.morphologyEx(rest, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (k, k)))
     n, labels, stats, _ = cv2.connectedComponentsWithStats(rest, connectivity=8)
     if n <= 1:

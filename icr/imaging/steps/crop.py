@@ -1,8 +1,10 @@
 """Crop: find the document in a photo or scan with darker surroundings and cut it out.
 
-The paper is the largest bright region: on a reduced, blurred copy the pixels
-above Otsu's threshold are closed (to fill the text) and opened (to cut thin
-bridges to bright clutter), and the largest component is taken. It is cropped
+The paper is the largest bright, colourless region: on a reduced, blurred copy
+(grey level less half the colour saturation, so a brown desk stays dark even
+where a shadow darkens the page as much) the pixels above Otsu's threshold are
+closed (to fill the text) and opened (to cut thin bridges to bright clutter), and
+the largest component is taken. It is cropped
 only when it is clearly a document on a darker background: it covers between
 ``min_area`` and ``max_area`` of the image and is brighter than its
 surroundings by ``min_contrast`` grey levels.
@@ -14,7 +16,9 @@ returned untouched (``crop_applied: 0``).
 
 When the outline simplifies to a convex quadrilateral (a page photographed at
 an angle, or lying tilted) the quadrilateral is warped to an upright rectangle
-(four-point perspective correction); otherwise the page's bounding box is cut.
+(four-point perspective correction); otherwise, or when the quadrilateral is
+already upright within ``crop_square_tolerance`` of the long side, the page's
+bounding box is cut.
 """
 
 from __future__ import annotations
@@ -47,6 +51,28 @@ def warp_quad(image: Image, corners: np.ndarray) -> Image:
     m = cv2.getPerspectiveTransform(corners.astype(np.float32), target)
     border = 255 if image.ndim == 2 else (255, 255, 255)
     return u8(cv2.warpPerspective(image, m, (width, height), flags=cv2.INTER_CUBIC, borderValue=border))
+
+
+def paperness(image: Image, small_gray: Image, weight: float) -> Image:
+    """How much each pixel of the reduced copy looks like paper: its grey level less ``weight`` times
+    its colour saturation. Paper is grey or white, desks and tables are mostly coloured (wood),
+    and a shadow across the page makes the paper as dark as the desk but not as coloured."""
+    if weight <= 0:
+        return small_gray
+    h, w = small_gray.shape
+    small = image if image.shape[:2] == (h, w) else cv2.resize(image, (w, h), interpolation=cv2.INTER_AREA)
+    saturation = cv2.cvtColor(u8(small), cv2.COLOR_BGR2HSV)[..., 1].astype(np.float32)
+    return u8(np.clip(small_gray.astype(np.float32) - weight * saturation, 0, 255).astype(np.uint8))
+
+
+def _square(corners: np.ndarray, tolerance: float) -> bool:
+    """Whether the quadrilateral is its own bounding box give or take ``tolerance`` px: a page
+    lying straight in a dark surround (a black-bordered scan) is cut, not warped (a warp
+    resamples every pixel for nothing)."""
+    x0, y0 = corners.min(axis=0)
+    x1, y1 = corners.max(axis=0)
+    box = np.array([[x0, y0], [x1, y0], [x1, y1], [x0, y1]], dtype=np.float32)
+    return bool(np.abs(corners - box).max() <= tolerance)
 
 
 def surrounded(small: Image, options: dict[str, Any]) -> bool:
@@ -99,9 +125,14 @@ def find_page(small: Image, factor: float, options: dict[str, Any]) -> tuple[np.
 def crop(image: Image, options: dict[str, Any]) -> StepResult:
     """Options: ``min_area`` (0.08), ``max_area`` (0.9), ``min_contrast`` (40 grey levels),
     ``max_frame_contact`` (share of the image's edge the page may touch, 0.4),
-    ``crop_margin`` (pixels kept around a bounding-box crop, 4), ``crop_gate`` (share of the frame
-    ring that must be dark before the page is looked for, 0.5), ``crop_ring`` (ring depth, 0.04 of the side)."""
+    ``crop_saturation_weight`` (0.5: colour counts against being paper, see :func:`paperness`),
+    ``crop_margin`` (pixels kept around a bounding-box crop, 4), ``crop_square_tolerance`` (a
+    quadrilateral whose corners are this share of the long side from its bounding box is cut, not
+    warped; 0.01), ``crop_gate`` (share of the frame ring that must be dark before the page is
+    looked for, 0.5), ``crop_ring`` (ring depth, 0.04 of the side)."""
     small, factor = analysis_copy(image, ANALYSIS_SIDE)
+    if image.ndim == 3:
+        small = paperness(image, small, float(options.get("crop_saturation_weight", 0.5)))
     if not surrounded(small, options):
         return image, {"crop_applied": 0.0, "cropped": 0.0}
     found = find_page(small, factor, options)
@@ -111,6 +142,14 @@ def crop(image: Image, options: dict[str, Any]) -> StepResult:
     h, w = image.shape[:2]
     if is_quad:
         corners = order_corners(points)
+        if _square(corners, float(options.get("crop_square_tolerance", 0.01)) * max(h, w)):
+            # The rectangle inside the four corners: the page's pixels as they are, no surround.
+            (tl, tr, br, bl) = corners
+            x0, y0 = int(np.ceil(max(tl[0], bl[0]))), int(np.ceil(max(tl[1], tr[1])))
+            x1, y1 = int(min(tr[0], br[0])) + 1, int(min(bl[1], br[1])) + 1
+            out = image[max(0, y0) : min(h, y1), max(0, x0) : min(w, x1)].copy()
+            share = out.shape[0] * out.shape[1] / (h * w)
+            return out, {"crop_applied": 1.0, "cropped": 1.0, "perspective": 0.0, "crop_fraction": share}
         out = warp_quad(image, corners)
         share = out.shape[0] * out.shape[1] / (h * w)
         return out, {"crop_applied": 1.0, "cropped": 1.0, "perspective": 1.0, "crop_fraction": share}

@@ -59,8 +59,13 @@ def _profile_score(binary: Image, degrees: float) -> float:
     return float(np.sum(np.diff(rows) ** 2))
 
 
-def _refine(binary: Image, center: float, span: float, step: float, max_angle: float) -> float:
+def _refine(
+    binary: Image, center: float, span: float, step: float, max_angle: float, also: float | None = None
+) -> float:
     candidates = np.arange(center - span, center + span + step / 2, step)
+    if also is not None:
+        # A second neighbourhood (around "no skew"): the profile decides between the two.
+        candidates = np.union1d(candidates, np.round(np.arange(also - span, also + span + step / 2, step), 6))
     candidates = candidates[np.abs(candidates) <= max_angle + 1e-9]
     if len(candidates) == 0:
         return center
@@ -79,9 +84,11 @@ def estimate_skew(gray: Image, max_angle: float = 15.0) -> float:
     if coarse is None:
         # No line-shaped blobs: search the whole range with the profile alone.
         coarse = _refine(binary, 0.0, max_angle, 1.0, max_angle)
-    # Profiles are scored on a smaller copy for speed; the angle is scale-free.
+    # Profiles are scored on a smaller copy for speed; the angle is scale-free. The boxes can be
+    # misled (ruling lines join text lines into slanted blobs), so the level page is always a
+    # candidate as well: the sharper profile wins.
     probe, _ = shrink(binary, 900)
-    angle = _refine(probe, coarse, 1.5, 0.25, max_angle)
+    angle = _refine(probe, coarse, 1.5, 0.25, max_angle, also=0.0)
     return _refine(probe, angle, 0.25, 0.05, max_angle)
 
 
