@@ -111,10 +111,11 @@ def _grid(img: np.ndarray) -> np.ndarray:
     return out
 
 
-def test_line_removal_removes_rules_and_keeps_letters() -> None:
+@pytest.mark.parametrize("fill", ["inpaint", "white"])
+def test_line_removal_removes_rules_and_keeps_letters(fill: str) -> None:
     img = page()
     ruled = _grid(img)
-    out, info = lines(ruled, {})
+    out, info = lines(ruled, {"lines_fill": fill})
     assert info["lines_removed"] >= 5
     ink_before, ink_ruled, ink_after = (int(np.count_nonzero(x < 128)) for x in (img, ruled, out))
     # Nearly all rule ink is gone, nearly all letter ink stays.
