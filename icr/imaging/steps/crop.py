@@ -28,7 +28,7 @@ from typing import Any
 import cv2
 import numpy as np
 
-from icr.imaging.steps.util import ANALYSIS_SIDE, StepResult, analysis_copy, paper_level, u8
+from icr.imaging.steps.util import ANALYSIS_SIDE, StepResult, analysis_copy, paper_level, to_gray, u8
 from icr.types import Image
 
 
@@ -53,16 +53,16 @@ def warp_quad(image: Image, corners: np.ndarray) -> Image:
     return u8(cv2.warpPerspective(image, m, (width, height), flags=cv2.INTER_CUBIC, borderValue=border))
 
 
-def paperness(image: Image, small_gray: Image, weight: float) -> Image:
-    """How much each pixel of the reduced copy looks like paper: its grey level less ``weight`` times
-    its colour saturation. Paper is grey or white, desks and tables are mostly coloured (wood),
-    and a shadow across the page makes the paper as dark as the desk but not as coloured."""
-    if weight <= 0:
-        return small_gray
-    h, w = small_gray.shape
-    small = image if image.shape[:2] == (h, w) else cv2.resize(image, (w, h), interpolation=cv2.INTER_AREA)
-    saturation = cv2.cvtColor(u8(small), cv2.COLOR_BGR2HSV)[..., 1].astype(np.float32)
-    return u8(np.clip(small_gray.astype(np.float32) - weight * saturation, 0, 255).astype(np.uint8))
+def paperness(small: Image, weight: float) -> Image:
+    """How much each pixel of ``small`` (BGR or grey) looks like paper: its grey level less
+    ``weight`` times its colour saturation. Paper is grey or white, desks and tables are mostly
+    coloured (wood), and a shadow across the page makes the paper as dark as the desk but not as
+    coloured."""
+    gray = to_gray(small)
+    if small.ndim == 2 or weight <= 0:
+        return gray
+    saturation = cv2.cvtColor(small, cv2.COLOR_BGR2HSV)[..., 1].astype(np.float32)
+    return u8(np.clip(gray.astype(np.float32) - weight * saturation, 0, 255).astype(np.uint8))
 
 
 def _square(corners: np.ndarray, tolerance: float) -> bool:
@@ -130,9 +130,8 @@ def crop(image: Image, options: dict[str, Any]) -> StepResult:
     quadrilateral whose corners are this share of the long side from its bounding box is cut, not
     warped; 0.01), ``crop_gate`` (share of the frame ring that must be dark before the page is
     looked for, 0.5), ``crop_ring`` (ring depth, 0.04 of the side)."""
-    small, factor = analysis_copy(image, ANALYSIS_SIDE)
-    if image.ndim == 3:
-        small = paperness(image, small, float(options.get("crop_saturation_weight", 0.5)))
+    colour, factor = analysis_copy(image, ANALYSIS_SIDE, gray=False)
+    small = paperness(colour, float(options.get("crop_saturation_weight", 0.5)))
     if not surrounded(small, options):
         return image, {"crop_applied": 0.0, "cropped": 0.0}
     found = find_page(small, factor, options)

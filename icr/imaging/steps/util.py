@@ -58,19 +58,20 @@ ANALYSIS_SIDE = 800
 """The gates look at a copy no larger than this on its long side (a few ms, whatever the scan's size)."""
 
 
-def analysis_copy(image: Image, max_side: int = ANALYSIS_SIDE) -> tuple[Image, float]:
+def analysis_copy(image: Image, max_side: int = ANALYSIS_SIDE, gray: bool = True) -> tuple[Image, float]:
     """A grayscale copy no larger than ``max_side`` on its long side, and the factor used (<= 1).
 
     The image is reduced by a whole number (pixel areas averaged: OpenCV's fast path, several times
     quicker than an arbitrary factor), so the copy may be up to half ``max_side``; reduced before the
-    colour conversion, so a large BGR scan costs one resize, not a full-size conversion.
+    colour conversion, so a large BGR scan costs one resize, not a full-size conversion. With
+    ``gray=False`` the reduced copy keeps its colours.
     """
     h, w = image.shape[:2]
     step = -(-max(h, w) // max_side)
     if step <= 1:
-        return to_gray(image), 1.0
+        return (to_gray(image) if gray else image), 1.0
     small = u8(cv2.resize(image, (w // step, h // step), interpolation=cv2.INTER_AREA))
-    return to_gray(small), 1.0 / step
+    return (to_gray(small) if gray else small), 1.0 / step
 
 
 def paper_level(gray: Image) -> float:
