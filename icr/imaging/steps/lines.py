@@ -42,11 +42,11 @@ def _ink_local(gray: Image, letter: float) -> Image:
 
 
 def _rules(
-    binary: Image, length: int, horizontal: bool, max_thickness: float, gray: Image | None = None, contrast: float = 0
+    binary: Image, length: int, horizontal: bool, max_thickness: float, gray: Image, contrast: float
 ) -> tuple[Image, float, np.ndarray]:
     """Mask of the ruling lines in one direction, their median thickness and their boxes (x, y, w, h).
 
-    With ``gray``, a rule must also be darker than the paper by ``contrast`` grey levels (on
+    A rule must also be darker than the paper (of ``gray``) by ``contrast`` grey levels (on
     average): the pale seam of a grey margin left by a rotation is no rule."""
     size = (length, 1) if horizontal else (1, length)
     kernel = cv2.getStructuringElement(cv2.MORPH_RECT, size)
@@ -57,7 +57,7 @@ def _rules(
     extent = stats[1:, cv2.CC_STAT_WIDTH] if horizontal else stats[1:, cv2.CC_STAT_HEIGHT]
     thickness = stats[1:, cv2.CC_STAT_AREA] / np.maximum(extent, 1)
     ok = thickness <= max_thickness
-    if gray is not None and contrast > 0:
+    if contrast > 0:
         sums = np.bincount(labels.ravel(), weights=gray.ravel().astype(np.float64), minlength=len(stats))
         mean = sums[1:] / np.maximum(stats[1:, cv2.CC_STAT_AREA], 1)
         ok &= paper_level(gray) - mean >= contrast
