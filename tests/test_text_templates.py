@@ -15,7 +15,7 @@ from icr.errors import TemplateError
 from icr.text import ocr_from_lines
 from icr.text.corrector import DefaultTextCorrector
 from icr.text.learn import learn_templates, read_labelled, write_templates
-from icr.text.templates import OPTION_KEYS, choose_template, load_template, load_templates
+from icr.text.templates import OPTION_KEYS, Searchable, choose_template, load_template, load_templates, parse_template
 
 SHIPPED = sorted((config_dir() / "templates").glob("*.yaml"))
 
@@ -58,6 +58,7 @@ def _write(tmp_path: Path, data: object, name: str = "bad.yaml") -> Path:
         ({"name": "x", "options": {"date_order": "year_first"}}, "options.date_order"),
         ({"name": "x", "options": {"psm": 42}}, "options.psm"),
         ({"name": "x", "priority": "high"}, "priority"),
+        ({"name": "x", "branch_of": ["vendor"]}, "branch_of"),
         ({"name": "x", "keywords": "total"}, "keywords"),
         ({"name": "x", "static": {"colour": "red"}}, "static.colour"),
         ({"name": "x", "fieldz": {}}, "fieldz"),
@@ -89,11 +90,31 @@ def test_learn_writes_vendor_templates_that_match(tmp_path: Path) -> None:
     labelled = tmp_path / "labelled"
     labelled.mkdir()
     for i in range(3):
-        _labelled(labelled, f"a{i}", "BLUE HERON TRADING SDN BHD", "LOT 9, JALAN KENARI, 47000 SUNGAI BULOH",
-                  ["BLUE HERON TRADING", "SDN BHD (998877-K)", "LOT 9, JALAN KENARI,", "47000 SUNGAI BULOH",
-                   "GST NO: 000999888777", f"DATE: 0{i + 1}/02/2019", "TOTAL", f"{i + 5}.00"], f"{i + 5}.00")
-    _labelled(labelled, "b0", "RED KITE STORE", "22 MAIN ROAD, 10000 GEORGETOWN",
-              ["RED KITE STORE", "22 MAIN ROAD,", "10000 GEORGETOWN", "DATE: 03/03/2019", "TOTAL 8.00"], "8.00")
+        _labelled(
+            labelled,
+            f"a{i}",
+            "BLUE HERON TRADING SDN BHD",
+            "LOT 9, JALAN KENARI, 47000 SUNGAI BULOH",
+            [
+                "BLUE HERON TRADING",
+                "SDN BHD (998877-K)",
+                "LOT 9, JALAN KENARI,",
+                "47000 SUNGAI BULOH",
+                "GST NO: 000999888777",
+                f"DATE: 0{i + 1}/02/2019",
+                "TOTAL",
+                f"{i + 5}.00",
+            ],
+            f"{i + 5}.00",
+        )
+    _labelled(
+        labelled,
+        "b0",
+        "RED KITE STORE",
+        "22 MAIN ROAD, 10000 GEORGETOWN",
+        ["RED KITE STORE", "22 MAIN ROAD,", "10000 GEORGETOWN", "DATE: 03/03/2019", "TOTAL 8.00"],
+        "8.00",
+    )
     learned = learn_templates(read_labelled(labelled))
     assert len(learned) == 2
     out = tmp_path / "learned"
@@ -102,13 +123,114 @@ def test_learn_writes_vendor_templates_that_match(tmp_path: Path) -> None:
     settings.template_dirs = [out]
     corrector = DefaultTextCorrector(settings)
     # an OCR-like variant: name with a typo, different date and amount
-    ex = corrector.extract(ocr_from_lines(
-        ["BLUE HER0N TRADING", "SDN BHD (998877-K)", "LOT 9, JALAN KENARI,", "47000 SUNGAI BULOH",
-         "GST NO: 000999888777", "DATE: 09/02/2019", "TOTAL 12.00"]))
+    ex = corrector.extract(
+        ocr_from_lines(
+            [
+                "BLUE HER0N TRADING",
+                "SDN BHD (998877-K)",
+                "LOT 9, JALAN KENARI,",
+                "47000 SUNGAI BULOH",
+                "GST NO: 000999888777",
+                "DATE: 09/02/2019",
+                "TOTAL 12.00",
+            ]
+        )
+    )
     assert ex.template is not None and ex.template.startswith("vendor_blue_heron")
     assert ex.fields["company"].value == "BLUE HERON TRADING SDN BHD"
     assert ex.fields["company"].source == "static"
     assert ex.fields["address"].value == "LOT 9, JALAN KENARI, 47000 SUNGAI BULOH"
+
+
+def test_keyword_matches_through_ocr_slips() -> None:
+    doc = Searchable("MR. D.1.Y. (M) SON BHD\n(CO.REG :704427-T )\nLOT 1851-A & 1851-B, JALAN KPB 6,")
+    assert doc.contains("MR. D.I.Y. (M) SDN BHD")  # two letters misread
+    assert doc.contains("LOT 1851-A & 1851-B, JALAN KPB 6")
+    assert not doc.contains("AIK HUAT HARDWARE ENTERPRISE")
+    assert not doc.contains("LOT 2942 & 2945, JLN SERI SENTOSA 8")
+
+
+def test_branch_template_needs_its_vendor() -> None:
+    vendor = parse_template({"name": "kopi", "keywords": ["KOPI KITA SDN BHD"], "min_score": 1.0}, "kopi.yaml")
+    branch = parse_template(
+        {
+            "name": "kopi_ss2",
+            "keywords": ["JALAN SS2/55 PETALING JAYA"],
+            "min_score": 1.0,
+            "priority": 1,
+            "branch_of": "kopi",
+            "static": {"address": "12, JALAN SS2/55, PETALING JAYA"},
+        },
+        "kopi_ss2.yaml",
+    )
+    templates = [vendor, branch]
+    chosen, _ = choose_template(templates, "KOPI KITA SDN BHD\n12, JALAN SS2/55 PETALING JAYA\nTOTAL 5.00")
+    assert chosen is branch
+    # another shop on the same street is not this vendor's branch
+    chosen, _ = choose_template(templates, "TEH TARIK CORNER\n14, JALAN SS2/55 PETALING JAYA\nTOTAL 5.00")
+    assert chosen is None or chosen.name not in {"kopi", "kopi_ss2"}
+
+
+def _branch_lines(name: str, street: str, town: str, n: int) -> list[str]:
+    return [
+        name,
+        "CO REG 123456-A",
+        street,
+        town,
+        "THANK YOU PLEASE COME AGAIN",
+        f"DATE: 0{n}/03/2019",
+        f"TOTAL {n}.50",
+    ]
+
+
+def test_learn_merges_label_slips_and_splits_branches(tmp_path: Path) -> None:
+    labelled = tmp_path / "labelled"
+    labelled.mkdir()
+    streets = {
+        "s": ("NO 3, JALAN SS2/55,", "47300 PETALING JAYA"),
+        "k": ("LOT 7, JALAN KLANG LAMA,", "58000 KUALA LUMPUR"),
+    }
+    for branch, (street, town) in streets.items():
+        for i in range(1, 4):
+            company = "KOPI KITA (KL) SDN BHD" if (branch, i) != ("s", 1) else "KOPI KITA (KI ) SDN BHD"  # a slip
+            _labelled(
+                labelled,
+                f"{branch}{i}",
+                company,
+                f"{street} {town}",
+                _branch_lines("KOPI KITA (KL) SDN BHD", street, town, i),
+                f"{i}.50",
+            )
+    for i in range(1, 3):  # another vendor printing the same farewell line
+        _labelled(
+            labelled,
+            f"o{i}",
+            "TEH TARIK CORNER",
+            "9 JALAN BUNGA, 10000 GEORGETOWN",
+            ["TEH TARIK CORNER", "9 JALAN BUNGA", "10000 GEORGETOWN", "THANK YOU PLEASE COME AGAIN", f"TOTAL {i}.00"],
+            f"{i}.00",
+        )
+    learned = {t["name"]: t for t in learn_templates(read_labelled(labelled))}
+    vendor = learned["vendor_kopi_kita_kl_sdn_bhd"]
+    assert vendor["static"] == {"company": "KOPI KITA (KL) SDN BHD"}  # the label most receipts carry
+    branches = [t for t in learned.values() if t.get("branch_of") == "vendor_kopi_kita_kl_sdn_bhd"]
+    assert sorted(t["static"]["address"] for t in branches) == sorted(f"{a} {b}" for a, b in streets.values())
+    for tpl in learned.values():
+        assert not any("THANK YOU" in k for k in tpl["keywords"]), tpl["keywords"]
+    out = tmp_path / "learned"
+    write_templates(list(learned.values()), out)
+    settings = load_settings()
+    settings.template_dirs = [out]
+    corrector = DefaultTextCorrector(settings)
+    seen = corrector.extract(ocr_from_lines(_branch_lines("KOPI KITA (KL) SDN BHD", *streets["k"], 5)))
+    assert seen.fields["address"].value == "LOT 7, JALAN KLANG LAMA, 58000 KUALA LUMPUR"
+    # a branch not in the labelled set: the vendor's name, the address as printed
+    new = corrector.extract(
+        ocr_from_lines(_branch_lines("KOPI KITA (KL) SDN BHD", "NO 8, JALAN BESAR,", "43000 KAJANG", 6))
+    )
+    assert new.template == "vendor_kopi_kita_kl_sdn_bhd"
+    assert new.fields["company"].value == "KOPI KITA (KL) SDN BHD"
+    assert new.fields["address"].source != "static"
 
 
 def test_cli_templates_commands(tmp_path: Path) -> None:

@@ -1,9 +1,10 @@
 """Learn vendor templates from labelled receipts (SROIE layout: ``<id>.json`` + ``<id>.ocr.txt``).
 
-For every vendor (company and address from the key files) one template is
+For every vendor (company and address from the key files) templates are
 written: the header lines that identify it as keywords (lines printed on its
 receipts but rarely on other vendors'), its canonical company and address as
-static fields, and options that fit (date order, currency).
+static fields, and options that fit (date order, currency). A vendor with
+several branches gets one template for the vendor and one per branch.
 """
 
 from __future__ import annotations
@@ -11,14 +12,16 @@ from __future__ import annotations
 import hashlib
 import json
 from collections import Counter, defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Set
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import regex
 import yaml
+from rapidfuzz import fuzz, process
 
+from icr.text.fields import RECEIPT_LABEL
 from icr.text.parsers import find_amounts, find_dates, parse_currency
 from icr.text.templates import parse_template, squash
 
@@ -73,7 +76,7 @@ def _slug(text: str) -> str:
 
 def _is_keyword_line(line: str) -> bool:
     key = squash(line)
-    if len(key) < 6 or find_dates(line) or find_amounts(line):
+    if len(key) < 6 or find_dates(line) or find_amounts(line) or RECEIPT_LABEL.search(line):
         return False
     return not regex.fullmatch(r"[\W\d_]*", line)
 
@@ -89,62 +92,171 @@ def _date_order(dates: Iterable[str]) -> str:
     return "month_first" if month_first > day_first else "day_first"
 
 
+SAME_LABEL = 90.0
+"""Labels this similar (rapidfuzz ratio of the squashed text) name the same vendor or branch:
+annotators' slips ("GARDENIA BAKERIES (KI ) SDN BHD" for "(KL)") must not split a vendor."""
+SAME_LINE = 80.0
+"""Header lines this similar (rapidfuzz ratio) are the same printed line read differently."""
+
+
+def _clusters(labels: Iterable[str]) -> dict[str, str]:
+    """Each label's representative: the most frequent label it is nearly the same as."""
+    reps: list[str] = []
+    out: dict[str, str] = {}
+    for label, _ in Counter(labels).most_common():
+        key = squash(label)
+        rep = next(
+            (
+                r
+                for r in reps
+                if squash(r) == key or (min(len(key), len(squash(r))) >= 6 and fuzz.ratio(key, squash(r)) >= SAME_LABEL)
+            ),
+            None,
+        )
+        if rep is None:
+            reps.append(label)
+            rep = label
+        out[label] = rep
+    return out
+
+
+def _tokens(text: str) -> set[str]:
+    return {t for t in regex.findall(r"[\p{L}\p{N}]+", text.upper()) if len(t) >= 3}
+
+
+def _identifies(line: str, labels: set[str]) -> bool:
+    """A line names the vendor when it shares a word with its name or address labels, or carries
+    a number of five digits or more (registration, GST, phone); "THANK YOU" lines do not."""
+    return bool(_tokens(line) & labels) or regex.search(r"\d{5}", regex.sub(r"[\s-]", "", line)) is not None
+
+
+def _keywords(
+    members: list[Labelled], line_owners: dict[str, set[str]], owner_limit: int, exclude: Set[str] = frozenset()
+) -> list[str]:
+    """Header lines that identify the vendor, printed on at least half of ``members``, by few vendors
+    (``owner_limit``), not in ``exclude``."""
+    labels = set().union(*(_tokens(d.company) | _tokens(d.address) for d in members))
+    counts: Counter[str] = Counter()
+    printed: dict[str, str] = {}
+    first_pos: dict[str, int] = {}
+    for doc in members:
+        seen: set[str] = set()
+        for pos, line in enumerate(doc.lines[:HEADER_LINES]):
+            k = squash(line)
+            if k in seen or k in exclude or not _is_keyword_line(line) or len(line_owners[k]) > owner_limit:
+                continue
+            if not _identifies(line, labels):
+                continue
+            seen.add(k)
+            counts[k] += 1
+            printed.setdefault(k, line)
+            first_pos[k] = min(first_pos.get(k, pos), pos)
+    need = max(1, round(0.5 * len(members)))
+    ranked = sorted((k for k, c in counts.items() if c >= need), key=lambda k: (-counts[k], first_pos[k]))
+    return [printed[k] for k in ranked[:MAX_KEYWORDS]]
+
+
+def _options(members: list[Labelled]) -> dict[str, Any]:
+    currency_votes = Counter(c for d in members for line in d.lines for c in [parse_currency(line)] if c is not None)
+    options: dict[str, Any] = {"date_order": _date_order(d.date for d in members)}
+    if currency_votes:
+        options["currency"] = currency_votes.most_common(1)[0][0]
+    return options
+
+
 def learn_templates(docs: list[Labelled], priority: int = 10) -> list[dict[str, Any]]:
-    """One template (as YAML-ready data) per vendor: (company, address) from the key files."""
-    groups: dict[tuple[str, str], list[Labelled]] = defaultdict(list)
+    """Templates (as YAML-ready data) for every vendor in ``docs``.
+
+    Receipts are grouped by vendor (company labels that are nearly the same) and, within a
+    vendor, by branch (nearly the same address). The canonical name and address are the
+    labels most receipts carry. A vendor seen at one branch gets one template with both as
+    static fields. A vendor with several branches gets a vendor template (the name only, so
+    that a branch not seen in training still gets its address from the text) and, one
+    priority higher, a template per branch (``branch_of`` the vendor's) keyed on the lines
+    only that branch prints.
+    """
+    company_of = _clusters(d.company for d in docs)
+    vendors: dict[str, list[Labelled]] = defaultdict(list)
     for doc in docs:
-        groups[(squash(doc.company), squash(doc.address))].append(doc)
-    line_groups: dict[str, set[tuple[str, str]]] = defaultdict(set)
-    for key, members in groups.items():
+        vendors[company_of[doc.company]].append(doc)
+    line_vendors: dict[str, set[str]] = defaultdict(set)
+    for vendor, members in vendors.items():
         for doc in members:
             for line in doc.lines[:HEADER_LINES]:
-                line_groups[squash(line)].add(key)
+                line_vendors[squash(line)].add(vendor)
     templates: list[dict[str, Any]] = []
     used_names: set[str] = set()
-    for key, members in sorted(groups.items(), key=lambda kv: kv[1][0].stem):
-        company = Counter(d.company for d in members).most_common(1)[0][0]
-        address = Counter(d.address for d in members).most_common(1)[0][0]
-        counts: Counter[str] = Counter()
-        printed: dict[str, str] = {}
-        first_pos: dict[str, int] = {}
-        for doc in members:
-            seen: set[str] = set()
-            for pos, line in enumerate(doc.lines[:HEADER_LINES]):
-                k = squash(line)
-                if k in seen or not _is_keyword_line(line) or len(line_groups[k]) > GENERIC_GROUPS:
-                    continue
-                seen.add(k)
-                counts[k] += 1
-                printed.setdefault(k, line)
-                first_pos[k] = min(first_pos.get(k, pos), pos)
-        need = max(1, round(0.5 * len(members)))
-        ranked = sorted((k for k, c in counts.items() if c >= need), key=lambda k: (-counts[k], first_pos[k]))
-        keywords = [printed[k] for k in ranked[:MAX_KEYWORDS]]
-        if not keywords:
-            continue
-        name = "vendor_" + _slug(company)
-        if name in used_names:
-            name += "_" + hashlib.sha1(key[1].encode()).hexdigest()[:6]
-        used_names.add(name)
-        currency_votes = Counter(
-            c for d in members for line in d.lines for c in [parse_currency(line)] if c is not None
-        )
-        options: dict[str, Any] = {"date_order": _date_order(d.date for d in members)}
-        if currency_votes:
-            options["currency"] = currency_votes.most_common(1)[0][0]
-        data: dict[str, Any] = {
+
+    def add(data: dict[str, Any]) -> None:
+        parse_template(data, f"<learned {data['name']}>")  # what we write must load
+        used_names.add(data["name"])
+        templates.append(data)
+
+    def template(
+        name: str, members: list[Labelled], keywords: list[str], static: dict[str, str], rank: int
+    ) -> dict[str, Any]:
+        return {
             "name": name,
             "doc_type": "receipt",
-            "priority": priority,
+            "priority": rank,
             "description": f"Learned from {len(members)} labelled receipt(s).",
             "keywords": keywords,
             "min_score": 0.5 if len(keywords) > 1 else 1.0,
-            "options": options,
-            "static": {"company": company, **({"address": address} if address else {})},
+            "options": _options(members),
+            "static": static,
             "fields": {"total": {"required": True}, "date": {"required": True}},
         }
-        parse_template(data, f"<learned {name}>")  # what we write must load
-        templates.append(data)
+
+    for members in sorted(vendors.values(), key=lambda ms: min(d.stem for d in ms)):
+        company = " ".join(Counter(d.company for d in members).most_common(1)[0][0].split())
+        address_of = _clusters(d.address for d in members if d.address)
+        branches: dict[str, list[Labelled]] = defaultdict(list)
+        for doc in members:
+            if doc.address:
+                branches[address_of[doc.address]].append(doc)
+        name = "vendor_" + _slug(company)
+        if name in used_names:
+            name += "_" + hashlib.sha1(squash(company).encode()).hexdigest()[:6]
+        if len(branches) <= 1:
+            keywords = _keywords(members, line_vendors, GENERIC_GROUPS)
+            if keywords:
+                address = Counter(d.address for d in members if d.address).most_common(1)
+                static = {"company": company, **({"address": address[0][0]} if address else {})}
+                add(template(name, members, keywords, static, priority))
+            continue
+        # lines printed at one branch only tell the branches apart; the vendor is known by the others
+        line_branches: dict[str, set[str]] = defaultdict(set)
+        for branch, docs_at in branches.items():
+            for doc in docs_at:
+                for line in doc.lines[:HEADER_LINES]:
+                    line_branches[squash(line)].add(branch)
+        shared_by: dict[str, set[str]] = {}
+        for branch in branches:
+            elsewhere = [k for k, owners in line_branches.items() if owners != {branch}]
+            # a line another branch prints, even as OCR misread it, does not tell this one apart
+            shared_by[branch] = {
+                k
+                for k in line_branches
+                if k in elsewhere or process.extractOne(k, elsewhere, scorer=fuzz.ratio, score_cutoff=SAME_LINE)
+            }
+        branch_only = {
+            k for k, owners in line_branches.items() if len(owners) == 1 and k not in shared_by[next(iter(owners))]
+        }
+        parent = None
+        keywords = _keywords(members, line_vendors, GENERIC_GROUPS, exclude=branch_only)
+        if keywords:
+            add(template(name, members, keywords, {"company": company}, priority))
+            parent = name
+        for branch, docs_at in sorted(branches.items(), key=lambda kv: min(d.stem for d in kv[1])):
+            own = _keywords(docs_at, line_vendors, GENERIC_GROUPS, exclude=shared_by[branch])
+            if not own:
+                continue
+            label = Counter(d.address for d in docs_at).most_common(1)[0][0]
+            branch_name = f"{name}_{hashlib.sha1(squash(label).encode()).hexdigest()[:6]}"
+            data = template(branch_name, docs_at, own, {"company": company, "address": label}, priority + 1)
+            if parent:
+                data["branch_of"] = parent  # a branch line alone (a street name) must not pick a vendor
+            add(data)
     return templates
 
 

@@ -8,6 +8,7 @@ A template is data (see ``config/templates/*.yaml``)::
     keywords: [pump, litre]       # scored: the share found in the text
     exclude_keywords: [invoice]   # any one found -> the template does not match
     min_score: 0.5                # keyword share needed to be chosen (default 0.5)
+    branch_of: acme_fuel          # considered only when the template of this name matches too
     options:                      # read by the text corrector and, later, by the pipeline
       date_order: day_first       # day_first | month_first
       decimal: "."                # "." | ","
@@ -34,6 +35,7 @@ from typing import Any
 
 import regex
 import yaml
+from rapidfuzz import fuzz
 
 from icr.errors import TemplateError
 from icr.text.parsers import PARSERS
@@ -45,6 +47,7 @@ TOP_KEYS = {
     "keywords",
     "exclude_keywords",
     "min_score",
+    "branch_of",
     "options",
     "fields",
     "static",
@@ -120,6 +123,8 @@ class Template:
     fields: Mapping[str, FieldSpec] = field(default_factory=dict)
     static: Mapping[str, str] = field(default_factory=dict)
     description: str = ""
+    branch_of: str | None = None
+    """The name of the template that must match before this one is considered (a vendor's branch)."""
     sample: str = ""
     """Example text this template must match (checked by ``icr templates check``)."""
 
@@ -151,6 +156,12 @@ FUZZY_SHARE = 0.75
 """A long keyword also matches when this share of its letter trigrams occurs in the text (OCR errors)."""
 
 
+FUZZY_RATIO = 80.0
+"""... or when a stretch of the text is this similar to it (rapidfuzz ``partial_ratio``, 0-100)."""
+FUZZY_PREFILTER = 0.3
+"""(edits are only counted when this share of the trigrams occurs: most keywords are plainly absent)"""
+
+
 def _trigrams(squashed: str) -> set[str]:
     return {squashed[i : i + 3] for i in range(len(squashed) - 2)}
 
@@ -169,7 +180,16 @@ class Searchable:
             if key in self.squashed:
                 return True
             grams = _trigrams(key)
-            return bool(grams) and len(grams & self.trigrams) / len(grams) >= FUZZY_SHARE
+            if not grams:
+                return False
+            share = len(grams & self.trigrams) / len(grams)
+            if share >= FUZZY_SHARE:
+                return True
+            if share < FUZZY_PREFILTER:
+                return False
+            # a misread letter breaks three trigrams: compare letters instead, against the best-aligned
+            # stretch of the text
+            return fuzz.partial_ratio(key, self.squashed, score_cutoff=FUZZY_RATIO) > 0
         return keyword_in(keyword, self.text, self.squashed)
 
 
@@ -233,6 +253,9 @@ def parse_template(data: Any, path: Path | str) -> Template:
             raise _fail(path, f"static.{key}", f"not a canonical field ({', '.join(CANONICAL_FIELDS)})")
         if not isinstance(value, str | int | float) or isinstance(value, bool):
             raise _fail(path, f"static.{key}", "must be a string")
+    branch_of = data.get("branch_of")
+    if branch_of is not None and (not isinstance(branch_of, str) or not regex.fullmatch(r"[\w.-]+", branch_of)):
+        raise _fail(path, "branch_of", "must be the name of another template")
     description = data.get("description", "")
     sample = data.get("sample", "")
     if not isinstance(description, str):
@@ -250,6 +273,7 @@ def parse_template(data: Any, path: Path | str) -> Template:
         options=options,
         fields=fields,
         static={k: str(v) for k, v in static.items()},
+        branch_of=branch_of,
         description=description,
         sample=sample,
     )
@@ -358,16 +382,24 @@ def choose_template(templates: Sequence[Template], text: str) -> tuple[Template 
     """The best-matching template for ``text`` and its keyword score.
 
     The template with the highest (priority, score) among those reaching their
-    ``min_score`` wins; when none does, the generic receipt template (score 0).
+    ``min_score`` wins (a ``branch_of`` template only when the template it names
+    reaches its own); when none does, the generic receipt template (score 0).
     """
-    best: tuple[int, float, Template] | None = None
     doc = Searchable(text)
+    matched: dict[str, float] = {}
     for tpl in templates:
         if not tpl.keywords:
             continue
         s = tpl.score(doc)
-        if s >= tpl.min_score and s > 0 and (best is None or (tpl.priority, s) > (best[0], best[1])):
-            best = (tpl.priority, s, tpl)
+        if s >= tpl.min_score and s > 0:
+            matched.setdefault(tpl.name, s)
+    best: tuple[int, float, Template] | None = None
+    for tpl in templates:
+        got = matched.get(tpl.name)
+        if got is None or (tpl.branch_of is not None and tpl.branch_of not in matched):
+            continue
+        if best is None or (tpl.priority, got) > (best[0], best[1]):
+            best = (tpl.priority, got, tpl)
     if best is not None:
         return best[2], best[1]
     default = next((t for t in templates if t.name == DEFAULT_NAME), None)
