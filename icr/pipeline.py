@@ -15,7 +15,7 @@ import hashlib
 import os
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from icr.config import Settings
@@ -34,9 +34,15 @@ class Stages:
     text: TextCorrector
     language: str | None = None
     """The OCR language for every document (``--lang``); None: the configured one, or the template's."""
+    second_read: tuple[str, ...] | None = None
+    """The image-corrector steps a second read keeps (None: no second read); see :func:`process_document`."""
+    second_recognizer: Recognizer | None = None
+    """The recognizer of the second read (None: ``recognizer``)."""
 
     def close(self) -> None:
         self.recognizer.close()
+        if self.second_recognizer is not None and self.second_recognizer is not self.recognizer:
+            self.second_recognizer.close()
 
 
 def build_stages(settings: Settings) -> Stages:
@@ -45,11 +51,18 @@ def build_stages(settings: Settings) -> Stages:
     from icr.registry import build_image_corrector, build_recognizer, build_text_corrector
 
     forced = settings.get("recognizer", "force_language")
+    second = settings.section("second_read")
+    recognizer = build_recognizer(settings)
+    second_recognizer = None
+    if second.get("enabled") and str(second.get("recognizer", "same")) != "same":
+        second_recognizer = build_recognizer(settings.with_overrides({"stages": {"recognizer": second["recognizer"]}}))
     return Stages(
         corrector=build_image_corrector(settings),
-        recognizer=build_recognizer(settings),
+        recognizer=recognizer,
         text=build_text_corrector(settings),
         language=str(forced) if forced else None,
+        second_read=tuple(str(s) for s in second.get("steps") or ()) if second.get("enabled") else None,
+        second_recognizer=second_recognizer,
     )
 
 
@@ -80,7 +93,11 @@ def template_read_options(stages: Stages, template: str | None) -> ReadOptions:
 
 
 def _read(
-    pages: list[Page], stages: Stages, how: ReadOptions, timings: dict[str, float]
+    pages: list[Page],
+    stages: Stages,
+    how: ReadOptions,
+    timings: dict[str, float],
+    recognizer: Recognizer | None = None,
 ) -> tuple[list[CorrectedPage], OcrResult]:
     """Stages 1 and 2 on every page: the image corrector (a PDF text layer needs none), then the recognizer."""
     t = time.perf_counter()
@@ -95,9 +112,18 @@ def _read(
         for step, seconds in page.timings.items():
             timings[f"correct.{step}"] = timings.get(f"correct.{step}", 0.0) + seconds
     t = time.perf_counter()
-    ocr = stages.recognizer.recognize(corrected, language=how.language or stages.language, psm=how.psm)
+    ocr = (recognizer or stages.recognizer).recognize(corrected, language=how.language or stages.language, psm=how.psm)
     timings["recognize"] = timings.get("recognize", 0.0) + time.perf_counter() - t
     return corrected, ocr
+
+
+def _corrected(pages: Sequence[CorrectedPage], keep: Sequence[str]) -> bool:
+    """Whether a step other than ``keep`` changed any page (else a second read sees the same image)."""
+    return any(
+        value and key.endswith("_applied") and key.removesuffix("_applied") not in keep
+        for page in pages
+        for key, value in page.info.items()
+    )
 
 
 @dataclass(frozen=True)
@@ -130,6 +156,21 @@ def process_document(task: Task, stages: Stages) -> DocumentResult:
             corrected, ocr = _read(pages, stages, wanted, {})
             extraction = stages.text.extract(ocr)
             timings["reread"] = time.perf_counter() - t
+
+        if (
+            extraction.missing
+            and stages.second_read is not None
+            and (stages.second_recognizer is not None or _corrected(corrected, stages.second_read))
+        ):
+            # A required field is missing: the corrector's changes may have cost it (Tesseract reads
+            # a cleaned page differently, not always better). Read the page as it came, keeping only
+            # the steps it cannot do without (a turned page), with the second recognizer (another
+            # Tesseract build reads differently), and take the better of both readings.
+            t = time.perf_counter()
+            how = replace(wanted, steps=stages.second_read)
+            _, second = _read(pages, stages, how, {}, stages.second_recognizer)
+            extraction = stages.text.combine(extraction, stages.text.extract(second))
+            timings["second_read"] = time.perf_counter() - t
     except DocumentError as exc:
         timings["total"] = time.perf_counter() - start
         return DocumentResult(task.path, task.sha256, "failed", error=str(exc), timings=timings)

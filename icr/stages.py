@@ -47,6 +47,10 @@ class TextCorrector(Protocol):
 
     def extract(self, ocr: OcrResult) -> Extraction: ...
 
+    def combine(self, first: Extraction, second: Extraction) -> Extraction:
+        """One extraction from two readings of the same document (``first`` is the main one)."""
+        ...
+
 
 @runtime_checkable
 class Populator(Protocol):

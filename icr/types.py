@@ -169,6 +169,8 @@ class Extraction:
     line_items: list[LineItem] = field(default_factory=list)
     needs_review: bool = False
     review_reasons: list[str] = field(default_factory=list)
+    missing: list[str] = field(default_factory=list)
+    """Required fields that were not found."""
 
 
 @dataclass

@@ -175,3 +175,44 @@ def test_template_read_options_make_a_second_reading(tmp_path: Path) -> None:
     assert recognizer.calls == [(None, None), ("eng", 4)]
     assert corrector.steps == [None, ["grayscale"]]
     assert "reread" in result.timings
+
+
+def test_a_missing_required_field_gets_a_second_read(tmp_path: Path) -> None:
+    (path,) = make_images(tmp_path, 1)
+    first = _RecordingRecognizer()
+    first.default_lines = ["CORNER SHOP", "12 MAIN ST", "DATE 04/07/2013"]  # the total is not read
+    second = FakeRecognizer(default_lines=LINES)
+    corrector = _RecordingCorrector()
+    stages = Stages(
+        corrector, first, FakeTextCorrector(fake_settings()), second_read=("orientation",), second_recognizer=second
+    )
+    result = process_document(Task(str(path), "z" * 64), stages)
+    assert result.ok and result.extraction is not None
+    assert result.extraction.fields["total"].value == "12.59"
+    assert not result.extraction.missing and not result.extraction.needs_review
+    assert corrector.steps == [None, ["orientation"]]  # the second read keeps only the listed steps
+    assert "second_read" in result.timings
+    # nothing missing: read once
+    corrector.steps.clear()
+    stages = Stages(
+        corrector,
+        FakeRecognizer(default_lines=LINES),
+        FakeTextCorrector(fake_settings()),
+        second_read=("orientation",),
+        second_recognizer=second,
+    )
+    result = process_document(Task(str(path), "z" * 64), stages)
+    assert corrector.steps == [None] and "second_read" not in result.timings
+
+
+def test_second_read_is_configured_with_its_own_recognizer() -> None:
+    from icr.ocr.recognizer import PytesseractRecognizer
+    from icr.pipeline import build_stages
+
+    stages = build_stages(load_settings())
+    assert stages.second_read is not None and "orientation" in stages.second_read
+    assert isinstance(stages.second_recognizer, PytesseractRecognizer)
+    off = build_stages(load_settings(overrides={"second_read": {"enabled": False}}))
+    assert off.second_read is None and off.second_recognizer is None
+    stages.close()
+    off.close()

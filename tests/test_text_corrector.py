@@ -51,9 +51,19 @@ def test_spelling_never_touches_tokens_with_digits(speller: SpellingCorrector, t
 def test_extraction_types_and_protocol(corrector: DefaultTextCorrector) -> None:
     assert isinstance(corrector, TextCorrector)
     assert corrector.name == "default"
-    ex = corrector.extract(ocr_from_lines(
-        ["ACME HARDWARE SDN BHD", "1 JALAN SATU, 50000 KUALA LUMPUR", "DATE: 04/07/2013 19:28",
-         "NAILS 12.59", "TOTAI 12.59", "CASH 20.00", "CHANGE 7.41"]))
+    ex = corrector.extract(
+        ocr_from_lines(
+            [
+                "ACME HARDWARE SDN BHD",
+                "1 JALAN SATU, 50000 KUALA LUMPUR",
+                "DATE: 04/07/2013 19:28",
+                "NAILS 12.59",
+                "TOTAI 12.59",
+                "CASH 20.00",
+                "CHANGE 7.41",
+            ]
+        )
+    )
     total = ex.fields["total"]
     assert total.value == "12.59" and total.typed == Decimal("12.59")
     assert ex.fields["date"].typed == dt.date(2013, 7, 4) and ex.fields["date"].value == "2013-07-04"
@@ -101,10 +111,16 @@ def test_sroie_transcripts_meet_targets(tmp_path: Path) -> None:
     out = tmp_path / "pred.jsonl"
     result = subprocess.run(
         [sys.executable, str(root / "benchmarks" / "text_eval.py"), str(gold), "--out", str(out)],
-        capture_output=True, text=True, check=True, timeout=300,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=300,
     )
-    rows = {line.split("|")[1].strip(): float(line.split("|")[2]) for line in result.stdout.splitlines()
-            if line.startswith("| ") and line.split("|")[2].strip()[:1].isdigit()}
+    rows = {
+        line.split("|")[1].strip(): float(line.split("|")[2])
+        for line in result.stdout.splitlines()
+        if line.startswith("| ") and line.split("|")[2].strip()[:1].isdigit()
+    }
     assert rows["date"] >= 0.98, result.stdout
     assert rows["total"] >= 0.95, result.stdout
     assert len(out.read_text().splitlines()) == len(list(gold.glob("*.json")))
@@ -115,9 +131,13 @@ def test_header_skips_low_confidence_specks_and_cleans_ocr_noise() -> None:
     from icr.text.header import clean_address, guess_header
     from icr.text.lines import Line
 
-    lines = [Line(0, "Ankoot :", 0.0), Line(1, "SILVER OAK CAKE HOUSE SDN BHD 862725-U", 0.93),
-             Line(2, "No.1, Jin Mawar 10/5, | Taman Baru", 0.9), Line(3, "S3000 Kuala Lumpur. |", 0.8),
-             Line(4, "Tel No. : 07-387 3322", 0.9)]
+    lines = [
+        Line(0, "Ankoot :", 0.0),
+        Line(1, "SILVER OAK CAKE HOUSE SDN BHD 862725-U", 0.93),
+        Line(2, "No.1, Jin Mawar 10/5, | Taman Baru", 0.9),
+        Line(3, "S3000 Kuala Lumpur. |", 0.8),
+        Line(4, "Tel No. : 07-387 3322", 0.9),
+    ]
     header = guess_header(lines)
     assert header.company == "SILVER OAK CAKE HOUSE SDN BHD"
     assert header.address == "No.1, JLN Mawar 10/5, Taman Baru 53000 Kuala Lumpur."
@@ -129,8 +149,12 @@ def test_header_address_keeps_the_town_and_state_after_a_line_ending_in_its_post
     from icr.text.header import guess_header
     from icr.text.lines import Line
 
-    lines = [Line(0, "KEDAI KOPI MANIS SDN BHD", 0.9), Line(1, "12, JALAN MERANTI, TAMAN SERI, 43300", 0.9),
-             Line(2, "SELANGOR DARUL EHSAN.", 0.9), Line(3, "TEL: 03-8941 2233", 0.9)]
+    lines = [
+        Line(0, "KEDAI KOPI MANIS SDN BHD", 0.9),
+        Line(1, "12, JALAN MERANTI, TAMAN SERI, 43300", 0.9),
+        Line(2, "SELANGOR DARUL EHSAN.", 0.9),
+        Line(3, "TEL: 03-8941 2233", 0.9),
+    ]
     assert guess_header(lines).address == "12, JALAN MERANTI, TAMAN SERI, 43300 SELANGOR DARUL EHSAN."
     # after "43300 SERI KEMBANGAN," a long line is not part of the address
     lines[1] = Line(1, "12, JALAN MERANTI, 43300 SERI KEMBANGAN,", 0.9)
@@ -141,8 +165,11 @@ def test_header_address_keeps_the_town_and_state_after_a_line_ending_in_its_post
 def test_header_knows_a_legal_suffix_ocr_misread_before_a_braced_registration_number(
     corrector: DefaultTextCorrector,
 ) -> None:
-    ex = corrector.extract(ocr_from_lines(
-        ["|", "77 FRESH MART 5/B {123456-X)", "LOT 12, JALAN MERPATI,", "TAHAN SERIBU |", "41150 KLANG, SELANGOR"]))
+    ex = corrector.extract(
+        ocr_from_lines(
+            ["|", "77 FRESH MART 5/B {123456-X)", "LOT 12, JALAN MERPATI,", "TAHAN SERIBU |", "41150 KLANG, SELANGOR"]
+        )
+    )
     assert ex.fields["company"].value == "77 FRESH MART S/B"
 
 
@@ -150,8 +177,12 @@ def test_header_passes_over_a_logo_read_as_specks_and_cleans_a_wrapped_name() ->
     from icr.text.header import clean_company, guess_header
     from icr.text.lines import Line
 
-    lines = [Line(0, "| | ihe a |", 0.6), Line(1, "THE GOLDEN WOK KITCH | | -", 0.9), Line(2, "BUKIT MERAH", 0.9),
-             Line(3, "GST Reg No: 001403346944", 0.9)]
+    lines = [
+        Line(0, "| | ihe a |", 0.6),
+        Line(1, "THE GOLDEN WOK KITCH | | -", 0.9),
+        Line(2, "BUKIT MERAH", 0.9),
+        Line(3, "GST Reg No: 001403346944", 0.9),
+    ]
     assert clean_company(guess_header(lines).company or "") == "THE GOLDEN WOK KITCH BUKIT MERAH"
     assert clean_company("SINAR JAYA INTERNATIONAL SDN BHD iz") == "SINAR JAYA INTERNATIONAL SDN BHD"
     assert clean_company("IN-SPARKLE TRADING SDN BHD") == "IN-SPARKLE TRADING SDN BHD"
@@ -175,13 +206,23 @@ def test_total_from_cash_and_change_only_when_the_printed_one_is_an_ocr_digit_of
 
 def test_a_total_with_one_misread_digit_is_put_right_by_the_other_amounts(corrector: DefaultTextCorrector) -> None:
     # "48.16" misread: cash less change and the rounding both say 48.15.
-    ex = corrector.extract(ocr_from_lines(
-        ["KEDAI MAKAN SEDAP", "Total (Excluding GST): 43.43", "Service Charge (10%): 2.59", "GST Payable: 2.14",
-         "Total (Inclusive of GST): 48.16", "Rounding Adj: -0.01", "CASH : 50.00", "CHANGE : 1.85"]))
+    ex = corrector.extract(
+        ocr_from_lines(
+            [
+                "KEDAI MAKAN SEDAP",
+                "Total (Excluding GST): 43.43",
+                "Service Charge (10%): 2.59",
+                "GST Payable: 2.14",
+                "Total (Inclusive of GST): 48.16",
+                "Rounding Adj: -0.01",
+                "CASH : 50.00",
+                "CHANGE : 1.85",
+            ]
+        )
+    )
     assert ex.fields["total"].typed == Decimal("48.15")
     # Cash can't be less than the total; with the subtotal and tax it says 110.00, not 110.60.
-    ex = corrector.extract(ocr_from_lines(
-        ["SUB-TOTAL 103.77", "TOTAL 110.60", "CASH 110.00", "TAX TOTAL: 6.23"]))
+    ex = corrector.extract(ocr_from_lines(["SUB-TOTAL 103.77", "TOTAL 110.60", "CASH 110.00", "TAX TOTAL: 6.23"]))
     assert ex.fields["total"].typed == Decimal("110.00")
 
 
@@ -191,11 +232,22 @@ def test_a_total_read_right_is_kept_when_one_other_amount_disagrees(corrector: D
 
 
 def test_an_earlier_total_plus_tax_makes_the_final_total(corrector: DefaultTextCorrector) -> None:
-    ex = corrector.extract(ocr_from_lines(
-        ["Qty Description Total (RM) Tax", "1 PAINT BRUSH 33.00 SR", "Total Sales Amount 33.00", "GST 6% 1.98",
-         "Rounding Adjustment 0.02", "TOTAL 35.00", "CASH 99.00", "Change Returned 20.00", "SR 6% 33.00 1.98"]))
+    ex = corrector.extract(
+        ocr_from_lines(
+            [
+                "Qty Description Total (RM) Tax",
+                "1 PAINT BRUSH 33.00 SR",
+                "Total Sales Amount 33.00",
+                "GST 6% 1.98",
+                "Rounding Adjustment 0.02",
+                "TOTAL 35.00",
+                "CASH 99.00",
+                "Change Returned 20.00",
+                "SR 6% 33.00 1.98",
+            ]
+        )
+    )
     assert ex.fields["total"].typed == Decimal("35.00")
-
 
 
 @pytest.mark.parametrize(
@@ -224,3 +276,22 @@ def test_an_amount_printed_without_its_leading_zero_is_read(corrector: DefaultTe
     assert find_amounts("No. 12 Tel.03-1234") == []  # a full stop before digits is not an amount
     ex = corrector.extract(ocr_from_lines(["TOTAL 23.60", "CASH 24.00", "CHANGE RM .40"]))
     assert ex.fields["change"].typed == Decimal("0.40")
+
+
+def test_two_readings_combine_field_by_field(corrector: DefaultTextCorrector) -> None:
+    # the corrected page lost the date and misread the total; the page as it came read both
+    first = corrector.extract(ocr_from_lines(["KEDAI BUKU MAJU", "SUBTOTAL 18.00", "GST 6% 1.08", "TOTAL 19.98"]))
+    second = corrector.extract(
+        ocr_from_lines(["KEDAI BUKU MAJU", "DATE: 12/03/2018", "SUBTOTAL 18.00", "GST 6% 1.08", "TOTAL 19.08"])
+    )
+    assert "date" in first.missing and "date" not in second.missing
+    both = corrector.combine(first, second)
+    assert both.fields["date"].value == "2018-03-12"
+    assert both.fields["total"].value == "19.08"  # 18.00 + 1.08: the arithmetic agrees with it
+    assert "arithmetic" in both.fields["total"].source
+    assert both.missing == [] and not any(r.startswith("date") for r in both.review_reasons)
+    assert both.corrected_text == first.corrected_text  # the main reading's text is kept
+    # the fake keeps the first reading and fills in what it lacks
+    fake = FakeTextCorrector(load_settings())
+    merged = fake.combine(fake.extract(ocr_from_lines(["SHOP"])), fake.extract(ocr_from_lines(["TOTAL 3.00"])))
+    assert merged.fields["total"].value == "3.00" and merged.fields["company"].value == "SHOP"

@@ -9,7 +9,8 @@ naive stand-in for fast tests.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from decimal import Decimal
 from pathlib import Path
 
@@ -129,14 +130,7 @@ class DefaultTextCorrector:
             self._apply_template(template, corrected_text, raw_text, opts, put)
 
         items = extract_line_items(lines, hits, header.company_lines + header.address_lines)
-        required = template.required if template is not None and template.required else DEFAULT_REQUIRED
-        reasons: list[str] = []
-        for name in required:
-            fv = fields.get(name)
-            if fv is None:
-                reasons.append(f"{name}: missing")
-            elif fv.confidence < self.review_threshold:
-                reasons.append(f"{name}: low confidence {fv.confidence:.2f}")
+        missing, reasons = self._review(fields, template)
         return Extraction(
             fields=fields,
             corrected_text=corrected_text,
@@ -146,7 +140,35 @@ class DefaultTextCorrector:
             line_items=items,
             needs_review=bool(reasons),
             review_reasons=reasons,
+            missing=missing,
         )
+
+    def _review(self, fields: Mapping[str, FieldValue], template: Template | None) -> tuple[list[str], list[str]]:
+        """The required fields missing, and every reason to review the document."""
+        required = template.required if template is not None and template.required else DEFAULT_REQUIRED
+        missing: list[str] = []
+        reasons: list[str] = []
+        for name in required:
+            fv = fields.get(name)
+            if fv is None:
+                missing.append(name)
+                reasons.append(f"{name}: missing")
+            elif fv.confidence < self.review_threshold:
+                reasons.append(f"{name}: low confidence {fv.confidence:.2f}")
+        return missing, reasons
+
+    def combine(self, first: Extraction, second: Extraction) -> Extraction:
+        """Two readings of one document as one: for each field, the reading whose value the
+        arithmetic supports, else the more confident one (``first`` on a tie); a field only one
+        reading found comes from it. The text, template and line items stay ``first``'s."""
+        fields = dict(first.fields)
+        for name, other in second.fields.items():
+            mine = fields.get(name)
+            if mine is None or (_support(other), other.confidence) > (_support(mine), mine.confidence):
+                fields[name] = other
+        template = next((t for t in self.templates if t.name == first.template), None)
+        missing, reasons = self._review(fields, template)
+        return replace(first, fields=fields, needs_review=bool(reasons), review_reasons=reasons, missing=missing)
 
     @staticmethod
     def _reconcile_total(fields: dict[str, FieldValue], hits: Sequence[AmountHit]) -> None:
@@ -295,6 +317,11 @@ class DefaultTextCorrector:
             put(name, value, value, 1.0, "static")
 
 
+def _support(value: FieldValue) -> int:
+    """1 when the arithmetic of the receipt agrees with the value."""
+    return int("arithmetic" in value.source)
+
+
 class FakeTextCorrector:
     """A fake for fast tests: first line as company, the last amount after "total" as total. Not for real use."""
 
@@ -320,4 +347,16 @@ class FakeTextCorrector:
             template=None,
             needs_review="total" not in fields,
             review_reasons=[] if "total" in fields else ["total: missing"],
+            missing=[] if "total" in fields else ["total"],
+        )
+
+    def combine(self, first: Extraction, second: Extraction) -> Extraction:
+        """``first`` with the fields only ``second`` found."""
+        fields = {**second.fields, **first.fields}
+        return replace(
+            first,
+            fields=fields,
+            needs_review="total" not in fields,
+            review_reasons=[] if "total" in fields else ["total: missing"],
+            missing=[] if "total" in fields else ["total"],
         )
