@@ -54,6 +54,8 @@ def build_stages(settings: Settings) -> Stages:
     second = settings.section("second_read")
     recognizer = build_recognizer(settings)
     second_recognizer = None
+    if settings.stage("recognizer") == "fake":
+        second = {}  # replayed OCR (tests, load benchmarks) is never read again by a real engine
     if second.get("enabled") and str(second.get("recognizer", "same")) != "same":
         second_recognizer = build_recognizer(settings.with_overrides({"stages": {"recognizer": second["recognizer"]}}))
     return Stages(

@@ -214,5 +214,7 @@ def test_second_read_is_configured_with_its_own_recognizer() -> None:
     assert isinstance(stages.second_recognizer, PytesseractRecognizer)
     off = build_stages(load_settings(overrides={"second_read": {"enabled": False}}))
     assert off.second_read is None and off.second_recognizer is None
+    fake = build_stages(fake_settings())
+    assert fake.second_read is None and fake.second_recognizer is None
     stages.close()
     off.close()
