@@ -28,6 +28,7 @@ naming the file and the key.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -166,6 +167,13 @@ def _trigrams(squashed: str) -> set[str]:
     return {squashed[i : i + 3] for i in range(len(squashed) - 2)}
 
 
+@functools.lru_cache(maxsize=8192)
+def _keyword(keyword: str) -> tuple[str, frozenset[str]]:
+    """A keyword squashed, and its trigrams: the same for every document, so computed once."""
+    key = squash(keyword)
+    return key, frozenset(_trigrams(key))
+
+
 class Searchable:
     """A document's text prepared once for matching many templates' keywords."""
 
@@ -175,11 +183,10 @@ class Searchable:
         self.trigrams = _trigrams(self.squashed)
 
     def contains(self, keyword: str) -> bool:
-        key = squash(keyword)
+        key, grams = _keyword(keyword)
         if len(key) >= 8:
             if key in self.squashed:
                 return True
-            grams = _trigrams(key)
             if not grams:
                 return False
             share = len(grams & self.trigrams) / len(grams)
