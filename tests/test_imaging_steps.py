@@ -443,3 +443,32 @@ def test_lines_gate_leaves_a_lone_separator_alone() -> None:
     assert info["lines_applied"] == 0.0 and out is img
     out, info = lines(img, {"lines_need_grid": False})
     assert info["lines_applied"] == 1.0 and out[122:129, 20:880].min() > 200
+
+
+def test_smooth_joins_a_dotted_stroke_before_tesseracts_threshold() -> None:
+    from icr.imaging.steps import smooth
+
+    # a dot-matrix bar: 2 px dots with 1 px gaps, grey on a noisy light paper
+    rng = np.random.default_rng(3)
+    img = np.clip(rng.normal(225, 12, (40, 120)), 0, 255).astype(np.uint8)
+    for x in range(10, 110, 3):
+        img[18:20, x : x + 2] = 90
+    out, info = smooth(img, {})
+    assert info["smooth_applied"] == 1.0 and out.shape == img.shape and out.dtype == np.uint8
+
+    def pieces(gray: np.ndarray) -> int:
+        binary = cv2.threshold(gray, 0, 255, cv2.THRESH_BINARY_INV | cv2.THRESH_OTSU)[1]
+        return int(cv2.connectedComponents(binary[15:23])[0]) - 1
+
+    assert pieces(img) > 20 and pieces(out) == 1
+
+
+def test_smooth_leaves_a_binarized_page_alone_and_can_be_switched_off() -> None:
+    from icr.imaging.steps import smooth
+
+    binary = np.where(page() < 128, 0, 255).astype(np.uint8)
+    out, info = smooth(binary, {})
+    assert info["smooth_applied"] == 0.0 and out is binary
+    gray = page()
+    out, info = smooth(gray, {"smooth_sigma": 0})
+    assert info["smooth_applied"] == 0.0 and out is gray

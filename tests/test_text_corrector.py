@@ -42,6 +42,54 @@ def test_spelling_can_keep_only_the_most_frequent_english_words() -> None:
     assert small.correct_text("TOTAI") == "TOTAL"
 
 
+def test_addresses_are_corrected_against_the_place_words_only_for_a_misread_letter() -> None:
+    places = SpellingCorrector((), english_words=2000, places=("subang", "perdana", "tampoi", "wangsa", "setar"))
+    assert not places.known("subang")  # place words are for addresses only, not every correction
+    fix = places.correct_address
+    assert fix("Jalan Suaang Percana, 40150") == "Jalan Subang Perdana, 40150"
+    assert fix("KAWASAN TAMPOL,81200") == "KAWASAN TAMPOI,81200"  # glued to a comma and postcode
+    assert fix("JALAN ANGSA") == "JALAN ANGSA"  # a letter missing is no misreading: not WANGSA
+    assert fix("TAMAN XETAR") == "TAMAN XETAR"  # the first letter is never changed
+    assert fix("TAMPOL2") == "TAMPOL2"  # a word touching a digit stays
+    assert fix("THE STORE") == "THE STORE"  # English words stay
+    assert SpellingCorrector((), english_words=100).correct_address("Suaang") == "Suaang"  # no place list
+
+
+def test_shipped_place_words_mend_common_address_misreadings(corrector: DefaultTextCorrector) -> None:
+    assert corrector.speller is not None
+    fix = corrector.speller.correct_address
+    assert fix("NO 3, JALAN HARMONT 3/2, KAWASEN PERINOUSTRIAN, 47400 PETALING JAYA SETANGOR") == (
+        "NO 3, JALAN HARMONI 3/2, KAWASAN PERINDUSTRIAN, 47400 PETALING JAYA SELANGOR"
+    )
+    assert fix("TAMAN SEGAR, 56100 CHERAS") == "TAMAN SEGAR, 56100 CHERAS"  # a Malay word, not SETAR
+
+
+@pytest.mark.parametrize(
+    ("read", "address"),
+    [
+        (
+            "No.1, Jln Puteri 1/6, 47100 Puchong, Selangor Outlet:03-80626265 Care:03-5638",
+            "No.1, Jln Puteri 1/6, 47100 Puchong, Selangor",
+        ),
+        (
+            "12, Jalan Tampoi 7/4, 81200 Johor Bahru, Johor TAXINVOICE Invoice # :OR1803",
+            "12, Jalan Tampoi 7/4, 81200 Johor Bahru, Johor",
+        ),
+        (
+            "LOT NO. 623, GIANT KELANA JAYA : LOT PT244, JLN SS6/4 , PETALING",
+            "LOT NO. 623, GIANT KELANA JAYA LOT PT244, JLN SS6/4 PETALING",
+        ),
+        ("Bdr Dato’ Onn 81100 Johor Bahru, Johor e", "Bdr Dato' Onn 81100 Johor Bahru, Johor"),
+        ("10-18,JLN KEBUDAYAAN 16,TMN U 81300 JOHOR BAHRU. ,", "10-18,JLN KEBUDAYAAN 16,TMN U 81300 JOHOR BAHRU."),
+        ("123 Main St", "123 Main St"),
+    ],
+)
+def test_an_address_ends_before_a_phone_number_or_the_title_and_loses_specks(read: str, address: str) -> None:
+    from icr.text.header import clean_address
+
+    assert clean_address(read) == address
+
+
 @pytest.mark.parametrize("token", ["T0TAL", "12.5O", "CS00012345", "RM1O.00", "l2/O3/2018", "A1B2C", "TOTAI1"])
 def test_spelling_never_touches_tokens_with_digits(speller: SpellingCorrector, token: str) -> None:
     assert speller.correct_word(token) == token
@@ -261,6 +309,13 @@ def test_an_earlier_total_plus_tax_makes_the_final_total(corrector: DefaultTextC
         ("PUSAT NIAGA SDI BHD", "PUSAT NIAGA SDN BHD"),
         ("BEMED (SP) SDN. BHD.", "BEMED (SP) SDN. BHD."),  # punctuation kept
         ("A.B.C TRADING", "A.B.C TRADING"),
+        ("HERO OISTRIBUTION SDti BHD", "HERO OISTRIBUTION SDN BHD"),  # suffix only; the name is the speller's
+        ("SERI BAKERIES (KL) SDN BED", "SERI BAKERIES (KL) SDN BHD"),
+        ("SERI BAKERIES (KL) SDN BUILD", "SERI BAKERIES (KL) SDN BHD"),
+        ("MR. D.I.Y¥. (4) SDN BHD", "MR. D.I.Y. (M) SDN BHD"),  # a glued sign dropped; (4) before SDN BHD
+        ("BIG CO. (H) BHD", "BIG CO. (M) BHD"),
+        ("KEDAI (S) SDN BHD", "KEDAI (S) SDN BHD"),  # other one-letter brackets stay
+        ("TAMAN BED LINEN", "TAMAN BED LINEN"),  # BED only after SDN
     ],
 )
 def test_company_names_lose_ocr_slips_in_legal_suffixes_and_initials(read: str, name: str) -> None:

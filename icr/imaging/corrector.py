@@ -11,13 +11,14 @@ to run in — ``config/icr.yaml`` lists the ones switched on:
 5. ``orientation`` turn a page lying at 90/180/270 degrees upright;
 6. ``deskew``      undo a small rotation (±15°);
 7. ``lines``       remove ruling lines, keeping letters that touch them;
-8. ``rescale``     bring capital letters to a target height, reduce huge images.
+8. ``smooth``      a light blur that closes ragged and dotted strokes before Tesseract's threshold;
+9. ``rescale``     bring capital letters to a target height, reduce huge images.
 
 The page is cut out first, the light evened out before anything judges what is
 dark (border removal took a shadow along the edge for a border and painted the
 text in it white: word accuracy on shadowed copies 0.32 with border before
 background, 0.74 after — benchmarks/README.md), then geometry, then rules, then
-size. Every step gates itself: a cheap look at a small copy decides whether the
+the blur, then size. Every step gates itself: a cheap look at a small copy decides whether the
 page needs it, and a page that does not is passed on untouched (info
 ``<step>_applied: 0``). A step's options are keys of the ``image_corrector`` section.
 """
@@ -45,6 +46,7 @@ from icr.imaging.steps import (
     orientation,
     rescale,
     rotate,
+    smooth,
     text_height,
     to_gray,
 )
@@ -71,6 +73,7 @@ STEPS: dict[str, Step] = {
     "orientation": orientation,
     "deskew": deskew,
     "lines": lines,
+    "smooth": smooth,
     "rescale": rescale,
 }
 """Every step by name, in the documented order; ``config/icr.yaml`` lists which run."""

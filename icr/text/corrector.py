@@ -70,10 +70,13 @@ class DefaultTextCorrector:
         self.speller: SpellingCorrector | None = None
         if options.get("spelling", True):
             vocab: list[str] = []
+            places: list[str] = []
             dict_dir = config_dir() / "dictionaries"
             for path in sorted(dict_dir.glob("*.txt")) if dict_dir.is_dir() else []:
-                vocab.extend(read_vocabulary(path))
-            self.speller = shared_corrector(tuple(vocab), int(options.get("english_words", 0) or 0))
+                (places if path.name.startswith("places") else vocab).extend(read_vocabulary(path))
+            self.speller = shared_corrector(
+                tuple(vocab), int(options.get("english_words", 0) or 0), tuple(sorted(set(places)))
+            )
 
     @classmethod
     def from_templates(cls, settings: Settings, template_dirs: Sequence[Path]) -> DefaultTextCorrector:
@@ -110,7 +113,10 @@ class DefaultTextCorrector:
                 company = self.speller.correct_name(company)
             put("company", company, header.company, header.confidence_company, "header")
         if header.address:
-            put("address", header.address, header.address, header.confidence_address, "header")
+            address = header.address
+            if self.speller is not None and self.name_spelling:
+                address = self.speller.correct_address(address)
+            put("address", address, header.address, header.confidence_address, "header")
 
         hits = labelled_amounts(lines, opts)
         for name, chosen in choose_amounts(hits, len(lines)).items():

@@ -174,20 +174,27 @@ _REG_THEN_DEBRIS = regex.compile(r"(?<=\p{L}\.?)\s+[({\[]?\d[\d/]{3,6}\d\s?-\s?[
 (as OCR read it) and whatever OCR read after it."""
 
 _SDN_BHD = regex.compile(
-    r"\b[S5](?:DN|ON|DIV|UN|DM|DH|0N|DI|IN)(\.?’?\s*)[B8](?:HD|HO|H0|HI|ILD|ND|HB|KD)(?=\W|$)", regex.IGNORECASE
+    r"\b[S5](?:DN|ON|DIV|UN|DM|DH|0N|DI|IN|DTI|DRI)(\.?’?\s*)[B8](?:HD|HO|H0|HI|ILD|UILD|HID|H1D|ED|ND|HB|KD)(?=\W|$)",
+    regex.IGNORECASE,
 )
 _BHD_S_B = regex.compile(r"(?<=\s|^)(?:8HD|BH0|\$/B|5/B|S/8)(?=\W|$)")
 """Digits and signs OCR reads for letters in the short legal suffixes: "8HD", "$/B"."""
+_GLUED_SIGN = regex.compile(r"(?<=\p{L})[¥£€©®]+|[¥£€©®]+(?=\p{L})")
+"""A currency or other sign OCR glued to a letter of a name ("D.I.Y¥.", "£LC"): a speck, not a letter."""
+_MALAYSIA = regex.compile(r"\((?:H|N|W|4|1|IM|RM|NM)\)(?=\s*(?:S[DO0]N\.?\s*)?(?:BHD|BERHAD|S/B)\b)")
+"""``(H) BHD``, ``(4) SDN BHD``: the ``(M)`` (Malaysia) of a Malaysian company's legal name, misread."""
 _INITIALS = regex.compile(r"(?<![\w.])(?:[\p{L}\d¥]\.){2,}(?![\w])")
 """Initials like "D.1.Y.", in which OCR reads I as 1 and Y as ¥."""
 _INITIAL_LETTERS = str.maketrans({"1": "I", "0": "O", "5": "S", "8": "B", "¥": "Y", "$": "S"})
 
 
 def fix_legal_name(name: str) -> str:
-    """OCR's slips in legal suffixes ("SDN BND", "SON 8HO", "8HD", "$/B") and initials ("D.1.¥.")
-    put right; only the letters change, the punctuation stays."""
+    """OCR's slips in legal suffixes ("SDN BND", "SON 8HO", "8HD", "$/B", "(H) BHD" for "(M) BHD"),
+    signs glued to letters and initials ("D.1.¥.") put right; only the letters change, the
+    punctuation stays."""
     name = _SDN_BHD.sub(lambda m: "SDN" + m.group(1).replace("’", "") + "BHD", name)
     name = _BHD_S_B.sub(lambda m: "BHD" if m.group(0)[-1] in "DdOo0" else "S/B", name)
+    name = _MALAYSIA.sub("(M)", _GLUED_SIGN.sub("", name))
     return _INITIALS.sub(lambda m: m.group(0).translate(_INITIAL_LETTERS), name)
 
 
@@ -218,8 +225,18 @@ _LEGAL_ONLY = regex.compile(
 """A line that is only a legal suffix (``SDN. BHD.``): the end of the name above it."""
 
 
-_NOISE_TOKEN = regex.compile(r"[|¦_=~*<>«»“”‘’\"'`.;\-—–]+")
-"""A token OCR made of a table rule, a speck or a stray quote: never part of an address."""
+_NOISE_TOKEN = regex.compile(r"[|¦_=~*<>«»“”‘’\"'`.,:;\-—–]+")
+"""A token OCR made of a table rule, a speck, a stray quote or a lone comma or colon: never part of an
+address."""
+
+_ADDRESS_END = regex.compile(
+    r"(?:\p{L}+:?)?\+?\(?0\d{1,2}\)?[\s-]?\d{3,4}[\s-]?\d{4}\b|TAX\s?INVOICE|\bINVOICE\b|\bRECEIPT\b", regex.IGNORECASE
+)
+"""Where an address line runs on into something else: a telephone number (``Outlet:03-80626265``) or
+the document's title (``Johor TAXINVOICE``). The address ends before it."""
+
+_TRAILING_SPECK = regex.compile(r"\W+|\p{Ll}{1,2}")
+"""A last token that is no word of an address: punctuation, one or two lower-case letters (``e``)."""
 
 _OCR_POSTCODE = regex.compile(r"(?<![\w-])(?=[\dSs$OoIil]{5}(?![\w-]))(?=(?:\D*\d){3})[\dSs$OoIil]{5}")
 """``S3000``, ``S2i00``: a five-character postcode with letters OCR read for digits."""
@@ -231,7 +248,13 @@ ADDRESS_OCR_WORDS = {"JIN": "JLN", "BIK": "BLK", "TRN": "TMN", "THN": "TMN", "LO
 def clean_address(text: str, ocr: bool = True) -> str:
     """Drop OCR noise tokens (``|``, ``.``, stray quotes) and repair postcodes misread in an address;
     with ``ocr`` (text from an OCR engine, not typed) also the abbreviations it misreads."""
+    end = _ADDRESS_END.search(text)
+    if end is not None and end.start() > 0:
+        text = text[: end.start()]
+    text = regex.sub(r"(?<=\p{L})[’‘`](?=\p{L}|\s|$)", "'", text)
     tokens = [t for t in text.split() if not _NOISE_TOKEN.fullmatch(t)]
+    while len(tokens) > 1 and _TRAILING_SPECK.fullmatch(tokens[-1]):
+        tokens.pop()
     out: list[str] = []
     for tok in tokens:
         tok = _OCR_POSTCODE.sub(lambda m: m.group(0).translate(_POSTCODE_DIGITS), tok)

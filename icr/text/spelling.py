@@ -51,8 +51,11 @@ class SpellingCorrector:
         english_words: int = 0,
         max_edit_distance: int = 2,
         min_length: int = 4,
+        places: Iterable[str] = (),
     ) -> None:
-        """``english_words``: only the N most frequent English words (0: all 82,765 of symspellpy's list)."""
+        """``english_words``: only the N most frequent English words (0: all 82,765 of symspellpy's list);
+        ``places``: the words addresses are corrected against (:meth:`correct_address`) and nothing else
+        (a place word as a target of every correction turned "GERBANG" in a company name into "TERBANG")."""
         self.max_edit_distance = max_edit_distance
         self.min_length = min_length
         # A prefix length of 5 keeps the deletes index at ~35 MB per worker (7: ~135 MB) and
@@ -60,9 +63,13 @@ class SpellingCorrector:
         self._sym = SymSpell(max_dictionary_edit_distance=max_edit_distance, prefix_length=5)
         if english:
             self._load_english(english_words)
+        self.places = {w.lower() for w in places}
         self.vocabulary = {w.lower() for w in vocabulary}
         for word in self.vocabulary:
             self._sym.create_dictionary_entry(word, RECEIPT_COUNT)
+        self._places = SymSpell(max_dictionary_edit_distance=1, prefix_length=7)
+        for word in self.places:
+            self._places.create_dictionary_entry(word, 1)
         self._cache: dict[str, str] = {}
 
     def _load_english(self, limit: int) -> None:
@@ -112,6 +119,29 @@ class SpellingCorrector:
 
         return regex.sub(r"(?<![\p{N}])\p{L}+(?![\p{N}])", fix, text)
 
+    def correct_address(self, text: str, min_length: int = 5) -> str:
+        """Place names put right: a word of ``min_length`` letters or more that no dictionary knows and
+        that is one misread letter from exactly one place word becomes that word ("Suaang" ->
+        "Subang", "TAMPOL" -> "TAMPOI"). Only a letter read wrong counts, never the first one, and
+        never a letter missing or added: a street name the list lacks ("ANGSA") is left alone
+        rather than turned into a listed one ("WANGSA"). A word touching a digit stays as read."""
+        if not self.places:
+            return text
+
+        def fix(m: regex.Match[str]) -> str:
+            word = m.group(0)
+            low = word.lower()
+            if len(word) < min_length or low in self.places or self.known(word):
+                return word
+            near = [
+                s.term
+                for s in self._places.lookup(low, Verbosity.ALL, max_edit_distance=1)
+                if len(s.term) == len(low) and s.term[0] == low[0]
+            ]
+            return _same_case(word, near[0]) if len(near) == 1 else word
+
+        return regex.sub(r"(?<![\p{N}\p{L}])\p{L}+(?![\p{N}\p{L}])", fix, text)
+
     def correct_text(self, text: str) -> str:
         """``text`` with each digit-free token's words corrected; spacing and line breaks kept."""
 
@@ -133,6 +163,8 @@ def _same_case(original: str, term: str) -> str:
 
 
 @functools.lru_cache(maxsize=4)
-def shared_corrector(vocabulary: tuple[str, ...], english_words: int = 0) -> SpellingCorrector:
+def shared_corrector(
+    vocabulary: tuple[str, ...], english_words: int = 0, places: tuple[str, ...] = ()
+) -> SpellingCorrector:
     """One :class:`SpellingCorrector` per vocabulary per process (loading the dictionary takes seconds)."""
-    return SpellingCorrector(vocabulary, english_words=english_words)
+    return SpellingCorrector(vocabulary, english_words=english_words, places=places)

@@ -16,6 +16,7 @@ from icr.imaging.steps.deskew import deskew, estimate_skew, rotate
 from icr.imaging.steps.lines import lines
 from icr.imaging.steps.orientation import orientation
 from icr.imaging.steps.scale import rescale, text_height
+from icr.imaging.steps.smooth import smooth
 from icr.imaging.steps.util import Step, StepResult, grayscale, to_gray
 
 __all__ = [
@@ -32,6 +33,7 @@ __all__ = [
     "orientation",
     "rescale",
     "rotate",
+    "smooth",
     "text_height",
     "to_gray",
 ]
