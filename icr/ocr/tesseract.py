@@ -19,8 +19,9 @@ os.environ.setdefault("OMP_THREAD_LIMIT", "1")
 
 
 def tesseract_config(psm: int, extra: str = "") -> str:
-    # preserve_interword_spaces keeps column gaps on receipts as runs of spaces in the text.
-    return f"--psm {int(psm)} -c preserve_interword_spaces=1 {extra}".strip()
+    # preserve_interword_spaces keeps column gaps on receipts as runs of spaces in the text;
+    # tessedit_do_invert=0: receipts print dark on light, no line is re-read inverted.
+    return f"--psm {int(psm)} -c preserve_interword_spaces=1 -c tessedit_do_invert=0 {extra}".strip()
 
 
 def image_to_data(image: Image, *, language: str, psm: int, timeout: float = 0) -> dict[str, list[Any]]:
