@@ -350,3 +350,34 @@ def test_two_readings_combine_field_by_field(corrector: DefaultTextCorrector) ->
     fake = FakeTextCorrector(load_settings())
     merged = fake.combine(fake.extract(ocr_from_lines(["SHOP"])), fake.extract(ocr_from_lines(["TOTAL 3.00"])))
     assert merged.fields["total"].value == "3.00" and merged.fields["company"].value == "SHOP"
+
+
+@pytest.mark.parametrize(
+    ("final_line", "total"),
+    [
+        ("Grand Total] an ® 35", "8.35"),  # the final total garbled; its cents agree with cash - change
+        ("Grand Total M | .35", "8.35"),
+        ("Grand Total RM7.90", "7.90"),  # read: it stands
+        ("Grand Total] an ® 45", "7.90"),  # its cents disagree: the earlier total stands
+        ("Grand Total] an ® 1235", "7.90"),  # more digits than the value has
+        ("Grand Total] an ®", "7.90"),  # no digits: nothing to check
+    ],
+)
+def test_a_garbled_final_total_is_cash_less_change_when_its_cents_agree(
+    corrector: DefaultTextCorrector, final_line: str, total: str
+) -> None:
+    from icr.text import ocr_from_lines
+
+    text = [
+        "YAM FRESH CAFE",
+        "Date: 02/03/2018",
+        "Signature Yam 1 RM7.90",
+        "Total RM7.90",
+        "Rounding -RM0.05",
+        final_line,
+        "Cash RM10.50",
+        "Change RM2.15",
+        "GST Summary Amount Tax",
+        "SR 7.90 0.45",
+    ]
+    assert corrector.extract(ocr_from_lines(text, confidence=0.8)).fields["total"].value == total

@@ -122,6 +122,7 @@ class DefaultTextCorrector:
         for name, chosen in choose_amounts(hits, len(lines)).items():
             put(name, chosen.value, chosen.raw, chosen.confidence, chosen.source)
         self._reconcile_total(fields, hits)
+        self._garbled_final_total(fields, hits, lines)
         self._infer_subtotal(fields, hits)
         rate = EXTRACTORS["tax_rate"](lines, opts)
         self._derive_unreadable(fields, hits, lines, rate.value if rate and isinstance(rate.value, Decimal) else None)
@@ -217,6 +218,33 @@ class DefaultTextCorrector:
             fields["total"] = FieldValue(
                 "total", normalize(value), value, total.raw, round(min(total.confidence, 0.8), 3), "arithmetic"
             )
+
+    @staticmethod
+    def _garbled_final_total(fields: dict[str, FieldValue], hits: Sequence[AmountHit], lines: Sequence[Line]) -> None:
+        """The last total line above the payment ("GRAND TOTAL", "Total Payable") has its amount
+        garbled ("Grand Total M2 | .85", "Grand Tota] an ® 35"), so the total chosen is another
+        one (before rounding, or the fragment): cash less change is the final total when the
+        digits the garbled line does show end in its cents and are no more than it has. The
+        chosen total stands when that line reads an amount, or when its digits disagree."""
+        total, paid, change = fields.get("total"), fields.get("paid"), fields.get("change")
+        if total is None or paid is None or change is None:
+            return
+        t, p, c = total.typed, paid.typed, change.typed
+        if not (isinstance(t, Decimal) and isinstance(p, Decimal) and isinstance(c, Decimal)) or c <= 0 or p <= c:
+            return
+        value = p - c
+        pay_line = min((h.line for h in hits if h.kind in ("paid", "change")), default=None)
+        if value == t or pay_line is None:
+            return
+        final = [ln for ln in lines if ln.index < pay_line and classify_label(ln.text) in ("total", "total_rounded")]
+        if not final or any(h.line == final[-1].index and h.value >= 1 for h in hits):
+            return
+        digits = "".join(ch for ch in final[-1].text if ch.isdigit())
+        if len(digits) < 2 or not digits.endswith(f"{value:.2f}"[-2:]) or len(digits) >= len(f"{value:.2f}"):
+            return
+        fields["total"] = FieldValue(
+            "total", normalize(value), value, final[-1].text, round(min(paid.confidence, 0.7), 3), "arithmetic"
+        )
 
     @staticmethod
     def _infer_subtotal(fields: dict[str, FieldValue], hits: Sequence[AmountHit]) -> None:
