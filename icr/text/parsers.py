@@ -359,6 +359,8 @@ _DAY_BEFORE_MONTH = regex.compile(
     regex.IGNORECASE,
 )
 _BAD_YEAR = regex.compile(r"(?<=[-/.\s])2[1-9](\d\d)(?!\d)")
+_BRACKET_IN_YEAR = regex.compile(r"(?<=\b\d\d?[-/.]\d\d?[-/.])2[)(\]\[{}]([0-3]\d)(?!\d)")
+"""``06-05-2)18``: the 0 of a year read as a bracket."""
 _SEVEN_FOR_ONE_YEAR = regex.compile(r"(?<=\d[-/.]\s?)207(\d)(?!\d)")
 """``23/05/2078``: Tesseract reads the 1 of ``2018`` as 7; a receipt from the 2070s is not plausible."""
 _GLUED_DATE = regex.compile(
@@ -380,6 +382,7 @@ def repair_dates(text: str) -> str:
 
     out = _DATEISH.sub(digits, text)
     out = _DAY_BEFORE_MONTH.sub(lambda m: m.group(0).translate(_DIGIT_CONFUSIONS), out)
+    out = _BRACKET_IN_YEAR.sub(lambda m: "20" + m.group(1), out)
     out = _BAD_YEAR.sub(lambda m: "20" + m.group(1), out)
     out = _GLUED_DATE.sub(lambda m: f"{m.group(1)}/{m.group(3)}/{m.group(5)}", out)
     out = _SEVEN_FOR_ONE_YEAR.sub(lambda m: "201" + m.group(1), out)
