@@ -329,6 +329,9 @@ def test_an_amount_printed_without_its_leading_zero_is_read(corrector: DefaultTe
 
     assert [v for v, _, _ in find_amounts("CHANGE RM .40")] == [Decimal("0.40")]
     assert find_amounts("No. 12 Tel.03-1234") == []  # a full stop before digits is not an amount
+    # the ringgit mark with its M lost, and a space after the point: "R43. 40"
+    assert [v for v, _, _ in find_amounts("SUBTOTAL R43. 40 TAX RH43. 40")] == [Decimal("43.40")] * 2
+    assert find_amounts("ROOM R101") == []
     ex = corrector.extract(ocr_from_lines(["TOTAL 23.60", "CASH 24.00", "CHANGE RM .40"]))
     assert ex.fields["change"].typed == Decimal("0.40")
 

@@ -171,6 +171,10 @@ _OCR_RINGGIT = regex.compile(r"(?<!\p{L})R[MNHW](N?)(\s?)([0-9Oo]{1,6})([.,]\s?|
 """``RH43.40``, ``RN152.00``, ``RMO.02``, ``RM7 90``: a ringgit mark OCR misread, glued to its amount."""
 
 
+_BARE_R = regex.compile(r"(?<![\p{L}\d])R(\d{1,6})([.,]\s?)(\d\d)(?![\d.,])")
+"""``R43. 40``: the ringgit mark with its M lost, glued to an amount (the R becomes a space)."""
+
+
 def _repair_ringgit(m: regex.Match[str]) -> str:
     # same length as the match, so offsets into the line stay valid
     sep = m.group(4) if m.group(4).strip() else "."
@@ -182,6 +186,7 @@ def find_amounts(text: str) -> list[tuple[Decimal, str, int]]:
     out: list[tuple[Decimal, str, int]] = []
     # "RM 37. 55": OCR puts a space after the decimal point; same length keeps offsets valid
     text = _OCR_RINGGIT.sub(_repair_ringgit, text)
+    text = _BARE_R.sub(lambda m: f" {m.group(1)}.{m.group(3)}" + " " * (len(m.group(2)) - 1), text)
     text = _SPLIT_DECIMAL.sub(lambda m: m.group(1) + m.group(2) + m.group(3) + " ", text)
     for m in AMOUNT_TOKEN.finditer(text):
         raw = m.group(0).strip()
