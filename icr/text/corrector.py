@@ -64,7 +64,8 @@ class DefaultTextCorrector:
         options = settings.section("text_corrector")
         self.review_threshold = float(options.get("review_threshold", 0.5))
         self.name_spelling = bool(options.get("name_spelling", True))
-        """Correct long unknown words in company names one edit away (helps OCR, may alter rare names)."""
+        """Correct long unknown words in company names one edit away, and misread place words in
+        addresses (config/dictionaries/places*.txt); helps OCR, may alter rare names."""
         folders = [*settings.template_dirs, config_dir() / "templates"]
         self.templates: list[Template] = load_templates(folders)
         self.speller: SpellingCorrector | None = None
