@@ -316,6 +316,10 @@ def test_an_earlier_total_plus_tax_makes_the_final_total(corrector: DefaultTextC
         ("BIG CO. (H) BHD", "BIG CO. (M) BHD"),
         ("KEDAI (S) SDN BHD", "KEDAI (S) SDN BHD"),  # other one-letter brackets stay
         ("TAMAN BED LINEN", "TAMAN BED LINEN"),  # BED only after SDN
+        ("BEMED {SP} SDN. BHD.", "BEMED (SP) SDN. BHD."),  # braces read for parentheses
+        ("BERRY’S CAKE HOUSE", "BERRY'S CAKE HOUSE"),  # a typographic apostrophe
+        ("KEDAI PAPAN’ YEW CHUAN", "KEDAI PAPAN YEW CHUAN"),  # a quote after a word is a speck
+        ("THE BROTHERS' CAFE", "THE BROTHERS' CAFE"),  # ... but not a plural possessive
     ],
 )
 def test_company_names_lose_ocr_slips_in_legal_suffixes_and_initials(read: str, name: str) -> None:

@@ -198,10 +198,18 @@ def fix_legal_name(name: str) -> str:
     return _INITIALS.sub(lambda m: m.group(0).translate(_INITIAL_LETTERS), name)
 
 
+_CURLY_BRACKETS = regex.compile(r"[{\[(]([\p{L}\d&.\s]{1,12})[}\])]")
+"""A bracketed part of a name with OCR's braces or square brackets for parentheses: ``{SP}``."""
+
+
 def clean_company(text: str) -> str:
     """Mend OCR slips in the legal suffix and initials, drop OCR debris at the ends and a trailing
     registration number from a company name."""
     text = _REG_THEN_DEBRIS.sub("", fix_legal_name(text))
+    # "{SP}" for "(SP)"; "BERRY’S" for "BERRY'S"; a quote OCR put after a word ("PAPAN’ YEW")
+    text = _CURLY_BRACKETS.sub(r"(\1)", text)
+    text = regex.sub(r"(?<=\p{L})[’‘`](?=\p{L})", "'", text)
+    text = regex.sub(r"(?<=\p{L}(?<![Ss]))[’‘'`](?=\s)", "", text)
     text = regex.sub(r"^[\s\p{Pi}\p{Pf}\"'`~_|=*]+|[\s\p{Pi}\p{Pf}\"`~_|=*]+$", "", text)
     out = _strip_junk(text)
     out = _strip_junk(TRAILING_REG.sub("", out))
