@@ -15,6 +15,7 @@ from icr.errors import TemplateError
 from icr.text import ocr_from_lines
 from icr.text.corrector import DefaultTextCorrector
 from icr.text.learn import learn_templates, read_labelled, write_templates
+from icr.text.parsers import mask_card_numbers
 from icr.text.templates import OPTION_KEYS, Searchable, choose_template, load_template, load_templates, parse_template
 
 SHIPPED = sorted((config_dir() / "templates").glob("*.yaml"))
@@ -140,6 +141,26 @@ def test_learn_writes_vendor_templates_that_match(tmp_path: Path) -> None:
     assert ex.fields["company"].value == "BLUE HERON TRADING SDN BHD"
     assert ex.fields["company"].source == "static"
     assert ex.fields["address"].value == "LOT 9, JALAN KENARI, 47000 SUNGAI BULOH"
+    # a neighbour on the same street prints the same place lines: that is not the vendor
+    neighbour = corrector.extract(
+        ocr_from_lines(
+            [
+                "GOLDEN SPOON CAFE",
+                "22 MAIN ROAD,",
+                "10000 GEORGETOWN",
+                "DATE: 09/02/2019",
+                "TOTAL 7.00",
+            ]
+        )
+    )
+    assert neighbour.template == "generic_receipt"
+    assert neighbour.fields["company"].value == "GOLDEN SPOON CAFE"
+
+
+def test_tax_number_read_as_card_number_is_kept() -> None:
+    # a GST number misread with a digit more can pass the card checksum: after its label it is kept
+    assert mask_card_numbers("(GST ID No 3000306020352)") == "(GST ID No 3000306020352)"
+    assert mask_card_numbers("VISA 3000306020352") == "VISA XXXXXXXXX0352"
 
 
 def test_keyword_matches_through_ocr_slips() -> None:

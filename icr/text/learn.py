@@ -124,6 +124,10 @@ def _tokens(text: str) -> set[str]:
     return {t for t in regex.findall(r"[\p{L}\p{N}]+", text.upper()) if len(t) >= 3}
 
 
+def _words(text: str) -> set[str]:
+    return set(regex.findall(r"[\p{L}\p{N}]+", text.upper()))
+
+
 def _identifies(line: str, labels: set[str]) -> bool:
     """A line names the vendor when it shares a word with its name or address labels, or carries
     a number of five digits or more (registration, GST, phone); "THANK YOU" lines do not."""
@@ -153,7 +157,10 @@ def _keywords(
             first_pos[k] = min(first_pos.get(k, pos), pos)
     need = max(1, round(0.5 * len(members)))
     ranked = sorted((k for k, c in counts.items() if c >= need), key=lambda k: (-counts[k], first_pos[k]))
-    return [printed[k] for k in ranked[:MAX_KEYWORDS]]
+    # a street or town line is printed by the neighbours too: it names a place, not the vendor
+    places = set().union(*(_words(d.address) for d in members))
+    own = [k for k in ranked if not _words(printed[k]) <= places]
+    return [printed[k] for k in (own or ranked)[:MAX_KEYWORDS]]
 
 
 def _options(members: list[Labelled]) -> dict[str, Any]:
