@@ -38,6 +38,8 @@ class Stages:
     """The image-corrector steps a second read keeps (None: no second read); see :func:`process_document`."""
     second_recognizer: Recognizer | None = None
     """The recognizer of the second read (None: ``recognizer``)."""
+    date_check: bool = False
+    """Read the chosen date's line again, alone (:mod:`icr.confirm`)."""
 
     def close(self) -> None:
         self.recognizer.close()
@@ -54,7 +56,8 @@ def build_stages(settings: Settings) -> Stages:
     second = settings.section("second_read")
     recognizer = build_recognizer(settings)
     second_recognizer = None
-    if settings.stage("recognizer") == "fake":
+    replayed = settings.stage("recognizer") == "fake"
+    if replayed:
         second = {}  # replayed OCR (tests, load benchmarks) is never read again by a real engine
     if second.get("enabled") and str(second.get("recognizer", "same")) != "same":
         second_recognizer = build_recognizer(settings.with_overrides({"stages": {"recognizer": second["recognizer"]}}))
@@ -65,6 +68,7 @@ def build_stages(settings: Settings) -> Stages:
         language=str(forced) if forced else None,
         second_read=tuple(str(s) for s in second.get("steps") or ()) if second.get("enabled") else None,
         second_recognizer=second_recognizer,
+        date_check=bool(settings.get("date_check", "enabled", False)) and not replayed,
     )
 
 
@@ -159,6 +163,7 @@ def process_document(task: Task, stages: Stages) -> DocumentResult:
             extraction = stages.text.extract(ocr)
             timings["reread"] = time.perf_counter() - t
 
+        readings: list[tuple[OcrResult, list[CorrectedPage]]] = [(ocr, corrected)]
         if (
             extraction.missing
             and stages.second_read is not None
@@ -170,9 +175,18 @@ def process_document(task: Task, stages: Stages) -> DocumentResult:
             # Tesseract build reads differently), and take the better of both readings.
             t = time.perf_counter()
             how = replace(wanted, steps=stages.second_read)
-            _, second = _read(pages, stages, how, {}, stages.second_recognizer)
+            second_pages, second = _read(pages, stages, how, {}, stages.second_recognizer)
             extraction = stages.text.combine(extraction, stages.text.extract(second))
+            readings.append((second, second_pages))
             timings["second_read"] = time.perf_counter() - t
+
+        if stages.date_check:
+            from icr.confirm import confirm_date  # OpenCV: the worker side only
+
+            t = time.perf_counter()
+            language = wanted.language or stages.language
+            extraction = confirm_date(extraction, readings, stages.recognizer, language=language)
+            timings["date_check"] = time.perf_counter() - t
     except DocumentError as exc:
         timings["total"] = time.perf_counter() - start
         return DocumentResult(task.path, task.sha256, "failed", error=str(exc), timings=timings)

@@ -1,0 +1,138 @@
+"""The date check: the chosen date's line read again alone (icr.confirm)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import cv2
+import numpy as np
+import pytest
+
+from icr.confirm import confirm_date
+from icr.types import CorrectedPage, Extraction, FieldValue, OcrPage, OcrResult, Word
+
+TODAY = dt.date(2026, 11, 21)
+
+
+@dataclass
+class ScriptedRecognizer:
+    """Returns the given texts, one per call, and keeps what it was asked to read."""
+
+    texts: list[str]
+    seen: list[tuple[int, int, int | None]] = field(default_factory=list)
+    name: str = "scripted"
+
+    def recognize(
+        self, pages: Sequence[CorrectedPage], *, language: str | None = None, psm: int | None = None
+    ) -> OcrResult:
+        h, w = pages[0].image.shape[:2]
+        self.seen.append((h, w, psm))
+        return OcrResult([OcrPage(self.texts[len(self.seen) - 1], [])])
+
+    def close(self) -> None:
+        return None
+
+
+def reading(words: list[str], top: int = 40, height: int = 30, size: tuple[int, int] = (200, 600)) -> OcrResult:
+    """One line of words side by side at ``top`` on a page of ``size``."""
+    out, left = [], 20
+    for text in words:
+        out.append(Word(text, left, top, 18 * len(text), height, 0.9, 1, 1, 1))
+        left += 18 * len(text) + 15
+    lines = [OcrPage("STORE\n" + " ".join(words), [Word("STORE", 20, 5, 90, 25, 0.9, 1, 1, 0), *out], *size[::-1])]
+    return OcrResult(lines)
+
+
+def extraction(date: dt.date) -> Extraction:
+    return Extraction({"date": FieldValue("date", date.isoformat(), date, "", 0.8, "label")})
+
+
+def blank(size: tuple[int, int] = (200, 600)) -> list[CorrectedPage]:
+    return [CorrectedPage(np.full(size, 255, np.uint8))]
+
+
+def test_two_crops_agreeing_on_another_date_replace_it() -> None:
+    rec = ScriptedRecognizer(["DATE 12/03/2018 13:07", "DATE: 12/03/2018 13:07"])
+    page_read = reading(["DATE", "12/09/2018", "13:07"])
+    out = confirm_date(extraction(dt.date(2018, 9, 12)), [(page_read, blank())], rec, today=TODAY)
+    assert out.fields["date"].typed == dt.date(2018, 3, 12)
+    assert out.fields["date"].value == "2018-03-12" and out.fields["date"].source == "reread"
+    # the line alone (psm 7), first enlarged 1.5 times: about a line's height, not the page's
+    (h1, w1, psm1), (h0, w0, psm0) = rec.seen
+    assert psm1 == psm0 == 7 and h1 < 100 and h0 < h1 and w0 < w1
+
+
+def test_a_crop_agreeing_with_the_page_stops_the_check() -> None:
+    rec = ScriptedRecognizer(["DATE 12/09/2018 13:07", "never read"])
+    page_read = reading(["DATE", "12/09/2018", "13:07"])
+    out = confirm_date(extraction(dt.date(2018, 9, 12)), [(page_read, blank())], rec, today=TODAY)
+    assert out.fields["date"].typed == dt.date(2018, 9, 12) and len(rec.seen) == 1
+
+
+@pytest.mark.parametrize(
+    "texts",
+    [
+        ["DATE 12/03/2018", "DATE 12/08/2018"],  # the crops disagree with each other
+        ["DATE 12/03/2018", "DATE 12/09/2018"],  # the second crop agrees with the page
+        ["DATE 12/03/2018", "unreadable"],
+        ["DATE 12/03/2028", "DATE 12/03/2028"],  # a date in the future is no correction
+    ],
+)
+def test_the_page_reading_stays_without_two_agreeing_crops(texts: list[str]) -> None:
+    rec = ScriptedRecognizer(texts)
+    page_read = reading(["DATE", "12/09/2018"])
+    out = confirm_date(extraction(dt.date(2018, 9, 12)), [(page_read, blank())], rec, today=TODAY)
+    assert out.fields["date"].typed == dt.date(2018, 9, 12) and out.fields["date"].source == "label"
+
+
+def test_a_date_on_no_line_read_is_left_alone() -> None:
+    rec = ScriptedRecognizer([])
+    page_read = reading(["TOTAL", "5.00"])
+    ex = extraction(dt.date(2018, 9, 12))
+    assert confirm_date(ex, [(page_read, blank())], rec, today=TODAY) is ex and not rec.seen
+    empty = Extraction({})
+    assert confirm_date(empty, [(page_read, blank())], rec, today=TODAY) is empty
+
+
+def test_the_line_is_cut_from_the_reading_it_was_found_in() -> None:
+    rec = ScriptedRecognizer(["DATE 13/03/2018", "DATE 13/03/2018"])
+    first = reading(["TOTAL", "5.00"])
+    second = reading(["DATE", "18/03/2018"], top=300, size=(600, 800))
+    out = confirm_date(
+        extraction(dt.date(2018, 3, 18)), [(first, blank()), (second, blank((600, 800)))], rec, today=TODAY
+    )
+    assert out.fields["date"].typed == dt.date(2018, 3, 13)
+
+
+def test_month_first_lines_stay_month_first() -> None:
+    rec = ScriptedRecognizer(["DATE 07/04/2013", "DATE 07/04/2013"])
+    page_read = reading(["DATE", "07/14/2013"])  # only month-first reads this as a date
+    out = confirm_date(extraction(dt.date(2013, 7, 14)), [(page_read, blank())], rec, today=TODAY)
+    assert out.fields["date"].typed == dt.date(2013, 7, 4)
+
+
+@pytest.mark.tesseract
+@pytest.mark.skipif(shutil.which("tesseract") is None, reason="the tesseract binary is not installed")
+def test_real_tesseract_reads_the_printed_date() -> None:
+    from icr.config import load_settings
+    from icr.registry import build_recognizer
+
+    img = np.full((200, 700), 255, np.uint8)
+    cv2.putText(img, "SUNRISE MART", (30, 50), cv2.FONT_HERSHEY_SIMPLEX, 1.0, 0, 2)
+    cv2.putText(img, "DATE 12/03/2018 13:07", (30, 130), cv2.FONT_HERSHEY_SIMPLEX, 1.0, 0, 2)
+    # the page's reading misread the month; its boxes are where the line is printed
+    words = [
+        Word("DATE", 30, 108, 80, 24, 0.9, 1, 1, 2),
+        Word("12/09/2018", 125, 106, 190, 28, 0.6, 1, 1, 2),
+        Word("13:07", 330, 108, 90, 24, 0.9, 1, 1, 2),
+    ]
+    page_read = OcrResult([OcrPage("SUNRISE MART\nDATE 12/09/2018 13:07", words, 700, 200)])
+    recognizer = build_recognizer(load_settings())
+    try:
+        out = confirm_date(extraction(dt.date(2018, 9, 12)), [(page_read, [CorrectedPage(img)])], recognizer)
+    finally:
+        recognizer.close()
+    assert out.fields["date"].typed == dt.date(2018, 3, 12)
