@@ -210,6 +210,66 @@ def test_header_address_keeps_the_town_and_state_after_a_line_ending_in_its_post
     assert guess_header(lines).address == "12, JALAN MERANTI, 43300 SERI KEMBANGAN,"
 
 
+@pytest.mark.parametrize(
+    ("read", "company", "address"),
+    [
+        # five digits after LOT are the lot number, not the postcode: the address goes on
+        (
+            ["BINTANG HOME SDN BHD", "LOT 40213 JALAN KENANGA", "TAMAN SRI MUDA", "40400 SHAH ALAM,", "GST NO: 1"],
+            "BINTANG HOME SDN BHD",
+            "LOT 40213 JALAN KENANGA TAMAN SRI MUDA 40400 SHAH ALAM,",
+        ),
+        # a business registration line is no part of the address
+        (
+            ["PASAR MURNI SDN BHD", "BR No.: (998877-K)", "NO 7, JALAN PINANG 2,", "TAMAN PINANG"],
+            "PASAR MURNI SDN BHD",
+            "NO 7, JALAN PINANG 2, TAMAN PINANG",
+        ),
+        # the logo was not read: the street is no name, and the address starts on it
+        (
+            ["NO. 8G, JALAN DAMAI 3,", "47100 PUCHONG", "Tel: 03-1234 5678", "TAX INVOICE"],
+            None,
+            "NO. 8G, JALAN DAMAI 3, 47100 PUCHONG",
+        ),
+        # the telephone on the postcode line ends the address there, not before it
+        (
+            [
+                "ROTI MANIS SDN BHD",
+                "No.3, Jalan Kuning 4, Taman Kuning",
+                ": 81750 Johor Bahru, Johor. Tel No.: 07-1234567",
+            ],
+            "ROTI MANIS SDN BHD",
+            "No.3, Jalan Kuning 4, Taman Kuning 81750 Johor Bahru, Johor.",
+        ),
+        # after the postcode line, the state; what follows is the next thing printed
+        (
+            ["KEDAI EMAS SDN BHD", "Jalan Besar Subang", "47200 Subang", "Selangor", "Petrol Station Kiosk"],
+            "KEDAI EMAS SDN BHD",
+            "Jalan Besar Subang 47200 Subang Selangor",
+        ),
+        # ... unless the line before ends in a comma
+        (
+            ["KEDAI EMAS SDN BHD", "NO.5, JALAN BESAR, 39100 BRINCHANG,", "CAMERON HIGHLANDS,", "PAHANG", "GST NO: 1"],
+            "KEDAI EMAS SDN BHD",
+            "NO.5, JALAN BESAR, 39100 BRINCHANG, CAMERON HIGHLANDS, PAHANG",
+        ),
+        # an OCR speck "-" after the name does not join the street to it
+        (
+            ["KEDAI RUNCIT AMAN . | -", "NO. 17, JALAN PERMAS 1/7,", "81750 MASAI", "GST NO: 1"],
+            "KEDAI RUNCIT AMAN",
+            "NO. 17, JALAN PERMAS 1/7, 81750 MASAI",
+        ),
+    ],
+)
+def test_header_address_structure(read: list[str], company: str | None, address: str) -> None:
+    from icr.text.header import clean_company, guess_header
+    from icr.text.lines import Line
+
+    header = guess_header([Line(i, text, 0.9) for i, text in enumerate(read)])
+    assert (clean_company(header.company) if header.company else None) == company
+    assert header.address == address
+
+
 def test_header_knows_a_legal_suffix_ocr_misread_before_a_braced_registration_number(
     corrector: DefaultTextCorrector,
 ) -> None:

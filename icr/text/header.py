@@ -52,7 +52,7 @@ STOP_LINE = regex.compile(
 REGISTRATION = regex.compile(
     r"^\(?\s*(?:CO(?:MPANY)?\.?\s*(?:REG(?:ISTRATION)?\.?)?\s*(?:NO|NUMBER)?\.?\s*:?\s*)?"
     r"[A-Z]{0,3}\d[\d\s]{3,}\s*-?\s*[A-Z]\s*\)?\W*$"
-    r"|^\(?\s*(?:CO|COMPANY|ROC|REG(?:ISTRATION)?)\.?\s*(?:REG\.?)?\s*(?:NO|NUMBER)\.?\s*:?.*$",
+    r"|^\(?\s*(?:CO|COMPANY|ROC|BRN?|SSM|REG(?:ISTRATION)?)\.?\s*(?:REG\.?)?\s*(?:NO|NUMBER)\.?\s*:?.*$",
     regex.IGNORECASE,
 )
 """``(81109-A)``, ``789417-W``, ``CO REG NO: 797887-W``: a company registration number line."""
@@ -71,11 +71,18 @@ ADDRESS_CUE = regex.compile(
 )
 
 
+_STREET_LINE = regex.compile(r"^\W*(?:NO|LOT|UNIT|BLK|BLOCK)\b\W*\d|^\W*\d+[A-Z]?\s*,", regex.IGNORECASE)
+"""A line that starts like a street address (``NO. 17, JALAN ...``, ``12, JALAN ...``): no part of a name."""
+
 _ENDS_WITH_POSTCODE = regex.compile(r"\b\d{5}\W*$")
 
 PHONE_ONLY = regex.compile(r"\W*\+?\(?\d[\d\s()-]{6,}\d\W*")
-POSTCODE = regex.compile(r"(?<![\d-])\d{5}(?![\d-])|\b\d{2}\s\d{3}\b|\b[A-Z]{1,2}\d{1,2}[A-Z]?\s\d[A-Z]{2}\b")
-"""A postcode (five digits, or a UK-style one): the address usually ends on or just after it."""
+POSTCODE = regex.compile(
+    r"(?<![\d-])(?<!(?i:\b(?:LOT|NO|PT|PTD|UNIT|BLK|BLOCK)\.?\s{0,2}))\d{5}(?![\d-])"
+    r"|\b\d{2}\s\d{3}\b|\b[A-Z]{1,2}\d{1,2}[A-Z]?\s\d[A-Z]{2}\b"
+)
+"""A postcode (five digits, or a UK-style one): the address usually ends on or just after it.
+Five digits after ``LOT``/``NO``/``PT`` are a lot number (``LOT 34817 JALAN BATU AMBAR``)."""
 
 
 @dataclass(frozen=True)
@@ -287,6 +294,13 @@ def guess_header(lines: Sequence[Line]) -> HeaderGuess:
     best_score, best = max(scored, key=lambda t: (t[0], -t[1]))
     if best_score < -3.0:
         return HeaderGuess(None, (), None, (), 0.0, 0.0)
+    name_line = block[best].text
+    if (_STREET_LINE.search(name_line) or POSTCODE.search(name_line)) and not (
+        LEGAL_SUFFIX.search(name_line) or BUSINESS_WORD.search(name_line)
+    ):
+        # the best "name" is the street: the name is a logo OCR did not read; the address starts here
+        address, address_lines, conf_a = _address(lines, block[best].index - 1)
+        return HeaderGuess(None, (), address, address_lines, 0.0, conf_a)
     start = end = best
     # a name wrapped over several lines: "AIK HUAT HARDWARE / ENTERPRISE (SETIA / ALAM) SDN BHD"
     while start > 0:
@@ -301,7 +315,8 @@ def guess_header(lines: Sequence[Line]) -> HeaderGuess:
         else:
             break
     while end + 1 < len(block) and (
-        regex.search(r"[&-]\s*$", block[end].text) or _LEGAL_ONLY.fullmatch(block[end + 1].text)
+        (regex.search(r"[&-]\s*$", block[end].text) and not _STREET_LINE.search(block[end + 1].text))
+        or _LEGAL_ONLY.fullmatch(block[end + 1].text)
     ):
         end += 1
     if (
@@ -315,7 +330,21 @@ def guess_header(lines: Sequence[Line]) -> HeaderGuess:
     company = clean_company(company_raw)
     conf_c = min(1.0, max(0.2, 0.45 + 0.12 * best_score)) * min(ln.confidence for ln in block[start : end + 1])
 
-    # address: the lines after the name up to the first stop line
+    address, address_lines, conf_a = _address(lines, block[end].index)
+    return HeaderGuess(
+        company=company,
+        company_lines=tuple(ln.index for ln in block[start : end + 1]),
+        address=address,
+        address_lines=address_lines,
+        confidence_company=round(conf_c, 3),
+        confidence_address=conf_a,
+    )
+
+
+def _address(lines: Sequence[Line], after: int) -> tuple[str | None, tuple[int, ...], float]:
+    """The address in the lines after the line with index ``after`` (the name's last line), up to the
+    first stop line; its line indexes and confidence."""
+    end = next((i for i, ln in enumerate(lines) if ln.index > after), len(lines)) - 1
     addr: list[Line] = []
     for ln in lines[end + 1 : end + 9]:
         text = ln.text
@@ -323,7 +352,12 @@ def guess_header(lines: Sequence[Line]) -> HeaderGuess:
             if addr:
                 break
             continue
-        if STOP_LINE.search(text) or find_dates(text):
+        stop = STOP_LINE.search(text)
+        if stop or find_dates(text):
+            head = text[: stop.start()] if stop else ""
+            if POSTCODE.search(head) and (addr or ADDRESS_CUE.search(head)):
+                addr.append(Line(ln.index, head, ln.confidence))  # "81750 JOHOR BAHRU, JOHOR. TEL: ..."
+                break
             if addr or ln.index - end > 4:
                 break
             continue
@@ -341,6 +375,14 @@ def guess_header(lines: Sequence[Line]) -> HeaderGuess:
             # The line after "81100 JOHOR BAHRU," is a state ("JOHOR.") or something else; after a
             # line ending in its postcode ("..., 43300") come the town and state ("SELANGOR DARUL EHSAN.").
             break
+        post = next((i for i in range(len(addr) - 1, -1, -1) if POSTCODE.search(addr[i].text)), None)
+        if post is not None and not POSTCODE.search(text):
+            after_post = len(addr) - 1 - post
+            ends_post = _ENDS_WITH_POSTCODE.search(addr[post].text)
+            if after_post >= (2 if ends_post else 1) and not addr[-1].text.rstrip().endswith(","):
+                # "47200 SUBANG / SELANGOR / D'ROSH SERVPORT": the state was the last line (a line
+                # ending in a comma goes on: "39100 BRINCHANG, / CAMERON HIGHLANDS, / PAHANG")
+                break
         addr.append(ln)
         if len(addr) >= 6:
             break
@@ -352,11 +394,4 @@ def guess_header(lines: Sequence[Line]) -> HeaderGuess:
     conf_a = 0.0
     if addr:
         conf_a = min(1.0, 0.35 + 0.15 * cues) * min(ln.confidence for ln in addr)
-    return HeaderGuess(
-        company=company,
-        company_lines=tuple(ln.index for ln in block[start : end + 1]),
-        address=address,
-        address_lines=tuple(ln.index for ln in addr),
-        confidence_company=round(conf_c, 3),
-        confidence_address=round(conf_a, 3),
-    )
+    return address, tuple(ln.index for ln in addr), round(conf_a, 3)
