@@ -231,6 +231,12 @@ def test_header_address_keeps_the_town_and_state_after_a_line_ending_in_its_post
             None,
             "NO. 8G, JALAN DAMAI 3, 47100 PUCHONG",
         ),
+        # ... also when the best "name" is the town line under the street (its postcode misread)
+        (
+            ["Lot 5, Jalan Mutiara 2/1,", "40.400 Shah Alam, Selangor.", "Tel: 03-1234 5678"],
+            None,
+            "Lot 5, Jalan Mutiara 2/1, 40.400 Shah Alam, Selangor.",
+        ),
         # the telephone on the postcode line ends the address there, not before it
         (
             [

@@ -295,12 +295,20 @@ def guess_header(lines: Sequence[Line]) -> HeaderGuess:
     if best_score < -3.0:
         return HeaderGuess(None, (), None, (), 0.0, 0.0)
     name_line = block[best].text
-    if (_STREET_LINE.search(name_line) or POSTCODE.search(name_line)) and not (
-        LEGAL_SUFFIX.search(name_line) or BUSINESS_WORD.search(name_line)
-    ):
-        # the best "name" is the street: the name is a logo OCR did not read; the address starts here
-        address, address_lines, conf_a = _address(lines, block[best].index - 1)
-        return HeaderGuess(None, (), address, address_lines, 0.0, conf_a)
+    if not (LEGAL_SUFFIX.search(name_line) or BUSINESS_WORD.search(name_line)):
+        # the best "name" is the street, or the line after it: the name is a logo OCR did not
+        # read, and the address starts on the street
+        street = next(
+            (
+                i
+                for i in (best, best - 1)
+                if i >= 0 and (_STREET_LINE.search(block[i].text) or (i == best and POSTCODE.search(name_line)))
+            ),
+            None,
+        )
+        if street is not None:
+            address, address_lines, conf_a = _address(lines, block[street].index - 1)
+            return HeaderGuess(None, (), address, address_lines, 0.0, conf_a)
     start = end = best
     # a name wrapped over several lines: "AIK HUAT HARDWARE / ENTERPRISE (SETIA / ALAM) SDN BHD"
     while start > 0:
