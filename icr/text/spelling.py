@@ -19,6 +19,9 @@ from symspellpy import SymSpell, Verbosity
 WORD = regex.compile(r"\p{L}+(?:['’]\p{L}+)?")
 TOKEN = regex.compile(r"\S+")
 
+_READ_FOR_I = frozenset("tl")
+"""Letters Tesseract reads for a capital I in receipt fonts ("KEDAT", "TNDAH", "ALK")."""
+
 CACHE_SIZE = 50_000
 """Corrected words remembered per worker."""
 
@@ -84,6 +87,13 @@ class SpellingCorrector:
                 if term and count.isdigit():
                     self._sym.create_dictionary_entry(term, int(count))
 
+    def _confused_letter(self, word: str) -> str:
+        """``word`` with one T or L read for an I put right, when exactly one such reading is a word of
+        the project's vocabulary (not of general English: too many short words are one letter apart)."""
+        low = word.lower()
+        fixes = {low[:i] + "i" + low[i + 1 :] for i, ch in enumerate(low) if ch in _READ_FOR_I} & self.vocabulary
+        return _same_case(word, fixes.pop()) if len(fixes) == 1 else word
+
     def known(self, word: str) -> bool:
         return word.lower() in self._sym.words
 
@@ -108,12 +118,16 @@ class SpellingCorrector:
         return out
 
     def correct_name(self, text: str, min_length: int = 7) -> str:
-        """Conservative correction for names and addresses: long unknown words one edit away only."""
+        """Conservative correction for names and addresses: long unknown words one edit away only,
+        and shorter ones (4+ letters) in which Tesseract read one I as T or L ("KEDAT" -> "KEDAI")
+        when that gives a word of the receipt vocabulary."""
 
         def fix(m: regex.Match[str]) -> str:
             word = m.group(0)
-            if len(word) < min_length or self.known(word):
+            if self.known(word):
                 return word
+            if len(word) < min_length:
+                return self._confused_letter(word) if len(word) >= 4 else word
             suggestions = self._sym.lookup(word.lower(), Verbosity.TOP, max_edit_distance=1)
             return _same_case(word, suggestions[0].term) if suggestions else word
 
