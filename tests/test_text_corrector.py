@@ -55,9 +55,10 @@ def test_addresses_are_corrected_against_the_place_words_only_for_a_misread_lett
     assert SpellingCorrector((), english_words=100).correct_address("Suaang") == "Suaang"  # no place list
 
 
-def test_names_get_an_i_back_that_ocr_read_as_t_or_l_only_for_a_vocabulary_word() -> None:
-    speller = SpellingCorrector(("kedai", "runcit", "roti", "baitx", "batix"), english_words=2000)
+def test_names_get_a_letter_ocr_confuses_back_only_for_a_vocabulary_word() -> None:
+    speller = SpellingCorrector(("kedai", "runcit", "roti", "mart", "baitx", "batix"), english_words=2000)
     assert speller.correct_name("KEDAT RUNCIT MAJU") == "KEDAI RUNCIT MAJU"
+    assert speller.correct_name("99 SPEED NART S/B") == "99 SPEED MART S/B"  # M read as N
     assert speller.correct_name("Kedal Runcit") == "Kedai Runcit"
     assert speller.correct_name("ROTL") == "ROTI"
     assert speller.correct_name("BATTX") == "BATTX"  # BAITX or BATIX: no telling which

@@ -19,8 +19,9 @@ from symspellpy import SymSpell, Verbosity
 WORD = regex.compile(r"\p{L}+(?:['’]\p{L}+)?")
 TOKEN = regex.compile(r"\S+")
 
-_READ_FOR_I = frozenset("tl")
-"""Letters Tesseract reads for a capital I in receipt fonts ("KEDAT", "TNDAH", "ALK")."""
+_MISREAD_AS = {"t": "i", "l": "i", "n": "m", "h": "m"}
+"""Letters Tesseract reads for another in receipt capitals: I as T or L ("KEDAT", "ALK"), M as N or H
+("SPEED NART")."""
 
 CACHE_SIZE = 50_000
 """Corrected words remembered per worker."""
@@ -88,10 +89,12 @@ class SpellingCorrector:
                     self._sym.create_dictionary_entry(term, int(count))
 
     def _confused_letter(self, word: str) -> str:
-        """``word`` with one T or L read for an I put right, when exactly one such reading is a word of
-        the project's vocabulary (not of general English: too many short words are one letter apart)."""
+        """``word`` with one letter Tesseract confuses put right (:data:`_MISREAD_AS`), when exactly one
+        such reading is a word of the project's vocabulary (not of general English: too many short
+        words are one letter apart)."""
         low = word.lower()
-        fixes = {low[:i] + "i" + low[i + 1 :] for i, ch in enumerate(low) if ch in _READ_FOR_I} & self.vocabulary
+        fixes = {low[:i] + _MISREAD_AS[ch] + low[i + 1 :] for i, ch in enumerate(low) if ch in _MISREAD_AS}
+        fixes &= self.vocabulary
         return _same_case(word, fixes.pop()) if len(fixes) == 1 else word
 
     def known(self, word: str) -> bool:
@@ -119,8 +122,8 @@ class SpellingCorrector:
 
     def correct_name(self, text: str, min_length: int = 7) -> str:
         """Conservative correction for names and addresses: long unknown words one edit away only,
-        and shorter ones (4+ letters) in which Tesseract read one I as T or L ("KEDAT" -> "KEDAI")
-        when that gives a word of the receipt vocabulary."""
+        and shorter ones (4+ letters) with one letter Tesseract confuses ("KEDAT" -> "KEDAI",
+        "NART" -> "MART") when that gives a word of the receipt vocabulary."""
 
         def fix(m: regex.Match[str]) -> str:
             word = m.group(0)
