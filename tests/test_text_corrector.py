@@ -313,6 +313,43 @@ def test_header_passes_over_a_logo_read_as_specks_and_cleans_a_wrapped_name() ->
     assert clean_company("IN-SPARKLE TRADING SDN BHD") == "IN-SPARKLE TRADING SDN BHD"
 
 
+@pytest.mark.parametrize(
+    ("read", "total"),
+    [
+        # the total line is garbled and the amount paid lost a digit: the subtotal, not the payment
+        (
+            [
+                "Gross Amount : 40.00",
+                "Total GST Amt : 2.40",
+                "Sub Total : 42.40",
+                "Total (RM): Cea)",
+                "Amount Paid: 2.40",
+                "Amount Change : 0.00",
+            ],
+            "42.40",
+        ),
+        # a ringgit mark read as "fM" or "[M"
+        (["Type Rate A £411.00", "Total fM1.00", "Paid RM1.00", "Change [M0.00"], "1.00"),
+        # the printed total lost its first digit; cash less change shows it
+        (
+            [
+                "TOTAL ITEM 22",
+                "TOTAL SALES INCLUSIVE GST 5.80",
+                "TOTAL PAYABLE AMOUNT 90",
+                "CASH 50.00",
+                "CHANGE 14.20",
+            ],
+            "35.80",
+        ),
+    ],
+)
+def test_total_when_ocr_garbled_or_dropped_its_digits(
+    read: list[str], total: str, corrector: DefaultTextCorrector
+) -> None:
+    ex = corrector.extract(ocr_from_lines(["SHOP SDN BHD", "DATE 01/02/2018", *read]))
+    assert ex.fields["total"].value == total
+
+
 def test_total_from_cash_and_change_only_when_the_printed_one_is_an_ocr_digit_off() -> None:
     from icr.text.amounts import choose_amounts, labelled_amounts, one_digit_apart
     from icr.text.lines import Line

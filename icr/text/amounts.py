@@ -311,6 +311,12 @@ def one_digit_apart(a: Decimal, b: Decimal) -> bool:
     return len(x) == len(y) and sum(c != d for c, d in zip(x, y, strict=True)) == 1
 
 
+def one_digit_lost(printed: Decimal, value: Decimal) -> bool:
+    """``5.80`` for ``35.80``: ``value`` with one digit OCR did not read."""
+    x, y = f"{printed:.2f}", f"{value:.2f}"
+    return len(y) == len(x) + 1 and any(y[:i] + y[i + 1 :] == x for i in range(len(y)) if y[i].isdigit())
+
+
 def _derived_total(
     hits: Sequence[AmountHit],
     best: AmountHit,
@@ -324,8 +330,9 @@ def _derived_total(
     ``cash - change`` and ``total + rounding`` are two independent derivations; ``cash - change``
     replaces the best printed candidate when ``total + rounding`` agrees with it, or when the candidate
     is one digit away from it with a round tender (``101.00 - 70.10 = 30.90`` against a printed
-    ``30.30``), or when no amount carries a total label at all. Never over a cents difference: that
-    is a rounding adjustment, and the printed total (``12.37`` beside ``ROUNDING -0.02``) stands.
+    ``30.30``, or ``50.00 - 14.20 = 35.80`` against ``5.80``), or when no amount carries a total
+    label at all. Never over a cents difference: that is a rounding adjustment, and the printed
+    total (``12.37`` beside ``ROUNDING -0.02``) stands.
     """
     from_change: Decimal | None = None
     if (
@@ -353,7 +360,9 @@ def _derived_total(
         and (
             from_change in from_rounding
             or (
-                one_digit_apart(best.value, from_change) and paid is not None and paid.value == paid.value.to_integral()
+                (one_digit_apart(best.value, from_change) or one_digit_lost(best.value, from_change))
+                and paid is not None
+                and paid.value == paid.value.to_integral()
             )
         )
     ):
@@ -418,9 +427,12 @@ def choose_amounts(hits: Sequence[AmountHit], n_lines: int) -> dict[str, Chosen]
                 bonus += 1.5
         return bonus + sequence_bonus.get(v, 0.0)
 
+    has_total = any(h.kind in ("total", "total_rounded") for h in hits)
     scored: list[tuple[float, AmountHit]] = []
     for h in hits:
-        if h.kind in ("total", "total_rounded"):
+        if h.kind == "subtotal" and not has_total and h is subtotal:
+            base = 1.0  # no total label was read ("Total (RM): Cea)"): the subtotal may be the total
+        elif h.kind in ("total", "total_rounded"):
             base = 4.0 if h.kind == "total" else 5.0
             if h.ambiguous:
                 base -= 2.0
@@ -443,6 +455,8 @@ def choose_amounts(hits: Sequence[AmountHit], n_lines: int) -> dict[str, Chosen]
             score -= 4.0
         if h.value in tendered and h.value not in sequence_bonus:
             score -= 2.0
+        if subtotal is not None and discount is None and h.value < subtotal.value - Decimal("0.10"):
+            score -= 2.0  # less than the subtotal with nothing taken off: a misread or another amount
         if summary_from is not None and h.line > summary_from and h.kind:
             score -= 2.0  # "TOTAL" in a tax summary table below the payment
         elif payment_end is not None and h.line > payment_end + 2 and h.kind:

@@ -167,8 +167,11 @@ def format_amount(value: Decimal) -> str:
 
 
 _SPLIT_DECIMAL = regex.compile(r"(\d)([.,]) (\d{2})(?![\d.,])")
-_OCR_RINGGIT = regex.compile(r"(?<!\p{L})R[MNHW](N?)(\s?)([0-9Oo]{1,6})([.,]\s?|\s)(\d\d)(?![\d.,])")
-"""``RH43.40``, ``RN152.00``, ``RMO.02``, ``RM7 90``: a ringgit mark OCR misread, glued to its amount."""
+_OCR_RINGGIT = regex.compile(
+    r"(?<!\p{L})(?:R[MNHW]|(?<![\p{L}\p{N}])[f\[|]M)(N?)(\s?)([0-9Oo]{1,6})([.,]\s?|\s)(\d\d)(?![\d.,])"
+)
+"""``RH43.40``, ``RN152.00``, ``RMO.02``, ``RM7 90``, ``fM1.00``, ``[M0.00``: a ringgit mark OCR misread,
+glued to its amount."""
 
 
 _BARE_R = regex.compile(r"(?<![\p{L}\d])R(\d{1,6})([.,]\s?)(\d\d)(?![\d.,])")
