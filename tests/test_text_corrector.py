@@ -313,6 +313,30 @@ def test_header_passes_over_a_logo_read_as_specks_and_cleans_a_wrapped_name() ->
     assert clean_company("IN-SPARKLE TRADING SDN BHD") == "IN-SPARKLE TRADING SDN BHD"
 
 
+def test_total_payable_after_group_totals_it_adds_up() -> None:
+    from icr.config import load_settings
+
+    corrector = DefaultTextCorrector(load_settings())
+    read = [
+        "BAKERY SDN BHD",
+        "DATE 01/02/2018",
+        "TOTAL 0% SUPPLIES:",
+        "-5.00",
+        "TOTAL 6% SUPPLIES (EXCL. GST):",
+        "20.00",
+        "GST:",
+        "1.20",
+        "TOTAL 6% SUPPLIES (INC. GST):",
+        "21.20",
+        "TOTAL 0% SUPPLIES:",
+        "-5.00",
+        "TOTAL PAYABLE:",
+        "16.20",
+        "CUSTOMER'S COPY",
+    ]
+    assert corrector.extract(ocr_from_lines(read)).fields["total"].value == "16.20"
+
+
 @pytest.mark.parametrize(
     ("read", "total"),
     [

@@ -427,7 +427,18 @@ def choose_amounts(hits: Sequence[AmountHit], n_lines: int) -> dict[str, Chosen]
                 bonus += 1.5
         return bonus + sequence_bonus.get(v, 0.0)
 
+    def sums_groups(h: AmountHit) -> bool:
+        """``h`` is printed after two group totals it is the sum of ("TOTAL 6% SUPPLIES (INC GST) 30.01",
+        "TOTAL 0% SUPPLIES -7.43", "TOTAL PAYABLE 22.58")."""
+        return any(
+            a.line < b.line < h.line and h.value not in (a.value, b.value) and a.value + b.value == h.value
+            for a in group_totals
+            for b in group_totals
+        )
+
     has_total = any(h.kind in ("total", "total_rounded") for h in hits)
+    credits = any(h.value < 0 for h in hits)
+    group_totals = [h for h in hits if h.kind == "total" and not h.ambiguous]
     scored: list[tuple[float, AmountHit]] = []
     for h in hits:
         if h.kind == "subtotal" and not has_total and h is subtotal:
@@ -449,13 +460,15 @@ def choose_amounts(hits: Sequence[AmountHit], n_lines: int) -> dict[str, Chosen]
         else:
             continue
         score = base + arithmetic(h.value) + 0.4 * min(counts[h.value] - 1, 3)
+        if sums_groups(h):
+            score += 1.5
         if biggest is not None and h.value == biggest:
             score += 0.5
         if h.value <= 0:
             score -= 4.0
         if h.value in tendered and h.value not in sequence_bonus:
             score -= 2.0
-        if subtotal is not None and discount is None and h.value < subtotal.value - Decimal("0.10"):
+        if subtotal is not None and discount is None and not credits and h.value < subtotal.value - Decimal("0.10"):
             score -= 2.0  # less than the subtotal with nothing taken off: a misread or another amount
         if summary_from is not None and h.line > summary_from and h.kind:
             score -= 2.0  # "TOTAL" in a tax summary table below the payment
