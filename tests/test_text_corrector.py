@@ -93,6 +93,9 @@ def test_shipped_place_words_mend_common_address_misreadings(corrector: DefaultT
         ("Bdr Dato’ Onn 81100 Johor Bahru, Johor e", "Bdr Dato' Onn 81100 Johor Bahru, Johor"),
         ("10-18,JLN KEBUDAYAAN 16,TMN U 81300 JOHOR BAHRU. ,", "10-18,JLN KEBUDAYAAN 16,TMN U 81300 JOHOR BAHRU."),
         ("123 Main St", "123 Main St"),
+        # OCR's comma for the last point of initials before a number; a misread TMN after a hyphen
+        ("LOT P.T, 2811, JALAN ANGSA, 1237-THN INDAH", "LOT P.T. 2811, JALAN ANGSA, 1237-TMN INDAH"),
+        ("41050 KLANG SELANGOR D.E, MALAYSIA", "41050 KLANG SELANGOR D.E, MALAYSIA"),
     ],
 )
 def test_an_address_ends_before_a_phone_number_or_the_title_and_loses_specks(read: str, address: str) -> None:
@@ -269,6 +272,18 @@ def test_header_address_keeps_the_town_and_state_after_a_line_ending_in_its_post
             ["KEDAI EMAS SDN BHD", "NO.5, JALAN BESAR, 39100 BRINCHANG,", "CAMERON HIGHLANDS,", "PAHANG", "GST NO: 1"],
             "KEDAI EMAS SDN BHD",
             "NO.5, JALAN BESAR, 39100 BRINCHANG, CAMERON HIGHLANDS, PAHANG",
+        ),
+        # a chain's outlet number and name under the head office address
+        (
+            [
+                "77 FRESH MART S/B (123456-X)",
+                "LOT 9, JALAN MERPATI,",
+                "41150 KLANG, SELANGOR",
+                "1320-TMN BATU",
+                "GST ID. NO : 000123456789",
+            ],
+            "77 FRESH MART S/B",
+            "LOT 9, JALAN MERPATI, 41150 KLANG, SELANGOR 1320-TMN BATU",
         ),
         # an OCR speck "-" after the name does not join the street to it
         (

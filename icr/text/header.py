@@ -74,6 +74,9 @@ ADDRESS_CUE = regex.compile(
 _STREET_LINE = regex.compile(r"^\W*(?:NO|LOT|UNIT|BLK|BLOCK)\b\W*\d|^\W*\d+[A-Z]?\s*,", regex.IGNORECASE)
 """A line that starts like a street address (``NO. 17, JALAN ...``, ``12, JALAN ...``): no part of a name."""
 
+_OUTLET = regex.compile(r"\d{3,4}\s?-\s?\p{Lu}[\p{Lu}\s.']+")
+"""``1320-TMN BATU``: the outlet number and name a chain prints under its head office address."""
+
 _ENDS_WITH_POSTCODE = regex.compile(r"\b\d{5}\W*$")
 
 PHONE_ONLY = regex.compile(r"\W*\+?\(?\d[\d\s()-]{6,}\d\W*")
@@ -270,13 +273,19 @@ def clean_address(text: str, ocr: bool = True) -> str:
     tokens = [t for t in text.split() if not _NOISE_TOKEN.fullmatch(t)]
     while len(tokens) > 1 and _TRAILING_SPECK.fullmatch(tokens[-1]):
         tokens.pop()
-    out: list[str] = []
-    for tok in tokens:
-        tok = _OCR_POSTCODE.sub(lambda m: m.group(0).translate(_POSTCODE_DIGITS), tok)
-        core = tok.rstrip(",.")
-        fixed = ADDRESS_OCR_WORDS.get(core.upper()) if ocr else None
-        out.append(fixed + tok[len(core) :] if fixed else tok)
-    return " ".join(out)
+    out = " ".join(_OCR_POSTCODE.sub(lambda m: m.group(0).translate(_POSTCODE_DIGITS), tok) for tok in tokens)
+    if ocr:
+        out = _OCR_ABBREVIATION.sub(lambda m: ADDRESS_OCR_WORDS[m.group(0).upper()], out)
+        out = _INITIALS_COMMA.sub(".", out)
+    return out
+
+
+_OCR_ABBREVIATION = regex.compile(r"(?<!\p{L})(?:" + "|".join(ADDRESS_OCR_WORDS) + r")(?!\p{L})", regex.IGNORECASE)
+"""A misread abbreviation as a word of its own, also after a hyphen (``1237-THN INDAH``)."""
+
+_INITIALS_COMMA = regex.compile(r"(?<=(?<![\p{L}.])(?:\p{Lu}\.)+\p{Lu}),(?=\s\d)")
+"""``LOT P.T, 2811``: the last point of initials read as a comma before a number (``SELANGOR D.E,
+MALAYSIA`` keeps its comma)."""
 
 
 _POSTCODE_DIGITS = str.maketrans({"S": "5", "s": "5", "$": "5", "O": "0", "o": "0", "I": "1", "i": "1", "l": "1"})
@@ -372,6 +381,9 @@ def _address(lines: Sequence[Line], after: int) -> tuple[str | None, tuple[int, 
         if not addr and LEGAL_SUFFIX.search(text) and not ADDRESS_CUE.search(text):
             continue  # a second name line ("branch of X SDN BHD")
         if PHONE_ONLY.fullmatch(text):
+            break
+        if addr and POSTCODE.search(addr[-1].text) and _OUTLET.fullmatch(text):
+            addr.append(ln)  # "41150 KLANG, SELANGOR / 1320-TMN BATU": a chain's outlet code and name
             break
         most_words = 6 if addr and _ENDS_WITH_POSTCODE.search(addr[-1].text) else 2
         if (
