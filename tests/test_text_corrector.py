@@ -273,6 +273,19 @@ def test_header_address_keeps_the_town_and_state_after_a_line_ending_in_its_post
             "KEDAI EMAS SDN BHD",
             "NO.5, JALAN BESAR, 39100 BRINCHANG, CAMERON HIGHLANDS, PAHANG",
         ),
+        # "P.T. 33198" is a lot number too; the state under the postcode line ends the address
+        (
+            [
+                "KEDAI BESI SDN BHD",
+                "LOT P.T. 33198, BATU 4",
+                "JALAN KAPAR, MUKIM KAPAR",
+                "42100 KLANG,",
+                "SELANGOR DARUL EHSAN.",
+                "TEL: 03-1234 5678",
+            ],
+            "KEDAI BESI SDN BHD",
+            "LOT P.T. 33198, BATU 4 JALAN KAPAR, MUKIM KAPAR 42100 KLANG, SELANGOR DARUL EHSAN.",
+        ),
         # a chain's outlet number and name under the head office address
         (
             [

@@ -74,6 +74,15 @@ ADDRESS_CUE = regex.compile(
 _STREET_LINE = regex.compile(r"^\W*(?:NO|LOT|UNIT|BLK|BLOCK)\b\W*\d|^\W*\d+[A-Z]?\s*,", regex.IGNORECASE)
 """A line that starts like a street address (``NO. 17, JALAN ...``, ``12, JALAN ...``): no part of a name."""
 
+_STATE = (
+    r"(?:SELANGOR(?:\s+DARUL\s+EHSAN)?|JOHOR(?:\s+DARUL\s+TA'?KZIM)?|(?:WILAYAH\s+PERSEKUTUAN\s+)?KUALA\s+LUMPUR"
+    r"|WILAYAH\s+PERSEKUTUAN|PULAU\s+PINANG|PENANG|PERAK(?:\s+DARUL\s+RIDZUAN)?|PAHANG(?:\s+DARUL\s+MAKMUR)?"
+    r"|KEDAH(?:\s+DARUL\s+AMAN)?|KELANTAN|TERENGGANU|MELAKA|MALACCA|NEGERI\s+SEMBILAN|SABAH|SARAWAK|PERLIS"
+    r"|PUTRAJAYA|LABUAN|MALAYSIA)"
+)
+_STATE_LINE = regex.compile(rf"\W*{_STATE}(?:[\s,.]+{_STATE})*\W*", regex.IGNORECASE)
+"""A line that is a Malaysian state (and the country): the end of an address printed after its postcode."""
+
 _OUTLET = regex.compile(r"\d{3,4}\s?-\s?\p{Lu}[\p{Lu}\s.']+")
 """``1320-TMN BATU``: the outlet number and name a chain prints under its head office address."""
 
@@ -81,7 +90,7 @@ _ENDS_WITH_POSTCODE = regex.compile(r"\b\d{5}\W*$")
 
 PHONE_ONLY = regex.compile(r"\W*\+?\(?\d[\d\s()-]{6,}\d\W*")
 POSTCODE = regex.compile(
-    r"(?<![\d-])(?<!(?i:\b(?:LOT|NO|PT|PTD|UNIT|BLK|BLOCK)\.?\s{0,2}))\d{5}(?![\d-])"
+    r"(?<![\d-])(?<!(?i:\b(?:LOT|NO|P\.?T|PTD|UNIT|BLK|BLOCK)\.?\s{0,2}))\d{5}(?![\d-])"
     r"|\b\d{2}\s\d{3}\b|\b[A-Z]{1,2}\d{1,2}[A-Z]?\s\d[A-Z]{2}\b"
 )
 """A postcode (five digits, or a UK-style one): the address usually ends on or just after it.
@@ -382,6 +391,9 @@ def _address(lines: Sequence[Line], after: int) -> tuple[str | None, tuple[int, 
             continue  # a second name line ("branch of X SDN BHD")
         if PHONE_ONLY.fullmatch(text):
             break
+        if addr and POSTCODE.search(addr[-1].text) and _STATE_LINE.fullmatch(text):
+            addr.append(ln)  # "45600 BATANG BERJUNTAI / SELANGOR DARUL EHSAN"
+            continue
         if addr and POSTCODE.search(addr[-1].text) and _OUTLET.fullmatch(text):
             addr.append(ln)  # "41150 KLANG, SELANGOR / 1320-TMN BATU": a chain's outlet code and name
             break
