@@ -286,6 +286,12 @@ def test_header_address_keeps_the_town_and_state_after_a_line_ending_in_its_post
             "KEDAI BESI SDN BHD",
             "LOT P.T. 33198, BATU 4 JALAN KAPAR, MUKIM KAPAR 42100 KLANG, SELANGOR DARUL EHSAN.",
         ),
+        # a second name line above the registration number is no address
+        (
+            ["RESTAURANT MEIWAH", "MEIWAH HOUSE", "002693074-K", "13, JLN TASIK 8", "57000 KL", "INVOICE"],
+            "RESTAURANT MEIWAH",
+            "13, JLN TASIK 8 57000 KL",
+        ),
         # a chain's outlet number and name under the head office address
         (
             [

@@ -375,8 +375,9 @@ def _address(lines: Sequence[Line], after: int) -> tuple[str | None, tuple[int, 
     for ln in lines[end + 1 : end + 9]:
         text = ln.text
         if REGISTRATION.search(text) or (not addr and text.startswith("(") and text.endswith(")")):
-            if addr:
+            if addr and any(ADDRESS_CUE.search(a.text) for a in addr):
                 break
+            addr = []  # "JIAWEI HOUSE / 002693074-K": a second name line above the registration number
             continue
         stop = STOP_LINE.search(text)
         if stop or find_dates(text):
