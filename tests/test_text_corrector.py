@@ -66,6 +66,14 @@ def test_names_get_a_letter_ocr_confuses_back_only_for_a_vocabulary_word() -> No
     assert speller.correct_name("KET") == "KET"  # too short to tell
 
 
+def test_typed_text_keeps_its_names_as_printed_and_ocr_gets_them_corrected(corrector: DefaultTextCorrector) -> None:
+    read = ["ADVANCO COMPANY", "NO 5, JALAN KENARI 2,", "47000 SUNGAI BULOH", "TOTAL 5.00"]
+    # typed (a transcript, a PDF's text layer): an unusual name is no misreading
+    assert corrector.extract(ocr_from_lines(read, confidence=1.0)).fields["company"].value == "ADVANCO COMPANY"
+    # read by OCR: one letter from a word, so put right
+    assert corrector.extract(ocr_from_lines(read, confidence=0.8)).fields["company"].value == "ADVANCE COMPANY"
+
+
 def test_shipped_place_words_mend_common_address_misreadings(corrector: DefaultTextCorrector) -> None:
     assert corrector.speller is not None
     fix = corrector.speller.correct_address

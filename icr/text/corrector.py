@@ -21,7 +21,7 @@ from icr.text.amounts import AmountHit, choose_amounts, classify_label, labelled
 from icr.text.fields import EXTRACTORS, Found
 from icr.text.header import guess_header
 from icr.text.items import extract_line_items
-from icr.text.lines import Line, document_lines
+from icr.text.lines import TYPED_CONFIDENCE, Line, document_lines
 from icr.text.parsers import PARSERS, ParseOptions, find_amounts, mask_card_numbers, normalize
 from icr.text.spelling import SpellingCorrector, read_vocabulary, shared_corrector
 from icr.text.templates import Template, choose_template, load_templates
@@ -108,14 +108,19 @@ class DefaultTextCorrector:
             fields[name] = FieldValue(name, normalize(value), value, raw, round(confidence, 3), source)
 
         header = guess_header(raw_lines)
+
+        def read_by_ocr(indexes: Sequence[int]) -> bool:
+            # typed text (a transcript, a PDF's text layer) is as printed: only OCR misreads names
+            return any(raw_lines[i].confidence < TYPED_CONFIDENCE for i in indexes if i < len(raw_lines))
+
         if header.company:
             company = header.company
-            if self.speller is not None and self.name_spelling:
+            if self.speller is not None and self.name_spelling and read_by_ocr(header.company_lines):
                 company = self.speller.correct_name(company)
             put("company", company, header.company, header.confidence_company, "header")
         if header.address:
             address = header.address
-            if self.speller is not None and self.name_spelling:
+            if self.speller is not None and self.name_spelling and read_by_ocr(header.address_lines):
                 address = self.speller.correct_address(address)
             put("address", address, header.address, header.confidence_address, "header")
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import regex
 
-from icr.text.lines import Line
+from icr.text.lines import TYPED_CONFIDENCE, Line
 from icr.text.parsers import find_dates
 
 LEGAL_SUFFIX = regex.compile(
@@ -422,7 +422,10 @@ def _address(lines: Sequence[Line], after: int) -> tuple[str | None, tuple[int, 
     # drop leading lines without any address cue ("LICENSEE OF ...") when later ones have one
     while len(addr) > 1 and not ADDRESS_CUE.search(addr[0].text) and any(ADDRESS_CUE.search(a.text) for a in addr[1:]):
         addr.pop(0)
-    address = clean_address(" ".join(ln.text for ln in addr), ocr=any(ln.confidence < 0.99 for ln in addr)) or None
+    address = (
+        clean_address(" ".join(ln.text for ln in addr), ocr=any(ln.confidence < TYPED_CONFIDENCE for ln in addr))
+        or None
+    )
     cues = sum(1 for ln in addr if ADDRESS_CUE.search(ln.text))
     conf_a = 0.0
     if addr:

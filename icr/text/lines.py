@@ -38,6 +38,11 @@ class Line:
     confidence: float = 1.0
 
 
+TYPED_CONFIDENCE = 0.99
+"""Lines at or above this confidence are typed text (a transcript, a PDF's text layer, a fake's
+lines), not OCR: the repairs of OCR misreadings leave them as they are."""
+
+
 def document_lines(ocr: OcrResult) -> list[Line]:
     """The document's lines in reading order.
 
