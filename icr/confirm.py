@@ -5,8 +5,8 @@ corrected page and read as one line (page segmentation mode 7) is read
 differently, and often better: "12/09/2118" on the page is "12/03/2018" alone.
 One such reading is not trusted over the page's (it also misreads), so the
 line is read at two scales and the date is replaced only when both crops agree
-on the same other date. The crop read at 1.5x comes first; when it agrees with
-the page, nothing else is read.
+on the same other date. The smaller crop (1x) is read first; when it agrees with
+the page, or shows no date, nothing else is read.
 
 Measured on sroie-dev (benchmarks/README.md, "Date check"): date 0.88 -> 0.92
 on the same OCR, no date lost, one or two small Tesseract calls per document.
@@ -26,8 +26,8 @@ from icr.stages import Recognizer
 from icr.text.parsers import ParseOptions, find_dates
 from icr.types import CorrectedPage, Extraction, FieldValue, Image, OcrResult, TextLine
 
-SCALES = (1.5, 1.0)
-"""The crop is read at these scales, in this order; all must agree on a new date."""
+SCALES = (1.0, 1.5)
+"""The crop is read at these scales, in this order (the cheaper first); all must agree on a new date."""
 LINE_PSM = 7
 """Tesseract: treat the image as a single text line."""
 MARGIN = 10

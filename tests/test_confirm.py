@@ -60,8 +60,8 @@ def test_two_crops_agreeing_on_another_date_replace_it() -> None:
     out = confirm_date(extraction(dt.date(2018, 9, 12)), [(page_read, blank())], rec, today=TODAY)
     assert out.fields["date"].typed == dt.date(2018, 3, 12)
     assert out.fields["date"].value == "2018-03-12" and out.fields["date"].source == "reread"
-    # the line alone (psm 7), first enlarged 1.5 times: about a line's height, not the page's
-    (h1, w1, psm1), (h0, w0, psm0) = rec.seen
+    # the line alone (psm 7) as printed, then enlarged 1.5 times: about a line's height, not the page's
+    (h0, w0, psm0), (h1, w1, psm1) = rec.seen
     assert psm1 == psm0 == 7 and h1 < 100 and h0 < h1 and w0 < w1
 
 
