@@ -19,6 +19,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from icr.config import Settings
+from icr.consolidate import ConsolidateOptions
 from icr.errors import DocumentError, InputError
 from icr.imaging.load import load_pages, supported_extensions
 from icr.stages import ImageCorrector, Populator, Recognizer, TextCorrector
@@ -249,6 +250,8 @@ class IngestSummary:
     skipped: int = 0
     seconds: float = 0.0
     failures: list[tuple[str, str]] = field(default_factory=list)
+    consolidated: int = 0
+    """Fields respelled after the vendor's other receipts (:mod:`icr.consolidate`)."""
 
     @property
     def processed(self) -> int:
@@ -311,11 +314,13 @@ def ingest(
     batch_size: int = 8,
     on_planned: Callable[[int, int], None] | None = None,
     on_result: Callable[[DocumentResult], None] | None = None,
+    consolidate: ConsolidateOptions | None = None,
 ) -> IngestSummary:
     """Ingest files and folders into the populator's database.
 
     ``on_planned(to_process, skipped)`` is called once the files are hashed;
-    ``on_result(result)`` once per document as it is stored.
+    ``on_result(result)`` once per document as it is stored. With ``consolidate``,
+    the stored names and addresses are consolidated once all are in (:mod:`icr.consolidate`).
     """
     start = time.perf_counter()
     summary = IngestSummary()
@@ -326,11 +331,15 @@ def ingest(
 
     pending: list[DocumentResult] = []
 
+    stored: list[str] = []
+
     def flush() -> None:
         if pending:
             populator.store(pending, reprocess=reprocess)
             for r in pending:
                 _count(summary, r)
+                if r.ok:
+                    stored.append(r.sha256)
                 if on_result:
                     on_result(r)
             pending.clear()
@@ -343,6 +352,8 @@ def ingest(
         if len(pending) >= batch_size:
             flush()
     flush()
+    if consolidate is not None and stored:
+        summary.consolidated = populator.consolidate(consolidate, stored)
     summary.seconds = time.perf_counter() - start
     return summary
 

@@ -7,9 +7,10 @@ Each stage is a ``typing.Protocol``; implementations are registered by name
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import Protocol, runtime_checkable
 
+from icr.consolidate import ConsolidateOptions
 from icr.types import CorrectedPage, DocumentResult, Extraction, OcrResult, Page
 
 
@@ -62,4 +63,9 @@ class Populator(Protocol):
 
     def store(self, results: Sequence[DocumentResult], *, reprocess: bool = False) -> None:
         """Write results in one transaction; re-storing a sha256 replaces it in place."""
+        ...
+
+    def consolidate(self, options: ConsolidateOptions, sha256s: Collection[str]) -> int:
+        """Respell single OCR readings of a vendor's name and address on these documents after
+        the vendor's other receipts (:mod:`icr.consolidate`); the number of fields changed."""
         ...

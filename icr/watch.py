@@ -18,6 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from icr.consolidate import ConsolidateOptions
 from icr.pipeline import Executor, IngestSummary, discover, ingest
 from icr.stages import Populator
 from icr.types import DocumentResult
@@ -88,6 +89,7 @@ def watch(
     on_result: Callable[[DocumentResult], None] | None = None,
     on_skipped: Callable[[int], None] | None = None,
     totals: WatchTotals | None = None,
+    consolidate: ConsolidateOptions | None = None,
 ) -> WatchTotals:
     """Ingest complete files from ``folder`` until ``stop`` is set (or KeyboardInterrupt).
 
@@ -105,7 +107,9 @@ def watch(
     while not stop.is_set():
         ready = scanner.scan()
         if ready:
-            summary = ingest(ready, populator, executor, batch_size=batch_size, on_result=on_result)
+            summary = ingest(
+                ready, populator, executor, batch_size=batch_size, on_result=on_result, consolidate=consolidate
+            )
             totals.add(summary)
             if on_skipped and summary.skipped:
                 on_skipped(summary.skipped)

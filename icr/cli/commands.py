@@ -13,6 +13,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from icr.config import Settings, load_settings
+from icr.consolidate import options_from
 from icr.db.database import database_url, downgrade, open_engine, upgrade
 from icr.db.populator import SqlPopulator
 from icr.errors import EXIT_SOME_FAILED, InputError
@@ -101,6 +102,7 @@ def run_ingest(
                 batch_size=int(settings.get("ingest", "batch_size", 8)),
                 on_planned=planned,
                 on_result=done,
+                consolidate=options_from(settings.section("consolidate")),
             )
     finally:
         executor.close()
@@ -114,9 +116,11 @@ def print_summary(summary: IngestSummary, most: int = 20) -> None:
         click.echo(f"failed: {error}", err=True)
     if len(summary.failures) > most:
         click.echo(f"... and {len(summary.failures) - most} more failed (see `icr export`)", err=True)
+    respelled = f" ({summary.consolidated} names/addresses respelled after their vendor's receipts)"
     click.echo(
         f"ok {summary.ok}, failed {summary.failed}, skipped {summary.skipped} "
-        f"in {summary.seconds:.1f} s ({summary.docs_per_second:.2f} documents/s)",
+        f"in {summary.seconds:.1f} s ({summary.docs_per_second:.2f} documents/s)"
+        + (respelled if summary.consolidated else ""),
         err=True,
     )
 

@@ -13,6 +13,7 @@ from icr.cli.commands import (
     scheduler_option,
     templates_option,
 )
+from icr.consolidate import options_from
 from icr.db.database import database_url, open_engine, upgrade
 from icr.db.populator import SqlPopulator
 from icr.executor import make_executor
@@ -87,6 +88,7 @@ def watch_cmd(
             batch_size=int(settings.get("ingest", "batch_size", 8)),
             on_result=stored,
             on_skipped=skipped,
+            consolidate=options_from(settings.section("consolidate")),
         )
     except KeyboardInterrupt:
         click.echo("stopped", err=True)

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
+from dataclasses import replace
 from decimal import Decimal
 from pathlib import Path
 
@@ -11,8 +12,11 @@ from sqlalchemy import Engine, delete, select
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
+from icr.consolidate import READ_SOURCES, ConsolidateOptions, respellings
+from icr.consolidate import SOURCE as CONSENSUS
 from icr.db.models import Document, Field, LineItemRow
 from icr.errors import DatabaseError
+from icr.text.lines import TYPED_CONFIDENCE
 from icr.types import DocumentResult
 
 
@@ -69,6 +73,41 @@ class SqlPopulator:
                 session.add(doc)
         except IntegrityError:
             return
+
+    def consolidate(self, options: ConsolidateOptions, sha256s: Collection[str]) -> int:
+        """Respell single OCR readings of a company or address on the documents ``sha256s`` after
+        their vendor's other receipts in the database (:mod:`icr.consolidate`), in one transaction;
+        the number of fields changed. Other documents only lend their spellings (each document
+        is looked at once, when it is stored: the work grows with the batch, not the database)."""
+        changed = 0
+        try:
+            with Session(self.engine) as session, session.begin():
+                wanted = set(sha256s)
+                rows = session.execute(
+                    select(Field, Document.ocr_confidence, Document.sha256)
+                    .join(Document, Field.document_id == Document.id)
+                    .where(Document.status == "ok", Field.name.in_(options.fields), Field.value.is_not(None))
+                ).all()
+                by_doc: dict[int, dict[str, Field]] = {}
+                lend_only: set[int] = set()
+                for f, confidence, sha256 in rows:
+                    by_doc.setdefault(f.document_id, {})[f.name] = f
+                    if sha256 not in wanted or (confidence is not None and confidence >= TYPED_CONFIDENCE):
+                        lend_only.add(f.document_id)  # lends its spelling, keeps its own
+                for name in options.fields:
+                    fields = {d: fs[name] for d, fs in by_doc.items() if name in fs}
+                    fixed = {d for d, f in fields.items() if f.source not in READ_SOURCES or d in lend_only}
+                    others = [o for o in options.fields if o != name]
+                    identity = {d: [(fs[o].value or "") if o in fs else "" for o in others] for d, fs in by_doc.items()}
+                    values = {d: f.value or "" for d, f in fields.items()}
+                    new = respellings(values, options, fixed=fixed, identity=identity)
+                    for d, value in new.items():
+                        fields[d].value = value
+                        fields[d].source = CONSENSUS
+                    changed += len(new)
+        except SQLAlchemyError as exc:
+            raise DatabaseError(f"cannot write to the database: {exc}") from exc
+        return changed
 
 
 def _fill(doc: Document, result: DocumentResult) -> None:
@@ -130,3 +169,19 @@ class MemoryPopulator:
             old = self.documents.get(r.sha256)
             if old is None or reprocess or not old.ok:
                 self.documents[r.sha256] = r
+
+    def consolidate(self, options: ConsolidateOptions, sha256s: Collection[str]) -> int:
+        changed = 0
+        wanted = set(sha256s)
+        docs = [r for r in self.documents.values() if r.ok and r.extraction is not None]
+        done = [r.extraction for r in docs if r.extraction is not None]
+        for name in options.fields:
+            values = {i: ex.fields[name] for i, ex in enumerate(done) if name in ex.fields}
+            fixed = {i for i, fv in values.items() if fv.source not in READ_SOURCES or docs[i].sha256 not in wanted}
+            others = [o for o in options.fields if o != name]
+            identity = {i: [ex.fields[o].value if o in ex.fields else "" for o in others] for i, ex in enumerate(done)}
+            new = respellings({i: fv.value for i, fv in values.items()}, options, fixed=fixed, identity=identity)
+            for i, value in new.items():
+                done[i].fields[name] = replace(values[i], value=value, typed=value, source=CONSENSUS)
+            changed += len(new)
+        return changed
