@@ -177,7 +177,13 @@ class MemoryPopulator:
         done = [r.extraction for r in docs if r.extraction is not None]
         for name in options.fields:
             values = {i: ex.fields[name] for i, ex in enumerate(done) if name in ex.fields}
-            fixed = {i for i, fv in values.items() if fv.source not in READ_SOURCES or docs[i].sha256 not in wanted}
+            fixed = {
+                i
+                for i, fv in values.items()
+                if fv.source not in READ_SOURCES
+                or docs[i].sha256 not in wanted
+                or (docs[i].ocr is not None and docs[i].ocr.mean_confidence >= TYPED_CONFIDENCE)
+            }
             others = [o for o in options.fields if o != name]
             identity = {i: [ex.fields[o].value if o in ex.fields else "" for o in others] for i, ex in enumerate(done)}
             new = respellings({i: fv.value for i, fv in values.items()}, options, fixed=fixed, identity=identity)
