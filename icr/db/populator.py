@@ -175,14 +175,13 @@ class MemoryPopulator:
         wanted = set(sha256s)
         docs = [r for r in self.documents.values() if r.ok and r.extraction is not None]
         done = [r.extraction for r in docs if r.extraction is not None]
+        typed = {i for i, r in enumerate(docs) if r.ocr is not None and r.ocr.mean_confidence >= TYPED_CONFIDENCE}
         for name in options.fields:
             values = {i: ex.fields[name] for i, ex in enumerate(done) if name in ex.fields}
             fixed = {
                 i
                 for i, fv in values.items()
-                if fv.source not in READ_SOURCES
-                or docs[i].sha256 not in wanted
-                or (docs[i].ocr is not None and docs[i].ocr.mean_confidence >= TYPED_CONFIDENCE)
+                if fv.source not in READ_SOURCES or docs[i].sha256 not in wanted or i in typed
             }
             others = [o for o in options.fields if o != name]
             identity = {i: [ex.fields[o].value if o in ex.fields else "" for o in others] for i, ex in enumerate(done)}
