@@ -6,10 +6,12 @@ differently, and often better: "12/09/2118" on the page is "12/03/2018" alone.
 One such reading is not trusted over the page's (it also misreads), so the
 line is read at two scales and the date is replaced only when both crops agree
 on the same other date. The smaller crop (1x) is read first; when it agrees with
-the page, or shows no date, nothing else is read.
+the page nothing else is read. When the line's crop shows no date at all (a tall
+word let the next line into it), the words that carry the date are cut out and
+read the same way.
 
-Measured on sroie-dev (benchmarks/README.md, "Date check"): date 0.88 -> 0.92
-on the same OCR, no date lost, one or two small Tesseract calls per document.
+Measured on sroie-dev (benchmarks/README.md, "Date check"): date 0.89 -> 0.94
+in ``icr eval``, no date lost, one or two small Tesseract calls per document.
 """
 
 from __future__ import annotations
@@ -93,17 +95,25 @@ def confirm_date(
     if page is None or page.image.ndim < 2 or page.image.size == 0:
         return extraction
     latest = today or dt.date.today()
-    new: dt.date | None = None
-    raw = ""
-    for scale in SCALES:
-        text = recognizer.recognize([_crop(page, line, scale)], language=language, psm=LINE_PSM).text
-        dates = [d for d, _, _ in find_dates(text, opts) if d <= latest]
-        if not dates or dates[0] == field.typed or (new is not None and dates[0] != new):
-            return extraction
-        new = dates[0]
-        raw = " ".join(text.split())
-    if new is None:
-        return extraction
-    fields = dict(extraction.fields)
-    fields["date"] = FieldValue("date", new.isoformat(), new, raw, field.confidence, "reread")
-    return replace(extraction, fields=fields)
+    date_words = tuple(w for w in line.words if sum(c.isdigit() for c in w.text) >= 4)
+    # the whole line first; when its crop shows no date (a taller word let the next line in),
+    # only the words that carry the date
+    boxes = [line] + ([TextLine(line.text, line.confidence, date_words, line.page)] if date_words else [])
+    for box in boxes:
+        new: dt.date | None = None
+        raw = ""
+        for scale in SCALES:
+            text = recognizer.recognize([_crop(page, box, scale)], language=language, psm=LINE_PSM).text
+            dates = [d for d, _, _ in find_dates(text, opts) if d <= latest]
+            if not dates and new is None:
+                break  # this crop says nothing: the next box, if any
+            if not dates or dates[0] == field.typed or (new is not None and dates[0] != new):
+                return extraction
+            new = dates[0]
+            raw = " ".join(text.split())
+        else:
+            if new is not None:
+                fields = dict(extraction.fields)
+                fields["date"] = FieldValue("date", new.isoformat(), new, raw, field.confidence, "reread")
+                return replace(extraction, fields=fields)
+    return extraction

@@ -88,6 +88,19 @@ def test_the_page_reading_stays_without_two_agreeing_crops(texts: list[str]) -> 
     assert out.fields["date"].typed == dt.date(2018, 9, 12) and out.fields["date"].source == "label"
 
 
+def test_a_line_crop_that_shows_no_date_gives_way_to_the_date_words_alone() -> None:
+    rec = ScriptedRecognizer(["Date : Cashier CT001", "27/05/2018", "27/05/2018"])
+    page_read = reading(["Date", ":", "27/08/2018", "8:07", "PM"])
+    out = confirm_date(extraction(dt.date(2018, 8, 27)), [(page_read, blank())], rec, today=TODAY)
+    assert out.fields["date"].typed == dt.date(2018, 5, 27)
+    (_, line_w, _), (_, word_w, _), _ = rec.seen
+    assert word_w < line_w  # the second crop is the date's word only
+    # and when that says nothing either, the page's reading stays
+    rec = ScriptedRecognizer(["Date : Cashier CT001", "", ""])
+    out = confirm_date(extraction(dt.date(2018, 8, 27)), [(page_read, blank())], rec, today=TODAY)
+    assert out.fields["date"].typed == dt.date(2018, 8, 27) and len(rec.seen) == 2
+
+
 def test_a_date_on_no_line_read_is_left_alone() -> None:
     rec = ScriptedRecognizer([])
     page_read = reading(["TOTAL", "5.00"])
