@@ -119,9 +119,55 @@ def _read(
         for step, seconds in page.timings.items():
             timings[f"correct.{step}"] = timings.get(f"correct.{step}", 0.0) + seconds
     t = time.perf_counter()
-    ocr = (recognizer or stages.recognizer).recognize(corrected, language=how.language or stages.language, psm=how.psm)
+    engine = recognizer or stages.recognizer
+    ocr = engine.recognize(corrected, language=how.language or stages.language, psm=how.psm)
     timings["recognize"] = timings.get("recognize", 0.0) + time.perf_counter() - t
+    if any(page.info.get("orientation_deferred") for page in corrected):
+        corrected, ocr = _settle_orientation(pages, corrected, ocr, stages, how, engine, timings)
     return corrected, ocr
+
+
+def _settle_orientation(
+    pages: list[Page],
+    corrected: list[CorrectedPage],
+    ocr: OcrResult,
+    stages: Stages,
+    how: ReadOptions,
+    recognizer: Recognizer,
+    timings: dict[str, float],
+) -> tuple[list[CorrectedPage], OcrResult]:
+    """Pages whose orientation the corrector's geometry could not tell were left as they came and
+    read: a page read convincingly is upright; for another one the orientation probe decides, and a
+    page that must turn is corrected turned and read again (benchmarks/README.md, "Orientation")."""
+    from icr.imaging.steps.orientation import mask_candidates, settle, turn  # OpenCV: worker side only
+
+    t = time.perf_counter()
+    options = dict(getattr(stages.corrector, "options", {}))
+    words = {page.number: page.words for page in ocr.pages}
+    turns: dict[int, int] = {}
+    for page in corrected:
+        mask = page.info.get("orientation_deferred", 0.0)
+        if mask:
+            read = [(w.text, 100.0 * w.confidence) for w in words.get(page.number, [])]
+            turns[page.number], probed = settle(page.image, read, options, mask_candidates(mask))
+            page.info["orientation_probe"] = float(probed)
+    seconds = time.perf_counter() - t
+    for key in ("correct", "correct.orientation"):
+        timings[key] = timings.get(key, 0.0) + seconds
+    if not any(turns.values()):
+        return corrected, ocr
+    steps = [s for s in (how.steps if how.steps is not None else options.get("steps", [])) if s != "orientation"]
+    again = list(corrected)
+    for i, original in enumerate(pages):
+        degrees = turns.get(original.number, 0)
+        if degrees and i < len(again):
+            fixed = stages.corrector.correct(replace(original, image=turn(original.image, degrees)), steps)
+            fixed.info.update(rotation=float(degrees), orientation_applied=1.0, orientation_probe=1.0)
+            again[i] = fixed
+    t = time.perf_counter()
+    ocr = recognizer.recognize(again, language=how.language or stages.language, psm=how.psm)
+    timings["recognize"] = timings.get("recognize", 0.0) + time.perf_counter() - t
+    return again, ocr
 
 
 def _corrected(pages: Sequence[CorrectedPage], keep: Sequence[str]) -> bool:

@@ -70,9 +70,24 @@ def test_two_ingests_at_once(db_url: str, tmp_path: Path) -> None:
     env.pop("ICR_DATABASE_URL", None)
     procs = [
         subprocess.Popen(
-            [sys.executable, "-m", "icr", "ingest", str(folder), "--db", db_url, "--config", str(config),
-             "--jobs", "1", "--quiet"],
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+            [
+                sys.executable,
+                "-m",
+                "icr",
+                "ingest",
+                str(folder),
+                "--db",
+                db_url,
+                "--config",
+                str(config),
+                "--jobs",
+                "1",
+                "--quiet",
+            ],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=env,
         )
         for folder in (a, b)
     ]

@@ -79,3 +79,25 @@ def test_ruling_lines_removed_and_the_text_still_reads() -> None:
     assert clean_acc >= 0.9
     assert cleaned_acc >= 0.8
     assert cleaned_acc > ruled_acc
+
+
+@pytest.mark.parametrize("degrees", [0, 180])
+def test_an_orientation_the_geometry_leaves_open_is_settled_by_reading_the_page(tmp_path, degrees: int) -> None:  # type: ignore[no-untyped-def]
+    from icr.config import load_settings
+    from icr.imaging.corrector import OpenCVCorrector
+    from icr.ocr.recognizer import PytesseractRecognizer
+    from icr.pipeline import Stages, Task, process_document
+    from icr.text.corrector import FakeTextCorrector
+
+    path = tmp_path / "page.png"
+    cv2.imwrite(str(path), turn(page(), degrees))
+    # Geometry that never decides (no number of dots or votes is enough): the page is read as it is first.
+    options = {"steps": ["grayscale", "orientation"], "orientation_defer": True, "min_dots": 10**9, "min_votes": 10**9}
+    stages = Stages(OpenCVCorrector(options), PytesseractRecognizer(), FakeTextCorrector(load_settings()))
+    result = process_document(Task(str(path), "o" * 64), stages)
+    assert result.ok and result.ocr is not None
+    text = "\n".join(p.text for p in result.ocr.pages)
+    assert word_accuracy("\n".join(TEXT), text) > 0.8
+    assert result.info["rotation"] == degrees
+    # Upright, the reading itself settles it: the probe is never asked; upside down, it is.
+    assert result.info["orientation_probe"] == float(degrees != 0)

@@ -60,8 +60,9 @@ def receipt(
     if currency is not None:
         fields["currency"] = FieldValue("currency", currency, currency, currency, 0.9, "keyword")
     line_items = [LineItem(desc, D(amount), D(1), D(amount), f"{desc} {amount}") for desc, amount in items]
-    extraction = Extraction(fields, "text", line_items=line_items, needs_review=bool(reasons),
-                            review_reasons=list(reasons))
+    extraction = Extraction(
+        fields, "text", line_items=line_items, needs_review=bool(reasons), review_reasons=list(reasons)
+    )
     ocr = OcrResult([OcrPage(f"{company}\nTOTAL {total}", [])], engine="fake")
     return DocumentResult(f"/scans/r{n:02d}.png", f"{n:064x}", "ok", ocr=ocr, extraction=extraction, pages=1)
 
@@ -144,7 +145,11 @@ def test_spend_by_vendor(engine: Engine) -> None:
 def test_spend_by_month_matches_the_view(engine: Engine) -> None:
     df = spend_by_month(engine)
     assert [(m, c) for m, c in zip(df["month"], df["currency"], strict=True)] == [
-        ("2024-01", "USD"), ("2024-02", "MYR"), ("2024-02", "USD"), ("2024-03", "USD"), ("2024-03", None),
+        ("2024-01", "USD"),
+        ("2024-02", "MYR"),
+        ("2024-02", "USD"),
+        ("2024-03", "USD"),
+        ("2024-03", None),
         (None, "USD"),
     ]
     jan = _row(df, month="2024-01")
@@ -168,8 +173,12 @@ def test_tax_summary(engine: Engine) -> None:
     assert (feb_myr["taxed_total"], feb_myr["tax"], feb_myr["net"]) == (D("1000.05"), D("60.00"), D("940.05"))
     assert feb_myr["rate_percent"] == D("6.38")  # 60.00 / 940.05
     mar = _row(df, month="2024-03", currency="USD")
-    assert (mar["taxed_total"], mar["tax"], mar["net"], mar["rate_percent"]) == (D("1.00"), D("0.10"), D("0.90"),
-                                                                                  D("11.11"))
+    assert (mar["taxed_total"], mar["tax"], mar["net"], mar["rate_percent"]) == (
+        D("1.00"),
+        D("0.10"),
+        D("0.90"),
+        D("11.11"),
+    )
     feb_usd = _row(df, month="2024-02", currency="USD")  # Acme has no tax amount
     assert (feb_usd["receipts"], feb_usd["taxed"], feb_usd["tax"], feb_usd["rate_percent"]) == (1, 0, D("0.00"), None)
     assert dsum(df["tax"]) == D("60.13")
@@ -196,20 +205,20 @@ def test_failed_and_review(engine: Engine) -> None:
 
 def test_parse_reasons() -> None:
     assert parse_reasons("total: missing; date: low confidence 0.40") == [
-        ("total", "missing"), ("date", "low confidence 0.40")]
+        ("total", "missing"),
+        ("date", "low confidence 0.40"),
+    ]
     assert parse_reasons("looks odd: twice") == [(None, "looks odd: twice")]
     assert parse_reasons(None) == [(None, "flagged for review")]
 
 
 def test_views_answer_sql(engine: Engine) -> None:
     with engine.connect() as conn:
-        n, kitchen = conn.execute(text(
-            "SELECT COUNT(*), SUM(CASE WHEN company = 'YING THAI KITCHEN' THEN 1 ELSE 0 END) FROM v_receipts"
-        )).one()
+        n, kitchen = conn.execute(
+            text("SELECT COUNT(*), SUM(CASE WHEN company = 'YING THAI KITCHEN' THEN 1 ELSE 0 END) FROM v_receipts")
+        ).one()
         assert (n, kitchen) == (16, 2)
-        items = conn.execute(text(
-            "SELECT name, description, amount FROM v_line_items ORDER BY name, position"
-        )).all()
+        items = conn.execute(text("SELECT name, description, amount FROM v_line_items ORDER BY name, position")).all()
         assert [(name, desc) for name, desc, _ in items] == [("r01", "Rice"), ("r01", "Tea"), ("r02", "Soup")]
         assert sum(D(str(a)) for _, _, a in items) == D("0.30")
         jan = conn.execute(text("SELECT receipts, total FROM v_monthly_spend WHERE month = '2024-01'")).one()
@@ -240,8 +249,12 @@ def test_csv_json_and_parquet_round_trip(engine: Engine, tmp_path: Path) -> None
     buf = io.StringIO()
     write_report(df, "json", stdout=buf)
     rows = json.loads(buf.getvalue())
-    assert _pick(rows, "YING THAI KITCHEN") == {"total": "0.30", "tax": "0.03", "receipts": 2,
-                                                "first_date": "2024-01-05"}
+    assert _pick(rows, "YING THAI KITCHEN") == {
+        "total": "0.30",
+        "tax": "0.03",
+        "receipts": 2,
+        "first_date": "2024-01-05",
+    }
 
 
 def _pick(rows: list[dict[str, object]], company: str) -> dict[str, object]:
@@ -258,8 +271,11 @@ def test_xlsx(engine: Engine, tmp_path: Path) -> None:
 
 
 def test_chart_is_a_png(engine: Engine, tmp_path: Path) -> None:
-    for report, frame in (("spend-by-month", spend_by_month(engine)), ("spend-by-vendor", spend_by_vendor(engine)),
-                          ("tax", tax_summary(engine))):
+    for report, frame in (
+        ("spend-by-month", spend_by_month(engine)),
+        ("spend-by-vendor", spend_by_vendor(engine)),
+        ("tax", tax_summary(engine)),
+    ):
         path = draw_chart(frame, report, tmp_path / f"{report}.png")
         data = path.read_bytes()
         assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 5000
@@ -276,15 +292,18 @@ def test_report_command(db_url: str, engine: Engine, tmp_path: Path) -> None:
     assert "2024-01" in res.stdout and "0.30" in res.stdout
     assert "19.44 USD" in res.stdout and "1000.05 MYR" in res.stdout  # the footer: totals per currency
 
-    res = runner.invoke(main, ["report", "receipts", "--db", db_url, "--from", "2024-01-01", "--to", "2024-01-31",
-                               "--format", "csv"])
+    res = runner.invoke(
+        main, ["report", "receipts", "--db", db_url, "--from", "2024-01-01", "--to", "2024-01-31", "--format", "csv"]
+    )
     assert res.exit_code == 0, res.output
     lines = res.stdout.strip().splitlines()
     assert len(lines) == 3 and lines[0].startswith("document_id,name,company,date,total")
 
     out, chart = tmp_path / "v.parquet", tmp_path / "v.png"
-    res = runner.invoke(main, ["report", "spend-by-vendor", "--db", db_url, "--vendor", "kitchen", "-o", str(out),
-                               "--chart", str(chart)])
+    res = runner.invoke(
+        main,
+        ["report", "spend-by-vendor", "--db", db_url, "--vendor", "kitchen", "-o", str(out), "--chart", str(chart)],
+    )
     assert res.exit_code == 0, res.output
     assert list(pd.read_parquet(out)["total"]) == [D("0.30")]
     assert chart.read_bytes()[:4] == b"\x89PNG"

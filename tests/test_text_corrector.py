@@ -42,6 +42,25 @@ def test_spelling_can_keep_only_the_most_frequent_english_words() -> None:
     assert small.correct_text("TOTAI") == "TOTAL"
 
 
+def test_a_built_dictionary_is_cached_and_a_broken_cache_file_is_rebuilt(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ICR_CACHE_DIR", str(tmp_path))
+    first = SpellingCorrector(("kedai",), english_words=2000)
+    [cached] = tmp_path.glob("spelling-*.pickle")
+    again = SpellingCorrector(("kedai",), english_words=2000)
+    assert again.known("kedai")
+    assert again.correct_text("KEDAA TOTAI") == first.correct_text("KEDAA TOTAI") == "KEDAI TOTAL"
+    other = SpellingCorrector(("runcit",), english_words=2000)  # another vocabulary: another file
+    assert other.known("runcit") and not other.known("kedai")
+    assert len(list(tmp_path.glob("spelling-*.pickle"))) == 2
+    cached.write_bytes(b"not a pickle")
+    assert SpellingCorrector(("kedai",), english_words=2000).known("kedai")
+    monkeypatch.setenv("ICR_CACHE_DIR", "")  # switched off: nothing written
+    SpellingCorrector(("roti",), english_words=2000)
+    assert len(list(tmp_path.glob("spelling-*.pickle"))) == 2
+
+
 def test_addresses_are_corrected_against_the_place_words_only_for_a_misread_letter() -> None:
     places = SpellingCorrector((), english_words=2000, places=("subang", "perdana", "tampoi", "wangsa", "setar"))
     assert not places.known("subang")  # place words are for addresses only, not every correction

@@ -43,7 +43,8 @@ def preprocess(in_path: Path, out_dir: Path, steps_csv: str | None, config_path:
     A multi-page file gets one sub-folder per page (page-001, ...).
     """
     settings = load_settings(config_path)
-    options = settings.section("image_corrector")
+    # Nothing reads the page here to settle an unclear orientation later: the step decides it now.
+    options = {**settings.section("image_corrector"), "orientation_defer": False}
     if steps_csv is not None:
         names = [s.strip() for s in steps_csv.split(",") if s.strip()]
     else:
