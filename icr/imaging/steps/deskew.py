@@ -74,8 +74,11 @@ def _refine(
     return float(candidates[int(np.argmax(scores))])
 
 
-def estimate_skew(gray: Image, max_angle: float = 15.0) -> float:
-    """Skew in degrees (positive = text rises to the right), within ±``max_angle``."""
+def estimate_skew(gray: Image, max_angle: float = 15.0, ignore_below: float = 0.0) -> float:
+    """Skew in degrees (positive = text rises to the right), within ±``max_angle``.
+
+    ``ignore_below``: the caller leaves smaller skews alone, so an angle that the fine pass (±0.25°)
+    cannot bring up to it is returned from the coarse pass (most pages: a third of the time)."""
     small, _ = analysis_copy(gray, ANALYSIS_SIDE)
     binary = ink(small)
     if not binary.any():
@@ -89,6 +92,8 @@ def estimate_skew(gray: Image, max_angle: float = 15.0) -> float:
     # candidate as well: the sharper profile wins.
     probe, _ = shrink(binary, 900)
     angle = _refine(probe, coarse, 1.5, 0.25, max_angle, also=0.0)
+    if abs(angle) + 0.25 < ignore_below:
+        return angle
     return _refine(probe, angle, 0.25, 0.05, max_angle)
 
 
@@ -105,7 +110,8 @@ def rotate(image: Image, degrees: float) -> Image:
 
 def deskew(image: Image, options: dict[str, Any]) -> StepResult:
     """Rotate the text level; options ``max_skew`` (15°) and ``min_skew`` (0.3°, smaller is left alone)."""
-    angle = estimate_skew(image, float(options.get("max_skew", 15.0)))
-    if abs(angle) < float(options.get("min_skew", 0.3)):
+    least = float(options.get("min_skew", 0.3))
+    angle = estimate_skew(image, float(options.get("max_skew", 15.0)), ignore_below=least)
+    if abs(angle) < least:
         return image, {"deskew_applied": 0.0, "skew_degrees": angle}
     return rotate(image, -angle), {"deskew_applied": 1.0, "skew_degrees": angle}

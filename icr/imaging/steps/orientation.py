@@ -397,8 +397,9 @@ def orientation(image: Image, options: dict[str, Any]) -> StepResult:
     ):
         # Tilted lines (a photographed receipt after the crop) blur both cues and the probe: decide on
         # a straightened copy; the page itself is only turned here (deskew comes after).
-        skew = estimate_skew(to_gray(image), float(options.get("max_skew", 15.0)))
-        if abs(skew) >= float(options.get("straighten_min_skew", 2.0)):
+        least = float(options.get("straighten_min_skew", 2.0))
+        skew = estimate_skew(to_gray(image), float(options.get("max_skew", 15.0)), ignore_below=least)
+        if abs(skew) >= least:
             looked_at = rotate(image, -skew)
             cues = geometry(looked_at, options)
     info: dict[str, float] = {
