@@ -472,3 +472,16 @@ def test_smooth_leaves_a_binarized_page_alone_and_can_be_switched_off() -> None:
     gray = page()
     out, info = smooth(gray, {"smooth_sigma": 0})
     assert info["smooth_applied"] == 0.0 and out is gray
+
+
+def test_the_analysis_copy_averages_whole_blocks_of_an_odd_sized_page() -> None:
+    from icr.imaging.steps.util import analysis_copy
+
+    rng = np.random.default_rng(3)
+    page = u8(rng.integers(0, 256, (2333, 835), dtype=np.uint8))
+    small, factor = analysis_copy(page, 800)
+    assert factor == pytest.approx(1 / 3) and small.shape == (2333 // 3, 835 // 3)
+    blocks = page[:2331, :834].reshape(777, 3, 278, 3).mean(axis=(1, 3))
+    assert np.abs(small.astype(float) - blocks).max() <= 1  # each pixel the mean of its own 3 x 3 block
+    colour, _ = analysis_copy(np.dstack([page] * 3), 800, gray=False)
+    assert colour.shape == (777, 278, 3)

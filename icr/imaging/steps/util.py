@@ -70,7 +70,10 @@ def analysis_copy(image: Image, max_side: int = ANALYSIS_SIDE, gray: bool = True
     step = -(-max(h, w) // max_side)
     if step <= 1:
         return (to_gray(image) if gray else image), 1.0
-    small = u8(cv2.resize(image, (w // step, h // step), interpolation=cv2.INTER_AREA))
+    # The edge rows and columns beyond a multiple of ``step`` are left out: only an exact whole-number
+    # reduction takes OpenCV's fast path (4-40x quicker than the general one on a 2333 x 835 scan).
+    whole = image[: h - h % step, : w - w % step]
+    small = u8(cv2.resize(whole, (w // step, h // step), interpolation=cv2.INTER_AREA))
     return (to_gray(small) if gray else small), 1.0 / step
 
 
