@@ -123,6 +123,13 @@ def test_shipped_place_words_mend_common_address_misreadings(corrector: DefaultT
         # OCR's comma for the last point of initials before a number; a misread TMN after a hyphen
         ("LOT P.T, 2811, JALAN ANGSA, 1237-THN INDAH", "LOT P.T. 2811, JALAN ANGSA, 1237-TMN INDAH"),
         ("41050 KLANG SELANGOR D.E, MALAYSIA", "41050 KLANG SELANGOR D.E, MALAYSIA"),
+        # the house-number word and a 1 inside a house number misread; a quote after the last word
+        ("NQ.9, JALAN MANIS 3, 56100 KUALA LUMPUR.", "NO.9, JALAN MANIS 3, 56100 KUALA LUMPUR."),
+        ("NO, 89&91, JALAN UTAMA, 81300 SKUDAI", "NO. 89&91, JALAN UTAMA, 81300 SKUDAI"),
+        ("NO,1 JALAN PUTERI 7/10", "NO,1 JALAN PUTERI 7/10"),  # printed so (no space): kept
+        ("4]-1, JLN RADIN ANUM 2, SRI PETALING", "41-1, JLN RADIN ANUM 2, SRI PETALING"),
+        ("43200 CHERAS, SEL.”", "43200 CHERAS, SEL."),
+        ("BANDAR SRI D'SARA, 52000 KL", "BANDAR SRI D'SARA, 52000 KL"),
     ],
 )
 def test_an_address_ends_before_a_phone_number_or_the_title_and_loses_specks(read: str, address: str) -> None:

@@ -282,11 +282,26 @@ def clean_address(text: str, ocr: bool = True) -> str:
     tokens = [t for t in text.split() if not _NOISE_TOKEN.fullmatch(t)]
     while len(tokens) > 1 and _TRAILING_SPECK.fullmatch(tokens[-1]):
         tokens.pop()
+    if tokens and _TRAILING_QUOTE.search(tokens[-1]) and _TRAILING_QUOTE.sub("", tokens[-1]):
+        tokens[-1] = _TRAILING_QUOTE.sub("", tokens[-1])
     out = " ".join(_OCR_POSTCODE.sub(lambda m: m.group(0).translate(_POSTCODE_DIGITS), tok) for tok in tokens)
     if ocr:
         out = _OCR_ABBREVIATION.sub(lambda m: ADDRESS_OCR_WORDS[m.group(0).upper()], out)
         out = _INITIALS_COMMA.sub(".", out)
+        out = _NUMBER_WORD.sub("NO.", out)
+        out = _BAR_IN_NUMBER.sub("1", out)
     return out
+
+
+_TRAILING_QUOTE = regex.compile(r"(?<=\p{L}\.?)[“”\"‘’']+$")
+"""``SEL.”``: a quote after the last word is a speck; an address never ends in one."""
+
+_NUMBER_WORD = regex.compile(r"(?<![\p{L}\p{N}])(?:N[Q0][.,]|NO,(?=\s))(?=\s?\d)")
+"""``NQ.9``, ``N0.9``, ``NO, 89``: the house-number word "NO." with its O or point misread (typed
+addresses write ``NO,1`` without a space, and that stays)."""
+
+_BAR_IN_NUMBER = regex.compile(r"(?<=\b\d+)[\]|](?=\d|-\w)")
+"""``4]-1``: a 1 read as a bracket or bar inside a house number."""
 
 
 _OCR_ABBREVIATION = regex.compile(r"(?<!\p{L})(?:" + "|".join(ADDRESS_OCR_WORDS) + r")(?!\p{L})", regex.IGNORECASE)
