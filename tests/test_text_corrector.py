@@ -544,6 +544,11 @@ def test_an_amount_printed_without_its_leading_zero_is_read(corrector: DefaultTe
     assert find_amounts("ROOM R101") == []
     ex = corrector.extract(ocr_from_lines(["TOTAL 23.60", "CASH 24.00", "CHANGE RM .40"]))
     assert ex.fields["change"].typed == Decimal("0.40")
+    # a space before the point ("RM50 .00") splits no ringgit amount; offsets still point at the mark
+    assert find_amounts("Total Paid RM50 .00") == [(Decimal("50.00"), "RM50.00", 11)]
+    lines = ["Total (Incl GST) RM21.83", "Rounding RMO.02", "Grand Total M? 1 .85"]
+    lines += ["Total Paid RM50 .00", "Change RM28.15"]
+    assert corrector.extract(ocr_from_lines(lines)).fields["total"].typed == Decimal("21.85")
 
 
 def test_two_readings_combine_field_by_field(corrector: DefaultTextCorrector) -> None:

@@ -168,10 +168,10 @@ def format_amount(value: Decimal) -> str:
 
 _SPLIT_DECIMAL = regex.compile(r"(\d)([.,]) (\d{2})(?![\d.,])")
 _OCR_RINGGIT = regex.compile(
-    r"(?<!\p{L})(?:R[MNHW]|(?<![\p{L}\p{N}])[f\[|]M)(N?)(\s?)([0-9Oo]{1,6})([.,]\s?|\s)(\d\d)(?![\d.,])"
+    r"(?<!\p{L})(?:R[MNHW]|(?<![\p{L}\p{N}])[f\[|]M)(N?)(\s?)([0-9Oo]{1,6})(\s?[.,]\s?|\s)(\d\d)(?![\d.,])"
 )
-"""``RH43.40``, ``RN152.00``, ``RMO.02``, ``RM7 90``, ``fM1.00``, ``[M0.00``: a ringgit mark OCR misread,
-glued to its amount."""
+"""``RH43.40``, ``RN152.00``, ``RMO.02``, ``RM7 90``, ``RM50 .00``, ``fM1.00``, ``[M0.00``: a ringgit mark
+OCR misread, glued to its amount, or the amount split around its decimal point."""
 
 
 _BARE_R = regex.compile(r"(?<![\p{L}\d])R(\d{1,6})([.,]\s?)(\d\d)(?![\d.,])")
@@ -179,9 +179,10 @@ _BARE_R = regex.compile(r"(?<![\p{L}\d])R(\d{1,6})([.,]\s?)(\d\d)(?![\d.,])")
 
 
 def _repair_ringgit(m: regex.Match[str]) -> str:
-    # same length as the match, so offsets into the line stay valid
-    sep = m.group(4) if m.group(4).strip() else "."
-    return "RM" + (" " if m.group(1) else "") + m.group(2) + m.group(3).translate(_DIGIT_CONFUSIONS) + sep + m.group(5)
+    # padded to the match's length, so offsets into the line stay valid
+    point = m.group(4).strip() or "."
+    amount = m.group(3).translate(_DIGIT_CONFUSIONS) + point + m.group(5)
+    return ("RM" + (" " if m.group(1) else "") + m.group(2) + amount).ljust(len(m.group(0)))
 
 
 def find_amounts(text: str) -> list[tuple[Decimal, str, int]]:
