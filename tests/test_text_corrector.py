@@ -83,6 +83,9 @@ def test_names_get_a_letter_ocr_confuses_back_only_for_a_vocabulary_word() -> No
     assert speller.correct_name("BATTX") == "BATTX"  # BAITX or BATIX: no telling which
     assert speller.correct_name("MOTT STORE") == "MOTT STORE"  # no vocabulary word one I away
     assert speller.correct_name("KET") == "KET"  # too short to tell
+    # place words count too: a name often holds one ("BUKIT TNDAH" for BUKIT INDAH)
+    places = SpellingCorrector(("kedai",), english_words=2000, places=("indah", "bukit"))
+    assert places.correct_name("THE WOK KITCH BUKIT TNDAH") == "THE WOK KITCH BUKIT INDAH"
 
 
 def test_typed_text_keeps_its_names_as_printed_and_ocr_gets_them_corrected(corrector: DefaultTextCorrector) -> None:
@@ -379,6 +382,10 @@ def test_header_passes_over_a_logo_read_as_specks_and_cleans_a_wrapped_name() ->
     assert clean_company(guess_header(lines).company or "") == "THE GOLDEN WOK KITCH BUKIT MERAH"
     assert clean_company("SINAR JAYA INTERNATIONAL SDN BHD iz") == "SINAR JAYA INTERNATIONAL SDN BHD"
     assert clean_company("IN-SPARKLE TRADING SDN BHD") == "IN-SPARKLE TRADING SDN BHD"
+    # a comma or point alone between the words of a name OCR read is a speck; typed, it stays
+    assert clean_company("THE COFFEE BEAN , & TEA LEAF (M) SDN. BHD.") == "THE COFFEE BEAN & TEA LEAF (M) SDN. BHD."
+    assert clean_company("THE GOLDEN WOK KITCH . BUKIT MERAH") == "THE GOLDEN WOK KITCH BUKIT MERAH"
+    assert clean_company("MR . WOK SOLARIS", ocr=False) == "MR . WOK SOLARIS"
 
 
 def test_total_payable_after_group_totals_it_adds_up() -> None:

@@ -217,13 +217,18 @@ def fix_legal_name(name: str) -> str:
     return _INITIALS.sub(lambda m: m.group(0).translate(_INITIAL_LETTERS), name)
 
 
+_LONE_POINT = regex.compile(r"[,;.]+")
+"""A comma or point standing alone between the words of a name OCR read is a speck ("THE COFFEE BEAN , &
+TEA LEAF"); typed text keeps it ("MR . DAKGALBI")."""
+
 _CURLY_BRACKETS = regex.compile(r"[{\[(]([\p{L}\d&.\s]{1,12})[}\])]")
 """A bracketed part of a name with OCR's braces or square brackets for parentheses: ``{SP}``."""
 
 
-def clean_company(text: str) -> str:
+def clean_company(text: str, ocr: bool = True) -> str:
     """Mend OCR slips in the legal suffix and initials, drop OCR debris at the ends and a trailing
-    registration number from a company name."""
+    registration number from a company name; with ``ocr`` (text from an OCR engine, not typed) also
+    a comma or point standing alone between its words."""
     text = _REG_THEN_DEBRIS.sub("", fix_legal_name(text))
     # "{SP}" for "(SP)"; "BERRY’S" for "BERRY'S"; a quote OCR put after a word ("PAPAN’ YEW")
     text = _CURLY_BRACKETS.sub(r"(\1)", text)
@@ -234,7 +239,7 @@ def clean_company(text: str) -> str:
     out = _strip_junk(TRAILING_REG.sub("", out))
     out = out.strip(" ,:;-_|")
     # Table rules and specks between the words of a name wrapped over lines ("KITCH | | - BUKIT").
-    out = " ".join(t for t in out.split() if not _RULE_TOKEN.fullmatch(t))
+    out = " ".join(t for t in out.split() if not _RULE_TOKEN.fullmatch(t) and not (ocr and _LONE_POINT.fullmatch(t)))
     # One speck after the legal suffix ("SDN BHD iz").
     out = regex.sub(r"(\b(?:BHD|BERHAD|S/B|LTD|INC)\.?)\s+[^\s\d]{1,2}\W*$", r"\1", out, flags=regex.IGNORECASE)
     return regex.sub(r"\s+", " ", out) or text.strip()
@@ -368,7 +373,7 @@ def guess_header(lines: Sequence[Line]) -> HeaderGuess:
     ):
         end += 1
     company_raw = " ".join(ln.text for ln in block[start : end + 1])
-    company = clean_company(company_raw)
+    company = clean_company(company_raw, ocr=any(ln.confidence < TYPED_CONFIDENCE for ln in block[start : end + 1]))
     conf_c = min(1.0, max(0.2, 0.45 + 0.12 * best_score)) * min(ln.confidence for ln in block[start : end + 1])
 
     address, address_lines, conf_a = _address(lines, block[end].index)

@@ -116,7 +116,7 @@ class SpellingCorrector:
         words are one letter apart)."""
         low = word.lower()
         fixes = {low[:i] + _MISREAD_AS[ch] + low[i + 1 :] for i, ch in enumerate(low) if ch in _MISREAD_AS}
-        fixes &= self.vocabulary
+        fixes &= self.vocabulary | self.places
         return _same_case(word, fixes.pop()) if len(fixes) == 1 else word
 
     def known(self, word: str) -> bool:
