@@ -157,17 +157,21 @@ def _settle_orientation(
     if not any(turns.values()):
         return corrected, ocr
     steps = [s for s in (how.steps if how.steps is not None else options.get("steps", [])) if s != "orientation"]
-    again = list(corrected)
-    for i, original in enumerate(pages):
+    turned: dict[int, CorrectedPage] = {}
+    for original in pages:
         degrees = turns.get(original.number, 0)
-        if degrees and i < len(again):
+        if degrees:
             fixed = stages.corrector.correct(replace(original, image=turn(original.image, degrees)), steps)
             fixed.info.update(rotation=float(degrees), orientation_applied=1.0, orientation_probe=1.0)
-            again[i] = fixed
+            turned[original.number] = fixed
     t = time.perf_counter()
-    ocr = recognizer.recognize(again, language=how.language or stages.language, psm=how.psm)
+    reread = recognizer.recognize(list(turned.values()), language=how.language or stages.language, psm=how.psm)
     timings["recognize"] = timings.get("recognize", 0.0) + time.perf_counter() - t
-    return again, ocr
+    again = {page.number: page for page in reread.pages}
+    return (
+        [turned.get(page.number, page) for page in corrected],
+        replace(ocr, pages=[again.get(page.number, page) for page in ocr.pages]),
+    )
 
 
 def _corrected(pages: Sequence[CorrectedPage], keep: Sequence[str]) -> bool:

@@ -101,3 +101,30 @@ def test_an_orientation_the_geometry_leaves_open_is_settled_by_reading_the_page(
     assert result.info["rotation"] == degrees
     # Upright, the reading itself settles it: the probe is never asked; upside down, it is.
     assert result.info["orientation_probe"] == float(degrees != 0)
+
+
+def test_only_the_page_that_must_turn_is_read_again(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from icr.config import load_settings
+    from icr.imaging.corrector import OpenCVCorrector
+    from icr.ocr.recognizer import PytesseractRecognizer
+    from icr.pipeline import Stages, Task, process_document
+    from icr.text.corrector import FakeTextCorrector
+
+    pages_read: list[int] = []
+
+    class Counting(PytesseractRecognizer):
+        def recognize(self, pages, *, language=None, psm=None):  # type: ignore[no-untyped-def]
+            pages_read.extend(p.number for p in pages)
+            return super().recognize(pages, language=language, psm=psm)
+
+    path = tmp_path / "two.tif"
+    cv2.imwritemulti(str(path), [page(), turn(page(), 180)])
+    options = {"steps": ["grayscale", "orientation"], "orientation_defer": True, "min_dots": 10**9, "min_votes": 10**9}
+    recognizer = Counting()
+    result = process_document(
+        Task(str(path), "t" * 64), Stages(OpenCVCorrector(options), recognizer, FakeTextCorrector(load_settings()))
+    )
+    assert result.ok and result.ocr is not None
+    assert pages_read == [1, 2, 2]  # both read as they came, then page 2 turned
+    for ocr_page in result.ocr.pages:
+        assert word_accuracy("\n".join(TEXT), ocr_page.text) > 0.8

@@ -81,15 +81,16 @@ class SpellingCorrector:
         """The dictionary with its deletes index: from the cache (:func:`cache_dir`) when this very
         dictionary was built before (0.15 s), else built (0.8 s: every worker of a batch pays it
         at start) and cached."""
-        sym = SymSpell(max_dictionary_edit_distance=self.max_edit_distance, prefix_length=5)
         folder = cache_dir()
         cached = folder / f"spelling-{self._cache_key(english, limit)}.pickle" if folder else None
         if cached is not None and cached.is_file():
+            loaded = SymSpell(max_dictionary_edit_distance=self.max_edit_distance, prefix_length=5)
             try:
-                if sym.load_pickle(cached, compressed=False):
-                    return sym
-            except Exception:  # a truncated or foreign file: build instead
-                sym = SymSpell(max_dictionary_edit_distance=self.max_edit_distance, prefix_length=5)
+                if loaded.load_pickle(cached, compressed=False):
+                    return loaded
+            except Exception:  # a truncated or foreign file: build instead (and write it again)
+                pass
+        sym = SymSpell(max_dictionary_edit_distance=self.max_edit_distance, prefix_length=5)
         if english:
             _load_english(sym, limit)
         for word in self.vocabulary:
