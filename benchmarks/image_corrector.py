@@ -97,7 +97,9 @@ def run(task: Task) -> Outcome:
     from icr.ocr.adapter import page_from_words, words_from_tsv
     from icr.types import OcrResult
 
-    options = dict(load_settings().section("image_corrector"))
+    # Nothing here reads a page twice, so the orientation step decides at once (the pipeline
+    # instead reads an unclear page as it is first and settles it from that reading).
+    options = {**load_settings().section("image_corrector"), "orientation_defer": False}
     options.update(dict(task.overrides))
     page = load_pages(Path(task.image))[0]
     try:

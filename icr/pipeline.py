@@ -23,7 +23,7 @@ from icr.consolidate import ConsolidateOptions
 from icr.errors import DocumentError, InputError
 from icr.imaging.load import load_pages, supported_extensions
 from icr.stages import ImageCorrector, Populator, Recognizer, TextCorrector
-from icr.types import CorrectedPage, DocumentResult, OcrResult, Page
+from icr.types import CorrectedPage, DocumentResult, Image, OcrResult, Page
 
 
 @dataclass
@@ -139,24 +139,30 @@ def _settle_orientation(
     """Pages whose orientation the corrector's geometry could not tell were left as they came and
     read: a page read convincingly is upright; for another one the orientation probe decides, and a
     page that must turn is corrected turned and read again (benchmarks/README.md, "Orientation")."""
-    from icr.imaging.steps.orientation import mask_candidates, settle, turn  # OpenCV: worker side only
+    from icr.imaging.steps.orientation import settle, turn  # OpenCV: worker side only
 
     t = time.perf_counter()
     options = dict(getattr(stages.corrector, "options", {}))
+    names = list(how.steps if how.steps is not None else options.get("steps", []))
+    before = names[: names.index("orientation")] if "orientation" in names else []
     words = {page.number: page.words for page in ocr.pages}
     turns: dict[int, int] = {}
-    for page in corrected:
-        mask = page.info.get("orientation_deferred", 0.0)
-        if mask:
+
+    def as_the_step_saw(page: Page) -> Callable[[], Image]:
+        """The page as the orientation step saw it: the steps before it, run again on demand."""
+        return lambda: stages.corrector.correct(page, before).image
+
+    for page, original in zip(corrected, pages, strict=True):
+        if page.info.get("orientation_deferred"):
             read = [(w.text, 100.0 * w.confidence) for w in words.get(page.number, [])]
-            turns[page.number], probed = settle(page.image, read, options, mask_candidates(mask))
+            turns[page.number], probed = settle(read, options, as_the_step_saw(original))
             page.info["orientation_probe"] = float(probed)
     seconds = time.perf_counter() - t
     for key in ("correct", "correct.orientation"):
         timings[key] = timings.get(key, 0.0) + seconds
     if not any(turns.values()):
         return corrected, ocr
-    steps = [s for s in (how.steps if how.steps is not None else options.get("steps", [])) if s != "orientation"]
+    steps = [s for s in names if s != "orientation"]
     turned: dict[int, CorrectedPage] = {}
     for original in pages:
         degrees = turns.get(original.number, 0)

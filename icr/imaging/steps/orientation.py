@@ -40,7 +40,7 @@ from __future__ import annotations
 import importlib.util
 import os
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -339,15 +339,6 @@ def detect_orientation(
     raise ValueError(f"unknown orientation_method '{method}' (known: ocr, osd)")
 
 
-def candidates_mask(candidates: Sequence[int]) -> int:
-    """The turns as bits (0: 1, 90: 2, 180: 4, 270: 8): step info holds numbers only."""
-    return sum(1 << (d // 90) for d in set(candidates))
-
-
-def mask_candidates(mask: float) -> tuple[int, ...]:
-    return tuple(d for d in (0, 90, 180, 270) if int(mask) & (1 << (d // 90)))
-
-
 def reads_upright(words: Iterable[tuple[str, float]], options: dict[str, Any]) -> bool:
     """Whether Tesseract's reading of a whole page (words with confidences 0-100) shows upright text:
     at least ``page_upright_letters`` (100) letters in words read with confidence >= 60, and at least
@@ -368,15 +359,16 @@ def reads_upright(words: Iterable[tuple[str, float]], options: dict[str, Any]) -
 
 
 def settle(
-    image: Image, words: Iterable[tuple[str, float]], options: dict[str, Any], candidates: tuple[int, ...]
+    words: Iterable[tuple[str, float]], options: dict[str, Any], before: Callable[[], Image]
 ) -> tuple[int, bool]:
     """For a page the step left as it was (``orientation_deferred``) and that has now been read:
-    (clockwise degrees to turn it, whether the probe was asked). A convincing reading settles it as
-    upright; otherwise the probe decides among ``candidates``, on the page as corrected."""
+    (clockwise degrees to turn it, whether Tesseract's probe was asked). A convincing reading
+    settles it as upright; otherwise the step decides as it would have, probe included, on the
+    page as it saw it (``before()``: not on the finished page, whose blur costs the probe letters)."""
     if reads_upright(words, options):
         return 0, False
-    degrees, _ = detect_orientation(image, options, candidates)
-    return degrees, True
+    _, info = orientation(before(), {**options, "orientation_defer": False})
+    return int(info["rotation"]), bool(info["orientation_probe"])
 
 
 def orientation(image: Image, options: dict[str, Any]) -> StepResult:
@@ -387,7 +379,7 @@ def orientation(image: Image, options: dict[str, Any]) -> StepResult:
 
     Info: ``rotation`` (clockwise degrees turned), ``orientation_probe`` (1 when Tesseract was asked),
     ``orientation_applied``, ``horizontal_share`` and ``dots_up_share`` (the geometry's votes),
-    ``orientation_deferred`` (the turns left open, :func:`candidates_mask`, when deferred)."""
+    ``orientation_deferred`` (1 when the decision was left to :func:`settle`)."""
     cues = geometry(image, options)
     looked_at = image
     if (
@@ -415,9 +407,9 @@ def orientation(image: Image, options: dict[str, Any]) -> StepResult:
         degrees, confidence = 0, 0.0
     elif options.get("orientation_defer") and 0 in cues.candidates:
         # The page as it is will be read anyway: when that reading is convincing, no probe is needed
-        # (the pipeline settles it, see settle()); the turns still open are kept in the info.
+        # (the pipeline settles it, see settle()).
         degrees, confidence = 0, 0.0
-        info["orientation_deferred"] = float(candidates_mask(cues.candidates))
+        info["orientation_deferred"] = 1.0
     else:
         degrees, confidence = detect_orientation(looked_at, options, cues.candidates)
         info["orientation_probe"] = 1.0
