@@ -157,11 +157,6 @@ def _settle_orientation(
             read = [(w.text, 100.0 * w.confidence) for w in words.get(page.number, [])]
             turns[page.number], probed = settle(read, options, as_the_step_saw(original))
             page.info["orientation_probe"] = float(probed)
-    seconds = time.perf_counter() - t
-    for key in ("correct", "correct.orientation"):
-        timings[key] = timings.get(key, 0.0) + seconds
-    if not any(turns.values()):
-        return corrected, ocr
     steps = [s for s in names if s != "orientation"]
     turned: dict[int, CorrectedPage] = {}
     for original in pages:
@@ -170,6 +165,11 @@ def _settle_orientation(
             fixed = stages.corrector.correct(replace(original, image=turn(original.image, degrees)), steps)
             fixed.info.update(rotation=float(degrees), orientation_applied=1.0, orientation_probe=1.0)
             turned[original.number] = fixed
+    seconds = time.perf_counter() - t
+    for key in ("correct", "correct.orientation"):
+        timings[key] = timings.get(key, 0.0) + seconds
+    if not turned:
+        return corrected, ocr
     t = time.perf_counter()
     reread = recognizer.recognize(list(turned.values()), language=how.language or stages.language, psm=how.psm)
     timings["recognize"] = timings.get("recognize", 0.0) + time.perf_counter() - t
