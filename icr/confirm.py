@@ -8,10 +8,13 @@ line is read at two scales and the date is replaced only when both crops agree
 on the same other date. The smaller crop (1x) is read first; when it agrees with
 the page nothing else is read. When the line's crop shows no date at all (a tall
 word let the next line into it), the words that carry the date are cut out and
-read the same way.
+read the same way. When the line agrees with the page but the receipt shows
+another date too (printed twice, one copy misread), the date's own word is read
+alone the same way, and only a date printed elsewhere on the receipt is taken.
 
-Measured on sroie-dev (benchmarks/README.md, "Date check"): date 0.89 -> 0.94
-in ``icr eval``, no date lost, one or two small Tesseract calls per document.
+Measured on sroie-dev (benchmarks/README.md, "Date check" and round 6): date
+0.89 -> 0.95 in ``icr eval``, no date lost, one or two small Tesseract calls per
+document.
 """
 
 from __future__ import annotations
@@ -95,25 +98,42 @@ def confirm_date(
     if page is None or page.image.ndim < 2 or page.image.size == 0:
         return extraction
     latest = today or dt.date.today()
-    date_words = tuple(w for w in line.words if sum(c.isdigit() for c in w.text) >= 4)
-    # the whole line first; when its crop shows no date (a taller word let the next line in),
-    # only the words that carry the date
-    boxes = [line] + ([TextLine(line.text, line.confidence, date_words, line.page)] if date_words else [])
-    for box in boxes:
+
+    def reread(box: TextLine) -> tuple[str, dt.date | None, str]:
+        """("silent", ...) when the first crop shows no date, ("new", date, text) when every scale
+        reads the same other date, else ("kept", ...)."""
         new: dt.date | None = None
         raw = ""
         for scale in SCALES:
             text = recognizer.recognize([_crop(page, box, scale)], language=language, psm=LINE_PSM).text
             dates = [d for d, _, _ in find_dates(text, opts) if d <= latest]
             if not dates and new is None:
-                break  # this crop says nothing: the next box, if any
+                return "silent", None, ""
             if not dates or dates[0] == field.typed or (new is not None and dates[0] != new):
-                return extraction
+                return ("agrees" if new is None and dates and dates[0] == field.typed else "kept"), None, ""
             new = dates[0]
             raw = " ".join(text.split())
-        else:
-            if new is not None:
-                fields = dict(extraction.fields)
-                fields["date"] = FieldValue("date", new.isoformat(), new, raw, field.confidence, "reread")
-                return replace(extraction, fields=fields)
-    return extraction
+        return "new", new, raw
+
+    outcome, new, raw = reread(line)
+    if outcome == "silent":
+        # a taller word let the next line in: only the words that carry the date
+        date_words = tuple(w for w in line.words if sum(c.isdigit() for c in w.text) >= 4)
+        if date_words:
+            outcome, new, raw = reread(TextLine(line.text, line.confidence, date_words, line.page))
+    elif outcome == "agrees":
+        # The line agrees with the page, but the receipt shows another date too (printed twice, one
+        # copy misread): the date's own word, alone, may side with that one ("17/06/2018" on the
+        # line, "17/05/2018" alone and at the foot). Only a date printed elsewhere is taken.
+        others = {d for ocr, _ in readings for ln in ocr.lines() for d, _, _ in find_dates(ln.text, opts)}
+        others.discard(field.typed)
+        own = tuple(w for w in line.words if find_dates(w.text, opts))
+        if others and own and len(own) < len(line.words):
+            outcome, new, raw = reread(TextLine(line.text, line.confidence, own, line.page))
+            if new not in others:
+                outcome = "kept"
+    if outcome != "new" or new is None:
+        return extraction
+    fields = dict(extraction.fields)
+    fields["date"] = FieldValue("date", new.isoformat(), new, raw, field.confidence, "reread")
+    return replace(extraction, fields=fields)

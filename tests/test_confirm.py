@@ -101,6 +101,38 @@ def test_a_line_crop_that_shows_no_date_gives_way_to_the_date_words_alone() -> N
     assert out.fields["date"].typed == dt.date(2018, 8, 27) and len(rec.seen) == 2
 
 
+def printed_twice(at_the_foot: str) -> OcrResult:
+    """The date on its line with the time, and again alone at the foot of the receipt."""
+    words = [
+        Word("STORE", 20, 5, 90, 25, 0.9, 1, 1, 0),
+        Word("Date:", 20, 40, 80, 30, 0.9, 1, 1, 1),
+        Word("17/06/2018", 115, 40, 180, 30, 0.8, 1, 1, 1),
+        Word("10:54", 310, 40, 90, 30, 0.9, 1, 1, 1),
+        Word(at_the_foot, 115, 150, 180, 30, 0.8, 1, 1, 2),
+    ]
+    return OcrResult([OcrPage(f"STORE\nDate: 17/06/2018 10:54\n{at_the_foot}", words, 600, 200)])
+
+
+def test_a_date_printed_twice_is_settled_by_its_own_word_when_the_line_agrees_with_the_page() -> None:
+    rec = ScriptedRecognizer(["Date: 17/06/2018 10:54", "17/05/2018", "17/05/2018"])
+    out = confirm_date(extraction(dt.date(2018, 6, 17)), [(printed_twice("17/05/2018"), blank())], rec, today=TODAY)
+    assert out.fields["date"].typed == dt.date(2018, 5, 17) and out.fields["date"].source == "reread"
+    (_, line_w, _), (_, word_w, _), (_, word_w15, _) = rec.seen
+    assert word_w < line_w and word_w < word_w15  # the date's word alone, then enlarged
+    # a date the word alone shows but the receipt prints nowhere else is no correction
+    rec = ScriptedRecognizer(["Date: 17/06/2018 10:54", "11/05/2018", "11/05/2018"])
+    out = confirm_date(extraction(dt.date(2018, 6, 17)), [(printed_twice("17/05/2018"), blank())], rec, today=TODAY)
+    assert out.fields["date"].typed == dt.date(2018, 6, 17)
+    # nor is one crop of the word alone
+    rec = ScriptedRecognizer(["Date: 17/06/2018 10:54", "17/05/2018", "17/06/2018"])
+    out = confirm_date(extraction(dt.date(2018, 6, 17)), [(printed_twice("17/05/2018"), blank())], rec, today=TODAY)
+    assert out.fields["date"].typed == dt.date(2018, 6, 17)
+    # and with no other date on the receipt the word is not read at all
+    rec = ScriptedRecognizer(["Date: 17/06/2018 10:54", "never read"])
+    out = confirm_date(extraction(dt.date(2018, 6, 17)), [(printed_twice("TOTAL"), blank())], rec, today=TODAY)
+    assert out.fields["date"].typed == dt.date(2018, 6, 17) and len(rec.seen) == 1
+
+
 def test_a_date_on_no_line_read_is_left_alone() -> None:
     rec = ScriptedRecognizer([])
     page_read = reading(["TOTAL", "5.00"])
