@@ -485,3 +485,49 @@ def test_the_analysis_copy_averages_whole_blocks_of_an_odd_sized_page() -> None:
     assert np.abs(small.astype(float) - blocks).max() <= 1  # each pixel the mean of its own 3 x 3 block
     colour, _ = analysis_copy(np.dstack([page] * 3), 800, gray=False)
     assert colour.shape == (777, 278, 3)
+
+
+def _scripted_probe(monkeypatch: pytest.MonkeyPatch, scores: dict[int, int]) -> list[int]:
+    """Make the orientation probe score each turn as given (the probe is turned by ``turn``; the
+    score is looked up by how many quarter turns the sample has had)."""
+    mod = importlib.import_module("icr.imaging.steps.orientation")
+    asked: list[int] = []
+    turned: dict[int, int] = {}
+    real_turn = mod.turn
+
+    def fake_turn(image, clockwise):  # type: ignore[no-untyped-def]
+        out = real_turn(image, clockwise).copy()
+        turned[id(out)] = clockwise % 360
+        return out
+
+    def fake_score(image, timeout=20.0):  # type: ignore[no-untyped-def]
+        degrees = turned.get(id(image), 0)
+        asked.append(degrees)
+        return scores[degrees]
+
+    monkeypatch.setattr(mod, "turn", fake_turn)
+    monkeypatch.setattr(mod, "reading_score", fake_score)
+    return asked
+
+
+def test_a_page_on_its_side_turns_to_the_side_read_better_however_faint(monkeypatch: pytest.MonkeyPatch) -> None:
+    mod = importlib.import_module("icr.imaging.steps.orientation")
+    gray = page()
+    _scripted_probe(monkeypatch, {90: 4, 270: 11})
+    assert mod.detect_by_reading(gray, {}, (90, 270))[0] == 270  # below min_score, still the better side
+    _scripted_probe(monkeypatch, {90: 0, 270: 0})
+    assert mod.detect_by_reading(gray, {}, (90, 270))[0] == 0  # nothing read either way: kept
+    _scripted_probe(monkeypatch, {0: 10, 180: 12})
+    assert mod.detect_by_reading(gray, {}, (0, 180))[0] == 0  # upright is possible: it must be beaten clearly
+
+
+def test_settling_an_unconvincing_page_compares_every_turn(monkeypatch: pytest.MonkeyPatch) -> None:
+    mod = importlib.import_module("icr.imaging.steps.orientation")
+    asked = _scripted_probe(monkeypatch, {0: 56, 90: 200, 180: 3, 270: 20})
+    words = [("tEXt", 30.0)] * 200  # the page as it is: many letters, few confident
+    never_decided = {"min_dots": 10**9, "min_votes": 10**9, "min_share": 1.01}  # the geometry leaves all four open
+    degrees, probed = mod.settle(words, never_decided, lambda: page())
+    assert probed and degrees == 90 and sorted(asked) == [0, 90, 180, 270]
+    # a convincing reading settles it without the probe
+    asked.clear()
+    assert mod.settle([("TOTAL", 95.0)] * 40, never_decided, lambda: page()) == (0, False) and not asked

@@ -137,6 +137,10 @@ def detect_by_reading(
     best = max(scores, key=lambda d: scores[d])
     others = [s for d, s in scores.items() if d != best]
     ratio = scores[best] / max(max(others, default=0), 1)
+    if 0 not in scores:
+        # The lines run up and down: as it is, the page cannot be read at all. Either side beats
+        # that, so the side read better wins however faint the page (none when neither reads).
+        return (best, ratio) if scores[best] > max(others, default=0) else (0, ratio)
     if best == 0 or scores[best] < int(options.get("min_score", 15)):
         return 0, ratio
     # Turning must clearly beat the page as it is (or, for a page on its side, the other side).
@@ -367,7 +371,9 @@ def settle(
     page as it saw it (``before()``: not on the finished page, whose blur costs the probe letters)."""
     if reads_upright(words, options):
         return 0, False
-    _, info = orientation(before(), {**options, "orientation_defer": False})
+    # The page as it is was read unconvincingly already: the probe compares every turn still open
+    # rather than accept a first reading that is merely passable.
+    _, info = orientation(before(), {**options, "orientation_defer": False, "upright_score": 10**9})
     return int(info["rotation"]), bool(info["orientation_probe"])
 
 
