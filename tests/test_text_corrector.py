@@ -83,6 +83,23 @@ def test_names_get_a_letter_ocr_confuses_back_only_for_a_vocabulary_word() -> No
     assert speller.correct_name("BATTX") == "BATTX"  # BAITX or BATIX: no telling which
     assert speller.correct_name("MOTT STORE") == "MOTT STORE"  # no vocabulary word one I away
     assert speller.correct_name("KET") == "KET"  # too short to tell
+
+
+def test_a_name_is_spelled_as_the_receipt_prints_it_elsewhere(speller: SpellingCorrector) -> None:
+    page = [("SANYO", 0.95), ("STATIONERY", 0.96), ("SANYU", 0.92), ("SUPPLY", 0.9), ("www.Sanyu.Stationery", 0.89)]
+    assert speller.respell_from_document("SANYO STATIONERY SHOP", page) == "SANYU STATIONERY SHOP"
+    assert speller.respell_from_document("Sanyo Stationery", page) == "Sanyu Stationery"
+    # printed once elsewhere, or no more often than the name's own spelling: kept
+    once = [("SANYO", 0.95), ("SANYU", 0.92)]
+    assert speller.respell_from_document("SANYO STATIONERY SHOP", once) == "SANYO STATIONERY SHOP"
+    # the other spellings read without confidence do not count
+    faint = [("SANYO", 0.95), ("SANYU", 0.5), ("SANYU", 0.6)]
+    assert speller.respell_from_document("SANYO STATIONERY SHOP", faint) == "SANYO STATIONERY SHOP"
+    # two competing spellings: no telling
+    split = [*page, ("SANYA", 0.9), ("SANYA", 0.9)]
+    assert speller.respell_from_document("SANYO STATIONERY SHOP", split) == "SANYO STATIONERY SHOP"
+    # a dictionary word stays ("FRESH" is not "FRESA" however often that is printed)
+    assert speller.respell_from_document("YAM FRESH", [("FRESA", 0.9), ("FRESA", 0.9)]) == "YAM FRESH"
     # place words count too: a name often holds one ("BUKIT TNDAH" for BUKIT INDAH)
     places = SpellingCorrector(("kedai",), english_words=2000, places=("indah", "bukit"))
     assert places.correct_name("THE WOK KITCH BUKIT TNDAH") == "THE WOK KITCH BUKIT INDAH"
@@ -133,6 +150,10 @@ def test_shipped_place_words_mend_common_address_misreadings(corrector: DefaultT
         ("4]-1, JLN RADIN ANUM 2, SRI PETALING", "41-1, JLN RADIN ANUM 2, SRI PETALING"),
         ("43200 CHERAS, SEL.”", "43200 CHERAS, SEL."),
         ("BANDAR SRI D'SARA, 52000 KL", "BANDAR SRI D'SARA, 52000 KL"),
+        # a last lower-case l read as "!" or "]"; an upper-case one stays (I or L: no telling)
+        ("Lot F36, First Floor, Aeon Mal! Bdr Dato' Onn", "Lot F36, First Floor, Aeon Mall Bdr Dato' Onn"),
+        ("Jalan Kebun] 3, 43000 Kajang", "Jalan Kebunl 3, 43000 Kajang"),
+        ("JALAN KEBUN] 3, 43000 KAJANG", "JALAN KEBUN] 3, 43000 KAJANG"),
     ],
 )
 def test_an_address_ends_before_a_phone_number_or_the_title_and_loses_specks(read: str, address: str) -> None:
@@ -386,6 +407,15 @@ def test_header_passes_over_a_logo_read_as_specks_and_cleans_a_wrapped_name() ->
     assert clean_company("THE COFFEE BEAN , & TEA LEAF (M) SDN. BHD.") == "THE COFFEE BEAN & TEA LEAF (M) SDN. BHD."
     assert clean_company("THE GOLDEN WOK KITCH . BUKIT MERAH") == "THE GOLDEN WOK KITCH BUKIT MERAH"
     assert clean_company("MR . WOK SOLARIS", ocr=False) == "MR . WOK SOLARIS"
+    # a name ends at its Malaysian legal suffix: a word OCR read after it goes, a bracketed outlet stays
+    assert clean_company('SKCA HARDWARE & TIMBER SDN. BHD. LIST"') == "SKCA HARDWARE & TIMBER SDN. BHD."
+    assert clean_company("CHECKERS HYPERMARKET SDN BHD (JALAN KLANG LAMA)") == (
+        "CHECKERS HYPERMARKET SDN BHD (JALAN KLANG LAMA)"
+    )
+    # a last lower-case l read as a bracket; a name with brackets of its own keeps them
+    assert clean_company("BHPetro] Subang Airport") == "BHPetrol Subang Airport"
+    assert clean_company("BHPetro] Subang Airport", ocr=False) == "BHPetro] Subang Airport"
+    assert clean_company("Kedai [Bintang] Emas") == "Kedai (Bintang) Emas"
 
 
 def test_total_payable_after_group_totals_it_adds_up() -> None:
@@ -606,3 +636,19 @@ def test_a_garbled_final_total_is_cash_less_change_when_its_cents_agree(
         "SR 7.90 0.45",
     ]
     assert corrector.extract(ocr_from_lines(text, confidence=0.8)).fields["total"].value == total
+
+
+def test_the_extracted_name_takes_the_spelling_printed_elsewhere_on_an_ocr_read_receipt(
+    corrector: DefaultTextCorrector,
+) -> None:
+    read = [
+        "SANYO STATIONERY SHOP",
+        "NO. 31, JALAN SETIA INDAH,",
+        "40170 SETIA ALAM",
+        "TOTAL 5.00",
+        "OWNED BY SANYU SUPPLY SDN BHD",
+        "www.sanyu.com.my",
+    ]
+    assert corrector.extract(ocr_from_lines(read, confidence=0.9)).fields["company"].value == "SANYU STATIONERY SHOP"
+    # typed text is as printed
+    assert corrector.extract(ocr_from_lines(read)).fields["company"].value == "SANYO STATIONERY SHOP"

@@ -117,6 +117,7 @@ class DefaultTextCorrector:
             company = header.company
             if self.speller is not None and self.name_spelling and read_by_ocr(header.company_lines):
                 company = self.speller.correct_name(company)
+                company = self.speller.respell_from_document(company, ((w.text, w.confidence) for w in ocr.words))
             put("company", company, header.company, header.confidence_company, "header")
         if header.address:
             address = header.address

@@ -240,8 +240,13 @@ def clean_company(text: str, ocr: bool = True) -> str:
     out = out.strip(" ,:;-_|")
     # Table rules and specks between the words of a name wrapped over lines ("KITCH | | - BUKIT").
     out = " ".join(t for t in out.split() if not _RULE_TOKEN.fullmatch(t) and not (ocr and _LONE_POINT.fullmatch(t)))
+    if ocr and "[" not in out:
+        out = _L_AS_SIGN.sub("l", out)
     # One speck after the legal suffix ("SDN BHD iz").
     out = regex.sub(r"(\b(?:BHD|BERHAD|S/B|LTD|INC)\.?)\s+[^\s\d]{1,2}\W*$", r"\1", out, flags=regex.IGNORECASE)
+    # A Malaysian legal name ends at its suffix: words after it on the line are not the name, unless
+    # bracketed (an outlet: "CHECKERS HYPERMARKET SDN BHD (JALAN KLANG LAMA)").
+    out = regex.sub(r"(\b(?:SDN\.?\s*BHD|BERHAD)\.?)(?:\s+[^\s(\[{][^(\[{]*)$", r"\1", out)
     return regex.sub(r"\s+", " ", out) or text.strip()
 
 
@@ -295,6 +300,7 @@ def clean_address(text: str, ocr: bool = True) -> str:
         out = _INITIALS_COMMA.sub(".", out)
         out = _NUMBER_WORD.sub("NO.", out)
         out = _BAR_IN_NUMBER.sub("1", out)
+        out = _L_AS_SIGN.sub("l", out)
     return out
 
 
@@ -307,6 +313,10 @@ addresses write ``NO,1`` without a space, and that stays)."""
 
 _BAR_IN_NUMBER = regex.compile(r"(?<=\b\d+)[\]|](?=\d|-\w)")
 """``4]-1``: a 1 read as a bracket or bar inside a house number."""
+
+_L_AS_SIGN = regex.compile(r"(?<=\p{Lu}\p{Ll}+)[\]|!](?=[\s,.]|$)")
+"""``BHPetro]``, ``Aeon Mal!``: a last lower-case l read as a bracket, bar or exclamation mark (an
+upper-case I or L looks no more like one than the other, and stays)."""
 
 
 _OCR_ABBREVIATION = regex.compile(r"(?<!\p{L})(?:" + "|".join(ADDRESS_OCR_WORDS) + r")(?!\p{L})", regex.IGNORECASE)

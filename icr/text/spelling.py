@@ -182,6 +182,40 @@ class SpellingCorrector:
 
         return regex.sub(r"(?<![\p{N}\p{L}])\p{L}+(?![\p{N}\p{L}])", fix, text)
 
+    def respell_from_document(
+        self, name: str, words: Iterable[tuple[str, float]], *, min_confidence: float = 0.85, min_count: int = 2
+    ) -> str:
+        """``name`` with a word no dictionary knows spelled as the receipt prints it elsewhere.
+
+        A shop's name is often printed twice or more (a footer, a web address, the owning company),
+        and a logo font misreads it consistently in one place only: "SANYO STATIONERY SHOP" over
+        "SANYU SUPPLY SDN BHD" and "www.Sanyu.Stationery". A word of 4+ letters is replaced by the
+        spelling one letter away from it (same length) that ``words`` (text, confidence 0..1)
+        hold at least ``min_count`` times, each read with ``min_confidence``, and more often than
+        the word itself; when two such spellings compete, nothing changes.
+        """
+        runs: dict[str, list[float]] = {}
+        for text, confidence in words:
+            for run in regex.findall(r"\p{L}+", text):
+                runs.setdefault(run.upper(), []).append(confidence)
+
+        def fix(m: regex.Match[str]) -> str:
+            word = m.group(0)
+            if len(word) < 4 or self.known(word):
+                return word
+            key = word.upper()
+            own = len(runs.get(key, ()))
+            alternatives = [
+                alt
+                for alt, confidences in runs.items()
+                if len(alt) == len(key)
+                and sum(a != b for a, b in zip(alt, key, strict=True)) == 1
+                and sum(c >= min_confidence for c in confidences) >= max(min_count, own + 1)
+            ]
+            return _same_case(word, alternatives[0].lower()) if len(alternatives) == 1 else word
+
+        return regex.sub(r"(?<![\p{N}\p{L}])\p{L}+(?![\p{N}\p{L}])", fix, name)
+
     def correct_text(self, text: str) -> str:
         """``text`` with each digit-free token's words corrected; spacing and line breaks kept."""
 
