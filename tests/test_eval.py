@@ -144,3 +144,60 @@ def test_agrees_with_reference_scorer_on_made_up_gold(tmp_path: Path) -> None:
     out_dir.mkdir()
     ref = _reference(tmp_path, preds, out_dir)
     assert score(tmp_path, preds).as_dict()["accuracy"] == ref["accuracy"]
+
+
+def test_learned_bound_counts_labels_no_training_receipt_has(tmp_path: Path) -> None:
+    """benchmarks/learned_bound.py: the ceiling of learned templates is the labels a training receipt
+    has plus the unseen ones the run read exactly."""
+    gold, train = tmp_path / "gold", tmp_path / "train"
+    gold.mkdir()
+    train.mkdir()
+    labels = {
+        "a": ("SHOP ONE SDN BHD", "1 JALAN SATU, 43000 KAJANG"),
+        "b": ("SHOP TWO", "2 JALAN DUA"),
+        "c": ("SHOP THREE", "3 JALAN TIGA"),
+        "d": ("SHOP FOUR", "4 JALAN EMPAT"),
+    }
+    for stem, (company, address) in labels.items():
+        (gold / f"{stem}.json").write_text(json.dumps({"company": company, "address": address}))
+    # "a" and "b" are known vendors (b's address labelled another way); "a" is also in the gold folder
+    (train / "t1.json").write_text(
+        json.dumps({"company": "shop one  sdn bhd", "address": "1 JALAN SATU, 43000 KAJANG"})
+    )
+    (train / "t2.json").write_text(json.dumps({"company": "SHOP TWO", "address": "NO. 2 JALAN DUA"}))
+    (train / "a.json").write_text(json.dumps({"company": "SHOP FOUR", "address": "4 JALAN EMPAT"}))
+    preds = tmp_path / "run.jsonl"
+    rows = [
+        {"id": "a", "fields": {"company": "SHOP ONE SDN BHD", "address": "1 JALAN SATU, 43000 KAJANG"}},
+        {"id": "b", "fields": {"company": "SHOP TWO", "address": "2 JALAN DUA"}},
+        {"id": "c", "fields": {"company": "SHOP THREE", "address": "3 JALAN TIGE"}},
+        {"source": "/scans/d.jpg", "fields": {"company": "SHOP F0UR"}},
+    ]
+    preds.write_text("\n".join(json.dumps(r) for r in rows))
+    root = Path(__file__).resolve().parents[1]
+    out = subprocess.run(
+        [
+            sys.executable,
+            str(root / "benchmarks" / "learned_bound.py"),
+            str(gold),
+            str(train),
+            "--predictions",
+            str(preds),
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    ).stdout
+    assert "4 receipts scored; 2 training receipts not among them" in out
+    company = next(line for line in out.splitlines() if line.startswith("company:"))
+    address = next(line for line in out.splitlines() if line.startswith("address:"))
+    # company: a, b seen (the training "a" is a gold receipt: not counted); c read exactly, d not
+    assert "on a training receipt 2/4, on none 2" in company
+    assert "this run exact 3 (2 of the seen, 1 of the unseen)" in company
+    assert "ceiling with perfect vendor matching 3/4" in company
+    assert "0.90 needs 2 of the 2 unseen" in company
+    # address: only a seen; b read exactly though unseen; c misread
+    assert "on a training receipt 1/4, on none 3" in address
+    assert "this run exact 2 (1 of the seen, 1 of the unseen)" in address
+    assert "0.80 needs 3 of the 3 unseen" in address
