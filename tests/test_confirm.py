@@ -23,6 +23,8 @@ class ScriptedRecognizer:
 
     texts: list[str]
     seen: list[tuple[int, int, int | None]] = field(default_factory=list)
+    ink: list[float] = field(default_factory=list)
+    """The mean darkness (0..255) of each image it was given."""
     name: str = "scripted"
 
     def recognize(
@@ -30,6 +32,7 @@ class ScriptedRecognizer:
     ) -> OcrResult:
         h, w = pages[0].image.shape[:2]
         self.seen.append((h, w, psm))
+        self.ink.append(255.0 - float(pages[0].image.mean()))
         return OcrResult([OcrPage(self.texts[len(self.seen) - 1], [])])
 
     def close(self) -> None:
@@ -65,19 +68,43 @@ def test_two_crops_agreeing_on_another_date_replace_it() -> None:
     assert psm1 == psm0 == 7 and h1 < 100 and h0 < h1 and w0 < w1
 
 
-def test_a_crop_agreeing_with_the_page_stops_the_check() -> None:
-    rec = ScriptedRecognizer(["DATE 12/09/2018 13:07", "never read"])
+def test_a_crop_agreeing_with_the_page_plain_and_thickened_stops_the_check() -> None:
+    rec = ScriptedRecognizer(["DATE 12/09/2018 13:07", "DATE 12/09/2018 13:07", "never read"])
     page_read = reading(["DATE", "12/09/2018", "13:07"])
     out = confirm_date(extraction(dt.date(2018, 9, 12)), [(page_read, blank())], rec, today=TODAY)
-    assert out.fields["date"].typed == dt.date(2018, 9, 12) and len(rec.seen) == 1
+    assert out.fields["date"].typed == dt.date(2018, 9, 12) and len(rec.seen) == 2
+    assert rec.seen[0] == rec.seen[1]  # the same crop, the second with its strokes thickened
+
+
+def test_a_faded_date_is_read_with_its_strokes_thickened() -> None:
+    # as printed, the crop agrees with the page ("16/02" read "18/02"); thickened, at both scales, it does not
+    rec = ScriptedRecognizer(["Date : 18/02/2018 12:04", "Date : 16/02/2018 12:04", "Date : 16/02/2018 12:04"])
+    page_read = reading(["Date", ":", "18/02/2018", "12:04"])
+    page = blank()
+    page[0].image[40:70, 20:400] = 0  # ink where the line is
+    out = confirm_date(extraction(dt.date(2018, 2, 18)), [(page_read, page)], rec, today=TODAY)
+    assert out.fields["date"].typed == dt.date(2018, 2, 16) and out.fields["date"].source == "reread"
+    (h0, w0, _), (h1, w1, _), (h2, w2, _) = rec.seen
+    assert (h0, w0) == (h1, w1) and h2 > h1 and w2 > w1  # the line, the line thickened, then thickened at 1.5x
+    assert rec.ink[1] > rec.ink[0]  # darker: the ink spread
+    # a page whose lighting was flattened is not thickened: its strokes are dark already
+    rec = ScriptedRecognizer(["Date : 18/02/2018 12:04", "Date : 16/02/2018 12:04", "Date : 16/02/2018 12:04"])
+    page[0].info["background_applied"] = 1.0
+    out = confirm_date(extraction(dt.date(2018, 2, 18)), [(page_read, page)], rec, today=TODAY)
+    assert out.fields["date"].typed == dt.date(2018, 2, 18) and len(rec.seen) == 1
+    page[0].info.clear()
+    # thickened, the two scales disagree: the page's reading stays
+    rec = ScriptedRecognizer(["Date : 18/02/2018", "Date : 16/02/2018", "Date : 19/02/2018"])
+    out = confirm_date(extraction(dt.date(2018, 2, 18)), [(page_read, page)], rec, today=TODAY)
+    assert out.fields["date"].typed == dt.date(2018, 2, 18) and out.fields["date"].source == "label"
 
 
 @pytest.mark.parametrize(
     "texts",
     [
-        ["DATE 12/03/2018", "DATE 12/08/2018"],  # the crops disagree with each other
-        ["DATE 12/03/2018", "DATE 12/09/2018"],  # the second crop agrees with the page
-        ["DATE 12/03/2018", "unreadable"],
+        ["DATE 12/03/2018", "DATE 12/08/2018", "DATE 12/09/2018"],  # the crops disagree with each other
+        ["DATE 12/03/2018", "DATE 12/09/2018", "DATE 12/09/2018"],  # the second crop agrees with the page
+        ["DATE 12/03/2018", "unreadable", "DATE 12/03/2018", "DATE 12/08/2018"],  # thickened, they disagree
         ["DATE 12/03/2028", "DATE 12/03/2028"],  # a date in the future is no correction
     ],
 )
@@ -120,17 +147,18 @@ def test_a_date_printed_twice_is_settled_by_its_own_word_when_the_line_agrees_wi
     (_, line_w, _), (_, word_w, _), (_, word_w15, _) = rec.seen
     assert word_w < line_w and word_w < word_w15  # the date's word alone, then enlarged
     # a date the word alone shows but the receipt prints nowhere else is no correction
-    rec = ScriptedRecognizer(["Date: 17/06/2018 10:54", "11/05/2018", "11/05/2018"])
+    rec = ScriptedRecognizer(["Date: 17/06/2018 10:54", "11/05/2018", "11/05/2018", "Date: 17/06/2018"])
     out = confirm_date(extraction(dt.date(2018, 6, 17)), [(printed_twice("17/05/2018"), blank())], rec, today=TODAY)
     assert out.fields["date"].typed == dt.date(2018, 6, 17)
     # nor is one crop of the word alone
-    rec = ScriptedRecognizer(["Date: 17/06/2018 10:54", "17/05/2018", "17/06/2018"])
+    rec = ScriptedRecognizer(["Date: 17/06/2018 10:54", "17/05/2018", "17/06/2018", "Date: 17/06/2018"])
     out = confirm_date(extraction(dt.date(2018, 6, 17)), [(printed_twice("17/05/2018"), blank())], rec, today=TODAY)
     assert out.fields["date"].typed == dt.date(2018, 6, 17)
     # and with no other date on the receipt the word is not read at all
-    rec = ScriptedRecognizer(["Date: 17/06/2018 10:54", "never read"])
+    rec = ScriptedRecognizer(["Date: 17/06/2018 10:54", "Date: 17/06/2018 10:54", "never read"])
     out = confirm_date(extraction(dt.date(2018, 6, 17)), [(printed_twice("TOTAL"), blank())], rec, today=TODAY)
-    assert out.fields["date"].typed == dt.date(2018, 6, 17) and len(rec.seen) == 1
+    assert out.fields["date"].typed == dt.date(2018, 6, 17) and len(rec.seen) == 2
+    assert rec.seen[0] == rec.seen[1]  # the line again, thickened: not the word
 
 
 def test_a_date_on_no_line_read_is_left_alone() -> None:
