@@ -23,6 +23,8 @@ from symspellpy import SymSpell, Verbosity
 
 WORD = regex.compile(r"\p{L}+(?:['’]\p{L}+)?")
 TOKEN = regex.compile(r"\S+")
+PLAIN_WORD = regex.compile(r"(?<![\p{N}\p{L}])\p{L}+(?![\p{N}\p{L}])")
+"""A run of letters touching no digit or other letter: the unit names and addresses are corrected in."""
 
 _MISREAD_AS = {"t": "i", "l": "i", "n": "m", "h": "m"}
 """Letters Tesseract reads for another in receipt capitals: I as T or L ("KEDAT", "ALK"), M as N or H
@@ -180,7 +182,7 @@ class SpellingCorrector:
             ]
             return _same_case(word, near[0]) if len(near) == 1 else word
 
-        return regex.sub(r"(?<![\p{N}\p{L}])\p{L}+(?![\p{N}\p{L}])", fix, text)
+        return PLAIN_WORD.sub(fix, text)
 
     def respell_from_document(
         self, name: str, words: Iterable[tuple[str, float]], *, min_confidence: float = 0.85, min_count: int = 2
@@ -214,7 +216,7 @@ class SpellingCorrector:
             ]
             return _same_case(word, alternatives[0].lower()) if len(alternatives) == 1 else word
 
-        return regex.sub(r"(?<![\p{N}\p{L}])\p{L}+(?![\p{N}\p{L}])", fix, name)
+        return PLAIN_WORD.sub(fix, name)
 
     def correct_text(self, text: str) -> str:
         """``text`` with each digit-free token's words corrected; spacing and line breaks kept."""
