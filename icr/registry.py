@@ -58,9 +58,18 @@ def build_recognizer(settings: Settings) -> Recognizer:
         from icr.ocr.tesserocr_engine import TesserocrRecognizer  # type: ignore[import-not-found,unused-ignore]
 
         return TesserocrRecognizer(language=language, psm=psm)  # type: ignore[no-any-return,unused-ignore]
+    if name == "rapidocr":
+        from icr.ocr import rapidocr_api
+        from icr.ocr.neural import RapidOcrRecognizer
+
+        if not rapidocr_api.available():
+            raise ConfigError(
+                "recognizer 'rapidocr' needs the rapidocr and onnxruntime packages: pip install 'icr[neural]'"
+            )
+        return RapidOcrRecognizer(language=language)
     if name == "fake":
         return FakeRecognizer(default_lines=list(opts.get("fake_lines", [])))
-    raise ConfigError(f"unknown recognizer '{name}' (known: auto, tesserocr, pytesseract, fake)")
+    raise ConfigError(f"unknown recognizer '{name}' (known: auto, tesserocr, pytesseract, rapidocr, fake)")
 
 
 def _has_tesserocr_engine() -> bool:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, Protocol
 
 from icr.types import OcrPage, Word
 
@@ -58,3 +58,90 @@ def page_text(words: Sequence[Word]) -> str:
 
 def page_from_words(words: list[Word], width: int, height: int, number: int = 1) -> OcrPage:
     return OcrPage(text=page_text(words), words=words, width=width, height=height, number=number)
+
+
+# -- line engines (the neural recognizer): detected lines into Tesseract-shaped words ------------
+
+
+class LineWord(Protocol):
+    @property
+    def text(self) -> str: ...
+    @property
+    def confidence(self) -> float: ...
+    @property
+    def box(self) -> Sequence[tuple[float, float]] | None: ...
+
+
+class DetectedLine(Protocol):
+    """A text line as a line engine gives it: a quadrilateral, its text, score and (maybe) words."""
+
+    @property
+    def box(self) -> Sequence[tuple[float, float]]: ...
+    @property
+    def text(self) -> str: ...
+    @property
+    def confidence(self) -> float: ...
+    @property
+    def words(self) -> Sequence[LineWord]: ...
+
+
+def _rect(quad: Sequence[tuple[float, float]]) -> tuple[int, int, int, int]:
+    xs = [p[0] for p in quad]
+    ys = [p[1] for p in quad]
+    left, top = round(min(xs)), round(min(ys))
+    return left, top, max(1, round(max(xs)) - left), max(1, round(max(ys)) - top)
+
+
+def rows(boxes: Sequence[tuple[int, int, int, int]], overlap: float = 0.5) -> list[list[int]]:
+    """Indices of ``boxes`` (left, top, width, height) grouped into visual rows, top to bottom, each
+    left to right: a box joins the row it shares the most height with, when that is at least
+    ``overlap`` of the lower of the two (a detector reads a receipt's "TOTAL ... 12.50" as two lines)."""
+    spans: list[list[float]] = []  # per row: top, bottom (running median-ish: the first box's)
+    members: list[list[int]] = []
+    for i in sorted(range(len(boxes)), key=lambda k: boxes[k][1] + boxes[k][3] / 2):
+        _, top, _, height = boxes[i]
+        best, best_share = -1, overlap
+        for r, (rtop, rbottom) in enumerate(spans):
+            shared = min(top + height, rbottom) - max(top, rtop)
+            share = shared / max(1.0, min(height, rbottom - rtop))
+            if share >= best_share:
+                best, best_share = r, share
+        if best < 0:
+            spans.append([top, top + height])
+            members.append([i])
+        else:
+            members[best].append(i)
+    order = sorted(range(len(members)), key=lambda r: spans[r][0])
+    return [sorted(members[r], key=lambda k: boxes[k][0]) for r in order]
+
+
+def split_line(line: DetectedLine) -> list[tuple[str, float, tuple[int, int, int, int]]]:
+    """A detected line's words with boxes: the engine's own split when it matches the line's text,
+    else the line's box shared out by character position."""
+    tokens = line.text.split()
+    own = [w for w in line.words if w.text.strip()]
+    if own and [w.text.strip() for w in own] == tokens and all(w.box for w in own):
+        return [(w.text.strip(), w.confidence, _rect(w.box or ())) for w in own]
+    left, top, width, height = _rect(line.box)
+    n = max(1, len(line.text))
+    out: list[tuple[str, float, tuple[int, int, int, int]]] = []
+    start = 0
+    for token in tokens:
+        start = line.text.index(token, start)
+        end = start + len(token)
+        x0, x1 = left + width * start / n, left + width * end / n
+        out.append((token, line.confidence, (round(x0), top, max(1, round(x1 - x0)), height)))
+        start = end
+    return out
+
+
+def words_from_lines(lines: Sequence[DetectedLine], page: int = 1) -> list[Word]:
+    """Words of a line engine's lines, numbered as Tesseract's psm 6 numbers them: one block and
+    paragraph, a line number per visual row (so the extractors see label and amount together)."""
+    words: list[Word] = []
+    for n, row in enumerate(rows([_rect(line.box) for line in lines]), start=1):
+        for i in row:
+            for text, confidence, (left, top, width, height) in split_line(lines[i]):
+                conf = max(0.0, min(1.0, confidence))
+                words.append(Word(text, left, top, width, height, conf, block=1, paragraph=1, line=n, page=page))
+    return words

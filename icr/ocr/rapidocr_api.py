@@ -1,0 +1,153 @@
+"""The raw neural-engine wrapper (rapidocr, PP-OCRv6 on onnxruntime): lines of text off an image.
+
+The models ship inside the ``rapidocr`` wheel (``pip install 'icr[neural]'``); nothing
+is downloaded: every model is given by path and checked against the sha256 pinned
+here before it is loaded. One engine per process, kept loaded, with one onnxruntime
+thread (a worker per core, as ``OMP_THREAD_LIMIT=1`` does for Tesseract). Turning its
+lines into words is :mod:`icr.ocr.adapter`'s job.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from icr.types import Image
+
+MODELS: dict[str, tuple[str, str]] = {
+    # role: (file inside rapidocr/models, sha256) -- rapidocr 3.10.0's PP-OCRv6 small det and rec
+    "det": ("PP-OCRv6_det_small.onnx", "090f04abcd9d9a7498bc4ebf677e4cb9bdce1fe4197ddb7e529f1ef44e1ff94f"),
+    "rec": ("PP-OCRv6_rec_small.onnx", "6f327246b50388f3c176ae304bd95767ea6dc0c9ae92153ef8cbe210b3c14884"),
+}
+
+Quad = tuple[tuple[float, float], ...]
+
+
+class EngineMissing(RuntimeError):
+    """The neural engine's package is not installed."""
+
+
+class ModelChanged(RuntimeError):
+    """A model file differs from the one pinned here."""
+
+
+@dataclass(frozen=True)
+class RawWord:
+    text: str
+    confidence: float
+    box: Quad | None
+
+
+@dataclass(frozen=True)
+class RawLine:
+    """One detected text line: its quadrilateral (clockwise from top-left), text, score and the
+    engine's own word split (``()`` when it gave none for this line)."""
+
+    box: Quad
+    text: str
+    confidence: float
+    words: tuple[RawWord, ...] = ()
+
+
+def available() -> bool:
+    return importlib.util.find_spec("rapidocr") is not None and importlib.util.find_spec("onnxruntime") is not None
+
+
+def models_dir() -> Path:
+    spec = importlib.util.find_spec("rapidocr")
+    if spec is None or spec.origin is None or importlib.util.find_spec("onnxruntime") is None:
+        raise EngineMissing(
+            "the neural recognizer needs the rapidocr and onnxruntime packages: pip install 'icr[neural]'"
+        )
+    return Path(spec.origin).parent / "models"
+
+
+def pinned_model(role: str, folder: Path | None = None) -> Path:
+    """The model file for ``role`` (det, rec), checked against its pinned sha256."""
+    name, expected = MODELS[role]
+    path = (folder or models_dir()) / name
+    if not path.is_file():
+        raise ModelChanged(f"{path}: the pinned {role} model is missing (rapidocr version changed?)")
+    with path.open("rb") as fh:
+        found = hashlib.file_digest(fh, "sha256").hexdigest()
+    if found != expected:
+        raise ModelChanged(f"{path}: sha256 {found} is not the pinned {expected}; refusing a changed model")
+    return path
+
+
+class RapidOcrApi:
+    """PP-OCRv6 detection + recognition, loaded once."""
+
+    def __init__(self, *, text_score: float = 0.5, threads: int = 1) -> None:
+        folder = models_dir()
+        det, rec = pinned_model("det", folder), pinned_model("rec", folder)
+        from rapidocr import RapidOCR
+
+        self.text_score = text_score
+        self._engine: Any = RapidOCR(
+            params={
+                "Global.log_level": "error",
+                "Global.use_cls": False,  # the image corrector turns pages upright
+                "Global.return_word_box": True,
+                "Global.text_score": 0.0,  # filtered here, so that word splits stay aligned with lines
+                "Det.model_path": str(det),
+                "Rec.model_path": str(rec),
+                "EngineConfig.onnxruntime.intra_op_num_threads": threads,
+                "EngineConfig.onnxruntime.inter_op_num_threads": 1,
+            }
+        )
+
+    def read(self, image: Image) -> list[RawLine]:
+        """Detect and read every text line of ``image`` (grey or BGR)."""
+        return self._lines(self._engine(_bgr(image)))
+
+    def read_line(self, image: Image) -> tuple[str, float, tuple[RawWord, ...]]:
+        """Read ``image`` as one line of text (no detection): text, score, the engine's words."""
+        out = self._engine(_bgr(image), use_det=False, use_cls=False, use_rec=True)
+        txts = getattr(out, "txts", None) or ("",)
+        scores = getattr(out, "scores", None) or (0.0,)
+        return str(txts[0]), float(scores[0]), ()
+
+    def _lines(self, out: Any) -> list[RawLine]:
+        boxes = getattr(out, "boxes", None)
+        txts = getattr(out, "txts", None)
+        if boxes is None or not txts:
+            return []
+        scores = out.scores
+        split = out.word_results or ()
+        aligned = len(split) == len(txts)
+        lines: list[RawLine] = []
+        for i, (box, text, score) in enumerate(zip(boxes, txts, scores, strict=True)):
+            if float(score) < self.text_score or not str(text).strip():
+                continue
+            words = tuple(RawWord(str(t), float(s), _quad(b)) for t, s, b in split[i]) if aligned else ()
+            lines.append(RawLine(_quad(box), str(text), float(score), words))
+        return lines
+
+
+def _bgr(image: Image) -> Image:
+    if image.ndim == 2:
+        return np.ascontiguousarray(np.repeat(image[:, :, None], 3, axis=2))
+    if image.shape[2] == 4:
+        return np.ascontiguousarray(image[:, :, :3])
+    return image
+
+
+def _quad(box: Any) -> Quad:
+    return tuple((float(x), float(y)) for x, y in np.asarray(box, dtype=float).reshape(-1, 2))
+
+
+_SHARED: RapidOcrApi | None = None
+
+
+def shared_api() -> RapidOcrApi:
+    """This process's loaded engine."""
+    global _SHARED
+    if _SHARED is None:
+        _SHARED = RapidOcrApi()
+    return _SHARED

@@ -1,0 +1,132 @@
+"""The neural recognizer (rapidocr, PP-OCRv6): its adapter with made-up lines, and the real engine on samples/."""
+
+from __future__ import annotations
+
+import json
+import socket
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from conftest import SAMPLES
+
+from icr.config import load_settings
+from icr.errors import ConfigError
+from icr.imaging.load import load_pages
+from icr.ocr import rapidocr_api
+from icr.ocr.adapter import rows, split_line, words_from_lines
+from icr.registry import build_image_corrector, build_recognizer
+from icr.types import OcrResult
+
+needs_engine = pytest.mark.skipif(
+    not rapidocr_api.available(), reason="rapidocr/onnxruntime are not installed (pip install 'icr[neural]')"
+)
+
+
+@dataclass
+class W:
+    text: str
+    confidence: float
+    box: tuple[tuple[float, float], ...] | None
+
+
+@dataclass
+class L:
+    box: tuple[tuple[float, float], ...]
+    text: str
+    confidence: float
+    words: tuple[W, ...] = ()
+
+
+def quad(left: float, top: float, right: float, bottom: float) -> tuple[tuple[float, float], ...]:
+    return ((left, top), (right, top), (right, bottom), (left, bottom))
+
+
+def test_label_and_amount_detected_apart_share_a_line() -> None:
+    lines = [
+        L(quad(300, 102, 360, 122), "12.50", 0.99),  # a little lower, as a photographed receipt prints it
+        L(quad(10, 40, 200, 60), "SHOP NAME", 0.98),
+        L(quad(10, 100, 120, 120), "TOTAL", 0.97),
+        L(quad(10, 130, 120, 150), "CASH", 0.96),
+    ]
+    words = words_from_lines(lines)
+    by_line: dict[int, list[str]] = {}
+    for w in words:
+        by_line.setdefault(w.line, []).append(w.text)
+    assert by_line == {1: ["SHOP", "NAME"], 2: ["TOTAL", "12.50"], 3: ["CASH"]}
+    assert {(w.block, w.paragraph) for w in words} == {(1, 1)}
+    total = next(w for w in words if w.text == "12.50")
+    assert (total.left, total.top, total.width, total.height, total.confidence) == (300, 102, 60, 20, 0.99)
+
+
+def test_rows_keep_lines_apart_that_barely_touch() -> None:
+    assert rows([(0, 0, 50, 20), (60, 15, 50, 20), (0, 40, 50, 20)]) == [[0], [1], [2]]
+
+
+def test_engine_words_are_used_when_they_match_the_text() -> None:
+    line = L(quad(0, 0, 100, 10), "AB 12", 0.9, (W("AB", 0.8, quad(2, 0, 30, 10)), W("12", 0.7, quad(60, 0, 98, 10))))
+    assert split_line(line) == [("AB", 0.8, (2, 0, 28, 10)), ("12", 0.7, (60, 0, 38, 10))]
+
+
+def test_words_are_apportioned_by_character_when_the_engine_split_differs() -> None:
+    line = L(quad(0, 0, 100, 10), "ABCD 12345", 0.9, (W("ABCD12345", 0.8, quad(0, 0, 100, 10)),))
+    assert split_line(line) == [("ABCD", 0.9, (0, 0, 40, 10)), ("12345", 0.9, (50, 0, 50, 10))]
+
+
+def test_a_changed_model_file_is_refused(tmp_path: Path) -> None:
+    name, _ = rapidocr_api.MODELS["det"]
+    (tmp_path / name).write_bytes(b"not the pinned model")
+    with pytest.raises(rapidocr_api.ModelChanged, match="sha256"):
+        rapidocr_api.pinned_model("det", tmp_path)
+    with pytest.raises(rapidocr_api.ModelChanged, match="missing"):
+        rapidocr_api.pinned_model("rec", tmp_path)
+
+
+def test_missing_package_is_a_clear_config_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(rapidocr_api, "available", lambda: False)
+    with pytest.raises(ConfigError, match=r"pip install 'icr\[neural\]'"):
+        build_recognizer(load_settings(overrides={"stages": {"recognizer": "rapidocr"}}))
+
+
+@needs_engine
+def test_pinned_models_match_the_installed_wheel() -> None:
+    for role in rapidocr_api.MODELS:
+        assert rapidocr_api.pinned_model(role).is_file()
+
+
+@pytest.fixture(scope="module")
+def read_offline() -> dict[str, OcrResult]:
+    """Two samples read by a freshly loaded engine while every socket is refused (no download)."""
+    if not rapidocr_api.available():
+        pytest.skip("rapidocr/onnxruntime are not installed (pip install 'icr[neural]')")
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise OSError("network is off in this test")
+
+    settings = load_settings(overrides={"stages": {"recognizer": "rapidocr"}})
+    corrector = build_image_corrector(settings)
+    out: dict[str, OcrResult] = {}
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(socket, "socket", refuse)
+        mp.setattr(socket, "create_connection", refuse)
+        mp.setattr(rapidocr_api, "_SHARED", None)
+        recognizer = build_recognizer(settings)
+        for stem in ("northway-fuel", "kedai-maju-jaya"):
+            pages = [corrector.correct(page) for page in load_pages(SAMPLES / f"{stem}.png")]
+            out[stem] = recognizer.recognize(pages)
+        recognizer.close()
+    return out
+
+
+@pytest.mark.slow
+def test_real_engine_reads_the_samples_total_on_its_line(read_offline: dict[str, OcrResult]) -> None:
+    for stem, ocr in read_offline.items():
+        gold = json.loads((SAMPLES / f"{stem}.json").read_text(encoding="utf-8"))
+        assert ocr.engine == "rapidocr"
+        words = ocr.words
+        assert words and all(0.0 <= w.confidence <= 1.0 and w.width > 0 and w.height > 0 for w in words)
+        lines_with_total = [line.text for line in ocr.lines() if gold["total"] in line.text]
+        assert lines_with_total, f"{stem}: total {gold['total']} not read: {ocr.text}"
+        # the amount sits on the same line as its label, as the extractors expect
+        assert any("TOTAL" in text.upper() for text in lines_with_total), lines_with_total
+        assert gold["company"].split()[0] in ocr.text.upper()
