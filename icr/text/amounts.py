@@ -278,7 +278,8 @@ def _sequence_checks(hits: Sequence[AmountHit]) -> tuple[dict[Decimal, float], s
             or (t.kind == "rounding" and t.value < 1)
         ):
             continue
-        window = [h for h in vals[i + 1 :] if h.line - t.line <= 8]
+        # a bounded window: a line of a thousand amounts must not make this cubic
+        window = [h for h in vals[i + 1 : i + 1 + _WINDOW] if h.line - t.line <= 8]
         for j, p in enumerate(window):
             if p.kind not in ("paid", "") and not p.ambiguous:
                 continue  # subtotal + tax = total is not cash - change = total
@@ -289,6 +290,10 @@ def _sequence_checks(hits: Sequence[AmountHit]) -> tuple[dict[Decimal, float], s
                     bonus[t.value] = max(bonus.get(t.value, 0.0), 2.5)
                     tendered.update((p.value, c.value))
     return bonus, tendered
+
+
+_WINDOW = 24
+"""Amounts after a total looked at for tendered and change (a receipt prints a handful)."""
 
 
 @dataclass(frozen=True)
@@ -395,6 +400,23 @@ def choose_amounts(hits: Sequence[AmountHit], n_lines: int) -> dict[str, Chosen]
     payment_end = max((h.line for h in hits if h.kind in ("paid", "change")), default=None)
     biggest = max(non_paid) if non_paid else None
 
+    # Each check below is a set look-up, so choosing stays linear in the number of amounts
+    # (a 500-page typed PDF prints thousands; pairwise scans made it cubic).
+    rounded_from = {h.value for h in hits if h.kind in ("total", "total_rounded", "subtotal")}
+    from_subtotal: set[Decimal] = set()
+    if subtotal is not None:
+        extra = sum((h.value for h in (service, tip) if h is not None), Decimal(0))
+        less = discount.value if discount is not None and discount.value > 0 else Decimal(0)
+        for levied in {Decimal(0), *(tax.value for tax in taxes)}:
+            for r in (rounding.value if rounding is not None else Decimal(0), Decimal(0)):
+                from_subtotal.add(subtotal.value + levied + extra - less + r)
+    # No subtotal label: an earlier "total" plus the tax ("Total Sales 33.00 / GST 1.98 /
+    # Rounding 0.02 / TOTAL 35.00"); b + tax + r == v with 0 < b < v.
+    adjust = {Decimal(0), rounding.value if rounding is not None else Decimal(0)}
+    total_values = {h.value for h in hits if h.kind == "total" and h.value > 0}
+    tax_values = {tax.value for tax in taxes if tax.value > 0}
+    from_tax = {b + levied + r for b in total_values for levied in tax_values for r in adjust if levied + r > 0}
+
     def arithmetic(v: Decimal) -> float:
         bonus = 0.0
         if paid is not None and change is not None and paid.value - change.value == v and change.value > 0:
@@ -403,42 +425,32 @@ def choose_amounts(hits: Sequence[AmountHit], n_lines: int) -> dict[str, Chosen]
             bonus += 1.5
         elif paid is not None and change is None and paid.value == v:
             bonus += 1.0
-        if (
-            rounding is not None
-            and rounding.value != 0
-            and any(h.kind in ("total", "total_rounded", "subtotal") and h.value + rounding.value == v for h in hits)
-        ):
+        if rounding is not None and rounding.value != 0 and v - rounding.value in rounded_from:
             bonus += 3.0
         if subtotal is not None:
-            extra = sum((h.value for h in (service, tip) if h is not None), Decimal(0))
-            less = discount.value if discount is not None and discount.value > 0 else Decimal(0)
-            for tax in [*taxes, None]:
-                t = tax.value if tax is not None else Decimal(0)
-                for r in (rounding.value if rounding is not None else Decimal(0), Decimal(0)):
-                    if v != subtotal.value and subtotal.value + t + extra - less + r == v:
-                        bonus = max(bonus, bonus + 1.5)
-                        break
-        elif taxes:
-            # No subtotal label: an earlier "total" plus the tax ("Total Sales 33.00 / GST 1.98 /
-            # Rounding 0.02 / TOTAL 35.00").
-            adjust = {Decimal(0), rounding.value if rounding is not None else Decimal(0)}
-            before = [h.value for h in hits if h.kind == "total" and Decimal(0) < h.value < v]
-            if any(b + tax.value + r == v for b in before for tax in taxes if tax.value > 0 for r in adjust):
+            if v != subtotal.value and v in from_subtotal:
                 bonus += 1.5
+        elif taxes and v in from_tax:
+            bonus += 1.5
         return bonus + sequence_bonus.get(v, 0.0)
 
     def sums_groups(h: AmountHit) -> bool:
         """``h`` is printed after two group totals it is the sum of ("TOTAL 6% SUPPLIES (INC GST) 30.01",
         "TOTAL 0% SUPPLIES -7.43", "TOTAL PAYABLE 22.58")."""
         return any(
-            a.line < b.line < h.line and h.value not in (a.value, b.value) and a.value + b.value == h.value
-            for a in group_totals
+            b.line < h.line
+            and first_line.get(h.value - b.value, b.line) < b.line
+            and h.value not in (b.value, h.value - b.value)
             for b in group_totals
         )
 
     has_total = any(h.kind in ("total", "total_rounded") for h in hits)
     credits = any(h.value < 0 for h in hits)
-    group_totals = [h for h in hits if h.kind == "total" and not h.ambiguous]
+    # the last group totals only: a receipt prints a few, a long document must stay linear
+    group_totals = [h for h in hits if h.kind == "total" and not h.ambiguous][-_WINDOW:]
+    first_line: dict[Decimal, int] = {}
+    for g in group_totals:
+        first_line.setdefault(g.value, g.line)
     scored: list[tuple[float, AmountHit]] = []
     for h in hits:
         if h.kind == "subtotal" and not has_total and h is subtotal:
