@@ -23,6 +23,8 @@ from icr.consolidate import ConsolidateOptions
 from icr.errors import DocumentError, InputError
 from icr.imaging.load import load_pages, supported_extensions
 from icr.stages import ImageCorrector, Populator, Recognizer, TextCorrector
+from icr.store import FileStore, encode_png
+from icr.text.locate import locate_fields
 from icr.types import CorrectedPage, DocumentResult, Image, OcrResult, Page
 
 
@@ -41,6 +43,8 @@ class Stages:
     """The recognizer of the second read (None: ``recognizer``)."""
     date_check: bool = False
     """Read the chosen date's line again, alone (:mod:`icr.confirm`)."""
+    keep_pages: bool = False
+    """Return the corrected pages as PNG (the parent keeps them beside the originals, :mod:`icr.store`)."""
 
     def close(self) -> None:
         self.recognizer.close()
@@ -70,6 +74,7 @@ def build_stages(settings: Settings) -> Stages:
         second_read=tuple(str(s) for s in second.get("steps") or ()) if second.get("enabled") else None,
         second_recognizer=second_recognizer,
         date_check=bool(settings.get("date_check", "enabled", False)) and not replayed,
+        keep_pages=bool(settings.get("store", "keep_pages", False)),
     )
 
 
@@ -244,6 +249,9 @@ def process_document(task: Task, stages: Stages) -> DocumentResult:
             language = wanted.language or stages.language
             extraction = confirm_date(extraction, readings, stages.recognizer, language=language)
             timings["date_check"] = time.perf_counter() - t
+
+        extraction = locate_fields(extraction, ocr)
+        page_images = [encode_png(page.image) for page in corrected] if stages.keep_pages else []
     except DocumentError as exc:
         timings["total"] = time.perf_counter() - start
         return DocumentResult(task.path, task.sha256, "failed", error=str(exc), timings=timings)
@@ -264,6 +272,7 @@ def process_document(task: Task, stages: Stages) -> DocumentResult:
         timings=timings,
         pages=len(pages),
         info=info,
+        page_images=page_images,
     )
 
 
@@ -371,12 +380,14 @@ def ingest(
     on_planned: Callable[[int, int], None] | None = None,
     on_result: Callable[[DocumentResult], None] | None = None,
     consolidate: ConsolidateOptions | None = None,
+    store: FileStore | None = None,
 ) -> IngestSummary:
     """Ingest files and folders into the populator's database.
 
     ``on_planned(to_process, skipped)`` is called once the files are hashed;
     ``on_result(result)`` once per document as it is stored. With ``consolidate``,
     the stored names and addresses are consolidated once all are in (:mod:`icr.consolidate`).
+    With ``store``, each file read is kept there once, with the pages as read (:mod:`icr.store`).
     """
     start = time.perf_counter()
     summary = IngestSummary()
@@ -391,6 +402,8 @@ def ingest(
 
     def flush() -> None:
         if pending:
+            if store is not None:
+                _keep_originals(store, pending)
             populator.store(pending, reprocess=reprocess)
             for r in pending:
                 _count(summary, r)
@@ -412,6 +425,23 @@ def ingest(
         summary.consolidated = populator.consolidate(consolidate, stored)
     summary.seconds = time.perf_counter() - start
     return summary
+
+
+def _keep_originals(store: FileStore, results: Sequence[DocumentResult]) -> None:
+    """Copy each file read into the store, with its pages as read; a file gone since it was
+    hashed is simply not kept (its document is stored all the same). Failed files are not kept."""
+    for result in results:
+        if not result.ok:
+            continue
+        source = Path(result.source)
+        try:
+            if source.is_file():
+                store.put_original(source, result.sha256)
+            if result.page_images:
+                store.put_pages(result.sha256, result.page_images)
+        except OSError:
+            continue
+        result.page_images = []  # written: no need to hold them any longer
 
 
 def _count(summary: IngestSummary, result: DocumentResult) -> None:

@@ -146,6 +146,10 @@ class FieldValue:
     confidence: float = 0.0
     source: str = ""
     """How it was found, e.g. "keyword", "template", "arithmetic", "static"."""
+    page: int = 0
+    """The page the value was read on (1-based; 0: not located on a page)."""
+    box: tuple[int, int, int, int] | None = None
+    """(left, top, right, bottom) around the words it was read from, in that page's corrected image."""
 
 
 @dataclass(frozen=True)
@@ -186,6 +190,9 @@ class DocumentResult:
     timings: dict[str, float] = field(default_factory=dict)
     pages: int = 0
     info: dict[str, float] = field(default_factory=dict)
+    page_images: list[bytes] = field(default_factory=list)
+    """The pages as the recognizer saw them, PNG-encoded (kept only when the originals are stored),
+    so that the field boxes can be drawn on them."""
 
     @property
     def ok(self) -> bool:

@@ -26,6 +26,7 @@ class IcrGroup(click.Group):
         "watch": "icr.cli.watch_cmd:watch_cmd",
         "templates": "icr.cli.templates_cmd:templates",
         "preprocess": "icr.cli.preprocess_cmd:preprocess",
+        "serve": "icr.cli.serve_cmd:serve_cmd",
     }
 
     def list_commands(self, ctx: click.Context) -> list[str]:

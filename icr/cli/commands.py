@@ -21,6 +21,7 @@ from icr.evaluate import format_report, score
 from icr.executor import make_executor
 from icr.export import BINARY_FORMATS, WRITERS, iter_records, write_records
 from icr.pipeline import IngestSummary, ingest
+from icr.store import store_for
 from icr.types import DocumentResult
 
 db_option = click.option(
@@ -72,6 +73,9 @@ def run_ingest(
     engine = open_engine(db_url)
     upgrade(engine)
     populator = SqlPopulator(engine)
+    store = store_for(database_url(db_url), settings.get("store", "path", "auto"))
+    if store is not None:
+        settings = settings.with_overrides({"store": {"keep_pages": True}})
     executor = make_executor(settings, jobs, executor_kind, scheduler)
     console = Console(stderr=True, quiet=quiet)
     try:
@@ -103,6 +107,7 @@ def run_ingest(
                 on_planned=planned,
                 on_result=done,
                 consolidate=options_from(settings.section("consolidate")),
+                store=store,
             )
     finally:
         executor.close()
@@ -233,6 +238,8 @@ def eval_cmd(
     folder = Path(directory)
     if not any(folder.glob("*.json")):
         raise InputError(f"{folder}: no <stem>.json ground-truth files")
+    if not db_url:  # a throw-away database needs no originals kept
+        settings = settings.with_overrides({"store": {"path": "off"}})
     with tempfile.TemporaryDirectory(prefix="icr-eval-") as tmp:
         url = db_url or f"sqlite:///{Path(tmp) / 'eval.db'}"
         summary = run_ingest([str(folder)], settings, url, jobs, reprocess=False, quiet=as_json)

@@ -87,8 +87,29 @@ class Field(Base):
     raw: Mapped[str | None] = mapped_column(Text)
     confidence: Mapped[float | None] = mapped_column(Float)
     source: Mapped[str | None] = mapped_column(String(32))
+    page: Mapped[int | None] = mapped_column(Integer)
+    """The page the value was read on (1-based), when it was located."""
+    box: Mapped[list[int] | None] = mapped_column(JSON)
+    """[left, top, right, bottom] around the words it was read from, on that page as read."""
+    reviewed_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    """When a person confirmed or corrected it (source "review"): ingest never overwrites it then."""
+    reviewed_by: Mapped[str | None] = mapped_column(String(64))
 
     document: Mapped[Document] = relationship(back_populates="fields")
+
+
+class Correction(Base):
+    """A value a person changed: the machine's value is kept here, the field holds the new one."""
+
+    __tablename__ = "corrections"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    document_id: Mapped[int] = mapped_column(ForeignKey("documents.id", ondelete="CASCADE"), nullable=False, index=True)
+    field: Mapped[str] = mapped_column(String(64), nullable=False)
+    old_value: Mapped[str | None] = mapped_column(Text)
+    new_value: Mapped[str | None] = mapped_column(Text)
+    corrected_by: Mapped[str] = mapped_column(String(64), nullable=False)
+    corrected_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), nullable=False)
 
 
 class LineItemRow(Base):

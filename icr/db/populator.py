@@ -57,11 +57,13 @@ class SqlPopulator:
         if existing is not None:
             if existing.status == "ok" and not reprocess:
                 return
+            # A person's review outlives any reading: keep those fields as they are.
+            reviewed = [_detached(f) for f in existing.fields if f.reviewed_at is not None]
             # Delete the old children first: the unit of work would insert before deleting.
             session.execute(delete(Field).where(Field.document_id == existing.id))
             session.execute(delete(LineItemRow).where(LineItemRow.document_id == existing.id))
             session.expire(existing, ["fields", "line_items"])
-            _fill(existing, result)
+            _fill(existing, result, reviewed)
             session.flush()
             return
         # Another writer (a second ingest process) may insert the same document at the same
@@ -110,7 +112,23 @@ class SqlPopulator:
         return changed
 
 
-def _fill(doc: Document, result: DocumentResult) -> None:
+REVIEWED_COLUMNS = ("name", "value", "amount", "date_value", "raw", "confidence", "source", "page", "box",
+                    "reviewed_at", "reviewed_by")
+
+
+def _detached(f: Field) -> Field:
+    return Field(**{c: getattr(f, c) for c in REVIEWED_COLUMNS})
+
+
+def review_pending(doc: Document) -> list[str]:
+    """The reasons to review ``doc`` that its reviewed fields have not settled (a reason names its
+    field first, "total: low confidence 0.41")."""
+    reviewed = {f.name for f in doc.fields if f.reviewed_at is not None}
+    reasons = [r.strip() for r in (doc.review_reasons or "").split(";") if r.strip()]
+    return [r for r in reasons if r.split(":", 1)[0].strip() not in reviewed]
+
+
+def _fill(doc: Document, result: DocumentResult, reviewed: Sequence[Field] = ()) -> None:
     doc.source = result.source
     doc.name = Path(result.source).stem[:255]
     doc.status = result.status
@@ -128,8 +146,12 @@ def _fill(doc: Document, result: DocumentResult) -> None:
     doc.needs_review = bool(ex.needs_review) if ex else False
     doc.review_reasons = "; ".join(ex.review_reasons) if ex and ex.review_reasons else None
     if ex is None:
+        doc.fields.extend(reviewed)
         return
+    kept = {f.name for f in reviewed}
     for fv in ex.fields.values():
+        if fv.name in kept:
+            continue
         typed = fv.typed
         doc.fields.append(
             Field(
@@ -140,8 +162,13 @@ def _fill(doc: Document, result: DocumentResult) -> None:
                 raw=fv.raw,
                 confidence=round(float(fv.confidence), 4),
                 source=fv.source[:32] if fv.source else None,
+                page=fv.page or None,
+                box=list(fv.box) if fv.box is not None else None,
             )
         )
+    doc.fields.extend(reviewed)
+    if reviewed:
+        doc.needs_review = bool(review_pending(doc))
     for position, item in enumerate(ex.line_items, start=1):
         doc.line_items.append(
             LineItemRow(
