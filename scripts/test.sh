@@ -38,5 +38,13 @@ if [ -z "${ICR_TEST_POSTGRES_URL:-}" ]; then
   fi
 fi
 
+# The review pages are tested in a real browser: Debian's chromium, driven by Playwright
+# through its executable (Playwright downloads no browser).
+if ! command -v chromium >/dev/null 2>&1; then
+  echo "test: installing chromium from Debian for the browser tests" >&2
+  as_root apt-get update -qq
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+fi
+
 export OMP_THREAD_LIMIT=1
 exec .venv/bin/python -m pytest "$@"
