@@ -21,7 +21,7 @@ from pathlib import Path
 from icr.config import Settings
 from icr.consolidate import ConsolidateOptions
 from icr.errors import DocumentError, InputError
-from icr.imaging.load import load_pages, supported_extensions
+from icr.imaging.load import PageLimits, load_pages, supported_extensions
 from icr.stages import ImageCorrector, Populator, Recognizer, TextCorrector
 from icr.store import FileStore, encode_png
 from icr.text.locate import locate_fields
@@ -45,6 +45,8 @@ class Stages:
     """Read the chosen date's line again, alone (:mod:`icr.confirm`)."""
     keep_pages: bool = False
     """Return the corrected pages as PNG (the parent keeps them beside the originals, :mod:`icr.store`)."""
+    limits: PageLimits = field(default_factory=PageLimits)
+    """Pages and decoded memory one document may take."""
 
     def close(self) -> None:
         self.recognizer.close()
@@ -75,6 +77,7 @@ def build_stages(settings: Settings) -> Stages:
         second_recognizer=second_recognizer,
         date_check=bool(settings.get("date_check", "enabled", False)) and not replayed,
         keep_pages=bool(settings.get("store", "keep_pages", False)),
+        limits=PageLimits.from_settings(settings),
     )
 
 
@@ -208,7 +211,7 @@ def process_document(task: Task, stages: Stages) -> DocumentResult:
     start = time.perf_counter()
     path = Path(task.path)
     try:
-        pages = load_pages(path)
+        pages = load_pages(path, stages.limits)
         timings["load"] = time.perf_counter() - start
 
         corrected, ocr = _read(pages, stages, ReadOptions(), timings)

@@ -3,6 +3,7 @@ what is stored (issue 23)."""
 
 from __future__ import annotations
 
+import importlib.util
 import subprocess
 import sys
 import time
@@ -51,3 +52,111 @@ def test_a_500_page_typed_pdf_is_read_in_linear_time(tmp_path: Path) -> None:
     assert status.split()[:2] == ["ok", "500"] and "typed=Decimal(" in status, proc.stdout
     wall = time.monotonic() - start
     assert float(seconds) < 6.0, f"a 500-page typed PDF took {seconds} s to read ({wall:.1f} s with start-up)"
+
+
+def blank_pdf(pages: int, side_pt: int) -> bytes:
+    """A tiny PDF of ``pages`` empty square pages ``side_pt`` points wide (no text: rendered at 300 DPI)."""
+    objects = [b"<< /Type /Catalog /Pages 2 0 R >>"]
+    kids = " ".join(f"{3 + i} 0 R" for i in range(pages))
+    objects.append(f"<< /Type /Pages /Kids [{kids}] /Count {pages} >>".encode())
+    objects += [f"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 {side_pt} {side_pt}] >>".encode()] * pages
+    out = bytearray(b"%PDF-1.4\n")
+    offsets = []
+    for n, obj in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += f"{n} 0 obj\n".encode() + obj + b"\nendobj\n"
+    xref = len(out)
+    out += f"xref\n0 {len(objects) + 1}\n0000000000 65535 f \n".encode()
+    out += b"".join(f"{o:010d} 00000 n \n".encode() for o in offsets)
+    out += f"trailer\n<< /Size {len(objects) + 1} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n".encode()
+    return bytes(out)
+
+
+def jpeg_with_stray_byte(path: Path, width: int, height: int) -> Path:
+    """A real 16x16 JPEG claiming ``width`` x ``height``, one junk byte before its frame header
+    (decoders skip it with a warning; a hand-written header parser gave up and let it through)."""
+    import struct
+
+    import cv2
+    import numpy as np
+
+    _, buf = cv2.imencode(".jpg", np.full((16, 16), 200, np.uint8))
+    data = bytearray(buf.tobytes())
+    sof = data.index(b"\xff\xc0")
+    data[sof + 5 : sof + 9] = struct.pack(">HH", height, width)
+    data[sof:sof] = b"\x00"
+    path.write_bytes(bytes(data))
+    return path
+
+
+def big_tiff(path: Path, frames: int, side: int) -> Path:
+    from PIL import Image
+
+    page = Image.new("L", (side, side), 255)
+    page.save(path, save_all=True, append_images=[page] * (frames - 1), compression="tiff_deflate")
+    return path
+
+
+_LOAD = """
+import resource, sys
+from pathlib import Path
+from icr.errors import DocumentError
+from icr.imaging import load
+try:
+    limits = [load.PageLimits(max_bytes=int(sys.argv[2]) * 2**20)] if len(sys.argv) > 2 else []
+    pages = load.load_pages(Path(sys.argv[1]), *limits)
+    print("loaded", len(pages))
+except DocumentError as exc:
+    print("error", exc)
+print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024)
+"""
+
+
+def _load_in_child(path: Path, limit_mb: int | None = None) -> tuple[str, int]:
+    """Load ``path`` in a fresh process: what it said, and its peak memory in MB."""
+    cmd = [sys.executable, "-c", _LOAD, str(path), *([str(limit_mb)] if limit_mb else [])]
+    proc = subprocess.run(cmd, env=subprocess_env(), capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    said, peak = proc.stdout.strip().rsplit("\n", 1)
+    return said, int(peak)
+
+
+def test_a_jpeg_bomb_with_a_stray_byte_is_refused_before_decoding(tmp_path: Path) -> None:
+    # A 336-byte file once made a worker take 6 GB: the size check missed its frame header.
+    said, peak = _load_in_child(jpeg_with_stray_byte(tmp_path / "stray.jpg", 20000, 20000))
+    assert said.startswith(f"error {tmp_path / 'stray.jpg'}: image too large: 20000x20000 pixels"), said
+    assert peak < 400, f"the refused bomb took {peak} MB"
+
+
+@pytest.mark.parametrize("kind", ["pdf", "tiff"])
+def test_a_multi_page_bomb_stops_at_the_document_memory_limit(tmp_path: Path, kind: str) -> None:
+    # A 2.6 KB 20-page PDF took 2.3 GB, a 0.9 MB 60-page TIFF 3.1 GB: each page was under the
+    # per-page limit, all of them together were not.
+    if kind == "pdf":
+        pytest.importorskip("pypdfium2", reason="the pdf extra (pypdfium2) is not installed")
+        path = tmp_path / "many.pdf"
+        path.write_bytes(blank_pdf(20, 2300))  # 9583 px square at 300 DPI: 92 MB a page
+    else:
+        path = big_tiff(tmp_path / "many.tif", 12, 4000)  # 48 MB a page in colour
+    said, peak = _load_in_child(path, limit_mb=128)
+    assert said.startswith(f"error {path}: pages 1-"), said
+    assert "(limit 128 MB, ingest.max_document_mb)" in said
+    assert peak < 400, f"{kind}: loading took {peak} MB"
+
+
+def test_the_page_limit_is_configurable_and_names_the_file(tmp_path: Path) -> None:
+    from PIL import Image
+
+    from icr.errors import DocumentError
+    from icr.imaging.load import PageLimits, load_pages
+
+    path = tmp_path / "six.tif"
+    Image.new("L", (64, 64), 255).save(path, save_all=True, append_images=[Image.new("L", (64, 64), 0)] * 5)
+    assert len(load_pages(path, PageLimits(max_pages=6))) == 6
+    with pytest.raises(DocumentError, match=r"six\.tif: TIFF has 6 pages \(limit 5, ingest\.max_pages\)"):
+        load_pages(path, PageLimits(max_pages=5))
+    if importlib.util.find_spec("pypdfium2"):
+        pdf = tmp_path / "three.pdf"
+        pdf.write_bytes(text_pdf([["A"], ["B"], ["C"]]))
+        with pytest.raises(DocumentError, match=r"three\.pdf: PDF has 3 pages \(limit 2, ingest\.max_pages\)"):
+            load_pages(pdf, PageLimits(max_pages=2))

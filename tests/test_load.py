@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import zlib
 from pathlib import Path
 
 import cv2
@@ -60,11 +61,12 @@ def test_truncated_jpeg(tmp_path: Path) -> None:
 
 
 def test_decompression_bomb_refused_before_decoding(tmp_path: Path) -> None:
-    # A valid PNG header claiming 30000x30000 pixels: refused from the header alone.
+    # A valid PNG header (its CRC right, as decoders check it) claiming 30000x30000 pixels:
+    # refused from the header alone.
     path = tmp_path / "bomb.png"
-    header = b"\x89PNG\r\n\x1a\n" + (13).to_bytes(4, "big") + b"IHDR"
-    header += (30000).to_bytes(4, "big") + (30000).to_bytes(4, "big") + b"\x08\x00\x00\x00\x00"
-    path.write_bytes(header + b"\x00" * 64)
+    ihdr = b"IHDR" + (30000).to_bytes(4, "big") + (30000).to_bytes(4, "big") + b"\x08\x00\x00\x00\x00"
+    header = b"\x89PNG\r\n\x1a\n" + (13).to_bytes(4, "big") + ihdr + zlib.crc32(ihdr).to_bytes(4, "big")
+    path.write_bytes(header + (1000).to_bytes(4, "big") + b"IDAT" + b"\x00" * 64)  # its pixels cut short
     with pytest.raises(DocumentError, match="too large"):
         load_pages(path)
 

@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from icr.errors import DocumentError
 from icr.types import Page
+
+if TYPE_CHECKING:
+    from icr.config import Settings
 
 IMAGE_EXTENSIONS = frozenset({".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".webp"})
 
@@ -24,6 +32,42 @@ def supported_extensions() -> frozenset[str]:
 MAX_PIXELS = 100_000_000
 """Refuse images larger than this (a decompression bomb would exhaust memory)."""
 
+# OpenCV's own decoder refuses larger images too: a second guard for files Pillow cannot read
+# (read by OpenCV at its first decode, which comes after this import).
+os.environ.setdefault("OPENCV_IO_MAX_IMAGE_PIXELS", str(MAX_PIXELS))
+
+
+@dataclass(frozen=True)
+class PageLimits:
+    """What one document may hold (``ingest.max_pages``, ``ingest.max_document_mb``).
+
+    Every page of a document stays in memory until it is stored (templates and second reads read
+    it again), so its decoded pages together are capped, checked before each page is decoded."""
+
+    max_pages: int = 500
+    max_bytes: int = 512 * 2**20
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> PageLimits:
+        mb = settings.get("ingest", "max_document_mb", cls.max_bytes // 2**20)
+        return cls(max_pages=int(settings.get("ingest", "max_pages", cls.max_pages)), max_bytes=int(mb) * 2**20)
+
+    def check_count(self, path: Path, count: int, kind: str) -> None:
+        if count > self.max_pages:
+            raise DocumentError(
+                path, f"{kind} has {count} pages (limit {self.max_pages}, ingest.max_pages); split it first"
+            )
+
+    def check_budget(self, path: Path, number: int, used: int, size: int) -> int:
+        """``used`` bytes decoded so far plus page ``number``'s ``size``, or the error when over."""
+        if used + size > self.max_bytes:
+            raise DocumentError(
+                path,
+                f"pages 1-{number} would take {(used + size) / 2**20:,.0f} MB decoded (limit "
+                f"{self.max_bytes // 2**20:,} MB, ingest.max_document_mb); split the file or lower its resolution",
+            )
+        return used + size
+
 
 def _check_size(path: Path, width: int, height: int) -> None:
     if width * height > MAX_PIXELS:
@@ -34,87 +78,44 @@ def _check_size(path: Path, width: int, height: int) -> None:
         raise DocumentError(path, f"image too small to hold text: {width}x{height} pixels")
 
 
-def _header_size(data: bytes) -> tuple[int, int] | None:
-    """Width and height from the file's header, read before decoding (bomb check): PNG,
-    JPEG, GIF, BMP, WebP, and the largest page of a TIFF. ``None`` when not recognised."""
-    size = _header_dims(data)
-    return size if size and size[0] > 0 and size[1] > 0 else None
+@contextlib.contextmanager
+def _declared() -> Iterator[Any]:
+    """Pillow, reading headers only, with its bomb warning left to :func:`_check_size` (which
+    is stricter and names the file)."""
+    from PIL import Image
+
+    saved = Image.MAX_IMAGE_PIXELS
+    Image.MAX_IMAGE_PIXELS = None
+    try:
+        yield Image
+    finally:
+        Image.MAX_IMAGE_PIXELS = saved
 
 
-def _header_dims(data: bytes) -> tuple[int, int] | None:
-    if data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) >= 24:
-        return int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
-    if data[:3] == b"\xff\xd8\xff":
-        return _jpeg_size(data)
-    if data[:4] == b"GIF8" and len(data) >= 10:
-        return int.from_bytes(data[6:8], "little"), int.from_bytes(data[8:10], "little")
-    if data[:2] == b"BM" and len(data) >= 26:
-        if int.from_bytes(data[14:18], "little") == 12:  # OS/2 BITMAPCOREHEADER
-            return int.from_bytes(data[18:20], "little"), int.from_bytes(data[20:22], "little")
-        w, h = int.from_bytes(data[18:22], "little", signed=True), int.from_bytes(data[22:26], "little", signed=True)
-        return abs(w), abs(h)
-    if data[:4] == b"RIFF" and data[8:12] == b"WEBP" and len(data) >= 30:
-        return _webp_size(data)
-    if data[:4] in (b"II*\x00", b"MM\x00*"):
-        return _tiff_size(data)
-    return None
-
-
-def _jpeg_size(data: bytes) -> tuple[int, int] | None:
-    i = 2
-    while i + 9 <= len(data):
-        if data[i] != 0xFF:
+def _frame_sizes(path: Path, data: bytes, limits: PageLimits) -> list[tuple[int, int]] | None:
+    """Width and height of every frame as the decoder's own header reading sees it (Pillow's
+    lazy ``open``: nothing is decoded), or ``None`` when Pillow does not know the format."""
+    with _declared() as image_module:
+        try:
+            with image_module.open(io.BytesIO(data)) as img:
+                count = int(getattr(img, "n_frames", 1) or 1)
+                limits.check_count(path, count, str(img.format or "image"))
+                sizes = []
+                for index in range(count):
+                    if index:
+                        img.seek(index)
+                    sizes.append((int(img.size[0]), int(img.size[1])))
+                return sizes
+        except DocumentError:
+            raise
+        except Exception:  # unknown or broken header: OpenCV decides, under its own pixel limit
             return None
-        marker = data[i + 1]
-        if marker == 0xFF:  # fill byte
-            i += 1
-            continue
-        if marker in (0x01, *range(0xD0, 0xDA)):  # markers without a length
-            i += 2
-            continue
-        if 0xC0 <= marker <= 0xCF and marker not in (0xC4, 0xC8, 0xCC):  # start of frame
-            return int.from_bytes(data[i + 7 : i + 9], "big"), int.from_bytes(data[i + 5 : i + 7], "big")
-        if marker == 0xDA:  # start of scan before any frame header
-            return None
-        i += 2 + int.from_bytes(data[i + 2 : i + 4], "big")
-    return None
 
 
-def _webp_size(data: bytes) -> tuple[int, int] | None:
-    chunk = data[12:16]
-    if chunk == b"VP8 ":
-        return int.from_bytes(data[26:28], "little") & 0x3FFF, int.from_bytes(data[28:30], "little") & 0x3FFF
-    if chunk == b"VP8L":
-        bits = int.from_bytes(data[21:25], "little")
-        return (bits & 0x3FFF) + 1, ((bits >> 14) & 0x3FFF) + 1
-    if chunk == b"VP8X":
-        return int.from_bytes(data[24:27], "little") + 1, int.from_bytes(data[27:30], "little") + 1
-    return None
-
-
-def _tiff_size(data: bytes) -> tuple[int, int] | None:
-    order: Literal["little", "big"] = "little" if data[:2] == b"II" else "big"
-    offset = int.from_bytes(data[4:8], order)
-    largest: tuple[int, int] | None = None
-    seen: set[int] = set()
-    while offset and offset not in seen and offset + 2 <= len(data) and len(seen) < 10_000:
-        seen.add(offset)
-        count = int.from_bytes(data[offset : offset + 2], order)
-        dims = {256: 0, 257: 0}
-        for e in range(offset + 2, min(offset + 2 + 12 * count, len(data) - 11), 12):
-            tag, kind = int.from_bytes(data[e : e + 2], order), int.from_bytes(data[e + 2 : e + 4], order)
-            if tag in dims:
-                width = 2 if kind == 3 else 4  # SHORT or LONG
-                dims[tag] = int.from_bytes(data[e + 8 : e + 8 + width], order)
-        if largest is None or dims[256] * dims[257] > largest[0] * largest[1]:
-            largest = (dims[256], dims[257])
-        end = offset + 2 + 12 * count
-        offset = int.from_bytes(data[end : end + 4], order) if end + 4 <= len(data) else 0
-    return largest
-
-
-def load_pages(path: Path) -> list[Page]:
-    """Decode an image file into pages (several for a multi-page TIFF)."""
+def load_pages(path: Path, limits: PageLimits | None = None) -> list[Page]:
+    """Decode an image file into pages (several for a multi-page TIFF), one page at a time,
+    each checked against the size limits before it is decoded."""
+    limits = limits or PageLimits()
     try:
         data = path.read_bytes()
     except IsADirectoryError as exc:
@@ -126,19 +127,24 @@ def load_pages(path: Path) -> list[Page]:
     if path.suffix.lower() in PDF_EXTENSIONS or data.startswith(b"%PDF-"):
         from icr.imaging.pdf import load_pdf
 
-        return load_pdf(path, data)
+        return load_pdf(path, data, limits)
     import cv2  # here, not at the top: the ingest parent plans with this module but never decodes
 
-    size = _header_size(data)
-    if size:
-        _check_size(path, *size)
+    sizes = _frame_sizes(path, data, limits)
+    used = 0
+    for number, (width, height) in enumerate(sizes or [], start=1):
+        _check_size(path, width, height)
+        used = limits.check_budget(path, number, used, 3 * width * height)  # decoded as BGR
     buf = np.frombuffer(data, dtype=np.uint8)
-    suffix = path.suffix.lower()
     images: list[np.ndarray] = []
-    if suffix in {".tif", ".tiff"}:
-        ok, decoded = cv2.imdecodemulti(buf, cv2.IMREAD_COLOR)
-        if ok:
-            images = list(decoded)
+    if path.suffix.lower() in {".tif", ".tiff"} or data[:4] in (b"II*\x00", b"MM\x00*"):
+        for index in range(len(sizes) if sizes else 1):
+            ok, decoded = cv2.imdecodemulti(buf, cv2.IMREAD_COLOR, None, (index, index + 1))
+            if not ok or not decoded:
+                if index:
+                    raise DocumentError(path, f"cannot decode page {index + 1}: truncated or corrupt image")
+                break
+            images.extend(decoded)
     else:
         img = cv2.imdecode(buf, cv2.IMREAD_COLOR)
         if img is not None:

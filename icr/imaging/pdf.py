@@ -14,12 +14,12 @@ from typing import Any
 import numpy as np
 
 from icr.errors import DocumentError
+from icr.imaging.load import PageLimits
 from icr.types import Image, Page
 
 OCR_DPI = 300
 TEXT_DPI = 72
 """A page read from its text layer is rendered only for its size and a look, not for OCR."""
-MAX_PAGES = 500
 MAX_PIXELS = 100_000_000
 MISSING = "PDF support is not installed: pip install 'icr[pdf]' (pypdfium2)"
 
@@ -42,12 +42,17 @@ def _open(path: Path, data: bytes) -> Any:
         raise DocumentError(path, f"broken PDF, cannot open it: {reason}") from exc
 
 
-def _render(path: Path, page: Any, dpi: int, number: int) -> Image:
+def _pixels(path: Path, page: Any, dpi: int, number: int) -> int:
     width, height = page.get_size()  # points, 1/72 inch
     scale = dpi / 72
     pixels = int(width * scale) * int(height * scale)
     if pixels > MAX_PIXELS:
         raise DocumentError(path, f"page {number} too large to render at {dpi} DPI ({pixels:,} pixels)")
+    return pixels
+
+
+def _render(page: Any, dpi: int) -> Image:
+    scale = dpi / 72
     bitmap = page.render(scale=scale, grayscale=True)
     try:
         image = np.array(bitmap.to_numpy(), dtype=np.uint8)  # a copy: the bitmap's buffer is freed below
@@ -68,26 +73,26 @@ def page_text(page: Any) -> str:
     return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
-def load_pdf(path: Path, data: bytes) -> list[Page]:
-    """Every page of a PDF, in order."""
+def load_pdf(path: Path, data: bytes, limits: PageLimits | None = None) -> list[Page]:
+    """Every page of a PDF, in order, rendered one at a time within ``limits``."""
+    limits = limits or PageLimits()
     doc = _open(path, data)
     try:
         count = len(doc)
         if count == 0:
             raise DocumentError(path, "PDF has no pages")
-        if count > MAX_PAGES:
-            raise DocumentError(path, f"PDF has {count} pages (limit {MAX_PAGES}); split it first")
+        limits.check_count(path, count, "PDF")
         pages: list[Page] = []
+        used = 0
         for index in range(count):
             page = doc[index]
             try:
                 text = page_text(page)
-                if text.strip():
-                    image = _render(path, page, TEXT_DPI, index + 1)
-                    pages.append(Page(image=image, number=index + 1, dpi=TEXT_DPI, text_layer=text))
-                else:
-                    image = _render(path, page, OCR_DPI, index + 1)
-                    pages.append(Page(image=image, number=index + 1, dpi=OCR_DPI))
+                dpi = TEXT_DPI if text.strip() else OCR_DPI
+                pixels = _pixels(path, page, dpi, index + 1)
+                used = limits.check_budget(path, index + 1, used, pixels)  # grey: a byte a pixel
+                image = _render(page, dpi)
+                pages.append(Page(image=image, number=index + 1, dpi=dpi, text_layer=text if dpi == TEXT_DPI else None))
             finally:
                 page.close()
         return pages
