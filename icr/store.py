@@ -98,7 +98,9 @@ def store_for(url: str, configured: object = "auto") -> FileStore | None:
     try:
         parsed = make_url(url)
     except Exception as exc:
-        raise ConfigError(f"store.path: cannot tell where to keep originals for '{url}': {exc}") from exc
+        from icr.db.database import shown_url
+
+        raise ConfigError(f"store.path: cannot tell where to keep originals for '{shown_url(url)}': {exc}") from exc
     database = parsed.database
     if parsed.get_backend_name() != "sqlite" or not database or database == ":memory:":
         return None

@@ -14,7 +14,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from icr.config import Settings, load_settings
 from icr.consolidate import options_from
-from icr.db.database import database_url, downgrade, open_engine, upgrade
+from icr.db.database import database_url, downgrade, open_engine, shown_url, upgrade
 from icr.db.populator import SqlPopulator
 from icr.errors import EXIT_SOME_FAILED, InputError
 from icr.evaluate import format_report, score
@@ -275,7 +275,7 @@ def db_upgrade(db_url: str | None, revision: str) -> None:
     """Migrate the database up to REVISION (default: head)."""
     engine = open_engine(db_url)
     upgrade(engine, revision)
-    click.echo(f"{database_url(db_url)}: at {revision}", err=True)
+    click.echo(f"{shown_url(db_url)}: at {revision}", err=True)
 
 
 @db_group.command("downgrade")
@@ -285,7 +285,7 @@ def db_downgrade(db_url: str | None, revision: str) -> None:
     """Migrate the database down to REVISION ('base' removes every table)."""
     engine = open_engine(db_url)
     downgrade(engine, revision)
-    click.echo(f"{database_url(db_url)}: at {revision}", err=True)
+    click.echo(f"{shown_url(db_url)}: at {revision}", err=True)
 
 
 def register(group: click.Group) -> None:

@@ -14,7 +14,7 @@ from icr.cli.commands import (
     templates_option,
 )
 from icr.consolidate import options_from
-from icr.db.database import database_url, open_engine, upgrade
+from icr.db.database import open_engine, shown_url, upgrade
 from icr.db.populator import SqlPopulator
 from icr.executor import make_executor
 from icr.types import DocumentResult
@@ -78,7 +78,7 @@ def watch_cmd(
             click.echo(f"skipped {count} already stored", err=True)
 
     sigterm_as_interrupt()
-    click.echo(f"watching {directory} every {interval:g} s into {database_url(db_url)} (Ctrl-C stops)", err=True)
+    click.echo(f"watching {directory} every {interval:g} s into {shown_url(db_url)} (Ctrl-C stops)", err=True)
     try:
         watch(
             directory,

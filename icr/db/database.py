@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import fcntl
 import os
+import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -27,6 +28,19 @@ def database_url(url: str | None = None) -> str:
     return url or os.environ.get("ICR_DATABASE_URL") or DEFAULT_URL
 
 
+_PASSWORD = re.compile(r"(?<=://)([^:/@]*):[^@/]*@")
+
+
+def shown_url(url: str | None = None) -> str:
+    """The database URL as it may be printed or logged: the password masked (``***``), also
+    in a URL too broken to parse."""
+    resolved = database_url(url)
+    try:
+        return make_url(resolved).render_as_string(hide_password=True)
+    except Exception:
+        return _PASSWORD.sub(r"\1:***@", resolved)
+
+
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cur = dbapi_connection.cursor()
     cur.execute("PRAGMA foreign_keys=ON")
@@ -41,9 +55,10 @@ def open_engine(url: str | None = None) -> Engine:
         parsed = make_url(resolved)
         engine = create_engine(resolved, future=True)
     except (ArgumentError, ValueError) as exc:
-        raise DatabaseError(f"invalid database URL '{resolved}': {exc}") from exc
+        raise DatabaseError(f"invalid database URL '{shown_url(resolved)}': {exc}") from exc
     except ImportError as exc:
-        raise DatabaseError(f"no driver for '{resolved}': {exc} (install icr[postgres] for PostgreSQL)") from exc
+        shown = shown_url(resolved)
+        raise DatabaseError(f"no driver for '{shown}': {exc} (install icr[postgres] for PostgreSQL)") from exc
     if parsed.get_backend_name() == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
     return engine
