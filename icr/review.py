@@ -235,3 +235,17 @@ def detail(doc: Document) -> dict[str, Any]:
         "fields": {f.name: field_dict(f) for f in doc.fields},
         "text": doc.ocr_text or "",
     }
+
+
+def reviewed_receipts(session: Session) -> list[tuple[Document, dict[str, Field]]]:
+    """Documents whose company a person confirmed or corrected, with their fields by name:
+    what :func:`icr.text.learn.learn_templates` learns vendors from (``--from-db``)."""
+    company = aliased(Field)
+    docs = session.scalars(
+        select(Document)
+        .join(company, (company.document_id == Document.id) & (company.name == "company"))
+        .where(Document.status == "ok", company.reviewed_at.is_not(None), company.value.is_not(None))
+        .order_by(Document.id)
+        .options(selectinload(Document.fields))
+    )
+    return [(d, {f.name: f for f in d.fields}) for d in docs]

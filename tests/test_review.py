@@ -247,6 +247,63 @@ def test_ingest_keeps_originals_and_boxes_and_reprocess_keeps_corrections(tmp_pa
     assert client.put("/api/documents/1/fields/total", json={"value": "77.70"}).status_code == 200
     (src / "ying.png").write_bytes((samples_dir / "ying-thai-kitchen.png").read_bytes())
     icr("ingest", str(src), "--db", url, "-j", "1", "-q", "--reprocess")
-    record = json.loads(icr("export", "--db", url, "--no-text"))
+    record = json.loads(icr("export", "--db", url, "--no-text", "--crops", str(tmp_path / "crops")))
     assert record["fields"]["total"] == "77.70"
+    labels = (tmp_path / "crops" / "labels.tsv").read_text()
+    assert (
+        "1-ying/total.png\tying\ttotal\t77.70\t" in labels and (tmp_path / "crops" / "1-ying" / "total.png").is_file()
+    )
     engine.dispose()
+
+
+def test_templates_learn_from_the_reviewed_receipts_in_a_database(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from icr.cli import main
+
+    url, _ = review_db(tmp_path)
+    engine = open_engine(url)
+    with Session(engine) as s, s.begin():
+        correct_field(s, 1, "company", "KEDAI MAJU JAYA SDN BHD", "ana", TYPES)  # corrected
+        confirm_document(s, 2, "ana")  # confirmed as read
+    engine.dispose()
+    out = tmp_path / "learned"
+    done = CliRunner().invoke(main, ["templates", "learn", "--from-db", url, "--out", str(out)])
+    assert done.exit_code == 0, done.output
+    assert "from 2 receipt(s)" in done.output  # receipts 3 and 4 were never reviewed
+    statics = {yaml_static(p) for p in out.glob("*.yaml")}
+    assert statics == {"KEDAI MAJU JAYA SDN BHD", "GREEN VALLEY GROCER"}
+    both = CliRunner().invoke(main, ["templates", "learn", str(tmp_path), "--from-db", url, "--out", str(out)])
+    assert both.exit_code == 5
+
+
+def yaml_static(path: Path) -> str:
+    import yaml
+
+    return str(yaml.safe_load(path.read_text())["static"]["company"])
+
+
+def test_export_crops_of_reviewed_and_doubtful_fields(tmp_path: Path) -> None:
+    from PIL import Image
+
+    from icr.crops import export_crops
+
+    url, store = review_db(tmp_path)
+    engine = open_engine(url)
+    with Session(engine) as s, s.begin():
+        correct_field(s, 4, "total", "120.30", "ana", TYPES)
+    n = export_crops(engine, store, tmp_path / "crops", below=0.5)
+    engine.dispose()
+    rows = [line.split("\t") for line in (tmp_path / "crops" / "labels.tsv").read_text().splitlines()]
+    assert rows[0][:3] == ["crop", "document", "field"]
+    kept = {(r[1], r[2], r[3], r[6]) for r in rows[1:]}
+    # receipt 4's total was corrected; the totals of 1-3 were read with confidence under 0.5
+    assert kept == {
+        ("receipt-1", "total", "12.50", "no"),
+        ("receipt-2", "total", "8.20", "no"),
+        ("receipt-3", "total", "3.00", "no"),
+        ("receipt-4", "total", "120.30", "yes"),
+    }
+    assert n == 4
+    with Image.open(tmp_path / "crops" / "4-receipt-4" / "total.png") as crop:
+        assert crop.size == (150 + 8, 25 + 8)  # the box (10, 100, 160, 125) and a 4-pixel margin

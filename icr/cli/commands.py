@@ -11,6 +11,7 @@ from pathlib import Path
 import click
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from sqlalchemy import Engine
 
 from icr.config import Settings, load_settings
 from icr.consolidate import options_from
@@ -183,7 +184,13 @@ def ingest_cmd(
 @click.option("--format", "fmt", type=click.Choice(sorted(WRITERS)), default="jsonl", show_default=True)
 @click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), help="Write here instead of stdout.")
 @click.option("--no-text", is_flag=True, help="Leave out the OCR text (for reading the fields at a glance).")
-def export_cmd(db_url: str | None, fmt: str, output: str | None, no_text: bool) -> None:
+@click.option(
+    "--crops",
+    "crops_dir",
+    type=click.Path(file_okay=False),
+    help="Also write training crops of reviewed and low-confidence fields here (PNG + labels.tsv).",
+)
+def export_cmd(db_url: str | None, fmt: str, output: str | None, no_text: bool, crops_dir: str | None) -> None:
     """Write one record per stored document (jsonl, csv, or parquet with -o).
 
     \b
@@ -206,8 +213,22 @@ def export_cmd(db_url: str | None, fmt: str, output: str | None, no_text: bool) 
             click.echo(f"wrote {n} records to {output}", err=True)
         else:
             write_records(engine, sys.stdout, fmt, with_text=not no_text)
+        if crops_dir:
+            _write_crops(engine, db_url, Path(crops_dir))
     finally:
         engine.dispose()
+
+
+def _write_crops(engine: Engine, db_url: str | None, out_dir: Path) -> None:
+    from icr.crops import export_crops
+
+    settings = load_settings()
+    store = store_for(database_url(db_url), settings.get("store", "path", "auto"))
+    if store is None:
+        raise InputError("--crops: no originals are kept for this database (store.path in config/icr.yaml)")
+    below = float(settings.get("text_corrector", "review_threshold", 0.5))
+    n = export_crops(engine, store, out_dir, below=below)
+    click.echo(f"wrote {n} crops and labels.tsv to {out_dir}", err=True)
 
 
 @click.command("eval")

@@ -84,7 +84,13 @@ def show_cmd(name: str, template_dirs: tuple[str, ...]) -> None:
 
 
 @templates.command("learn")
-@click.argument("labelled_dir", type=click.Path(exists=True, file_okay=False))
+@click.argument("labelled_dir", required=False, type=click.Path(exists=True, file_okay=False))
+@click.option(
+    "--from-db",
+    "db_url",
+    metavar="URL",
+    help="Learn from the receipts reviewed in this database (icr serve) instead of LABELLED_DIR.",
+)
 @click.option(
     "--out",
     "out_dir",
@@ -99,8 +105,11 @@ def show_cmd(name: str, template_dirs: tuple[str, ...]) -> None:
     help="Skip receipts whose <id>.json is also in this folder (e.g. a held-out set).",
 )
 @click.option("--priority", type=int, default=10, show_default=True, help="Priority of the learned templates.")
-def learn_cmd(labelled_dir: str, out_dir: str, exclude_dir: str | None, priority: int) -> None:
-    """Learn vendor templates from LABELLED_DIR (SROIE layout: <id>.json + <id>.ocr.txt).
+def learn_cmd(
+    labelled_dir: str | None, db_url: str | None, out_dir: str, exclude_dir: str | None, priority: int
+) -> None:
+    """Learn vendor templates from LABELLED_DIR (SROIE layout: <id>.json + <id>.ocr.txt),
+    or with --from-db from the receipts whose company a person confirmed or corrected.
 
     Each template gets the vendor's identifying header lines as keywords, its
     company and address as static fields, and the date order and currency
@@ -108,10 +117,26 @@ def learn_cmd(labelled_dir: str, out_dir: str, exclude_dir: str | None, priority
     """
     from icr.text.learn import learn_templates, read_labelled, write_templates
 
+    if (labelled_dir is None) == (db_url is None):
+        raise InputError("give either LABELLED_DIR or --from-db URL")
     exclude = {p.stem for p in Path(exclude_dir).glob("*.json")} if exclude_dir else set()
-    docs = read_labelled(Path(labelled_dir), exclude)
+    if db_url is not None:
+        from icr.db.database import open_engine, upgrade
+        from icr.text.learn import labelled_from_db
+
+        engine = open_engine(db_url)
+        try:
+            upgrade(engine)
+            docs = [d for d in labelled_from_db(engine) if d.stem not in exclude]
+        finally:
+            engine.dispose()
+        source = db_url
+    else:
+        assert labelled_dir is not None
+        docs = read_labelled(Path(labelled_dir), exclude)
+        source = labelled_dir
     if not docs:
-        raise InputError(f"{labelled_dir}: no labelled receipts (<id>.json with <id>.ocr.txt)")
+        raise InputError(f"{source}: no labelled receipts (<id>.json with <id>.ocr.txt, or reviewed in icr serve)")
     learned = learn_templates(docs, priority=priority)
     paths = write_templates(learned, Path(out_dir))
     click.echo(f"learned {len(paths)} vendor template(s) from {len(docs)} receipt(s) into {out_dir}")

@@ -20,6 +20,8 @@ from typing import Any
 import regex
 import yaml
 from rapidfuzz import fuzz, process
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session
 
 from icr.text.fields import RECEIPT_LABEL
 from icr.text.parsers import find_amounts, find_dates, parse_currency
@@ -67,6 +69,28 @@ def read_labelled(folder: Path, exclude: Iterable[str] = ()) -> list[Labelled]:
                 [t for t in lines if t],
             )
         )
+    return out
+
+
+def labelled_from_db(engine: Engine) -> list[Labelled]:
+    """The receipts in a database whose company a person confirmed or corrected (``icr serve``),
+    as labelled receipts: the reviewed company and address, the date as printed, the OCR lines."""
+    from icr.review import reviewed_receipts
+
+    out: list[Labelled] = []
+    with Session(engine) as session:
+        for doc, fields in reviewed_receipts(session):
+            address, date = fields.get("address"), fields.get("date")
+            lines = [" ".join(t.split()) for t in (doc.ocr_text or "").splitlines()]
+            out.append(
+                Labelled(
+                    doc.name,
+                    " ".join((fields["company"].value or "").split()),
+                    " ".join(((address.value if address is not None else "") or "").split()),
+                    (date.raw or date.value or "") if date is not None else "",
+                    [t for t in lines if t],
+                )
+            )
     return out
 
 
