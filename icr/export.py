@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from icr.db.models import Document
 from icr.errors import IcrError, InputError
+from icr.text.parsers import mask_card_numbers
 
 RECORD_KEYS = ("id", "source", "sha256", "doc_type", "status", "error", "fields", "confidence", "text")
 """The jsonl record, exactly. Other tools rely on this shape: keep it stable."""
@@ -50,7 +51,7 @@ def record(doc: Document) -> dict[str, Any]:
         "error": doc.error,
         "fields": {f.name: f.value for f in doc.fields},
         "confidence": {f.name: f.confidence for f in doc.fields},
-        "text": doc.ocr_text or "",
+        "text": mask_card_numbers(doc.ocr_text or ""),  # stored masked; again for rows stored before
     }
 
 

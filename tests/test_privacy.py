@@ -3,6 +3,7 @@ spreadsheet formulas (issue 23)."""
 
 from __future__ import annotations
 
+import importlib.util
 import signal
 import subprocess
 import sys
@@ -56,3 +57,77 @@ def test_an_invalid_url_error_does_not_show_the_password() -> None:
     res = CliRunner().invoke(main, ["db", "upgrade", "--db", f"postgresql://icr:{PASSWORD}@db:port/icr"])
     assert res.exit_code != 0
     assert PASSWORD not in res.output and "***" in res.output, res.output
+
+
+CARD = "4111 1111 1111 1111"
+CARD_LINES = ["CORNER SHOP", "DATE 04/07/2013", "TOTAL 12.59", f"VISA {CARD}", "AMEX 3782-822463-10005 APPROVED"]
+FULL_NUMBERS = ("4111111111111111", CARD, "4111-1111", "378282246310005", "3782-822463-10005", "822463")
+
+
+def _ingest(folder: Path, db: str, config: dict[str, object], tmp_path: Path) -> None:
+    import yaml
+
+    cfg = tmp_path / f"{folder.name}.yaml"
+    cfg.write_text(yaml.safe_dump(config), encoding="utf-8")
+    res = CliRunner().invoke(main, ["ingest", str(folder), "--db", db, "--jobs", "1", "-q", "--config", str(cfg)])
+    assert res.exit_code == 0, res.output
+
+
+def test_card_numbers_are_masked_in_everything_stored_and_exported(tmp_path: Path) -> None:
+    # Raw OCR text (documents.ocr_text) and the export's "text" kept full card numbers, from an
+    # image's OCR and from a typed PDF's text layer alike.
+    import cv2
+    import numpy as np
+    from sqlalchemy import create_engine, text
+
+    db = f"sqlite:///{tmp_path / 'cards.db'}"
+    images = tmp_path / "images"
+    images.mkdir()
+    cv2.imwrite(str(images / "receipt.png"), np.full((64, 96), 255, np.uint8))
+    quick = {"second_read": {"enabled": False}, "date_check": {"enabled": False}}
+    replayed = {"stages": {"image_corrector": "none", "recognizer": "fake"}, "recognizer": {"fake_lines": CARD_LINES}}
+    _ingest(images, db, quick | replayed, tmp_path)
+    stored = 1
+    if importlib.util.find_spec("pypdfium2"):
+        from test_pdf import text_pdf
+
+        typed = tmp_path / "typed"
+        typed.mkdir()
+        (typed / "invoice.pdf").write_bytes(text_pdf([CARD_LINES]))
+        _ingest(typed, db, quick | {"stages": {"image_corrector": "none"}}, tmp_path)  # the text layer, no OCR
+        stored = 2
+
+    engine = create_engine(db)
+    with engine.connect() as conn:
+        docs = conn.execute(text("SELECT ocr_text, corrected_text FROM documents WHERE status = 'ok'")).all()
+        fields = conn.execute(text("SELECT value, raw FROM fields")).all()
+    engine.dispose()
+    assert len(docs) == stored
+    for ocr_text, _ in docs:
+        assert "VISA XXXXXXXXXXXX1111" in ocr_text and "AMEX XXXXXXXXXXX0005 APPROVED" in ocr_text, ocr_text
+    exports = [CliRunner().invoke(main, ["export", "--db", db, "--format", fmt]) for fmt in ("jsonl", "csv")]
+    assert all(res.exit_code == 0 for res in exports)
+    everything = "\n".join(
+        [str(value) for row in [*docs, *fields] for value in row] + [res.output for res in exports]
+    )
+    assert "XXXXXXXXXXXX1111" in exports[0].output and "XXXXXXXXXXXX1111" in exports[1].output
+    for number in FULL_NUMBERS:
+        assert number not in everything, number
+
+
+@pytest.mark.parametrize(
+    ("printed", "stored"),
+    [
+        ("VISA 4111 1111 1111 1111", "VISA XXXXXXXXXXXX1111"),
+        ("4111111111111111 2026", "XXXXXXXXXXXX1111 2026"),  # a card with another number after it
+        ("AMEX 3782 822463 10005", "AMEX XXXXXXXXXXX0005"),
+        ("6011-0009-9013-9424 12/26", "XXXXXXXXXXXX9424 12/26"),
+        ("4222222222222", "XXXXXXXXX2222"),  # 13 digits
+        ("TOTAL 4111 1111 1111 1112", "TOTAL 4111 1111 1111 1112"),  # fails the Luhn check: not a card
+        ("REF 12345678901234567890123", "REF 12345678901234567890123"),  # 23 digits: no card is that long
+    ],
+)
+def test_card_number_masking_keeps_only_the_last_four(printed: str, stored: str) -> None:
+    from icr.text.parsers import mask_card_numbers
+
+    assert mask_card_numbers(printed) == stored

@@ -17,6 +17,7 @@ from icr.consolidate import SOURCE as CONSENSUS
 from icr.db.models import Document, Field, LineItemRow
 from icr.errors import DatabaseError
 from icr.text.lines import TYPED_CONFIDENCE
+from icr.text.parsers import mask_card_numbers
 from icr.types import DocumentResult
 
 
@@ -128,6 +129,10 @@ def review_pending(doc: Document) -> list[str]:
     return [r for r in reasons if r.split(":", 1)[0].strip() not in reviewed]
 
 
+def _masked(text: str | None) -> str | None:
+    return mask_card_numbers(text) if text else text
+
+
 def _fill(doc: Document, result: DocumentResult, reviewed: Sequence[Field] = ()) -> None:
     doc.source = result.source
     doc.name = Path(result.source).stem[:255]
@@ -135,14 +140,16 @@ def _fill(doc: Document, result: DocumentResult, reviewed: Sequence[Field] = ())
     doc.error = result.error
     doc.pages = result.pages
     doc.timings = {k: round(v, 6) for k, v in result.timings.items()}
-    doc.ocr_text = result.ocr.text if result.ocr else None
+    # Text is masked here, where every piece of it is stored: raw OCR and text layers carry
+    # card numbers as printed.
+    doc.ocr_text = _masked(result.ocr.text) if result.ocr else None
     doc.ocr_engine = result.ocr.engine if result.ocr else None
     doc.ocr_confidence = round(result.ocr.mean_confidence, 4) if result.ocr else None
     ex = result.extraction
     doc.doc_type = ex.doc_type if ex else None
     doc.template = ex.template if ex else None
     doc.template_score = ex.template_score if ex else None
-    doc.corrected_text = ex.corrected_text if ex else None
+    doc.corrected_text = _masked(ex.corrected_text) if ex else None
     doc.needs_review = bool(ex.needs_review) if ex else False
     doc.review_reasons = "; ".join(ex.review_reasons) if ex and ex.review_reasons else None
     if ex is None:
@@ -156,10 +163,10 @@ def _fill(doc: Document, result: DocumentResult, reviewed: Sequence[Field] = ())
         doc.fields.append(
             Field(
                 name=fv.name,
-                value=fv.value,
+                value=_masked(fv.value),
                 amount=typed if isinstance(typed, Decimal) else None,
                 date_value=typed if isinstance(typed, dt.date) and not isinstance(typed, dt.datetime) else None,
-                raw=fv.raw,
+                raw=_masked(fv.raw),
                 confidence=round(float(fv.confidence), 4),
                 source=fv.source[:32] if fv.source else None,
                 page=fv.page or None,
@@ -173,11 +180,11 @@ def _fill(doc: Document, result: DocumentResult, reviewed: Sequence[Field] = ())
         doc.line_items.append(
             LineItemRow(
                 position=position,
-                description=item.description,
+                description=_masked(item.description) or "",
                 quantity=item.quantity,
                 unit_price=item.unit_price,
                 amount=item.amount,
-                raw=item.raw,
+                raw=_masked(item.raw),
             )
         )
 

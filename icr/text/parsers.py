@@ -509,18 +509,44 @@ _ID_LABEL = regex.compile(r"\b(?:GST|SST|VAT|TAX|TIN|ABN|REG|TEL|FAX|PHONE)\b[^\
 (a 12-digit GST number misread with one digit more passes the card checksum one time in ten)."""
 
 
+_DIGIT_RUN = regex.compile(r"(?<!\d)\d+(?:[ -]\d+)*(?!\d)")
+_DIGIT_GROUP = regex.compile(r"\d+")
+
+
 def mask_card_numbers(text: str) -> str:
-    """Replace every 13-19 digit card number with ``XXXXXXXXXXXX1234`` (last 4 kept)."""
+    """Replace every card number (13-19 digits passing the Luhn check, in groups split by single
+    spaces or dashes) with ``XXXXXXXXXXXX1234``: only the last 4 digits kept.
+
+    Each run of digit groups is searched for the longest run of whole groups that is a card
+    number, so a card printed next to another number (``4111 1111 1111 1111 2026``, an Amex
+    ``3782 822463 10005``) is found too. A number after a tax, registration or phone label is
+    left alone (see ``_ID_LABEL``)."""
+    if not any(ch.isdigit() for ch in text):
+        return text
 
     def repl(m: regex.Match[str]) -> str:
-        digits = regex.sub(r"\D", "", m.group(0))
-        if not 13 <= len(digits) <= 19 or not _luhn_ok(digits):
-            return m.group(0)
-        if _ID_LABEL.search(text, 0, m.start()):
-            return m.group(0)
-        return "X" * (len(digits) - 4) + digits[-4:]
+        run = m.group(0)
+        groups = [(g.start(), g.end()) for g in _DIGIT_GROUP.finditer(run)]
+        out: list[str] = []
+        done = 0
+        i = 0
+        while i < len(groups):
+            found, digits, card = -1, "", ""
+            for j in range(i, len(groups)):
+                digits += run[groups[j][0] : groups[j][1]]
+                if len(digits) > 19:
+                    break
+                if len(digits) >= 13 and _luhn_ok(digits):
+                    found, card = j, digits
+            if found < 0 or _ID_LABEL.search(text, 0, m.start() + groups[i][0]):
+                i += 1
+                continue
+            out += [run[done : groups[i][0]], "X" * (len(card) - 4) + card[-4:]]
+            done = groups[found][1]
+            i = found + 1
+        return "".join(out) + run[done:]
 
-    return regex.sub(r"(?<![\d])\d{4}(?:[ -]?\d{3,4}){2,4}(?![\d])", repl, text)
+    return _DIGIT_RUN.sub(repl, text)
 
 
 def _luhn_ok(digits: str) -> bool:
