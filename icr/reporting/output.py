@@ -15,6 +15,7 @@ import pandas as pd
 from rich.console import Console
 from rich.table import Table
 
+from icr.cells import inert
 from icr.errors import IcrError, InputError
 from icr.reporting.queries import SUMMED_COLUMNS, dsum
 
@@ -127,8 +128,14 @@ def render_table(df: pd.DataFrame, out: IO[str], title: str | None = None, width
 
 def write_csv(df: pd.DataFrame, out: IO[str]) -> None:
     """CSV with amounts as exact decimal strings, dates ISO-8601, missing values empty."""
-    frame = pd.DataFrame({c: [plain(v) for v in df[c]] for c in df.columns}, columns=df.columns, dtype=object)
+    frame = pd.DataFrame({c: [_csv_cell(v) for v in df[c]] for c in df.columns}, columns=df.columns, dtype=object)
+    frame.columns = [inert(str(c)) for c in df.columns]
     frame.to_csv(out, index=False, lineterminator="\n")
+
+
+def _csv_cell(value: Any) -> Any:
+    v = plain(value)
+    return inert(v) if isinstance(v, str) and not isinstance(value, Decimal) else v
 
 
 def write_json(df: pd.DataFrame, out: IO[str]) -> None:
@@ -179,9 +186,12 @@ def write_xlsx(df: pd.DataFrame, out: IO[bytes], sheet: str = "report") -> None:
     ws.append([str(c) for c in df.columns])
     for row in df.itertuples(index=False):
         ws.append([None if is_missing(v) else plain_num(v) for v in row])
-    for col_cells in ws.iter_cols(min_row=2):
+    for col_cells in ws.iter_cols(min_row=1):
         for cell in col_cells:
-            if isinstance(cell.value, Decimal):
+            if cell.data_type == "f":  # text starting with "=": stored as text, never as a live formula
+                cell.data_type = "s"
+                cell.quotePrefix = True
+            elif isinstance(cell.value, Decimal):
                 cell.number_format = "#,##0.00"
             elif isinstance(cell.value, dt.date):
                 cell.number_format = "yyyy-mm-dd"
