@@ -21,11 +21,16 @@ from pathlib import Path
 from icr.config import Settings
 from icr.consolidate import ConsolidateOptions
 from icr.errors import DocumentError, InputError
+from icr.forms.reader import FORM, FormReader
 from icr.imaging.load import PageLimits, load_pages, supported_extensions
 from icr.stages import ImageCorrector, Populator, Recognizer, TextCorrector
 from icr.store import FileStore, encode_png
 from icr.text.locate import locate_fields
-from icr.types import CorrectedPage, DocumentResult, Image, OcrResult, Page
+from icr.text.templates import Template
+from icr.types import CorrectedPage, DocumentResult, Extraction, FormData, Image, OcrResult, Page
+
+TEMPLATE_SOURCES = frozenset({"template", "static"})
+"""Fields a template asked for: the only ones a form keeps."""
 
 
 @dataclass
@@ -47,6 +52,10 @@ class Stages:
     """Return the corrected pages as PNG (the parent keeps them beside the originals, :mod:`icr.store`)."""
     limits: PageLimits = field(default_factory=PageLimits)
     """Pages and decoded memory one document may take."""
+    forms: FormReader | None = None
+    """The forms step: tells a form from a receipt and reads its pairs (None: every document is read as a receipt)."""
+    form_corrector: ImageCorrector | None = None
+    """The image corrector a form is read again with (``forms.image_corrector`` over the configured options)."""
 
     def close(self) -> None:
         self.recognizer.close()
@@ -68,6 +77,12 @@ def build_stages(settings: Settings) -> Stages:
         second = {}  # replayed OCR (tests, load benchmarks) is never read again by a real engine
     if second.get("enabled") and str(second.get("recognizer", "same")) != "same":
         second_recognizer = build_recognizer(settings.with_overrides({"stages": {"recognizer": second["recognizer"]}}))
+    forms_section = settings.section("forms")
+    forms = FormReader.from_section(forms_section) if forms_section.get("enabled", True) else None
+    form_corrector = None
+    if forms is not None and forms_section.get("image_corrector"):
+        overrides = {"image_corrector": dict(forms_section["image_corrector"])}
+        form_corrector = build_image_corrector(settings.with_overrides(overrides))
     return Stages(
         corrector=build_image_corrector(settings),
         recognizer=recognizer,
@@ -78,6 +93,8 @@ def build_stages(settings: Settings) -> Stages:
         date_check=bool(settings.get("date_check", "enabled", False)) and not replayed,
         keep_pages=bool(settings.get("store", "keep_pages", False)),
         limits=PageLimits.from_settings(settings),
+        forms=forms,
+        form_corrector=form_corrector,
     )
 
 
@@ -91,20 +108,26 @@ class ReadOptions:
     psm: int | None = None
 
 
+def _template(stages: Stages, name: str | None) -> Template | None:
+    """The text corrector's template of this name (the one it chose)."""
+    if not name:
+        return None
+    for candidate in getattr(stages.text, "templates", ()):
+        if getattr(candidate, "name", None) == name:
+            return candidate
+    return None
+
+
 def template_read_options(stages: Stages, template: str | None) -> ReadOptions:
     """What the chosen template asks for in its ``options`` (``--lang`` wins over its language)."""
-    if not template:
+    candidate = _template(stages, template)
+    if candidate is None:
         return ReadOptions()
-    for candidate in getattr(stages.text, "templates", ()):
-        if getattr(candidate, "name", None) == template:
-            opts = candidate.options
-            steps = opts.get("steps")
-            language = None if stages.language else opts.get("language")
-            psm = opts.get("psm")
-            return ReadOptions(
-                tuple(steps) if steps else None, str(language) if language else None, int(psm) if psm else None
-            )
-    return ReadOptions()
+    opts = candidate.options
+    steps = opts.get("steps")
+    language = None if stages.language else opts.get("language")
+    psm = opts.get("psm")
+    return ReadOptions(tuple(steps) if steps else None, str(language) if language else None, int(psm) if psm else None)
 
 
 def _read(
@@ -113,13 +136,15 @@ def _read(
     how: ReadOptions,
     timings: dict[str, float],
     recognizer: Recognizer | None = None,
+    corrector: ImageCorrector | None = None,
 ) -> tuple[list[CorrectedPage], OcrResult]:
     """Stages 1 and 2 on every page: the image corrector (a PDF text layer needs none), then the recognizer."""
     t = time.perf_counter()
+    fixer = corrector or stages.corrector
     corrected = [
         CorrectedPage(page.image, page.number, text_layer=page.text_layer)
         if page.text_layer and page.text_layer.strip()
-        else stages.corrector.correct(page, list(how.steps) if how.steps is not None else None)
+        else fixer.correct(page, list(how.steps) if how.steps is not None else None)
         for page in pages
     ]
     timings["correct"] = timings.get("correct", 0.0) + time.perf_counter() - t
@@ -228,9 +253,19 @@ def process_document(task: Task, stages: Stages) -> DocumentResult:
             extraction = stages.text.extract(ocr)
             timings["reread"] = time.perf_counter() - t
 
+        form: FormData | None = None
+        template = _template(stages, extraction.template)
+        if stages.forms is not None:
+            kind = stages.forms.kind(extraction, ocr, FORM if template and template.doc_type == FORM else None)
+            if kind == FORM:
+                t = time.perf_counter()
+                corrected, ocr, form, extraction = _read_form(pages, stages, stages.forms, wanted, extraction)
+                timings["forms"] = time.perf_counter() - t
+
         readings: list[tuple[OcrResult, list[CorrectedPage]]] = [(ocr, corrected)]
         if (
-            extraction.missing
+            form is None
+            and extraction.missing
             and stages.second_read is not None
             and (stages.second_recognizer is not None or _corrected(corrected, stages.second_read))
         ):
@@ -245,7 +280,7 @@ def process_document(task: Task, stages: Stages) -> DocumentResult:
             readings.append((second, second_pages))
             timings["second_read"] = time.perf_counter() - t
 
-        if stages.date_check:
+        if stages.date_check and form is None:
             from icr.confirm import confirm_date  # OpenCV: the worker side only
 
             t = time.perf_counter()
@@ -276,7 +311,35 @@ def process_document(task: Task, stages: Stages) -> DocumentResult:
         pages=len(pages),
         info=info,
         page_images=page_images,
+        form=form,
     )
+
+
+def _read_form(
+    pages: list[Page], stages: Stages, reader: FormReader, wanted: ReadOptions, extraction: Extraction
+) -> tuple[list[CorrectedPage], OcrResult, FormData, Extraction]:
+    """The forms step: a form is read again as forms want (sparse text, rules removed, small print
+    enlarged), its pairs are read off that reading, and it keeps only the fields its template asks for
+    (a template's patterns and static values): never a receipt's total or date."""
+    how = ReadOptions(
+        steps=reader.read_steps if reader.read_steps is not None else wanted.steps,
+        language=wanted.language,
+        psm=reader.psm if reader.psm is not None else wanted.psm,
+    )
+    corrected, ocr = _read(pages, stages, how, {}, corrector=stages.form_corrector)
+    form = reader.read(ocr, corrected)
+    kept = {name: fv for name, fv in extraction.fields.items() if fv.source in TEMPLATE_SOURCES}
+    reasons = [] if form.pairs or form.checkboxes else ["form: no pairs found"]
+    extraction = replace(
+        extraction,
+        fields=kept,
+        doc_type=FORM,
+        line_items=[],
+        missing=[],
+        needs_review=bool(reasons),
+        review_reasons=reasons,
+    )
+    return corrected, ocr, form, extraction
 
 
 # -- the parent side -------------------------------------------------------------------------

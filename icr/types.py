@@ -8,6 +8,7 @@ library objects: images are numpy arrays, amounts are ``Decimal``, dates are
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -36,6 +37,18 @@ class Word:
     page: int = 1
 
 
+def words_box(words: Sequence[Word]) -> tuple[int, int, int, int]:
+    """(left, top, right, bottom) around the words; zeros when there are none."""
+    if not words:
+        return (0, 0, 0, 0)
+    return (
+        min(w.left for w in words),
+        min(w.top for w in words),
+        max(w.left + w.width for w in words),
+        max(w.top + w.height for w in words),
+    )
+
+
 @dataclass(frozen=True)
 class TextLine:
     """One line of text in reading order, with the mean confidence (0..1) of its words."""
@@ -48,14 +61,7 @@ class TextLine:
     @property
     def box(self) -> tuple[int, int, int, int]:
         """(left, top, right, bottom) around the words; zeros when there are none."""
-        if not self.words:
-            return (0, 0, 0, 0)
-        return (
-            min(w.left for w in self.words),
-            min(w.top for w in self.words),
-            max(w.left + w.width for w in self.words),
-            max(w.top + w.height for w in self.words),
-        )
+        return words_box(self.words)
 
 
 @dataclass
@@ -177,6 +183,50 @@ class Extraction:
     """Required fields that were not found."""
 
 
+Box = tuple[int, int, int, int]
+"""(x0, y0, x1, y1) in pixels of the page image as loaded."""
+
+
+@dataclass(frozen=True)
+class FormPair:
+    """One key/value pair read off a form: a question and its answer, or a template's zone.
+
+    ``typed`` is set when a zone declares a type (``Decimal`` for number and amount,
+    ``datetime.date``, ``bool`` for a signature present); ``kind`` names that type."""
+
+    key: str
+    value: str
+    confidence: float
+    page: int = 1
+    key_box: Box | None = None
+    value_box: Box | None = None
+    kind: str = "text"
+    typed: Decimal | dt.date | bool | None = None
+
+
+@dataclass(frozen=True)
+class Checkbox:
+    """A tick box: ``checked`` True (ticked), False (empty) or None (unsure)."""
+
+    label: str
+    checked: bool | None
+    box: Box
+    page: int = 1
+    confidence: float = 1.0
+
+
+@dataclass
+class FormData:
+    """What the forms step read off a document of kind ``form``."""
+
+    pairs: list[FormPair] = field(default_factory=list)
+    checkboxes: list[Checkbox] = field(default_factory=list)
+    template: str | None = None
+    """The zonal template the form was registered to, if any."""
+    segments: list[tuple[str, str]] = field(default_factory=list)
+    """(label, text) of every text segment: header, question, answer or other (for evaluation; not stored)."""
+
+
 @dataclass
 class DocumentResult:
     """Everything the worker side produced for one document; the parent stores it."""
@@ -193,6 +243,8 @@ class DocumentResult:
     page_images: list[bytes] = field(default_factory=list)
     """The pages as the recognizer saw them, PNG-encoded (kept only when the originals are stored),
     so that the field boxes can be drawn on them."""
+    form: FormData | None = None
+    """Pairs and tick boxes, for a document of kind ``form`` (the forms step)."""
 
     @property
     def ok(self) -> bool:

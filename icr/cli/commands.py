@@ -6,7 +6,9 @@ import json
 import re
 import sys
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
+from typing import IO, Any
 
 import click
 from rich.console import Console
@@ -20,7 +22,7 @@ from icr.db.populator import SqlPopulator
 from icr.errors import EXIT_SOME_FAILED, InputError
 from icr.evaluate import format_report, score
 from icr.executor import make_executor
-from icr.export import BINARY_FORMATS, WRITERS, iter_records, write_records
+from icr.export import BINARY_FORMATS, WRITERS, iter_records, write_pairs, write_records
 from icr.pipeline import IngestSummary, ingest
 from icr.store import store_for
 from icr.types import DocumentResult
@@ -69,6 +71,7 @@ def run_ingest(
     quiet: bool = False,
     executor_kind: str = "process",
     scheduler: str | None = None,
+    on_result: Callable[[DocumentResult], None] | None = None,
 ) -> IngestSummary:
     """Ingest with a progress bar on stderr; returns the summary."""
     engine = open_engine(db_url)
@@ -98,6 +101,8 @@ def run_ingest(
             def done(result: DocumentResult) -> None:
                 counts["ok" if result.ok else "failed"] += 1
                 progress.update(bar, advance=1, ok=counts["ok"], failed=counts["failed"])
+                if on_result is not None:
+                    on_result(result)
 
             summary = ingest(
                 paths,
@@ -181,7 +186,9 @@ def ingest_cmd(
 
 @click.command("export")
 @db_option
-@click.option("--format", "fmt", type=click.Choice(sorted(WRITERS)), default="jsonl", show_default=True)
+@click.option(
+    "--format", "fmt", type=click.Choice(sorted(WRITERS)), default=None, help="jsonl (default), csv or parquet."
+)
 @click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), help="Write here instead of stdout.")
 @click.option("--no-text", is_flag=True, help="Leave out the OCR text (for reading the fields at a glance).")
 @click.option(
@@ -190,29 +197,44 @@ def ingest_cmd(
     type=click.Path(file_okay=False),
     help="Also write training crops of reviewed and low-confidence fields here (PNG + labels.tsv).",
 )
-def export_cmd(db_url: str | None, fmt: str, output: str | None, no_text: bool, crops_dir: str | None) -> None:
+@click.option(
+    "--pairs", is_flag=True, help="Export the forms' key/value pairs and tick boxes as rows (csv or parquet)."
+)
+def export_cmd(
+    db_url: str | None, fmt: str | None, output: str | None, no_text: bool, crops_dir: str | None, pairs: bool
+) -> None:
     """Write one record per stored document (jsonl, csv, or parquet with -o).
 
     \b
     A jsonl record is exactly:
     {"id", "source", "sha256", "doc_type", "status", "error",
      "fields": {name: value}, "confidence": {name: float}, "text"}
+    and a form's has "form": {"pairs": [...], "checkboxes": [...]} too.
+    With --pairs: one row per form pair or tick box (default csv).
     """
+    fmt = fmt or ("csv" if pairs else "jsonl")
+    if pairs and fmt == "jsonl":
+        raise InputError("--pairs writes rows: use --format csv or --format parquet")
     if fmt in BINARY_FORMATS and not output:
         raise InputError(f"{fmt} is a binary format: give an output file with -o FILE")
+
+    def write(out: IO[Any]) -> int:
+        return write_pairs(engine, out, fmt) if pairs else write_records(engine, out, fmt, with_text=not no_text)
+
+    what = "pair rows" if pairs else "records"
     engine = open_engine(db_url)
     upgrade(engine)
     try:
         if output and fmt in BINARY_FORMATS:
             with open(output, "wb") as bfh:
-                n = write_records(engine, bfh, fmt, with_text=not no_text)
-            click.echo(f"wrote {n} records to {output}", err=True)
+                n = write(bfh)
+            click.echo(f"wrote {n} {what} to {output}", err=True)
         elif output:
             with open(output, "w", encoding="utf-8", newline="") as fh:
-                n = write_records(engine, fh, fmt, with_text=not no_text)
-            click.echo(f"wrote {n} records to {output}", err=True)
+                n = write(fh)
+            click.echo(f"wrote {n} {what} to {output}", err=True)
         else:
-            write_records(engine, sys.stdout, fmt, with_text=not no_text)
+            write(sys.stdout)
         if crops_dir:
             _write_crops(engine, db_url, Path(crops_dir))
     finally:
@@ -233,6 +255,13 @@ def _write_crops(engine: Engine, db_url: str | None, out_dir: Path) -> None:
 
 @click.command("eval")
 @click.argument("directory", type=click.Path(file_okay=False, exists=True))
+@click.option(
+    "--kind",
+    type=click.Choice(["sroie", "funsd"]),
+    default="sroie",
+    show_default=True,
+    help="sroie: receipts' fields; funsd: forms' segment labels and question->answer pairs.",
+)
 @db_option
 @jobs_option
 @templates_option
@@ -241,6 +270,7 @@ def _write_crops(engine: Engine, db_url: str | None, out_dir: Path) -> None:
 @click.option("--misses", is_flag=True, help="Also list every wrong field (gold vs predicted).")
 def eval_cmd(
     directory: str,
+    kind: str,
     db_url: str | None,
     jobs: int,
     template_dirs: tuple[str, ...],
@@ -250,9 +280,15 @@ def eval_cmd(
 ) -> None:
     """Run the pipeline on DIRECTORY and score it against <stem>.json ground truth.
 
-    Field accuracy is exact match (company/address upper-cased with spaces
-    collapsed, date as a calendar date, total as a decimal amount); the OCR
-    character error rate is reported when <stem>.ocr.txt transcripts exist.
+    \b
+    --kind sroie (receipts): field accuracy is exact match (company/address
+    upper-cased with spaces collapsed, date as a calendar date, total as a
+    decimal amount); the OCR character error rate is reported when
+    <stem>.ocr.txt transcripts exist.
+    --kind funsd (forms, FUNSD layout): segment labelling F1 and
+    question->answer pair precision/recall/F1; a pair counts when its key and
+    value match a linked gold pair at rapidfuzz ratio >= 80 (upper-cased,
+    spaces collapsed).
     Uses a temporary database unless --db is given.
     """
     settings = make_settings(config_path, template_dirs)
@@ -261,6 +297,9 @@ def eval_cmd(
         raise InputError(f"{folder}: no <stem>.json ground-truth files")
     if not db_url:  # a throw-away database needs no originals kept
         settings = settings.with_overrides({"store": {"path": "off"}})
+    if kind == "funsd":
+        _eval_forms(folder, settings, db_url, jobs, as_json)
+        return
     with tempfile.TemporaryDirectory(prefix="icr-eval-") as tmp:
         url = db_url or f"sqlite:///{Path(tmp) / 'eval.db'}"
         summary = run_ingest([str(folder)], settings, url, jobs, reprocess=False, quiet=as_json)
@@ -282,6 +321,38 @@ def eval_cmd(
             for name, rows in report.misses.items():
                 for row in rows:
                     click.echo(f"miss {name} {row['id']}: gold={row['gold']!r} predicted={row['predicted']!r}")
+
+
+def _eval_forms(folder: Path, settings: Settings, db_url: str | None, jobs: int, as_json: bool) -> None:
+    """``icr eval --kind funsd``: pairs from the stored records, segment labels as the forms step saw them."""
+    from icr.forms.funsd import format_forms_report, score_forms
+
+    segments: dict[str, list[tuple[str, str]]] = {}
+
+    def keep(result: DocumentResult) -> None:
+        if result.form is not None:
+            segments[Path(result.source).stem] = list(result.form.segments)
+
+    with tempfile.TemporaryDirectory(prefix="icr-eval-") as tmp:
+        url = db_url or f"sqlite:///{Path(tmp) / 'eval.db'}"
+        summary = run_ingest([str(folder)], settings, url, jobs, reprocess=True, quiet=as_json, on_result=keep)
+        engine = open_engine(url)
+        try:
+            pairs = {
+                str(rec["id"]): [(p["key"], p["value"]) for p in rec["form"]["pairs"]]
+                for rec in iter_records(engine)
+                if "form" in rec
+            }
+        finally:
+            engine.dispose()
+    report = score_forms(folder, pairs, segments)
+    if as_json:
+        out = report.as_dict()
+        out["seconds"] = round(summary.seconds, 2)
+        click.echo(json.dumps(out, indent=2))
+    else:
+        click.echo(format_forms_report(report))
+        click.echo(f"{summary.processed} documents in {summary.seconds:.1f} s")
 
 
 @click.group("db")

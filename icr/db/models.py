@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    Boolean,
     Date,
     DateTime,
     Float,
@@ -32,6 +33,7 @@ NAMING = {
 
 AMOUNT = Numeric(14, 2)
 QUANTITY = Numeric(14, 3)
+NUMBER = Numeric(20, 6)
 
 
 class Base(DeclarativeBase):
@@ -70,6 +72,9 @@ class Document(Base):
     )
     line_items: Mapped[list[LineItemRow]] = relationship(
         back_populates="document", cascade="all, delete-orphan", order_by="LineItemRow.position"
+    )
+    pairs: Mapped[list[FormPairRow]] = relationship(
+        back_populates="document", cascade="all, delete-orphan", order_by="FormPairRow.position"
     )
 
 
@@ -125,3 +130,28 @@ class LineItemRow(Base):
     raw: Mapped[str | None] = mapped_column(Text)
 
     document: Mapped[Document] = relationship(back_populates="line_items")
+
+
+class FormPairRow(Base):
+    """A form's key/value pair (``kind`` text, number, date, amount, signature, ...) or tick box
+    (``kind`` checkbox: ``value`` ticked / unticked / unsure, ``checked`` true / false / null).
+    The typed columns are set where a zone declares the type."""
+
+    __tablename__ = "form_pairs"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    document_id: Mapped[int] = mapped_column(ForeignKey("documents.id", ondelete="CASCADE"), nullable=False, index=True)
+    position: Mapped[int] = mapped_column(Integer, nullable=False)
+    kind: Mapped[str] = mapped_column(String(16), nullable=False)
+    key: Mapped[str] = mapped_column(Text, nullable=False)
+    value: Mapped[str | None] = mapped_column(Text)
+    number: Mapped[Decimal | None] = mapped_column(NUMBER)
+    amount: Mapped[Decimal | None] = mapped_column(AMOUNT)
+    date_value: Mapped[dt.date | None] = mapped_column(Date)
+    checked: Mapped[bool | None] = mapped_column(Boolean)
+    confidence: Mapped[float | None] = mapped_column(Float)
+    page: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
+    key_box: Mapped[list[int] | None] = mapped_column(JSON)
+    value_box: Mapped[list[int] | None] = mapped_column(JSON)
+
+    document: Mapped[Document] = relationship(back_populates="pairs")

@@ -14,11 +14,11 @@ from sqlalchemy.orm import Session
 
 from icr.consolidate import READ_SOURCES, ConsolidateOptions, respellings
 from icr.consolidate import SOURCE as CONSENSUS
-from icr.db.models import Document, Field, LineItemRow
+from icr.db.models import Document, Field, FormPairRow, LineItemRow
 from icr.errors import DatabaseError
 from icr.text.lines import TYPED_CONFIDENCE
 from icr.text.parsers import mask_card_numbers
-from icr.types import DocumentResult
+from icr.types import Checkbox, DocumentResult, FormData, FormPair
 
 
 class SqlPopulator:
@@ -63,7 +63,8 @@ class SqlPopulator:
             # Delete the old children first: the unit of work would insert before deleting.
             session.execute(delete(Field).where(Field.document_id == existing.id))
             session.execute(delete(LineItemRow).where(LineItemRow.document_id == existing.id))
-            session.expire(existing, ["fields", "line_items"])
+            session.execute(delete(FormPairRow).where(FormPairRow.document_id == existing.id))
+            session.expire(existing, ["fields", "line_items", "pairs"])
             _fill(existing, result, reviewed)
             session.flush()
             return
@@ -187,6 +188,49 @@ def _fill(doc: Document, result: DocumentResult, reviewed: Sequence[Field] = ())
                 raw=_masked(item.raw),
             )
         )
+    if result.form is not None:
+        doc.pairs.extend(form_rows(result.form))
+
+
+CHECKBOX_VALUES = {True: "ticked", False: "unticked", None: "unsure"}
+
+
+def form_rows(form: FormData) -> list[FormPairRow]:
+    """A form's pairs, then its tick boxes, as rows of ``form_pairs`` in reading order."""
+    rows = [_pair_row(pair) for pair in form.pairs] + [_checkbox_row(box) for box in form.checkboxes]
+    for position, row in enumerate(rows, start=1):
+        row.position = position
+    return rows
+
+
+def _pair_row(pair: FormPair) -> FormPairRow:
+    typed = pair.typed
+    is_date = isinstance(typed, dt.date) and not isinstance(typed, dt.datetime)
+    return FormPairRow(
+        kind=pair.kind[:16],
+        key=mask_card_numbers(pair.key),
+        value=_masked(pair.value),
+        number=typed if isinstance(typed, Decimal) and pair.kind == "number" else None,
+        amount=typed if isinstance(typed, Decimal) and pair.kind == "amount" else None,
+        date_value=typed if is_date else None,
+        checked=typed if isinstance(typed, bool) else None,
+        confidence=round(float(pair.confidence), 4),
+        page=pair.page,
+        key_box=list(pair.key_box) if pair.key_box else None,
+        value_box=list(pair.value_box) if pair.value_box else None,
+    )
+
+
+def _checkbox_row(box: Checkbox) -> FormPairRow:
+    return FormPairRow(
+        kind="checkbox",
+        key=mask_card_numbers(box.label),
+        value=CHECKBOX_VALUES[box.checked],
+        checked=box.checked,
+        confidence=round(float(box.confidence), 4),
+        page=box.page,
+        value_box=list(box.box),
+    )
 
 
 class MemoryPopulator:

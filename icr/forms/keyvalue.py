@@ -1,0 +1,232 @@
+"""Key/value pairs of any form, without a template: label the segments, then link questions to answers.
+
+Labels (header, question, answer, other) come from rules on the text and geometry: a segment
+ending in a colon asks a question; the segment to its right on its row, else the one right
+below it, answers it; a segment in larger letters, or alone on its row near the top in capitals,
+is a header. The weights are data (``forms`` in ``config/icr.yaml``).
+"""
+
+from __future__ import annotations
+
+import itertools
+import statistics
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import regex
+
+from icr.forms.segments import Segment
+from icr.types import FormPair
+
+_LETTERS = regex.compile(r"\p{L}")
+
+
+@dataclass(frozen=True)
+class LinkOptions:
+    """Where an answer may sit relative to its question, in letter heights and page widths."""
+
+    right_gap: float = 0.45
+    """An answer on the question's row starts at most this share of the page width to its right."""
+    below_gap: float = 1.8
+    """An answer under the question starts at most this many letter heights below it."""
+    below_indent: float = 3.0
+    """... and its left edge is at most this many letter heights from the question's (or they overlap)."""
+    header_height: float = 1.35
+    """A segment in letters this much taller than the page's usual is a header."""
+    header_top: float = 0.2
+    """... as is a capitalised segment alone on its row in this top share of the page."""
+    max_key_words: int = 8
+    """A question is short: at most this many words."""
+    table_values: int = 3
+    """A row with this many values after its first segment is a table's row."""
+    min_confidence: float = 0.5
+    """A pair whose key or value was read with less confidence is left out."""
+
+
+def _same_row(a: Segment, b: Segment) -> bool:
+    ay0, ay1 = a.box[1], a.box[3]
+    by0, by1 = b.box[1], b.box[3]
+    first_row_a = (ay0, ay0 + (ay1 - ay0) / max(a.rows, 1))
+    centre = (by0 + min(by1, by0 + (by1 - by0) / max(b.rows, 1))) / 2
+    return first_row_a[0] - 2 <= centre <= first_row_a[1] + 2
+
+
+def _is_question_text(seg: Segment, options: LinkOptions) -> bool:
+    body = seg.text.rstrip().rstrip(":").strip()
+    return seg.ends_with_colon and bool(_LETTERS.search(body)) and len(seg.words) <= options.max_key_words
+
+
+_DIGIT = regex.compile(r"\p{N}")
+
+
+def _key_like(seg: Segment, options: LinkOptions) -> bool:
+    """Short words of letters, no digits: a label ("Date", "Account Name", "No.")."""
+    text = seg.text.strip()
+    letters = [c for c in text if c.isalpha()]
+    digits = _DIGIT.findall(text)
+    return (
+        seg.rows == 1
+        and len(seg.words) <= options.max_key_words // 2
+        and len(letters) >= 2
+        and len(digits) <= 1
+        and (text[0].isupper() or text[0] == "(")
+    )
+
+
+def _value_like(seg: Segment) -> bool:
+    """A value: it has digits, or it is the last thing on its row."""
+    return bool(_DIGIT.search(seg.text)) or seg.text.strip() in {"X", "x", "-0-"}
+
+
+def _rows(segments: Sequence[Segment]) -> list[list[Segment]]:
+    rows: list[list[Segment]] = []
+    for seg in sorted(segments, key=lambda s: (s.box[1], s.box[0])):
+        for row in rows:
+            if _same_row(row[0], seg) or _same_row(seg, row[0]):
+                row.append(seg)
+                break
+        else:
+            rows.append([seg])
+    for row in rows:
+        row.sort(key=lambda s: s.box[0])
+    return rows
+
+
+def label_segments(segments: Sequence[Segment], page_width: int, page_height: int, options: LinkOptions) -> None:
+    """Set each segment's ``label`` in place: questions (a colon, or a label before a value on its row or
+    over a column of values), their answers, headers; the rest is other."""
+    if not segments:
+        return
+    usual = statistics.median(s.height for s in segments)
+    for seg in segments:
+        seg.label = "question" if _is_question_text(seg, options) else "other"
+    rows = _rows(segments)
+    for row in rows:
+        if sum(_value_like(seg) for seg in row[1:]) >= options.table_values:
+            continue  # a table's row: its heading is not asked, its cells answer the columns
+        for left, right in itertools.pairwise(row):
+            if right.label == "question" or _under_headings(left, right, segments, options):
+                continue
+            if left.label == "question" or (_key_like(left, options) and _value_like(right)):
+                left.label = "question"
+                right.label = "answer"
+    for q in [s for s in segments if s.label == "question" or _key_like(s, options)]:
+        if any(_same_row(q, o) and o.box[0] >= q.box[2] - 2 and o.label == "answer" for o in segments):
+            continue
+        column = _column_below(q, segments, options)
+        if q.label == "question" and column:
+            column[0].label = "answer"  # a question's answer written under it
+        elif column and _value_like(column[0]):
+            q.label = "question"  # a column's heading over its values
+            for seg in column:
+                if _value_like(seg):
+                    seg.label = "answer"
+    for seg in segments:
+        if seg.label != "other":
+            continue
+        letters = [c for c in seg.text if c.isalpha()]
+        tall = seg.height >= options.header_height * usual and len(letters) >= 3
+        alone = not any(o is not seg and _same_row(seg, o) for o in segments)
+        caps = len(letters) >= 4 and sum(c.isupper() for c in letters) >= 0.8 * len(letters)
+        if (tall or (alone and caps and seg.box[1] < options.header_top * page_height)) and seg.rows <= 2:
+            seg.label = "header"
+
+
+def _aligned_below(upper: Segment, lower: Segment, options: LinkOptions) -> bool:
+    """``lower`` starts under ``upper`` (overlapping it, or near its left edge) and close below it."""
+    ux0, _, ux1, uy1 = upper.box
+    x0, y0, x1, _ = lower.box
+    h = max(upper.height, 1.0)
+    if y0 < uy1 - 2 or y0 - uy1 > options.below_gap * h:
+        return False
+    return min(ux1, x1) > max(ux0, x0) or abs(x0 - ux0) <= options.below_indent * h
+
+
+def _under_headings(left: Segment, right: Segment, segments: Sequence[Segment], options: LinkOptions) -> bool:
+    """Both sit under labels of one row (a table's headings): they answer those, not each other."""
+    for a in segments:
+        if a is left or a is right or not _key_like(a, options) or not _aligned_below(a, left, options):
+            continue
+        for b in segments:
+            if b is not a and _key_like(b, options) and _same_row(a, b) and _aligned_below(b, right, options):
+                return True
+    return False
+
+
+def _column_below(q: Segment, segments: Sequence[Segment], options: LinkOptions) -> list[Segment]:
+    """The segments under ``q`` in its column, top down, while each is close to the one before: a value, or
+    (first under a question) any text but a label."""
+    out: list[Segment] = []
+    last = q
+    below = sorted((s for s in segments if s.box[1] >= q.box[3] - 2 and s is not q), key=lambda s: s.box[1])
+    for s in below:
+        if not _aligned_below(q, s, options) and not (out and _aligned_below(last, s, options)):
+            if s.box[1] - last.box[3] > options.below_gap * max(q.height, 1.0):
+                break
+            continue
+        if s.label == "question" or s.ends_with_colon:
+            break
+        if _value_like(s) or (not out and q.label == "question"):
+            out.append(s)
+            last = s
+            if not _value_like(s):
+                break
+        else:
+            break
+    return out
+
+
+def clean_key(text: str) -> str:
+    """A question as a key: its words, without the colon it ends in."""
+    return regex.sub(r"\s*:\s*$", "", text.strip())
+
+
+def _confidence(seg: Segment) -> float:
+    return sum(w.confidence for w in seg.words) / len(seg.words)
+
+
+def pairs_of(links: Sequence[tuple[Segment, Segment]], page: int = 1, min_confidence: float = 0.0) -> list[FormPair]:
+    """Linked segments as pairs: key without its colon, value as read, confidence of both readings."""
+    out: list[FormPair] = []
+    for q, a in links:
+        conf = round(min(_confidence(q), _confidence(a)), 3)
+        if conf < min_confidence:
+            continue
+        out.append(FormPair(clean_key(q.text), a.text, conf, page, q.box, a.box))
+    return out
+
+
+def link_answers(segments: Sequence[Segment], options: LinkOptions) -> list[tuple[Segment, Segment]]:
+    """Each answer with its question: the nearest question to its left on its row, else the nearest above it
+    (overlapping it horizontally, or starting near its left edge). A question may have many answers (a
+    table's column heading)."""
+    questions = [s for s in segments if s.label == "question"]
+    links: list[tuple[Segment, Segment]] = []
+    for a in (s for s in segments if s.label == "answer"):
+        q = _left_question(a, questions) or _above_question(a, questions, options)
+        if q is not None:
+            links.append((q, a))
+    links.sort(key=lambda qa: (qa[0].box[1], qa[0].box[0], qa[1].box[1], qa[1].box[0]))
+    return links
+
+
+def _left_question(a: Segment, questions: Sequence[Segment]) -> Segment | None:
+    ax0 = a.box[0]
+    left = [q for q in questions if q.box[2] <= ax0 + 2 and (_same_row(q, a) or _same_row(a, q))]
+    return max(left, key=lambda q: q.box[2], default=None)
+
+
+def _above_question(a: Segment, questions: Sequence[Segment], options: LinkOptions) -> Segment | None:
+    ax0, ay0, ax1, _ = a.box
+    best: tuple[float, Segment] | None = None
+    for q in questions:
+        qx0, _, qx1, qy1 = q.box
+        h = max(q.height, 1.0)
+        if qy1 > ay0 + 2:
+            continue
+        if not (min(qx1, ax1) > max(qx0, ax0) or abs(ax0 - qx0) <= options.below_indent * h):
+            continue
+        gap = ay0 - qy1
+        if best is None or gap < best[0]:
+            best = (gap, q)
+    return best[1] if best is not None else None

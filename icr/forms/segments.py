@@ -1,0 +1,175 @@
+"""Words -> text segments: the pieces of a form a person reads as one (a label, an answer, a title).
+
+Words are grouped into rows by their vertical overlap, a row is cut where the gap between two
+words is wide for their letter height or where a word ends in a colon, and pieces on
+consecutive rows that line up (same left edge or overlapping, close, same letter height) are
+joined into one segment (a paragraph answer, a label over two lines).
+"""
+
+from __future__ import annotations
+
+import itertools
+import statistics
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+
+import regex
+
+from icr.types import Box, Word, words_box
+
+
+@dataclass(frozen=True)
+class SegmentOptions:
+    """Geometry of segmentation, in letter heights (``config/icr.yaml``, ``forms.segments``)."""
+
+    min_confidence: float = 0.3
+    """Words read with less confidence and no letter or digit are specks, not text."""
+    gap: float = 1.3
+    """Two words further apart than this many letter heights are two segments."""
+    row_overlap: float = 0.5
+    """Words sharing this share of the smaller height are on one row."""
+    join_gap: float = 0.0
+    """Rows of a paragraph are at most this many letter heights apart."""
+    join_height: float = 0.3
+    """... and their letter heights differ by at most this share."""
+    join_indent: float = 2.5
+    """... and their left edges by at most this many letter heights (or they overlap)."""
+
+
+@dataclass
+class Segment:
+    """A run of words read as one piece of text."""
+
+    words: list[Word]
+    page: int = 1
+    rows: int = 1
+    label: str = "other"
+    """header, question, answer or other."""
+    score: float = 0.0
+    extra: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def text(self) -> str:
+        return " ".join(w.text for w in self.words)
+
+    @property
+    def box(self) -> Box:
+        return words_box(self.words)
+
+    @property
+    def height(self) -> float:
+        """The median height of its words (a letter height, with ascenders)."""
+        return float(statistics.median(w.height for w in self.words))
+
+    @property
+    def ends_with_colon(self) -> bool:
+        return self.text.rstrip().endswith(":")
+
+
+def _is_text(word: Word, options: SegmentOptions) -> bool:
+    text = word.text.strip()
+    if not text:
+        return False
+    if regex.search(r"[\p{L}\p{N}]", text):
+        return True
+    return word.confidence >= options.min_confidence and text in {":", "$", "%", "#", "&", "/", "-"}
+
+
+def rows_of(words: Sequence[Word], options: SegmentOptions) -> list[list[Word]]:
+    """Words grouped into rows (top to bottom, each left to right) by vertical overlap."""
+    rows: list[list[Word]] = []
+    for w in sorted(words, key=lambda w: (w.top + w.height / 2, w.left)):
+        centre = w.top + w.height / 2
+        best = None
+        for row in rows[-6:]:
+            top = statistics.median(x.top for x in row)
+            bottom = statistics.median(x.top + x.height for x in row)
+            overlap = min(bottom, w.top + w.height) - max(top, w.top)
+            if overlap >= options.row_overlap * min(bottom - top, w.height) and top <= centre <= bottom:
+                best = row
+        if best is None:
+            rows.append([w])
+        else:
+            best.append(w)
+    for row in rows:
+        row.sort(key=lambda w: w.left)
+    return rows
+
+
+def _cut_row(row: list[Word], options: SegmentOptions) -> list[list[Word]]:
+    pieces: list[list[Word]] = [[row[0]]]
+    for prev, w in itertools.pairwise(row):
+        height = max(1.0, statistics.median([prev.height, w.height, *(x.height for x in pieces[-1])]))
+        gap = w.left - (prev.left + prev.width)
+        if (
+            gap > options.gap * height
+            or prev.text.endswith(":")
+            or w.height > 1.6 * prev.height
+            or prev.height > 1.6 * w.height
+        ):
+            pieces.append([w])
+        else:
+            pieces[-1].append(w)
+    return pieces
+
+
+def _trimmed(word: Word) -> Word:
+    """A word whose box runs far past its letters (an underline read with it) cut to its letters' width."""
+    letters = max(len(word.text), 1)
+    widest = int(letters * word.height * 0.9) + 2
+    if word.width > widest and word.width > 2 * word.height:
+        return replace(word, width=widest)
+    return word
+
+
+def segments_of(words: Sequence[Word], options: SegmentOptions | None = None, page: int = 1) -> list[Segment]:
+    """The segments of one page, in reading order (top to bottom, left to right)."""
+    options = options or SegmentOptions()
+    kept = [_trimmed(w) for w in words if _is_text(w, options)]
+    pieces = [Segment(piece, page) for row in rows_of(kept, options) for piece in _cut_row(row, options)]
+    return _join_rows(pieces, options)
+
+
+def _joinable(upper: Segment, lower: Segment, options: SegmentOptions) -> bool:
+    ux0, uy0, ux1, uy1 = upper.box
+    lx0, ly0, lx1, _ly1 = lower.box
+    h = max(upper.height, lower.height, 1.0)
+    if ly0 - uy1 > options.join_gap * h or ly0 <= uy0 + 0.5 * upper.height / max(upper.rows, 1):
+        return False
+    if abs(upper.height - lower.height) > options.join_height * h:
+        return False
+    if upper.ends_with_colon:
+        return False
+    aligned = abs(ux0 - lx0) <= options.join_indent * h
+    return aligned and min(ux1, lx1) - max(ux0, lx0) > 0
+
+
+def _join_rows(pieces: list[Segment], options: SegmentOptions) -> list[Segment]:
+    pieces.sort(key=lambda s: (s.box[1], s.box[0]))
+    out: list[Segment] = []
+    for piece in pieces:
+        target = None
+        for seg in reversed(out[-40:]):
+            if _joinable(seg, piece, options) and not _blocked(seg, piece, out):
+                target = seg
+                break
+        if target is None:
+            out.append(piece)
+        else:
+            target.words.extend(piece.words)
+            target.rows += 1
+    out.sort(key=lambda s: (s.box[1], s.box[0]))
+    return out
+
+
+def _blocked(upper: Segment, lower: Segment, segments: list[Segment]) -> bool:
+    """Another segment lies between the two (they are not one paragraph)."""
+    ux0, _, ux1, uy1 = upper.box
+    lx0, ly0, lx1, _ = lower.box
+    for seg in segments:
+        if seg is upper:
+            continue
+        x0, y0, x1, y1 = seg.box
+        if y0 >= uy1 - 1 and y1 <= ly0 + 1 and min(x1, max(ux1, lx1)) > max(x0, min(ux0, lx0)):
+            return True
+    return False

@@ -1,0 +1,124 @@
+"""Key/value extraction without a template, the form/receipt decision and the FUNSD scorer (fast, no OCR)."""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+from pathlib import Path
+
+import numpy as np
+
+from icr.forms.funsd import read_gold, score_forms
+from icr.forms.keyvalue import LinkOptions, label_segments, link_answers, pairs_of
+from icr.forms.reader import FormReader
+from icr.forms.segments import SegmentOptions, segments_of
+from icr.types import CorrectedPage, Extraction, FieldValue, OcrPage, OcrResult, Word
+
+
+def words(*items: tuple[str, int, int]) -> list[Word]:
+    """Words of letter height 20 at (x, y); each word is 12 px a letter wide."""
+    return [Word(text, x, y, 12 * len(text), 20, 0.95) for text, x, y in items]
+
+
+def line(text: str, x: int, y: int) -> list[tuple[str, int, int]]:
+    out, cursor = [], x
+    for word in text.split():
+        out.append((word, cursor, y))
+        cursor += 12 * len(word) + 10
+    return out
+
+
+FORM_WORDS = words(
+    *line("APPLICATION FOR LEAVE", 300, 40),
+    *line("Name:", 50, 150), *line("Jane Q. Roe", 200, 150), *line("Date:", 600, 150), *line("12/03/2024", 700, 150),
+    *line("Department", 50, 220), *line("4471", 260, 220),
+    *line("Reason for leave:", 50, 290),
+    *line("Family wedding abroad", 60, 330),
+    *line("Supplier", 50, 420), *line("Cost", 400, 420),
+    *line("Kapuler", 50, 460), *line("$33,675", 400, 460),
+)  # fmt: skip
+
+
+def test_segments_cut_rows_at_wide_gaps_and_colons() -> None:
+    texts = [s.text for s in segments_of(FORM_WORDS, SegmentOptions())]
+    assert "Name:" in texts and "Jane Q. Roe" in texts and "Reason for leave:" in texts
+    assert "APPLICATION FOR LEAVE" in texts and "Family wedding abroad" in texts
+
+
+def test_questions_link_to_answers_on_their_row_or_below() -> None:
+    segments = segments_of(FORM_WORDS, SegmentOptions())
+    options = LinkOptions()
+    label_segments(segments, 1000, 1300, options)
+    labels = {s.text: s.label for s in segments}
+    assert labels["APPLICATION FOR LEAVE"] == "header"
+    assert labels["Name:"] == labels["Department"] == "question"
+    pairs = [(p.key, p.value) for p in pairs_of(link_answers(segments, options))]
+    assert ("Name", "Jane Q. Roe") in pairs
+    assert ("Date", "12/03/2024") in pairs
+    assert ("Department", "4471") in pairs  # no colon: a label before a value on its row
+    assert ("Reason for leave", "Family wedding abroad") in pairs  # the answer under its question
+    assert ("Cost", "$33,675") in pairs  # a column heading over its value
+    assert all(k != "APPLICATION FOR LEAVE" for k, _ in pairs)
+
+
+def test_pair_boxes_are_in_pixels_of_the_page_as_loaded() -> None:
+    enlarged = [Word(w.text, w.left * 2, w.top * 2, w.width * 2, w.height * 2, w.confidence) for w in FORM_WORDS]
+    page = CorrectedPage(np.zeros((2600, 2000), np.uint8), info={"scale": 2.0})
+    form = FormReader().read(OcrResult([OcrPage("", enlarged)]), [page])
+    name = next(p for p in form.pairs if p.key == "Name")
+    assert name.key_box == (50, 150, 110, 170) and name.value_box == (200, 150, 328, 170)
+    assert ("question", "Name:") in form.segments
+
+
+def _ocr(lines: list[str]) -> OcrResult:
+    return OcrResult([OcrPage("\n".join(lines), [])])
+
+
+def _money(*names: str, confidence: float = 0.9) -> Extraction:
+    fields = {n: FieldValue(n, "1.00", Decimal("1.00"), "", confidence, "keyword") for n in names}
+    return Extraction(fields=fields, template="generic_receipt")
+
+
+def test_a_page_of_labels_is_a_form_and_a_till_slip_a_receipt() -> None:
+    reader = FormReader()
+    form_lines = ["R&D QUALITY IMPROVEMENT FORM", "Name/Phone Ext.: M. Hamann", "Date: 9/3/92",
+                  "Supervisor/Manager: J. S. Wigand", "Suggestion: discontinue coal retention analyses"]  # fmt: skip
+    assert reader.kind(_money("total", confidence=0.3), _ocr(form_lines)) == "form"
+    receipt_lines = ["KEDAI MAJU", "BREAD 2.50", "MILK 3.10", "TOTAL 5.60", "CASH 10.00", "CHANGE 4.40"]
+    assert reader.kind(_money("total", "paid", "change"), _ocr(receipt_lines)) == "receipt"
+    # A form printing amounts on many of its lines is still a form when no sure total is read ...
+    budget = [
+        "PROJECT BUDGET AUTHORIZATION REQUEST",
+        "Total Area Budget: 370,000.00",
+        "Current Balance Available: 199,900.00",
+        "New Balance after change: 164,225.00",
+        "Approved by: L. Gravely",
+    ]
+    assert reader.kind(_money("total", confidence=0.3), _ocr(budget)) == "form"
+    # ... and a template that names its kind decides.
+    invoice = Extraction(fields={}, template="invoice", doc_type="invoice")
+    assert reader.kind(invoice, _ocr(form_lines)) == "invoice"
+    assert reader.kind(_money(), _ocr(receipt_lines), template_kind="form") == "form"
+
+
+def test_funsd_scoring_counts_linked_pairs_and_labels(tmp_path: Path) -> None:
+    gold = {
+        "form": [
+            {"id": 0, "text": "Date:", "label": "question", "box": [0, 0, 1, 1], "words": [], "linking": [[0, 1]]},
+            {"id": 1, "text": "9/3/92", "label": "answer", "box": [0, 0, 1, 1], "words": [], "linking": [[0, 1]]},
+            {"id": 2, "text": "Name", "label": "question", "box": [0, 0, 1, 1], "words": [], "linking": [[2, 3]]},
+            {"id": 3, "text": "M. Hamann", "label": "answer", "box": [0, 0, 1, 1], "words": [], "linking": [[2, 3]]},
+            {"id": 4, "text": "FORM", "label": "header", "box": [0, 0, 1, 1], "words": [], "linking": []},
+        ]
+    }
+    (tmp_path / "a.json").write_text(json.dumps(gold))
+    assert read_gold(tmp_path / "a.json").pairs == [("DATE:", "9/3/92"), ("NAME", "M. HAMANN")]
+    report = score_forms(
+        tmp_path,
+        {"a": [("Date", "9/3/92"), ("Name", "M.  hamann"), ("Name", "M. Hamann"), ("Form", "x")]},
+        {"a": [("question", "Date:"), ("answer", "9/3/92"), ("answer", "Name"), ("header", "FORM")]},
+    )
+    d = report.as_dict()
+    assert (d["pairs"]["correct"], d["pairs"]["predicted"], d["pairs"]["gold"]) == (2, 4, 2)
+    assert d["pairs"]["precision"] == 0.5 and d["pairs"]["recall"] == 1.0
+    assert (d["labelling"]["correct"], d["labelling"]["predicted"], d["labelling"]["gold"]) == (3, 4, 5)
