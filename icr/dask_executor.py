@@ -41,6 +41,7 @@ from typing import Any
 
 from icr.config import Settings
 from icr.errors import ClusterError
+from icr.files import open_regular
 from icr.pipeline import Executor, Stages, Task, build_stages, process_document
 from icr.types import DocumentResult
 
@@ -221,10 +222,10 @@ class DaskExecutor(Executor):
         """A parcel for the task: its bytes when small enough, else its path (shared storage)."""
         path = Path(task.path)
         try:
-            size = path.stat().st_size
-            if size > self.inline_bytes:
-                return Parcel(task)
-            data = path.read_bytes()
+            with open_regular(path) as fh:
+                if os.fstat(fh.fileno()).st_size > self.inline_bytes:
+                    return Parcel(task)
+                data = fh.read()
         except OSError as exc:
             error = f"{task.path}: cannot read file: {exc.strerror or exc}"
             return DocumentResult(task.path, task.sha256, "failed", error=error)

@@ -14,13 +14,14 @@ from __future__ import annotations
 import hashlib
 import os
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from icr.config import Settings
 from icr.consolidate import ConsolidateOptions
-from icr.errors import DocumentError, InputError
+from icr.errors import DocumentError
+from icr.files import open_regular
 from icr.forms.reader import FORM, FormReader
 from icr.imaging.load import PageLimits, load_pages, supported_extensions
 from icr.stages import ImageCorrector, Populator, Recognizer, TextCorrector
@@ -345,25 +346,52 @@ def _read_form(
 # -- the parent side -------------------------------------------------------------------------
 
 
-def discover(paths: Iterable[str | Path]) -> Iterator[Path]:
+FolderError = Callable[[Path, OSError], None]
+"""Called with a folder that cannot be listed, and why."""
+
+
+def discover(paths: Iterable[str | Path], on_error: FolderError | None = None) -> Iterator[Path]:
     """Files to ingest: files as given, folders searched recursively (symlinks followed) for
     supported extensions, in sorted order. A path that does not exist is yielded as is, so
-    that it is recorded as a failed document."""
+    that it is recorded as a failed document; a folder that cannot be listed goes to ``on_error``."""
     exts = supported_extensions()
     for raw in paths:
         path = Path(raw)
         if path.is_dir():
-            found: list[Path] = []
-            for root, _dirs, files in os.walk(path, followlinks=True):
-                found.extend(Path(root) / f for f in files if Path(f).suffix.lower() in exts)
-            yield from sorted(found)
+            yield from sorted(_walk(path, exts, on_error))
         else:
             yield path
 
 
+def _walk(top: Path, exts: Collection[str], on_error: FolderError | None) -> list[Path]:
+    """The supported files under ``top``, visiting each real folder once: a symlink back to a
+    folder already seen (``a -> .``) is not followed again, so loops end and nothing is found twice."""
+    seen: set[tuple[int, int]] = set()
+    found: list[Path] = []
+
+    def unlistable(exc: OSError) -> None:
+        if on_error is not None:
+            on_error(Path(exc.filename) if exc.filename else top, exc)
+
+    for root, dirs, files in os.walk(top, followlinks=True, onerror=unlistable):
+        try:
+            st = os.stat(root)
+        except OSError as exc:
+            unlistable(exc)
+            dirs.clear()
+            continue
+        if (st.st_dev, st.st_ino) in seen:
+            dirs.clear()
+            continue
+        seen.add((st.st_dev, st.st_ino))
+        dirs.sort()  # which of two names of one folder is kept must not depend on listing order
+        found.extend(Path(root) / f for f in files if Path(f).suffix.lower() in exts)
+    return found
+
+
 def file_sha256(path: Path) -> str:
     digest = hashlib.sha256()
-    with path.open("rb") as fh:
+    with open_regular(path) as fh:
         for chunk in iter(lambda: fh.read(1 << 20), b""):
             digest.update(chunk)
     return digest.hexdigest()
@@ -371,7 +399,8 @@ def file_sha256(path: Path) -> str:
 
 def unreadable_id(path: Path) -> str:
     """A stable id for a path whose bytes cannot be read (so a retry replaces its row)."""
-    return hashlib.sha256(b"unreadable:" + str(path.resolve()).encode("utf-8", "surrogateescape")).hexdigest()
+    # realpath, not Path.resolve: it raises on a symlink loop, which is one of the unreadable paths.
+    return hashlib.sha256(b"unreadable:" + os.fsencode(os.path.realpath(path))).hexdigest()
 
 
 @dataclass
@@ -412,16 +441,29 @@ def plan(
     failed: list[DocumentResult] = []
     seen: set[str] = set()
     duplicates = 0
-    for path in discover(paths):
+
+    def unlistable(folder: Path, exc: OSError) -> None:
+        problem = f"{folder}: cannot list folder: {exc.strerror or exc}"
+        failed.append(DocumentResult(str(folder), unreadable_id(folder), "failed", error=problem))
+
+    for path in discover(paths, on_error=unlistable):
         try:
-            if not path.exists():
-                raise InputError(f"{path}: no such file")
-            if path.is_dir():
-                raise InputError(f"{path}: is a folder")
             sha = file_sha256(path)
-        except (OSError, InputError) as exc:
-            problem = str(exc) if isinstance(exc, InputError) else f"{path}: cannot read file: {exc.strerror or exc}"
-            failed.append(DocumentResult(str(path), unreadable_id(path), "failed", error=problem))
+        except FileNotFoundError:
+            problem = f"{path}: no such file"
+        except IsADirectoryError:
+            problem = f"{path}: is a folder"
+        except OSError as exc:
+            problem = f"{path}: cannot read file: {exc.strerror or exc}"
+        else:
+            problem = ""
+        if problem:
+            uid = unreadable_id(path)
+            if uid in seen:
+                duplicates += 1
+            else:
+                seen.add(uid)
+                failed.append(DocumentResult(str(path), uid, "failed", error=problem))
             continue
         if sha in seen:
             duplicates += 1

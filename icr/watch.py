@@ -42,13 +42,19 @@ class FolderScanner:
         now = time.time() if now is None else now
         current: dict[Path, Signature] = {}
         ready: list[Path] = []
-        for path in discover([self.folder]):
+        unlistable: list[Path] = []
+        found = list(discover([self.folder], on_error=lambda folder, _exc: unlistable.append(folder)))
+        # A folder that cannot be listed is handed over like a file: ingest records it failed.
+        for path in [*found, *unlistable]:
             if any(part.startswith(".") for part in path.relative_to(self.folder).parts):
                 continue  # hidden files and folders: editors' and copy tools' temporaries
             try:
                 st = path.stat()
             except OSError:
-                continue  # gone since the listing
+                try:  # a symlink loop or a dangling link: ingest records why it cannot be read
+                    st = path.lstat()
+                except OSError:
+                    continue  # gone since the listing
             sig = (st.st_size, st.st_mtime_ns)
             current[path] = sig
             if self.handed_over.get(path) == sig:

@@ -23,6 +23,7 @@ from icr.errors import EXIT_SOME_FAILED, InputError
 from icr.evaluate import format_report, score
 from icr.executor import make_executor
 from icr.export import BINARY_FORMATS, WRITERS, iter_records, write_pairs, write_records
+from icr.files import storable
 from icr.pipeline import IngestSummary, ingest
 from icr.store import store_for
 from icr.types import DocumentResult
@@ -124,7 +125,7 @@ def run_ingest(
 def print_summary(summary: IngestSummary, most: int = 20) -> None:
     """The failures (each names its file and problem), then one line of counts."""
     for _source, error in summary.failures[:most]:
-        click.echo(f"failed: {error}", err=True)
+        click.echo(f"failed: {storable(error)}", err=True)
     if len(summary.failures) > most:
         click.echo(f"... and {len(summary.failures) - most} more failed (see `icr export`)", err=True)
     respelled = f" ({summary.consolidated} names/addresses respelled after their vendor's receipts)"

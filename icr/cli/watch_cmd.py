@@ -17,6 +17,7 @@ from icr.consolidate import options_from
 from icr.db.database import open_engine, shown_url, upgrade
 from icr.db.populator import SqlPopulator
 from icr.executor import make_executor
+from icr.files import storable
 from icr.types import DocumentResult
 from icr.watch import sigterm_as_interrupt, watch
 
@@ -68,9 +69,9 @@ def watch_cmd(
         if quiet:
             return
         if result.ok:
-            click.echo(f"ok: {result.source}", err=True)
+            click.echo(f"ok: {storable(result.source)}", err=True)
         else:
-            click.echo(f"failed: {result.error}", err=True)
+            click.echo(f"failed: {storable(result.error or '')}", err=True)
 
     def skipped(count: int) -> None:
         counts["skipped"] += count

@@ -16,6 +16,7 @@ from icr.consolidate import READ_SOURCES, ConsolidateOptions, respellings
 from icr.consolidate import SOURCE as CONSENSUS
 from icr.db.models import Document, Field, FormPairRow, LineItemRow
 from icr.errors import DatabaseError
+from icr.files import storable
 from icr.text.lines import TYPED_CONFIDENCE
 from icr.text.parsers import mask_card_numbers
 from icr.types import Checkbox, DocumentResult, FormData, FormPair
@@ -130,29 +131,31 @@ def review_pending(doc: Document) -> list[str]:
     return [r for r in reasons if r.split(":", 1)[0].strip() not in reviewed]
 
 
-def _masked(text: str | None) -> str | None:
-    return mask_card_numbers(text) if text else text
+def _text(text: str | None) -> str | None:
+    """Text as stored: card numbers masked (raw OCR and text layers carry them as printed), and
+    what no database can hold (a file name's stray bytes, NUL) escaped (:func:`storable`)."""
+    return storable(mask_card_numbers(text)) if text else text
 
 
 def _fill(doc: Document, result: DocumentResult, reviewed: Sequence[Field] = ()) -> None:
-    doc.source = result.source
-    doc.name = Path(result.source).stem[:255]
+    # Every text column goes through storable: a file name or a PDF's text layer may hold what
+    # no database can store, and one such document must not abort its batch.
+    doc.source = storable(result.source)
+    doc.name = Path(doc.source).stem[:255]
     doc.status = result.status
-    doc.error = result.error
+    doc.error = storable(result.error) if result.error else result.error
     doc.pages = result.pages
     doc.timings = {k: round(v, 6) for k, v in result.timings.items()}
-    # Text is masked here, where every piece of it is stored: raw OCR and text layers carry
-    # card numbers as printed.
-    doc.ocr_text = _masked(result.ocr.text) if result.ocr else None
+    doc.ocr_text = _text(result.ocr.text) if result.ocr else None
     doc.ocr_engine = result.ocr.engine if result.ocr else None
     doc.ocr_confidence = round(result.ocr.mean_confidence, 4) if result.ocr else None
     ex = result.extraction
     doc.doc_type = ex.doc_type if ex else None
     doc.template = ex.template if ex else None
     doc.template_score = ex.template_score if ex else None
-    doc.corrected_text = _masked(ex.corrected_text) if ex else None
+    doc.corrected_text = _text(ex.corrected_text) if ex else None
     doc.needs_review = bool(ex.needs_review) if ex else False
-    doc.review_reasons = "; ".join(ex.review_reasons) if ex and ex.review_reasons else None
+    doc.review_reasons = _text("; ".join(ex.review_reasons)) if ex and ex.review_reasons else None
     if ex is None:
         doc.fields.extend(reviewed)
         return
@@ -164,10 +167,10 @@ def _fill(doc: Document, result: DocumentResult, reviewed: Sequence[Field] = ())
         doc.fields.append(
             Field(
                 name=fv.name,
-                value=_masked(fv.value),
+                value=_text(fv.value),
                 amount=typed if isinstance(typed, Decimal) else None,
                 date_value=typed if isinstance(typed, dt.date) and not isinstance(typed, dt.datetime) else None,
-                raw=_masked(fv.raw),
+                raw=_text(fv.raw),
                 confidence=round(float(fv.confidence), 4),
                 source=fv.source[:32] if fv.source else None,
                 page=fv.page or None,
@@ -181,11 +184,11 @@ def _fill(doc: Document, result: DocumentResult, reviewed: Sequence[Field] = ())
         doc.line_items.append(
             LineItemRow(
                 position=position,
-                description=_masked(item.description) or "",
+                description=_text(item.description) or "",
                 quantity=item.quantity,
                 unit_price=item.unit_price,
                 amount=item.amount,
-                raw=_masked(item.raw),
+                raw=_text(item.raw),
             )
         )
     if result.form is not None:

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from icr.errors import DocumentError
+from icr.files import read_regular
 from icr.types import Page
 
 if TYPE_CHECKING:
@@ -117,7 +118,7 @@ def load_pages(path: Path, limits: PageLimits | None = None) -> list[Page]:
     each checked against the size limits before it is decoded."""
     limits = limits or PageLimits()
     try:
-        data = path.read_bytes()
+        data = read_regular(path)
     except IsADirectoryError as exc:
         raise DocumentError(path, "is a folder, not a file") from exc
     except OSError as exc:
