@@ -29,9 +29,12 @@ def _rows(url: str) -> dict[str, tuple[str, str | None]]:
     engine = open_engine(url)
     try:
         with Session(engine) as s:
-            return {Path(d.source).name: (d.status, d.error) for d in s.scalars(select(Document))}
+            rows = [(Path(d.source).name, (d.status, d.error)) for d in s.scalars(select(Document))]
     finally:
         engine.dispose()
+    named = dict(rows)
+    assert len(named) == len(rows), f"a file with more than one row: {rows}"
+    return named
 
 
 def _database(url: str) -> SqlPopulator:
@@ -164,3 +167,32 @@ def test_a_folder_that_cannot_be_listed_is_a_failed_row(
     assert scanner.scan() == []
     assert scanner.scan() == [folder / "doc000.png", folder / "locked"]
     populator.engine.dispose()
+
+
+@pytest.mark.timeout(30)
+def test_a_fixed_file_replaces_its_failure_one_document_per_file(db_url: str, tmp_path: Path) -> None:
+    folder = tmp_path / "in"
+    [good, other] = make_images(tmp_path / "staging", 2)
+    folder.mkdir()
+    (folder / "late.png").symlink_to(tmp_path / "not-yet.png")  # unreadable: no bytes to name it by
+    (folder / "broken.png").write_bytes(b"\x89PNG\r\n\x1a\n")  # readable, but cannot be decoded
+    populator = _database(db_url)
+    executor = InlineExecutor(fake_settings(), fake_stages())
+    assert ingest([folder], populator, executor).failed == 2
+    (tmp_path / "not-yet.png").write_bytes(good.read_bytes())
+    (folder / "broken.png").write_bytes(other.read_bytes())
+    summary = ingest([folder], populator, executor)
+    assert (summary.ok, summary.failed) == (2, 0)
+    assert _rows(db_url) == {"late.png": ("ok", None), "broken.png": ("ok", None)}
+    # and a failure after a failure: the later one stays, alone
+    (folder / "broken.png").write_bytes(b"not an image any more")
+    assert ingest([folder], populator, executor).failed == 1
+    (folder / "broken.png").write_bytes(b"still not an image")
+    assert ingest([folder], populator, executor).failed == 1
+    engine = populator.engine
+    with Session(engine) as s:
+        failed = [
+            (Path(d.source).name, d.error) for d in s.scalars(select(Document).where(Document.status == "failed"))
+        ]
+    assert failed == [("broken.png", f"{folder}/broken.png: cannot decode: not an image file")]
+    engine.dispose()

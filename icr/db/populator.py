@@ -8,13 +8,13 @@ from dataclasses import replace
 from decimal import Decimal
 from pathlib import Path
 
-from sqlalchemy import Engine, delete, select
+from sqlalchemy import Engine, Numeric, delete, select
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from icr.consolidate import READ_SOURCES, ConsolidateOptions, respellings
 from icr.consolidate import SOURCE as CONSENSUS
-from icr.db.models import Document, Field, FormPairRow, LineItemRow
+from icr.db.models import AMOUNT, NUMBER, QUANTITY, Document, Field, FormPairRow, LineItemRow
 from icr.errors import DatabaseError
 from icr.files import storable
 from icr.text.lines import TYPED_CONFIDENCE
@@ -55,6 +55,19 @@ class SqlPopulator:
             raise DatabaseError(f"cannot write to the database: {exc}") from exc
 
     def _store_one(self, session: Session, result: DocumentResult, reprocess: bool) -> None:
+        # One document per file: a failure recorded for this file under another id (unreadable
+        # then, or other bytes since) is replaced by this later outcome, whatever it is.
+        stale = session.scalars(
+            select(Document.id).where(
+                Document.source == storable(result.source),
+                Document.status == "failed",
+                Document.sha256 != result.sha256,
+            )
+        ).all()
+        if stale:
+            session.execute(delete(Field).where(Field.document_id.in_(stale)))
+            session.execute(delete(LineItemRow).where(LineItemRow.document_id.in_(stale)))
+            session.execute(delete(Document).where(Document.id.in_(stale)))
         existing = session.scalar(select(Document).where(Document.sha256 == result.sha256))
         if existing is not None:
             if existing.status == "ok" and not reprocess:
@@ -154,12 +167,21 @@ def _fill(doc: Document, result: DocumentResult, reviewed: Sequence[Field] = ())
     doc.template = ex.template if ex else None
     doc.template_score = ex.template_score if ex else None
     doc.corrected_text = _text(ex.corrected_text) if ex else None
-    doc.needs_review = bool(ex.needs_review) if ex else False
-    doc.review_reasons = _text("; ".join(ex.review_reasons)) if ex and ex.review_reasons else None
     if ex is None:
+        doc.needs_review, doc.review_reasons = False, None
         doc.fields.extend(reviewed)
         return
     kept = {f.name for f in reviewed}
+    reasons = list(ex.review_reasons)
+
+    def number(value: Decimal | None, column: Numeric, what: str) -> Decimal | None:
+        """``value`` if its NUMERIC column can hold it; else None and a review reason, so an
+        amount read as 10^12 is an error on this document's field, not a failed batch."""
+        if value is None or _fits(value, column):
+            return value
+        reasons.append(f"{what}: {value} is out of range (NUMERIC({column.precision},{column.scale}))")
+        return None
+
     for fv in ex.fields.values():
         if fv.name in kept:
             continue
@@ -168,7 +190,7 @@ def _fill(doc: Document, result: DocumentResult, reviewed: Sequence[Field] = ())
             Field(
                 name=fv.name,
                 value=_text(fv.value),
-                amount=typed if isinstance(typed, Decimal) else None,
+                amount=number(typed, AMOUNT, fv.name) if isinstance(typed, Decimal) else None,
                 date_value=typed if isinstance(typed, dt.date) and not isinstance(typed, dt.datetime) else None,
                 raw=_text(fv.raw),
                 confidence=round(float(fv.confidence), 4),
@@ -178,19 +200,22 @@ def _fill(doc: Document, result: DocumentResult, reviewed: Sequence[Field] = ())
             )
         )
     doc.fields.extend(reviewed)
-    if reviewed:
-        doc.needs_review = bool(review_pending(doc))
     for position, item in enumerate(ex.line_items, start=1):
+        what = f"line item {position}"
         doc.line_items.append(
             LineItemRow(
                 position=position,
                 description=_text(item.description) or "",
-                quantity=item.quantity,
-                unit_price=item.unit_price,
-                amount=item.amount,
+                quantity=number(item.quantity, QUANTITY, f"{what} quantity"),
+                unit_price=number(item.unit_price, AMOUNT, f"{what} unit price"),
+                amount=number(item.amount, AMOUNT, f"{what} amount"),
                 raw=_text(item.raw),
             )
         )
+    doc.needs_review = bool(ex.needs_review) or len(reasons) > len(ex.review_reasons)
+    doc.review_reasons = _text("; ".join(reasons)) if reasons else None
+    if reviewed:
+        doc.needs_review = bool(review_pending(doc))
     if result.form is not None:
         doc.pairs.extend(form_rows(result.form))
 
@@ -212,9 +237,10 @@ def _pair_row(pair: FormPair) -> FormPairRow:
     return FormPairRow(
         kind=pair.kind[:16],
         key=mask_card_numbers(pair.key),
-        value=_masked(pair.value),
-        number=typed if isinstance(typed, Decimal) and pair.kind == "number" else None,
-        amount=typed if isinstance(typed, Decimal) and pair.kind == "amount" else None,
+        value=_text(pair.value),
+        # a number its column cannot hold stays as read, in value only (see _fill)
+        number=typed if isinstance(typed, Decimal) and pair.kind == "number" and _fits(typed, NUMBER) else None,
+        amount=typed if isinstance(typed, Decimal) and pair.kind == "amount" and _fits(typed, AMOUNT) else None,
         date_value=typed if is_date else None,
         checked=typed if isinstance(typed, bool) else None,
         confidence=round(float(pair.confidence), 4),
@@ -236,6 +262,16 @@ def _checkbox_row(box: Checkbox) -> FormPairRow:
     )
 
 
+def _fits(value: Decimal, column: Numeric) -> bool:
+    """Whether NUMERIC(precision, scale) holds ``value`` once rounded to its scale (PostgreSQL
+    refuses it otherwise, and SQLite would store what PostgreSQL refuses)."""
+    precision, scale = column.precision or 0, column.scale or 0
+    limit = Decimal(10) ** (precision - scale)
+    if not value.is_finite() or abs(value) >= limit:
+        return False
+    return abs(value.quantize(Decimal(1).scaleb(-scale))) < limit
+
+
 class MemoryPopulator:
     """The fake populator: keeps results in a dict by sha256 (for tests)."""
 
@@ -247,6 +283,9 @@ class MemoryPopulator:
 
     def store(self, results: Sequence[DocumentResult], *, reprocess: bool = False) -> None:
         for r in results:
+            for sha, stale in list(self.documents.items()):
+                if stale.source == r.source and not stale.ok and sha != r.sha256:
+                    del self.documents[sha]  # one document per file, as SqlPopulator
             old = self.documents.get(r.sha256)
             if old is None or reprocess or not old.ok:
                 self.documents[r.sha256] = r
