@@ -493,8 +493,9 @@ def ingest(
     """Ingest files and folders into the populator's database.
 
     ``on_planned(to_process, skipped)`` is called once the files are hashed;
-    ``on_result(result)`` once per document as it is stored. With ``consolidate``,
-    the stored names and addresses are consolidated once all are in (:mod:`icr.consolidate`).
+    ``on_result(result)`` once per document as it is stored. With ``consolidate``, once all
+    are in, the names and addresses of every document not consolidated yet (these, and any a
+    killed run left) are consolidated (:mod:`icr.consolidate`).
     With ``store``, each file read is kept there once, with the pages as read (:mod:`icr.store`).
     """
     start = time.perf_counter()
@@ -506,8 +507,6 @@ def ingest(
 
     pending: list[DocumentResult] = []
 
-    stored: list[str] = []
-
     def flush() -> None:
         if pending:
             if store is not None:
@@ -515,8 +514,6 @@ def ingest(
             populator.store(pending, reprocess=reprocess)
             for r in pending:
                 _count(summary, r)
-                if r.ok:
-                    stored.append(r.sha256)
                 if on_result:
                     on_result(r)
             pending.clear()
@@ -529,8 +526,8 @@ def ingest(
         if len(pending) >= batch_size:
             flush()
     flush()
-    if consolidate is not None and stored:
-        summary.consolidated = populator.consolidate(consolidate, stored)
+    if consolidate is not None:
+        summary.consolidated = populator.consolidate(consolidate)
     summary.seconds = time.perf_counter() - start
     return summary
 

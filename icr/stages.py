@@ -7,7 +7,7 @@ Each stage is a ``typing.Protocol``; implementations are registered by name
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Sequence
 from typing import Protocol, runtime_checkable
 
 from icr.consolidate import ConsolidateOptions
@@ -65,7 +65,8 @@ class Populator(Protocol):
         """Write results in one transaction; re-storing a sha256 replaces it in place."""
         ...
 
-    def consolidate(self, options: ConsolidateOptions, sha256s: Collection[str]) -> int:
-        """Respell single OCR readings of a vendor's name and address on these documents after
-        the vendor's other receipts (:mod:`icr.consolidate`); the number of fields changed."""
+    def consolidate(self, options: ConsolidateOptions) -> int:
+        """Respell single OCR readings of a vendor's name and address on the documents stored
+        since the last consolidation (a killed run's too) after the vendor's other receipts
+        (:mod:`icr.consolidate`); the number of fields changed."""
         ...

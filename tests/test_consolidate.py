@@ -81,16 +81,17 @@ def test_the_database_is_consolidated_in_place_keeping_what_was_read(db_url: str
     upgrade(engine)
     pop = SqlPopulator(engine)
     misread = ADDRESS.replace("PELABUR", "PELAFUR")
+    pop.store([_result("e", ADDRESS.replace("LOT 3", "L0T 3"))])
+    assert pop.consolidate(OPTIONS) == 0  # an earlier ingest's, looked at then: not again
     pop.store([_result("a", ADDRESS), _result("b", ADDRESS), _result("c", misread)])
     pop.store([_result("d", ADDRESS.replace("SHAH", "SHAN"), source="static")])  # a template's: stays
-    pop.store([_result("e", ADDRESS.replace("LOT 3", "L0T 3"))])  # stored by an earlier ingest: not looked at
-    assert pop.consolidate(OPTIONS, ["a" * 64, "b" * 64, "c" * 64, "d" * 64]) == 1
+    assert pop.consolidate(OPTIONS) == 1
     with Session(engine) as s:
         rows = {d.name: (f.value, f.raw, f.source) for d, f in s.execute(select(Document, Field).join(Field))}
     assert rows["c"] == (ADDRESS, misread.lower(), "consensus")
     assert rows["d"][0] == ADDRESS.replace("SHAH", "SHAN") and rows["d"][2] == "static"
     assert rows["e"][2] == "header"
-    assert pop.consolidate(OPTIONS, ["c" * 64]) == 0  # nothing left to do: the same answer twice
+    assert pop.consolidate(OPTIONS) == 0  # nothing left to do: the same answer twice
     engine.dispose()
 
 
@@ -102,7 +103,7 @@ def test_typed_documents_are_not_respelled(tmp_path: Path) -> None:
     with Session(engine) as s, s.begin():
         for doc in s.scalars(select(Document).where(Document.name == "c")):
             doc.ocr_confidence = 1.0  # a PDF's text layer: as printed
-    assert pop.consolidate(OPTIONS, ["a" * 64, "b" * 64, "c" * 64]) == 0
+    assert pop.consolidate(OPTIONS) == 0
     engine.dispose()
 
 
@@ -140,3 +141,59 @@ def test_the_summary_says_how_many_were_respelled(capsys: pytest.CaptureFixture[
     assert "ok 3, failed 0, skipped 0" in capsys.readouterr().err.replace("\n", " ")
     print_summary(IngestSummary(ok=3, seconds=1.0, consolidated=2))
     assert "2 names/addresses respelled" in capsys.readouterr().err
+
+
+class _Killed(_Replay):
+    """Stops the run (as kill -9 would) once ``after`` documents are out: never consolidated."""
+
+    def __init__(self, results: dict[str, DocumentResult], after: int) -> None:
+        super().__init__(results)
+        self.after = after
+
+    def run(self, tasks: Sequence[Task]) -> Iterator[DocumentResult]:
+        for n, result in enumerate(super().run(tasks)):
+            if n == self.after:
+                raise KeyboardInterrupt
+            yield result
+
+
+def _addresses(url: str) -> dict[str, tuple[str | None, str | None]]:
+    engine = open_engine(url)
+    with Session(engine) as s:
+        rows = {d.name: (f.value, f.source) for d, f in s.execute(select(Document, Field).join(Field))}
+    engine.dispose()
+    return rows
+
+
+def test_a_rerun_after_an_interruption_consolidates_what_the_killed_run_stored(db_url: str, tmp_path: Path) -> None:
+    uninterrupted = f"sqlite:///{tmp_path / 'clean.db'}"
+    names = {
+        "a": ADDRESS,
+        "b": ADDRESS.replace("JALAN", "JALAM"),  # stored by the killed run, never consolidated by it
+        "c": ADDRESS,
+        "d": ADDRESS,
+        "e": ADDRESS.replace("SELANGOR", "SELANG0R"),
+    }
+    for stem in names:
+        (tmp_path / f"{stem}.png").write_bytes(stem.encode())
+
+    def results() -> dict[str, DocumentResult]:
+        return {stem: _result(stem, value) for stem, value in names.items()}
+
+    def populator(url: str) -> SqlPopulator:
+        engine = open_engine(url)
+        upgrade(engine)
+        return SqlPopulator(engine)
+
+    clean = populator(uninterrupted)
+    assert ingest([tmp_path], clean, _Replay(results()), consolidate=OPTIONS, batch_size=1).consolidated == 2
+    clean.engine.dispose()
+
+    killed = populator(db_url)
+    with pytest.raises(KeyboardInterrupt):
+        ingest([tmp_path], killed, _Killed(results(), after=3), consolidate=OPTIONS, batch_size=1)
+    summary = ingest([tmp_path], killed, _Replay(results()), consolidate=OPTIONS, batch_size=1)
+    assert (summary.ok, summary.skipped, summary.consolidated) == (2, 3, 2)
+    killed.engine.dispose()
+    assert _addresses(db_url) == _addresses(uninterrupted)
+    assert _addresses(db_url)["b"] == (ADDRESS, "consensus")

@@ -19,6 +19,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
     func,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -60,6 +61,8 @@ class Document(Base):
     corrected_text: Mapped[str | None] = mapped_column(Text)
     needs_review: Mapped[bool] = mapped_column(nullable=False, default=False)
     review_reasons: Mapped[str | None] = mapped_column(Text)
+    consolidated: Mapped[bool] = mapped_column(nullable=False, default=False, server_default=false())
+    """Whether vendor consolidation has looked at this document since it was (re)stored."""
     timings: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     """Seconds per stage and per image-corrector step."""
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Collection, Sequence
+from collections.abc import Sequence
 from dataclasses import replace
 from decimal import Decimal
 from pathlib import Path
 
-from sqlalchemy import Engine, Numeric, delete, select
+from sqlalchemy import Engine, Numeric, delete, select, update
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
@@ -92,15 +92,23 @@ class SqlPopulator:
         except IntegrityError:
             return
 
-    def consolidate(self, options: ConsolidateOptions, sha256s: Collection[str]) -> int:
-        """Respell single OCR readings of a company or address on the documents ``sha256s`` after
-        their vendor's other receipts in the database (:mod:`icr.consolidate`), in one transaction;
-        the number of fields changed. Other documents only lend their spellings (each document
-        is looked at once, when it is stored: the work grows with the batch, not the database)."""
+    def consolidate(self, options: ConsolidateOptions) -> int:
+        """Respell single OCR readings of a company or address on the documents not consolidated
+        yet after their vendor's other receipts in the database (:mod:`icr.consolidate`), in one
+        transaction; the number of fields changed. Other documents only lend their spellings.
+        Each document is looked at once, after it is stored, by the first consolidation to come:
+        one a killed run never reached is the next run's, so an interruption changes nothing."""
         changed = 0
         try:
             with Session(self.engine) as session, session.begin():
-                wanted = set(sha256s)
+                pending = session.execute(
+                    select(Document.id, Document.sha256).where(
+                        Document.status == "ok", Document.consolidated.is_(False)
+                    )
+                ).all()
+                if not pending:
+                    return 0
+                wanted = {sha256 for _, sha256 in pending}
                 rows = session.execute(
                     select(Field, Document.ocr_confidence, Document.sha256)
                     .join(Document, Field.document_id == Document.id)
@@ -123,6 +131,10 @@ class SqlPopulator:
                         fields[d].value = value
                         fields[d].source = CONSENSUS
                     changed += len(new)
+                ids = [i for i, _ in pending]
+                for start in range(0, len(ids), 500):
+                    chunk = ids[start : start + 500]
+                    session.execute(update(Document).where(Document.id.in_(chunk)).values(consolidated=True))
         except SQLAlchemyError as exc:
             raise DatabaseError(f"cannot write to the database: {exc}") from exc
         return changed
@@ -156,6 +168,7 @@ def _fill(doc: Document, result: DocumentResult, reviewed: Sequence[Field] = ())
     doc.source = storable(result.source)
     doc.name = Path(doc.source).stem[:255]
     doc.status = result.status
+    doc.consolidated = False  # (re)stored: the next consolidation looks at it
     doc.error = storable(result.error) if result.error else result.error
     doc.pages = result.pages
     doc.timings = {k: round(v, 6) for k, v in result.timings.items()}
@@ -277,6 +290,8 @@ class MemoryPopulator:
 
     def __init__(self) -> None:
         self.documents: dict[str, DocumentResult] = {}
+        self.pending: set[str] = set()
+        """Stored and not consolidated yet (``documents.consolidated`` false)."""
 
     def known(self, sha256s: Sequence[str]) -> set[str]:
         return {s for s in sha256s if s in self.documents and self.documents[s].ok}
@@ -289,10 +304,11 @@ class MemoryPopulator:
             old = self.documents.get(r.sha256)
             if old is None or reprocess or not old.ok:
                 self.documents[r.sha256] = r
+                self.pending.add(r.sha256)
 
-    def consolidate(self, options: ConsolidateOptions, sha256s: Collection[str]) -> int:
+    def consolidate(self, options: ConsolidateOptions) -> int:
         changed = 0
-        wanted = set(sha256s)
+        wanted, self.pending = self.pending, set()
         docs = [r for r in self.documents.values() if r.ok and r.extraction is not None]
         done = [r.extraction for r in docs if r.extraction is not None]
         typed = {i for i, r in enumerate(docs) if r.ocr is not None and r.ocr.mean_confidence >= TYPED_CONFIDENCE}
