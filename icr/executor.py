@@ -75,8 +75,30 @@ def document_timeout(settings: Settings) -> float:
     return max(0.0, float(settings.get("recognizer", "timeout", 60) or 0))
 
 
+def limit_memory(megabytes: int) -> None:
+    """Cap this process's data (heap and anonymous mappings, ``RLIMIT_DATA``) at ``megabytes``
+    (0: no cap): past it an allocation fails (a ``MemoryError``, one failed document) instead
+    of the machine swapping or the OOM killer choosing a process."""
+    if megabytes <= 0:
+        return
+    try:
+        import resource
+    except ImportError:  # not on this platform
+        return
+    _, hard = resource.getrlimit(resource.RLIMIT_DATA)
+    wanted = megabytes * 2**20
+    if hard != resource.RLIM_INFINITY:
+        wanted = min(wanted, hard)
+    resource.setrlimit(resource.RLIMIT_DATA, (wanted, hard))
+
+
+def worker_memory_mb(settings: Settings) -> int:
+    return int(settings.get("ingest", "worker_memory_mb", 0) or 0)
+
+
 class InlineExecutor(Executor):
-    """Runs every document in this process (``--jobs 1``, tests, debugging); no time limit."""
+    """Runs every document in this process (tests, debugging): no time or memory limit, so the
+    command line never uses it (``--jobs 1`` is one worker process)."""
 
     def __init__(self, settings: Settings, stages: Stages | None = None) -> None:
         limit_threads()
@@ -98,6 +120,7 @@ def _worker_main(conn: Connection, settings: Settings, build: BuildStages) -> No
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
     limit_threads()
     release_freed_memory()
+    limit_memory(worker_memory_mb(settings))
     try:
         stages = build(settings)
     except BaseException as exc:
@@ -317,13 +340,12 @@ class ProcessExecutor(Executor):
 
 
 def make_executor(settings: Settings, jobs: int = 0, kind: str = "process", scheduler: str | None = None) -> Executor:
-    """``kind``: ``process`` (a local pool; inline for one job) or ``dask`` (``scheduler``
+    """``kind``: ``process`` (a local pool of ``jobs`` worker processes) or ``dask`` (``scheduler``
     address, else a LocalCluster of ``jobs`` workers; see :mod:`icr.dask_executor`)."""
     if kind == "dask" or scheduler:
         from icr.dask_executor import DaskExecutor
 
         return DaskExecutor(settings, scheduler, jobs=jobs)
     jobs = jobs or int(settings.get("ingest", "jobs", 0) or 0) or default_jobs()
-    if jobs <= 1:
-        return InlineExecutor(settings)
+    # One job is one worker process too: only a process can be stopped at the time limit.
     return ProcessExecutor(settings, jobs, prefetch=int(settings.get("ingest", "prefetch", 2) or 2))

@@ -14,7 +14,7 @@ from icr.config import Settings, load_settings
 from icr.db.database import open_engine, upgrade
 from icr.db.populator import SqlPopulator
 from icr.errors import ConfigError
-from icr.executor import InlineExecutor, ProcessExecutor, WorkerStartError, document_timeout, make_executor
+from icr.executor import ProcessExecutor, WorkerStartError, document_timeout, make_executor
 from icr.pipeline import Task, ingest
 
 
@@ -114,9 +114,9 @@ def test_ingest_through_workers_writes_in_the_parent(tmp_path: Path, fake_settin
 def test_settings_choose_the_executor_and_the_time_limit(fake_settings: Settings) -> None:
     assert document_timeout(fake_settings) == 60
     assert document_timeout(fake_settings.with_overrides({"recognizer": {"timeout": 0}})) == 0
-    inline = make_executor(fake_settings, jobs=1)
-    assert isinstance(inline, InlineExecutor)
-    inline.close()
+    single = make_executor(fake_settings, jobs=1)  # a process too: it can be stopped at the time limit
+    assert isinstance(single, ProcessExecutor) and single.jobs == 1
+    single.close()
     pool = make_executor(fake_settings, jobs=3)
     assert isinstance(pool, ProcessExecutor) and pool.jobs == 3 and pool.window == 6
     pool.close()

@@ -160,3 +160,82 @@ def test_the_page_limit_is_configurable_and_names_the_file(tmp_path: Path) -> No
         pdf.write_bytes(text_pdf([["A"], ["B"], ["C"]]))
         with pytest.raises(DocumentError, match=r"three\.pdf: PDF has 3 pages \(limit 2, ingest\.max_pages\)"):
             load_pages(pdf, PageLimits(max_pages=2))
+
+
+def _ingest_cli(folder: Path, db: str, config: str, *extra: str) -> subprocess.CompletedProcess[str]:
+    cmd = [sys.executable, "-m", "icr", "ingest", str(folder), "--db", db, "-q", "--config", config, *extra]
+    return subprocess.run(cmd, env=subprocess_env(), capture_output=True, text=True, timeout=90)
+
+
+def _rows(db: str) -> dict[str, tuple[str, str | None]]:
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(db)
+    with engine.connect() as conn:
+        rows = {Path(s).name: (st, e) for s, st, e in conn.execute(text("SELECT source, status, error FROM documents"))}
+    engine.dispose()
+    return rows
+
+
+def _blank_images(folder: Path, n: int) -> None:
+    import cv2
+    import numpy as np
+
+    folder.mkdir(parents=True, exist_ok=True)
+    for i in range(n):
+        cv2.imwrite(str(folder / f"r{i}.png"), np.full((64, 96 + i), 255, np.uint8))
+
+
+def test_with_one_job_the_document_time_limit_holds(tmp_path: Path) -> None:
+    # --jobs 1 ran documents in the ingest process itself, where nothing could stop one.
+    from test_faults_support import fake_config
+
+    _blank_images(tmp_path / "in", 1)
+    config = fake_config(tmp_path / "slow.yaml", delay=30)
+    with config.open("a", encoding="utf-8") as fh:
+        fh.write("  timeout: 0.5\n")  # recognizer.timeout
+    db = f"sqlite:///{tmp_path / 't.db'}"
+    start = time.monotonic()
+    proc = _ingest_cli(tmp_path / "in", db, str(config), "--jobs", "1")
+    assert proc.returncode == 2, proc.stderr
+    assert time.monotonic() - start < 40
+    rows = _rows(db)
+    assert sorted(rows) == ["r0.png"]
+    for name, (status, error) in rows.items():
+        assert status == "failed" and error is not None, name
+        assert error.startswith(str(tmp_path / "in" / name)) and "timed out after" in error and "limit 0.5 s" in error
+
+
+_RUNAWAY = """
+import sys
+from pathlib import Path
+import numpy as np
+from icr.config import load_settings
+from icr.errors import TemplateError
+from icr.ocr.recognizer import FakeRecognizer
+from icr.text.corrector import DefaultTextCorrector
+from icr.types import CorrectedPage
+settings = load_settings(overrides={"text_corrector": {"spelling": False}})
+corrector = DefaultTextCorrector.from_templates(settings, [Path(sys.argv[1])])
+lines = ["ACME TRADING", "REF " + "a" * 60 + "b", "TOTAL 3.50"]
+ocr = FakeRecognizer(default_lines=lines).recognize([CorrectedPage(np.zeros((8, 8), np.uint8), 1)])
+try:
+    corrector.extract(ocr)
+except TemplateError as exc:
+    print(exc)
+"""
+
+
+def test_a_runaway_template_pattern_is_an_error_naming_the_template(tmp_path: Path) -> None:
+    # A pattern like (a|a)+$ backtracks without end: it hung the batch even with a time limit.
+    templates = tmp_path / "templates"
+    templates.mkdir()
+    (templates / "runaway.yaml").write_text(
+        "name: runaway\nkeywords: [acme, trading]\nmin_score: 0.2\n"
+        "fields:\n  ref:\n    pattern: '(?P<value>(a|a)+$)'\n    type: text\n",
+        encoding="utf-8",
+    )
+    cmd = [sys.executable, "-c", _RUNAWAY, str(templates)]
+    proc = subprocess.run(cmd, env=subprocess_env(), capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    assert "runaway.yaml: key 'fields.ref.pattern': the pattern ran longer than 1 s" in proc.stdout, proc.stdout

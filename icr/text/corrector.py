@@ -346,7 +346,7 @@ class DefaultTextCorrector:
             if spec.pattern is None:
                 continue
             for text in (corrected_text, raw_text):
-                m = spec.pattern.search(text)
+                m = spec.search(text)
                 if not m:
                     continue
                 raw = m.group("value")

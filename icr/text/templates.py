@@ -101,12 +101,29 @@ DEFAULT_TYPES = {
 }
 
 
+PATTERN_TIMEOUT = 1.0
+"""Seconds one template pattern may search one text: a pattern that backtracks without end
+(``(a|a)+$``) is an error naming the template, not a hung worker."""
+
+
 @dataclass(frozen=True)
 class FieldSpec:
     name: str
     type: str = "text"
     pattern: regex.Pattern[str] | None = None
     required: bool = False
+    source: str = ""
+    """The template file the pattern comes from (for errors)."""
+
+    def search(self, text: str, timeout: float = PATTERN_TIMEOUT) -> regex.Match[str] | None:
+        """The pattern's first match in ``text``, within ``timeout`` seconds."""
+        if self.pattern is None:
+            return None
+        try:
+            return self.pattern.search(text, timeout=timeout)
+        except TimeoutError as exc:
+            problem = f"the pattern ran longer than {timeout:g} s on a {len(text):,}-character text; simplify it"
+            raise TemplateError(self.source, f"fields.{self.name}.pattern", problem) from exc
 
 
 @dataclass(frozen=True)
@@ -346,7 +363,7 @@ def _fields(path: Path | str, fields: Any) -> dict[str, FieldSpec]:
                 raise _fail(path, f"{key}.pattern", "needs a named group (?P<value>...)")
         if pattern is None and name not in CANONICAL_FIELDS:
             raise _fail(path, f"{key}.pattern", "a field that is not canonical needs a pattern")
-        out[name] = FieldSpec(name, ftype, pattern, required)
+        out[name] = FieldSpec(name, ftype, pattern, required, str(path))
     return out
 
 
