@@ -433,10 +433,15 @@ class Executor:
 
 
 def plan(
-    paths: Iterable[str | Path], populator: Populator, *, reprocess: bool = False
+    paths: Iterable[str | Path],
+    populator: Populator,
+    *,
+    reprocess: bool = False,
+    on_skipped: Callable[[str], None] | None = None,
 ) -> tuple[list[Task], list[DocumentResult], int]:
     """Hash every file and decide: tasks to run, results already known to have failed
-    (unreadable paths), and how many are skipped (already stored, or a duplicate in this batch)."""
+    (unreadable paths), and how many are skipped (already stored, or a duplicate in this batch);
+    ``on_skipped(source)`` for each file skipped although it was read."""
     tasks: list[Task] = []
     failed: list[DocumentResult] = []
     seen: set[str] = set()
@@ -467,6 +472,8 @@ def plan(
             continue
         if sha in seen:
             duplicates += 1
+            if on_skipped:
+                on_skipped(str(path))
             continue
         seen.add(sha)
         tasks.append(Task(str(path), sha))
@@ -474,6 +481,9 @@ def plan(
     if not reprocess:
         known = populator.known([t.sha256 for t in tasks])
         skipped = sum(1 for t in tasks if t.sha256 in known)
+        for t in tasks:
+            if t.sha256 in known and on_skipped:
+                on_skipped(t.path)
         tasks = [t for t in tasks if t.sha256 not in known]
     return tasks, failed, skipped + duplicates
 
@@ -501,7 +511,10 @@ def ingest(
     start = time.perf_counter()
     summary = IngestSummary()
     paths = list(paths)
-    tasks, failed_early, summary.skipped = plan(paths, populator, reprocess=reprocess)
+    read: list[str] = []
+    tasks, failed_early, summary.skipped = plan(paths, populator, reprocess=reprocess, on_skipped=read.append)
+    if read:  # read fine now and stored already: a failure recorded for one of them is over
+        populator.forget_failures(read)
     if on_planned:
         on_planned(len(tasks) + len(failed_early), summary.skipped)
 

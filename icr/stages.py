@@ -65,6 +65,10 @@ class Populator(Protocol):
         """Write results in one transaction; re-storing a sha256 replaces it in place."""
         ...
 
+    def forget_failures(self, sources: Sequence[str]) -> None:
+        """Delete the failed documents recorded for these files (read since, and stored)."""
+        ...
+
     def consolidate(self, options: ConsolidateOptions) -> int:
         """Respell single OCR readings of a vendor's name and address on the documents stored
         since the last consolidation (a killed run's too) after the vendor's other receipts

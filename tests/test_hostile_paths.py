@@ -166,6 +166,11 @@ def test_a_folder_that_cannot_be_listed_is_a_failed_row(
     scanner = FolderScanner(folder)
     assert scanner.scan() == []
     assert scanner.scan() == [folder / "doc000.png", folder / "locked"]
+    # once it can be listed, its files replace its failure
+    monkeypatch.undo()
+    summary = ingest([folder], populator, InlineExecutor(fake_settings(), fake_stages()))
+    assert (summary.ok, summary.failed, summary.skipped) == (1, 0, 1)
+    assert _rows(db_url) == {"doc000.png": ("ok", None), "doc005.png": ("ok", None)}
     populator.engine.dispose()
 
 
@@ -176,13 +181,15 @@ def test_a_fixed_file_replaces_its_failure_one_document_per_file(db_url: str, tm
     folder.mkdir()
     (folder / "late.png").symlink_to(tmp_path / "not-yet.png")  # unreadable: no bytes to name it by
     (folder / "broken.png").write_bytes(b"\x89PNG\r\n\x1a\n")  # readable, but cannot be decoded
+    (folder / "same.png").symlink_to(tmp_path / "copy.png")
     populator = _database(db_url)
     executor = InlineExecutor(fake_settings(), fake_stages())
-    assert ingest([folder], populator, executor).failed == 2
+    assert ingest([folder], populator, executor).failed == 3
     (tmp_path / "not-yet.png").write_bytes(good.read_bytes())
     (folder / "broken.png").write_bytes(other.read_bytes())
+    (tmp_path / "copy.png").write_bytes(good.read_bytes())  # the bytes of another file: skipped
     summary = ingest([folder], populator, executor)
-    assert (summary.ok, summary.failed) == (2, 0)
+    assert (summary.ok, summary.failed, summary.skipped) == (2, 0, 1)
     assert _rows(db_url) == {"late.png": ("ok", None), "broken.png": ("ok", None)}
     # and a failure after a failure: the later one stays, alone
     (folder / "broken.png").write_bytes(b"not an image any more")

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from icr.consolidate import READ_SOURCES, ConsolidateOptions, respellings
 from icr.consolidate import SOURCE as CONSENSUS
-from icr.db.models import AMOUNT, NUMBER, QUANTITY, Document, Field, FormPairRow, LineItemRow
+from icr.db.models import AMOUNT, NUMBER, QUANTITY, Correction, Document, Field, FormPairRow, LineItemRow
 from icr.errors import DatabaseError
 from icr.files import storable
 from icr.text.lines import TYPED_CONFIDENCE
@@ -54,20 +54,34 @@ class SqlPopulator:
         except SQLAlchemyError as exc:
             raise DatabaseError(f"cannot write to the database: {exc}") from exc
 
+    def forget_failures(self, sources: Sequence[str]) -> None:
+        """Delete the failed documents recorded for these files (one document per file: each was
+        read since, and its bytes are stored already)."""
+        unique = list(dict.fromkeys(storable(s) for s in sources))
+        try:
+            with Session(self.engine) as session, session.begin():
+                for start in range(0, len(unique), 500):
+                    chunk = unique[start : start + 500]
+                    stale = session.scalars(
+                        select(Document.id).where(Document.source.in_(chunk), Document.status == "failed")
+                    ).all()
+                    _delete_documents(session, stale)
+        except SQLAlchemyError as exc:
+            raise DatabaseError(f"cannot write to the database: {exc}") from exc
+
     def _store_one(self, session: Session, result: DocumentResult, reprocess: bool) -> None:
         # One document per file: a failure recorded for this file under another id (unreadable
-        # then, or other bytes since) is replaced by this later outcome, whatever it is.
+        # then, or other bytes since) is replaced by this later outcome, whatever it is; so is
+        # one recorded for a folder above it that could not be listed (it was, to find this file).
+        source = storable(result.source)
         stale = session.scalars(
             select(Document.id).where(
-                Document.source == storable(result.source),
+                Document.source.in_([source, *(str(p) for p in Path(source).parents)]),
                 Document.status == "failed",
                 Document.sha256 != result.sha256,
             )
         ).all()
-        if stale:
-            session.execute(delete(Field).where(Field.document_id.in_(stale)))
-            session.execute(delete(LineItemRow).where(LineItemRow.document_id.in_(stale)))
-            session.execute(delete(Document).where(Document.id.in_(stale)))
+        _delete_documents(session, stale)
         existing = session.scalar(select(Document).where(Document.sha256 == result.sha256))
         if existing is not None:
             if existing.status == "ok" and not reprocess:
@@ -154,6 +168,13 @@ def review_pending(doc: Document) -> list[str]:
     reviewed = {f.name for f in doc.fields if f.reviewed_at is not None}
     reasons = [r.strip() for r in (doc.review_reasons or "").split(";") if r.strip()]
     return [r for r in reasons if r.split(":", 1)[0].strip() not in reviewed]
+
+
+def _delete_documents(session: Session, ids: Sequence[int]) -> None:
+    if ids:  # children first: SQLite enforces no ON DELETE CASCADE unless told to
+        for child in (Field, LineItemRow, FormPairRow, Correction):
+            session.execute(delete(child).where(child.document_id.in_(ids)))
+        session.execute(delete(Document).where(Document.id.in_(ids)))
 
 
 def _text(text: str | None) -> str | None:
@@ -298,13 +319,20 @@ class MemoryPopulator:
 
     def store(self, results: Sequence[DocumentResult], *, reprocess: bool = False) -> None:
         for r in results:
+            replaced = {r.source, *(str(p) for p in Path(r.source).parents)}
             for sha, stale in list(self.documents.items()):
-                if stale.source == r.source and not stale.ok and sha != r.sha256:
+                if stale.source in replaced and not stale.ok and sha != r.sha256:
                     del self.documents[sha]  # one document per file, as SqlPopulator
             old = self.documents.get(r.sha256)
             if old is None or reprocess or not old.ok:
                 self.documents[r.sha256] = r
                 self.pending.add(r.sha256)
+
+    def forget_failures(self, sources: Sequence[str]) -> None:
+        gone = set(sources)
+        for sha, stale in list(self.documents.items()):
+            if stale.source in gone and not stale.ok:
+                del self.documents[sha]
 
     def consolidate(self, options: ConsolidateOptions) -> int:
         changed = 0
