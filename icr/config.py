@@ -1,14 +1,25 @@
-"""Pipeline settings: ``config/icr.yaml`` merged with a user's file and options."""
+"""Pipeline settings: ``config/icr.yaml`` merged with a user's file and options, validated.
+
+The settings are layers of YAML merged in order — the shipped ``config/icr.yaml`` (which
+holds every default), then ``--config FILE`` (or ``$ICR_CONFIG``), then any further layers
+(a profile, options from the command line) — and the result is validated against the
+pydantic models below: a key that is unknown or misspelled (``review_treshold``), or a value
+of the wrong type (``timeout: soon``), is a :class:`~icr.errors.ConfigError` (exit code 3)
+naming the file that set it and the key. The section of a stage implemented by a plugin
+(``stages.recognizer: package.module:function``) may carry the plugin's own keys.
+"""
 
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from icr.errors import ConfigError
 
@@ -53,13 +64,277 @@ def load_yaml(path: Path) -> dict[str, Any]:
     return data
 
 
+class _Section(BaseModel):
+    """A config section: unknown keys are refused."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class StagesConfig(_Section):
+    image_corrector: str
+    """opencv | none | package.module:function"""
+    recognizer: str
+    """auto | tesserocr | pytesseract | fake | package.module:function"""
+    text_corrector: str
+    """default | fake | package.module:function"""
+
+
+def _fraction() -> Any:
+    return Field(default=None, ge=0, le=1)
+
+
+class ImageCorrectorConfig(_Section):
+    """The corrector's steps and their knobs (see ``config/icr.yaml`` and ``icr/imaging/steps``).
+
+    A knob left out keeps its step's built-in value."""
+
+    steps: list[str]
+    crop_gate: float | None = _fraction()
+    min_area: float | None = _fraction()
+    max_area: float | None = _fraction()
+    min_contrast: float | None = None
+    crop_saturation_weight: float | None = None
+    crop_square_tolerance: float | None = _fraction()
+    crop_ring: float | None = _fraction()
+    crop_margin: int | None = Field(default=None, ge=0)
+    max_frame_contact: float | None = _fraction()
+    border_gate: float | None = _fraction()
+    border_solid_only: bool | None = None
+    solid_min_px: int | None = Field(default=None, ge=1)
+    solid_letters: float | None = None
+    band_dark_fraction: float | None = _fraction()
+    max_band: float | None = _fraction()
+    edge_span: float | None = _fraction()
+    edge_area_letters: float | None = None
+    min_solid_share: float | None = _fraction()
+    border_strip: float | None = _fraction()
+    border_side: int | None = Field(default=None, ge=100)
+    orientation_method: Literal["ocr", "osd", "geometry"] | None = None
+    upright_score: float | None = None
+    orientation_straighten: bool | None = None
+    orientation_defer: bool | None = None
+    page_upright_letters: int | None = Field(default=None, ge=0)
+    page_upright_share: float | None = _fraction()
+    probe_text_height: float | None = Field(default=None, gt=0)
+    probe_side: int | None = Field(default=None, ge=100)
+    osd_timeout: float | None = Field(default=None, gt=0)
+    min_osd_confidence: float | None = None
+    min_score: float | None = None
+    min_ratio: float | None = None
+    min_letters: int | None = Field(default=None, ge=0)
+    min_share: float | None = _fraction()
+    min_dots: int | None = Field(default=None, ge=0)
+    min_votes: int | None = Field(default=None, ge=0)
+    orientation_side: int | None = Field(default=None, ge=100)
+    straighten_min_skew: float | None = Field(default=None, ge=0)
+    max_skew: float | None = Field(default=None, ge=0, le=45)
+    min_skew: float | None = Field(default=None, ge=0)
+    background_gate: float | None = _fraction()
+    background_side: int | None = Field(default=None, ge=50)
+    flatten: bool | None = None
+    denoise: Literal["none", "median", "nlmeans"] | None = None
+    binarize: Literal["none", "otsu", "sauvola", "adaptive"] | None = None
+    binarize_window: int | None = Field(default=None, ge=0)
+    sauvola_k: float | None = None
+    min_line_letters: float | None = Field(default=None, ge=0)
+    min_line_fraction: float | None = _fraction()
+    lines_fill: Literal["inpaint", "white"] | None = None
+    min_rule_contrast: float | None = Field(default=None, ge=0)
+    max_thickness_letters: float | None = Field(default=None, gt=0)
+    lines_side: int | None = Field(default=None, ge=100)
+    lines_need_grid: bool | None = None
+    smooth_sigma: float | None = Field(default=None, ge=0)
+    target_text_height: float | None = Field(default=None, gt=0)
+    max_side: int | None = Field(default=None, ge=100)
+    max_upscale: float | None = Field(default=None, ge=1)
+    downscale_above: float | None = Field(default=None, ge=1)
+    rescale_side: int | None = Field(default=None, ge=100)
+
+
+Language = Field(pattern=r"^[A-Za-z_]{3,}(\+[A-Za-z_]{3,})*$")
+
+
+class RecognizerConfig(_Section):
+    language: str = Field(pattern=r"^[A-Za-z_]{3,}(\+[A-Za-z_]{3,})*$")
+    psm: int = Field(ge=0, le=13)
+    timeout: float = Field(ge=0)
+    """Seconds per document; 0: no limit."""
+    force_language: str | None = Field(default=None, pattern=r"^[A-Za-z_]{3,}(\+[A-Za-z_]{3,})*$")
+    """Set by ``--lang``: every document is read in this language, whatever its template says."""
+    fake_lines: list[str] | None = None
+    """The fake recognizer's text (tests)."""
+
+
+class SecondReadConfig(_Section):
+    enabled: bool
+    steps: list[str]
+    recognizer: str
+
+
+class DateCheckConfig(_Section):
+    enabled: bool
+
+
+class ConsolidateConfig(_Section):
+    enabled: bool
+    fields: list[Literal["company", "address"]]
+    similarity: float = Field(ge=0, le=100)
+    support: int = Field(ge=1)
+    agree: float = Field(ge=0, le=100)
+
+
+class TextCorrectorConfig(_Section):
+    spelling: bool
+    english_words: int = Field(ge=0)
+    review_threshold: float = Field(ge=0, le=1)
+    name_spelling: bool | None = None
+
+
+class IngestConfig(_Section):
+    jobs: int = Field(ge=0)
+    batch_size: int = Field(ge=1)
+    prefetch: int | None = Field(default=None, ge=1)
+
+
+class DaskConfig(_Section):
+    scheduler: str | None = None
+    workers: int | None = Field(default=None, ge=0)
+    batch_size: int | None = Field(default=None, ge=1)
+    window: int | None = Field(default=None, ge=0)
+    inline_bytes: int | None = Field(default=None, ge=0)
+    connect_timeout: float | None = Field(default=None, gt=0)
+
+
+class IcrConfig(_Section):
+    """The whole of ``config/icr.yaml``; every section but ``dask`` is required there."""
+
+    stages: StagesConfig
+    image_corrector: ImageCorrectorConfig
+    recognizer: RecognizerConfig
+    second_read: SecondReadConfig
+    date_check: DateCheckConfig
+    consolidate: ConsolidateConfig
+    text_corrector: TextCorrectorConfig
+    ingest: IngestConfig
+    dask: DaskConfig | None = None
+
+
+PLUGGABLE = ("image_corrector", "recognizer", "text_corrector")
+"""Sections named after a stage: a plugin implementing the stage may add its own keys there."""
+
+Layer = tuple[str, Mapping[str, Any]]
+"""Where a layer of settings came from (a file's path, or a description) and its data."""
+
+
+def _has_key(data: Mapping[str, Any], loc: Sequence[str | int]) -> bool:
+    node: Any = data
+    for part in loc:
+        if not isinstance(node, Mapping) or part not in node:
+            return False
+        node = node[part]
+    return True
+
+
+def _origin(loc: Sequence[str | int], layers: Sequence[Layer]) -> str:
+    """The last layer that sets the key at ``loc`` (the one to fix)."""
+    for where, data in reversed(layers):
+        if _has_key(data, loc):
+            return where
+    for where, data in reversed(layers):
+        if loc and _has_key(data, loc[:1]):
+            return where
+    return layers[-1][0] if layers else "settings"
+
+
+def _model_keys(section: str) -> set[str]:
+    return set(getattr(IcrConfig.model_fields[section].annotation, "model_fields", {}))
+
+
+def plugin_keys(raw: Mapping[str, Any]) -> dict[str, set[str]]:
+    """The keys of each stage's section that are not the model's own (a plugin's)."""
+    out: dict[str, set[str]] = {}
+    for name in PLUGGABLE:
+        section = raw.get(name)
+        if isinstance(section, Mapping):
+            out[name] = set(section) - _model_keys(name)
+    return out
+
+
+def _plugin_extras(
+    raw: dict[str, Any], accepted: Mapping[str, set[str]]
+) -> tuple[dict[str, Any], dict[str, dict[str, Any]]]:
+    """Split off the keys a plugin stage's section carries beyond the model's own (and those
+    ``accepted`` before: a stage switched by an override keeps the plugin's keys)."""
+    stages = raw.get("stages")
+    extras: dict[str, dict[str, Any]] = {}
+    if not isinstance(stages, Mapping):
+        return raw, extras
+    out = dict(raw)
+    for name in PLUGGABLE:
+        section = out.get(name)
+        if not isinstance(section, Mapping):
+            continue
+        own = _model_keys(name)
+        plugin = ":" in str(stages.get(name, ""))
+        extra = {k: v for k, v in section.items() if k not in own and (plugin or k in accepted.get(name, ()))}
+        if extra:
+            extras[name] = extra
+            out[name] = {k: v for k, v in section.items() if k not in extra}
+    return out, extras
+
+
+def validate_settings(
+    raw: Mapping[str, Any], layers: Sequence[Layer] = (), accepted: Mapping[str, set[str]] | None = None
+) -> tuple[IcrConfig, dict[str, Any]]:
+    """Check merged settings; returns the model and the settings as plain data.
+
+    Raises :class:`ConfigError` naming the layer (file) that set the first bad key."""
+    checked, extras = _plugin_extras(dict(raw), accepted or {})
+    try:
+        model = IcrConfig.model_validate(checked)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        loc = tuple(first["loc"])
+        key = ".".join(str(part) for part in loc) or "<top>"
+        if first["type"] == "extra_forbidden":
+            problem = "unknown key"
+            section = IcrConfig if len(loc) == 1 else IcrConfig.model_fields[str(loc[0])].annotation
+            allowed = sorted(getattr(section, "model_fields", {}))
+            if allowed:
+                problem += f" (allowed here: {', '.join(allowed)})"
+        elif first["type"] == "missing":
+            problem = "missing"
+        else:
+            problem = f"{first['msg']} (got {first.get('input')!r})"
+        where = _origin(loc, [*layers] or [("settings", raw)])
+        raise ConfigError(f"{where}: key '{key}': {problem}") from None
+    data = model.model_dump(exclude_unset=True)
+    for name, keys in extras.items():
+        data[name] = {**data.get(name, {}), **keys}
+    return model, data
+
+
 @dataclass
 class Settings:
-    """All pipeline settings, as plain data (picklable, sent to workers)."""
+    """All pipeline settings, validated, as plain data (picklable, sent to workers)."""
 
     raw: dict[str, Any]
     template_dirs: list[Path] = field(default_factory=list)
     """Extra template folders; earlier ones take precedence over later ones and the shipped ones."""
+
+    @classmethod
+    def from_layers(cls, layers: Sequence[Layer]) -> Settings:
+        """Merge ``layers`` in order (later ones win, key by key) and validate the result."""
+        raw: dict[str, Any] = {}
+        for _where, data in layers:
+            raw = _merge(raw, data)
+        _model, data = validate_settings(raw, layers)
+        return cls(data)
+
+    @cached_property
+    def config(self) -> IcrConfig:
+        """The settings as typed models."""
+        return validate_settings(self.raw, accepted=plugin_keys(self.raw))[0]
 
     def section(self, name: str) -> dict[str, Any]:
         value = self.raw.get(name, {})
@@ -73,16 +348,33 @@ class Settings:
     def get(self, section: str, key: str, default: Any = None) -> Any:
         return self.section(section).get(key, default)
 
-    def with_overrides(self, overrides: Mapping[str, Any]) -> Settings:
-        return Settings(_merge(self.raw, overrides), list(self.template_dirs))
+    def with_overrides(self, overrides: Mapping[str, Any], origin: str = "overrides") -> Settings:
+        """These settings with ``overrides`` merged over them, validated."""
+        merged = _merge(self.raw, overrides)
+        layers = [("settings", self.raw), (origin, overrides)]
+        _model, data = validate_settings(merged, layers, accepted=plugin_keys(self.raw))
+        return Settings(data, list(self.template_dirs))
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {"raw": self.raw, "template_dirs": self.template_dirs}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.raw = state["raw"]
+        self.template_dirs = state["template_dirs"]
+
+
+def settings_layers(path: Path | str | None = None, overrides: Mapping[str, Any] | None = None) -> list[Layer]:
+    """The layers :func:`load_settings` merges: shipped defaults, the user's file, overrides."""
+    shipped = config_dir() / "icr.yaml"
+    layers: list[Layer] = [(str(shipped), load_yaml(shipped))]
+    user = path or os.environ.get("ICR_CONFIG")
+    if user:
+        layers.append((str(user), load_yaml(Path(user))))
+    if overrides:
+        layers.append(("overrides", overrides))
+    return layers
 
 
 def load_settings(path: Path | str | None = None, overrides: Mapping[str, Any] | None = None) -> Settings:
-    """Shipped defaults, then ``path`` (or ``$ICR_CONFIG``), then ``overrides``."""
-    raw = load_yaml(config_dir() / "icr.yaml")
-    user = path or os.environ.get("ICR_CONFIG")
-    if user:
-        raw = _merge(raw, load_yaml(Path(user)))
-    if overrides:
-        raw = _merge(raw, overrides)
-    return Settings(raw)
+    """Shipped defaults, then ``path`` (or ``$ICR_CONFIG``), then ``overrides``; validated."""
+    return Settings.from_layers(settings_layers(path, overrides))

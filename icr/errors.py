@@ -64,6 +64,9 @@ EXIT_OK = 0
 EXIT_SOME_FAILED = 2
 """``icr ingest`` finished, but at least one document was recorded as failed."""
 
+EXIT_USAGE = InputError.exit_code
+"""A command-line usage error (unknown command or option, a bad value): bad input."""
+
 EXIT_INTERRUPTED = 130
 """Ctrl-C: what was stored is kept; the same command again goes on where it stopped."""
 

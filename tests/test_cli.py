@@ -75,7 +75,10 @@ def test_export_to_file_and_db_commands(tmp_path: Path) -> None:
     out = tmp_path / "out.jsonl"
     res = runner.invoke(main, ["export", "--db", db, "-o", str(out)])
     assert res.exit_code == 0 and out.read_text() == ""
-    assert runner.invoke(main, ["db", "downgrade", "base", "--db", db]).exit_code == 0
+    res = runner.invoke(main, ["db", "downgrade", "base", "--db", db])
+    assert res.exit_code == 5 and "--yes" in res.output  # drops every table: not without asking
+    assert runner.invoke(main, ["export", "--db", db]).exit_code == 0  # the tables are still there
+    assert runner.invoke(main, ["db", "downgrade", "base", "--db", db, "--yes"]).exit_code == 0
 
 
 def test_errors_map_to_exit_codes(tmp_path: Path) -> None:

@@ -81,5 +81,5 @@ def test_lang_is_checked_on_the_command_line(tmp_path: Path) -> None:
         main, ["ingest", str(SAMPLES / "green-valley-grocer.png"), "--db", f"sqlite:///{tmp_path / 'x.db'}",
                "--lang", "English please", "-q"],
     )  # fmt: skip
-    assert result.exit_code == 2
+    assert result.exit_code == 5  # bad command-line input
     assert "Tesseract language such as eng" in result.output

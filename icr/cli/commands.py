@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import re
 import sys
 import tempfile
@@ -15,11 +16,12 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from sqlalchemy import Engine
 
+from icr.cli import cli_state, logs
 from icr.config import Settings, load_settings
 from icr.consolidate import options_from
-from icr.db.database import database_url, downgrade, open_engine, shown_url, upgrade
+from icr.db.database import database_url, downgrade, open_engine, open_existing, shown_url, upgrade
 from icr.db.populator import SqlPopulator
-from icr.errors import EXIT_SOME_FAILED, InputError
+from icr.errors import EXIT_SOME_FAILED, ConfigError, InputError
 from icr.evaluate import format_report, score
 from icr.executor import make_executor
 from icr.export import BINARY_FORMATS, WRITERS, iter_records, write_pairs, write_records
@@ -63,6 +65,30 @@ def make_settings(config_path: str | None, template_dirs: tuple[str, ...] = ()) 
     return settings
 
 
+TESSERACT_STAGES = ("auto", "tesserocr", "pytesseract")
+
+
+def check_languages(settings: Settings, lang: str | None = None) -> None:
+    """A Tesseract language without its model is one error before the batch (not one
+    failed document per file): exit 5 when it came from --lang, 3 from the config."""
+    if settings.stage("recognizer") not in TESSERACT_STAGES:
+        return
+    from icr.ocr.tesseract_api import installed_languages
+
+    wanted = str(lang or settings.get("recognizer", "language", "eng"))
+    installed = installed_languages()
+    missing = [code for code in wanted.split("+") if code not in installed]
+    if not missing:
+        return
+    problem = (
+        f"Tesseract has no model for {', '.join(missing)} (installed: {', '.join(sorted(installed)) or 'none'}); "
+        f"install Debian's {' '.join('tesseract-ocr-' + m.replace('_', '-') for m in missing)} or set TESSDATA_PREFIX"
+    )
+    if lang:
+        raise InputError(f"--lang {lang}: {problem}")
+    raise ConfigError(f"recognizer.language {wanted}: {problem}")
+
+
 def run_ingest(
     paths: list[str],
     settings: Settings,
@@ -82,7 +108,7 @@ def run_ingest(
     if store is not None:
         settings = settings.with_overrides({"store": {"keep_pages": True}})
     executor = make_executor(settings, jobs, executor_kind, scheduler)
-    console = Console(stderr=True, quiet=quiet)
+    console = Console(stderr=True, quiet=quiet or not cli_state().progress)
     try:
         with Progress(
             TextColumn("[bold]ingest"),
@@ -101,6 +127,7 @@ def run_ingest(
 
             def done(result: DocumentResult) -> None:
                 counts["ok" if result.ok else "failed"] += 1
+                log_document(result)
                 progress.update(bar, advance=1, ok=counts["ok"], failed=counts["failed"])
                 if on_result is not None:
                     on_result(result)
@@ -120,6 +147,20 @@ def run_ingest(
         executor.close()
         engine.dispose()
     return summary
+
+
+def log_document(result: DocumentResult) -> None:
+    """One log event per document (a JSON object with --log-format json)."""
+    logs.event(
+        logging.INFO,
+        "document",
+        source=result.source,
+        sha256=result.sha256,
+        status=result.status,
+        error=result.error,
+        pages=result.pages,
+        seconds=round(sum(result.timings.values()), 3),
+    )
 
 
 def print_summary(summary: IngestSummary, most: int = 20) -> None:
@@ -177,6 +218,7 @@ def ingest_cmd(
         if not re.fullmatch(r"[a-z_]{3,}(\+[a-z_]{3,})*", lang):
             raise click.BadParameter("must be a Tesseract language such as eng or eng+deu", param_hint="--lang")
         settings = settings.with_overrides({"recognizer": {"language": lang, "force_language": lang}})
+    check_languages(settings, lang)
     summary = run_ingest(list(paths), settings, db_url, jobs, reprocess, quiet, executor_kind, scheduler)
     print_summary(summary)
     if summary.processed == 0 and summary.skipped == 0:
@@ -223,7 +265,7 @@ def export_cmd(
         return write_pairs(engine, out, fmt) if pairs else write_records(engine, out, fmt, with_text=not no_text)
 
     what = "pair rows" if pairs else "records"
-    engine = open_engine(db_url)
+    engine = open_existing(db_url)
     upgrade(engine)
     try:
         if output and fmt in BINARY_FORMATS:
@@ -374,9 +416,18 @@ def db_upgrade(db_url: str | None, revision: str) -> None:
 @db_group.command("downgrade")
 @db_option
 @click.argument("revision")
-def db_downgrade(db_url: str | None, revision: str) -> None:
-    """Migrate the database down to REVISION ('base' removes every table)."""
-    engine = open_engine(db_url)
+@click.option("--yes", "-y", is_flag=True, help="Do not ask: a downgrade drops tables and the data in them.")
+def db_downgrade(db_url: str | None, revision: str, yes: bool) -> None:
+    """Migrate the database down to REVISION ('base' removes every table).
+
+    A downgrade deletes data; it asks first, unless --yes (required when not on a terminal).
+    """
+    target = shown_url(db_url)
+    if not yes:
+        if not sys.stdin.isatty():
+            raise InputError(f"db downgrade {revision} drops tables of {target}: pass --yes to confirm")
+        click.confirm(f"Downgrade {target} to {revision}? Tables and their data will be dropped", abort=True)
+    engine = open_existing(db_url)
     downgrade(engine, revision)
     click.echo(f"{shown_url(db_url)}: at {revision}", err=True)
 

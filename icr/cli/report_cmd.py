@@ -7,7 +7,7 @@ import sys
 
 import click
 
-from icr.db.database import open_engine, upgrade
+from icr.db.database import open_existing, upgrade
 from icr.errors import InputError
 from icr.reporting import CHARTS, FORMATS, REPORTS, Filters, draw_chart, format_for, run_report, write_report
 
@@ -79,7 +79,7 @@ def report_cmd(
         raise InputError(f"--chart: no chart for the {name} report (charts: {', '.join(CHARTS)})")
     if chart and not chart.lower().endswith(".png"):
         raise InputError(f"--chart {chart}: the chart is a PNG file: name it *.png")
-    engine = open_engine(db_url)
+    engine = open_existing(db_url)
     try:
         upgrade(engine)
         df = run_report(engine, name, filters)

@@ -24,8 +24,14 @@ _MIGRATION_LOCK = 4242_0001
 
 
 def database_url(url: str | None = None) -> str:
-    """``url``, else ``$ICR_DATABASE_URL``, else the SQLite file ``icr.db`` in the current folder."""
-    return url or os.environ.get("ICR_DATABASE_URL") or DEFAULT_URL
+    """``url``, else ``$ICR_DATABASE_URL``, else the SQLite file ``icr.db`` in the current folder.
+
+    ``postgres://`` (Heroku's and many hosts' spelling, which SQLAlchemy refuses) means
+    ``postgresql://``."""
+    resolved = url or os.environ.get("ICR_DATABASE_URL") or DEFAULT_URL
+    if resolved.startswith("postgres://") or resolved.startswith("postgres+"):
+        resolved = "postgresql" + resolved[len("postgres") :]
+    return resolved
 
 
 _PASSWORD = re.compile(r"(?<=://)([^:/@]*):[^@/]*@")
@@ -61,6 +67,22 @@ def open_engine(url: str | None = None) -> Engine:
         raise DatabaseError(f"no driver for '{shown}': {exc} (install icr[postgres] for PostgreSQL)") from exc
     if parsed.get_backend_name() == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
+    return engine
+
+
+def open_existing(url: str | None = None) -> Engine:
+    """Open a database that must already exist: reading commands never create one.
+
+    A SQLite file that is not there is an error (SQLite would create it empty); other
+    servers refuse a database that does not exist by themselves."""
+    engine = open_engine(url)
+    if engine.dialect.name == "sqlite":
+        database = engine.url.database
+        if database and database != ":memory:" and not database.startswith("file:") and not Path(database).is_file():
+            engine.dispose()
+            raise DatabaseError(
+                f"{database_url(url)}: no such database (run `icr ingest` or `icr db upgrade` to create one)"
+            )
     return engine
 
 

@@ -41,6 +41,15 @@ class EngineTimeout(Exception):
     """Tesseract gave up on a page because its deadline passed."""
 
 
+def installed_languages() -> set[str]:
+    """The Tesseract languages whose models are installed (empty when none are)."""
+    try:
+        folder = Path(tessdata_path())
+    except FileNotFoundError:
+        return set()
+    return {p.name.removesuffix(".traineddata") for p in folder.glob("*.traineddata")}
+
+
 def tessdata_path() -> str:
     """Where the ``*.traineddata`` models are: ``$TESSDATA_PREFIX``, else Debian's folder.
 
