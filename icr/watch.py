@@ -12,6 +12,7 @@ file that changes is ingested again, as a new document).
 from __future__ import annotations
 
 import os
+import shutil
 import threading
 import time
 from collections.abc import Callable
@@ -84,6 +85,30 @@ class WatchTotals:
         self.rounds += 1
 
 
+def move_into(path: Path, folder: Path, dest: Path) -> Path:
+    """Move ``path`` (inside ``folder``) to the same relative place under ``dest``; a name
+    already taken there gets a number (``receipt.1.png``), so nothing is overwritten."""
+    target = dest / path.relative_to(folder)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    n = 0
+    while target.exists():
+        n += 1
+        target = target.with_name(f"{path.stem}.{n}{path.suffix}")
+    shutil.move(str(path), str(target))
+    return target
+
+
+def _outside(folder: Path, dest: Path | None, option: str) -> Path | None:
+    if dest is None:
+        return None
+    dest = Path(dest)
+    if dest.resolve().is_relative_to(folder.resolve()):
+        from icr.errors import InputError
+
+        raise InputError(f"{option} {dest}: must be outside the watched folder {folder}")
+    return dest
+
+
 def watch(
     folder: str | Path,
     populator: Populator,
@@ -96,29 +121,51 @@ def watch(
     on_skipped: Callable[[int], None] | None = None,
     totals: WatchTotals | None = None,
     consolidate: ConsolidateOptions | None = None,
+    done: Path | None = None,
+    failed: Path | None = None,
+    on_moved: Callable[[Path, Path], None] | None = None,
 ) -> WatchTotals:
     """Ingest complete files from ``folder`` until ``stop`` is set (or KeyboardInterrupt).
 
     ``totals`` is updated as rounds finish, so a caller interrupted by Ctrl-C still
-    has the counts.
+    has the counts. With ``done`` / ``failed``, each file is moved there (keeping its
+    place under ``folder``) once its document is stored — ``failed`` when it was
+    recorded as failed, ``done`` otherwise (a file already stored included).
     """
     folder = Path(folder)
     if not folder.is_dir():
         from icr.errors import InputError
 
         raise InputError(f"{folder}: not a folder")
+    done = _outside(folder, done, "--done")
+    failed = _outside(folder, failed, "--failed")
     stop = stop or threading.Event()
     totals = totals if totals is not None else WatchTotals()
     scanner = FolderScanner(folder, min_age=interval)
+    outcome: dict[str, bool] = {}
+
+    def stored(result: DocumentResult) -> None:
+        outcome[result.source] = result.ok
+        if on_result:
+            on_result(result)
+
     while not stop.is_set():
         ready = scanner.scan()
         if ready:
+            outcome.clear()
             summary = ingest(
-                ready, populator, executor, batch_size=batch_size, on_result=on_result, consolidate=consolidate
+                ready, populator, executor, batch_size=batch_size, on_result=stored, consolidate=consolidate
             )
             totals.add(summary)
             if on_skipped and summary.skipped:
                 on_skipped(summary.skipped)
+            if done is not None or failed is not None:
+                for path in ready:
+                    dest = failed if not outcome.get(str(path), True) else done
+                    if dest is not None and path.exists():
+                        target = move_into(path, folder, dest)
+                        if on_moved:
+                            on_moved(path, target)
         stop.wait(interval)
     return totals
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 
 from icr.cli.commands import (
@@ -37,6 +39,17 @@ from icr.watch import sigterm_as_interrupt, watch
 @scheduler_option
 @templates_option
 @config_option
+@click.option(
+    "--done",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Move each file here once its document is stored (folders kept; outside DIRECTORY).",
+)
+@click.option(
+    "--failed",
+    "failed_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Move each file whose document failed here (its error is stored; outside DIRECTORY).",
+)
 @click.option("--quiet", "-q", is_flag=True, help="Only the final summary, not one line per document.")
 def watch_cmd(
     directory: str,
@@ -47,6 +60,8 @@ def watch_cmd(
     scheduler: str | None,
     template_dirs: tuple[str, ...],
     config_path: str | None,
+    done: Path | None,
+    failed_dir: Path | None,
     quiet: bool,
 ) -> None:
     """Ingest every image that appears in DIRECTORY (searched recursively) until Ctrl-C.
@@ -90,6 +105,8 @@ def watch_cmd(
             on_result=stored,
             on_skipped=skipped,
             consolidate=options_from(settings.section("consolidate")),
+            done=done,
+            failed=failed_dir,
         )
     except KeyboardInterrupt:
         click.echo("stopped", err=True)
