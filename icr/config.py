@@ -205,6 +205,18 @@ class DaskConfig(_Section):
     connect_timeout: float | None = Field(default=None, gt=0)
 
 
+class StoreConfig(_Section):
+    path: str
+    """auto (next to a SQLite file) | off | a folder: where originals and pages as read are kept."""
+    keep_pages: bool | None = None
+    """Set by ingest when there is a store: workers send the pages as read back."""
+
+
+class ReviewConfig(_Section):
+    field_types: dict[str, str] = Field(default_factory=dict)
+    """What a corrected value must be, by field name (amount, date, time, percent, ...)."""
+
+
 class IcrConfig(_Section):
     """The whole of ``config/icr.yaml``; every section but ``dask`` is required there."""
 
@@ -216,6 +228,8 @@ class IcrConfig(_Section):
     consolidate: ConsolidateConfig
     text_corrector: TextCorrectorConfig
     ingest: IngestConfig
+    store: StoreConfig
+    review: ReviewConfig | None = None
     dask: DaskConfig | None = None
 
 
