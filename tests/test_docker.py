@@ -64,6 +64,12 @@ def test_compose_runs_postgres_and_watch_with_options_the_cli_has() -> None:
     assert all(arg in options for arg in command[1:] if arg.startswith("--"))
     mounted = {v.split(":")[1] for v in watch["volumes"]}
     assert {arg for arg in command[1:] if arg.startswith("/data/")} <= mounted
+    serve = services["serve"]
+    assert serve["command"][0] == "serve" and "ICR_SERVE_TOKEN" in serve["environment"]  # beyond localhost
+    serve_cmd = main.get_command(ctx, "serve")
+    assert serve_cmd is not None
+    serve_options = {opt for p in serve_cmd.params for opt in p.opts}
+    assert all(arg in serve_options for arg in serve["command"][1:] if arg.startswith("--"))
 
 
 def _docker_usable() -> str | None:
