@@ -194,6 +194,10 @@ class IngestConfig(_Section):
     jobs: int = Field(ge=0)
     batch_size: int = Field(ge=1)
     prefetch: int | None = Field(default=None, ge=1)
+    max_pages: int | None = Field(default=None, ge=1)
+    """Pages of a PDF or TIFF at most."""
+    max_document_mb: float | None = Field(default=None, gt=0)
+    """A document's pages, decoded, at most this many MiB."""
 
 
 class DaskConfig(_Section):
@@ -217,8 +221,28 @@ class ReviewConfig(_Section):
     """What a corrected value must be, by field name (amount, date, time, percent, ...)."""
 
 
+class ImageCorrectorOverrides(ImageCorrectorConfig):
+    """Image-corrector knobs changed for one kind of document (``forms.image_corrector``)."""
+
+    steps: list[str] | None = None  # type: ignore[assignment]
+
+
+class FormsConfig(_Section):
+    """The forms step (``icr/forms``); its sub-sections' keys are checked by the step itself."""
+
+    enabled: bool
+    kind: dict[str, float] | None = None
+    read_steps: list[str] | None = None
+    psm: int | None = Field(default=None, ge=0, le=13)
+    image_corrector: ImageCorrectorOverrides | None = None
+    segments: dict[str, float] | None = None
+    links: dict[str, float] | None = None
+
+
 class IcrConfig(_Section):
-    """The whole of ``config/icr.yaml``; every section but ``dask`` is required there."""
+    """The whole of ``config/icr.yaml``. A new setting is a field here (with its type and
+    range) and a line in the YAML (with its default); a section a feature may leave out of the
+    YAML is optional."""
 
     stages: StagesConfig
     image_corrector: ImageCorrectorConfig
@@ -230,6 +254,7 @@ class IcrConfig(_Section):
     ingest: IngestConfig
     store: StoreConfig
     review: ReviewConfig | None = None
+    forms: FormsConfig | None = None
     dask: DaskConfig | None = None
 
 
