@@ -198,6 +198,8 @@ class IngestConfig(_Section):
     """Pages of a PDF or TIFF at most."""
     max_document_mb: float | None = Field(default=None, gt=0)
     """A document's pages, decoded, at most this many MiB."""
+    worker_memory_mb: int | None = Field(default=None, ge=0)
+    """A worker process's data limit (RLIMIT_DATA); 0: no cap."""
 
 
 class DaskConfig(_Section):
