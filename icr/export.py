@@ -175,8 +175,15 @@ def iter_pair_rows(engine: Engine) -> Iterator[dict[str, str | None]]:
             .order_by(Document.id, FormPairRow.position)
         )
         for pair, name, source in rows:
-            typed = pair.amount if pair.amount is not None else pair.number
-            typed_text = str(typed) if typed is not None else pair.date_value.isoformat() if pair.date_value else None
+            typed_text = (
+                str(pair.amount)
+                if pair.amount is not None
+                else f"{pair.number.normalize():f}"
+                if pair.number is not None
+                else pair.date_value.isoformat()
+                if pair.date_value
+                else None
+            )
             yield {
                 "id": name,
                 "source": source,

@@ -23,6 +23,7 @@ from icr.consolidate import ConsolidateOptions
 from icr.errors import DocumentError
 from icr.files import open_regular
 from icr.forms.reader import FORM, FormReader
+from icr.forms.zonal import ZonalLayout
 from icr.imaging.load import PageLimits, load_pages, supported_extensions
 from icr.stages import ImageCorrector, Populator, Recognizer, TextCorrector
 from icr.store import FileStore, encode_png
@@ -260,7 +261,8 @@ def process_document(task: Task, stages: Stages) -> DocumentResult:
             kind = stages.forms.kind(extraction, ocr, FORM if template and template.doc_type == FORM else None)
             if kind == FORM:
                 t = time.perf_counter()
-                corrected, ocr, form, extraction = _read_form(pages, stages, stages.forms, wanted, extraction)
+                layout = template.layout if template is not None else None
+                corrected, ocr, form, extraction = _read_form(pages, stages, stages.forms, wanted, extraction, layout)
                 timings["forms"] = time.perf_counter() - t
 
         readings: list[tuple[OcrResult, list[CorrectedPage]]] = [(ocr, corrected)]
@@ -317,7 +319,12 @@ def process_document(task: Task, stages: Stages) -> DocumentResult:
 
 
 def _read_form(
-    pages: list[Page], stages: Stages, reader: FormReader, wanted: ReadOptions, extraction: Extraction
+    pages: list[Page],
+    stages: Stages,
+    reader: FormReader,
+    wanted: ReadOptions,
+    extraction: Extraction,
+    layout: ZonalLayout | None = None,
 ) -> tuple[list[CorrectedPage], OcrResult, FormData, Extraction]:
     """The forms step: a form is read again as forms want (sparse text, rules removed, small print
     enlarged), its pairs are read off that reading, and it keeps only the fields its template asks for
@@ -328,7 +335,14 @@ def _read_form(
         psm=reader.psm if reader.psm is not None else wanted.psm,
     )
     corrected, ocr = _read(pages, stages, how, {}, corrector=stages.form_corrector)
-    form = reader.read(ocr, corrected)
+
+    def read_line(crop: Image) -> str:
+        """One zone's crop read alone, as a single line."""
+        return stages.recognizer.recognize([CorrectedPage(crop)], language=how.language or stages.language, psm=7).text
+
+    form = reader.read(ocr, corrected, layout, read_line)
+    if layout is not None:
+        form.template = extraction.template
     kept = {name: fv for name, fv in extraction.fields.items() if fv.source in TEMPLATE_SOURCES}
     reasons = [] if form.pairs or form.checkboxes else ["form: no pairs found"]
     extraction = replace(

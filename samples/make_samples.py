@@ -417,6 +417,9 @@ def main() -> None:
     for n, receipt in enumerate(fixed_samples()):
         write(receipt, args.out, args.seed + n)
     print(f"made {len(fixed_samples())} samples in {args.out}")
+    from form_samples import write_forms  # beside this script: the filled forms and their zonal template
+
+    print(f"made {write_forms(args.out / 'forms')} forms in {args.out / 'forms'}")
 
 
 if __name__ == "__main__":

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
+from icr.forms.checkbox import CheckboxOptions
 from icr.forms.funsd import read_gold, score_forms
 from icr.forms.keyvalue import LinkOptions, label_segments, link_answers, pairs_of
 from icr.forms.reader import FormReader
@@ -122,3 +123,21 @@ def test_funsd_scoring_counts_linked_pairs_and_labels(tmp_path: Path) -> None:
     assert (d["pairs"]["correct"], d["pairs"]["predicted"], d["pairs"]["gold"]) == (2, 4, 2)
     assert d["pairs"]["precision"] == 0.5 and d["pairs"]["recall"] == 1.0
     assert (d["labelling"]["correct"], d["labelling"]["predicted"], d["labelling"]["gold"]) == (3, 4, 5)
+
+
+def test_tick_boxes_ticked_empty_or_unsure_by_their_ink() -> None:
+    import cv2
+
+    from icr.forms.checkbox import find_boxes, ink_mask, inside_ink, state
+
+    page = np.full((200, 600), 255, np.uint8)
+    for x in (50, 250, 450):
+        cv2.rectangle(page, (x, 80), (x + 34, 114), 0, 3)
+    cv2.line(page, (56, 98), (64, 108), 0, 5)
+    cv2.line(page, (64, 108), (79, 85), 0, 5)  # a tick
+    cv2.circle(page, (467, 97), 4, 0, -1)  # a speck: a person should look
+    cv2.putText(page, "O", (150, 112), cv2.FONT_HERSHEY_SIMPLEX, 1.2, 0, 3)  # a letter is no box
+    boxes = find_boxes(page, letter_height=30)
+    assert [b[0] for b in boxes] == [48, 248, 448]  # the outline drawn 3 px wide around x
+    mask = ink_mask(page)
+    assert [state(inside_ink(mask, b), CheckboxOptions()) for b in boxes] == [True, False, None]

@@ -28,8 +28,9 @@ def check_templates(templates: list[Template]) -> list[str]:
     """Each template with a ``sample`` must be the one chosen for that sample; returns one line per template."""
     report: list[str] = []
     for tpl in templates:
+        zones = f", {len(tpl.layout.zones)} zones on {len(tpl.layout.anchors)} anchors" if tpl.layout else ""
         if not tpl.sample:
-            report.append(f"ok    {tpl.name} (no sample)")
+            report.append(f"ok    {tpl.name} (no sample{zones})")
             continue
         chosen, score = choose_template(templates, tpl.sample)
         if chosen is None or chosen.name != tpl.name:
@@ -38,7 +39,7 @@ def check_templates(templates: list[Template]) -> list[str]:
                 "sample",
                 f"its sample text is matched by '{chosen.name if chosen else None}', not by itself",
             )
-        report.append(f"ok    {tpl.name} (sample matched, score {score:.2f})")
+        report.append(f"ok    {tpl.name} (sample matched, score {score:.2f}{zones})")
     return report
 
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import itertools
 import statistics
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 
 import regex
 
@@ -41,6 +41,8 @@ class LinkOptions:
     """A row with this many values after its first segment is a table's row."""
     min_confidence: float = 0.5
     """A pair whose key or value was read with less confidence is left out."""
+    digit_slips: Mapping[str, str] = field(default_factory=dict)
+    """Letters OCR reads for digits, put back in a value that is otherwise digits ({"O": "0"})."""
 
 
 def _same_row(a: Segment, b: Segment) -> bool:
@@ -185,14 +187,30 @@ def _confidence(seg: Segment) -> float:
     return sum(w.confidence for w in seg.words) / len(seg.words)
 
 
-def pairs_of(links: Sequence[tuple[Segment, Segment]], page: int = 1, min_confidence: float = 0.0) -> list[FormPair]:
+def repair_digits(text: str, slips: Mapping[str, str]) -> str:
+    """Each word of mostly digits (at least two, and more digits than letters) with the letters OCR
+    reads for digits put back ("4O213" -> 40213; ``slips`` from ``forms.links.digit_slips``)."""
+    table = str.maketrans(dict(slips))
+
+    def fix(word: str) -> str:
+        digits = sum(c.isdigit() for c in word)
+        letters = sum(c.isalpha() for c in word)
+        return word.translate(table) if digits >= 2 and digits > letters else word
+
+    return " ".join(fix(w) for w in text.split(" "))
+
+
+def pairs_of(
+    links: Sequence[tuple[Segment, Segment]], page: int = 1, options: LinkOptions | None = None
+) -> list[FormPair]:
     """Linked segments as pairs: key without its colon, value as read, confidence of both readings."""
+    options = options or LinkOptions(min_confidence=0.0)
     out: list[FormPair] = []
     for q, a in links:
         conf = round(min(_confidence(q), _confidence(a)), 3)
-        if conf < min_confidence:
+        if conf < options.min_confidence:
             continue
-        out.append(FormPair(clean_key(q.text), a.text, conf, page, q.box, a.box))
+        out.append(FormPair(clean_key(q.text), repair_digits(a.text, options.digit_slips), conf, page, q.box, a.box))
     return out
 
 

@@ -9,17 +9,20 @@ money fields are evidence), reads a form again as forms want to be read (:attr:`
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass, field, fields
+import statistics
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
 import regex
 
 from icr.errors import ConfigError
-from icr.forms.keyvalue import LinkOptions, label_segments, link_answers, pairs_of
+from icr.forms.checkbox import CheckboxOptions, find_boxes, ink_mask, inside_ink, state
+from icr.forms.keyvalue import LinkOptions, clean_key, label_segments, link_answers, pairs_of
 from icr.forms.segments import Segment, SegmentOptions, segments_of
+from icr.forms.zonal import ZonalLayout, read_zones
 from icr.text.lines import document_lines
-from icr.types import Box, CorrectedPage, Extraction, FormData, FormPair, OcrResult
+from icr.types import Box, Checkbox, CorrectedPage, Extraction, FormData, FormPair, Image, OcrResult, Word
 
 FORM = "form"
 _AMOUNT = regex.compile(r"(?<![\d.,])\d{1,3}(?:[.,]\d{3})*[.,]\d{2}(?!\d)")
@@ -54,6 +57,9 @@ def _options(cls: type, raw: Any, key: str) -> Any:
     if unknown:
         raise ConfigError(f"forms.{key}.{sorted(unknown)[0]}: unknown key (known: {', '.join(sorted(names))})")
     values = {k: tuple(v) if isinstance(v, list) else v for k, v in raw.items()}
+    for k, v in values.items():
+        if isinstance(v, dict):
+            values[k] = {str(a): str(b) for a, b in v.items()}
     return cls(**values)
 
 
@@ -68,10 +74,11 @@ class FormReader:
     """The image-corrector steps a form is read with (None: the configured ones)."""
     psm: int | None = None
     """Tesseract's page segmentation mode for forms (11: sparse text)."""
+    checkbox_options: CheckboxOptions = field(default_factory=CheckboxOptions)
 
     @classmethod
     def from_section(cls, section: dict[str, Any]) -> FormReader:
-        known = {"enabled", "kind", "segments", "links", "read_steps", "psm", "image_corrector"}
+        known = {"enabled", "kind", "segments", "links", "checkboxes", "read_steps", "psm", "image_corrector"}
         unknown = set(section) - known
         if unknown:
             raise ConfigError(f"forms.{sorted(unknown)[0]}: unknown key (known: {', '.join(sorted(known))})")
@@ -81,6 +88,7 @@ class FormReader:
             kind_options=_options(KindOptions, section.get("kind"), "kind"),
             segment_options=_options(SegmentOptions, section.get("segments"), "segments"),
             link_options=_options(LinkOptions, section.get("links"), "links"),
+            checkbox_options=_options(CheckboxOptions, section.get("checkboxes"), "checkboxes"),
             read_steps=tuple(str(s) for s in steps) if steps else None,
             psm=int(psm) if psm is not None else None,
         )
@@ -108,25 +116,94 @@ class FormReader:
             return FORM
         return extraction.doc_type
 
-    def read(self, ocr: OcrResult, pages: Sequence[CorrectedPage]) -> FormData:
-        """Pairs of every page (boxes in pixels of the page as loaded)."""
+    def read(
+        self,
+        ocr: OcrResult,
+        pages: Sequence[CorrectedPage],
+        layout: ZonalLayout | None = None,
+        reread: Callable[[Image], str] | None = None,
+    ) -> FormData:
+        """Pairs and tick boxes of every page (boxes in pixels of the page as loaded); with a zonal
+        ``layout``, its zones' values instead of the pairs found by the rules."""
         scales = {page.number: float(page.info.get("scale", 1.0) or 1.0) for page in pages}
-        shapes = {page.number: page.image.shape[:2] for page in pages}
+        images = {page.number: page.image for page in pages}
         out = FormData()
+        if layout is not None and pages:
+            first = pages[0]
+            out.pairs, out.checkboxes = read_zones(
+                layout, ocr, first.image, first.number, self.link_options.digit_slips, reread
+            )
+            scale = scales.get(first.number, 1.0)
+            out.pairs = [_unscaled(p, scale) for p in out.pairs]
+            out.checkboxes = [replace(c, box=unscale_box(c.box, scale) or c.box) for c in out.checkboxes]
+            return out
         for page in ocr.pages:
-            height, width = shapes.get(page.number, (page.height, page.width))
+            image = images.get(page.number)
+            height, width = image.shape[:2] if image is not None else (page.height, page.width)
+            scale = scales.get(page.number, 1.0)
             segments = self.segments(ocr, page.number)
+            if image is not None and segments:
+                boxes, segments = self._checkboxes(image, segments, page.number)
+                out.checkboxes.extend(replace(c, box=unscale_box(c.box, scale) or c.box) for c in boxes)
             label_segments(segments, int(width), int(height), self.link_options)
             links = link_answers(segments, self.link_options)
             out.segments.extend((seg.label, seg.text) for seg in segments)
-            scale = scales.get(page.number, 1.0)
-            for pair in pairs_of(links, page.number, self.link_options.min_confidence):
+            for pair in pairs_of(links, page.number, self.link_options):
                 out.pairs.append(_unscaled(pair, scale))
         return out
+
+    def _checkboxes(self, image: Image, segments: list[Segment], number: int) -> tuple[list[Checkbox], list[Segment]]:
+        """The page's tick boxes, each named by the text beside it (right, else left, on its row); the
+        segments left once the words read off the boxes' outlines are dropped."""
+        letter = statistics.median(w.height for seg in segments for w in seg.words)
+        words = [w for seg in segments for w in seg.words]
+        boxes = [b for b in find_boxes(image, letter, self.checkbox_options) if not _in_a_word(b, words)]
+        if not boxes:
+            return [], segments
+        kept: list[Segment] = []
+        for seg in segments:
+            words = [w for w in seg.words if not any(_covers(b, w) for b in boxes)]
+            if words:
+                kept.append(Segment(words, seg.page, seg.rows))
+        mask = ink_mask(image)
+        found = []
+        for box in boxes:
+            label = _beside(box, kept, letter)
+            found.append(Checkbox(label, state(inside_ink(mask, box), self.checkbox_options), box, number))
+        return found, kept
 
     def segments(self, ocr: OcrResult, number: int) -> list[Segment]:
         words = [w for page in ocr.pages if page.number == number for w in page.words]
         return segments_of(words, self.segment_options, number)
+
+
+def _in_a_word(box: Box, words: Sequence[Word]) -> bool:
+    """A square that is a letter of a longer word ("O" in "Okafor") is no tick box."""
+    cx, cy = (box[0] + box[2]) / 2, (box[1] + box[3]) / 2
+    return any(
+        w.left <= cx <= w.left + w.width and w.top <= cy <= w.top + w.height
+        for w in words
+        if len(w.text) >= 3 and w.width >= 2 * (box[2] - box[0])
+    )
+
+
+def _covers(box: Box, word: Word) -> bool:
+    """A word read off a tick box's outline ("[]", "O", "&")."""
+    cx, cy = word.left + word.width / 2, word.top + word.height / 2
+    return box[0] <= cx <= box[2] and box[1] <= cy <= box[3]
+
+
+def _beside(box: Box, segments: Sequence[Segment], letter: float) -> str:
+    """The text right of a tick box on its row (else left of it), without a trailing colon."""
+    cy = (box[1] + box[3]) / 2
+    row = [s for s in segments if s.box[1] - letter / 2 <= cy <= s.box[3] + letter / 2]
+    right = [s for s in row if s.box[0] >= box[2] - 2 and s.box[0] - box[2] <= 4 * letter]
+    left = [s for s in row if s.box[2] <= box[0] + 2 and box[0] - s.box[2] <= 4 * letter]
+    if right:
+        return clean_key(min(right, key=lambda s: s.box[0]).text)
+    if left:
+        return clean_key(max(left, key=lambda s: s.box[2]).text)
+    return ""
 
 
 def unscale_box(box: Box | None, scale: float) -> Box | None:

@@ -26,6 +26,9 @@ class SegmentOptions:
     """Words read with less confidence and no letter or digit are specks, not text."""
     gap: float = 1.3
     """Two words further apart than this many letter heights are two segments."""
+    height_change: float = 2.2
+    """A word this many times taller or shorter than the one before starts a segment (a word of small
+    letters only, "name", is about half as tall as one with ascenders and descenders, "Employee")."""
     row_overlap: float = 0.5
     """Words sharing this share of the smaller height are on one row."""
     join_gap: float = 0.0
@@ -104,8 +107,7 @@ def _cut_row(row: list[Word], options: SegmentOptions) -> list[list[Word]]:
         if (
             gap > options.gap * height
             or prev.text.endswith(":")
-            or w.height > 1.6 * prev.height
-            or prev.height > 1.6 * w.height
+            or max(w.height, prev.height) > options.height_change * min(w.height, prev.height)
         ):
             pieces.append([w])
         else:

@@ -54,6 +54,7 @@ TOP_KEYS = {
     "static",
     "description",
     "sample",
+    "layout",
 }
 OPTION_KEYS = {"date_order", "decimal", "currency", "language", "psm", "steps"}
 FIELD_KEYS = {"pattern", "type", "required"}
@@ -145,6 +146,8 @@ class Template:
     """The name of the template that must match before this one is considered (a vendor's branch)."""
     sample: str = ""
     """Example text this template must match (checked by ``icr templates check``)."""
+    layout: Any = None
+    """A fixed-layout form's anchors and zones (:class:`icr.forms.zonal.ZonalLayout`), or None."""
 
     @property
     def day_first(self) -> bool:
@@ -286,6 +289,11 @@ def parse_template(data: Any, path: Path | str) -> Template:
         raise _fail(path, "description", "must be a string")
     if not isinstance(sample, str):
         raise _fail(path, "sample", "must be a string")
+    layout = None
+    if data.get("layout") is not None:
+        from icr.forms.zonal import parse_layout  # OpenCV: only for templates that have a layout
+
+        layout = parse_layout(data["layout"], path)
     return Template(
         name=name,
         path=Path(path) if not isinstance(path, Path) else path,
@@ -300,6 +308,7 @@ def parse_template(data: Any, path: Path | str) -> Template:
         branch_of=branch_of,
         description=description,
         sample=sample,
+        layout=layout,
     )
 
 
