@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 from test_faults_support import subprocess_env
-from test_pdf import text_pdf
+from test_pdf import pdf_file, text_pdf
 
 TESTS = Path(__file__).resolve().parent
 
@@ -60,16 +60,7 @@ def blank_pdf(pages: int, side_pt: int) -> bytes:
     kids = " ".join(f"{3 + i} 0 R" for i in range(pages))
     objects.append(f"<< /Type /Pages /Kids [{kids}] /Count {pages} >>".encode())
     objects += [f"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 {side_pt} {side_pt}] >>".encode()] * pages
-    out = bytearray(b"%PDF-1.4\n")
-    offsets = []
-    for n, obj in enumerate(objects, start=1):
-        offsets.append(len(out))
-        out += f"{n} 0 obj\n".encode() + obj + b"\nendobj\n"
-    xref = len(out)
-    out += f"xref\n0 {len(objects) + 1}\n0000000000 65535 f \n".encode()
-    out += b"".join(f"{o:010d} 00000 n \n".encode() for o in offsets)
-    out += f"trailer\n<< /Size {len(objects) + 1} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n".encode()
-    return bytes(out)
+    return pdf_file(objects)
 
 
 def jpeg_with_stray_byte(path: Path, width: int, height: int) -> Path:

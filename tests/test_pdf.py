@@ -32,6 +32,11 @@ def text_pdf(lines_per_page: list[list[str]]) -> bytes:
         )
         objects.append(f"<< /Length {len(body)} >>\nstream\n{body}\nendstream".encode())
     objects.append(b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>")
+    return pdf_file(objects)
+
+
+def pdf_file(objects: list[bytes]) -> bytes:
+    """A PDF of these numbered objects (the first the catalog) with its cross-reference table."""
     out = bytearray(b"%PDF-1.4\n")
     offsets = []
     for n, obj in enumerate(objects, start=1):
