@@ -155,6 +155,7 @@ def test_exports_and_reports_never_write_a_live_formula(tmp_path: Path) -> None:
     config = {
         "stages": {"image_corrector": "none", "recognizer": "fake", "text_corrector": "fake"},
         "recognizer": {"fake_lines": lines},
+        "forms": {"enabled": False},  # a receipt: its company is the hostile first line
     }
     _ingest(images, db, config, tmp_path)
 

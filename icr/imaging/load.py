@@ -50,8 +50,9 @@ class PageLimits:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> PageLimits:
-        mb = settings.get("ingest", "max_document_mb", cls.max_bytes // 2**20)
-        return cls(max_pages=int(settings.get("ingest", "max_pages", cls.max_pages)), max_bytes=int(mb) * 2**20)
+        pages = settings.get("ingest", "max_pages") or cls.max_pages
+        mb = settings.get("ingest", "max_document_mb") or cls.max_bytes / 2**20
+        return cls(max_pages=int(pages), max_bytes=int(float(mb) * 2**20))
 
     def check_count(self, path: Path, count: int, kind: str) -> None:
         if count > self.max_pages:
