@@ -47,3 +47,23 @@ def test_an_amount_out_of_range_is_a_field_error_and_the_batch_is_stored(db_url:
         )
         assert docs["a"].review_reasons == "date: not found"
     engine.dispose()
+
+
+def test_text_no_database_can_hold_is_escaped_not_a_failed_batch(db_url: str) -> None:
+    # PostgreSQL text refuses NUL, which a PDF's text layer can carry; no driver encodes the lone
+    # surrogates a file name's stray bytes become in Python.
+    engine = open_engine(db_url)
+    upgrade(engine)
+    result = _result("n", "3.50")
+    assert result.extraction is not None
+    result.extraction.fields["company"] = FieldValue("company", "SHOP\x00 SDN BHD", "SHOP\x00 SDN BHD")
+    result.extraction.corrected_text = "TOTAL\x00 3.50"
+    result.source = "/in/caf\udce9.png"
+    SqlPopulator(engine).store([result, _result("m", "4.50")])
+    with Session(engine) as s:
+        docs = {d.name: d for d in s.scalars(select(Document))}
+        assert set(docs) == {"caf\\xe9", "m"} and docs["caf\\xe9"].source == "/in/caf\\xe9.png"
+        assert docs["caf\\xe9"].corrected_text == "TOTAL\\x00 3.50"
+        company = s.scalars(select(Field.value).where(Field.name == "company")).one()
+        assert company == "SHOP\\x00 SDN BHD"
+    engine.dispose()

@@ -270,7 +270,7 @@ def _pair_row(pair: FormPair) -> FormPairRow:
     is_date = isinstance(typed, dt.date) and not isinstance(typed, dt.datetime)
     return FormPairRow(
         kind=pair.kind[:16],
-        key=mask_card_numbers(pair.key),
+        key=_text(pair.key) or "",
         value=_text(pair.value),
         # a number its column cannot hold stays as read, in value only (see _fill)
         number=typed if isinstance(typed, Decimal) and pair.kind == "number" and _fits(typed, NUMBER) else None,
@@ -287,7 +287,7 @@ def _pair_row(pair: FormPair) -> FormPairRow:
 def _checkbox_row(box: Checkbox) -> FormPairRow:
     return FormPairRow(
         kind="checkbox",
-        key=mask_card_numbers(box.label),
+        key=_text(box.label) or "",
         value=CHECKBOX_VALUES[box.checked],
         checked=box.checked,
         confidence=round(float(box.confidence), 4),
