@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import logging
 import re
@@ -24,7 +25,16 @@ from icr.db.populator import SqlPopulator
 from icr.errors import EXIT_SOME_FAILED, ConfigError, InputError
 from icr.evaluate import format_report, score
 from icr.executor import make_executor
-from icr.export import BINARY_FORMATS, WRITERS, iter_records, write_pairs, write_records
+from icr.export import (
+    BINARY_FORMATS,
+    WRITERS,
+    ExportFilters,
+    ExportOptions,
+    format_for,
+    iter_records,
+    write_pairs,
+    write_records,
+)
 from icr.files import storable
 from icr.pipeline import IngestSummary, ingest
 from icr.store import store_for
@@ -230,10 +240,26 @@ def ingest_cmd(
 @click.command("export")
 @db_option
 @click.option(
-    "--format", "fmt", type=click.Choice(sorted(WRITERS)), default=None, help="jsonl (default), csv or parquet."
+    "--format",
+    "fmt",
+    type=click.Choice(sorted(WRITERS)),
+    default=None,
+    help="jsonl, csv or parquet (default: the suffix of -o, else jsonl).",
 )
 @click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), help="Write here instead of stdout.")
 @click.option("--no-text", is_flag=True, help="Leave out the OCR text (for reading the fields at a glance).")
+@click.option("--items", is_flag=True, help="One row per line item (with its document's id) instead of per document.")
+@click.option(
+    "--since", type=click.DateTime(["%Y-%m-%d"]), metavar="DATE", help="Documents stored on or after DATE (YYYY-MM-DD)."
+)
+@click.option("--status", type=click.Choice(["ok", "failed"]), help="Only documents with this status.")
+@click.option("--doc-type", metavar="TYPE", help="Only documents of this type (receipt, invoice, form, ...).")
+@click.option(
+    "--needs-review/--reviewed",
+    "needs_review",
+    default=None,
+    help="Only documents flagged for review (or only those not flagged).",
+)
 @click.option(
     "--crops",
     "crops_dir",
@@ -244,27 +270,48 @@ def ingest_cmd(
     "--pairs", is_flag=True, help="Export the forms' key/value pairs and tick boxes as rows (csv or parquet)."
 )
 def export_cmd(
-    db_url: str | None, fmt: str | None, output: str | None, no_text: bool, crops_dir: str | None, pairs: bool
+    db_url: str | None,
+    fmt: str | None,
+    output: str | None,
+    no_text: bool,
+    items: bool,
+    since: dt.datetime | None,
+    status: str | None,
+    doc_type: str | None,
+    needs_review: bool | None,
+    crops_dir: str | None,
+    pairs: bool,
 ) -> None:
     """Write one record per stored document (jsonl, csv, or parquet with -o).
 
     \b
     A jsonl record is exactly:
     {"id", "source", "sha256", "doc_type", "status", "error",
-     "fields": {name: value}, "confidence": {name: float}, "text"}
+     "needs_review", "review_reasons": [...], "fields": {name: value},
+     "confidence": {name: float}, "line_items": [{"position", "description",
+     "quantity", "unit_price", "amount", "raw"}], "text"}
     and a form's has "form": {"pairs": [...], "checkboxes": [...]} too.
-    With --pairs: one row per form pair or tick box (default csv).
+    With -o the file's suffix picks the format (.jsonl, .csv, .parquet).
+    Parquet keeps the types: amounts decimal, dates date, flags boolean.
+    With --items: one row per line item. With --pairs: one row per form
+    pair or tick box (default csv).
     """
-    fmt = fmt or ("csv" if pairs else "jsonl")
+    if items and pairs:
+        raise InputError("--items and --pairs are two kinds of rows: choose one")
+    fmt = ("csv" if pairs and not fmt and not output else None) or format_for(fmt, output)
     if pairs and fmt == "jsonl":
         raise InputError("--pairs writes rows: use --format csv or --format parquet")
     if fmt in BINARY_FORMATS and not output:
         raise InputError(f"{fmt} is a binary format: give an output file with -o FILE")
+    filters = ExportFilters(
+        since=since.date() if since else None, status=status, doc_type=doc_type, needs_review=needs_review
+    )
+    options = ExportOptions(with_text=not no_text, items=items, filters=filters)
 
     def write(out: IO[Any]) -> int:
-        return write_pairs(engine, out, fmt) if pairs else write_records(engine, out, fmt, with_text=not no_text)
+        return write_pairs(engine, out, fmt) if pairs else write_records(engine, out, fmt, options=options)
 
-    what = "pair rows" if pairs else "records"
+    what = "pair rows" if pairs else "line items" if items else "records"
     engine = open_existing(db_url)
     upgrade(engine)
     try:
