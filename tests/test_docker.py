@@ -37,8 +37,8 @@ def test_dockerfile_installs_tesseract_every_extra_and_runs_as_a_user() -> None:
     debian = re.search(r"packages=\(([^)]*)\)", setup)
     assert debian is not None
     for package in debian.group(1).split():
-        if package.startswith("tesseract") or package.startswith("fonts"):
-            assert package in run, package
+        if not package.startswith("python3"):  # the image's Python is the base image's
+            assert package in run, f"{package}: scripts/setup.sh installs it, the Dockerfile does not"
     assert 'pip install ".[all]"' in run
     users = [rest for op, rest in steps if op == "USER"]
     assert users and users[-1] not in ("root", "0")
