@@ -230,3 +230,24 @@ def test_a_runaway_template_pattern_is_an_error_naming_the_template(tmp_path: Pa
     proc = subprocess.run(cmd, env=subprocess_env(), capture_output=True, text=True, timeout=60)
     assert proc.returncode == 0, proc.stderr
     assert "runaway.yaml: key 'fields.ref.pattern': the pattern ran longer than 1 s" in proc.stdout, proc.stdout
+
+
+_CAPPED = """
+import numpy as np
+from icr.executor import limit_memory
+limit_memory(1024)
+small = np.ones(50 * 2**20, np.uint8)  # 50 MB: fine under the cap
+try:
+    big = np.ones(1500 * 2**20, np.uint8)
+    print("allocated", big.nbytes)
+except MemoryError:
+    print("MemoryError")
+"""
+
+
+def test_a_worker_memory_cap_makes_a_big_allocation_fail_not_the_machine() -> None:
+    proc = subprocess.run(
+        [sys.executable, "-c", _CAPPED], env=subprocess_env(), capture_output=True, text=True, timeout=60
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == "MemoryError"

@@ -94,13 +94,14 @@ def _declared() -> Iterator[Any]:
         Image.MAX_IMAGE_PIXELS = saved
 
 
-def _frame_sizes(path: Path, data: bytes, limits: PageLimits) -> list[tuple[int, int]] | None:
-    """Width and height of every frame as the decoder's own header reading sees it (Pillow's
-    lazy ``open``: nothing is decoded), or ``None`` when Pillow does not know the format."""
+def _frame_sizes(path: Path, data: bytes, limits: PageLimits, pages: bool) -> list[tuple[int, int]] | None:
+    """Width and height of every page (``pages``: a TIFF's frames; else the first frame, the only
+    one decoded) as the decoder's own header reading sees it (Pillow's lazy ``open``: nothing is
+    decoded), or ``None`` when Pillow does not know the format."""
     with _declared() as image_module:
         try:
             with image_module.open(io.BytesIO(data)) as img:
-                count = int(getattr(img, "n_frames", 1) or 1)
+                count = int(getattr(img, "n_frames", 1) or 1) if pages else 1
                 limits.check_count(path, count, str(img.format or "image"))
                 sizes = []
                 for index in range(count):
@@ -132,14 +133,15 @@ def load_pages(path: Path, limits: PageLimits | None = None) -> list[Page]:
         return load_pdf(path, data, limits)
     import cv2  # here, not at the top: the ingest parent plans with this module but never decodes
 
-    sizes = _frame_sizes(path, data, limits)
+    tiff = path.suffix.lower() in {".tif", ".tiff"} or data[:4] in (b"II*\x00", b"MM\x00*")
+    sizes = _frame_sizes(path, data, limits, pages=tiff)
     used = 0
     for number, (width, height) in enumerate(sizes or [], start=1):
         _check_size(path, width, height)
         used = limits.check_budget(path, number, used, 3 * width * height)  # decoded as BGR
     buf = np.frombuffer(data, dtype=np.uint8)
     images: list[np.ndarray] = []
-    if path.suffix.lower() in {".tif", ".tiff"} or data[:4] in (b"II*\x00", b"MM\x00*"):
+    if tiff:
         for index in range(len(sizes) if sizes else 1):
             ok, decoded = cv2.imdecodemulti(buf, cv2.IMREAD_COLOR, None, (index, index + 1))
             if not ok or not decoded:
