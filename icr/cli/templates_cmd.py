@@ -51,10 +51,13 @@ def templates() -> None:
 @templates.command("list")
 @templates_option
 def list_cmd(template_dirs: tuple[str, ...]) -> None:
-    """List the templates in effect: name, document type, priority, keywords, file."""
+    """List the templates in effect: name, document type, priority, keywords, file.
+
+    Tab-separated with a header line, every value whole (for a terminal, `column -ts$'\\t'`)."""
+    click.echo("name\tdoc_type\tpriority\tkeywords\tfile")
     for tpl in sorted(load_templates(template_folders(template_dirs)), key=lambda t: (-t.priority, t.name)):
         keywords = ", ".join(tpl.keywords[:4]) + (" ..." if len(tpl.keywords) > 4 else "")
-        click.echo(f"{tpl.name}\t{tpl.doc_type}\tpriority {tpl.priority}\t[{keywords}]\t{tpl.path}")
+        click.echo(f"{tpl.name}\t{tpl.doc_type}\t{tpl.priority}\t{keywords}\t{tpl.path}")
 
 
 @templates.command("check")

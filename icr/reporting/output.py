@@ -12,8 +12,9 @@ from pathlib import Path
 from typing import IO, Any
 
 import pandas as pd
-from rich.console import Console
+from rich.console import Console, Group
 from rich.table import Table
+from rich.text import Text
 
 from icr.cells import inert
 from icr.errors import IcrError, InputError
@@ -120,10 +121,50 @@ TABLE_LEAVES_OUT = ("source", "doc_type")
 """Columns the terminal table leaves out to fit the screen when there are others; files keep every column."""
 
 
+def _records_view(table_df: pd.DataFrame, title: str | None, footer: dict[str, str]) -> Group:
+    """Each row as a block of ``column  value`` lines (values wrap, never cut): the view for a
+    table too wide for the screen, as psql's expanded display."""
+    blocks: list[Any] = [Text(title, style="bold")] if title else []
+    columns = [str(c) for c in table_df.columns]
+    for n, row in enumerate(table_df.itertuples(index=False), start=1):
+        block = Table(show_header=False, box=None, pad_edge=False, title=f"[{n}]", title_justify="left")
+        block.add_column(style="bold", no_wrap=True)
+        block.add_column(overflow="fold")
+        for col, value in zip(columns, row, strict=True):
+            block.add_row(col, text_cell(value))
+        blocks.append(block)
+    if footer:
+        total = Table(show_header=False, box=None, pad_edge=False, title="total", title_justify="left")
+        total.add_column(style="bold", no_wrap=True)
+        total.add_column(overflow="fold")
+        for col, value in footer.items():
+            total.add_row(col, value)
+        blocks.append(total)
+    if table_df.empty:
+        blocks.append(Text("no rows"))
+    return Group(*blocks)
+
+
 def render_table(df: pd.DataFrame, out: IO[str], title: str | None = None, width: int | None = None) -> None:
+    """The report as a table that keeps every value: as wide as its values on a file or pipe
+    (``width`` None and ``out`` not a terminal); on a terminal, a table when it fits and each
+    row as a block of lines when it does not — never a cut or squeezed column."""
     shown = df.drop(columns=[c for c in TABLE_LEAVES_OUT if c in df.columns and "error" not in df.columns])
+    table = rich_table(shown, title)
+    probe = Console(file=io.StringIO(), width=10_000)
+    natural = probe.measure(table).maximum
+    terminal = width is None and hasattr(out, "isatty") and out.isatty()
+    if not terminal and width is None:
+        Console(file=out, width=max(natural, 20), soft_wrap=False).print(table)
+        return
     console = Console(file=out, width=width, soft_wrap=False)
-    console.print(rich_table(shown, title))
+    if natural <= console.width:
+        console.print(table)
+        return
+    footer = {}
+    if len(shown) > 1:
+        footer = {str(c): _column_total(shown, c) for c in shown.columns if c in SUMMED_COLUMNS}
+    console.print(_records_view(shown, title, footer))
 
 
 def write_csv(df: pd.DataFrame, out: IO[str]) -> None:
@@ -252,6 +293,6 @@ def write_report(
         return
     with open(output, "w", encoding="utf-8", newline="") as fh:
         if fmt == "table":
-            render_table(df, fh, title, width=200)
+            render_table(df, fh, title)
         else:
             writer(df, fh)
