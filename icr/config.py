@@ -74,7 +74,7 @@ class StagesConfig(_Section):
     image_corrector: str
     """opencv | none | package.module:function"""
     recognizer: str
-    """auto | tesserocr | pytesseract | fake | package.module:function"""
+    """auto | tesserocr | pytesseract | rapidocr | hybrid | fusion | fake | package.module:function"""
     text_corrector: str
     """default | fake | package.module:function"""
 
@@ -154,6 +154,12 @@ class ImageCorrectorConfig(_Section):
 Language = Field(pattern=r"^[A-Za-z_]{3,}(\+[A-Za-z_]{3,})*$")
 
 
+class FusionConfig(_Section):
+    valid_tokens: list[str]
+    """Patterns of a well-formed amount or date (the whole token)."""
+    max_edits: int = Field(ge=0)
+
+
 class RecognizerConfig(_Section):
     language: str = Field(pattern=r"^[A-Za-z_]{3,}(\+[A-Za-z_]{3,})*$")
     psm: int = Field(ge=0, le=13)
@@ -163,6 +169,16 @@ class RecognizerConfig(_Section):
     """Set by ``--lang``: every document is read in this language, whatever its template says."""
     fake_lines: list[str] | None = None
     """The fake recognizer's text (tests)."""
+    text_score: float | None = Field(default=None, ge=0, le=1)
+    """rapidocr: lines read with a lower score are left out."""
+    det_side: int | None = Field(default=None, ge=320)
+    """rapidocr: the page's longer side for its detector, in pixels."""
+    letter_slips: dict[str, str] | None = None
+    """rapidocr: digit -> letter, put back inside words of letters."""
+    line_gap: float | None = Field(default=None, gt=0)
+    """hybrid: Tesseract's lines are cut where words stand this many line heights apart."""
+    fusion: FusionConfig | None = None
+
 
 
 class SecondReadConfig(_Section):
@@ -260,6 +276,8 @@ class IcrConfig(_Section):
     review: ReviewConfig | None = None
     forms: FormsConfig | None = None
     dask: DaskConfig | None = None
+    profile: str | None = None
+    """Set by :func:`load_settings`: the profile (``config/profiles/<name>.yaml``) merged in."""
 
 
 PLUGGABLE = ("image_corrector", "recognizer", "text_corrector")
@@ -406,10 +424,22 @@ class Settings:
         self.template_dirs = state["template_dirs"]
 
 
-def settings_layers(path: Path | str | None = None, overrides: Mapping[str, Any] | None = None) -> list[Layer]:
-    """The layers :func:`load_settings` merges: shipped defaults, the user's file, overrides."""
+def profiles() -> list[str]:
+    """The shipped profiles (``config/profiles/<name>.yaml``)."""
+    return sorted(p.stem for p in (config_dir() / "profiles").glob("*.yaml"))
+
+
+def settings_layers(
+    path: Path | str | None = None, overrides: Mapping[str, Any] | None = None, profile: str | None = None
+) -> list[Layer]:
+    """The layers :func:`load_settings` merges: shipped defaults, the profile, the user's file, overrides."""
     shipped = config_dir() / "icr.yaml"
     layers: list[Layer] = [(str(shipped), load_yaml(shipped))]
+    if profile:
+        if profile not in profiles():
+            raise ConfigError(f"unknown profile '{profile}' (known: {', '.join(profiles())})")
+        chosen = config_dir() / "profiles" / f"{profile}.yaml"
+        layers.append((str(chosen), {**load_yaml(chosen), "profile": profile}))
     user = path or os.environ.get("ICR_CONFIG")
     if user:
         layers.append((str(user), load_yaml(Path(user))))
@@ -418,6 +448,9 @@ def settings_layers(path: Path | str | None = None, overrides: Mapping[str, Any]
     return layers
 
 
-def load_settings(path: Path | str | None = None, overrides: Mapping[str, Any] | None = None) -> Settings:
-    """Shipped defaults, then ``path`` (or ``$ICR_CONFIG``), then ``overrides``; validated."""
-    return Settings.from_layers(settings_layers(path, overrides))
+def load_settings(
+    path: Path | str | None = None, overrides: Mapping[str, Any] | None = None, profile: str | None = None
+) -> Settings:
+    """Shipped defaults, then the ``profile`` (``config/profiles/<profile>.yaml``), then ``path`` (or
+    ``$ICR_CONFIG``), then ``overrides``; validated."""
+    return Settings.from_layers(settings_layers(path, overrides, profile))

@@ -58,18 +58,33 @@ def build_recognizer(settings: Settings) -> Recognizer:
         from icr.ocr.tesserocr_engine import TesserocrRecognizer  # type: ignore[import-not-found,unused-ignore]
 
         return TesserocrRecognizer(language=language, psm=psm)  # type: ignore[no-any-return,unused-ignore]
-    if name == "rapidocr":
-        from icr.ocr import rapidocr_api
-        from icr.ocr.neural import RapidOcrRecognizer
+    if name in ("rapidocr", "hybrid", "fusion"):
+        from icr.ocr import neural, rapidocr_api
 
         if not rapidocr_api.available():
             raise ConfigError(
-                "recognizer 'rapidocr' needs the rapidocr and onnxruntime packages: pip install 'icr[neural]'"
+                f"recognizer '{name}' needs the rapidocr and onnxruntime packages: pip install 'icr[neural]'"
             )
-        return RapidOcrRecognizer(language=language)
+        slips = {str(k): str(v) for k, v in (opts.get("letter_slips") or {}).items()}
+        reader = neural.RapidOcrRecognizer(
+            language, slips, float(opts.get("text_score", 0.5)), int(opts.get("det_side", 960))
+        )
+        if name in ("hybrid", "fusion"):
+            tesseract = build_recognizer(settings.with_overrides({"stages": {"recognizer": "auto"}}))
+            if name == "hybrid":
+                return neural.HybridRecognizer(tesseract, gap=float(opts.get("line_gap", 1.2)))
+            from icr.ocr.fusion import FusionRecognizer, FusionRules
+
+            fusion = dict(opts.get("fusion") or {})
+            rules = FusionRules(
+                tuple(str(p) for p in fusion.get("valid_tokens", ())), int(fusion.get("max_edits", 2))
+            )
+            return FusionRecognizer(reader, tesseract, rules)
+        return reader
     if name == "fake":
         return FakeRecognizer(default_lines=list(opts.get("fake_lines", [])))
-    raise ConfigError(f"unknown recognizer '{name}' (known: auto, tesserocr, pytesseract, rapidocr, fake)")
+    known = "auto, tesserocr, pytesseract, rapidocr, hybrid, fusion, fake"
+    raise ConfigError(f"unknown recognizer '{name}' (known: {known})")
 
 
 def _has_tesserocr_engine() -> bool:

@@ -1,4 +1,5 @@
-"""End to end with the real stages and real Tesseract: samples/ in, the expected fields out."""
+"""End to end with the real stages: samples/ in, the expected fields out, with each profile (the default,
+accurate, reads with the neural engine; fast with Tesseract)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from click.testing import CliRunner
 
 from icr.cli import main
 from icr.evaluate import normalize_text
+from icr.ocr import rapidocr_api
 from tests.conftest import SAMPLES, requires_tesseract
 
 AMOUNT_FIELDS = {"total", "subtotal", "tax", "paid", "change", "tip", "rounding", "discount"}
@@ -23,12 +25,14 @@ def same(name: str, got: str | None, want: str) -> bool:
     return normalize_text(got) == normalize_text(want)
 
 
-@pytest.fixture(scope="module")
-def exported(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, object]]:
+@pytest.fixture(scope="module", params=["accurate", "fast"])
+def exported(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, object]]:
     requires_tesseract()
+    if request.param == "accurate" and not rapidocr_api.available():
+        pytest.skip("the accurate profile's neural engine is not installed (pip install 'icr[neural]')")
     db = f"sqlite:///{tmp_path_factory.mktemp('e2e') / 'icr.db'}"
     runner = CliRunner()
-    res = runner.invoke(main, ["ingest", str(SAMPLES), "--db", db, "-q"])
+    res = runner.invoke(main, ["ingest", str(SAMPLES), "--db", db, "-q", "--profile", request.param])
     assert res.exit_code == 0, res.output
     res = runner.invoke(main, ["export", "--db", db])
     assert res.exit_code == 0, res.output

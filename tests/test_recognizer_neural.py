@@ -14,9 +14,9 @@ from icr.config import load_settings
 from icr.errors import ConfigError
 from icr.imaging.load import load_pages
 from icr.ocr import rapidocr_api
-from icr.ocr.adapter import rows, split_line, words_from_lines
+from icr.ocr.adapter import repair_slips, reread_words, rows, segments, split_line, words_from_lines
 from icr.registry import build_image_corrector, build_recognizer
-from icr.types import OcrResult
+from icr.types import OcrResult, Word
 
 needs_engine = pytest.mark.skipif(
     not rapidocr_api.available(), reason="rapidocr/onnxruntime are not installed (pip install 'icr[neural]')"
@@ -73,6 +73,20 @@ def test_words_are_apportioned_by_character_when_the_engine_split_differs() -> N
     assert split_line(line) == [("ABCD", 0.9, (0, 0, 40, 10)), ("12345", 0.9, (50, 0, 50, 10))]
 
 
+def test_hybrid_cuts_tesseract_lines_at_wide_gaps_and_keeps_their_numbers() -> None:
+    def w(text: str, left: int, line: int, width: int = 40) -> Word:
+        return Word(text, left, 10 * line, width, 20, 0.5, block=2, paragraph=1, line=line)
+
+    words = [w("TOTAL", 10, 1, 50), w("RM", 65, 1, 25), w("12.50", 300, 1, 50), w("CASH", 10, 2), w("5.00", 70, 2)]
+    pieces = segments(words, gap=1.2)
+    assert [[x.text for x in p] for p in pieces] == [["TOTAL", "RM"], ["12.50"], ["CASH", "5.00"]]
+    again = reread_words(pieces[0], "TOTAL RM:", 0.93)
+    assert [(x.text, x.left, x.width, x.line, x.block, x.confidence) for x in again] == [
+        ("TOTAL", 10, 44, 1, 2, 0.93),
+        ("RM:", 63, 27, 1, 2, 0.93),
+    ]
+
+
 def test_a_changed_model_file_is_refused(tmp_path: Path) -> None:
     name, _ = rapidocr_api.MODELS["det"]
     (tmp_path / name).write_bytes(b"not the pinned model")
@@ -109,7 +123,7 @@ def read_offline() -> dict[str, OcrResult]:
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(socket, "socket", refuse)
         mp.setattr(socket, "create_connection", refuse)
-        mp.setattr(rapidocr_api, "_SHARED", None)
+        mp.setattr(rapidocr_api, "_SHARED", {})
         recognizer = build_recognizer(settings)
         for stem in ("northway-fuel", "kedai-maju-jaya"):
             pages = [corrector.correct(page) for page in load_pages(SAMPLES / f"{stem}.png")]
@@ -130,3 +144,11 @@ def test_real_engine_reads_the_samples_total_on_its_line(read_offline: dict[str,
         # the amount sits on the same line as its label, as the extractors expect
         assert any("TOTAL" in text.upper() for text in lines_with_total), lines_with_total
         assert gold["company"].split()[0] in ocr.text.upper()
+
+
+def test_digits_read_for_letters_inside_words_are_put_back() -> None:
+    slips = load_settings().get("recognizer", "letter_slips")
+    tokens = ["0CT", "INV0ICENO:", "B00K", "2016", "10.00", "A0", "INV-2019-0457", "R0M4"]
+    assert [repair_slips(t, slips) for t in tokens] == [
+        "OCT", "INVOICENO:", "BOOK", "2016", "10.00", "A0", "INV-2019-0457", "R0M4"
+    ]  # fmt: skip

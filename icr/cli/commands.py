@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
+import os
 import re
 import sys
 import tempfile
@@ -46,6 +47,13 @@ db_option = click.option(
 config_option = click.option(
     "--config", "config_path", type=click.Path(dir_okay=False), help="A YAML file overriding config/icr.yaml."
 )
+DEFAULT_PROFILE = "accurate"
+profile_option = click.option(
+    "--profile",
+    metavar="NAME",
+    help="accurate (the default, or $ICR_PROFILE) or fast: config/profiles/NAME.yaml over config/icr.yaml, "
+    "under --config.",
+)
 templates_option = click.option(
     "--templates",
     "template_dirs",
@@ -69,8 +77,10 @@ scheduler_option = click.option(
 )
 
 
-def make_settings(config_path: str | None, template_dirs: tuple[str, ...] = ()) -> Settings:
-    settings = load_settings(config_path)
+def make_settings(
+    config_path: str | None, template_dirs: tuple[str, ...] = (), profile: str | None = None
+) -> Settings:
+    settings = load_settings(config_path, profile=profile or os.environ.get("ICR_PROFILE") or DEFAULT_PROFILE)
     settings.template_dirs = [Path(d) for d in template_dirs]
     return settings
 
@@ -202,6 +212,7 @@ def print_summary(summary: IngestSummary, most: int = 20) -> None:
 )
 @templates_option
 @config_option
+@profile_option
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
 @click.pass_context
 def ingest_cmd(
@@ -215,6 +226,7 @@ def ingest_cmd(
     lang: str | None,
     template_dirs: tuple[str, ...],
     config_path: str | None,
+    profile: str | None,
     quiet: bool,
 ) -> None:
     """Read every image or PDF in PATHS (files or folders, searched recursively) into the database.
@@ -223,7 +235,7 @@ def ingest_cmd(
     document that cannot be read is stored with status 'failed' and its error;
     the batch goes on, and the exit code is 2.
     """
-    settings = make_settings(config_path, template_dirs)
+    settings = make_settings(config_path, template_dirs, profile)
     if lang:
         if not re.fullmatch(r"[a-z_]{3,}(\+[a-z_]{3,})*", lang):
             raise click.BadParameter("must be a Tesseract language such as eng or eng+deu", param_hint="--lang")
@@ -356,6 +368,7 @@ def _write_crops(engine: Engine, db_url: str | None, out_dir: Path) -> None:
 @jobs_option
 @templates_option
 @config_option
+@profile_option
 @click.option("--json", "as_json", is_flag=True, help="Print the figures as JSON.")
 @click.option("--misses", is_flag=True, help="Also list every wrong field (gold vs predicted).")
 def eval_cmd(
@@ -365,6 +378,7 @@ def eval_cmd(
     jobs: int,
     template_dirs: tuple[str, ...],
     config_path: str | None,
+    profile: str | None,
     as_json: bool,
     misses: bool,
 ) -> None:
@@ -381,7 +395,7 @@ def eval_cmd(
     spaces collapsed).
     Uses a temporary database unless --db is given.
     """
-    settings = make_settings(config_path, template_dirs)
+    settings = make_settings(config_path, template_dirs, profile)
     folder = Path(directory)
     if not any(folder.glob("*.json")):
         raise InputError(f"{folder}: no <stem>.json ground-truth files")

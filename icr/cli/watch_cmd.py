@@ -12,6 +12,7 @@ from icr.cli.commands import (
     executor_option,
     jobs_option,
     make_settings,
+    profile_option,
     scheduler_option,
     templates_option,
 )
@@ -39,6 +40,7 @@ from icr.watch import sigterm_as_interrupt, watch
 @scheduler_option
 @templates_option
 @config_option
+@profile_option
 @click.option(
     "--done",
     type=click.Path(file_okay=False, path_type=Path),
@@ -60,6 +62,7 @@ def watch_cmd(
     scheduler: str | None,
     template_dirs: tuple[str, ...],
     config_path: str | None,
+    profile: str | None,
     done: Path | None,
     failed_dir: Path | None,
     quiet: bool,
@@ -72,7 +75,7 @@ def watch_cmd(
     it with exit code 0; a document that fails is stored with its error and the
     watch goes on.
     """
-    settings = make_settings(config_path, template_dirs)
+    settings = make_settings(config_path, template_dirs, profile)
     engine = open_engine(db_url)
     upgrade(engine)
     populator = SqlPopulator(engine)

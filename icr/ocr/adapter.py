@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import statistics
 from collections.abc import Mapping, Sequence
 from typing import Any, Protocol
 
@@ -122,15 +123,23 @@ def split_line(line: DetectedLine) -> list[tuple[str, float, tuple[int, int, int
     own = [w for w in line.words if w.text.strip()]
     if own and [w.text.strip() for w in own] == tokens and all(w.box for w in own):
         return [(w.text.strip(), w.confidence, _rect(w.box or ())) for w in own]
-    left, top, width, height = _rect(line.box)
-    n = max(1, len(line.text))
+    return apportion(line.text, _rect(line.box), line.confidence)
+
+
+def apportion(
+    text: str, box: tuple[int, int, int, int], confidence: float
+) -> list[tuple[str, float, tuple[int, int, int, int]]]:
+    """The words of ``text`` read off ``box`` (left, top, width, height), each given the share of
+    the box its characters take (a line recognizer reads no word boxes)."""
+    left, top, width, height = box
+    n = max(1, len(text))
     out: list[tuple[str, float, tuple[int, int, int, int]]] = []
     start = 0
-    for token in tokens:
-        start = line.text.index(token, start)
+    for token in text.split():
+        start = text.index(token, start)
         end = start + len(token)
         x0, x1 = left + width * start / n, left + width * end / n
-        out.append((token, line.confidence, (round(x0), top, max(1, round(x1 - x0)), height)))
+        out.append((token, confidence, (round(x0), top, max(1, round(x1 - x0)), height)))
         start = end
     return out
 
@@ -145,3 +154,56 @@ def words_from_lines(lines: Sequence[DetectedLine], page: int = 1) -> list[Word]
                 conf = max(0.0, min(1.0, confidence))
                 words.append(Word(text, left, top, width, height, conf, block=1, paragraph=1, line=n, page=page))
     return words
+
+
+def segments(words: Sequence[Word], gap: float) -> list[list[Word]]:
+    """Tesseract's lines cut where two neighbouring words stand more than ``gap`` line heights apart
+    (a receipt's label and its amount): each piece is short enough for a line recognizer to read."""
+    lines: dict[tuple[int, int, int, int], list[Word]] = {}
+    for w in words:
+        if w.text.strip():
+            lines.setdefault((w.page, w.block, w.paragraph, w.line), []).append(w)
+    out: list[list[Word]] = []
+    for line in lines.values():
+        line.sort(key=lambda w: w.left)
+        height = statistics.median(w.height for w in line)
+        piece = [line[0]]
+        for w in line[1:]:
+            previous = piece[-1]
+            if w.left - (previous.left + previous.width) > gap * height:
+                out.append(piece)
+                piece = []
+            piece.append(w)
+        out.append(piece)
+    return out
+
+
+def box_of(words: Sequence[Word]) -> tuple[int, int, int, int]:
+    """The rectangle (left, top, width, height) around ``words``."""
+    left = min(w.left for w in words)
+    top = min(w.top for w in words)
+    right = max(w.left + w.width for w in words)
+    bottom = max(w.top + w.height for w in words)
+    return left, top, right - left, bottom - top
+
+
+def reread_words(piece: Sequence[Word], text: str, confidence: float) -> list[Word]:
+    """A piece of a Tesseract line read again as ``text``: its words, boxes shared out by character
+    position over the piece, numbered as the piece's line."""
+    first = piece[0]
+    conf = max(0.0, min(1.0, confidence))
+    return [
+        Word(token, left, top, width, height, conf, first.block, first.paragraph, first.line, first.page)
+        for token, _, (left, top, width, height) in apportion(text, box_of(piece), conf)
+    ]
+
+
+def repair_slips(token: str, slips: Mapping[str, str]) -> str:
+    """``token`` with its digits read for letters put back (``slips``: digit -> letter, from config)
+    when every other character is a letter or punctuation and two at least are letters ("0CT")."""
+    letters = sum(c.isalpha() for c in token)
+    if letters < 2 or not any(c in slips for c in token):
+        return token
+    if any(c.isdigit() and c not in slips for c in token):
+        return token
+    return "".join(slips.get(c, c) for c in token)

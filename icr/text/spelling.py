@@ -135,15 +135,29 @@ class SpellingCorrector:
         low = word.lower()
         out = word
         if low not in self._sym.words:
-            # long words may be two edits away; short ones only one (fewer false corrections)
-            distance = 1 if len(word) < 7 else self.max_edit_distance
-            suggestions = self._sym.lookup(low, Verbosity.TOP, max_edit_distance=distance)
-            if suggestions:
-                out = _same_case(word, suggestions[0].term)
+            # one edit away first; then two known words run together ("INVOICENO": the space a line
+            # recognizer left out); then long words may be two edits away (short ones never: fewer
+            # false corrections)
+            suggestions = self._sym.lookup(low, Verbosity.TOP, max_edit_distance=1)
+            split = None if suggestions else self._two_words(low)
+            if split:
+                out = _same_case(word, split)
+            else:
+                if not suggestions and len(word) >= 7 and self.max_edit_distance > 1:
+                    suggestions = self._sym.lookup(low, Verbosity.TOP, max_edit_distance=self.max_edit_distance)
+                if suggestions:
+                    out = _same_case(word, suggestions[0].term)
         if len(self._cache) >= CACHE_SIZE:  # bounded: memory stays flat over any batch
             self._cache.clear()
         self._cache[word] = out
         return out
+
+    def _two_words(self, low: str) -> str | None:
+        """``low`` as two known words of two letters or more, the first as long as can be, or None."""
+        for i in range(len(low) - 2, 1, -1):
+            if low[:i] in self._sym.words and low[i:] in self._sym.words:
+                return f"{low[:i]} {low[i:]}"
+        return None
 
     def correct_name(self, text: str, min_length: int = 7) -> str:
         """Conservative correction for names and addresses: long unknown words one edit away only,

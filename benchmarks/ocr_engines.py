@@ -1,0 +1,195 @@
+#!/usr/bin/env python3
+"""OCR engines and modes side by side on a folder with transcripts (not a test).
+
+For each mode, every ``<stem>.jpg`` with a ``<stem>.ocr.txt`` transcript beside it is
+corrected by the configured image corrector and read by the mode's recognizer (the
+first read only: no second read, no date check). Reported per mode:
+
+* CER and word accuracy (:mod:`icr.metrics`' normalisation), means over receipts;
+* spaces: spaces in the OCR text / spaces in the transcript (both normalised), summed;
+* total, date: the share of receipts whose gold total (``<stem>.json``) appears as an exact
+  amount token in the OCR text, and whose gold date appears exactly (spaces collapsed);
+* s/doc: wall time with ``--jobs`` worker processes (each keeps its engine loaded; start-up
+  not counted), the modes run interleaved in chunks of ``--chunk`` receipts, the order
+  rotating chunk by chunk, so that a noisy neighbour hits every mode alike.
+
+    nice -n 5 .venv/bin/python benchmarks/ocr_engines.py ../shared/datasets/sroie-dev
+    nice -n 5 .venv/bin/python benchmarks/ocr_engines.py DIR --modes tesseract,neural --limit 20
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import statistics
+import time
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+os.environ.setdefault("OMP_THREAD_LIMIT", "1")
+
+ROOT = Path(__file__).resolve().parents[1]
+DEFAULT_IMAGES = ROOT.parent / "shared" / "datasets" / "sroie-dev"
+
+MODES: dict[str, tuple[str | None, dict[str, Any]]] = {
+    # name: (profile, overrides) -- settings as icr loads them
+    "tesseract": ("fast", {}),
+    "neural": (None, {"stages": {"recognizer": "rapidocr"}}),
+    "neural-uncleaned": (
+        None,
+        {"stages": {"recognizer": "rapidocr"}, "image_corrector": {"steps": ["grayscale", "orientation"]}},
+    ),
+    "hybrid": (None, {"stages": {"recognizer": "hybrid"}}),
+    "fusion": (None, {"stages": {"recognizer": "fusion"}}),
+    "fast": ("fast", {}),
+    "accurate": ("accurate", {}),
+}
+
+AMOUNT = re.compile(r"(?<![\d.])\d[\d,]*(?:\.\d+)?")
+
+_STAGES: Any = None
+
+
+def _init(profile: str | None, overrides: dict[str, Any]) -> None:
+    global _STAGES
+    from icr.config import load_settings
+    from icr.registry import build_image_corrector, build_recognizer
+
+    settings = load_settings(profile=profile, overrides=overrides)
+    _STAGES = (build_image_corrector(settings), build_recognizer(settings))
+
+
+def _read(path: str) -> str:
+    from icr.imaging.load import load_pages
+
+    corrector, recognizer = _STAGES
+    pages = [corrector.correct(page) for page in load_pages(Path(path))]
+    return str(recognizer.recognize(pages).text)
+
+
+def _amounts(text: str) -> set[str]:
+    return {m.group(0).rstrip(",").replace(",", "") for m in AMOUNT.finditer(text)}
+
+
+@dataclass
+class Scores:
+    cer: float
+    words: float
+    spaces_out: int
+    spaces_in: int
+    total: bool | None
+    date: bool | None
+
+
+def score(text: str, transcript: str, gold: dict[str, Any]) -> Scores:
+    from icr.metrics import cer, normalize, word_accuracy
+
+    out, ref = normalize(text), normalize(transcript)
+    total = next(iter(sorted(_amounts(str(gold.get("total") or "")), key=len, reverse=True)), "")  # "RM 3.90"
+    date = " ".join(str(gold.get("date") or "").upper().split())
+    return Scores(
+        cer(text, transcript),
+        word_accuracy(text, transcript),
+        out.count(" "),
+        ref.count(" "),
+        (total in _amounts(text)) if total else None,
+        (date in out) if date else None,
+    )
+
+
+def share(values: list[bool | None]) -> float:
+    known = [v for v in values if v is not None]
+    return sum(known) / len(known) if known else float("nan")
+
+
+def figures(
+    folder: Path, modes: list[str], stems: list[str], texts: dict[str, dict[str, str]], seconds: dict[str, float]
+) -> dict[str, dict[str, float]]:
+    report: dict[str, dict[str, float]] = {}
+    for m in modes:
+        rows = []
+        for s in stems:
+            transcript = (folder / f"{s}.ocr.txt").read_text(encoding="utf-8")
+            gold_path = folder / f"{s}.json"
+            gold = json.loads(gold_path.read_text(encoding="utf-8")) if gold_path.is_file() else {}
+            rows.append(score(texts[m][s], transcript, gold))
+        report[m] = {
+            "cer": statistics.mean(r.cer for r in rows),
+            "words": statistics.mean(r.words for r in rows),
+            "spaces": sum(r.spaces_out for r in rows) / max(1, sum(r.spaces_in for r in rows)),
+            "total": share([r.total for r in rows]),
+            "date": share([r.date for r in rows]),
+            "s_per_doc": seconds[m] / len(stems),
+        }
+    return report
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("images", nargs="?", type=Path, default=DEFAULT_IMAGES)
+    parser.add_argument(
+        "--modes", default="tesseract,neural,hybrid,fusion", help=f"Comma-separated: {', '.join(MODES)}"
+    )
+    parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument("--chunk", type=int, default=10)
+    parser.add_argument("--limit", type=int, default=0)
+    parser.add_argument("--json", type=Path, help="Also write the figures here.")
+    parser.add_argument("--texts", type=Path, help="Write every mode's OCR text here (JSON, after each chunk).")
+    args = parser.parse_args()
+    if not args.images.is_dir():
+        raise SystemExit(f"no folder at {args.images} (it is read from ../shared/datasets, never copied in)")
+    stems = sorted(p.stem for p in args.images.glob("*.jpg") if p.with_suffix(".ocr.txt").is_file())
+    stems = stems[: args.limit] if args.limit else stems
+    modes = [m.strip() for m in args.modes.split(",") if m.strip()]
+    unknown = [m for m in modes if m not in MODES]
+    if unknown or not stems:
+        raise SystemExit(
+            f"unknown modes {unknown}" if unknown else f"no <stem>.jpg with <stem>.ocr.txt in {args.images}"
+        )
+    print(f"{len(stems)} receipts from {args.images}, {args.jobs} jobs, load average {os.getloadavg()[0]:.1f}")
+
+    pools = {
+        m: ProcessPoolExecutor(args.jobs, initializer=_init, initargs=MODES[m]) for m in modes
+    }  # each pool's workers load their engines before the clock starts
+    texts: dict[str, dict[str, str]] = {m: {} for m in modes}
+    seconds: dict[str, float] = dict.fromkeys(modes, 0.0)
+    try:
+        for m in modes:
+            list(pools[m].map(_read, [str(args.images / f"{stems[0]}.jpg")] * args.jobs))
+        chunks = [stems[i : i + args.chunk] for i in range(0, len(stems), args.chunk)]
+        for c, chunk in enumerate(chunks):
+            order = modes[c % len(modes) :] + modes[: c % len(modes)]
+            for m in order:
+                start = time.perf_counter()
+                read = list(pools[m].map(_read, [str(args.images / f"{s}.jpg") for s in chunk]))
+                seconds[m] += time.perf_counter() - start
+                texts[m].update(zip(chunk, read, strict=True))
+            done = list(texts[modes[0]])
+            partial = figures(args.images, modes, done, texts, seconds)
+            summary = ", ".join(f"{m} {r['cer']:.3f}/{r['total']:.2f}/{r['s_per_doc']:.2f}" for m, r in partial.items())
+            print(f"after {len(done)} (CER/total/s per doc): {summary}", flush=True)
+            if args.texts:
+                args.texts.write_text(json.dumps(texts), encoding="utf-8")
+    finally:
+        for pool in pools.values():
+            pool.shutdown()
+
+    report = figures(args.images, modes, list(texts[modes[0]]), texts, seconds)
+    floor = report[modes[0]]["s_per_doc"]
+    print(f"\n| mode | CER | words | spaces | total in text | date in text | s/doc ({args.jobs} jobs) | x {modes[0]} |")
+    print("|---|---|---|---|---|---|---|---|")
+    for m, r in report.items():
+        print(
+            f"| {m} | {r['cer']:.3f} | {r['words']:.3f} | {r['spaces']:.2f} | {r['total']:.2f} | {r['date']:.2f} "
+            f"| {r['s_per_doc']:.3f} | {r['s_per_doc'] / floor:.2f} |"
+        )
+    if args.json:
+        args.json.write_text(json.dumps(report, indent=2), encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()
