@@ -35,6 +35,9 @@ TEMPLATE_SOURCES = frozenset({"template", "static"})
 """Fields a template asked for: the only ones a form keeps."""
 
 
+NEURAL_RECOGNIZERS = ("rapidocr", "hybrid", "fusion")
+
+
 @dataclass
 class Stages:
     """The three worker-side stages, built once per worker process."""
@@ -58,11 +61,16 @@ class Stages:
     """The forms step: tells a form from a receipt and reads its pairs (None: every document is read as a receipt)."""
     form_corrector: ImageCorrector | None = None
     """The image corrector a form is read again with (``forms.image_corrector`` over the configured options)."""
+    form_recognizer: Recognizer | None = None
+    """The recognizer a form is read again with (None: ``recognizer``): Tesseract when that is a neural engine,
+    whose detector takes no page segmentation mode and whose every zone crop would go through it."""
 
     def close(self) -> None:
         self.recognizer.close()
         if self.second_recognizer is not None and self.second_recognizer is not self.recognizer:
             self.second_recognizer.close()
+        if self.form_recognizer is not None:
+            self.form_recognizer.close()
 
 
 def build_stages(settings: Settings) -> Stages:
@@ -85,6 +93,9 @@ def build_stages(settings: Settings) -> Stages:
     if forms is not None and forms_section.get("image_corrector"):
         overrides = {"image_corrector": dict(forms_section["image_corrector"])}
         form_corrector = build_image_corrector(settings.with_overrides(overrides))
+    form_recognizer = None
+    if forms is not None and settings.stage("recognizer") in NEURAL_RECOGNIZERS:
+        form_recognizer = build_recognizer(settings.with_overrides({"stages": {"recognizer": "auto"}}))
     return Stages(
         corrector=build_image_corrector(settings),
         recognizer=recognizer,
@@ -97,6 +108,7 @@ def build_stages(settings: Settings) -> Stages:
         limits=PageLimits.from_settings(settings),
         forms=forms,
         form_corrector=form_corrector,
+        form_recognizer=form_recognizer,
     )
 
 
@@ -334,11 +346,12 @@ def _read_form(
         language=wanted.language,
         psm=reader.psm if reader.psm is not None else wanted.psm,
     )
-    corrected, ocr = _read(pages, stages, how, {}, corrector=stages.form_corrector)
+    recognizer = stages.form_recognizer or stages.recognizer
+    corrected, ocr = _read(pages, stages, how, {}, recognizer, corrector=stages.form_corrector)
 
     def read_line(crop: Image) -> str:
         """One zone's crop read alone, as a single line."""
-        return stages.recognizer.recognize([CorrectedPage(crop)], language=how.language or stages.language, psm=7).text
+        return recognizer.recognize([CorrectedPage(crop)], language=how.language or stages.language, psm=7).text
 
     form = reader.read(ocr, corrected, layout, read_line)
     if layout is not None:
