@@ -87,7 +87,15 @@ class DefaultTextCorrector:
     def extract(self, ocr: OcrResult) -> Extraction:
         raw_lines = [Line(ln.index, mask_card_numbers(ln.text), ln.confidence) for ln in document_lines(ocr)]
         if self.speller is not None:
-            lines = [Line(ln.index, self.speller.correct_text(ln.text), ln.confidence) for ln in raw_lines]
+            # Typed text (a PDF's text layer, a transcript) is as printed: only OCR'd lines are respelled.
+            lines = [
+                Line(
+                    ln.index,
+                    self.speller.correct_text(ln.text) if ln.confidence < TYPED_CONFIDENCE else ln.text,
+                    ln.confidence,
+                )
+                for ln in raw_lines
+            ]
         else:
             lines = raw_lines
         corrected_text = "\n".join(ln.text for ln in lines)

@@ -48,10 +48,7 @@ def extract_line_items(lines: Sequence[Line], hits: Sequence[AmountHit], header:
                 desc = _description(prev.text)
         if not desc or NOT_ITEM.search(desc):
             continue
-        qty = price = None
-        m = QTY_PRICE.search(ln.text)
-        if m:
-            qty, price = _decimal(m["qty"]), _decimal(m["price"])
+        qty, price = _quantity_and_price(ln.text, h.value)
         amounts_on_line = [x for x in hits if x.line == h.line]
         amount = amounts_on_line[-1].value
         used.add(h.line)
@@ -59,6 +56,31 @@ def extract_line_items(lines: Sequence[Line], hits: Sequence[AmountHit], header:
     return items
 
 
+NUMBER = regex.compile(r"(?<![\w.])(?:RM|\$|€|£)?\d+(?:[.,]\d{1,4})?(?![\w])")
+"""A quantity, a price or an amount on an item line (a word that mixes letters and digits, A4 or
+500ml, is part of the description)."""
+NOT_WORD = regex.compile(r"^(?:[xX*@]|RM|\$|€|£|-+)$")
+
+
+def _quantity_and_price(text: str, amount: Decimal | None) -> tuple[Decimal | None, Decimal | None]:
+    """``2 x 4.50`` (or ``2 @ 4.50``), else three numbers ``qty price amount`` where qty x price
+    is the amount (a table's columns)."""
+    m = QTY_PRICE.search(text)
+    if m:
+        return _decimal(m["qty"]), _decimal(m["price"])
+    numbers = [_decimal(n.lstrip("RM$€£")) for n in NUMBER.findall(text)]
+    if amount is not None and len(numbers) >= 3:
+        qty, price, last = numbers[-3:]
+        if qty is not None and price is not None and last == amount and qty > 0 and qty * price == amount:
+            return qty, price
+    return None, None
+
+
 def _description(text: str) -> str:
-    words = [w for w in text.split() if sum(c.isalpha() for c in w) >= 2 and not any(c.isdigit() for c in w)]
-    return " ".join(words) if len(words) >= 1 and sum(len(w) for w in words) >= 3 else ""
+    """The words before the numbers: every word with a letter in it (``A4 copy paper``), not the
+    quantity, price, amount or currency marks."""
+    cut = QTY_PRICE.search(text)
+    head = text[: cut.start()] if cut else text
+    words = [w for w in head.split() if any(c.isalpha() for c in w) and not NOT_WORD.match(w)]
+    words = [w for w in words if not NUMBER.fullmatch(w)]
+    return " ".join(words) if words and sum(c.isalpha() for w in words for c in w) >= 3 else ""
