@@ -85,14 +85,15 @@ def make_settings(
     return settings
 
 
-TESSERACT_STAGES = ("auto", "tesserocr", "pytesseract")
+TESSERACT_STAGES = ("auto", "tesserocr", "pytesseract", "hybrid", "fusion")
+"""Recognizers that read with Tesseract (the neural one reads forms and second reads with it too)."""
 
 
 def check_languages(settings: Settings, lang: str | None = None) -> None:
     """A Tesseract language without its model is one error before the batch (not one
     failed document per file): exit 5 when it came from --lang, 3 from the config."""
-    if settings.stage("recognizer") not in TESSERACT_STAGES:
-        return
+    if settings.stage("recognizer") not in (*TESSERACT_STAGES, "rapidocr"):
+        return  # a plugin or a fake: its languages are its own
     from icr.ocr.tesseract_api import installed_languages
 
     wanted = str(lang or settings.get("recognizer", "language", "eng"))
