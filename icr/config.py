@@ -239,6 +239,12 @@ class ReviewConfig(_Section):
     """What a corrected value must be, by field name (amount, date, time, percent, ...)."""
 
 
+class CalibrationConfig(_Section):
+    enabled: bool
+    file: str | None = None
+    """The calibration parameters (default: ``calibration.yaml`` in the config folder)."""
+
+
 class ImageCorrectorOverrides(ImageCorrectorConfig):
     """Image-corrector knobs changed for one kind of document (``forms.image_corrector``)."""
 
@@ -274,6 +280,7 @@ class IcrConfig(_Section):
     ingest: IngestConfig
     store: StoreConfig
     review: ReviewConfig | None = None
+    calibration: CalibrationConfig | None = None
     forms: FormsConfig | None = None
     dask: DaskConfig | None = None
     profile: str | None = None

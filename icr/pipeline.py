@@ -18,6 +18,7 @@ from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from icr.calibrate import Calibration, calibrate
 from icr.config import Settings
 from icr.consolidate import ConsolidateOptions
 from icr.errors import DocumentError
@@ -55,6 +56,8 @@ class Stages:
     """Read the chosen date's line again, alone (:mod:`icr.confirm`)."""
     keep_pages: bool = False
     """Return the corrected pages as PNG (the parent keeps them beside the originals, :mod:`icr.store`)."""
+    calibration: Calibration | None = None
+    """Turns the text corrector's confidences into measured ones and flags on them (:mod:`icr.calibrate`)."""
     limits: PageLimits = field(default_factory=PageLimits)
     """Pages and decoded memory one document may take."""
     forms: FormReader | None = None
@@ -304,6 +307,8 @@ def process_document(task: Task, stages: Stages) -> DocumentResult:
             timings["date_check"] = time.perf_counter() - t
 
         extraction = locate_fields(extraction, ocr)
+        if stages.calibration is not None:
+            extraction = calibrate(extraction, ocr.mean_confidence, stages.calibration)
         page_images = [encode_png(page.image) for page in corrected] if stages.keep_pages else []
     except DocumentError as exc:
         timings["total"] = time.perf_counter() - start
