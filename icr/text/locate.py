@@ -35,32 +35,49 @@ def _squash(text: str) -> str:
     return " ".join(text.upper().split())
 
 
-def locate(name: str, text: str, words: Sequence[Word]) -> tuple[int, tuple[int, int, int, int]] | None:
+class WordIndex:
+    """A document's words, indexed once for locating every field: each word's text as compared,
+    the text of its line, and where words begin with each letter (a run is only tried from a word
+    beginning as the value does, which keeps a 500-page document linear)."""
+
+    def __init__(self, words: Sequence[Word]) -> None:
+        self.words = [w for w in words if w.text.strip()]
+        self.texts = [_squash(w.text) for w in self.words]
+        lines: dict[tuple[int, int, int, int], str] = {}
+        for w, text in zip(self.words, self.texts, strict=True):
+            key = (w.page, w.block, w.paragraph, w.line)
+            lines[key] = f"{lines.get(key, '')} {text}"
+        self.line_of = [lines[(w.page, w.block, w.paragraph, w.line)] for w in self.words]
+        self.starts: dict[str, list[int]] = {}
+        for i, text in enumerate(self.texts):
+            self.starts.setdefault(text[:1], []).append(i)
+
+
+def locate(name: str, text: str, words: Sequence[Word] | WordIndex) -> tuple[int, tuple[int, int, int, int]] | None:
     """(page, box) of the run of ``words`` most like ``text``, or None when no run is alike enough."""
+    index = words if isinstance(words, WordIndex) else WordIndex(words)
     target = _squash(text)
-    if not target or not words:
+    if not target or not index.words:
         return None
     size = len(target.split())
     label = name.replace("_", " ").upper()
-    lines: dict[tuple[int, int, int, int], str] = {}
-    for w in words:
-        key = (w.page, w.block, w.paragraph, w.line)
-        lines[key] = f"{lines.get(key, '')} {w.text.upper()}"
+    later_wins = any(c.isdigit() for c in target)
     best: tuple[float, int] | None = None
     best_run: Sequence[Word] = ()
-    for n in {max(1, size - 1), size, size + 1}:
-        for start in range(0, len(words) - n + 1):
-            run = words[start : start + n]
+    for start in index.starts.get(target[:1], ()):
+        for n in sorted({max(1, size - 1), size, size + 1}):
+            if start + n > len(index.words):
+                break
+            run = index.words[start : start + n]
             if run[0].page != run[-1].page:
+                break
+            score = fuzz.ratio(target, " ".join(index.texts[start : start + n]), score_cutoff=MIN_SIMILARITY)
+            if not score:
                 continue
-            score = fuzz.ratio(target, _squash(" ".join(w.text for w in run)))
-            if score < MIN_SIMILARITY:
-                continue
-            first = run[0]
-            if label in lines[(first.page, first.block, first.paragraph, first.line)]:
+            if label in index.line_of[start]:
                 score += NAME_BONUS
             # later runs win ties for amounts (the total is printed below the items), earlier ones otherwise
-            order = start if any(c.isdigit() for c in target) else -start
+            order = start if later_wins else -start
             if best is None or (score, order) > best:
                 best, best_run = (score, order), run
     if not best_run:
@@ -70,13 +87,13 @@ def locate(name: str, text: str, words: Sequence[Word]) -> tuple[int, tuple[int,
 
 def locate_fields(extraction: Extraction, ocr: OcrResult) -> Extraction:
     """``extraction`` with each field's page and box filled in where its text is found in ``ocr``."""
-    words = [w for w in ocr.words if w.text.strip()]
+    index = WordIndex(ocr.words)
     fields: dict[str, FieldValue] = {}
     for name, fv in extraction.fields.items():
         found = None
         if fv.box is None:
             for text in dict.fromkeys(t for t in (fv.raw, fv.value) if t):
-                found = locate(name, text, words)
+                found = locate(name, text, index)
                 if found is not None:
                     break
         fields[name] = replace(fv, page=found[0], box=found[1]) if found is not None else fv
