@@ -19,7 +19,9 @@ from icr.types import Page
 if TYPE_CHECKING:
     from icr.config import Settings
 
-IMAGE_EXTENSIONS = frozenset({".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".webp"})
+IMAGE_EXTENSIONS = frozenset({".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".webp", ".gif", ".heic", ".heif"})
+FRAMED = frozenset({"GIF", "WEBP", "HEIF", "MPO"})
+"""Formats Pillow decodes here, every frame a page (an animated GIF or WebP, a HEIC burst)."""
 
 
 PDF_EXTENSIONS = frozenset({".pdf"})
@@ -32,6 +34,13 @@ def supported_extensions() -> frozenset[str]:
 
 MAX_PIXELS = 100_000_000
 """Refuse images larger than this (a decompression bomb would exhaust memory)."""
+
+MAX_PHOTO_PIXELS = 250_000_000
+"""A JPEG photo up to this size (108-megapixel phone cameras) is decoded reduced instead of
+refused: the JPEG decoder scales by 1/2 to 1/8 as it decodes, so the full image never exists."""
+
+WORK_PIXELS = 40_000_000
+"""The size a large JPEG photo is decoded down to (about 7700 x 5200: receipt text stays legible)."""
 
 # OpenCV's own decoder refuses larger images too: a second guard for files Pillow cannot read
 # (read by OpenCV at its first decode, which comes after this import).
@@ -71,11 +80,9 @@ class PageLimits:
         return used + size
 
 
-def _check_size(path: Path, width: int, height: int) -> None:
-    if width * height > MAX_PIXELS:
-        raise DocumentError(
-            path, f"image too large: {width}x{height} pixels (limit {MAX_PIXELS:,}); refusing to decode it"
-        )
+def _check_size(path: Path, width: int, height: int, limit: int = MAX_PIXELS) -> None:
+    if width * height > limit:
+        raise DocumentError(path, f"image too large: {width}x{height} pixels (limit {limit:,}); refusing to decode it")
     if width < 8 or height < 8:
         raise DocumentError(path, f"image too small to hold text: {width}x{height} pixels")
 
@@ -115,6 +122,69 @@ def _frame_sizes(path: Path, data: bytes, limits: PageLimits, pages: bool) -> li
             return None
 
 
+def _register_heif() -> bool:
+    """Teach Pillow HEIC/HEIF (phone photos) when pillow-heif is installed."""
+    try:
+        import pillow_heif  # type: ignore[import-not-found,unused-ignore]
+    except ImportError:
+        return False
+    pillow_heif.register_heif_opener()
+    return True
+
+
+def _is_heif(data: bytes) -> bool:
+    return data[4:8] == b"ftyp" and data[8:12] in (b"heic", b"heix", b"hevc", b"hevx", b"mif1", b"msf1", b"heif")
+
+
+def _pillow_format(data: bytes) -> str | None:
+    with _declared() as image_module:
+        try:
+            with image_module.open(io.BytesIO(data)) as img:
+                return str(img.format or "") or None
+        except Exception:
+            return None
+
+
+def _to_bgr(frame: Any) -> np.ndarray:
+    rgb = np.asarray(frame.convert("RGB"))
+    return np.ascontiguousarray(rgb[:, :, ::-1])
+
+
+def _load_framed(path: Path, data: bytes, limits: PageLimits) -> list[Page]:
+    """Every frame of a GIF, WebP or HEIC as a page, each checked before it is decoded."""
+    sizes = _frame_sizes(path, data, limits, pages=True) or []
+    used = 0
+    for number, (width, height) in enumerate(sizes, start=1):
+        _check_size(path, width, height)
+        used = limits.check_budget(path, number, used, 3 * width * height)
+    pages = []
+    with _declared() as image_module:
+        try:
+            with image_module.open(io.BytesIO(data)) as img:
+                for index in range(len(sizes)):
+                    img.seek(index)
+                    pages.append(Page(image=_to_bgr(img), number=index + 1))
+        except (OSError, ValueError, EOFError) as exc:
+            if not pages:
+                raise DocumentError(path, f"cannot decode: truncated or corrupt image ({exc})") from exc
+            raise DocumentError(path, f"cannot decode frame {len(pages) + 1}: {exc}") from exc
+    return pages
+
+
+def _load_large_jpeg(path: Path, data: bytes, width: int, height: int) -> list[Page]:
+    """A JPEG photo over :data:`MAX_PIXELS` (and up to :data:`MAX_PHOTO_PIXELS`), decoded at a
+    reduced scale by the JPEG decoder itself."""
+    _check_size(path, width, height, MAX_PHOTO_PIXELS)
+    with _declared() as image_module:
+        try:
+            with image_module.open(io.BytesIO(data)) as img:
+                scale = next((s for s in (2, 4, 8) if (width // s) * (height // s) <= WORK_PIXELS), 8)
+                img.draft("RGB", (width // scale, height // scale))  # decodes at 1/scale
+                return [Page(image=_to_bgr(img), number=1)]
+        except (OSError, ValueError) as exc:
+            raise DocumentError(path, f"cannot decode: truncated or corrupt image ({exc})") from exc
+
+
 def load_pages(path: Path, limits: PageLimits | None = None) -> list[Page]:
     """Decode an image file into pages (several for a multi-page TIFF), one page at a time,
     each checked against the size limits before it is decoded."""
@@ -131,6 +201,17 @@ def load_pages(path: Path, limits: PageLimits | None = None) -> list[Page]:
         from icr.imaging.pdf import load_pdf
 
         return load_pdf(path, data, limits)
+    if (_is_heif(data) or path.suffix.lower() in {".heic", ".heif"}) and not _register_heif():
+        raise DocumentError(path, "HEIC/HEIF photos need pillow-heif: pip install 'icr[heif]'")
+    fmt = _pillow_format(data) if not data.startswith((b"\x89PNG", b"II*\x00", b"MM\x00*", b"BM")) else None
+    if fmt in FRAMED:
+        return _load_framed(path, data, limits)
+    if fmt == "JPEG":
+        first = _frame_sizes(path, data, limits, pages=False)
+        if first and first[0][0] * first[0][1] > MAX_PIXELS:
+            width, height = first[0]
+            limits.check_budget(path, 1, 0, 3 * min(width * height, WORK_PIXELS))
+            return _load_large_jpeg(path, data, width, height)
     import cv2  # here, not at the top: the ingest parent plans with this module but never decodes
 
     tiff = path.suffix.lower() in {".tif", ".tiff"} or data[:4] in (b"II*\x00", b"MM\x00*")

@@ -1,0 +1,69 @@
+"""Issue 22, item 7: HEIC phone photos, every frame of a GIF or WebP, 108-megapixel photos."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image, ImageDraw
+
+from icr.errors import DocumentError
+from icr.imaging.load import MAX_PHOTO_PIXELS, WORK_PIXELS, load_pages, supported_extensions
+from icr.pipeline import discover
+
+
+def _frames(n: int) -> list[Image.Image]:
+    out = []
+    for i in range(n):
+        img = Image.new("RGB", (120, 80), "white")
+        ImageDraw.Draw(img).text((10, 30), f"PAGE {i + 1}", fill="black")
+        out.append(img)
+    return out
+
+
+@pytest.mark.parametrize("suffix", [".gif", ".webp"])
+def test_every_frame_of_a_gif_or_webp_is_a_page(tmp_path: Path, suffix: str) -> None:
+    path = tmp_path / f"scan{suffix}"
+    first, *rest = _frames(3)
+    first.save(path, save_all=True, append_images=rest, duration=100, lossless=True)
+    pages = load_pages(path)
+    assert [p.number for p in pages] == [1, 2, 3]
+    assert pages[0].image.shape == (80, 120, 3)
+    assert not np.array_equal(pages[0].image, pages[2].image)  # the frames themselves, not copies
+    assert path in list(discover([tmp_path]))  # found in folders, not skipped
+
+
+def test_a_heic_photo_is_read(tmp_path: Path) -> None:
+    pillow_heif = pytest.importorskip("pillow_heif", reason="the heif extra (pillow-heif) is not installed")
+    pillow_heif.register_heif_opener()
+    path = tmp_path / "IMG_0001.HEIC"
+    _frames(1)[0].resize((240, 160)).save(path, format="HEIF", quality=90)
+    (page,) = load_pages(path)
+    assert page.image.shape == (160, 240, 3)
+    assert {".heic", ".heif"} <= supported_extensions()
+    assert path in list(discover([tmp_path]))
+
+
+def test_a_heic_without_pillow_heif_says_what_to_install(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import icr.imaging.load as load
+
+    monkeypatch.setattr(load, "_register_heif", lambda: False)
+    path = tmp_path / "x.heic"
+    path.write_bytes(b"\x00\x00\x00\x18ftypheic" + b"\x00" * 64)
+    with pytest.raises(DocumentError, match=r"pillow-heif.*icr\[heif\]"):
+        load_pages(path)
+
+
+@pytest.mark.slow
+def test_a_108_megapixel_photo_is_downscaled_not_refused(tmp_path: Path) -> None:
+    path = tmp_path / "phone.jpg"
+    img = Image.new("L", (12000, 9000), 255)
+    ImageDraw.Draw(img).rectangle((5000, 4000, 7000, 5000), fill=0)
+    img.save(path, quality=70)
+    del img
+    (page,) = load_pages(path)
+    h, w = page.image.shape[:2]
+    assert h * w <= WORK_PIXELS and (w, h) == (6000, 4500)  # decoded at half scale
+    assert page.image[2250, 3000].max() < 60  # the dark block is where it was
+    assert MAX_PHOTO_PIXELS >= 12000 * 9000
