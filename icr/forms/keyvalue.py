@@ -37,6 +37,8 @@ class LinkOptions:
     """... as is a capitalised segment alone on its row in this top share of the page."""
     max_key_words: int = 8
     """A question is short: at most this many words."""
+    two_on_a_row: bool = True
+    """A row of a label and one more segment is a question and its answer."""
     table_values: int = 3
     """A row with this many values after its first segment is a table's row."""
     min_confidence: float = 0.5
@@ -109,7 +111,8 @@ def label_segments(segments: Sequence[Segment], page_width: int, page_height: in
         for left, right in itertools.pairwise(row):
             if right.label == "question" or _under_headings(left, right, segments, options):
                 continue
-            if left.label == "question" or (_key_like(left, options) and _value_like(right)):
+            pair_row = len(row) == 2 and not right.ends_with_colon and options.two_on_a_row
+            if left.label == "question" or (_key_like(left, options) and (_value_like(right) or pair_row)):
                 left.label = "question"
                 right.label = "answer"
     for q in [s for s in segments if s.label == "question" or _key_like(s, options)]:
