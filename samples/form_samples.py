@@ -1,7 +1,7 @@
 """Filled forms for icr's samples: printed labels, answers in print or a handwriting-style font,
 tick boxes ticked or not, and a zonal template for the fixed-layout one.
 
-Called by ``make_samples.py`` (``samples/forms/``); kept apart from the receipts it makes. Each
+Called by ``make_samples.py`` (into ``sample-forms/``); kept apart from the receipts it makes. Each
 ``<name>.png`` gets ``<name>.json``: ``{"doc_type": "form", "pairs": {key: value},
 "checkboxes": {label: true|false}}`` and, for the zonal one, ``"zones": {name: value}``.
 Needs Pillow and the fonts of Debian's fonts-dejavu-core and fonts-humor-sans.

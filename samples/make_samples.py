@@ -419,7 +419,8 @@ def main() -> None:
     print(f"made {len(fixed_samples())} samples in {args.out}")
     from form_samples import write_forms  # beside this script: the filled forms and their zonal template
 
-    print(f"made {write_forms(args.out / 'forms')} forms in {args.out / 'forms'}")
+    forms = args.out.parent / "sample-forms"  # apart from samples/: ingesting that folder reads receipts only
+    print(f"made {write_forms(forms)} forms in {forms}")
 
 
 if __name__ == "__main__":

@@ -16,7 +16,7 @@ from sqlalchemy import text
 from icr.cli import main
 from icr.db.database import open_engine
 
-FORMS = Path(__file__).resolve().parent.parent / "samples" / "forms"
+FORMS = Path(__file__).resolve().parent.parent / "sample-forms"
 pytestmark = [pytest.mark.tesseract, pytest.mark.slow]
 
 

@@ -9,10 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import cv2
 import numpy as np
 
-from icr.imaging.steps.util import to_gray
 from icr.types import Box, Image
 
 
@@ -34,6 +32,10 @@ class CheckboxOptions:
 
 def ink_mask(image: Image) -> Image:
     """Dark pixels (ink) as 255, by Otsu's threshold on the grey page."""
+    import cv2  # the parent of a worker pool never loads OpenCV (tests/test_memory.py)
+
+    from icr.imaging.steps.util import to_gray
+
     gray = to_gray(image)
     _, mask = cv2.threshold(gray, 0, 255, cv2.THRESH_BINARY_INV | cv2.THRESH_OTSU)
     return np.asarray(mask, dtype=np.uint8)
@@ -75,6 +77,8 @@ def _corners_inked(mask: Image, box: Box) -> bool:
 
 def find_boxes(image: Image, letter_height: float, options: CheckboxOptions | None = None) -> list[Box]:
     """Tick boxes on a page whose letters are ``letter_height`` px high, top to bottom."""
+    import cv2
+
     options = options or CheckboxOptions()
     mask = ink_mask(image)
     contours, _ = cv2.findContours(mask, cv2.RETR_LIST, cv2.CHAIN_APPROX_SIMPLE)

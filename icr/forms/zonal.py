@@ -30,7 +30,6 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-import cv2
 import numpy as np
 import regex
 from rapidfuzz import fuzz
@@ -178,6 +177,8 @@ def register(layout: ZonalLayout, words: Sequence[Word]) -> np.ndarray | None:
         dst += [(fx0, (fy0 + fy1) / 2), (fx0, fy1)]
     if len(src) < 4:
         return None
+    import cv2  # the parent of a worker pool never loads OpenCV (tests/test_memory.py)
+
     points = np.array(src, dtype=np.float32), np.array(dst, dtype=np.float32)
     matrix, _ = cv2.estimateAffinePartial2D(*points, method=cv2.LMEDS)
     return matrix
@@ -185,6 +186,8 @@ def register(layout: ZonalLayout, words: Sequence[Word]) -> np.ndarray | None:
 
 def map_box(matrix: np.ndarray, box: Box) -> Box:
     """A reference box's place on the scan: the box around its four mapped corners."""
+    import cv2
+
     x0, y0, x1, y1 = box
     corners = np.array([[x0, y0], [x1, y0], [x0, y1], [x1, y1]], dtype=np.float32).reshape(-1, 1, 2)
     mapped = cv2.transform(corners, matrix).reshape(-1, 2)
@@ -265,6 +268,8 @@ def read_zones(
             text = repair_digits(text, digit_slips or {})
         typed = _typed(zone.kind, text, options)
         if typed is None and text and zone.kind in ("number", "amount", "date") and reread is not None:
+            import cv2
+
             crop = image[box[1] : box[3], box[0] : box[2]]
             for scale in REREAD_SCALES:
                 sized = (
