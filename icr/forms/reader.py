@@ -27,6 +27,8 @@ from icr.types import Box, Checkbox, CorrectedPage, Extraction, FormData, FormPa
 FORM = "form"
 _AMOUNT = regex.compile(r"(?<![\d.,])\d{1,3}(?:[.,]\d{3})*[.,]\d{2}(?!\d)")
 MONEY_FIELDS = ("total", "subtotal", "tax", "paid", "change")
+_LABELLED = regex.compile(r"^\W*\p{L}[\w .'/()#&-]{0,30}:\s*\S")
+"""A line that starts with a label and its colon and goes on ("Claimant: Peter Okafor")."""
 
 
 @dataclass(frozen=True)
@@ -42,6 +44,9 @@ class KindOptions:
     long_lines: float = 22.0
     """A form's lines hold this many characters on average or more (a receipt's are short, even read
     badly: at most 21.3 on expressexpense-dev photos)."""
+    labelled_share: float = 0.45
+    """A page whose lines start with "Label:" and an answer this often is a form (receipts: at most 0.29
+    of their lines, in 400 sroie transcripts)."""
     weak_total_lines: float = 28.0
     """A page printing amounts but no sure total is a form from this line length (wide receipts: <= 26.2
     on sroie-dev)."""
@@ -122,6 +127,8 @@ class FormReader:
             return extraction.doc_type
         if width >= opts.long_lines and share < opts.max_amount_share:
             return FORM
+        if sum(1 for ln in lines if _LABELLED.search(ln.text)) >= opts.labelled_share * len(lines):
+            return FORM  # "Label: answer" on most lines
         if weak and width >= opts.weak_total_lines:
             return FORM  # amounts, but no sure total among them, on a page of long lines
         if total is None and share == 0 and width >= opts.plain_lines and len(lines) >= opts.plain_min_lines:
