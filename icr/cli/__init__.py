@@ -53,6 +53,7 @@ class IcrGroup(click.Group):
         "watch": "icr.cli.watch_cmd:watch_cmd",
         "templates": "icr.cli.templates_cmd:templates",
         "preprocess": "icr.cli.preprocess_cmd:preprocess",
+        "htr": "icr.cli.htr_cmd:htr",
         "serve": "icr.cli.serve_cmd:serve_cmd",
     }
 

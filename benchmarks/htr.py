@@ -1,0 +1,172 @@
+"""The handwriting recognizer measured: model size, training time, CPU time per word on
+one core, CER and word accuracy on words rendered from fonts left out of training and on
+real handwritten crops from funsd-dev, beside Tesseract and the unmodified PP-OCRv6
+recognizer on the same crops.
+
+usage:
+  python benchmarks/htr.py run [--model DIR] [--n 300] [--json]
+  python benchmarks/htr.py cut-funsd DIR      # the crops of benchmarks/data/htr_funsd_crops.tsv
+  python benchmarks/htr.py render DIR [--n 300]  # held-out-font words, for `icr htr eval DIR`
+
+Speed is CPU time (time.process_time) with one onnxruntime thread, so that other work on
+this shared machine does not count; run it with `nice -n 5`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import resource
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent))
+
+from icr.htr.evaluate import Score, score  # noqa: E402
+from icr.htr.model import ALPHABET, CARD_NAME, MODEL_NAME, default_model_dir  # noqa: E402
+from icr.htr.reader import HandwritingReader  # noqa: E402
+from icr.htr.render import TextSampler, render_sample, split_fonts  # noqa: E402
+
+FUNSD = Path("/work/shared/datasets/funsd-dev")
+CROPS = HERE / "data" / "htr_funsd_crops.tsv"
+Pairs = list[tuple[np.ndarray, str]]
+
+
+def funsd_crops(root: Path = FUNSD) -> Pairs:
+    """The listed handwritten crops cut out of the funsd-dev pages (empty when absent)."""
+    pairs: Pairs = []
+    pages: dict[str, np.ndarray] = {}
+    for line in CROPS.read_text(encoding="utf-8").splitlines():
+        if not line.strip() or line.startswith("#"):
+            continue
+        stem, left, top, right, bottom, text = line.split("\t")
+        if stem not in pages:
+            page = cv2.imread(str(root / f"{stem}.png"), cv2.IMREAD_GRAYSCALE)
+            if page is None:
+                return []
+            pages[stem] = page
+        pairs.append((pages[stem][int(top) : int(bottom), int(left) : int(right)], text))
+    return pairs
+
+
+def held_out_words(n: int, seed: int = 7, augment: bool = True) -> Pairs:
+    """``n`` words and field values rendered from the held-out fonts, augmented as in
+    training (or clean: no distortion, no noise)."""
+    _, held = split_fonts()
+    rng = random.Random(seed)
+    sampler = TextSampler.default()
+    return [render_sample(sampler, held, rng, ALPHABET, augment) for _ in range(n)]
+
+
+def write_pairs(pairs: Pairs, folder: Path) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    for i, (image, text) in enumerate(pairs):
+        cv2.imwrite(str(folder / f"{i:04d}.png"), image)
+        (folder / f"{i:04d}.txt").write_text(text + "\n", encoding="utf-8")
+
+
+def timed(read: Callable[[list[np.ndarray]], list[str]], images: list[np.ndarray]) -> tuple[list[str], float]:
+    """Predictions and CPU milliseconds per crop (this process's and its children's:
+    Tesseract runs as a subprocess)."""
+    start = _cpu()
+    out = read(images)
+    return out, (_cpu() - start) * 1000 / max(1, len(images))
+
+
+def _cpu() -> float:
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return time.process_time() + children.ru_utime + children.ru_stime
+
+
+def tesseract_reader(images: list[np.ndarray]) -> list[str]:
+    import pytesseract
+
+    return [pytesseract.image_to_string(image, config="--psm 7").strip() for image in images]
+
+
+def ppocr_reader(images: list[np.ndarray]) -> list[str]:
+    from icr.ocr.rapidocr_api import shared_api
+
+    api = shared_api()
+    return [api.read_line(image)[0].strip() for image in images]
+
+
+def run(model_dir: Path | None, n: int) -> dict[str, object]:
+    folder = model_dir or default_model_dir()
+    card = json.loads((folder / CARD_NAME).read_text(encoding="utf-8"))
+    greedy = HandwritingReader.load(folder, "greedy")
+    beam = HandwritingReader.load(folder, "beam")
+    sets = {
+        "held_out_fonts": held_out_words(n),
+        "held_out_fonts_clean": held_out_words(n, augment=False),
+        "funsd_handwriting": funsd_crops(),
+    }
+    report: dict[str, object] = {
+        "model_mb": round((folder / MODEL_NAME).stat().st_size / 1e6, 2),
+        "train_seconds": card.get("train_seconds"),
+        "train_steps": card.get("settings", {}).get("steps"),
+        "held_out": [f.name for f in split_fonts()[1]],
+    }
+    engines: dict[str, Callable[[list[np.ndarray]], list[str]]] = {
+        "htr_greedy": lambda images: [r.text for r in greedy.read(images)],
+        "htr_beam": lambda images: [r.text for r in beam.read(images)],
+        "tesseract": tesseract_reader,
+        "ppocr_v6": ppocr_reader,
+    }
+    for set_name, pairs in sets.items():
+        if not pairs:
+            report[set_name] = "absent"
+            continue
+        images, refs = [image for image, _ in pairs], [text for _, text in pairs]
+        rows = {}
+        for engine, read in engines.items():
+            predictions, ms = timed(read, images)
+            result: Score = score(predictions, refs)
+            rows[engine] = {**result.as_dict(), "cpu_ms_per_crop": round(ms, 2)}
+        report[set_name] = rows
+    if sets["funsd_handwriting"]:
+        readings = beam.read([image for image, _ in sets["funsd_handwriting"]], "date")
+        date_refs = [t for _, t in sets["funsd_handwriting"]]
+        digits = [i for i, t in enumerate(date_refs) if any(c.isdigit() for c in t) and not any(c.isalpha() for c in t)]
+        report["funsd_numeric_with_date_grammar"] = score(
+            [readings[i].text for i in digits], [date_refs[i] for i in digits]
+        ).as_dict()
+    return report
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="command", required=True)
+    run_p = sub.add_parser("run")
+    run_p.add_argument("--model", type=Path)
+    run_p.add_argument("--n", type=int, default=300)
+    run_p.add_argument("--json", action="store_true")
+    cut_p = sub.add_parser("cut-funsd")
+    cut_p.add_argument("folder", type=Path)
+    render_p = sub.add_parser("render")
+    render_p.add_argument("folder", type=Path)
+    render_p.add_argument("--n", type=int, default=300)
+    args = parser.parse_args()
+    if args.command == "cut-funsd":
+        pairs = funsd_crops()
+        if not pairs:
+            sys.exit(f"{FUNSD}: absent")
+        write_pairs(pairs, args.folder)
+        print(f"{len(pairs)} crops in {args.folder}")
+    elif args.command == "render":
+        write_pairs(held_out_words(args.n), args.folder)
+        print(f"{args.n} words in {args.folder}")
+    else:
+        report = run(args.model, args.n)
+        print(json.dumps(report, indent=None if args.json else 1))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,84 @@
+"""``icr htr``: train, evaluate and use the handwriting recognizer."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+from icr.errors import InputError
+
+
+@click.group("htr")
+def htr() -> None:
+    """Handwriting recognition: read crops, evaluate, train a model."""
+
+
+@htr.command("eval")
+@click.argument("folder", type=click.Path(path_type=Path))
+@click.option("--model", "model_dir", type=click.Path(path_type=Path), help="Model folder (default: the shipped one).")
+@click.option("--decoding", type=click.Choice(["greedy", "beam"]), default="greedy", show_default=True)
+@click.option("--grammar", help="A field grammar of config/htr.yaml (digits, amount, date, ...).")
+@click.option("--json", "as_json", is_flag=True, help='Print {"cer": ..., "word_accuracy": ..., "n": ...}.')
+def eval_cmd(folder: Path, model_dir: Path | None, decoding: str, grammar: str | None, as_json: bool) -> None:
+    """CER and word accuracy on FOLDER's crops (<stem>.png beside <stem>.txt)."""
+    from icr.htr.evaluate import evaluate
+    from icr.htr.reader import HandwritingReader
+    from icr.htr.train import load_labelled
+
+    pairs = load_labelled(folder)
+    result = evaluate(HandwritingReader.load(model_dir, decoding), pairs, grammar).as_dict()
+    if as_json:
+        click.echo(json.dumps(result))
+    else:
+        click.echo(f"CER {result['cer']:.4f}  word accuracy {result['word_accuracy']:.4f}  n {result['n']}")
+
+
+@htr.command("read")
+@click.argument("images", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--model", "model_dir", type=click.Path(path_type=Path), help="Model folder (default: the shipped one).")
+@click.option("--grammar", help="A field grammar of config/htr.yaml (digits, amount, date, ...).")
+def read_cmd(images: tuple[Path, ...], model_dir: Path | None, grammar: str | None) -> None:
+    """Read each crop: one line per image, "<path><TAB><text><TAB><confidence>"."""
+    import cv2
+
+    from icr.htr.reader import HandwritingReader
+
+    crops = []
+    for path in images:
+        image = cv2.imread(str(path), cv2.IMREAD_GRAYSCALE)
+        if image is None:
+            raise InputError(f"{path}: not a readable image")
+        crops.append(image)
+    for path, reading in zip(images, HandwritingReader.load(model_dir).read(crops, grammar), strict=True):
+        click.echo(f"{path}\t{reading.text}\t{reading.confidence:.3f}")
+
+
+@htr.command("train")
+@click.option("--out", "out", required=True, type=click.Path(path_type=Path), help="Folder for model.onnx, model.json.")
+@click.option("--steps", default=120, show_default=True, help="Optimiser steps (batches).")
+@click.option("--batch-size", default=16, show_default=True)
+@click.option("--lr", default=1e-4, show_default=True, help="Backbone learning rate (the head's is 3x).")
+@click.option("--seed", default=20, show_default=True)
+@click.option("--threads", default=1, show_default=True, help="torch threads.")
+@click.option(
+    "--fonts", multiple=True, type=click.Path(path_type=Path), help="Fonts (default: installed minus held-out)."
+)
+@click.option("--int8", is_flag=True, help="Export an 8-bit quantized model (faster, less accurate).")
+@click.option("--from", "real_dir", type=click.Path(path_type=Path), help="Real crops (<stem>.png + .txt) mixed in.")
+def train_cmd(
+    out: Path, steps: int, batch_size: int, lr: float, seed: int, threads: int, fonts: tuple[Path, ...],
+    int8: bool, real_dir: Path | None,
+) -> None:
+    """Fine-tune the recognizer on rendered handwriting (and real crops); needs icr[htr-train].
+
+    An interrupted run with the same settings resumes from OUT/checkpoint.pt."""
+    from icr.htr.train import TrainSettings, train
+
+    settings = TrainSettings(
+        steps=steps, batch_size=batch_size, lr=lr, seed=seed, threads=threads,
+        fonts=[str(f) for f in fonts], real_dir=str(real_dir) if real_dir else None, int8=int8,
+    )
+    card = train(settings, out, log=lambda message: click.echo(message, err=True))
+    click.echo(json.dumps({"out": str(out), "train_seconds": card["train_seconds"], "steps": steps}))

@@ -1,0 +1,234 @@
+"""``icr htr train``: fine-tune the handwriting recognizer on rendered words (and real
+labelled crops), then export ONNX, its alphabet and a model card. Needs the
+``htr-train`` extra (torch, onnx) and onnx2torch; reading needs none of them.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+import random
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from icr.errors import ConfigError, InputError
+from icr.htr.model import ALPHABET, CARD_NAME, MODEL_NAME
+from icr.htr.preprocess import batch as pad_batch
+from icr.htr.preprocess import prepare
+from icr.htr.render import TextSampler, render_sample, split_fonts
+
+
+@dataclass
+class TrainSettings:
+    """Everything a training run depends on; recorded in the model card."""
+
+    steps: int = 120
+    batch_size: int = 16
+    lr: float = 1e-4
+    weight_decay: float = 0.01
+    warmup: int = 20
+    height: int = 48
+    seed: int = 20
+    threads: int = 1
+    fonts: list[str] = field(default_factory=list)  # empty: every installed font but the held-out ones
+    real_dir: str | None = None  # <stem>.png + <stem>.txt crops mixed in (--from)
+    real_share: float = 0.3
+    checkpoint_every: int = 25
+    # export convolutions and matrix products quantized to 8 bits (static, calibrated on renders):
+    # 1.8x faster, but CER on real crops 0.23 -> 0.26 (benchmarks/README.md)
+    int8: bool = False
+    # the first convolutions (stem and early stages: strokes and edges) stay as PP-OCR
+    # trained them; it halves the CPU time of a step
+    frozen_convs: int = 21
+
+
+def _training_fonts(settings: TrainSettings) -> list[Path]:
+    if settings.fonts:
+        fonts = [Path(f) for f in settings.fonts]
+        missing = [str(f) for f in fonts if not f.is_file()]
+        if missing:
+            raise InputError(f"fonts not found: {', '.join(missing)}")
+        return fonts
+    train, _ = split_fonts()
+    if not train:
+        raise ConfigError("no handwriting fonts installed (scripts/setup.sh installs Debian's fonts-* packages)")
+    return train
+
+
+def load_labelled(folder: Path) -> list[tuple[np.ndarray, str]]:
+    """Labelled crops: ``<stem>.png`` with its text in ``<stem>.txt``, or the reviewed rows of
+    the ``labels.tsv`` that ``icr export --crops`` writes (corrections made in review)."""
+    import cv2
+
+    if not folder.is_dir():
+        raise InputError(f"{folder}: not a folder")
+    listed = folder / "labels.tsv"
+    if listed.is_file():
+        with listed.open(encoding="utf-8", newline="") as handle:
+            rows = [r for r in csv.DictReader(handle, delimiter="\t") if r.get("reviewed") == "yes" and r.get("value")]
+        named = [(folder / r["crop"], r["value"]) for r in rows]
+    else:
+        named = []
+        for image_path in sorted(folder.glob("*.png")):
+            text_path = image_path.with_suffix(".txt")
+            if not text_path.is_file():
+                raise InputError(f"{image_path}: no {text_path.name} beside it")
+            named.append((image_path, text_path.read_text(encoding="utf-8").strip()))
+    pairs = []
+    for image_path, text in named:
+        image = cv2.imread(str(image_path), cv2.IMREAD_GRAYSCALE)
+        if image is None:
+            raise InputError(f"{image_path}: not a readable image")
+        pairs.append((image, text))
+    if not pairs:
+        raise InputError(f"{folder}: no labelled crops (<stem>.png + <stem>.txt, or reviewed rows of labels.tsv)")
+    return pairs
+
+
+def _batches(settings: TrainSettings, rng: random.Random) -> Iterator[tuple[np.ndarray, list[str]]]:
+    fonts = _training_fonts(settings)
+    sampler = TextSampler.default()
+    real = load_labelled(Path(settings.real_dir)) if settings.real_dir else []
+    real = [(img, text) for img, text in real if text and all(c in ALPHABET for c in text)]
+    while True:
+        images, texts = [], []
+        for _ in range(settings.batch_size):
+            if real and rng.random() < settings.real_share:
+                image, text = rng.choice(real)
+            else:
+                image, text = render_sample(sampler, fonts, rng, ALPHABET)
+            images.append(prepare(image, settings.height))
+            texts.append(text)
+        yield pad_batch(images), texts
+
+
+def train(settings: TrainSettings, out: Path, log: Callable[[str], None] = print) -> dict[str, Any]:
+    """Train, export ``out/model.onnx`` and ``out/model.json``; returns the model card.
+    A ``out/checkpoint.pt`` left by an interrupted run with the same settings is resumed."""
+    import torch
+
+    from icr.htr import ppocr
+
+    torch.set_num_threads(settings.threads)
+    torch.manual_seed(settings.seed)
+    out.mkdir(parents=True, exist_ok=True)
+    model = ppocr.build(ALPHABET, settings.height)
+    ppocr.freeze_early(model.backbone, settings.frozen_convs)
+    params = [
+        {"params": [p for p in model.backbone.parameters() if p.requires_grad], "lr": settings.lr},
+        {"params": model.head.parameters(), "lr": settings.lr * 3},
+    ]
+    optimizer = torch.optim.AdamW(params, weight_decay=settings.weight_decay)
+    base_lrs = [g["lr"] for g in optimizer.param_groups]
+    ctc = torch.nn.CTCLoss(blank=0, zero_infinity=True)
+    index = {c: i + 1 for i, c in enumerate(ALPHABET)}
+    rng = random.Random(settings.seed)
+    start, seconds, history = 0, 0.0, []
+    checkpoint = out / "checkpoint.pt"
+    if checkpoint.is_file():
+        state = torch.load(checkpoint, weights_only=False)
+        if state["settings"] == asdict(settings):
+            model.load_state_dict(state["model"])
+            optimizer.load_state_dict(state["optimizer"])
+            rng.setstate(state["rng"])
+            start, seconds, history = state["step"], state["seconds"], state["history"]
+            log(f"resumed at step {start}")
+    batches = _batches(settings, rng)
+    model.train()
+    began = time.monotonic() - seconds
+    running = 0.0
+    for step in range(start, settings.steps):
+        scale = min(1.0, (step + 1) / settings.warmup) * 0.5 * (1 + math.cos(math.pi * step / settings.steps))
+        for group, lr in zip(optimizer.param_groups, base_lrs, strict=True):
+            group["lr"] = lr * scale
+        images, texts = next(batches)
+        logp = model(torch.from_numpy(images))  # (N, T, C)
+        targets = torch.tensor([index[c] for t in texts for c in t], dtype=torch.long)
+        lengths = torch.tensor([len(t) for t in texts], dtype=torch.long)
+        frames = torch.full((len(texts),), logp.shape[1], dtype=torch.long)
+        loss = ctc(logp.permute(1, 0, 2), targets, frames, lengths)
+        optimizer.zero_grad()
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 5.0)
+        optimizer.step()
+        running = 0.98 * running + 0.02 * float(loss) if step > start else float(loss)
+        if (step + 1) % 25 == 0:
+            log(f"step {step + 1}/{settings.steps} loss {running:.3f} {time.monotonic() - began:.0f}s")
+        if (step + 1) % settings.checkpoint_every == 0 or step + 1 == settings.steps:
+            history.append({"step": step + 1, "loss": round(running, 4)})
+            torch.save(
+                {"settings": asdict(settings), "model": model.state_dict(), "optimizer": optimizer.state_dict(),
+                 "rng": rng.getstate(), "step": step + 1, "seconds": time.monotonic() - began, "history": history},
+                checkpoint,
+            )
+    seconds = time.monotonic() - began
+    if settings.int8:
+        export(model, out / "model-fp32.onnx", settings.height)
+        quantize(out / "model-fp32.onnx", out / MODEL_NAME, settings)
+    else:
+        export(model, out / MODEL_NAME, settings.height)
+    card = {
+        "alphabet": ALPHABET,
+        "height": settings.height,
+        "start": "PP-OCRv6_rec_small (rapidocr wheel, Apache-2.0), head cut to the alphabet",
+        "data": "words and field values rendered from Debian handwriting fonts with augmentation"
+        + (f", plus real crops from {settings.real_dir}" if settings.real_dir else ""),
+        "fonts": [p.name for p in _training_fonts(settings)],
+        "settings": asdict(settings),
+        "train_seconds": round(seconds),
+        "loss_history": history,
+    }
+    (out / CARD_NAME).write_text(json.dumps(card, indent=1) + "\n", encoding="utf-8")
+    return card
+
+
+def export(model: Any, path: Path, height: int) -> None:
+    """ONNX with softmax probabilities (N, T, classes); batch and width are dynamic."""
+    import torch
+
+    class _Probabilities(torch.nn.Module):
+        def __init__(self, inner: torch.nn.Module) -> None:
+            super().__init__()
+            self.inner = inner
+
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            return torch.exp(self.inner(x))
+
+    model.eval()
+    wrapped = _Probabilities(model).eval()
+    dummy = torch.zeros(1, 3, height, height * 4)
+    torch.onnx.export(
+        wrapped, (dummy,), str(path), input_names=["x"], output_names=["probs"],
+        dynamic_axes={"x": {0: "batch", 3: "width"}, "probs": {0: "batch", 1: "frames"}},
+        opset_version=17, dynamo=False,
+    )
+
+
+def quantize(source: Path, target: Path, settings: TrainSettings, samples: int = 64) -> None:
+    """Static 8-bit quantization (QDQ, per-channel weights), its activation ranges taken
+    from words rendered in the training fonts: nearly twice as fast on a CPU core."""
+    from onnxruntime.quantization import CalibrationDataReader, QuantFormat, QuantType, quantize_static
+
+    rng = random.Random(settings.seed + 1)
+    sampler = TextSampler.default()
+    fonts = _training_fonts(settings)
+    inputs = [prepare(render_sample(sampler, fonts, rng, ALPHABET)[0], settings.height)[None] for _ in range(samples)]
+
+    class _Renders(CalibrationDataReader):
+        def __init__(self) -> None:
+            self.left = iter(inputs)
+
+        def get_next(self) -> dict[str, np.ndarray] | None:
+            x = next(self.left, None)
+            return None if x is None else {"x": x}
+
+    quantize_static(
+        str(source), str(target), _Renders(), quant_format=QuantFormat.QDQ, per_channel=True,
+        activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8, op_types_to_quantize=["Conv", "MatMul"],
+    )

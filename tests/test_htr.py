@@ -1,0 +1,180 @@
+"""The handwriting recognizer: CTC decoding and grammars (fast, no model), the shipped
+model reading words rendered in handwriting fonts it was not trained on, the CLI, and the
+training data. (A training step is not tested here: converting PP-OCRv6 to torch alone
+takes longer than this file's budget, and CI has no torch.)"""
+
+from __future__ import annotations
+
+import importlib.util
+import itertools
+import json
+import math
+import random
+
+import numpy as np
+import pytest
+import regex
+from click.testing import CliRunner
+
+from icr.cli import main
+from icr.errors import ConfigError
+from icr.htr.decode import beam, ctc_log_likelihood, greedy
+from icr.htr.evaluate import score
+from icr.htr.model import ALPHABET, default_model_dir
+from icr.htr.reader import grammars
+from icr.htr.render import split_fonts
+
+HAS_ORT = importlib.util.find_spec("onnxruntime") is not None
+HELD_OUT = split_fonts()[1]
+needs_model = pytest.mark.skipif(not HAS_ORT, reason="onnxruntime is not installed (pip install 'icr[htr]')")
+needs_fonts = pytest.mark.skipif(
+    not HELD_OUT, reason="handwriting fonts absent (apt-get install fonts-humor-sans fonts-sjfonts fonts-femkeklaver)"
+)
+
+
+def frames(text_per_frame: str, alphabet: str = "ab1/", sure: float = 0.9) -> np.ndarray:
+    """Probabilities whose best class per frame spells ``text_per_frame`` ('-' is blank)."""
+    probs = np.full((len(text_per_frame), len(alphabet) + 1), (1 - sure) / len(alphabet), np.float32)
+    for t, ch in enumerate(text_per_frame):
+        probs[t, 0 if ch == "-" else alphabet.index(ch) + 1] = sure
+    return probs
+
+
+def test_greedy_merges_repeats_and_drops_blanks() -> None:
+    reading = greedy(frames("aa-a-bb--1"), "ab1/")
+    assert reading.text == "aab1"
+    assert reading.confidence == pytest.approx(0.9, abs=1e-6)
+    assert greedy(frames("----"), "ab1/").text == ""
+
+
+def test_ctc_likelihood_sums_every_alignment() -> None:
+    rng = np.random.default_rng(0)
+    probs = rng.dirichlet(np.ones(3), size=4)  # 4 frames, blank + 'a' + 'b'
+    brute = 0.0
+    for path in itertools.product(range(3), repeat=4):
+        collapsed = [k for i, k in enumerate(path) if k != 0 and (i == 0 or k != path[i - 1])]
+        if collapsed == [1, 2]:
+            brute += math.prod(probs[t, k] for t, k in enumerate(path))
+    assert math.exp(ctc_log_likelihood(np.log(probs), [1, 2])) == pytest.approx(brute, rel=1e-6)
+
+
+def test_beam_held_to_a_grammar_reads_digits_where_greedy_reads_a_letter() -> None:
+    alphabet = "ab1/"
+    probs = frames("1-b-1", alphabet, sure=0.6)
+    probs[2] = [0.05, 0.05, 0.5, 0.35, 0.05]  # 'b' first, but '1' close behind
+    assert greedy(probs, alphabet).text == "1b1"
+    constrained = beam(probs, alphabet, pattern=regex.compile("[0-9]+"))
+    assert constrained.text == "111"
+    assert 0 < constrained.confidence < 1
+
+
+def test_beam_with_a_lexicon_keeps_to_its_words() -> None:
+    alphabet = "ab1/"
+    probs = frames("a-b-b", alphabet, sure=0.5)
+    assert beam(probs, alphabet, lexicon=["aba", "ab"]).text == "ab"
+
+
+def test_a_grammar_forced_onto_letters_gives_a_low_confidence() -> None:
+    alphabet = "ab1/"
+    probs = frames("a-b", alphabet, sure=0.95)
+    reading = beam(probs, alphabet, pattern=regex.compile("[0-9]+"))
+    assert regex.fullmatch("[0-9]+", reading.text)
+    assert reading.confidence < 0.1 < greedy(probs, alphabet).confidence
+
+
+def test_config_grammars_compile_and_match_field_values() -> None:
+    known = grammars()
+    assert known["date"].fullmatch("6/4/90") and known["date"].fullmatch("12-10-84")
+    assert known["amount"].fullmatch("$1,234.56") and not known["amount"].fullmatch("12a")
+    assert known["digits"].fullmatch("0425") and not known["digits"].fullmatch("04 25")
+
+
+def test_unknown_grammar_is_a_config_error() -> None:
+    from icr.htr.reader import _pattern
+
+    with pytest.raises(ConfigError, match="grammar 'roman'"):
+        _pattern("roman")
+
+
+def test_score_counts_characters_and_exact_words() -> None:
+    result = score(["5/3", "9O", "abc"], ["5/3", "90", "abd"])
+    assert result.cer == pytest.approx(2 / 8)
+    assert result.word_accuracy == pytest.approx(1 / 3)
+    assert result.n == 3
+
+
+def _held_out_words(n: int, seed: int, augment: bool = True) -> list[tuple[np.ndarray, str]]:
+    from icr.htr.render import TextSampler, render_sample
+
+    rng = random.Random(seed)
+    sampler = TextSampler.default()
+    return [render_sample(sampler, HELD_OUT, rng, ALPHABET, augment) for _ in range(n)]
+
+
+@needs_model
+@needs_fonts
+def test_shipped_model_reads_words_in_fonts_it_never_saw() -> None:
+    from icr.htr.evaluate import evaluate
+    from icr.htr.reader import shared_reader
+
+    clean = evaluate(shared_reader(), _held_out_words(25, seed=11, augment=False))
+    assert clean.cer < 0.1, clean  # the benchmark: 0.04 on 200 words
+    distorted = evaluate(shared_reader(), _held_out_words(25, seed=12))
+    assert distorted.cer < 0.3, distorted  # the benchmark: 0.17 on 200 words
+
+
+@needs_model
+@needs_fonts
+def test_read_crop_gives_text_and_confidence_and_obeys_a_grammar() -> None:
+    from icr.htr import read_crop
+    from icr.htr.render import render_word
+
+    image = render_word("4725", HELD_OUT[0], random.Random(3))
+    text, confidence = read_crop(image, grammar="digits")
+    assert regex.fullmatch("[0-9]+", text)
+    assert 0.0 < confidence <= 1.0
+    blank = np.full((40, 120), 255, np.uint8)
+    assert read_crop(blank)[1] < 0.5 or read_crop(blank)[0] == ""
+
+
+@needs_model
+@needs_fonts
+def test_cli_eval_prints_cer_word_accuracy_and_n(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import cv2
+
+    for i, (image, text) in enumerate(_held_out_words(8, seed=5)):
+        cv2.imwrite(str(tmp_path / f"w{i}.png"), image)
+        (tmp_path / f"w{i}.txt").write_text(text + "\n", encoding="utf-8")
+    out = CliRunner().invoke(main, ["htr", "eval", str(tmp_path), "--json"])
+    assert out.exit_code == 0, out.output
+    result = json.loads(out.output)
+    assert set(result) == {"cer", "word_accuracy", "n"} and result["n"] == 8
+    assert 0.0 <= result["cer"] < 0.5
+
+
+def test_cli_eval_names_a_crop_without_its_text(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import cv2
+
+    cv2.imwrite(str(tmp_path / "lonely.png"), np.full((20, 20), 255, np.uint8))
+    out = CliRunner().invoke(main, ["htr", "eval", str(tmp_path)])
+    assert out.exit_code == 5
+    assert "lonely.png" in out.output and "lonely.txt" in out.output
+
+
+def test_shipped_model_card_records_how_it_was_trained() -> None:
+    card = json.loads((default_model_dir() / "model.json").read_text(encoding="utf-8"))
+    assert card["alphabet"] == ALPHABET
+    assert card["settings"]["steps"] > 0 and card["train_seconds"] > 0
+    assert not set(card["fonts"]) & {f.name for f in HELD_OUT}
+
+
+def test_training_batches_are_padded_renders_with_spellable_labels() -> None:
+    from icr.htr.train import TrainSettings, _batches
+
+    if not HELD_OUT:
+        pytest.skip("handwriting fonts absent")
+    settings = TrainSettings(batch_size=4, fonts=[str(f) for f in HELD_OUT])
+    images, texts = next(_batches(settings, random.Random(0)))
+    assert images.shape[:3] == (4, 3, settings.height) and images.dtype == np.float32
+    assert images.min() >= -1.0 and images.max() <= 1.0
+    assert len(texts) == 4 and all(t and set(t) <= set(ALPHABET) for t in texts)
