@@ -15,6 +15,10 @@ first read only: no second read, no date check). Reported per mode:
 
     nice -n 5 .venv/bin/python benchmarks/ocr_engines.py ../shared/datasets/sroie-dev
     nice -n 5 .venv/bin/python benchmarks/ocr_engines.py DIR --modes tesseract,neural --limit 20
+    .venv/bin/python benchmarks/ocr_engines.py DIR --db sqlite:///val.db   # score what `icr eval --db` stored
+
+With ``--db`` nothing is read: the OCR text each document was stored with (the first reading a
+profile made, as ``icr eval --profile P --db URL`` stored it) is scored the same way.
 """
 
 from __future__ import annotations
@@ -128,6 +132,18 @@ def figures(
     return report
 
 
+def stored_texts(url: str) -> dict[str, str]:
+    """Each stored document's OCR text by its name (the image's stem)."""
+    from icr.db.database import open_engine
+    from icr.export import iter_records
+
+    engine = open_engine(url)
+    try:
+        return {str(r["id"]): str(r.get("text") or "") for r in iter_records(engine) if r["status"] == "ok"}
+    finally:
+        engine.dispose()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("images", nargs="?", type=Path, default=DEFAULT_IMAGES)
@@ -138,12 +154,24 @@ def main() -> None:
     parser.add_argument("--chunk", type=int, default=10)
     parser.add_argument("--limit", type=int, default=0)
     parser.add_argument("--json", type=Path, help="Also write the figures here.")
+    parser.add_argument("--db", help="Score the texts stored in this icr database instead of reading.")
     parser.add_argument("--texts", type=Path, help="Write every mode's OCR text here (JSON, after each chunk).")
     args = parser.parse_args()
     if not args.images.is_dir():
         raise SystemExit(f"no folder at {args.images} (it is read from ../shared/datasets, never copied in)")
     stems = sorted(p.stem for p in args.images.glob("*.jpg") if p.with_suffix(".ocr.txt").is_file())
     stems = stems[: args.limit] if args.limit else stems
+    if args.db:
+        stored = stored_texts(args.db)
+        stems = [s for s in stems if s in stored]
+        if not stems:
+            raise SystemExit(f"no document of {args.images} stored in {args.db}")
+        report = figures(args.images, ["stored"], stems, {"stored": stored}, {"stored": float("nan")})
+        r = report["stored"]
+        print(f"{len(stems)} receipts stored in {args.db}")
+        print(f"CER {r['cer']:.3f}  words {r['words']:.3f}  spaces {r['spaces']:.2f}  total in text {r['total']:.3f}"
+              f"  date in text {r['date']:.3f}")  # fmt: skip
+        return
     modes = [m.strip() for m in args.modes.split(",") if m.strip()]
     unknown = [m for m in modes if m not in MODES]
     if unknown or not stems:

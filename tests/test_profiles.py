@@ -18,12 +18,13 @@ def test_the_shipped_profiles() -> None:
     assert {"accurate", "fast"} <= set(profiles())
 
 
-def test_fast_reads_once_with_tesseract() -> None:
+def test_fast_reads_with_tesseract_and_accurate_with_the_neural_engine() -> None:
     fast = load_settings(profile="fast")
     assert fast.stage("recognizer") in ("auto", "tesserocr", "pytesseract")
-    assert not fast.get("second_read", "enabled")
-    assert not fast.get("date_check", "enabled")
     assert fast.raw["profile"] == "fast"
+    accurate = load_settings(profile="accurate")
+    assert accurate.stage("recognizer") == "rapidocr"
+    assert not accurate.get("date_check", "enabled")  # a crop through the neural detector costs seconds
 
 
 def test_accurate_is_the_commands_default_and_icr_profile_chooses(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -37,11 +38,12 @@ def test_accurate_is_the_commands_default_and_icr_profile_chooses(monkeypatch: p
 
 def test_a_config_file_overrides_the_profile(tmp_path: Path) -> None:
     cfg = tmp_path / "mine.yaml"
-    cfg.write_text(yaml.safe_dump({"date_check": {"enabled": True}, "stages": {"recognizer": "fake"}}))
-    settings = load_settings(cfg, profile="fast")
+    cfg.write_text(yaml.safe_dump({"date_check": {"enabled": True}, "stages": {"text_corrector": "fake"}}))
+    settings = load_settings(cfg, profile="accurate")
     assert settings.get("date_check", "enabled") is True
-    assert settings.stage("recognizer") == "fake"
-    assert not settings.get("second_read", "enabled")  # the rest of the profile stays
+    assert settings.stage("text_corrector") == "fake"
+    assert settings.stage("recognizer") == "rapidocr"  # the rest of the profile stays
+    assert not settings.get("second_read", "enabled")
 
 
 def test_an_unknown_profile_is_a_config_error(tmp_path: Path) -> None:
