@@ -335,6 +335,18 @@ def process_document(task: Task, stages: Stages) -> DocumentResult:
     )
 
 
+def _handwriting_reader() -> Callable[[Image], tuple[str, float] | None] | None:
+    """The handwriting recognizer (:mod:`icr.htr`) for handwriting zones, when its runtime is installed
+    (the ``htr`` extra); None: those zones are read by the default engine."""
+    import importlib.util
+
+    if importlib.util.find_spec("onnxruntime") is None:
+        return None
+    from icr.htr import read_crop
+
+    return read_crop
+
+
 def _read_form(
     pages: list[Page],
     stages: Stages,
@@ -358,7 +370,7 @@ def _read_form(
         """One zone's crop read alone, as a single line."""
         return recognizer.recognize([CorrectedPage(crop)], language=how.language or stages.language, psm=7).text
 
-    form = reader.read(ocr, corrected, layout, read_line)
+    form = reader.read(ocr, corrected, layout, read_line, _handwriting_reader() if layout is not None else None)
     if layout is not None:
         form.template = extraction.template
     kept = {name: fv for name, fv in extraction.fields.items() if fv.source in TEMPLATE_SOURCES}

@@ -141,6 +141,7 @@ class FormReader:
         pages: Sequence[CorrectedPage],
         layout: ZonalLayout | None = None,
         reread: Callable[[Image], str] | None = None,
+        handwriting: Callable[[Image], tuple[str, float] | None] | None = None,
     ) -> FormData:
         """Pairs and tick boxes of every page (boxes in pixels of the page as loaded); with a zonal
         ``layout``, its zones' values instead of the pairs found by the rules."""
@@ -150,7 +151,7 @@ class FormReader:
         if layout is not None and pages:
             first = pages[0]
             out.pairs, out.checkboxes = read_zones(
-                layout, ocr, first.image, first.number, self.link_options.digit_slips, reread
+                layout, ocr, first.image, first.number, self.link_options.digit_slips, reread, handwriting
             )
             scale = scales.get(first.number, 1.0)
             out.pairs = [_unscaled(p, scale) for p in out.pairs]

@@ -45,6 +45,9 @@ ANCHOR_MATCH = 80.0
 REREAD_SCALES = (1.0, 1.5, 0.7)
 """A typed zone that does not parse is read alone at these sizes, until one parses (a thin slash
 read as 7 at one size is a slash at another)."""
+HANDWRITING_CONFIDENCE = 0.5
+"""A handwriting zone takes the handwriting recognizer's reading from this confidence (else the words
+the default engine read there)."""
 SIGNATURE_INK = 0.01
 """A signature zone with this share of ink or more is signed."""
 
@@ -234,6 +237,7 @@ def read_zones(
     page: int = 1,
     digit_slips: Mapping[str, str] | None = None,
     reread: Callable[[Image], str] | None = None,
+    handwriting: Callable[[Image], tuple[str, float] | None] | None = None,
 ) -> tuple[list[FormPair], list[Checkbox]]:
     """Each zone's value on a registered page (boxes in the page's pixels). A page whose anchors
     are not found gives no values: a zone read in the wrong place would be a wrong value. A number,
@@ -264,6 +268,10 @@ def read_zones(
         inside = _words_in(box, words)
         text = " ".join(w.text for w in inside).strip()
         confidence = round(sum(w.confidence for w in inside) / len(inside), 3) if inside else 0.0
+        if zone.kind == "handwriting" and handwriting is not None:
+            written = handwriting(np.ascontiguousarray(image[box[1] : box[3], box[0] : box[2]]))
+            if written is not None and written[0].strip() and written[1] >= HANDWRITING_CONFIDENCE:
+                text, confidence = " ".join(written[0].split()), round(written[1], 3)
         if zone.kind in ("number", "amount", "date"):
             text = repair_digits(text, digit_slips or {})
         typed = _typed(zone.kind, text, options)
