@@ -54,8 +54,8 @@ def _words(text: str) -> Counter[str]:
 
 
 def _added_or_dropped(a: str, b: str) -> bool:
-    """``b`` is ``a`` with whole words added, or the other way round ("MR. D.I.Y. SDN BHD" and
-    "MR. D.I.Y. (M) SDN BHD")."""
+    """``b`` is ``a`` with whole words added, or the other way round ("MR. D.I.Y. LTD" and
+    "MR. D.I.Y. (M) LTD")."""
     wa, wb = _words(a), _words(b)
     return wa != wb and (not (wa - wb) or not (wb - wa))
 

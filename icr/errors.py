@@ -29,6 +29,10 @@ class TemplateError(ConfigError):
         super().__init__(f"{self.path}: key '{key}': {problem}")
 
 
+class LocaleError(TemplateError):
+    """A locale pack (``config/locales/<tag>.yaml``) failed validation; the message names the file and the key."""
+
+
 class DatabaseError(IcrError):
     """The database cannot be opened, migrated or written."""
 

@@ -401,6 +401,249 @@ def write(receipt: Receipt, out: Path, seed: int) -> None:
     (out / f"{receipt.name}.json").write_text(json.dumps(receipt.expected, indent=2) + "\n", encoding="utf-8")
 
 
+# -- one receipt per locale pack (config/locales) -------------------------------------------
+
+LOCALE_DIR = "locales"
+"""The locale samples go to ``samples/locales/``: ``<tag>.png`` and ``<tag>.json``."""
+
+
+def _locale_receipt(tag: str, rows: list[Line], expected: dict[str, str], logo: bool = False) -> Receipt:
+    # a ``"_logo"`` key in the expected fields is not a field: it tells ``write_locale`` to draw a logo
+    return Receipt(tag, rows, {**expected, **({"_logo": "1"} if logo else {})}, {"noise": 3})
+
+
+def locale_samples() -> list[Receipt]:
+    """A receipt for each locale pack: a logo drawn as a picture with the store named only in the
+    footer, VAT tables, tendered and change, decimal commas, euro signs, a total whose label and
+    amount are on two lines, day-first and month-first dates."""
+    return [
+        _locale_receipt(
+            "de_DE",
+            [
+                Line("Hauptstrasse 12", center=True),
+                Line("10115 Berlin", center=True),
+                Line("Tel. 030 1234567", center=True),
+                Line("-"),
+                Line("Datum: 14.03.2023", "18:42"),
+                Line("Vollmilch 3,5%", "1,19 A"),
+                Line("Roggenbrot", "2,49 A"),
+                Line("Kaffee Bohnen 500g", "7,99 A"),
+                Line("-"),
+                Line("SUMME EUR", bold=True),
+                Line("", "11,67", bold=True),
+                Line("Bar", "20,00"),
+                Line("Rueckgeld", "8,33"),
+                Line("-"),
+                Line("MwSt    Netto   MwSt   Brutto"),
+                Line("A 7%    10,91   0,76   11,67"),
+                Line("-"),
+                Line("Vielen Dank fuer Ihren Einkauf", center=True),
+                Line("Frischmarkt Mueller GmbH", center=True),
+            ],
+            {"company": "Frischmarkt Mueller GmbH", "address": "Hauptstrasse 12 10115 Berlin",
+             "date": "2023-03-14", "total": "11.67", "paid": "20.00", "change": "8.33", "currency": "EUR"},
+            logo=True,
+        ),
+        _locale_receipt(
+            "ms_MY",
+            [
+                Line("KEDAI RUNCIT SRI MAJU SDN BHD", center=True, bold=True),
+                Line("(123456-A)", center=True),
+                Line("NO 12, JALAN MAWAR 3, TAMAN MELATI,", center=True),
+                Line("53100 KUALA LUMPUR.", center=True),
+                Line("TEL: 03-4021 8899", center=True),
+                Line("-"),
+                Line("TARIKH: 05/02/2018", "MASA: 10:15"),
+                Line("ROTI GARDENIA", "2.90"),
+                Line("SUSU PEKAT", "3.40"),
+                Line("-"),
+                Line("JUMLAH", "RM 6.30", bold=True),
+                Line("TUNAI", "RM 10.00"),
+                Line("BAKI", "RM 3.70"),
+                Line("TERIMA KASIH", center=True),
+            ],
+            {"company": "KEDAI RUNCIT SRI MAJU SDN BHD",
+             "address": "NO 12, JALAN MAWAR 3, TAMAN MELATI, 53100 KUALA LUMPUR.",
+             "date": "2018-02-05", "total": "6.30", "paid": "10.00", "change": "3.70", "currency": "MYR"},
+        ),
+        _locale_receipt(
+            "en_US",
+            [
+                Line("BLUE RIVER DINER", center=True, bold=True),
+                Line("418 MAIN STREET", center=True),
+                Line("SPRINGFIELD, IL 62701", center=True),
+                Line("(217) 555-0142", center=True),
+                Line("-"),
+                Line("03/04/2023", "7:15 PM"),
+                Line("2 PANCAKES", "9.50"),
+                Line("COFFEE", "2.75"),
+                Line("-"),
+                Line("SUBTOTAL", "12.25"),
+                Line("SALES TAX", "1.07"),
+                Line("TOTAL", "$13.32", bold=True),
+                Line("CASH", "$20.00"),
+                Line("CHANGE", "$6.68"),
+                Line("THANK YOU", center=True),
+            ],
+            {"company": "BLUE RIVER DINER", "address": "418 MAIN STREET SPRINGFIELD, IL 62701",
+             "date": "2023-03-04", "subtotal": "12.25", "tax": "1.07", "total": "13.32", "paid": "20.00",
+             "change": "6.68", "currency": "USD"},
+        ),
+        _locale_receipt(
+            "en_GB",
+            [
+                Line("THE CORNER BAKERY LTD", center=True, bold=True),
+                Line("27 HIGH STREET", center=True),
+                Line("OXFORD OX1 4AH", center=True),
+                Line("VAT NO 123 4567 89", center=True),
+                Line("-"),
+                Line("04/03/2023", "09:12"),
+                Line("SAUSAGE ROLL", "2.40"),
+                Line("FLAT WHITE", "3.10"),
+                Line("-"),
+                Line("TOTAL", "£5.50", bold=True),
+                Line("CASH", "£10.00"),
+                Line("CHANGE", "£4.50"),
+                Line("-"),
+                Line("VAT SUMMARY", center=True),
+                Line("VAT 20%", "0.92"),
+            ],
+            {"company": "THE CORNER BAKERY LTD", "address": "27 HIGH STREET OXFORD OX1 4AH",
+             "date": "2023-03-04", "total": "5.50", "paid": "10.00", "change": "4.50", "currency": "GBP"},
+        ),
+        _locale_receipt(
+            "fr_FR",
+            [
+                Line("BOULANGERIE DU MARCHE SARL", center=True, bold=True),
+                Line("14 RUE DE LA PAIX", center=True),
+                Line("75002 PARIS", center=True),
+                Line("SIRET 123 456 789 00012", center=True),
+                Line("-"),
+                Line("21/06/2023", "08:05"),
+                Line("BAGUETTE", "1,10"),
+                Line("CROISSANT X2", "2,60"),
+                Line("-"),
+                Line("TOTAL TTC", "3,70 EUR", bold=True),
+                Line("ESPECES", "5,00"),
+                Line("RENDU", "1,30"),
+                Line("-"),
+                Line("TAUX   HT    TVA   TTC"),
+                Line("5,5%   3,51  0,19  3,70"),
+                Line("MERCI DE VOTRE VISITE", center=True),
+            ],
+            {"company": "BOULANGERIE DU MARCHE SARL", "address": "14 RUE DE LA PAIX 75002 PARIS",
+             "date": "2023-06-21", "total": "3.70", "paid": "5.00", "change": "1.30", "currency": "EUR"},
+        ),
+        _locale_receipt(
+            "es_ES",
+            [
+                Line("CAFETERIA LA PLAZA S.L.", center=True, bold=True),
+                Line("CALLE MAYOR 8", center=True),
+                Line("28013 MADRID", center=True),
+                Line("CIF B12345678", center=True),
+                Line("FACTURA SIMPLIFICADA", center=True),
+                Line("-"),
+                Line("FECHA 02/11/2023", "HORA 13:40"),
+                Line("CAFE CON LECHE", "1,80"),
+                Line("TOSTADA", "2,50"),
+                Line("-"),
+                Line("TOTAL", "4,30 EUR", bold=True),
+                Line("EFECTIVO", "10,00"),
+                Line("CAMBIO", "5,70"),
+                Line("BASE IMPONIBLE 3,91   IVA 10% 0,39"),
+                Line("GRACIAS POR SU VISITA", center=True),
+            ],
+            {"company": "CAFETERIA LA PLAZA S.L.", "address": "CALLE MAYOR 8 28013 MADRID",
+             "date": "2023-11-02", "total": "4.30", "paid": "10.00", "change": "5.70", "currency": "EUR"},
+        ),
+        _locale_receipt(
+            "it_IT",
+            [
+                Line("BAR PASTICCERIA ROMA S.R.L.", center=True, bold=True),
+                Line("VIA GARIBALDI 21", center=True),
+                Line("00153 ROMA", center=True),
+                Line("P.IVA 01234567890", center=True),
+                Line("DOCUMENTO COMMERCIALE", center=True),
+                Line("-"),
+                Line("CAPPUCCINO", "1,50"),
+                Line("CORNETTO", "1,20"),
+                Line("-"),
+                Line("TOTALE COMPLESSIVO", "2,70", bold=True),
+                Line("DI CUI IVA", "0,25"),
+                Line("PAGAMENTO CONTANTE", "5,00"),
+                Line("RESTO", "2,30"),
+                Line("15-09-2023", "09:31"),
+                Line("GRAZIE E ARRIVEDERCI", center=True),
+            ],
+            {"company": "BAR PASTICCERIA ROMA S.R.L.", "address": "VIA GARIBALDI 21 00153 ROMA",
+             "date": "2023-09-15", "total": "2.70", "paid": "5.00", "change": "2.30"},
+        ),
+        _locale_receipt(
+            "nl_NL",
+            [
+                Line("BAKKERIJ DE ZON B.V.", center=True, bold=True),
+                Line("Kerkstraat 5", center=True),
+                Line("1017 GB Amsterdam", center=True),
+                Line("KVK 12345678", center=True),
+                Line("-"),
+                Line("12-05-2023", "16:20"),
+                Line("Bruin brood", "2,95"),
+                Line("Appeltaart", "3,50"),
+                Line("-"),
+                Line("TOTAAL", "6,45", bold=True),
+                Line("CONTANT", "10,00"),
+                Line("WISSELGELD", "3,55"),
+                Line("BTW 9% over 5,92", "0,53"),
+                Line("Bedankt en tot ziens", center=True),
+            ],
+            {"company": "BAKKERIJ DE ZON B.V.", "address": "Kerkstraat 5 1017 GB Amsterdam",
+             "date": "2023-05-12", "total": "6.45", "paid": "10.00", "change": "3.55"},
+        ),
+        _locale_receipt(
+            "id_ID",
+            [
+                Line("TOKO SERBA ADA", center=True, bold=True),
+                Line("JL. MERDEKA NO. 45", center=True),
+                Line("BANDUNG 40111", center=True),
+                Line("NPWP 01.234.567.8-901.000", center=True),
+                Line("-"),
+                Line("TGL 17/08/2023", "JAM 11:02"),
+                Line("GULA PASIR 1KG", "15.500"),
+                Line("MINYAK GORENG", "32.000"),
+                Line("-"),
+                Line("TOTAL BAYAR", "47.500", bold=True),
+                Line("TUNAI", "50.000"),
+                Line("KEMBALIAN", "2.500"),
+                Line("TERIMA KASIH", center=True),
+            ],
+            {"company": "TOKO SERBA ADA", "address": "JL. MERDEKA NO. 45 BANDUNG 40111",
+             "date": "2023-08-17", "total": "47500.00", "paid": "50000.00", "change": "2500.00"},
+        ),
+    ]
+
+
+def draw_logo(img: np.ndarray) -> np.ndarray:
+    """A brand mark drawn as a picture above the receipt: a black disc with white strokes, no text."""
+    h, w = 150, img.shape[1]
+    band = np.full((h, w), 255, np.uint8)
+    cx, cy = w // 2, h // 2
+    cv2.circle(band, (cx, cy), 60, 0, -1)
+    cv2.ellipse(band, (cx, cy), (38, 22), 20, 0, 360, 255, 9)
+    cv2.line(band, (cx - 30, cy + 35), (cx + 35, cy - 30), 255, 7)
+    return np.vstack([band, img])
+
+
+def write_locale(receipt: Receipt, out: Path, seed: int) -> None:
+    expected = {k: v for k, v in receipt.expected.items() if k != "_logo"}
+    img = render(receipt)
+    if "_logo" in receipt.expected:
+        img = draw_logo(img)
+    img = degrade(img, receipt.degrade, seed)
+    out.mkdir(parents=True, exist_ok=True)
+    cv2.imwrite(str(out / f"{receipt.name}.png"), img, [cv2.IMWRITE_PNG_COMPRESSION, 9])
+    (out / f"{receipt.name}.json").write_text(json.dumps(expected, indent=2) + "\n", encoding="utf-8")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--out", type=Path, default=Path(__file__).resolve().parent)
@@ -421,6 +664,9 @@ def main() -> None:
 
     forms = args.out.parent / "sample-forms"  # apart from samples/: ingesting that folder reads receipts only
     print(f"made {write_forms(forms)} forms in {forms}")
+    for n, receipt in enumerate(locale_samples()):
+        write_locale(receipt, args.out / LOCALE_DIR, args.seed + 100 + n)
+    print(f"made {len(locale_samples())} locale samples in {args.out / LOCALE_DIR}")
 
 
 if __name__ == "__main__":

@@ -42,10 +42,24 @@ def exported(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFa
 @pytest.mark.tesseract
 @pytest.mark.parametrize("sample", sorted(p.stem for p in SAMPLES.glob("*.png")))
 def test_sample_fields_come_back(exported: dict[str, dict[str, object]], sample: str) -> None:
-    expected = json.loads((SAMPLES / f"{sample}.json").read_text())
-    record = exported[sample]
+    assert_fields(exported[sample], json.loads((SAMPLES / f"{sample}.json").read_text()), sample)
+
+
+def assert_fields(record: dict[str, object], expected: dict[str, str], name: str) -> None:
+    """Every expected field of the exported ``record`` as expected."""
     assert record["status"] == "ok", record["error"]
     fields = record["fields"]
     assert isinstance(fields, dict)
     wrong = {k: (fields.get(k), v) for k, v in expected.items() if not same(k, fields.get(k), v)}
-    assert not wrong, f"{sample}: (got, expected) {wrong}\n--- OCR text ---\n{record['text']}"
+    assert not wrong, f"{name}: (got, expected) {wrong}\n--- OCR text ---\n{record['text']}"
+
+
+LOCALE_SAMPLES = SAMPLES / "locales"
+
+
+@pytest.mark.tesseract
+@pytest.mark.parametrize("tag", sorted(p.stem for p in LOCALE_SAMPLES.glob("*.png")))
+def test_locale_sample_fields_come_back(exported: dict[str, dict[str, object]], tag: str) -> None:
+    """One receipt per locale pack (samples/make_samples.py ``locale_samples``), read end to end:
+    every expected field exact."""
+    assert_fields(exported[tag], json.loads((LOCALE_SAMPLES / f"{tag}.json").read_text(encoding="utf-8")), tag)

@@ -9,6 +9,7 @@ checking them against each other (subtotal + tax = total, paid - change = total)
 
 from __future__ import annotations
 
+import functools
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -16,101 +17,16 @@ from decimal import Decimal
 
 import regex
 
+from icr.text.ledger import PARTS, ROUNDED, TENDER, Provenance, one_digit_apart, one_digit_lost
 from icr.text.lines import Line
+from icr.text.locales import Lexicon, default_lexicon
 from icr.text.parsers import ParseOptions, find_amounts, parse_amount
 
-# Label classes, tried in order; the first that matches names the amount's kind.
-_F = r"{e<=1}"  # one OCR error allowed in long keywords (regex fuzzy matching)
-LABEL_KINDS: list[tuple[str, regex.Pattern[str]]] = [
-    ("note", regex.compile(r"\bINCLUDES?\b|\bINCLUDED\b|\bSUMMARY\b")),
-    (
-        "qty",
-        regex.compile(
-            r"\b(?:TOTAL|TTL|TAL)\s*(?:QTY|QUANTITY|ITEMS?|PCS|UNITS?|NO\.? OF)|\bNO\.?\s*OF\s*ITEMS?"
-            r"|\bQTY\b|\bQUANTITY\b|\bITEM\s*COUNT"
-        ),
-    ),
-    (
-        "total_rounded",
-        regex.compile(
-            rf"(?:\bROUND\w*\s*(?:ED|D)?\s*:?\s*:?\w{{0,2}}\s*(?:TOTAL){_F}|(?:TOTAL){_F}\s*\(?\s*ROUND"
-            rf"|\bNET(?:T)?\s*(?:TOTAL){_F}|\bNETT\b)"
-        ),
-    ),
-    (
-        "rounding",
-        regex.compile(r"\bROU\w*\s*(?:ING|DING|D)?\s*(?:ADJ|ADJUSTMENT|AMT|OFF)?|\bADJUSTMENT\b|\bPEMBUNDARAN"),
-    ),
-    (
-        "subtotal",
-        regex.compile(
-            rf"\bSUB\s*-?\s*(?:TOTAL){_F}|\bSUB\s*TTL"
-            rf"|(?:TOTAL){_F}\s*(?:SALES\s*)?\(?\s*(?:EXCL|EXCLUDING|BEFORE|W/O|WITHOUT|NET OF)"
-            r"|\bTOTAL\s*(?:AMOUNT\s*)?\(?EX(?:CL)?\.?\s*(?:GST|TAX|VAT|SST)|\bAMOUNT\s*\(?EXCL|\bNET\s*AMOUNT\b|\bSUBTOTAL"
-        ),
-    ),
-    (
-        "total",
-        regex.compile(
-            rf"(?:TOTAL){_F}.*\bINC(?:L\w*|\b)|\bAFTER\s*(?:ADJ|ROUND)\w*"
-            r"|\bTOTAL\s*WITH\s*(?:GST|TAX|VAT|SST)"
-        ),
-    ),
-    ("subtotal", regex.compile(r"\bEXCL\w*\.?\s*(?:OF\s*)?(?:GST|TAX|VAT|SST)|\bBEFORE\s*(?:GST|TAX|VAT|SST)")),
-    (
-        "total",
-        regex.compile(
-            r"\b(?:AMT|AMOUNT|PAID|SALES|PAYABLE|DUE)\b.*\bINC(?:L\w*)?\b\.?\s*(?:OF\s*)?(?:GST|TAX|VAT|SST)"
-        ),
-    ),
-    ("total", regex.compile(r"\bTO\s*BE\s*PAID|\bTO\s*PAY\b|\bAMOUNT\s*PAYABLE")),
-    ("discount", regex.compile(r"\bDISC\w*|\bSAVINGS?\b|\bYOU SAVED?\b|\bVOUCHER\b|\bLESS\b|\bPROMO\w*|\bCOUPON")),
-    ("change", regex.compile(r"\bCHANGE\b|\bCHG\b|\bCHANGE\s*DUE|\bBAKI\b|\bKEMBALI|\bCHANGE\w*")),
-    # A "tip guide" (15%=1.89, 18%=2.27) suggests tips; it is not one.
-    (
-        "tip",
-        regex.compile(r"\b(?<!SUGGESTED\s)TIPS?\b(?!\s*(?:GUIDE|SUGGEST|CALC))|\bGRATUITY|\bTRINKGELD|\bPOURBOIRE"),
-    ),
-    ("service_charge", regex.compile(r"\bSERVICE\s*(?:CHARGE|CHG|CHRG|TAX|FEE)?|\bSVC\b|\bS/?C\b")),
-    (
-        "tax",
-        regex.compile(
-            r"(?:\bTOTAL\s*)?\b(?:GST|SST|VAT|TAX|HST|PST|MWST|TVA|IVA|CUKAI)\b(?!\s*(?:ID|NO|REG|INV|INVOICE|SUMMARY))"
-            r"(?!.*\b(?:INC|INCL|INCLUSIVE|INCLUDED)\b)"
-        ),
-    ),
-    (
-        "paid",
-        regex.compile(
-            r"\bCASH\b|\bPAID\b|\bACCEPTED\b|\bTENDER\w*|\bPAYMENT\b|\bRECEIVED\b|\bVISA\b|\bMASTER\w*|\bAMEX\b|\bCARD\b|\bDEBIT\b"
-            r"|\bCREDIT\b|\bTUNAI\b|\bE-?WALLET|\bBOOST\b|\bGRABPAY|\bCHEQUE"
-        ),
-    ),
-    (
-        "total",
-        regex.compile(
-            rf"(?:GRAND\s*)?(?:TOTAL){_F}|\bTTL\b|\bAMOUNT\s*DUE|\bAMT\s*DUE|\bBALANCE\s*DUE|\bTO\s*PAY\b|\bJUMLAH\b"
-            r"|\bAMOUNT\s*PAYABLE|\bNET\s*PAYABLE|\bSUMME\b|\bTOTAAL\b|\bMONTANT\b|\bDUE\b|\bTOTAL\b"
-        ),
-    ),
-]
 
-FINAL_TOTAL = regex.compile(
-    r"GRAND\s*TOTAL|FINAL\s*TOTAL|PAYABLE|AMOUNT\s*DUE|AMT\s*DUE|BALANCE\s*DUE|TOTAL\s*DUE|AFTER\s*(?:ADJ|ROUND)|ROUNDED|NETT?\s*TOTAL"
-)
-STRONG_TOTAL = regex.compile(
-    r"GRAND\s*TOTAL|AMOUNT\s*DUE|AMT\s*DUE|BALANCE\s*DUE|TOTAL\s*(?:AMOUNT|AMT|DUE|PAYABLE|RM|\(RM\)|SALES|INCL|\(INCL|INC\b|SGD|USD|EUR|\$)"
-    r"|TOTAL\s*\(?\s*INCL|INCLUSIVE|PAYABLE|\bTOTAL\s*:?\s*$"
-)
-
-
-def classify_label(label: str) -> str:
-    """The kind of amount a label names (``"total"``, ``"tax"``, ``"paid"``...), or ``""``."""
-    up = label.upper()
-    for kind, pattern in LABEL_KINDS:
-        if pattern.search(up):
-            return kind
-    return ""
+def classify_label(label: str, lexicon: Lexicon | None = None) -> str:
+    """The kind of amount a label names (``"total"``, ``"tax"``, ``"paid"``...), or ``""``: the first
+    tier of the locale packs' amount labels that matches."""
+    return (lexicon if lexicon is not None else default_lexicon()).classify(label)
 
 
 @dataclass(frozen=True)
@@ -133,24 +49,39 @@ class AmountHit:
 _LETTERS = regex.compile(r"\p{L}")
 
 
-_CURRENCY_WORD = regex.compile(r"\b(?:RM|MYR|USD|SGD|EUR|GBP)\b|[$€£]", regex.IGNORECASE)
+@functools.cache
+def _currency_word(currency_alt: str) -> regex.Pattern[str]:
+    return regex.compile(rf"(?<![\p{{L}}]){currency_alt}(?![\p{{L}}])", regex.IGNORECASE)
 
 
-def _label_text(text: str) -> str:
+def _label_text(text: str, lex: Lexicon) -> str:
     words = " ".join(regex.sub(r"[^\p{L}\s/&%@()-]", " ", text).split())
     # a label needs a real word: not a currency mark nor a tax code such as "S" or "SR"
-    return words if regex.search(r"\p{L}{3,}", _CURRENCY_WORD.sub("", words)) else ""
+    return words if regex.search(r"\p{L}{3,}", _currency_word(lex.currency_alt).sub("", words)) else ""
 
 
 _OWN_NUMBER = regex.compile(r":\s*\d+\s*$")
 """``QTY(S) : 9``: a label line carrying its own (non-money) value."""
 
-_TRANSPARENT = regex.compile(r"[\W_]*(?:RM|MYR|USD|SGD|EUR|GBP|\(RM\)|[$€£])?[\W_]*", regex.IGNORECASE)
+
+@functools.cache
+def _transparent(currency_alt: str) -> regex.Pattern[str]:
+    """``:`` or a currency mark alone between a label and its value."""
+    return regex.compile(rf"[\W_]*(?:{currency_alt}|\({currency_alt}\))?[\W_]*", regex.IGNORECASE)
 
 
 def labelled_amounts(lines: Sequence[Line], opts: ParseOptions | None = None) -> list[AmountHit]:
     """Every amount with its label, pairing label-only lines with following amount-only lines."""
     opts = opts or ParseOptions()
+    lex = opts.lex
+    transparent = _transparent(lex.currency_alt)
+
+    def label_of(text: str) -> str:
+        return _label_text(text, lex)
+
+    def classify(label: str) -> str:
+        return lex.classify(label)
+
     hits: list[AmountHit] = []
     pending: list[Line] = []  # run of label-only lines waiting for values
     values_run: list[tuple[Line, Decimal, str]] = []
@@ -163,14 +94,14 @@ def labelled_amounts(lines: Sequence[Line], opts: ParseOptions | None = None) ->
             offset = len(values_run) - k  # more values than labels: the labels go with the last values
             for i, (ln, value, raw) in enumerate(values_run):
                 if i >= offset:
-                    lab = _label_text(labels[i - offset].text)
+                    lab = label_of(labels[i - offset].text)
                     hits.append(
                         AmountHit(
                             value,
                             raw,
                             ln.index,
                             lab,
-                            classify_label(lab),
+                            classify(lab),
                             False,
                             min(ln.confidence, labels[i - offset].confidence),
                             ambiguous=len(values_run) != len(pending),
@@ -182,22 +113,22 @@ def labelled_amounts(lines: Sequence[Line], opts: ParseOptions | None = None) ->
         values_run = []
 
     for ln in lines:
-        if _TRANSPARENT.fullmatch(ln.text):
+        if transparent.fullmatch(ln.text):
             continue  # ":" or "RM" alone between a label and its value
         amounts = _amounts_in(ln.text, opts)
         if not amounts:
             flush()
-            if _label_text(ln.text) and not _OWN_NUMBER.search(ln.text):
+            if label_of(ln.text) and not _OWN_NUMBER.search(ln.text):
                 pending.append(ln)
                 pending = pending[-12:]
             else:
                 pending = []
             continue
         first_start = amounts[0][2]
-        label = _label_text(ln.text[:first_start])
+        label = label_of(ln.text[:first_start])
         if not label:
             after = ln.text[amounts[-1][2] :]
-            after_label = _label_text(regex.sub(r"^\S+", "", after))
+            after_label = label_of(regex.sub(r"^\S+", "", after))
             label = after_label if len(amounts) == 1 else ""
         if label:
             flush()
@@ -205,17 +136,17 @@ def labelled_amounts(lines: Sequence[Line], opts: ParseOptions | None = None) ->
             # "TOTAL SAVING 0.00 TOTAL 12.00": each amount has its own label when the text between
             # amounts carries one; otherwise ("TOTAL 2 9.00") the last amount is the labelled one
             between = [label] + [
-                _label_text(ln.text[amounts[j - 1][2] + len(amounts[j - 1][1]) : amounts[j][2]])
+                label_of(ln.text[amounts[j - 1][2] + len(amounts[j - 1][1]) : amounts[j][2]])
                 for j in range(1, len(amounts))
             ]
             own = any(between[1:])
-            kind = classify_label(label)
+            kind = classify(label)
             for j, (value, raw, _) in enumerate(amounts):
                 if own:
                     lab = between[j]
                     hits.append(
                         AmountHit(
-                            value, raw, ln.index, lab, classify_label(lab) if lab else "", bool(lab), ln.confidence
+                            value, raw, ln.index, lab, classify(lab) if lab else "", bool(lab), ln.confidence
                         )
                     )
                     continue
@@ -245,7 +176,7 @@ def labelled_amounts(lines: Sequence[Line], opts: ParseOptions | None = None) ->
 
 
 def _amounts_in(text: str, opts: ParseOptions) -> list[tuple[Decimal, str, int]]:
-    found = find_amounts(text)
+    found = find_amounts(text, opts.lex)
     if opts.decimal == ",":
         redone: list[tuple[Decimal, str, int]] = []
         for _, raw, start in found:
@@ -302,24 +233,12 @@ class Chosen:
     raw: str
     line: int
     confidence: float
-    source: str
+    source: Provenance
 
 
 def _last(hits: Sequence[AmountHit], kind: str) -> AmountHit | None:
     found = [h for h in hits if h.kind == kind]
     return found[-1] if found else None
-
-
-def one_digit_apart(a: Decimal, b: Decimal) -> bool:
-    """``30.30`` and ``30.90``: the same length, one digit different (a likely OCR misreading)."""
-    x, y = f"{a:.2f}", f"{b:.2f}"
-    return len(x) == len(y) and sum(c != d for c, d in zip(x, y, strict=True)) == 1
-
-
-def one_digit_lost(printed: Decimal, value: Decimal) -> bool:
-    """``5.80`` for ``35.80``: ``value`` with one digit OCR did not read."""
-    x, y = f"{printed:.2f}", f"{value:.2f}"
-    return len(y) == len(x) + 1 and any(y[:i] + y[i + 1 :] == x for i in range(len(y)) if y[i].isdigit())
 
 
 def _derived_total(
@@ -340,17 +259,11 @@ def _derived_total(
     total (``12.37`` beside ``ROUNDING -0.02``) stands.
     """
     from_change: Decimal | None = None
-    if (
-        paid is not None
-        and change is not None
-        and not paid.ambiguous
-        and not change.ambiguous
-        and change.value > 0
-        and paid.value - change.value > 0
-    ):
-        from_change = paid.value - change.value
+    if paid is not None and change is not None and not paid.ambiguous and not change.ambiguous and change.value > 0:
+        tendered = TENDER.value({"paid": paid.value, "change": change.value})
+        from_change = tendered if tendered is not None and tendered > 0 else None
     from_rounding = {
-        h.value + rounding.value
+        ROUNDED.value({"total": h.value, "rounding": rounding.value})
         for h in hits
         if rounding is not None and rounding.value != 0 and h.kind == "total" and not h.ambiguous
     }
@@ -372,12 +285,15 @@ def _derived_total(
         )
     ):
         src = paid if paid is not None else best
-        return Chosen(from_change, f"{from_change:.2f}", src.line, round(0.6 * src.confidence, 3), "arithmetic")
+        return Chosen(
+            from_change, f"{from_change:.2f}", src.line, round(0.6 * src.confidence, 3), Provenance.ARITHMETIC
+        )
     return None
 
 
-def choose_amounts(hits: Sequence[AmountHit], n_lines: int) -> dict[str, Chosen]:
+def choose_amounts(hits: Sequence[AmountHit], n_lines: int, lexicon: Lexicon | None = None) -> dict[str, Chosen]:
     """Pick total and the other money fields from labelled amounts."""
+    lex = lexicon if lexicon is not None else default_lexicon()
     out: dict[str, Chosen] = {}
     if not hits:
         return out
@@ -400,32 +316,48 @@ def choose_amounts(hits: Sequence[AmountHit], n_lines: int) -> dict[str, Chosen]
     payment_end = max((h.line for h in hits if h.kind in ("paid", "change")), default=None)
     biggest = max(non_paid) if non_paid else None
 
+    terms: dict[str, Decimal | None] = {
+        "paid": paid.value if paid is not None else None,
+        "change": change.value if change is not None else None,
+        "service_charge": service.value if service is not None else None,
+        "tip": tip.value if tip is not None else None,
+        # a discount printed negative leads to an intermediate total (the service charge and tax
+        # come after it): in the scoring only a positive one is taken off
+        "discount": discount.value if discount is not None and discount.value > 0 else None,
+    }
+    adjust = {Decimal(0), rounding.value if rounding is not None else Decimal(0)}
+
+    def parts(subtotal_value: Decimal, tax: Decimal, r: Decimal) -> Decimal:
+        value = PARTS.value({**terms, "subtotal": subtotal_value, "tax": tax, "rounding": r})
+        assert value is not None  # the subtotal is given
+        return value
+
     # Each check below is a set look-up, so choosing stays linear in the number of amounts
     # (a 500-page typed PDF prints thousands; pairwise scans made it cubic).
     rounded_from = {h.value for h in hits if h.kind in ("total", "total_rounded", "subtotal")}
     from_subtotal: set[Decimal] = set()
     if subtotal is not None:
-        extra = sum((h.value for h in (service, tip) if h is not None), Decimal(0))
-        less = discount.value if discount is not None and discount.value > 0 else Decimal(0)
-        for levied in {Decimal(0), *(tax.value for tax in taxes)}:
-            for r in (rounding.value if rounding is not None else Decimal(0), Decimal(0)):
-                from_subtotal.add(subtotal.value + levied + extra - less + r)
-    # No subtotal label: an earlier "total" plus the tax ("Total Sales 33.00 / GST 1.98 /
-    # Rounding 0.02 / TOTAL 35.00"); b + tax + r == v with 0 < b < v.
-    adjust = {Decimal(0), rounding.value if rounding is not None else Decimal(0)}
+        levies = {Decimal(0), *(t.value for t in taxes)}
+        from_subtotal = {parts(subtotal.value, levied, r) for levied in levies for r in adjust}
+    # No subtotal label: an earlier "total" is the subtotal of the parts ("Total Sales 33.00 /
+    # GST 1.98 / Rounding 0.02 / TOTAL 35.00").
     total_values = {h.value for h in hits if h.kind == "total" and h.value > 0}
     tax_values = {tax.value for tax in taxes if tax.value > 0}
-    from_tax = {b + levied + r for b in total_values for levied in tax_values for r in adjust if levied + r > 0}
+    from_tax = {parts(b, levied, r) for b in total_values for levied in tax_values for r in adjust if levied + r > 0}
 
     def arithmetic(v: Decimal) -> float:
         bonus = 0.0
-        if paid is not None and change is not None and paid.value - change.value == v and change.value > 0:
+        if paid is not None and change is not None and change.value > 0 and TENDER.value(terms) == v:
             bonus += 3.5
-        elif paid is not None and change is not None and paid.value == v and change.value == 0:
+        elif paid is not None and change is not None and change.value == 0 and TENDER.value(terms) == v:
             bonus += 1.5
         elif paid is not None and change is None and paid.value == v:
             bonus += 1.0
-        if rounding is not None and rounding.value != 0 and v - rounding.value in rounded_from:
+        if (
+            rounding is not None
+            and rounding.value != 0
+            and ROUNDED.solve({"total_rounded": v, "rounding": rounding.value}, "total") in rounded_from
+        ):
             bonus += 3.0
         if subtotal is not None:
             if v != subtotal.value and v in from_subtotal:
@@ -459,9 +391,9 @@ def choose_amounts(hits: Sequence[AmountHit], n_lines: int) -> dict[str, Chosen]
             base = 4.0 if h.kind == "total" else 5.0
             if h.ambiguous:
                 base -= 2.0
-            if FINAL_TOTAL.search(h.label.upper()):
+            if lex.final_total.search(h.label.upper()):
                 base += 1.5
-            elif h.kind == "total" and STRONG_TOTAL.search(h.label.upper()):
+            elif h.kind == "total" and lex.strong_total.search(h.label.upper()):
                 base += 0.7
             if h.same_line:
                 base += 0.3
@@ -490,7 +422,7 @@ def choose_amounts(hits: Sequence[AmountHit], n_lines: int) -> dict[str, Chosen]
         scored.append((score, h))
     if scored:
         score, best = max(scored, key=lambda t: (t[0], t[1].line))
-        source = "keyword" if best.kind else "position"
+        source = Provenance.KEYWORD if best.kind else Provenance.POSITION
         conf = min(1.0, 0.35 + 0.1 * score) * best.confidence
         out["total"] = Chosen(best.value, best.raw, best.line, round(conf, 3), source)
         derived = _derived_total(hits, best, paid, change, rounding, sequence_bonus)
@@ -498,7 +430,7 @@ def choose_amounts(hits: Sequence[AmountHit], n_lines: int) -> dict[str, Chosen]
             out["total"] = derived
     elif paid is not None:
         v = paid.value - (change.value if change is not None else Decimal(0))
-        out["total"] = Chosen(v, paid.raw, paid.line, 0.4 * paid.confidence, "arithmetic")
+        out["total"] = Chosen(v, paid.raw, paid.line, 0.4 * paid.confidence, Provenance.ARITHMETIC)
 
     for name, hit in (
         ("subtotal", subtotal),
@@ -510,11 +442,11 @@ def choose_amounts(hits: Sequence[AmountHit], n_lines: int) -> dict[str, Chosen]
         ("change", change),
     ):
         if hit is not None:
-            out[name] = Chosen(hit.value, hit.raw, hit.line, round(0.8 * hit.confidence, 3), "keyword")
+            out[name] = Chosen(hit.value, hit.raw, hit.line, round(0.8 * hit.confidence, 3), Provenance.KEYWORD)
     if taxes:
         total = out.get("total")
         ok = [t for t in taxes if total is None or t.value < total.value]
         if ok:
             t = ok[0]
-            out["tax"] = Chosen(t.value, t.raw, t.line, round(0.8 * t.confidence, 3), "keyword")
+            out["tax"] = Chosen(t.value, t.raw, t.line, round(0.8 * t.confidence, 3), Provenance.KEYWORD)
     return out

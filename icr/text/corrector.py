@@ -8,7 +8,6 @@ naive stand-in for fast tests.
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from decimal import Decimal
@@ -17,11 +16,13 @@ from pathlib import Path
 import regex
 
 from icr.config import Settings, config_dir
-from icr.text.amounts import AmountHit, choose_amounts, classify_label, labelled_amounts, one_digit_apart
+from icr.text.amounts import choose_amounts, labelled_amounts
 from icr.text.fields import EXTRACTORS, Found
 from icr.text.header import guess_header
 from icr.text.items import extract_line_items
+from icr.text.ledger import settle, supported
 from icr.text.lines import TYPED_CONFIDENCE, Line, document_lines
+from icr.text.locales import choose_locales, lexicon_for, load_packs
 from icr.text.parsers import PARSERS, ParseOptions, find_amounts, mask_card_numbers, normalize
 from icr.text.spelling import SpellingCorrector, read_vocabulary, shared_corrector
 from icr.text.templates import Template, choose_template, load_templates
@@ -30,29 +31,16 @@ from icr.types import Extraction, FieldValue, OcrResult, TypedValue
 DEFAULT_REQUIRED = ("company", "date", "total")
 
 
-def infer_decimal(lines: Sequence[Line]) -> str:
-    """``","`` when the document's amounts are written ``12,50``, else ``"."``."""
+def infer_decimal(lines: Sequence[Line], default: str = ".") -> str:
+    """``","`` when the document's amounts are written ``12,50``, ``"."`` for ``12.50``; ``default``
+    when it prints no cents (the locale's convention)."""
     comma = dot = 0
     for ln in lines:
         comma += len(regex.findall(r"(?<![\d.,])\d{1,3}(?:\.\d{3})*,\d{2}(?![\d,.])", ln.text))
         dot += len(regex.findall(r"(?<![\d.,])\d{1,3}(?:,\d{3})*\.\d{2}(?![\d,.])", ln.text))
+    if comma == dot == 0:
+        return default
     return "," if comma > dot else "."
-
-
-_US_STATE_ZIP = regex.compile(
-    r"\b(?:A[KLRZ]|C[AOT]|D[CE]|FL|GA|HI|I[ADLN]|K[SY]|LA|M[ADEINOST]|N[CDEHJMVY]|O[HKR]|PA|RI|S[CD]|T[NX]|UT|"
-    r"V[AT]|W[AIVY])\s+\d{5}(?:-\d{4})?\b"
-)
-
-
-_US_DOLLARS = regex.compile(r"\bUSD\b|\bUS\s?\$")
-
-
-def month_first_locale(lines: Sequence[Line]) -> bool:
-    """True for a document from a month-first locale: a US state and ZIP code in its header, or
-    amounts in US dollars spelled out ("USD", "US$"). A bare "$" says nothing (Singapore, Australia
-    and Canada print it too, day first)."""
-    return any(_US_STATE_ZIP.search(ln.text) for ln in lines[:12]) or any(_US_DOLLARS.search(ln.text) for ln in lines)
 
 
 class DefaultTextCorrector:
@@ -66,6 +54,7 @@ class DefaultTextCorrector:
         self.name_spelling = bool(options.get("name_spelling", True))
         """Correct long unknown words in company names one edit away, and misread place words in
         addresses (config/dictionaries/places*.txt); helps OCR, may alter rare names."""
+        load_packs()  # a locale pack that fails validation stops here, naming its file and key
         folders = [*settings.template_dirs, config_dir() / "templates"]
         self.templates: list[Template] = load_templates(folders)
         self.speller: SpellingCorrector | None = None
@@ -86,12 +75,16 @@ class DefaultTextCorrector:
 
     def extract(self, ocr: OcrResult) -> Extraction:
         raw_lines = [Line(ln.index, mask_card_numbers(ln.text), ln.confidence) for ln in document_lines(ocr)]
-        if self.speller is not None:
+        # The packs whose cues the document shows (a US receipt: 7/4/2013), unless a template names them.
+        lex = lexicon_for(choose_locales([ln.text for ln in raw_lines]))
+        # The speller knows English: a receipt in another language keeps its words as read.
+        speller = self.speller if lex.english else None
+        if speller is not None:
             # Typed text (a PDF's text layer, a transcript) is as printed: only OCR'd lines are respelled.
             lines = [
                 Line(
                     ln.index,
-                    self.speller.correct_text(ln.text) if ln.confidence < TYPED_CONFIDENCE else ln.text,
+                    speller.correct_text(ln.text) if ln.confidence < TYPED_CONFIDENCE else ln.text,
                     ln.confidence,
                 )
                 for ln in raw_lines
@@ -102,12 +95,14 @@ class DefaultTextCorrector:
         raw_text = "\n".join(ln.text for ln in raw_lines)
         template, template_score = choose_template(self.templates, raw_text + "\n" + corrected_text)
         topts = template.options if template is not None else {}
-        decimal = topts.get("decimal") or infer_decimal(raw_lines)
+        named = topts.get("locale")
+        if named:
+            lex = lexicon_for((named,) if isinstance(named, str) else tuple(named))
+        decimal = topts.get("decimal") or infer_decimal(raw_lines, lex.decimal or ".")
         currency = topts.get("currency")
-        # Without a locale in the template, read it off the document (a US receipt prints 7/4/2013).
         explicit = topts.get("date_order")
-        day_first = explicit != "month_first" if explicit else not month_first_locale(raw_lines)
-        opts = ParseOptions(day_first=day_first, decimal=decimal, currency=currency)
+        day_first = explicit != "month_first" if explicit else lex.day_first
+        opts = ParseOptions(day_first=day_first, decimal=decimal, currency=currency, lexicon=lex)
         fields: dict[str, FieldValue] = {}
 
         def put(name: str, value: TypedValue, raw: str, confidence: float, source: str) -> None:
@@ -115,7 +110,7 @@ class DefaultTextCorrector:
                 return
             fields[name] = FieldValue(name, normalize(value), value, raw, round(confidence, 3), source)
 
-        header = guess_header(raw_lines)
+        header = guess_header(raw_lines, lex)
 
         def read_by_ocr(indexes: Sequence[int]) -> bool:
             # typed text (a transcript, a PDF's text layer) is as printed: only OCR misreads names
@@ -123,25 +118,21 @@ class DefaultTextCorrector:
 
         if header.company:
             company = header.company
-            if self.speller is not None and self.name_spelling and read_by_ocr(header.company_lines):
-                company = self.speller.correct_name(company)
-                company = self.speller.respell_from_document(company, ((w.text, w.confidence) for w in ocr.words))
+            if speller is not None and self.name_spelling and read_by_ocr(header.company_lines):
+                company = speller.correct_name(company)
+                company = speller.respell_from_document(company, ((w.text, w.confidence) for w in ocr.words))
             put("company", company, header.company, header.confidence_company, "header")
         if header.address:
             address = header.address
-            if self.speller is not None and self.name_spelling and read_by_ocr(header.address_lines):
-                address = self.speller.correct_address(address)
+            if speller is not None and self.name_spelling and read_by_ocr(header.address_lines):
+                address = speller.correct_address(address)
             put("address", address, header.address, header.confidence_address, "header")
 
         hits = labelled_amounts(lines, opts)
-        for name, chosen in choose_amounts(hits, len(lines)).items():
-            put(name, chosen.value, chosen.raw, chosen.confidence, chosen.source)
-        self._reconcile_total(fields, hits)
-        self._garbled_final_total(fields, hits, lines)
-        self._infer_subtotal(fields, hits)
+        for name, chosen in choose_amounts(hits, len(lines), lex).items():
+            put(name, chosen.value, chosen.raw, chosen.confidence, chosen.source.value)
         rate = EXTRACTORS["tax_rate"](lines, opts)
-        self._derive_unreadable(fields, hits, lines, rate.value if rate and isinstance(rate.value, Decimal) else None)
-        self._check_total(fields)
+        settle(fields, hits, lines, rate.value if rate and isinstance(rate.value, Decimal) else None, lex)
 
         for name, extractor in EXTRACTORS.items():
             found: Found | None = extractor(lines, opts)
@@ -193,159 +184,6 @@ class DefaultTextCorrector:
         return replace(first, fields=fields, needs_review=bool(reasons), review_reasons=reasons, missing=missing)
 
     @staticmethod
-    def _reconcile_total(fields: dict[str, FieldValue], hits: Sequence[AmountHit]) -> None:
-        """A total with one digit misread ("48.16" for 48.15, "110.60" for 110.00) is put right when
-        the other amounts agree on a value one digit away from it: cash less change, the total plus
-        its rounding adjustment, subtotal plus tax, the cash alone when it is less than the total
-        read (impossible) and no change is printed, and how often each value is printed. The new
-        value needs two of these and more than the value read has.
-
-        This runs on the chosen fields, after :func:`icr.text.amounts.choose_amounts` (whose
-        ``_derived_total`` settles the clear cash-less-change cases among the printed candidates):
-        here the subtotal and tax the chooser picked can vote too."""
-        total = fields.get("total")
-        if total is None or not isinstance(total.typed, Decimal) or total.typed <= 0:
-            return
-        t = total.typed
-
-        def amount(name: str) -> Decimal | None:
-            fv = fields.get(name)
-            return fv.typed if fv is not None and isinstance(fv.typed, Decimal) else None
-
-        paid, change, rounding = amount("paid"), amount("change"), amount("rounding")
-        subtotal, tax = amount("subtotal"), amount("tax")
-        said: Counter[Decimal] = Counter()
-        if paid is not None and change is not None and paid > change:
-            said[paid - change] += 1
-        elif paid is not None and change is None and paid < t:
-            said[paid] += 1
-        if rounding:
-            said[t + rounding] += 1
-        if subtotal is not None and tax:
-            extra = sum((amount(n) or Decimal(0) for n in ("service_charge", "tip", "rounding")), Decimal(0))
-            said[subtotal + tax + extra - abs(amount("discount") or Decimal(0))] += 1
-        printed = Counter(h.value for h in hits)
-        support = {v: n + printed[v] for v, n in said.items() if v > 0 and v != t and one_digit_apart(v, t)}
-        if not support:
-            return
-        value, best = max(support.items(), key=lambda kv: kv[1])
-        if best >= 2 and best > said[t] + printed[t]:
-            fields["total"] = FieldValue(
-                "total", normalize(value), value, total.raw, round(min(total.confidence, 0.8), 3), "arithmetic"
-            )
-
-    @staticmethod
-    def _garbled_final_total(fields: dict[str, FieldValue], hits: Sequence[AmountHit], lines: Sequence[Line]) -> None:
-        """The last total line above the payment ("GRAND TOTAL", "Total Payable") has its amount
-        garbled ("Grand Total M2 | .85", "Grand Tota] an ® 35"), so the total chosen is another
-        one (before rounding, or the fragment): cash less change is the final total when the
-        digits the garbled line does show end in its cents and are no more than it has. The
-        chosen total stands when that line reads an amount, or when its digits disagree."""
-        total, paid, change = fields.get("total"), fields.get("paid"), fields.get("change")
-        if total is None or paid is None or change is None:
-            return
-        t, p, c = total.typed, paid.typed, change.typed
-        if not (isinstance(t, Decimal) and isinstance(p, Decimal) and isinstance(c, Decimal)) or c <= 0 or p <= c:
-            return
-        value = p - c
-        pay_line = min((h.line for h in hits if h.kind in ("paid", "change")), default=None)
-        if value == t or pay_line is None:
-            return
-        final = [ln for ln in lines if ln.index < pay_line and classify_label(ln.text) in ("total", "total_rounded")]
-        if not final or any(h.line == final[-1].index and h.value >= 1 for h in hits):
-            return
-        digits = "".join(ch for ch in final[-1].text if ch.isdigit())
-        if len(digits) < 2 or not digits.endswith(f"{value:.2f}"[-2:]) or len(digits) >= len(f"{value:.2f}"):
-            return
-        fields["total"] = FieldValue(
-            "total", normalize(value), value, final[-1].text, round(min(paid.confidence, 0.7), 3), "arithmetic"
-        )
-
-    @staticmethod
-    def _infer_subtotal(fields: dict[str, FieldValue], hits: Sequence[AmountHit]) -> None:
-        """No subtotal label, but an earlier "total" plus the tax (and service charge) makes the
-        final total: that earlier amount is the subtotal ("Total 2 item(s) 11.50 / Tax 1.09 /
-        Grand Total 12.59")."""
-        total, tax = fields.get("total"), fields.get("tax")
-        if "subtotal" in fields or total is None or tax is None:
-            return
-        if not isinstance(total.typed, Decimal) or not isinstance(tax.typed, Decimal) or tax.typed <= 0:
-            return
-        service = fields.get("service_charge")
-        extra = service.typed if service is not None and isinstance(service.typed, Decimal) else Decimal(0)
-        want = total.typed - tax.typed - extra
-        for hit in hits:
-            # ("Total 2 item(s) 11.50" is labelled as an item count, but its amount is money.)
-            if hit.kind in ("total", "subtotal", "qty") and hit.value == want and hit.value != total.typed:
-                conf = round(min(1.0, 0.8 * hit.confidence + 0.1), 3)
-                fields["subtotal"] = FieldValue(
-                    "subtotal", normalize(hit.value), hit.value, hit.raw, conf, "arithmetic"
-                )
-                return
-
-    @staticmethod
-    def _derive_unreadable(
-        fields: dict[str, FieldValue], hits: Sequence[AmountHit], lines: Sequence[Line], rate: Decimal | None
-    ) -> None:
-        """A subtotal or tax line whose amount OCR garbled ("SUBTOTAL 12221)", "GST 6%: 1219."):
-        its value follows from the others (subtotal + tax + service - discount + rounding = total).
-        Only when the label is on the page with no readable amount, the result is positive, and,
-        for tax with a rate, it agrees with the rate to the cent."""
-        total = fields.get("total")
-        if total is None or not isinstance(total.typed, Decimal):
-            return
-
-        def amount(name: str) -> Decimal:
-            fv = fields.get(name)
-            return fv.typed if fv is not None and isinstance(fv.typed, Decimal) else Decimal(0)
-
-        def unreadable(kind: str) -> bool:
-            labelled = any(classify_label(ln.text) == kind for ln in lines)
-            return labelled and not any(h.kind == kind for h in hits)
-
-        others = amount("service_charge") + amount("tip") + amount("rounding") - abs(amount("discount"))
-        if "subtotal" not in fields and "tax" in fields and unreadable("subtotal"):
-            value = total.typed - amount("tax") - others
-            if value > 0:
-                fields["subtotal"] = FieldValue("subtotal", normalize(value), value, "", 0.5, "arithmetic")
-        elif "tax" not in fields and "subtotal" in fields and unreadable("tax"):
-            value = total.typed - amount("subtotal") - others
-            fits_rate = rate is None or abs(amount("subtotal") * rate / 100 - value) <= Decimal("0.01")
-            if value >= 0 and fits_rate:
-                fields["tax"] = FieldValue("tax", normalize(value), value, "", 0.5, "arithmetic")
-
-    @staticmethod
-    def _check_total(fields: dict[str, FieldValue]) -> None:
-        """Raise the total's confidence when the other amounts add up to it."""
-        total = fields.get("total")
-        if total is None or not isinstance(total.typed, Decimal):
-            return
-        t = total.typed
-
-        def amount(name: str) -> Decimal:
-            fv = fields.get(name)
-            return fv.typed if fv is not None and isinstance(fv.typed, Decimal) else Decimal(0)
-
-        checks = 0
-        if "paid" in fields and "change" in fields and amount("paid") - amount("change") == t:
-            checks += 1
-        if "subtotal" in fields and (
-            amount("subtotal")
-            + amount("tax")
-            + amount("service_charge")
-            + amount("tip")
-            + amount("rounding")
-            - abs(amount("discount"))
-            == t
-        ):
-            checks += 1
-        if checks:
-            conf = min(1.0, total.confidence + 0.15 * checks)
-            fields["total"] = FieldValue(
-                total.name, total.value, total.typed, total.raw, round(conf, 3), total.source + "+arithmetic"
-            )
-
-    @staticmethod
     def _apply_template(
         template: Template, corrected_text: str, raw_text: str, opts: ParseOptions, put: object
     ) -> None:
@@ -368,7 +206,7 @@ class DefaultTextCorrector:
 
 def _support(value: FieldValue) -> int:
     """1 when the arithmetic of the receipt agrees with the value."""
-    return int("arithmetic" in value.source)
+    return int(supported(value.source))
 
 
 class FakeTextCorrector:

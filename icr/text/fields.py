@@ -7,6 +7,7 @@ text, line, confidence, how it was found) or ``None``.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -17,7 +18,6 @@ from icr.text.parsers import (
     ParseOptions,
     find_dates,
     parse_card_last4,
-    parse_currency,
     parse_payment_method,
     parse_percent,
     parse_phone,
@@ -37,11 +37,6 @@ class Found:
     source: str
 
 
-DATE_LABEL = regex.compile(
-    r"\b(?:DATE|DATED|TARIKH|DATUM|FECHA|DT|ISSUED|TRANS(?:ACTION)?\s*DATE"
-    r"|INV(?:OICE)?\s*DATE)\b",
-    regex.IGNORECASE,
-)
 NOT_DOC_DATE = regex.compile(
     r"\b(?:EXP\w*|VALID\w*|BEST\s*BEFORE|USE\s*BY|DUE|BIRTH|DOB|UNTIL|FROM|PRINTED)\b", regex.IGNORECASE
 )
@@ -60,7 +55,8 @@ def extract_date(lines: Sequence[Line], opts: ParseOptions, today: dt.date | Non
         for k, (value, raw, start) in enumerate(dates):
             score = 1.0
             before = ln.text[:start]
-            if DATE_LABEL.search(before) or (not before.strip() and DATE_LABEL.search(prev) and not find_dates(prev)):
+            label = opts.lex.date_label
+            if label.search(before) or (not before.strip() and label.search(prev) and not find_dates(prev, opts)):
                 score += 2.0
             if NOT_DOC_DATE.search(before) or NOT_DOC_DATE.search(ln.text[start + len(raw) : start + len(raw) + 15]):
                 score -= 2.5
@@ -78,9 +74,6 @@ def extract_date(lines: Sequence[Line], opts: ParseOptions, today: dt.date | Non
     return best[1] if best else None
 
 
-TIME_LABEL = regex.compile(r"\b(?:TIME|MASA|ZEIT|HEURE|HORA)\b", regex.IGNORECASE)
-
-
 def extract_time(lines: Sequence[Line], opts: ParseOptions) -> Found | None:
     """The first time of day, preferring one labelled TIME or printed next to a date."""
     candidates: list[tuple[float, Found]] = []
@@ -89,7 +82,7 @@ def extract_time(lines: Sequence[Line], opts: ParseOptions) -> Found | None:
         if t is None:
             continue
         score = 1.0 - 0.01 * i
-        if TIME_LABEL.search(ln.text) or find_dates(ln.text, opts):
+        if opts.lex.time_label.search(ln.text) or find_dates(ln.text, opts):
             score += 1.0
         conf = (0.85 if score > 1.5 else 0.6) * ln.confidence
         how = "keyword" if score > 1.5 else "position"
@@ -130,10 +123,6 @@ RECEIPT_LABEL = regex.compile(
     regex.IGNORECASE,
 )
 CARD_LABEL = regex.compile(r"\b(?:VISA|MASTER\w*|AMEX|CARD|DEBIT|CREDIT|MAESTRO)\b|[X*]{4}", regex.IGNORECASE)
-PAYMENT_LABEL = regex.compile(
-    r"\b(?:VISA|MASTER\w*|AMEX|CARD|DEBIT|CREDIT|CASH|TUNAI|E-?WALLET|GRABPAY|BOOST|CHEQUE|VOUCHER)\b",
-    regex.IGNORECASE,
-)
 TAX_RATE_LABEL = regex.compile(
     r"\b(?:GST|SST|VAT|TAX|MWST|TVA|IVA)\b.*\d\s?%|\d\s?%.*\b(?:GST|SST|VAT|TAX)\b", regex.IGNORECASE
 )
@@ -158,8 +147,8 @@ def extract_card_last4(lines: Sequence[Line], opts: ParseOptions) -> Found | Non
 def extract_payment_method(lines: Sequence[Line], opts: ParseOptions) -> Found | None:
     found = None
     for ln in lines:
-        if PAYMENT_LABEL.search(ln.text):
-            method = parse_payment_method(ln.text)
+        if opts.lex.payment_label.search(ln.text):
+            method = parse_payment_method(ln.text, opts)
             if method is not None:
                 found = Found(method, ln.text, ln.index, round(0.7 * ln.confidence, 3), "keyword")
                 if method == "card":
@@ -177,20 +166,33 @@ def extract_tax_rate(lines: Sequence[Line], opts: ParseOptions) -> Found | None:
 
 
 def extract_currency(lines: Sequence[Line], opts: ParseOptions) -> Found | None:
-    votes: dict[str, int] = {}
+    """The currency most marks on the document name. A weak mark (``$``, also OCR's reading of specks)
+    counts half; a mark of the country of the applied locale packs counts double."""
+    lex = opts.lex
+    votes: dict[str, float] = {}
     first: dict[str, Line] = {}
     for ln in lines:
-        for m in regex.finditer(r"(?:US\$|S\$|RM|MYR|USD|SGD|EUR|GBP|[$€£])(?=\s?\d|\s*$|\s*\))", ln.text):
-            code = parse_currency(m.group(0))
-            if code:
-                votes[code] = votes.get(code, 0) + 1
-                first.setdefault(code, ln)
+        for m in _currency_mark(lex.currency_alt).finditer(ln.text):
+            cur = lex.currencies.get(m.group(0).upper())
+            if cur is None:
+                continue
+            code = cur.code
+            if cur.weak and lex.home_currencies and code not in lex.home_currencies:
+                continue  # "$" on a receipt from a country that does not print it: OCR specks
+            weight = (0.5 if cur.weak else 1.0) * (2.0 if code in lex.home_currencies else 1.0)
+            votes[code] = votes.get(code, 0.0) + weight
+            first.setdefault(code, ln)
     if votes:
         code = max(votes, key=lambda c: votes[c])
         return Found(code, first[code].text, first[code].index, round(min(1.0, 0.5 + 0.1 * votes[code]), 3), "keyword")
     if opts.currency:
         return Found(opts.currency, "", -1, 0.5, "template")
     return None
+
+
+@functools.cache
+def _currency_mark(currency_alt: str) -> regex.Pattern[str]:
+    return regex.compile(rf"{currency_alt}(?=\s?\d|\s*$|\s*\))")
 
 
 EXTRACTORS: dict[str, Callable[[Sequence[Line], ParseOptions], Found | None]] = {

@@ -118,7 +118,7 @@ def _date_order(dates: Iterable[str]) -> str:
 
 SAME_LABEL = 90.0
 """Labels this similar (rapidfuzz ratio of the squashed text) name the same vendor or branch:
-annotators' slips ("GARDENIA BAKERIES (KI ) SDN BHD" for "(KL)") must not split a vendor."""
+annotators' slips ("GARDENIA BAKERIES (KI ) LTD" for "(KL)") must not split a vendor."""
 SAME_LINE = 80.0
 """Header lines this similar (rapidfuzz ratio) are the same printed line read differently."""
 

@@ -10,12 +10,14 @@ so templates can say ``type: amount``.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
 import regex
 
+from icr.text.locales import DIGIT_CONFUSIONS, Lexicon, SlipScope, default_lexicon
 from icr.types import TypedValue
 
 CENT = Decimal("0.01")
@@ -30,70 +32,49 @@ class ParseOptions:
     decimal: str | None = None
     """``"."`` or ``","``; ``None`` = infer from the token itself."""
     currency: str | None = None
+    lexicon: Lexicon | None = None
+    """The applied locale packs; ``None``: every pack."""
+
+    @property
+    def lex(self) -> Lexicon:
+        return self.lexicon if self.lexicon is not None else default_lexicon()
 
 
 # ---------------------------------------------------------------- amounts
 
-CURRENCY_MARKS: dict[str, str] = {
-    "RM": "MYR",
-    "MYR": "MYR",
-    "$": "USD",
-    "USD": "USD",
-    "US$": "USD",
-    "S$": "SGD",
-    "SGD": "SGD",
-    "€": "EUR",
-    "EUR": "EUR",
-    "£": "GBP",
-    "GBP": "GBP",
-    "¥": "JPY",
-    "INR": "INR",
-    "₹": "INR",
-}
+_DIGIT_CONFUSIONS = DIGIT_CONFUSIONS
 
-_CURRENCY_RE = regex.compile(
-    r"(?:US\$|S\$|RM|MYR|USD|SGD|EUR|GBP|INR|[$€£¥₹])",
-    regex.IGNORECASE,
-)
 
-# Characters OCR confuses with digits; repaired only inside amount-shaped tokens.
-_DIGIT_CONFUSIONS = str.maketrans(
-    {
-        "O": "0",
-        "o": "0",
-        "D": "0",
-        "Q": "0",
-        "S": "5",
-        "s": "5",
-        "l": "1",
-        "I": "1",
-        "i": "1",
-        "|": "1",
-        "!": "1",
-        "B": "8",
-        "Z": "2",
-        "z": "2",
-        "G": "6",
-    }
-)
+@functools.cache
+def _currency_re(alt: str) -> regex.Pattern[str]:
+    return regex.compile(alt, regex.IGNORECASE)
 
-AMOUNT_TOKEN = regex.compile(
+
+@functools.cache
+def amount_token(currency_alt: str, point_groups: bool = False) -> regex.Pattern[str]:
+    """An amount-shaped token, optionally after a currency mark of ``currency_alt``; with
+    ``point_groups`` (a decimal-comma locale) also whole amounts grouped by points (``47.500``)."""
+    grouped = r"| [0-9]{1,3}(?:\.[0-9]{3})+  # 47.500" if point_groups else ""
+    return regex.compile(_AMOUNT_TOKEN.replace("CURRENCY", currency_alt).replace("#GROUPED", grouped), regex.VERBOSE)
+
+
+_AMOUNT_TOKEN = (
     r"""
     (?<![\w.,/-])                                # not glued to another token
     (?P<neg>-\s?)?
-    (?P<cur>(?:US\$|S\$|RM|MYR|USD|SGD|EUR|GBP|[$€£¥])\s?)?
+    (?P<cur>CURRENCY\s?)?
     (?P<neg2>-)?
     (?P<num>
         [0-9OSlIB]{1,3}(?:[,.' ][0-9OSlIB]{3})+[.,][0-9OSlIB]{2}   # 1,234.56 / 1.234,56 / 1 234,56
       | [0-9OSlIB]*[0-9][0-9OSlIB]*[.,][0-9OSlIB]{2}               # 12.59 / 12,59 / l2.5O
       | [0-9]{1,3}(?:,[0-9]{3})+                                  # 1,234
       | (?<=(?:^|-|\s)\s?)\.[0-9]{2}                              # -.01 / CHANGE RM .40
+      #GROUPED
     )
     (?P<neg3>-)?
     (?![\w.,/:%-]*[0-9])                          # not the start of a longer number
     (?![%])
-    """,
-    regex.VERBOSE,
+    """
 )
 
 
@@ -113,7 +94,8 @@ def parse_amount(text: str, opts: ParseOptions | None = None) -> Decimal | None:
     if not s:
         return None
     neg = False
-    s = _CURRENCY_RE.sub("", s).strip()
+    currency = _currency_re(opts.lex.currency_alt)
+    s = currency.sub("", s).strip()
     if s.startswith("(") and s.endswith(")"):
         neg, s = True, s[1:-1].strip()
     if s.startswith("-"):
@@ -122,7 +104,7 @@ def parse_amount(text: str, opts: ParseOptions | None = None) -> Decimal | None:
         s = "0" + s
     if s.endswith("-"):
         neg, s = True, s[:-1].strip()
-    s = _CURRENCY_RE.sub("", s).strip()
+    s = currency.sub("", s).strip()
     if not s or not regex.fullmatch(r"[0-9OoDQSslIi|!BZzG]+(?:[ ,.'][0-9OoDQSslIi|!BZzG]+)*", s):
         return None
     if not any(c.isdigit() for c in s):
@@ -166,46 +148,27 @@ def format_amount(value: Decimal) -> str:
     return f"{value.quantize(CENT):f}"
 
 
-_SPLIT_DECIMAL = regex.compile(r"(\d)([.,]) (\d{2})(?![\d.,])")
-_OCR_RINGGIT = regex.compile(
-    r"(?<!\p{L})(?:R[MNHW]|(?<![\p{L}\p{N}])[f\[|]M)(N?)(\s?)([0-9Oo]{1,6})(\s?[.,]\s?|\s)(\d\d)(?![\d.,])"
-)
-"""``RH43.40``, ``RN152.00``, ``RMO.02``, ``RM7 90``, ``RM50 .00``, ``fM1.00``, ``[M0.00``: a ringgit mark
-OCR misread, glued to its amount, or the amount split around its decimal point."""
-
-
-_BARE_R = regex.compile(r"(?<![\p{L}\d])R(\d{1,6})([.,]\s?)(\d\d)(?![\d.,])")
-"""``R43. 40``: the ringgit mark with its M lost, glued to an amount (the R becomes a space)."""
-
-
-def _repair_ringgit(m: regex.Match[str]) -> str:
-    # padded to the match's length, so offsets into the line stay valid
-    point = m.group(4).strip() or "."
-    amount = m.group(3).translate(_DIGIT_CONFUSIONS) + point + m.group(5)
-    return ("RM" + (" " if m.group(1) else "") + m.group(2) + amount).ljust(len(m.group(0)))
-
-
-def find_amounts(text: str) -> list[tuple[Decimal, str, int]]:
-    """Every amount-shaped token in ``text`` as (value, raw, start offset)."""
+def find_amounts(text: str, lexicon: Lexicon | None = None) -> list[tuple[Decimal, str, int]]:
+    """Every amount-shaped token in ``text`` as (value, raw, start offset), after the locale packs'
+    OCR-slip repairs of amounts (which keep offsets valid)."""
+    lex = lexicon if lexicon is not None else default_lexicon()
     out: list[tuple[Decimal, str, int]] = []
-    # "RM 37. 55": OCR puts a space after the decimal point; same length keeps offsets valid
-    text = _OCR_RINGGIT.sub(_repair_ringgit, text)
-    text = _BARE_R.sub(lambda m: f" {m.group(1)}.{m.group(3)}" + " " * (len(m.group(2)) - 1), text)
-    text = _SPLIT_DECIMAL.sub(lambda m: m.group(1) + m.group(2) + m.group(3) + " ", text)
-    for m in AMOUNT_TOKEN.finditer(text):
+    text = lex.repair(SlipScope.AMOUNT, text)
+    opts = ParseOptions(lexicon=lex)
+    for m in amount_token(lex.currency_alt, lex.decimal == ",").finditer(text):
         raw = m.group(0).strip()
-        value = parse_amount(raw)
+        value = parse_amount(raw, opts)
         if value is not None:
             out.append((value, raw, m.start()))
     return out
 
 
 def parse_currency(text: str, opts: ParseOptions | None = None) -> str | None:
-    """``"RM"`` -> ``"MYR"``; ``"€"`` -> ``"EUR"``; the first currency mark in ``text``."""
-    m = _CURRENCY_RE.search(text)
-    if m:
-        return CURRENCY_MARKS.get(m.group(0).upper(), CURRENCY_MARKS.get(m.group(0)))
-    return None
+    """``"RM"`` -> ``"MYR"``; ``"€"`` -> ``"EUR"``; the first currency mark in ``text`` (marks and their
+    currencies come from the locale packs)."""
+    lex = (opts or ParseOptions()).lex
+    m = _currency_re(lex.currency_alt).search(text)
+    return lex.currency_code(m.group(0)) if m else None
 
 
 def parse_percent(text: str, opts: ParseOptions | None = None) -> Decimal | None:
@@ -221,89 +184,47 @@ def parse_percent(text: str, opts: ParseOptions | None = None) -> Decimal | None
 
 # ---------------------------------------------------------------- dates
 
-MONTHS: dict[str, int] = {
-    "JAN": 1,
-    "FEB": 2,
-    "MAR": 3,
-    "APR": 4,
-    "MAY": 5,
-    "JUN": 6,
-    "JUL": 7,
-    "AUG": 8,
-    "SEP": 9,
-    "SEPT": 9,
-    "OCT": 10,
-    "NOV": 11,
-    "DEC": 12,
-    "JANUARY": 1,
-    "FEBRUARY": 2,
-    "MARCH": 3,
-    "APRIL": 4,
-    "JUNE": 6,
-    "JULY": 7,
-    "AUGUST": 8,
-    "SEPTEMBER": 9,
-    "OCTOBER": 10,
-    "NOVEMBER": 11,
-    "DECEMBER": 12,
-    # Malay / French / German / Spanish abbreviations that differ from English
-    "MAC": 3,
-    "MEI": 5,
-    "OGOS": 8,
-    "OGO": 8,
-    "OKT": 10,
-    "DIS": 12,
-    "DES": 12,
-    "AGO": 8,
-    "JANV": 1,
-    "FEV": 2,
-    "AVR": 4,
-    "MAI": 5,
-    "JUIN": 6,
-    "JUIL": 7,
-    "AOU": 8,
-    "DEZ": 12,
-    "ENE": 1,
-    "ABR": 4,
-    "DIC": 12,
-}
-
-_MONTH_ALT = "|".join(sorted(MONTHS, key=len, reverse=True))
 _SEP = r"[-/.\\]"
-DATE_PATTERNS: list[tuple[str, regex.Pattern[str]]] = [
-    # 2018-03-04, 2018/3/4
-    (
-        "ymd",
-        regex.compile(rf"(?<!\d)(?P<y>(?:19|20)\d\d)\s?{_SEP}\s?(?P<m>\d{{1,2}})\s?{_SEP}\s?(?P<d>\d{{1,2}})(?!\d)"),
-    ),
-    # 04/03/2018, 4-3-18, 04.03.18, 04 03 2018
-    (
-        "dmy",
-        regex.compile(
-            rf"(?<![\d.,])(?P<a>\d{{1,2}})\s?(?P<s>{_SEP})\s?(?P<b>\d{{1,2}})\s?(?P=s)\s?(?P<y>(?:19|20)?\d\d)(?![\d])"
+
+
+@functools.cache
+def date_patterns(month_alt: str) -> list[tuple[str, regex.Pattern[str]]]:
+    """The date shapes, with the month names ``month_alt`` of the applied locale packs."""
+    return [
+        # 2018-03-04, 2018/3/4
+        (
+            "ymd",
+            regex.compile(rf"(?<!\d)(?P<y>(?:19|20)\d\d)\s?{_SEP}\s?(?P<m>\d{{1,2}})\s?{_SEP}\s?(?P<d>\d{{1,2}})(?!\d)"),
         ),
-    ),
-    # 27 MAR 2018, 01-NOV-2017, 25/FEB/2017, 3rd March 2018, 27MAR18
-    (
-        "dMy",
-        regex.compile(
-            rf"(?<![\dA-Z])(?P<d>\d{{1,2}})(?:ST|ND|RD|TH)?[-/.\s]*(?P<mon>{_MONTH_ALT})\.?(?![A-Z]{{4,}})[A-Z]*[-/.,\s]*(?P<y>(?:19|20)?\d\d)(?![\d])",
-            regex.IGNORECASE,
+        # 04/03/2018, 4-3-18, 04.03.18, 04 03 2018
+        (
+            "dmy",
+            regex.compile(
+                rf"(?<![\d.,])(?P<a>\d{{1,2}})\s?(?P<s>{_SEP})\s?(?P<b>\d{{1,2}})\s?(?P=s)\s?(?P<y>(?:19|20)?\d\d)(?![\d])"
+            ),
         ),
-    ),
-    # OCT 3, 2016 / March 3rd 2018
-    (
-        "Mdy",
-        regex.compile(
-            rf"(?<![A-Z])(?P<mon>{_MONTH_ALT})\.?[A-Z]*[-\s]*(?P<d>\d{{1,2}})(?:ST|ND|RD|TH)?,?[-\s]+(?P<y>(?:19|20)?\d\d)(?!\d)",
-            regex.IGNORECASE,
+        # 27 MAR 2018, 01-NOV-2017, 25/FEB/2017, 3rd March 2018, 27MAR18
+        (
+            "dMy",
+            regex.compile(
+                rf"(?<![\dA-Z])(?P<d>\d{{1,2}})(?:ST|ND|RD|TH)?[-/.\s]*(?P<mon>{month_alt})\.?(?![A-Z]{{4,}})[A-Z]*[-/.,\s]*(?P<y>(?:19|20)?\d\d)(?![\d])",
+                regex.IGNORECASE,
+            ),
         ),
-    ),
-    # 20180304
-    ("compact", regex.compile(r"(?<!\d)(?P<y>20\d\d)(?P<m>[01]\d)(?P<d>[0-3]\d)(?!\d)")),
-    # 04032018 (day first)
-    ("compact_dmy", regex.compile(r"(?<!\d)(?P<d>[0-3]\d)(?P<m>[01]\d)(?P<y>20\d\d)(?!\d)")),
-]
+        # OCT 3, 2016 / March 3rd 2018
+        (
+            "Mdy",
+            regex.compile(
+                rf"(?<![A-Z])(?P<mon>{month_alt})\.?[A-Z]*[-\s]*(?P<d>\d{{1,2}})(?:ST|ND|RD|TH)?,?[-\s]+(?P<y>(?:19|20)?\d\d)(?!\d)",
+                regex.IGNORECASE,
+            ),
+        ),
+        # 20180304
+        ("compact", regex.compile(r"(?<!\d)(?P<y>20\d\d)(?P<m>[01]\d)(?P<d>[0-3]\d)(?!\d)")),
+        # 04032018 (day first)
+        ("compact_dmy", regex.compile(r"(?<!\d)(?P<d>[0-3]\d)(?P<m>[01]\d)(?P<y>20\d\d)(?!\d)")),
+    ]
+
 
 MIN_YEAR = 1990
 MAX_YEAR = 2099
@@ -355,33 +276,32 @@ def _date_from_match(kind: str, m: regex.Match[str], opts: ParseOptions) -> dt.d
         if found is None and len(m["y"]) == 4:
             found = _repair_tens(m["a"], m["b"], y, opts)
         return found
-    month = MONTHS.get(m["mon"].upper()[:4]) or MONTHS.get(m["mon"].upper()[:3]) or MONTHS.get(m["mon"].upper())
+    months = opts.lex.months
+    mon = m["mon"].upper()
+    month = months.get(mon[:4]) or months.get(mon[:3]) or months.get(mon)
     if month is None:
         return None
     return _make_date(_year(m["y"]), month, int(m["d"]))
 
 
 _DATEISH = regex.compile(r"(?<![\w|!])[\dODQIlSBZ|!]{1,4}[-/.][\dODQIlSBZ|!]{1,2}[-/.][\dODQIlSBZ|!]{2,4}(?![\w])")
-_DAY_BEFORE_MONTH = regex.compile(
-    r"(?<![\w])(?=[ODQIl\d]{1,2}[-/.]?(?:JAN|FEB|MAR|APR|MAY|JUN|JUL|AUG|SEP|OCT|NOV|DEC)[A-Z]*[-/. ]?\d{2})"
-    r"[ODQIl\d]{1,2}(?=[-/.]?[A-Z])",
-    regex.IGNORECASE,
-)
-_BAD_YEAR = regex.compile(r"(?<=[-/.\s])2[1-9](\d\d)(?!\d)")
-_BRACKET_IN_YEAR = regex.compile(r"(?<=\b\d\d?[-/.]\d\d?[-/.])2[)(\]\[{}]([0-3]\d)(?!\d)")
-"""``06-05-2)18``: the 0 of a year read as a bracket."""
-_SEVEN_FOR_ONE_YEAR = regex.compile(r"(?<=\d[-/.]\s?)207(\d)(?!\d)")
-"""``23/05/2078``: Tesseract reads the 1 of ``2018`` as 7; a receipt from the 2070s is not plausible."""
-_GLUED_DATE = regex.compile(
-    r"(?<=\b(?:DATE|TARIKH)\b\W{0,3})([0-3]\d)([17/]?)([01]\d)([17/]?)((?:19|20)\d\d)(?!\d)", regex.IGNORECASE
-)
-"""``Date: 1770472078`` / ``Date: 25/122018``: the separators of a labelled date read as 1 or 7 or lost."""
+@functools.cache
+def _day_before_month(month_alt: str) -> regex.Pattern[str]:
+    return regex.compile(
+        rf"(?<![\w])(?=[ODQIl\d]{{1,2}}[-/.]?(?:{month_alt})[A-Z]*[-/. ]?\d{{2}})[ODQIl\d]{{1,2}}(?=[-/.]?[A-Z])",
+        regex.IGNORECASE,
+    )
+
+
 _MONTH_WORD = regex.compile(r"(?<=\d\s?[-/. ]\s?)([A-Za-z]{3})(?=\s?[-/. ]\s?\d)")
 
 
-def repair_dates(text: str) -> str:
-    """Undo OCR confusions inside date-shaped tokens: ``D2/O2/17`` -> ``02/02/17``,
-    ``12/03/2518`` -> ``12/03/2018``, ``26/Fen/2017`` -> ``26/Feb/2017``."""
+def repair_dates(text: str, lexicon: Lexicon | None = None) -> str:
+    """Undo OCR confusions inside date-shaped tokens: ``D2/O2/17`` -> ``02/02/17``, a month one letter
+    off (``26/Fen/2017`` -> ``26/Feb/2017``), then the locale packs' date slips (``12/03/2518``)."""
+    lex = lexicon if lexicon is not None else default_lexicon()
+    months = lex.months
+    short = {k: v for k, v in months.items() if len(k) == 3}
 
     def digits(m: regex.Match[str]) -> str:
         tok = m.group(0)
@@ -390,17 +310,14 @@ def repair_dates(text: str) -> str:
         return tok.translate(_DIGIT_CONFUSIONS)
 
     out = _DATEISH.sub(digits, text)
-    out = _DAY_BEFORE_MONTH.sub(lambda m: m.group(0).translate(_DIGIT_CONFUSIONS), out)
-    out = _BRACKET_IN_YEAR.sub(lambda m: "20" + m.group(1), out)
-    out = _BAD_YEAR.sub(lambda m: "20" + m.group(1), out)
-    out = _GLUED_DATE.sub(lambda m: f"{m.group(1)}/{m.group(3)}/{m.group(5)}", out)
-    out = _SEVEN_FOR_ONE_YEAR.sub(lambda m: "201" + m.group(1), out)
+    out = _day_before_month("|".join(short) or "(?!)").sub(lambda m: m.group(0).translate(_DIGIT_CONFUSIONS), out)
+    out = lex.repair(SlipScope.DATE, out)
 
     def month(m: regex.Match[str]) -> str:
         word = m.group(1).upper()
-        if word in MONTHS:
+        if word in months:
             return m.group(1)
-        close = {MONTHS[k]: k for k in MONTHS if len(k) == 3 and sum(a != b for a, b in zip(k, word, strict=True)) == 1}
+        close = {v: k for k, v in short.items() if sum(a != b for a, b in zip(k, word, strict=True)) == 1}
         return next(iter(close.values())) if len(close) == 1 else m.group(1)
 
     return _MONTH_WORD.sub(month, out)
@@ -409,10 +326,10 @@ def repair_dates(text: str) -> str:
 def find_dates(text: str, opts: ParseOptions | None = None) -> list[tuple[dt.date, str, int]]:
     """Every date in ``text`` as (date, raw, start offset), in order of appearance."""
     opts = opts or ParseOptions()
-    text = repair_dates(text)
+    text = repair_dates(text, opts.lex)
     found: list[tuple[dt.date, str, int]] = []
     taken: list[tuple[int, int]] = []
-    for kind, pattern in DATE_PATTERNS:
+    for kind, pattern in date_patterns(opts.lex.month_alt):
         for m in pattern.finditer(text):
             if any(m.start() < e and s < m.end() for s, e in taken):
                 continue
@@ -561,33 +478,10 @@ def _luhn_ok(digits: str) -> bool:
     return total % 10 == 0
 
 
-PAYMENT_METHODS: dict[str, str] = {
-    "VISA": "card",
-    "MASTERCARD": "card",
-    "MASTER": "card",
-    "AMEX": "card",
-    "CREDIT CARD": "card",
-    "DEBIT": "card",
-    "CARD": "card",
-    "MAESTRO": "card",
-    "UNIONPAY": "card",
-    "CASH": "cash",
-    "TUNAI": "cash",
-    "E-WALLET": "ewallet",
-    "EWALLET": "ewallet",
-    "GRABPAY": "ewallet",
-    "BOOST": "ewallet",
-    "TOUCH N GO": "ewallet",
-    "CHEQUE": "cheque",
-    "CHECK": "cheque",
-    "VOUCHER": "voucher",
-}
-
-
 def parse_payment_method(text: str, opts: ParseOptions | None = None) -> str | None:
     """``"VISA CARD"`` -> ``"card"``; ``"CASH"`` -> ``"cash"``."""
     up = text.upper()
-    for word, method in PAYMENT_METHODS.items():
+    for word, method in (opts or ParseOptions()).lex.payment_methods.items():
         if regex.search(rf"(?<![A-Z]){regex.escape(word)}(?![A-Z])", up):
             return method
     return None

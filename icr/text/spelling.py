@@ -205,7 +205,7 @@ class SpellingCorrector:
 
         A shop's name is often printed twice or more (a footer, a web address, the owning company),
         and a logo font misreads it consistently in one place only: "SANYO STATIONERY SHOP" over
-        "SANYU SUPPLY SDN BHD" and "www.Sanyu.Stationery". A word of 4+ letters is replaced by the
+        "SANYU SUPPLY LTD" and "www.Sanyu.Stationery". A word of 4+ letters is replaced by the
         spelling one letter away from it (same length) that ``words`` (text, confidence 0..1)
         hold at least ``min_count`` times, each read with ``min_confidence``, and more often than
         the word itself; when two such spellings compete, nothing changes.

@@ -14,6 +14,7 @@ A template is data (see ``config/templates/*.yaml``)::
       decimal: "."                # "." | ","
       currency: MYR
       language: eng               # Tesseract language
+      locale: en_GB               # config/locales pack(s) to apply (default: chosen by the document)
       psm: 6                      # Tesseract page segmentation mode
       steps: [grayscale, deskew]  # image-corrector steps
     fields:
@@ -56,7 +57,7 @@ TOP_KEYS = {
     "sample",
     "layout",
 }
-OPTION_KEYS = {"date_order", "decimal", "currency", "language", "psm", "steps"}
+OPTION_KEYS = {"date_order", "decimal", "currency", "language", "locale", "psm", "steps"}
 FIELD_KEYS = {"pattern", "type", "required"}
 CANONICAL_FIELDS = (
     "company",
@@ -331,6 +332,14 @@ def _options(path: Path | str, options: Any) -> dict[str, Any]:
         isinstance(options["language"], str) and regex.fullmatch(r"[a-z_]{3,}(\+[a-z_]{3,})*", options["language"])
     ):
         raise _fail(path, "options.language", "must be a Tesseract language such as eng or eng+deu")
+    if "locale" in options:
+        from icr.text.locales import load_packs
+
+        named = options["locale"]
+        tags = [named] if isinstance(named, str) else named
+        packs = load_packs()
+        if not isinstance(tags, list) or not tags or not all(isinstance(t, str) and t in packs for t in tags):
+            raise _fail(path, "options.locale", f"must name locale packs ({', '.join(sorted(packs))})")
     psm = options.get("psm", 6)
     if not isinstance(psm, int) or isinstance(psm, bool) or not 0 <= psm <= 13:
         raise _fail(path, "options.psm", "must be a Tesseract page segmentation mode 0..13")

@@ -1,0 +1,282 @@
+"""The receipt's arithmetic, written once, and what it settles after the total is chosen.
+
+A :class:`Relation` is one sum a receipt prints (subtotal + tax + service + tip + rounding -
+discount = total; tendered - change = total; total + rounding = rounded total; net + VAT =
+gross). :func:`icr.text.amounts.choose_amounts` scores candidates with them; :func:`settle`
+then uses the same relations to put right a total OCR misread by one digit, to take the payable
+total from a garbled final line, to fill a subtotal or tax the page shows but OCR could not
+read, and to mark a total the other amounts confirm. Where a value came from is a
+:class:`Provenance`.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from enum import StrEnum
+from typing import Protocol
+
+from icr.text.lines import Line
+from icr.text.locales import Lexicon
+from icr.text.parsers import normalize
+from icr.types import FieldValue
+
+ZERO = Decimal(0)
+
+
+class Provenance(StrEnum):
+    """How a field's value was found (stored as ``FieldValue.source``)."""
+
+    HEADER = "header"
+    KEYWORD = "keyword"
+    POSITION = "position"
+    ARITHMETIC = "arithmetic"
+    TEMPLATE = "template"
+    STATIC = "static"
+    KEYWORD_CHECKED = "keyword+arithmetic"
+    POSITION_CHECKED = "position+arithmetic"
+    TEMPLATE_CHECKED = "template+arithmetic"
+
+    @property
+    def arithmetic(self) -> bool:
+        """The receipt's arithmetic gave or confirmed the value."""
+        return self in _BY_ARITHMETIC
+
+    def checked(self) -> Provenance:
+        """This provenance with the arithmetic confirming the value."""
+        return _CHECKED.get(self, self)
+
+
+_CHECKED = {
+    Provenance.KEYWORD: Provenance.KEYWORD_CHECKED,
+    Provenance.POSITION: Provenance.POSITION_CHECKED,
+    Provenance.TEMPLATE: Provenance.TEMPLATE_CHECKED,
+}
+_BY_ARITHMETIC = frozenset({Provenance.ARITHMETIC, *_CHECKED.values()})
+
+
+def supported(source: str) -> bool:
+    """The arithmetic of the receipt gave or confirmed a value found this way."""
+    try:
+        return Provenance(source).arithmetic
+    except ValueError:
+        return False
+
+
+Amounts = Mapping[str, Decimal | None]
+
+
+@dataclass(frozen=True)
+class Relation:
+    """``result = plus[0] + plus[1] + ... - |minus[0]| - ...``; the first ``plus`` term is required,
+    the others count as zero when absent. A discount counts whatever its printed sign."""
+
+    result: str
+    plus: tuple[str, ...]
+    minus: tuple[str, ...] = ()
+
+    def value(self, amounts: Amounts) -> Decimal | None:
+        """The result the terms give, or ``None`` without the first term."""
+        first = amounts.get(self.plus[0])
+        if first is None:
+            return None
+        rest = sum((amounts.get(t) or ZERO for t in self.plus[1:]), ZERO)
+        return first + rest - sum((abs(amounts.get(t) or ZERO) for t in self.minus), ZERO)
+
+    def solve(self, amounts: Amounts, term: str) -> Decimal | None:
+        """The term ``term`` the result and the other terms give (a ``minus`` term as the amount
+        taken off), or ``None`` without the result."""
+        result = amounts.get(self.result)
+        if result is None:
+            return None
+        plus = sum((amounts.get(t) or ZERO for t in self.plus if t != term), ZERO)
+        minus = sum((abs(amounts.get(t) or ZERO) for t in self.minus if t != term), ZERO)
+        return plus - minus - result if term in self.minus else result - plus + minus
+
+
+PARTS = Relation("total", ("subtotal", "tax", "service_charge", "tip", "rounding"), ("discount",))
+TENDER = Relation("total", ("paid",), ("change",))
+ROUNDED = Relation("total_rounded", ("total", "rounding"))
+VAT_TABLE = Relation("gross", ("net", "vat"))
+
+
+def items_sum(prices: Sequence[Decimal]) -> Decimal:
+    """Items -> subtotal: what the item lines add up to."""
+    return sum(prices, ZERO)
+
+
+def one_digit_apart(a: Decimal, b: Decimal) -> bool:
+    """``30.30`` and ``30.90``: the same length, one digit different (a likely OCR misreading)."""
+    x, y = f"{a:.2f}", f"{b:.2f}"
+    return len(x) == len(y) and sum(c != d for c, d in zip(x, y, strict=True)) == 1
+
+
+def one_digit_lost(printed: Decimal, value: Decimal) -> bool:
+    """``5.80`` for ``35.80``: ``value`` with one digit OCR did not read."""
+    x, y = f"{printed:.2f}", f"{value:.2f}"
+    return len(y) == len(x) + 1 and any(y[:i] + y[i + 1 :] == x for i in range(len(y)) if y[i].isdigit())
+
+
+class _Hit(Protocol):
+    """What :func:`settle` reads of an amount on the page (an ``AmountHit``)."""
+
+    @property
+    def value(self) -> Decimal: ...
+    @property
+    def raw(self) -> str: ...
+    @property
+    def line(self) -> int: ...
+    @property
+    def kind(self) -> str: ...
+    @property
+    def confidence(self) -> float: ...
+
+
+def _amounts(fields: Mapping[str, FieldValue]) -> dict[str, Decimal | None]:
+    return {n: f.typed if isinstance(f.typed, Decimal) else None for n, f in fields.items()}
+
+
+def _field(name: str, value: Decimal, raw: str, confidence: float) -> FieldValue:
+    return FieldValue(name, normalize(value), value, raw, round(confidence, 3), Provenance.ARITHMETIC.value)
+
+
+def settle(
+    fields: dict[str, FieldValue],
+    hits: Sequence[_Hit],
+    lines: Sequence[Line],
+    rate: Decimal | None,
+    lex: Lexicon,
+) -> None:
+    """After the total is chosen: a misread total put right, the payable total of a garbled final
+    line, a subtotal or tax the page shows but OCR garbled, and the total's confidence raised when
+    the other amounts add up to it; each by the relations above."""
+    _reconcile_total(fields, hits)
+    _garbled_final_total(fields, hits, lines, lex)
+    _infer_subtotal(fields, hits)
+    _derive_unreadable(fields, hits, lines, rate, lex)
+    _check_total(fields)
+
+
+def _reconcile_total(fields: dict[str, FieldValue], hits: Sequence[_Hit]) -> None:
+    """A total with one digit misread ("48.16" for 48.15, "110.60" for 110.00) is put right when the
+    relations agree on a value one digit away from it (tendered - change, total + rounding, the
+    parts, the cash alone when it is less than the total read and no change is printed), counting
+    how often each value is printed too. The new value needs two of these and more than the value
+    read has."""
+    total = fields.get("total")
+    if total is None or not isinstance(total.typed, Decimal) or total.typed <= 0:
+        return
+    t = total.typed
+    amounts = _amounts(fields)
+    paid, change, rounding = amounts.get("paid"), amounts.get("change"), amounts.get("rounding")
+    said: Counter[Decimal] = Counter()
+    tendered = TENDER.value(amounts)
+    if paid is not None and change is not None and tendered is not None and tendered > 0:
+        said[tendered] += 1
+    elif paid is not None and change is None and paid < t:
+        said[paid] += 1
+    if rounding:
+        said[t + rounding] += 1
+    parts = PARTS.value(amounts)
+    if parts is not None and amounts.get("tax"):
+        said[parts] += 1
+    printed = Counter(h.value for h in hits)
+    support = {v: n + printed[v] for v, n in said.items() if v > 0 and v != t and one_digit_apart(v, t)}
+    if not support:
+        return
+    value, best = max(support.items(), key=lambda kv: kv[1])
+    if best >= 2 and best > said[t] + printed[t]:
+        fields["total"] = _field("total", value, total.raw, min(total.confidence, 0.8))
+
+
+def _garbled_final_total(
+    fields: dict[str, FieldValue], hits: Sequence[_Hit], lines: Sequence[Line], lex: Lexicon
+) -> None:
+    """The last total line above the payment has its amount garbled ("Grand Total M2 | .85"), so
+    the total chosen is another one: tendered - change is the final total when the digits the
+    garbled line does show end in its cents and are no more than it has. The chosen total stands
+    when that line reads an amount, or when its digits disagree."""
+    total, paid = fields.get("total"), fields.get("paid")
+    amounts = _amounts(fields)
+    t, c = amounts.get("total"), amounts.get("change")
+    value = TENDER.value(amounts)
+    if total is None or paid is None or t is None or c is None or value is None or c <= 0 or value <= 0:
+        return
+    pay_line = min((h.line for h in hits if h.kind in ("paid", "change")), default=None)
+    if value == t or pay_line is None:
+        return
+    final = [ln for ln in lines if ln.index < pay_line and lex.classify(ln.text) in ("total", "total_rounded")]
+    if not final or any(h.line == final[-1].index and h.value >= 1 for h in hits):
+        return
+    digits = "".join(ch for ch in final[-1].text if ch.isdigit())
+    if len(digits) < 2 or not digits.endswith(f"{value:.2f}"[-2:]) or len(digits) >= len(f"{value:.2f}"):
+        return
+    fields["total"] = _field("total", value, final[-1].text, min(paid.confidence, 0.7))
+
+
+def _infer_subtotal(fields: dict[str, FieldValue], hits: Sequence[_Hit]) -> None:
+    """No subtotal label, but an earlier "total" is what the parts relation needs as subtotal
+    ("Total 2 item(s) 11.50 / Tax 1.09 / Grand Total 12.59"): that amount is the subtotal."""
+    total, tax = fields.get("total"), fields.get("tax")
+    if "subtotal" in fields or total is None or tax is None:
+        return
+    if not isinstance(total.typed, Decimal) or not isinstance(tax.typed, Decimal) or tax.typed <= 0:
+        return
+    want = PARTS.solve(_amounts(fields), "subtotal")
+    for hit in hits:
+        # ("Total 2 item(s) 11.50" is labelled as an item count, but its amount is money.)
+        if hit.kind in ("total", "subtotal", "qty") and hit.value == want and hit.value != total.typed:
+            fields["subtotal"] = _field("subtotal", hit.value, hit.raw, min(1.0, 0.8 * hit.confidence + 0.1))
+            return
+
+
+def _derive_unreadable(
+    fields: dict[str, FieldValue], hits: Sequence[_Hit], lines: Sequence[Line], rate: Decimal | None, lex: Lexicon
+) -> None:
+    """A subtotal, tax or change line whose amount OCR garbled ("SUBTOTAL 12221)", "CHANGE 3755"):
+    the parts or the tender relation gives it. Only when the label is on the page with no readable
+    amount, the result is not negative, and, for tax with a rate, it agrees with the rate to the cent."""
+    if "total" not in fields or not isinstance(fields["total"].typed, Decimal):
+        return
+    amounts = _amounts(fields)
+
+    def unreadable(kind: str) -> bool:
+        labelled = any(lex.classify(ln.text) == kind for ln in lines)
+        return labelled and not any(h.kind == kind for h in hits)
+
+    if "subtotal" not in fields and "tax" in fields and unreadable("subtotal"):
+        value = PARTS.solve(amounts, "subtotal")
+        if value is not None and value > 0:
+            fields["subtotal"] = _field("subtotal", value, "", 0.5)
+    elif "tax" not in fields and "subtotal" in fields and unreadable("tax"):
+        value = PARTS.solve(amounts, "tax")
+        subtotal = amounts.get("subtotal") or ZERO
+        fits_rate = value is not None and (rate is None or abs(subtotal * rate / 100 - value) <= Decimal("0.01"))
+        if value is not None and value >= 0 and fits_rate:
+            fields["tax"] = _field("tax", value, "", 0.5)
+    if "change" not in fields and "paid" in fields and unreadable("change"):
+        value = TENDER.solve(amounts, "change")
+        if value is not None and value >= 0:
+            fields["change"] = _field("change", value, "", 0.5)
+
+
+def _check_total(fields: dict[str, FieldValue]) -> None:
+    """Raise the total's confidence when the other amounts add up to it."""
+    total = fields.get("total")
+    if total is None or not isinstance(total.typed, Decimal):
+        return
+    amounts = _amounts(fields)
+    checks = sum(
+        1
+        for relation, first in ((TENDER, "change"), (PARTS, "subtotal"))
+        if first in fields and relation.value(amounts) == total.typed
+    )
+    if checks:
+        try:
+            source = Provenance(total.source).checked().value
+        except ValueError:
+            source = total.source
+        conf = min(1.0, total.confidence + 0.15 * checks)
+        fields["total"] = FieldValue(total.name, total.value, total.typed, total.raw, round(conf, 3), source)

@@ -1,0 +1,177 @@
+"""The schema of a locale pack (``config/locales/<tag>.yaml``), validated with pydantic.
+
+A pack holds what one language or country prints on its receipts: the words of each amount
+role, currency marks, date order, legal-form suffixes, address cues, OCR-slip repairs. Every
+pattern is a ``regex`` fragment, compiled when the pack is loaded so a bad one is reported
+with its file and key; an unknown or misspelled key is an error too (``extra="forbid"``).
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Literal
+
+import regex
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+
+class Role(StrEnum):
+    """What an amount on a receipt is. ``PAID`` is the amount tendered (cash, card)."""
+
+    NOTE = "note"
+    QTY = "qty"
+    NET = "net"
+    VAT_TABLE = "vat_table"
+    TOTAL_ROUNDED = "total_rounded"
+    ROUNDING = "rounding"
+    SUBTOTAL = "subtotal"
+    TOTAL = "total"
+    DISCOUNT = "discount"
+    CHANGE = "change"
+    TIP = "tip"
+    SERVICE_CHARGE = "service_charge"
+    TAX = "tax"
+    PAID = "paid"
+
+
+class SlipScope(StrEnum):
+    """Where an OCR-slip repair applies."""
+
+    AMOUNT = "amount"
+    """A line before its amounts are read; the repair keeps the line's length (padded with spaces)."""
+    DATE = "date"
+    """A line before its dates are read."""
+    COMPANY = "company"
+    """The company name."""
+
+
+def _check_pattern(value: str) -> str:
+    try:
+        regex.compile(value)
+    except regex.error as exc:
+        raise ValueError(f"bad pattern {value!r}: {exc}") from exc
+    return value
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Slip(_Strict):
+    """One OCR-slip repair: ``pattern`` -> ``replacement`` (``\\1`` refers to a group)."""
+
+    scope: SlipScope
+    pattern: str
+    replacement: str
+    digits: bool = False
+    """Letters OCR reads for digits (O, S, l...) in the replaced text become digits."""
+    order: int = 0
+    """Repairs of one scope run by ``order`` (then pack order): a later one may need an earlier one's output."""
+    why: str = ""
+
+    _check = field_validator("pattern")(_check_pattern)
+
+
+class LabelRule(_Strict):
+    """Labels of one amount role. Rules are tried by ``tier`` (lowest first) over all applied packs:
+    the first tier whose patterns match a label names the amount's role."""
+
+    tier: int
+    role: Role
+    patterns: list[str]
+
+    @field_validator("patterns")
+    @classmethod
+    def _compile(cls, values: list[str]) -> list[str]:
+        return [_check_pattern(v) for v in values]
+
+
+class Currency(_Strict):
+    code: str = Field(pattern=r"^[A-Z]{3}$")
+    marks: list[str]
+    """How receipts print it (``RM``, ``€``, ``EUR``); ISO codes are marks too."""
+    countries: list[str] = []
+    weak: bool = False
+    """A mark OCR also makes out of specks and that several countries share (``$``): it counts half."""
+
+
+class Cue(_Strict):
+    """Evidence that a document comes from this pack's country or language."""
+
+    pattern: str
+    weight: float = 1.0
+    head: bool = False
+    """Only in the first lines (a state and postcode in the header)."""
+
+    _check = field_validator("pattern")(_check_pattern)
+
+
+PatternList = list[str]
+
+
+class LocalePack(_Strict):
+    """Everything one locale contributes. Lists of patterns from the applied packs are joined as
+    alternatives (base first)."""
+
+    tag: str
+    description: str = ""
+    languages: list[str] = []
+    """Babel language codes: month names come from babel's data for them."""
+    countries: list[str] = []
+    date_order: Literal["day_first", "month_first"] | None = None
+    decimal: Literal[".", ","] | None = None
+    detect: list[Cue] = []
+    currencies: list[Currency] = []
+    amount_labels: list[LabelRule] = []
+    final_total: PatternList = []
+    """Labels of the last, payable total (``GRAND TOTAL``, ``ZU ZAHLEN``)."""
+    strong_total: PatternList = []
+    """Labels that make a total more likely the total (``TOTAL AMOUNT``)."""
+    payment_methods: dict[str, Literal["card", "cash", "ewallet", "cheque", "voucher"]] = {}
+    payment_labels: PatternList = []
+    """Payment words beyond ``payment_methods`` that mark a payment line (``CREDIT``)."""
+    date_labels: PatternList = []
+    time_labels: PatternList = []
+    legal_suffixes: PatternList = []
+    """Legal-form endings of a company name (``GMBH``, ``SDN\\.?\\s*BHD``)."""
+    name_continuations: PatternList = []
+    """Words that start the second line of a wrapped company name."""
+    legal_only: PatternList = []
+    """A line that is only a legal suffix."""
+    legal_name_ends: PatternList = []
+    """Suffixes after which nothing unbracketed on the line belongs to the name."""
+    business_words: PatternList = []
+    not_name: PatternList = []
+    stop_words: PatternList = []
+    """Words that end the address (contact details, the document title)."""
+    address_cues: PatternList = []
+    street_starts: PatternList = []
+    """How a street line starts (``NO``, ``LOT``): never part of a name."""
+    regions: PatternList = []
+    """States or regions printed on a line of their own at the end of an address."""
+    postcodes: PatternList = []
+    address_ocr_words: dict[str, str] = {}
+    """Address abbreviations as OCR misreads them (``JIN`` -> ``JLN``)."""
+    slips: list[Slip] = []
+
+    @field_validator(
+        "final_total",
+        "strong_total",
+        "payment_labels",
+        "date_labels",
+        "time_labels",
+        "legal_suffixes",
+        "name_continuations",
+        "legal_only",
+        "legal_name_ends",
+        "business_words",
+        "not_name",
+        "stop_words",
+        "address_cues",
+        "street_starts",
+        "regions",
+        "postcodes",
+    )
+    @classmethod
+    def _compile(cls, values: list[str]) -> list[str]:
+        return [_check_pattern(v) for v in values]

@@ -1,0 +1,338 @@
+"""Locale packs: loading, choosing the packs a document needs, and compiling them into a lexicon.
+
+``config/locales/base.yaml`` applies to every document; the other packs score a document by
+their ``detect`` cues and the best one (and a second close to it) apply with it. A document no
+pack recognises gets every pack. A template may name its locale instead. The :class:`Lexicon`
+holds the compiled patterns the extractors read; nothing in the extractors knows a country.
+"""
+
+from __future__ import annotations
+
+import functools
+import unicodedata
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import regex
+import yaml
+from pydantic import ValidationError
+
+from icr.config import config_dir
+from icr.errors import LocaleError
+from icr.text.locale_models import Currency, LocalePack, Role, SlipScope
+
+BASE = "base"
+
+MIN_SCORE = 3.0
+"""Detection score a pack needs to be chosen; below it no pack is sure and all of them apply."""
+SECOND_RATIO = 0.75
+"""A second pack applies with the best when it scores at least this share of the best score."""
+HEAD_LINES = 12
+CUE_CAP = 3
+"""Matches of one cue counted at most (a long receipt repeating ``RM`` is no surer for it)."""
+
+
+def locales_dir() -> Path:
+    return config_dir() / "locales"
+
+
+def _load_pack(path: Path) -> LocalePack:
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as exc:
+        raise LocaleError(path, "-", f"cannot be read: {exc}") from exc
+    if not isinstance(data, dict):
+        raise LocaleError(path, "-", "must be a mapping")
+    try:
+        pack = LocalePack.model_validate(data)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        key = ".".join(str(p) for p in err["loc"]) or "-"
+        problem = "unknown key" if err["type"] == "extra_forbidden" else err["msg"]
+        raise LocaleError(path, key, problem) from exc
+    if pack.tag != path.stem:
+        raise LocaleError(path, "tag", f"is {pack.tag!r}; it must be the file's name {path.stem!r}")
+    return pack
+
+
+def load_packs(folder: Path | None = None) -> dict[str, LocalePack]:
+    """Every pack in ``folder`` (default ``config/locales``) by tag; the base pack is required."""
+    return _load_folder(folder or locales_dir())
+
+
+@functools.cache
+def _load_folder(folder: Path) -> dict[str, LocalePack]:
+    packs = {p.stem: _load_pack(p) for p in sorted(folder.glob("*.yaml"))}
+    if BASE not in packs:
+        raise LocaleError(folder / f"{BASE}.yaml", "-", "the base locale pack is missing")
+    return packs
+
+
+def _alt(parts: Iterable[str]) -> str:
+    """The patterns as one alternation, in order and without repeats; never matches when empty."""
+    seen = list(dict.fromkeys(parts))
+    return "(?:" + "|".join(seen) + ")" if seen else "(?!)"
+
+
+def _plain(word: str) -> str:
+    """Upper case without accents or dots: ``févr.`` -> ``FEVR``."""
+    decomposed = unicodedata.normalize("NFKD", word.upper())
+    return "".join(c for c in decomposed if c.isalpha())
+
+
+@functools.cache
+def _babel_months(language: str) -> dict[str, int]:
+    """Month names and abbreviations of ``language`` from babel's CLDR data, with their first three
+    letters (receipts abbreviate: ``JANV``, ``AOU``)."""
+    from babel import Locale
+
+    found: dict[str, set[int]] = {}
+    loc = Locale.parse(language)
+    for context in ("format", "stand-alone"):
+        for width in ("wide", "abbreviated"):
+            for number, name in loc.months[context][width].items():
+                word = _plain(name)
+                accented = "".join(c for c in name.upper() if c.isalpha())
+                for key in (word, word[:3], word[:4], accented, accented[:3], accented[:4]):
+                    if len(key) >= 3:
+                        found.setdefault(key, set()).add(int(number))
+    # a prefix two months share (French JUIN, JUILLET: JUI) names neither
+    return {key: next(iter(numbers)) for key, numbers in found.items() if len(numbers) == 1}
+
+
+def month_names(languages: Iterable[str]) -> dict[str, int]:
+    """Names of the months in ``languages``; a name two languages give different months is left out."""
+    out: dict[str, int] = {}
+    clash: set[str] = set()
+    for lang in languages:
+        for key, number in _babel_months(lang).items():
+            if out.get(key, number) != number:
+                clash.add(key)
+            out.setdefault(key, number)
+    return {k: v for k, v in out.items() if k not in clash}
+
+
+@dataclass(frozen=True)
+class CompiledSlip:
+    pattern: regex.Pattern[str]
+    replacement: str
+    digits: bool
+
+
+@dataclass(frozen=True, eq=False)
+class Lexicon:
+    """The applied packs compiled: every pattern an extractor reads."""
+
+    tags: tuple[str, ...]
+    day_first: bool
+    label_kinds: tuple[tuple[str, regex.Pattern[str]], ...]
+    final_total: regex.Pattern[str]
+    strong_total: regex.Pattern[str]
+    currencies: dict[str, Currency]
+    """Mark (upper case) -> currency."""
+    currency_alt: str
+    months: dict[str, int]
+    month_alt: str
+    payment_methods: dict[str, str]
+    payment_label: regex.Pattern[str]
+    date_label: regex.Pattern[str]
+    date_label_alt: str
+    time_label: regex.Pattern[str]
+    legal_suffix: regex.Pattern[str]
+    legal_suffix_alt: str
+    continuation: regex.Pattern[str]
+    legal_only: regex.Pattern[str]
+    legal_only_alt: str
+    legal_name_end: regex.Pattern[str]
+    business_word: regex.Pattern[str]
+    not_name: regex.Pattern[str]
+    stop_line: regex.Pattern[str]
+    address_cue: regex.Pattern[str]
+    street_line: regex.Pattern[str]
+    region_line: regex.Pattern[str]
+    postcode: regex.Pattern[str]
+    address_ocr_words: dict[str, str]
+    address_ocr_word: regex.Pattern[str]
+    slips: dict[SlipScope, tuple[CompiledSlip, ...]] = field(default_factory=dict)
+    english: bool = True
+    """English is a language of the applied country packs (the spelling corrector knows English)."""
+    decimal: str | None = None
+    """The country packs' decimal separator when they agree."""
+    home_currencies: frozenset[str] = frozenset()
+    """Codes of the currencies of the countries of the applied packs (besides base)."""
+
+    def classify(self, label: str) -> str:
+        """The role a label names (``"total"``, ``"tax"``, ``"paid"``...), or ``""``."""
+        up = label.upper()
+        for kind, pattern in self.label_kinds:
+            if pattern.search(up):
+                return kind
+        return ""
+
+    def currency_code(self, mark: str) -> str | None:
+        cur = self.currencies.get(mark.upper())
+        return cur.code if cur is not None else None
+
+    def repair(self, scope: SlipScope, text: str) -> str:
+        """``text`` with the applied packs' OCR-slip repairs of ``scope``; an amount line keeps its length."""
+        for slip in self.slips.get(scope, ()):
+
+            def one(m: regex.Match[str], slip: CompiledSlip = slip) -> str:
+                out = m.expand(slip.replacement)
+                if slip.digits:
+                    out = out.translate(DIGIT_CONFUSIONS)
+                return out.ljust(len(m.group(0))) if scope is SlipScope.AMOUNT else out
+
+            text = slip.pattern.sub(one, text)
+        return text
+
+
+DIGIT_CONFUSIONS = str.maketrans(
+    {"O": "0", "o": "0", "D": "0", "Q": "0", "S": "5", "s": "5", "l": "1", "I": "1", "i": "1", "|": "1", "!": "1",
+     "B": "8", "Z": "2", "z": "2", "G": "6"}
+)  # fmt: skip
+"""Characters OCR confuses with digits; repaired only inside amount- and date-shaped tokens."""
+
+
+def _joined(packs: Sequence[LocalePack], name: str) -> list[str]:
+    return [p for pack in packs for p in getattr(pack, name)]
+
+
+_I = regex.IGNORECASE
+
+
+def compile_lexicon(packs: Sequence[LocalePack]) -> Lexicon:
+    """One lexicon from ``packs`` (base first): lists are joined in order."""
+    tiers: dict[tuple[int, Role], list[str]] = {}
+    for pack in packs:
+        for rule in pack.amount_labels:
+            tiers.setdefault((rule.tier, rule.role), []).extend(rule.patterns)
+    label_kinds = tuple(
+        (role.value, regex.compile(_alt(pats))) for (_, role), pats in sorted(tiers.items(), key=lambda kv: kv[0][0])
+    )
+    currencies: dict[str, Currency] = {}
+    for pack in packs:
+        for cur in pack.currencies:
+            for mark in cur.marks:
+                currencies.setdefault(mark.upper(), cur)
+    marks = sorted(currencies, key=lambda m: (-len(m), m))
+    currency_alt = _alt(regex.escape(m) for m in marks)
+    # the country packs' date order when they agree, else the base pack's
+    orders = {p.date_order for p in packs[1:] if p.date_order}
+    order = orders.pop() if len(orders) == 1 else packs[0].date_order
+    months = month_names(lang for p in packs for lang in p.languages)
+    methods: dict[str, str] = {}
+    for pack in packs:
+        for word, method in pack.payment_methods.items():
+            methods.setdefault(word.upper(), method)
+    legal_suffix_alt = _alt(_joined(packs, "legal_suffixes"))
+    legal_only_alt = _alt(_joined(packs, "legal_only"))
+    region = _alt(_joined(packs, "regions"))
+    ocr_words = {k.upper(): v for p in packs for k, v in p.address_ocr_words.items()}
+    slips: dict[SlipScope, list[tuple[int, CompiledSlip]]] = {}
+    for pack in packs:
+        for slip in pack.slips:
+            slips.setdefault(slip.scope, []).append(
+                (slip.order, CompiledSlip(regex.compile(slip.pattern), slip.replacement, slip.digits))
+            )
+    date_label_alt = _alt(_joined(packs, "date_labels"))
+    home = {c.code for p in packs[1:] for c in p.currencies if set(c.countries) & set(p.countries)}
+    return Lexicon(
+        tags=tuple(p.tag for p in packs),
+        day_first=order != "month_first",
+        label_kinds=label_kinds,
+        final_total=regex.compile(_alt(_joined(packs, "final_total"))),
+        strong_total=regex.compile(_alt(_joined(packs, "strong_total"))),
+        currencies=currencies,
+        currency_alt=currency_alt,
+        months=months,
+        month_alt="|".join(sorted(months, key=len, reverse=True)) or "(?!)",
+        payment_methods=methods,
+        payment_label=regex.compile(
+            r"\b"
+            + _alt([*(regex.escape(w).replace(r"\ ", r"\s*") for w in methods), *_joined(packs, "payment_labels")])
+            + r"\b",
+            _I,
+        ),
+        date_label=regex.compile(rf"\b{date_label_alt}\b", _I),
+        date_label_alt=date_label_alt,
+        time_label=regex.compile(rf"\b{_alt(_joined(packs, 'time_labels'))}\b", _I),
+        legal_suffix=regex.compile(
+            r"(?:\b|(?<=\s)(?=\$))"  # a suffix whose first letter OCR read as a sign ("$/B")
+            + legal_suffix_alt
+            + r"(?:\W*$|\s*[({\[]|\s+[^\s\d]{1,2}\W*$)",  # or before one speck of OCR debris
+            _I,
+        ),
+        legal_suffix_alt=legal_suffix_alt,
+        continuation=regex.compile("^" + _alt(_joined(packs, "name_continuations")), _I),
+        legal_only=regex.compile(rf"\W*{legal_only_alt}\W*", _I),
+        legal_only_alt=legal_only_alt,
+        legal_name_end=regex.compile(rf"(\b{_alt(_joined(packs, 'legal_name_ends'))}\.?)(?:\s+[^\s(\[{{][^(\[{{]*)$"),
+        business_word=regex.compile(rf"\b{_alt(_joined(packs, 'business_words'))}\b", _I),
+        not_name=regex.compile(rf"\b{_alt(_joined(packs, 'not_name'))}\b", _I),
+        stop_line=regex.compile(rf"\b{_alt(_joined(packs, 'stop_words'))}\b|@|WWW\.|HTTP|\.COM\b", _I),
+        address_cue=regex.compile(rf"\b{_alt(_joined(packs, 'address_cues'))}\b|\d+[A-Z]?\s*,", _I),
+        street_line=regex.compile(rf"^\W*{_alt(_joined(packs, 'street_starts'))}\b\W*\d|^\W*\d+[A-Z]?\s*,", _I),
+        region_line=regex.compile(rf"\W*{region}(?:[\s,.]+{region})*\W*", _I),
+        postcode=regex.compile(_alt(_joined(packs, "postcodes"))),
+        address_ocr_words=ocr_words,
+        address_ocr_word=regex.compile(rf"(?<!\p{{L}}){_alt(regex.escape(w) for w in ocr_words)}(?!\p{{L}})", _I),
+        slips={scope: tuple(s for _, s in sorted(rows, key=lambda r: r[0])) for scope, rows in slips.items()},
+        home_currencies=frozenset(home),
+        english="en" in {lang for p in (packs[1:] or packs) for lang in p.languages},
+        decimal=decimals.pop() if len(decimals := {p.decimal for p in packs[1:] if p.decimal}) == 1 else None,
+    )
+
+
+@functools.cache
+def lexicon_for(tags: tuple[str, ...], folder: Path | None = None) -> Lexicon:
+    """The lexicon of the base pack and the packs ``tags`` (unknown tags are an error)."""
+    packs = load_packs(folder)
+    unknown = [t for t in tags if t not in packs]
+    if unknown:
+        raise LocaleError(folder or locales_dir(), "-", f"no locale pack named {', '.join(unknown)}")
+    return compile_lexicon([packs[BASE], *(packs[t] for t in tags if t != BASE)])
+
+
+def all_tags(folder: Path | None = None) -> tuple[str, ...]:
+    return tuple(t for t in load_packs(folder) if t != BASE)
+
+
+def default_lexicon() -> Lexicon:
+    """Every pack at once: for text whose locale is not known."""
+    return lexicon_for(all_tags())
+
+
+@functools.cache
+def _detectors(folder: Path | None) -> list[tuple[str, list[tuple[regex.Pattern[str], float, bool]]]]:
+    return [
+        (tag, [(regex.compile(c.pattern), c.weight, c.head) for c in pack.detect])
+        for tag, pack in load_packs(folder).items()
+        if tag != BASE
+    ]
+
+
+def score_locales(lines: Sequence[str], folder: Path | None = None) -> dict[str, float]:
+    """How strongly each pack's cues appear in the document's lines."""
+    text = "\n".join(lines)
+    head = "\n".join(lines[:HEAD_LINES])
+    scores: dict[str, float] = {}
+    for tag, cues in _detectors(folder):
+        score = 0.0
+        for pattern, weight, in_head in cues:
+            n = sum(1 for _ in zip(range(CUE_CAP), pattern.finditer(head if in_head else text), strict=False))
+            score += weight * n
+        scores[tag] = score
+    return scores
+
+
+def choose_locales(lines: Sequence[str], folder: Path | None = None) -> tuple[str, ...]:
+    """The packs that apply to a document: the best-scoring one and a second close to it; every pack
+    when none scores :data:`MIN_SCORE`."""
+    scores = score_locales(lines, folder)
+    ranked = sorted(scores.items(), key=lambda kv: (-kv[1], kv[0]))
+    if not ranked or ranked[0][1] < MIN_SCORE:
+        return all_tags(folder)
+    best = ranked[0][1]
+    return tuple(t for i, (t, s) in enumerate(ranked[:2]) if i == 0 or (s >= MIN_SCORE and s >= SECOND_RATIO * best))

@@ -1,0 +1,135 @@
+"""Locale packs (config/locales): validation, choice by the document, and one golden receipt per pack."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from icr.config import config_dir, load_settings
+from icr.errors import ConfigError, LocaleError
+from icr.text import ocr_from_lines
+from icr.text.corrector import DefaultTextCorrector
+from icr.text.locales import choose_locales, lexicon_for, load_packs
+from icr.text.parsers import ParseOptions, find_amounts, parse_date
+
+GOLDEN = Path(__file__).resolve().parent / "golden" / "locales"
+PACKS = sorted(p.stem for p in (config_dir() / "locales").glob("*.yaml"))
+RECEIPTS = sorted(p.stem for p in GOLDEN.glob("*.txt"))
+
+
+def test_every_pack_loads_and_has_a_golden_receipt() -> None:
+    packs = load_packs()
+    assert set(packs) == set(PACKS)
+    assert {"base", "en_US", "en_GB", "de_DE", "fr_FR", "es_ES", "it_IT", "nl_NL", "ms_MY", "id_ID"} <= set(packs)
+    assert set(RECEIPTS) == set(PACKS) - {"base"}
+
+
+def _write(folder: Path, name: str, text: str) -> None:
+    (folder / name).write_text(text, encoding="utf-8")
+
+
+def test_unknown_key_names_the_file_and_key(tmp_path: Path) -> None:
+    _write(tmp_path, "base.yaml", "tag: base\n")
+    pack = "tag: xx_XX\namount_labels:\n  - {tier: 1, role: total, patterns: [X], colour: red}\n"
+    _write(tmp_path, "xx_XX.yaml", pack)
+    with pytest.raises(LocaleError) as err:
+        load_packs(tmp_path)
+    assert isinstance(err.value, ConfigError) and err.value.exit_code == 3
+    assert "xx_XX.yaml" in str(err.value) and "amount_labels.0.colour" in str(err.value)
+    assert "unknown key" in str(err.value)
+
+
+@pytest.mark.parametrize(
+    ("text", "key"),
+    [
+        ("tag: xx_XX\nlegal_sufixes: [GMBH]\n", "legal_sufixes"),
+        ("tag: xx_XX\nfinal_total: ['(unclosed']\n", "final_total"),
+        ("tag: xx_XX\namount_labels: [{tier: 1, role: totl, patterns: [X]}]\n", "amount_labels.0.role"),
+        ("tag: yy_YY\n", "tag"),
+    ],
+)
+def test_bad_pack_is_an_error(tmp_path: Path, text: str, key: str) -> None:
+    _write(tmp_path, "base.yaml", "tag: base\n")
+    _write(tmp_path, "xx_XX.yaml", text)
+    with pytest.raises(LocaleError, match=f"xx_XX.yaml: key '{key}"):
+        load_packs(tmp_path)
+
+
+@pytest.mark.parametrize(
+    ("lines", "expected"),
+    [
+        (["KEDAI MAJU SDN BHD", "NO 3, JALAN SATU, TAMAN DUA", "43000 KAJANG, SELANGOR", "TOTAL RM 5.00"], ("ms_MY",)),
+        (["Musterweg 4", "80331 München", "SUMME EUR 4,20", "MwSt 19% 0,67", "Bäckerei Huber GmbH"], ("de_DE",)),
+        (["BLUE DINER", "12 MAIN ST", "AUSTIN, TX 78701", "TOTAL 9.00"], ("en_US",)),
+        (["SHOP", "TOTAL 9.00"], None),
+    ],
+)
+def test_the_document_chooses_its_packs(lines: list[str], expected: tuple[str, ...] | None) -> None:
+    chosen = choose_locales(lines)
+    if expected is None:
+        assert len(chosen) == len(PACKS) - 1  # nothing recognised: every pack applies
+    else:
+        assert chosen == expected
+
+
+def test_month_names_come_from_babel_per_language() -> None:
+    de = ParseOptions(lexicon=lexicon_for(("de_DE",)))
+    fr = ParseOptions(lexicon=lexicon_for(("fr_FR",)))
+    assert parse_date("3. März 2023", de) == dt.date(2023, 3, 3)
+    assert parse_date("12 févr. 2023", fr) == dt.date(2023, 2, 12)
+    assert parse_date("5 OGOS 2018", ParseOptions(lexicon=lexicon_for(("ms_MY",)))) == dt.date(2018, 8, 5)
+    # a German month name means nothing to a Malaysian receipt's lexicon
+    assert parse_date("3 MÄRZ 2023", ParseOptions(lexicon=lexicon_for(("ms_MY",)))) is None
+
+
+def test_amount_slips_are_scoped_to_their_pack() -> None:
+    # the ringgit mark misread and glued ("RH43.40") is repaired only where ms_MY applies
+    assert [v for v, _, _ in find_amounts("TOTAL RH43. 40", lexicon_for(("ms_MY",)))] == [Decimal("43.40")]
+    assert [v for v, _, _ in find_amounts("TOTAL RH43. 40", lexicon_for(("de_DE",)))] != [Decimal("43.40")]
+
+
+def test_labels_are_classified_by_the_applied_packs() -> None:
+    de, my = lexicon_for(("de_DE",)), lexicon_for(("ms_MY",))
+    assert de.classify("SUMME") == "total" and my.classify("SUMME") == ""
+    assert de.classify("ZU 7ZAHLEN") == "total"  # the label read with a slip
+    assert de.classify("Bar") == "paid" and de.classify("Rückgeld") == "change"
+    assert my.classify("TUNAI") == "paid" and my.classify("BAKI") == "change"
+    assert de.classify("Netto") == "net" and de.classify("Brutto") == "vat_table"
+
+
+@pytest.fixture(scope="module")
+def corrector() -> DefaultTextCorrector:
+    return DefaultTextCorrector(load_settings())
+
+
+@pytest.mark.parametrize("tag", RECEIPTS)
+def test_pack_golden_receipt(tag: str, corrector: DefaultTextCorrector) -> None:
+    lines = (GOLDEN / f"{tag}.txt").read_text(encoding="utf-8").splitlines()
+    expected: dict[str, Any] = json.loads((GOLDEN / f"{tag}.json").read_text(encoding="utf-8"))
+    assert tuple(expected.pop("_locale")) == choose_locales(lines)
+    ex = corrector.extract(ocr_from_lines(lines))
+    got = {name: (ex.fields[name].value if name in ex.fields else None) for name in expected}
+    assert got == expected
+
+
+def test_a_bad_pack_stops_the_cli_with_exit_code_3(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import shutil
+
+    from click.testing import CliRunner
+
+    from icr.cli import main
+
+    config = tmp_path / "config"
+    shutil.copytree(config_dir(), config)
+    with (config / "locales" / "de_DE.yaml").open("a", encoding="utf-8") as f:
+        f.write("colour: red\n")
+    monkeypatch.setenv("ICR_CONFIG_DIR", str(config))
+    image = Path(__file__).resolve().parent.parent / "samples" / "locales" / "de_DE.png"
+    res = CliRunner().invoke(main, ["ingest", str(image), "--db", f"sqlite:///{tmp_path / 'icr.db'}", "-q"])
+    assert res.exit_code == 3, res.output
+    assert "de_DE.yaml: key 'colour': unknown key" in res.output
