@@ -18,7 +18,7 @@ import regex
 
 from icr.text.lines import TYPED_CONFIDENCE, Line
 from icr.text.locales import Lexicon, SlipScope, default_lexicon
-from icr.text.parsers import ParseOptions, find_dates
+from icr.text.parsers import ParseOptions, find_amounts, find_dates
 
 REGISTRATION = regex.compile(
     r"^\(?\s*(?:CO(?:MPANY)?\.?\s*(?:REG(?:ISTRATION)?\.?)?\s*(?:NO|NUMBER)?\.?\s*:?\s*)?"
@@ -329,9 +329,11 @@ def guess_header(lines: Sequence[Line], lexicon: Lexicon | None = None) -> Heade
 
 
 def _footer_name(lines: Sequence[Line], skip: int, lex: Lexicon) -> Line | None:
-    """The last line below the header that is a legal name (``... GmbH & Co. KG``): the company of a
-    receipt whose header shows only a logo and the street."""
-    for ln in reversed(lines[skip:]):
+    """The last line of the footer (below the last amount) that is a legal name (``... GmbH & Co.
+    KG``): the company of a receipt whose header shows only a logo and the street. A legal name
+    above the amounts is the customer's."""
+    amounts = [i for i, ln in enumerate(lines) if i >= skip and find_amounts(ln.text, lex)]
+    for ln in reversed(lines[max(skip, amounts[-1] + 1 if amounts else skip) :]):
         if lex.legal_suffix.search(ln.text) and not regex.search(r"\d", ln.text) and _letters(ln.text) >= 6:
             return ln
     return None

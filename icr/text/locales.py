@@ -133,6 +133,9 @@ class Lexicon:
     """Mark (upper case) -> currency."""
     currency_alt: str
     months: dict[str, int]
+    short_months: tuple[dict[str, int], ...]
+    """Three-letter month names by language, in the packs' order: a misread month word is put right
+    in the first language that has a month one letter from it."""
     month_alt: str
     payment_methods: dict[str, str]
     payment_label: regex.Pattern[str]
@@ -247,6 +250,10 @@ def compile_lexicon(packs: Sequence[LocalePack]) -> Lexicon:
         currencies=currencies,
         currency_alt=currency_alt,
         months=months,
+        short_months=tuple(
+            {k: v for k, v in _babel_months(lang).items() if len(k) == 3 and months.get(k) == v}
+            for lang in dict.fromkeys(lang for p in packs for lang in p.languages)
+        ),
         month_alt="|".join(sorted(months, key=len, reverse=True)) or "(?!)",
         payment_methods=methods,
         payment_label=regex.compile(

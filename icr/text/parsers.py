@@ -317,8 +317,11 @@ def repair_dates(text: str, lexicon: Lexicon | None = None) -> str:
         word = m.group(1).upper()
         if word in months:
             return m.group(1)
-        close = {v: k for k, v in short.items() if sum(a != b for a, b in zip(k, word, strict=True)) == 1}
-        return next(iter(close.values())) if len(close) == 1 else m.group(1)
+        for names in lex.short_months:  # the first language with a month one letter off decides
+            close = {v: k for k, v in names.items() if sum(a != b for a, b in zip(k, word, strict=True)) == 1}
+            if close:
+                return next(iter(close.values())) if len(close) == 1 else m.group(1)
+        return m.group(1)
 
     return _MONTH_WORD.sub(month, out)
 
