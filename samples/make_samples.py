@@ -403,8 +403,8 @@ def write(receipt: Receipt, out: Path, seed: int) -> None:
 
 # -- one receipt per locale pack (config/locales) -------------------------------------------
 
-LOCALE_DIR = "locales"
-"""The locale samples go to ``samples/locales/``: ``<tag>.png`` and ``<tag>.json``."""
+LOCALE_DIR = "sample-locales"
+"""The locale samples go to ``sample-locales/`` beside samples/: ``<tag>.png`` and ``<tag>.json``."""
 
 
 def _locale_receipt(tag: str, rows: list[Line], expected: dict[str, str], logo: bool = False) -> Receipt:
@@ -665,8 +665,8 @@ def main() -> None:
     forms = args.out.parent / "sample-forms"  # apart from samples/: ingesting that folder reads receipts only
     print(f"made {write_forms(forms)} forms in {forms}")
     for n, receipt in enumerate(locale_samples()):
-        write_locale(receipt, args.out / LOCALE_DIR, args.seed + 100 + n)
-    print(f"made {len(locale_samples())} locale samples in {args.out / LOCALE_DIR}")
+        write_locale(receipt, args.out.parent / LOCALE_DIR, args.seed + 100 + n)
+    print(f"made {len(locale_samples())} locale samples in {args.out.parent / LOCALE_DIR}")
 
 
 if __name__ == "__main__":

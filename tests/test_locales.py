@@ -117,19 +117,24 @@ def test_pack_golden_receipt(tag: str, corrector: DefaultTextCorrector) -> None:
     assert got == expected
 
 
-def test_a_bad_pack_stops_the_cli_with_exit_code_3(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_bad_pack_stops_the_cli_with_exit_code_3(tmp_path: Path) -> None:
+    import os
     import shutil
-
-    from click.testing import CliRunner
-
-    from icr.cli import main
+    import subprocess
+    import sys
 
     config = tmp_path / "config"
     shutil.copytree(config_dir(), config)
     with (config / "locales" / "de_DE.yaml").open("a", encoding="utf-8") as f:
         f.write("colour: red\n")
-    monkeypatch.setenv("ICR_CONFIG_DIR", str(config))
-    image = Path(__file__).resolve().parent.parent / "samples" / "locales" / "de_DE.png"
-    res = CliRunner().invoke(main, ["ingest", str(image), "--db", f"sqlite:///{tmp_path / 'icr.db'}", "-q"])
-    assert res.exit_code == 3, res.output
-    assert "de_DE.yaml: key 'colour': unknown key" in res.output
+    image = Path(__file__).resolve().parent.parent / "sample-locales" / "de_DE.png"
+    # a process of its own: worker processes started here must not inherit the broken config
+    res = subprocess.run(
+        [sys.executable, "-m", "icr", "ingest", str(image), "--db", f"sqlite:///{tmp_path / 'icr.db'}", "-q"],
+        env={**os.environ, "ICR_CONFIG_DIR": str(config)},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert res.returncode == 3, res.stderr
+    assert "de_DE.yaml: key 'colour': unknown key" in res.stderr
