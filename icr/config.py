@@ -180,7 +180,6 @@ class RecognizerConfig(_Section):
     fusion: FusionConfig | None = None
 
 
-
 class SecondReadConfig(_Section):
     enabled: bool
     steps: list[str]
@@ -216,6 +215,8 @@ class IngestConfig(_Section):
     """A document's pages, decoded, at most this many MiB."""
     worker_memory_mb: int | None = Field(default=None, ge=0)
     """A worker process's data limit (RLIMIT_DATA); 0: no cap."""
+    split: Literal["none", "pages", "auto"] | None = None
+    """How a multi-page file becomes documents (:func:`icr.pipeline.split_step`)."""
 
 
 class DaskConfig(_Section):

@@ -60,6 +60,8 @@ class Stages:
     """Turns the text corrector's confidences into measured ones and flags on them (:mod:`icr.calibrate`)."""
     limits: PageLimits = field(default_factory=PageLimits)
     """Pages and decoded memory one document may take."""
+    split: str = "none"
+    """How a multi-page file becomes documents (``ingest.split``): none, pages or auto; see :func:`split_step`."""
     forms: FormReader | None = None
     """The forms step: tells a form from a receipt and reads its pairs (None: every document is read as a receipt)."""
     form_corrector: ImageCorrector | None = None
@@ -109,6 +111,7 @@ def build_stages(settings: Settings) -> Stages:
         date_check=bool(settings.get("date_check", "enabled", False)) and not replayed,
         keep_pages=bool(settings.get("store", "keep_pages", False)),
         limits=PageLimits.from_settings(settings),
+        split=str(settings.get("ingest", "split") or "none"),
         forms=forms,
         form_corrector=form_corrector,
         form_recognizer=form_recognizer,
@@ -310,6 +313,10 @@ def process_document(task: Task, stages: Stages) -> DocumentResult:
         if stages.calibration is not None:
             extraction = calibrate(extraction, ocr.mean_confidence, stages.calibration)
         page_images = [encode_png(page.image) for page in corrected] if stages.keep_pages else []
+
+        t = time.perf_counter()
+        parts, extraction = split_step(task, stages, ocr, extraction, form is not None, page_images)
+        timings["split"] = time.perf_counter() - t
     except DocumentError as exc:
         timings["total"] = time.perf_counter() - start
         return DocumentResult(task.path, task.sha256, "failed", error=str(exc), timings=timings)
@@ -332,6 +339,7 @@ def process_document(task: Task, stages: Stages) -> DocumentResult:
         info=info,
         page_images=page_images,
         form=form,
+        parts=parts,
     )
 
 
@@ -345,6 +353,61 @@ def _handwriting_reader() -> Callable[[Image], tuple[str, float] | None] | None:
     from icr.htr import read_crop
 
     return read_crop
+
+
+SPLIT_MODES = ("none", "pages", "auto")
+
+
+def _complete(extraction: Extraction) -> bool:
+    """A page that reads as a whole receipt: a total it prints under a total label (not the last
+    amount taken for one), and a company or a date."""
+    total = extraction.fields.get("total")
+    labelled = total is not None and total.source.split("+")[0] not in ("position", "derived")
+    return labelled and ("company" in extraction.fields or "date" in extraction.fields)
+
+
+def _page_reading(ocr: OcrResult, number: int) -> OcrResult:
+    return replace(ocr, pages=[p for p in ocr.pages if p.number == number])
+
+
+def split_step(
+    task: Task, stages: Stages, ocr: OcrResult, extraction: Extraction, is_form: bool, page_images: list[bytes]
+) -> tuple[list[DocumentResult], Extraction]:
+    """Decide the documents of a multi-page file: ``pages`` makes each page a document; ``auto``
+    does when every page reads as a complete receipt of its own (its own total, and a company or
+    a date), as a scanner batch of receipts does — a multi-page invoice prints its total once;
+    ``none`` keeps one document, flagged for review when its pages look that independent, so a
+    record never silently mixes fields from unrelated receipts. Returns the parts (empty: the file
+    is one document) and the whole document's extraction."""
+    numbers = [p.number for p in ocr.pages]
+    if len(numbers) < 2 or is_form:
+        return [], extraction
+    readings = {n: _page_reading(ocr, n) for n in numbers}
+    pages = {n: stages.text.extract(readings[n]) for n in numbers}
+    independent = all(_complete(ex) for ex in pages.values())
+    if stages.split == "pages" or (stages.split == "auto" and independent):
+        parts = []
+        for i, n in enumerate(numbers):
+            key = hashlib.sha256(f"{task.sha256}#page={n}".encode()).hexdigest()
+            parts.append(
+                DocumentResult(
+                    source=f"{task.path}#page={n}",
+                    sha256=key,
+                    status="ok",
+                    ocr=readings[n],
+                    extraction=locate_fields(pages[n], readings[n]),
+                    pages=1,
+                    page_images=page_images[i : i + 1],
+                )
+            )
+        return parts, extraction
+    if independent:
+        reason = (
+            f"pages 1-{len(numbers)}: every page reads as a receipt of its own (its own total); "
+            "fields may come from different receipts: ingest with --split auto or --split pages"
+        )
+        extraction = replace(extraction, needs_review=True, review_reasons=[*extraction.review_reasons, reason])
+    return [], extraction
 
 
 def _read_form(
@@ -579,7 +642,7 @@ def ingest(
         pending.append(result)
     flush()
     for result in executor.run(tasks):
-        pending.append(result)
+        pending.extend(result.parts or [result])  # a file split into documents stores those
         if len(pending) >= batch_size:
             flush()
     flush()

@@ -245,6 +245,9 @@ class DocumentResult:
     so that the field boxes can be drawn on them."""
     form: FormData | None = None
     """Pairs and tick boxes, for a document of kind ``form`` (the forms step)."""
+    parts: list[DocumentResult] = field(default_factory=list)
+    """When the file was split into several documents (``ingest.split``): those documents, stored
+    instead of this one."""
 
     @property
     def ok(self) -> bool:

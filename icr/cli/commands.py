@@ -77,9 +77,7 @@ scheduler_option = click.option(
 )
 
 
-def make_settings(
-    config_path: str | None, template_dirs: tuple[str, ...] = (), profile: str | None = None
-) -> Settings:
+def make_settings(config_path: str | None, template_dirs: tuple[str, ...] = (), profile: str | None = None) -> Settings:
     settings = load_settings(config_path, profile=profile or os.environ.get("ICR_PROFILE") or DEFAULT_PROFILE)
     settings.template_dirs = [Path(d) for d in template_dirs]
     return settings
@@ -207,6 +205,12 @@ def print_summary(summary: IngestSummary, most: int = 20) -> None:
 @scheduler_option
 @click.option("--reprocess", is_flag=True, help="Redo documents already stored (in place).")
 @click.option(
+    "--split",
+    type=click.Choice(["auto", "pages", "none"]),
+    help="A multi-page file: one document per page (pages), per page when each reads as a receipt "
+    "of its own (auto, the config's default), or one document (none).",
+)
+@click.option(
     "--lang",
     metavar="LANG",
     help="Tesseract language(s) for every document, e.g. eng or eng+deu (default: each template's, else config).",
@@ -224,6 +228,7 @@ def ingest_cmd(
     executor_kind: str,
     scheduler: str | None,
     reprocess: bool,
+    split: str | None,
     lang: str | None,
     template_dirs: tuple[str, ...],
     config_path: str | None,
@@ -237,6 +242,8 @@ def ingest_cmd(
     the batch goes on, and the exit code is 2.
     """
     settings = make_settings(config_path, template_dirs, profile)
+    if split:
+        settings = settings.with_overrides({"ingest": {"split": split}}, origin="--split")
     if lang:
         if not re.fullmatch(r"[a-z_]{3,}(\+[a-z_]{3,})*", lang):
             raise click.BadParameter("must be a Tesseract language such as eng or eng+deu", param_hint="--lang")
