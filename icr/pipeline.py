@@ -383,8 +383,14 @@ def split_step(
     if len(numbers) < 2 or is_form:
         return [], extraction
     readings = {n: _page_reading(ocr, n) for n in numbers}
-    pages = {n: stages.text.extract(readings[n]) for n in numbers}
-    independent = all(_complete(ex) for ex in pages.values())
+    pages: dict[int, Extraction] = {}
+    independent = True
+    for n in numbers:  # stops at the first page that is no receipt of its own (a long report: one read)
+        pages[n] = stages.text.extract(readings[n])
+        if not _complete(pages[n]):
+            independent = False
+            if stages.split != "pages":
+                break
     if stages.split == "pages" or (stages.split == "auto" and independent):
         parts = []
         for i, n in enumerate(numbers):

@@ -36,7 +36,7 @@ def _ingest(tmp_path: Path, pages: list[list[str]], split: str | None) -> list[d
 
 
 def test_a_scanner_batch_of_receipts_becomes_one_record_per_receipt(tmp_path: Path) -> None:
-    records = _ingest(tmp_path, RECEIPTS, None)  # the default: auto
+    records = _ingest(tmp_path, RECEIPTS, "auto")
     got = [(r["source"], r["fields"]["company"], r["fields"]["total"]) for r in records]
     assert [(Path(str(s)).name, c, t) for s, c, t in got] == [
         ("batch.pdf#page=1", "KEDAI MAJU JAYA", "2.50"),
@@ -44,7 +44,7 @@ def test_a_scanner_batch_of_receipts_becomes_one_record_per_receipt(tmp_path: Pa
         ("batch.pdf#page=3", "GREEN VALLEY GROCER", "3.20"),
     ]
     assert len({r["sha256"] for r in records}) == 3
-    again = _ingest(tmp_path, RECEIPTS, None)  # the same file again: no duplicates
+    again = _ingest(tmp_path, RECEIPTS, "auto")  # the same file again: no duplicates
     assert len(again) == 3
 
 
@@ -54,7 +54,7 @@ def test_a_multi_page_invoice_stays_one_document(tmp_path: Path) -> None:
 
 
 def test_split_none_keeps_one_record_but_flags_mixed_pages(tmp_path: Path) -> None:
-    (record,) = _ingest(tmp_path, RECEIPTS, "none")
+    (record,) = _ingest(tmp_path, RECEIPTS, None)  # the default: none
     assert record["needs_review"] is True
     assert any("--split" in reason for reason in record["review_reasons"])  # type: ignore[union-attr]
 
