@@ -16,7 +16,7 @@ ENV DEBIAN_FRONTEND=noninteractive \
 # orientation models; the same packages scripts/setup.sh installs.
 RUN apt-get update \
  && apt-get install -y --no-install-recommends \
-      tesseract-ocr tesseract-ocr-eng tesseract-ocr-osd fonts-dejavu-core fonts-humor-sans libglib2.0-0 \
+      tesseract-ocr tesseract-ocr-eng tesseract-ocr-osd fonts-dejavu-core libglib2.0-0 \
  && rm -rf /var/lib/apt/lists/*
 
 WORKDIR /opt/icr
