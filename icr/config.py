@@ -173,6 +173,8 @@ class RecognizerConfig(_Section):
     """rapidocr: lines read with a lower score are left out."""
     det_side: int | None = Field(default=None, ge=320)
     """rapidocr: the page's longer side for its detector, in pixels."""
+    rec_width: int | None = Field(default=None, ge=16)
+    """rapidocr: the narrowest a line is padded to for recognition, in pixels."""
     letter_slips: dict[str, str] | None = None
     """rapidocr: digit -> letter, put back inside words of letters."""
     line_gap: float | None = Field(default=None, gt=0)

@@ -67,7 +67,11 @@ def build_recognizer(settings: Settings) -> Recognizer:
             )
         slips = {str(k): str(v) for k, v in (opts.get("letter_slips") or {}).items()}
         reader = neural.RapidOcrRecognizer(
-            language, slips, float(opts.get("text_score", 0.5)), int(opts.get("det_side", 960))
+            language,
+            slips,
+            float(opts.get("text_score", 0.5)),
+            int(opts.get("det_side", 960)),
+            int(opts.get("rec_width", 96)),
         )
         if name in ("hybrid", "fusion"):
             tesseract = build_recognizer(settings.with_overrides({"stages": {"recognizer": "auto"}}))

@@ -30,13 +30,15 @@ class RapidOcrRecognizer:
     """Lines read with a lower score are left out."""
     det_side: int = 960
     """The page's longer side for detection, in pixels."""
+    rec_width: int = 96
+    """The narrowest a line is padded to for recognition, in pixels (at the model's 48 px height)."""
     name: str = "rapidocr"
     _api: RapidOcrApi | None = field(default=None, init=False, repr=False)
 
     @property
     def api(self) -> RapidOcrApi:
         if self._api is None:
-            self._api = shared_api(self.text_score, self.det_side)
+            self._api = shared_api(self.text_score, self.det_side, self.rec_width)
         return self._api
 
     def recognize(

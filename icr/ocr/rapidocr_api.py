@@ -84,7 +84,9 @@ def pinned_model(role: str, folder: Path | None = None) -> Path:
 class RapidOcrApi:
     """PP-OCRv6 detection + recognition, loaded once."""
 
-    def __init__(self, *, text_score: float = 0.5, threads: int = 1, det_side: int = 960) -> None:
+    def __init__(
+        self, *, text_score: float = 0.5, threads: int = 1, det_side: int = 960, rec_width: int = 96
+    ) -> None:
         folder = models_dir()
         det, rec = pinned_model("det", folder), pinned_model("rec", folder)
         from rapidocr import RapidOCR
@@ -104,6 +106,13 @@ class RapidOcrApi:
                 "Det.limit_side_len": det_side,
                 "EngineConfig.onnxruntime.intra_op_num_threads": threads,
                 "EngineConfig.onnxruntime.inter_op_num_threads": 1,
+                # onnxruntime's arena keeps buffers between runs instead of allocating them per line
+                "EngineConfig.onnxruntime.enable_cpu_mem_arena": True,
+                # One line per run, padded only up to rec_width: rapidocr pads every batch to the widest
+                # line and to at least 320 px, and most receipt lines are short words and amounts.
+                # Batches of one also keep a line's reading independent of its neighbours.
+                "Rec.rec_batch_num": 1,
+                "Rec.rec_img_shape": [3, 48, rec_width],
             }
         )
 
@@ -150,12 +159,12 @@ def _quad(box: Any) -> Quad:
     return tuple((float(x), float(y)) for x, y in np.asarray(box, dtype=float).reshape(-1, 2))
 
 
-_SHARED: dict[tuple[float, int], RapidOcrApi] = {}
+_SHARED: dict[tuple[float, int, int], RapidOcrApi] = {}
 
 
-def shared_api(text_score: float = 0.5, det_side: int = 960) -> RapidOcrApi:
+def shared_api(text_score: float = 0.5, det_side: int = 960, rec_width: int = 96) -> RapidOcrApi:
     """This process's loaded engine (one per setting)."""
-    key = (text_score, det_side)
+    key = (text_score, det_side, rec_width)
     if key not in _SHARED:
-        _SHARED[key] = RapidOcrApi(text_score=text_score, det_side=det_side)
+        _SHARED[key] = RapidOcrApi(text_score=text_score, det_side=det_side, rec_width=rec_width)
     return _SHARED[key]
