@@ -1,7 +1,8 @@
-# icr with Tesseract and every extra, run as a non-root user.
+# icr with Tesseract and every extra (neural, pdf, heif, postgres, dask, web, reports, htr),
+# run as a non-root user.
 #   docker build -t icr .
-#   docker run --rm -v "$PWD/scans:/data/scans" icr ingest /data/scans --db sqlite:////data/icr.db
-# compose.yaml runs it against PostgreSQL, watching a consume folder.
+#   docker run --rm -u "$(id -u):$(id -g)" -v "$PWD/scans:/data/scans" icr ingest /data/scans --db sqlite:////data/scans/icr.db
+# compose.yaml runs it against PostgreSQL, watching a consume folder, with the review server.
 FROM python:3.11-slim-bookworm
 
 ENV DEBIAN_FRONTEND=noninteractive \
@@ -10,7 +11,8 @@ ENV DEBIAN_FRONTEND=noninteractive \
     PIP_NO_CACHE_DIR=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
     OMP_THREAD_LIMIT=1 \
-    ICR_CACHE_DIR=/var/cache/icr
+    ICR_CACHE_DIR=/var/cache/icr \
+    MPLCONFIGDIR=/tmp/matplotlib
 
 # Debian's Tesseract (the command line is the second reader) with its English and
 # orientation models; the same packages scripts/setup.sh installs.
@@ -26,14 +28,20 @@ COPY config ./config
 COPY migrations ./migrations
 RUN pip install ".[all]" && rm -rf /opt/icr/build
 
+# A receipt read at build time: the install works (Tesseract, the neural engine) and the
+# spelling index is built into $ICR_CACHE_DIR once, not at every container's start.
+COPY samples/green-valley-grocer.png /tmp/check/receipt.png
+RUN icr ingest /tmp/check --db sqlite:////tmp/check.db -q -j 1 \
+ && rm -rf /tmp/check /tmp/check.db* /tmp/check.files /tmp/matplotlib
+
+# The user icr; the folders are open to any user id too, so that `docker run -u` and compose's
+# ICR_UID can match the owner of the host folders mounted there.
 RUN useradd --create-home --uid 10001 --user-group icr \
- && mkdir -p /data/consume /data/done /data/failed /var/cache/icr \
- && chown -R icr:icr /data /var/cache/icr
+ && mkdir -p /data/consume /data/done /data/failed \
+ && chown -R icr:icr /data /var/cache/icr \
+ && chmod -R a+rwX /data /var/cache/icr
 USER icr
 WORKDIR /data
-
-# A first run builds the spelling index into $ICR_CACHE_DIR; --version checks the install.
-RUN icr --version
 
 ENTRYPOINT ["icr"]
 CMD ["--help"]

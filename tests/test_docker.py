@@ -45,6 +45,8 @@ def test_dockerfile_installs_tesseract_every_extra_and_runs_as_a_user() -> None:
     assert ("ENTRYPOINT", '["icr"]') in steps
     copied = {rest.split()[0] for op, rest in steps if op == "COPY"}
     assert {"icr", "config", "migrations", "pyproject.toml"} <= copied  # what the wheel needs
+    assert "icr ingest" in run  # a receipt read at build time: Tesseract and the neural engine work
+    assert "a+rwX /data" in run  # any user id (docker run -u, compose's ICR_UID) can use /data
 
 
 def test_compose_runs_postgres_and_watch_with_options_the_cli_has() -> None:
@@ -64,12 +66,17 @@ def test_compose_runs_postgres_and_watch_with_options_the_cli_has() -> None:
     assert all(arg in options for arg in command[1:] if arg.startswith("--"))
     mounted = {v.split(":")[1] for v in watch["volumes"]}
     assert {arg for arg in command[1:] if arg.startswith("/data/")} <= mounted
+    for name in ("watch", "serve"):  # the host user owns the mounted folders; the image is built here
+        assert services[name]["user"] == "${ICR_UID:-1000}:${ICR_GID:-1000}" and services[name]["build"] == "."
     serve = services["serve"]
     assert serve["command"][0] == "serve" and "ICR_SERVE_TOKEN" in serve["environment"]  # beyond localhost
     serve_cmd = main.get_command(ctx, "serve")
     assert serve_cmd is not None
     serve_options = {opt for p in serve_cmd.params for opt in p.opts}
     assert all(arg in serve_options for arg in serve["command"][1:] if arg.startswith("--"))
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    for name in ("ICR_SERVE_TOKEN", "ICR_UID", "docker compose up"):
+        assert name in readme, f"{name}: compose.yaml needs it, the README's Containers section does not say"
 
 
 def _docker_usable() -> str | None:
