@@ -178,3 +178,38 @@ def test_training_batches_are_padded_renders_with_spellable_labels() -> None:
     assert images.shape[:3] == (4, 3, settings.height) and images.dtype == np.float32
     assert images.min() >= -1.0 and images.max() <= 1.0
     assert len(texts) == 4 and all(t and set(t) <= set(ALPHABET) for t in texts)
+
+
+def test_print_share_mixes_in_words_rendered_in_print_fonts(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from icr.htr import train as train_module
+    from icr.htr.render import print_fonts
+
+    if not HELD_OUT or not print_fonts():
+        pytest.skip("handwriting or print fonts absent")
+    used: list[str] = []
+    real_render = train_module.render_sample
+
+    def spy(sampler, fonts, rng, alphabet, augment=True):  # type: ignore[no-untyped-def]
+        used.append("print" if set(fonts) == set(print_fonts()) else "hand")
+        return real_render(sampler, fonts, rng, alphabet, augment)
+
+    monkeypatch.setattr(train_module, "render_sample", spy)
+    settings = train_module.TrainSettings(batch_size=40, fonts=[str(f) for f in HELD_OUT], print_share=0.5)
+    next(train_module._batches(settings, random.Random(1)))
+    assert 8 < used.count("print") < 32 and used.count("print") + used.count("hand") == 40
+
+
+@pytest.mark.skipif(importlib.util.find_spec("torch") is None, reason="torch absent (the htr-train extra)")
+def test_blend_moves_weights_towards_the_start() -> None:
+    import torch
+
+    from icr.htr.train import blend
+
+    model = torch.nn.Linear(3, 2)
+    with torch.no_grad():
+        model.weight.fill_(1.0)
+        model.bias.fill_(-1.0)
+    start = {"weight": torch.zeros(2, 3), "bias": torch.ones(2)}
+    blend(model, start, 0.25)
+    assert torch.allclose(model.weight, torch.full((2, 3), 0.75))
+    assert torch.allclose(model.bias, torch.full((2,), -0.5))

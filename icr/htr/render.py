@@ -36,18 +36,26 @@ FONT_DIRS = (
     "/usr/share/fonts/opentype/dancingscript",
     "/usr/share/fonts/opentype/kaushanscript",
 )
+# Print fonts mixed into training (TrainSettings.print_share) so that the start's skill on
+# hand-printed block letters and digits, close to print, is not forgotten.
+PRINT_FONT_DIRS = ("/usr/share/fonts/truetype/dejavu", "/usr/share/fonts/truetype/liberation")
 # Whole families kept out of training: the "unseen hands" the model is measured on.
 HELD_OUT = ("Humor-Sans", "SteveHand", "Delphine", "femkeklaver")
 
 
-def all_fonts() -> list[Path]:
+def all_fonts(dirs: Sequence[str] = FONT_DIRS) -> list[Path]:
     """Every handwriting font installed, sorted (empty when none of the packages is)."""
     found: list[Path] = []
-    for folder in FONT_DIRS:
+    for folder in dirs:
         path = Path(folder)
         if path.is_dir():
             found.extend(p for p in path.iterdir() if p.suffix.lower() in (".ttf", ".otf"))
     return sorted(found)
+
+
+def print_fonts() -> list[Path]:
+    """The installed print fonts of PRINT_FONT_DIRS (DejaVu's math font draws no letters)."""
+    return [f for f in all_fonts(PRINT_FONT_DIRS) if "Math" not in f.stem]
 
 
 def split_fonts(fonts: Sequence[Path] | None = None) -> tuple[list[Path], list[Path]]:

@@ -21,7 +21,7 @@ from icr.errors import ConfigError, InputError
 from icr.htr.model import ALPHABET, CARD_NAME, MODEL_NAME
 from icr.htr.preprocess import batch as pad_batch
 from icr.htr.preprocess import prepare
-from icr.htr.render import TextSampler, render_sample, split_fonts
+from icr.htr.render import TextSampler, print_fonts, render_sample, split_fonts
 
 
 @dataclass
@@ -46,6 +46,11 @@ class TrainSettings:
     # the first convolutions (stem and early stages: strokes and edges) stay as PP-OCR
     # trained them; it halves the CPU time of a step
     frozen_convs: int = 21
+    # share of the words rendered in print fonts (DejaVu, Liberation), augmented like the rest
+    print_share: float = 0.0
+    # the exported weights are keep_start * PP-OCRv6's + (1 - keep_start) * the fine-tuned ones:
+    # interpolating towards the start keeps what it knows of real scans (robust fine-tuning)
+    keep_start: float = 0.0
 
 
 def _training_fonts(settings: TrainSettings) -> list[Path]:
@@ -96,11 +101,16 @@ def _batches(settings: TrainSettings, rng: random.Random) -> Iterator[tuple[np.n
     sampler = TextSampler.default()
     real = load_labelled(Path(settings.real_dir)) if settings.real_dir else []
     real = [(img, text) for img, text in real if text and all(c in ALPHABET for c in text)]
+    printed = print_fonts() if settings.print_share > 0 else []
+    if settings.print_share > 0 and not printed:
+        raise ConfigError("print_share > 0 but no print fonts installed (fonts-dejavu-core, fonts-liberation)")
     while True:
         images, texts = [], []
         for _ in range(settings.batch_size):
             if real and rng.random() < settings.real_share:
                 image, text = rng.choice(real)
+            elif printed and rng.random() < settings.print_share:
+                image, text = render_sample(sampler, printed, rng, ALPHABET)
             else:
                 image, text = render_sample(sampler, fonts, rng, ALPHABET)
             images.append(prepare(image, settings.height))
@@ -120,6 +130,7 @@ def train(settings: TrainSettings, out: Path, log: Callable[[str], None] = print
     out.mkdir(parents=True, exist_ok=True)
     model = ppocr.build(ALPHABET, settings.height)
     ppocr.freeze_early(model.backbone, settings.frozen_convs)
+    start_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
     params = [
         {"params": [p for p in model.backbone.parameters() if p.requires_grad], "lr": settings.lr},
         {"params": model.head.parameters(), "lr": settings.lr * 3},
@@ -168,6 +179,8 @@ def train(settings: TrainSettings, out: Path, log: Callable[[str], None] = print
                 checkpoint,
             )
     seconds = time.monotonic() - began
+    if settings.keep_start > 0:
+        blend(model, start_state, settings.keep_start)
     if settings.int8:
         export(model, out / "model-fp32.onnx", settings.height)
         quantize(out / "model-fp32.onnx", out / MODEL_NAME, settings)
@@ -186,6 +199,17 @@ def train(settings: TrainSettings, out: Path, log: Callable[[str], None] = print
     }
     (out / CARD_NAME).write_text(json.dumps(card, indent=1) + "\n", encoding="utf-8")
     return card
+
+
+def blend(model: Any, start: dict[str, Any], keep: float) -> None:
+    """Move the model's floating-point weights to ``keep`` * start + (1 - keep) * its own."""
+    import torch
+
+    state = model.state_dict()
+    with torch.no_grad():
+        for name, value in state.items():
+            if value.is_floating_point():
+                value.copy_(keep * start[name] + (1 - keep) * value)
 
 
 def export(model: Any, path: Path, height: int) -> None:
