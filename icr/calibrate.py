@@ -11,25 +11,93 @@ required fields missing).
 
 from __future__ import annotations
 
+import datetime as dt
 import itertools
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
+
+import regex
 
 from icr.config import config_dir, load_yaml
 from icr.errors import ConfigError
 from icr.types import Extraction, FieldValue
 
+CENT = Decimal("0.01")
+ROUNDING = Decimal("0.05")
+"""A subtotal may exceed the total by a cash rounding (to 5 sen) before it counts as a conflict."""
+FEATURES = ("bias", "confidence", "ocr_confidence", "unlabelled", "checked", "repeated", "conflict", "larger",
+            "ambiguous", "implausible")  # fmt: skip
+_NUMERIC_DATE = regex.compile(r"(?<!\d)(\d{1,2})\s?[/.-]\s?(\d{1,2})\s?[/.-]\s?\d{2,4}(?!\d)")
 
-def features(confidence: float, source: str, ocr_confidence: float) -> dict[str, float]:
-    """The facts about one reading that the model weighs (names match ``calibration.yaml``).
-    ``source`` is not among them: the extractor's score already counts how a value was found
-    (beside its label, agreed by the arithmetic), and source flags fitted on 100 receipts
-    caught fewer wrong totals held out (benchmarks/README.md, "Confidence calibration")."""
-    del source
-    return {"bias": 1.0, "confidence": float(confidence), "ocr_confidence": float(ocr_confidence)}
+
+def _amount(fields: Mapping[str, FieldValue], name: str) -> Decimal | None:
+    f = fields.get(name)
+    return f.typed if f is not None and isinstance(f.typed, Decimal) else None
+
+
+def ledger_conflicts(fields: Mapping[str, FieldValue]) -> int:
+    """How many of the receipt's sums contradict its total: tendered - change, a tender under the
+    total, a subtotal (less its discount) above it."""
+    total = _amount(fields, "total")
+    if total is None:
+        return 0
+    paid, change, subtotal = (_amount(fields, n) for n in ("paid", "change", "subtotal"))
+    tendered = paid is not None and (abs(paid - change - total) > CENT if change is not None else paid < total - CENT)
+    parts = subtotal is not None and subtotal - abs(_amount(fields, "discount") or Decimal(0)) > total + ROUNDING
+    return int(tendered) + int(parts)
+
+
+def _printed(fv: FieldValue, text: str, amounts: list[Decimal]) -> int:
+    """How often the value is printed on the page (an amount as an amount, else its raw text)."""
+    if isinstance(fv.typed, Decimal):
+        return sum(1 for a in amounts if a == fv.typed)
+    return text.count(fv.raw) if fv.raw.strip() else 0
+
+
+def _ambiguous_date(fv: FieldValue) -> bool:
+    """A numeric date whose day and month could be each other (04/05/2018): the order is a guess."""
+    m = _NUMERIC_DATE.search(fv.raw)
+    return bool(m) and int(m.group(1)) <= 12 and int(m.group(2)) <= 12 and int(m.group(1)) != int(m.group(2))
+
+
+def features(
+    fv: FieldValue, extraction: Extraction, ocr_confidence: float, amounts: list[Decimal] | None = None
+) -> dict[str, float]:
+    """The facts about one reading that the model weighs (names match ``calibration.yaml``): the
+    extractor's score, the page's OCR confidence, how the value was found (no label beside it, the
+    arithmetic agreeing), whether the page prints it again, and per kind what speaks against it — a
+    total the receipt's sums contradict or under other amounts, a date whose day and month could
+    be swapped or that is not a plausible purchase day. ``amounts``: the page's amounts, when known."""
+    from icr.text.ledger import Provenance
+
+    text = extraction.corrected_text
+    if amounts is None:
+        from icr.text.parsers import find_amounts
+
+        amounts = [a for a, _, _ in find_amounts(text)]
+    try:
+        how = Provenance(fv.source)
+    except ValueError:
+        how = None
+    x = dict.fromkeys(FEATURES, 0.0)
+    x["bias"] = 1.0
+    x["confidence"] = float(fv.confidence)
+    x["ocr_confidence"] = float(ocr_confidence)
+    x["unlabelled"] = float(how in (Provenance.POSITION, Provenance.POSITION_CHECKED))
+    x["checked"] = float(how is not None and how.arithmetic)
+    x["repeated"] = float(_printed(fv, text, amounts) > 1)
+    if isinstance(fv.typed, Decimal) and fv.name == "total":
+        x["conflict"] = float(ledger_conflicts(extraction.fields))
+        paid = _amount(extraction.fields, "paid")
+        x["larger"] = min(3, sum(1 for a in amounts if a > fv.typed and a != paid)) / 3
+    if isinstance(fv.typed, dt.date):
+        x["ambiguous"] = float(_ambiguous_date(fv))
+        x["implausible"] = float(fv.typed.year < 2000 or fv.typed > dt.date.today())
+    return x
 
 
 @dataclass(frozen=True)
@@ -62,12 +130,13 @@ class Calibration:
     review_below: Mapping[str, float]
     """Field -> a calibrated confidence under this flags the document for review."""
 
-    def probability(self, name: str, confidence: float, source: str, ocr_confidence: float) -> float | None:
-        """The calibrated confidence of a reading of the field ``name`` (None: not calibrated)."""
+    def probability(self, x: Mapping[str, float], name: str) -> float | None:
+        """The calibrated confidence of a reading of the field ``name`` with features ``x`` (None:
+        not calibrated)."""
         model = self.models.get(name)
         if model is None:
             return None
-        return model.probability(model.score(features(confidence, source, ocr_confidence)))
+        return model.probability(model.score(x))
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -101,17 +170,25 @@ def load_calibration(path: Path | str | None = None) -> Calibration:
         review_below = {str(n): float(v) for n, v in below.items()}
     except (TypeError, ValueError, AttributeError) as exc:
         raise ConfigError(f"{file}: weights, curves and thresholds must be numbers ({exc})") from exc
-    unknown = {k for m in models.values() for k in m.weights} - set(features(0.0, "", 0.0))
+    unknown = {k for m in models.values() for k in m.weights} - set(FEATURES)
     if unknown:
-        raise ConfigError(f"{file}: unknown feature {sorted(unknown)[0]!r} (known: {', '.join(features(0, '', 0))})")
+        raise ConfigError(f"{file}: unknown feature {sorted(unknown)[0]!r} (known: {', '.join(FEATURES)})")
     return Calibration(models, review_below)
 
 
 def calibrate(extraction: Extraction, ocr_confidence: float, calibration: Calibration) -> Extraction:
     """``extraction`` with calibrated confidences and its review flag decided on them."""
     fields: dict[str, FieldValue] = {}
+    amounts: list[Decimal] | None = None
     for name, fv in extraction.fields.items():
-        p = calibration.probability(name, fv.confidence, fv.source, ocr_confidence)
+        if name not in calibration.models:
+            fields[name] = fv
+            continue
+        if amounts is None:
+            from icr.text.parsers import find_amounts
+
+            amounts = [a for a, _, _ in find_amounts(extraction.corrected_text)]
+        p = calibration.probability(features(fv, extraction, ocr_confidence, amounts), name)
         fields[name] = fv if p is None else replace(fv, confidence=round(p, 3))
     # the confidence of a calibrated field is judged anew; missing fields and the others stay
     reasons = [

@@ -2,11 +2,22 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
 
-from icr.calibrate import Calibration, FieldModel, calibrate, load_calibration, monotone_curve
+from icr.calibrate import (
+    FEATURES,
+    Calibration,
+    FieldModel,
+    calibrate,
+    features,
+    ledger_conflicts,
+    load_calibration,
+    monotone_curve,
+)
 from icr.errors import ConfigError
 from icr.types import Extraction, FieldValue
 
@@ -15,11 +26,55 @@ def test_the_shipped_calibration_is_monotone_in_the_extractors_score() -> None:
     cal = load_calibration()
     assert {"company", "date", "address", "total"} <= set(cal.models)
     assert set(cal.review_below) == {"total", "date"}
+    base = dict.fromkeys(FEATURES, 0.0) | {"bias": 1.0, "ocr_confidence": 0.8}
     for name in cal.models:
-        ps = [cal.probability(name, c / 10, "keyword", 0.8) for c in range(11)]
+        ps = [cal.probability(base | {"confidence": c / 10}, name) for c in range(11)]
         assert all(p is not None and 0.0 <= p <= 1.0 for p in ps)
         assert ps == sorted(ps), name  # a higher score is never a lower chance
-    assert cal.probability("phone", 0.9, "keyword", 0.8) is None  # no ground truth: left alone
+    assert cal.probability(base, "phone") is None  # no ground truth: left alone
+    # what speaks against a total or a date lowers its chance (fitted on the dev sets)
+    for name, against in (("total", "unlabelled"), ("total", "larger"), ("date", "ambiguous")):
+        x = base | {"confidence": 0.8}
+        assert cal.probability(x | {against: 1.0}, name) < cal.probability(x, name)  # type: ignore[operator]
+
+
+def _money(name: str, value: str, source: str = "keyword") -> FieldValue:
+    return FieldValue(name, value, Decimal(value), value, 0.8, source)
+
+
+def test_features_see_the_receipts_sums_the_page_and_the_date() -> None:
+    text = "KEDAI\nSUBTOTAL 20.00\nTOTAL 21.85\nCASH 50.00\nCHANGE 28.15\nTOTAL 21.85\n04/05/2018"
+    fields = {n: _money(n, v) for n, v in (("subtotal", "20.00"), ("paid", "50.00"), ("change", "28.15"))}
+    total = _money("total", "21.85", "keyword+arithmetic")
+    x = features(total, Extraction(fields | {"total": total}, text), 0.9)
+    assert (x["bias"], x["confidence"], x["ocr_confidence"]) == (1.0, 0.8, 0.9)
+    # above the total: the change, not the cash tendered (leaving the change out too caught fewer
+    # wrong totals held out on the dev sets)
+    assert (x["checked"], x["unlabelled"], x["repeated"], x["conflict"], x["larger"]) == (1.0, 0.0, 1.0, 0.0, 1 / 3)
+    assert x["ambiguous"] == x["implausible"] == 0.0  # a total has no day and month
+    misread = _money("total", "21.83", "position")  # 50.00 - 28.15 is not 21.83; printed once, under 50.00
+    y = features(misread, Extraction(fields | {"total": misread}, text.replace("21.85\nCASH", "21.83\nCASH")), 0.9)
+    assert (y["checked"], y["unlabelled"], y["repeated"], y["conflict"], y["larger"]) == (0.0, 1.0, 0.0, 1.0, 2 / 3)
+    day = FieldValue("date", "2018-05-04", dt.date(2018, 5, 4), "04/05/2018", 0.6, "position")
+    z = features(day, Extraction({"date": day}, text), 0.9)
+    assert (z["ambiguous"], z["implausible"], z["unlabelled"], z["repeated"]) == (1.0, 0.0, 1.0, 0.0)
+    odd = FieldValue("date", "1918-05-24", dt.date(1918, 5, 24), "24/05/1918", 0.6, "keyword")
+    assert features(odd, Extraction({"date": odd}, ""), 0.9)["implausible"] == 1.0
+    assert features(odd, Extraction({"date": odd}, ""), 0.9)["ambiguous"] == 0.0  # 24 is no month
+
+
+def test_ledger_conflicts_count_the_sums_that_contradict_the_total() -> None:
+    def conflicts(**amounts: str) -> int:
+        return ledger_conflicts({n: _money(n, v) for n, v in amounts.items()})
+
+    assert conflicts(total="10.00", paid="20.00", change="10.00", subtotal="9.40") == 0
+    assert conflicts(total="10.00", paid="20.00") == 0  # the change may be unread
+    assert conflicts(total="10.00", paid="5.00") == 1  # tendered less than the total
+    assert conflicts(total="10.00", paid="20.00", change="9.00") == 1
+    assert conflicts(total="10.00", subtotal="10.04") == 0  # a cash rounding
+    assert conflicts(total="10.00", subtotal="12.00", discount="-2.00") == 0
+    assert conflicts(total="1.00", subtotal="12.00", paid="20.00", change="9.00") == 2
+    assert conflicts(subtotal="12.00") == 0  # no total: nothing to contradict
 
 
 def test_monotone_curve_pools_violators_and_is_cautious_with_few_readings() -> None:
@@ -38,7 +93,7 @@ def test_calibrate_sets_confidences_and_decides_the_flag_on_them() -> None:
         {"total": 0.5},
     )
     fields = {
-        "total": FieldValue("total", "12.50", None, "TOTAL 12.50", 0.9, "keyword"),
+        "total": FieldValue("total", "12.50", Decimal("12.50"), "TOTAL 12.50", 0.9, "keyword"),
         "phone": FieldValue("phone", "123", None, "123", 0.2, "keyword"),
     }
     raw = Extraction(fields, review_reasons=["total: low confidence 0.45", "date: missing", "phone: odd"])
