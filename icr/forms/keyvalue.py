@@ -77,6 +77,12 @@ def _key_like(seg: Segment, options: LinkOptions) -> bool:
     )
 
 
+def _word_label(seg: Segment) -> bool:
+    """One or two capitalised words of letters alone ("Date", "Zip", "Approved By"): another label, not an answer."""
+    words = seg.text.split()
+    return len(words) <= 2 and all(w[:1].isupper() and w.isalpha() for w in words)
+
+
 def _value_like(seg: Segment) -> bool:
     """A value: it has digits, or it is the last thing on its row."""
     return bool(_DIGIT.search(seg.text)) or seg.text.strip() in {"X", "x", "-0-"}
@@ -111,7 +117,7 @@ def label_segments(segments: Sequence[Segment], page_width: int, page_height: in
         for left, right in itertools.pairwise(row):
             if right.label == "question" or _under_headings(left, right, segments, options):
                 continue
-            pair_row = len(row) == 2 and not right.ends_with_colon and options.two_on_a_row
+            pair_row = len(row) == 2 and not right.ends_with_colon and options.two_on_a_row and not _word_label(right)
             if left.label == "question" or (_key_like(left, options) and (_value_like(right) or pair_row)):
                 left.label = "question"
                 right.label = "answer"
@@ -147,13 +153,18 @@ def _aligned_below(upper: Segment, lower: Segment, options: LinkOptions) -> bool
     return min(ux1, x1) > max(ux0, x0) or abs(x0 - ux0) <= options.below_indent * h
 
 
+def _heading(seg: Segment, options: LinkOptions) -> bool:
+    """A table's column heading: a label that neither asks (no colon) nor answers."""
+    return seg.label != "answer" and not seg.ends_with_colon and _key_like(seg, options)
+
+
 def _under_headings(left: Segment, right: Segment, segments: Sequence[Segment], options: LinkOptions) -> bool:
     """Both sit under labels of one row (a table's headings): they answer those, not each other."""
     for a in segments:
-        if a is left or a is right or not _key_like(a, options) or not _aligned_below(a, left, options):
+        if a is left or a is right or not _heading(a, options) or not _aligned_below(a, left, options):
             continue
         for b in segments:
-            if b is not a and _key_like(b, options) and _same_row(a, b) and _aligned_below(b, right, options):
+            if b is not a and _heading(b, options) and _same_row(a, b) and _aligned_below(b, right, options):
                 return True
     return False
 
@@ -171,7 +182,7 @@ def _column_below(q: Segment, segments: Sequence[Segment], options: LinkOptions)
             continue
         if s.label == "question" or s.ends_with_colon:
             break
-        if _value_like(s) or (not out and q.label == "question"):
+        if _value_like(s) or (not out and q.label == "question" and not _word_label(s)):
             out.append(s)
             last = s
             if not _value_like(s):
