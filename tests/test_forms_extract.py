@@ -62,6 +62,33 @@ def test_questions_link_to_answers_on_their_row_or_below() -> None:
     assert all(k != "APPLICATION FOR LEAVE" for k, _ in pairs)
 
 
+TABLE_WORDS = words(
+    *line("Organization Name:", 50, 40), *line("R. J. Reynolds Tobacco", 400, 40),
+    *line("Lobbyist Name:", 50, 100), *line("Peter J. McGinn", 400, 100),
+    *line("Approved By", 50, 200), *line("Date", 600, 200),
+    *line("Brand", 50, 300), *line("Score", 300, 300), *line("Base", 500, 300), *line("Total", 700, 300),
+    *line("Male", 50, 420), *line("2.0", 300, 420), *line("(51)", 500, 420), *line("31", 700, 420),
+    *line("Female", 50, 460), *line("0.0", 300, 460), *line("(46)", 500, 460), *line("29", 700, 460),
+)  # fmt: skip
+
+
+def test_table_cells_answer_their_columns_and_a_lone_label_answers_nothing() -> None:
+    segments = segments_of(TABLE_WORDS, SegmentOptions())
+    options = LinkOptions(table_rows=False)
+    label_segments(segments, 1000, 600, options)
+    pairs = [(p.key, p.value) for p in pairs_of(link_answers(segments, options))]
+    # a "Label: answer" row under another is no table: its answer is its own
+    assert ("Lobbyist Name", "Peter J. McGinn") in pairs
+    assert all(v != "Date" for _, v in pairs)  # a label word beside a label is another label
+    # each cell answers the heading of its column, even a few rows down
+    assert {("Score", "2.0"), ("Base", "(51)"), ("Total", "31"), ("Score", "0.0"), ("Total", "29")} <= set(pairs)
+    assert all(k not in {"Male", "Female"} for k, _ in pairs)
+    rows = LinkOptions(table_rows=True)
+    label_segments(segments, 1000, 600, rows)
+    pairs = [(p.key, p.value) for p in pairs_of(link_answers(segments, rows))]
+    assert ("Male", "2.0") in pairs and ("Score", "2.0") in pairs  # with table_rows, both headings
+
+
 def test_pair_boxes_are_in_pixels_of_the_page_as_loaded() -> None:
     enlarged = [Word(w.text, w.left * 2, w.top * 2, w.width * 2, w.height * 2, w.confidence) for w in FORM_WORDS]
     page = CorrectedPage(np.zeros((2600, 2000), np.uint8), info={"scale": 2.0})

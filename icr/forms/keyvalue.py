@@ -41,6 +41,10 @@ class LinkOptions:
     """A row of a label and one more segment is a question and its answer."""
     table_values: int = 3
     """A row with this many values after its first segment is a table's row."""
+    table_rows: bool = False
+    """A table row's first segment asks and its cells answer it (besides their column's heading)."""
+    heading_reach: float = 8.0
+    """A table column's heading is at most this many letter heights above a cell."""
     min_confidence: float = 0.5
     """A pair whose key or value was read with less confidence is left out."""
     digit_slips: Mapping[str, str] = field(default_factory=dict)
@@ -113,7 +117,8 @@ def label_segments(segments: Sequence[Segment], page_width: int, page_height: in
     rows = _rows(segments)
     for row in rows:
         if sum(_value_like(seg) for seg in row[1:]) >= options.table_values:
-            continue  # a table's row: its heading is not asked, its cells answer the columns
+            _table_row(row, segments, options)
+            continue
         for left, right in itertools.pairwise(row):
             if right.label == "question" or _under_headings(left, right, segments, options):
                 continue
@@ -141,6 +146,33 @@ def label_segments(segments: Sequence[Segment], page_width: int, page_height: in
         caps = len(letters) >= 4 and sum(c.isupper() for c in letters) >= 0.8 * len(letters)
         if (tall or (alone and caps and seg.box[1] < options.header_top * page_height)) and seg.rows <= 2:
             seg.label = "header"
+
+
+def _table_row(row: list[Segment], segments: Sequence[Segment], options: LinkOptions) -> None:
+    """A table's row: its cells (the values) answer its heading on the left and their column's heading."""
+    head = row[0]
+    cells = [seg for seg in row[1:] if _value_like(seg)]
+    if options.table_rows and not _value_like(head) and len(head.words) <= options.max_key_words:
+        head.label = "question"
+    for cell in cells:
+        cell.label = "answer"
+        cell.extra["table"] = 1.0
+        top = _column_heading(cell, segments, options)
+        if top is not None:
+            top.label = "question"
+
+
+def _column_heading(cell: Segment, segments: Sequence[Segment], options: LinkOptions) -> Segment | None:
+    """The nearest label above a table cell in its column (overlapping it), past the cells between."""
+    x0, y0, x1, _ = cell.box
+    above = [s for s in segments if s.box[3] <= y0 + 2 and min(s.box[2], x1) > max(s.box[0], x0) and s is not cell]
+    for s in sorted(above, key=lambda s: -s.box[3]):
+        if y0 - s.box[3] > options.heading_reach * max(cell.height, 1.0):
+            return None
+        if _value_like(s):
+            continue
+        return s if _key_like(s, options) and not s.ends_with_colon else None
+    return None
 
 
 def _aligned_below(upper: Segment, lower: Segment, options: LinkOptions) -> bool:
@@ -238,6 +270,10 @@ def link_answers(segments: Sequence[Segment], options: LinkOptions) -> list[tupl
         q = _left_question(a, questions) or _above_question(a, questions, options)
         if q is not None:
             links.append((q, a))
+        if a.extra.get("table"):
+            top = _column_heading(a, segments, options)
+            if top is not None and top is not q and top.label == "question":
+                links.append((top, a))  # a table's cell answers its row's and its column's headings
     links.sort(key=lambda qa: (qa[0].box[1], qa[0].box[0], qa[1].box[1], qa[1].box[0]))
     return links
 
