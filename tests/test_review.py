@@ -216,7 +216,7 @@ def test_serve_refuses_another_host_without_a_token(monkeypatch: pytest.MonkeyPa
 
 @pytest.mark.tesseract
 @pytest.mark.slow
-def test_ingest_keeps_originals_and_boxes_and_reprocess_keeps_corrections(tmp_path: Path, samples_dir: Path) -> None:
+def test_reprocess_keeps_corrections_that_show_in_export_and_teach(tmp_path: Path, samples_dir: Path) -> None:
     from conftest import requires_tesseract
 
     requires_tesseract()
@@ -245,6 +245,7 @@ def test_ingest_keeps_originals_and_boxes_and_reprocess_keeps_corrections(tmp_pa
     client = TestClient(create_app(engine, store=store, field_types=TYPES))
     assert client.get("/api/documents/1/image").status_code == 200
     assert client.put("/api/documents/1/fields/total", json={"value": "77.70"}).status_code == 200
+    assert client.put("/api/documents/1/fields/company", json={"value": "Ying Thai Kitchen"}).status_code == 200
     (src / "ying.png").write_bytes((samples_dir / "ying-thai-kitchen.png").read_bytes())
     icr("ingest", str(src), "--db", url, "-j", "1", "-q", "--reprocess")
     record = json.loads(icr("export", "--db", url, "--no-text", "--crops", str(tmp_path / "crops")))
@@ -253,6 +254,10 @@ def test_ingest_keeps_originals_and_boxes_and_reprocess_keeps_corrections(tmp_pa
     assert (
         "1-ying/total.png\tying\ttotal\t77.70\t" in labels and (tmp_path / "crops" / "1-ying" / "total.png").is_file()
     )
+    # the reviewed receipt, read again, still teaches its vendor's template
+    learned = tmp_path / "learned"
+    assert "from 1 receipt(s)" in icr("templates", "learn", "--from-db", url, "--out", str(learned))
+    assert [yaml_static(p) for p in learned.glob("*.yaml")] == ["Ying Thai Kitchen"]
     engine.dispose()
 
 
