@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from decimal import Decimal
 from pathlib import Path
 
@@ -130,6 +131,21 @@ def test_a_page_of_labels_is_a_form_and_a_till_slip_a_receipt() -> None:
     invoice = Extraction(fields={}, template="invoice", doc_type="invoice")
     assert reader.kind(invoice, _ocr(form_lines)) == "invoice"
     assert reader.kind(_money(), _ocr(receipt_lines), template_kind="form") == "form"
+
+
+def _page(rows: list[list[tuple[str, int, int]]]) -> OcrResult:
+    ws = [replace(w, line=i) for i, row in enumerate(rows) for w in words(*row)]
+    return OcrResult([OcrPage("\n".join(" ".join(t for t, _, _ in row) for row in rows), ws)])
+
+
+def test_text_across_a_page_is_a_form_and_down_a_till_roll_a_receipt() -> None:
+    reader = FormReader()
+    # Label: answer lines, a total and a change found on them: how wide the text runs decides.
+    texts = ["Claimant: Peter Okafor", "Date: 03/12/2024", "Total: 45.20", "Change: 0.00", "Signed: P. Okafor"]
+    page = _page([line(t, 50, 40 * i) + line("Office use only", 900, 40 * i) for i, t in enumerate(texts)])
+    slip = _page([line(t, 20, 40 * i) for i, t in enumerate(texts)])
+    assert reader.kind(_money("total", "change"), page) == "form"  # 47 letter heights across
+    assert reader.kind(_money("total", "change"), slip) == "receipt"  # 13: a till roll's width
 
 
 def test_funsd_scoring_counts_linked_pairs_and_labels(tmp_path: Path) -> None:

@@ -56,6 +56,11 @@ class KindOptions:
     """... and this many lines."""
     min_lines: int = 4
     """A page of fewer lines is nothing to call a form."""
+    receipt_span: float = 17.0
+    """A page whose text spans fewer letter heights than this across is a till roll: a receipt (receipts
+    with little money found: at most 19.1 on sroie-dev and expressexpense-dev; FUNSD forms: 18.6 and up)."""
+    page_span: float = 21.5
+    """A page whose text spans this many letter heights across or more, with little money found, is a form."""
     generic_templates: tuple[str, ...] = ("generic_receipt",)
     """Templates that say nothing of the kind (the default one): layout decides."""
 
@@ -125,6 +130,11 @@ class FormReader:
         width = sum(len(ln.text) for ln in lines) / len(lines)
         if money >= opts.receipt_money_fields:
             return extraction.doc_type
+        span = text_span(ocr)  # 0: no word boxes to measure (a text layer)
+        if 0 < span < opts.receipt_span:
+            return extraction.doc_type
+        if span >= opts.page_span:
+            return FORM  # text across a page, not down a till roll
         if width >= opts.long_lines and share < opts.max_amount_share:
             return FORM
         if sum(1 for ln in lines if _LABELLED.search(ln.text)) >= opts.labelled_share * len(lines):
@@ -195,6 +205,22 @@ class FormReader:
     def segments(self, ocr: OcrResult, number: int) -> list[Segment]:
         words = [w for page in ocr.pages if page.number == number for w in page.words]
         return segments_of(words, self.segment_options, number)
+
+
+def text_span(ocr: OcrResult) -> float:
+    """How wide the text runs, in letter heights: the widest page's words from the leftmost to the rightmost
+    edge over their median height (a till roll prints about 40 characters a line, a page twice that); 0
+    without word boxes."""
+    widest = 0.0
+    for page in ocr.pages:
+        words = [w for w in page.words if w.height > 0 and regex.search(r"[\p{L}\p{N}]", w.text)]
+        if len(words) < 2:
+            continue
+        height = statistics.median(w.height for w in words)
+        left = min(w.left for w in words)
+        right = max(w.left + w.width for w in words)
+        widest = max(widest, (right - left) / height)
+    return widest
 
 
 def _in_a_word(box: Box, words: Sequence[Word]) -> bool:
