@@ -18,7 +18,7 @@ from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from icr.calibrate import Calibration, calibrate
+from icr.calibrate import Calibration, calibrate, load_calibration
 from icr.config import Settings
 from icr.consolidate import ConsolidateOptions
 from icr.errors import DocumentError
@@ -101,6 +101,10 @@ def build_stages(settings: Settings) -> Stages:
     form_recognizer = None
     if forms is not None and settings.stage("recognizer") in NEURAL_RECOGNIZERS:
         form_recognizer = build_recognizer(settings.with_overrides({"stages": {"recognizer": "auto"}}))
+    calibration = None
+    if settings.get("calibration", "enabled", False) and settings.stage("text_corrector") == "default":
+        # the default corrector's scores are what config/calibration.yaml was fitted on
+        calibration = load_calibration(settings.get("calibration", "file"))
     return Stages(
         corrector=build_image_corrector(settings),
         recognizer=recognizer,
@@ -115,6 +119,7 @@ def build_stages(settings: Settings) -> Stages:
         forms=forms,
         form_corrector=form_corrector,
         form_recognizer=form_recognizer,
+        calibration=calibration,
     )
 
 

@@ -110,3 +110,20 @@ def test_a_broken_calibration_file_names_the_file(tmp_path: Path) -> None:
     bad.write_text("fields:\n  total:\n    weights: {colour: 1}\n")
     with pytest.raises(ConfigError, match=r"calibration\.yaml.*colour"):
         load_calibration(bad)
+
+
+def test_ingest_calibrates_with_the_default_text_corrector_only() -> None:
+    from icr.config import load_settings
+    from icr.pipeline import build_stages
+
+    def stages_of(overrides: dict[str, object]) -> Calibration | None:
+        stages = build_stages(load_settings(overrides={"stages": {"recognizer": "fake"}, **overrides}))
+        try:
+            return stages.calibration
+        finally:
+            stages.close()
+
+    shipped = stages_of({})
+    assert shipped is not None and shipped.review_below == load_calibration().review_below
+    assert stages_of({"calibration": {"enabled": False}}) is None
+    assert stages_of({"stages": {"recognizer": "fake", "text_corrector": "fake"}}) is None  # not what was fitted
