@@ -196,11 +196,13 @@ def date_patterns(month_alt: str) -> list[tuple[str, regex.Pattern[str]]]:
             "ymd",
             regex.compile(rf"(?<!\d)(?P<y>(?:19|20)\d\d)\s?{_SEP}\s?(?P<m>\d{{1,2}})\s?{_SEP}\s?(?P<d>\d{{1,2}})(?!\d)"),
         ),
-        # 04/03/2018, 4-3-18, 04.03.18, 04 03 2018
+        # 04/03/2018, 4-3-18, 04.03.18, 04 03 2018; a four-digit year may run into the time after it
+        # when the gap between them is read as nothing ("06-05-201812:43:19")
         (
             "dmy",
             regex.compile(
-                rf"(?<![\d.,])(?P<a>\d{{1,2}})\s?(?P<s>{_SEP})\s?(?P<b>\d{{1,2}})\s?(?P=s)\s?(?P<y>(?:19|20)?\d\d)(?![\d])"
+                rf"(?<![\d.,])(?P<a>\d{{1,2}})\s?(?P<s>{_SEP})\s?(?P<b>\d{{1,2}})\s?(?P=s)\s?"
+                r"(?P<y>(?:19|20)\d\d(?=[0-2]?\d:[0-5]\d)|(?:19|20)?\d\d(?!\d))"
             ),
         ),
         # 27 MAR 2018, 01-NOV-2017, 25/FEB/2017, 3rd March 2018, 27MAR18
