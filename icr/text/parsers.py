@@ -355,7 +355,8 @@ def parse_date(text: str, opts: ParseOptions | None = None) -> dt.date | None:
 # ---------------------------------------------------------------- times
 
 TIME_RE = regex.compile(
-    r"(?<![\d.:])(?P<h>[01]?\d|2[0-3])\s?[:.hH]\s?(?P<m>[0-5]\d)(?:\s?[:.]\s?(?P<s>[0-5]\d))?"
+    # after a date's four-digit year when OCR lost the space between them ("06-05-201812:43:19")
+    r"(?:(?<![\d.:])|(?<=\d[-/.](?:19|20)\d\d))(?P<h>[01]?\d|2[0-3])\s?[:.hH]\s?(?P<m>[0-5]\d)(?:\s?[:.]\s?(?P<s>[0-5]\d))?"
     r"(?:\s?(?P<ampm>[AaPp])\.?\s?[Mm]\.?)?(?![\d.,])"
 )
 
