@@ -60,7 +60,7 @@ class Stages:
     """Turns the text corrector's confidences into measured ones and flags on them (:mod:`icr.calibrate`)."""
     limits: PageLimits = field(default_factory=PageLimits)
     """Pages and decoded memory one document may take."""
-    split: str = "none"
+    split: str = "auto"
     """How a multi-page file becomes documents (``ingest.split``): none, pages or auto; see :func:`split_step`."""
     forms: FormReader | None = None
     """The forms step: tells a form from a receipt and reads its pairs (None: every document is read as a receipt)."""
@@ -115,7 +115,7 @@ def build_stages(settings: Settings) -> Stages:
         date_check=bool(settings.get("date_check", "enabled", False)) and not replayed,
         keep_pages=bool(settings.get("store", "keep_pages", False)),
         limits=PageLimits.from_settings(settings),
-        split=str(settings.get("ingest", "split") or "none"),
+        split=str(settings.get("ingest", "split") or "auto"),
         forms=forms,
         form_corrector=form_corrector,
         form_recognizer=form_recognizer,
@@ -364,11 +364,20 @@ SPLIT_MODES = ("none", "pages", "auto")
 
 
 def _complete(extraction: Extraction) -> bool:
-    """A page that reads as a whole receipt: a total it prints under a total label (not the last
-    amount taken for one), and a company or a date."""
+    """A page that reads as a whole receipt: a labelled total and a date. A company is no evidence:
+    the first line of any page is taken for one (benchmarks/README.md, "Multi-page files")."""
+    return _labelled(extraction) and "date" in extraction.fields
+
+
+def _labelled(extraction: Extraction) -> bool:
+    """A total printed under a total label (not the last amount taken for one)."""
     total = extraction.fields.get("total")
-    labelled = total is not None and total.source.split("+")[0] not in ("position", "derived")
-    return labelled and ("company" in extraction.fields or "date" in extraction.fields)
+    return total is not None and total.source.split("+")[0] not in ("position", "derived")
+
+
+def _total(extraction: Extraction) -> object:
+    total = extraction.fields.get("total")
+    return total.typed if total is not None else None
 
 
 def _page_reading(ocr: OcrResult, number: int) -> OcrResult:
@@ -379,24 +388,35 @@ def split_step(
     task: Task, stages: Stages, ocr: OcrResult, extraction: Extraction, is_form: bool, page_images: list[bytes]
 ) -> tuple[list[DocumentResult], Extraction]:
     """Decide the documents of a multi-page file: ``pages`` makes each page a document; ``auto``
-    does when every page reads as a complete receipt of its own (its own total, and a company or
-    a date), as a scanner batch of receipts does — a multi-page invoice prints its total once;
-    ``none`` keeps one document, flagged for review when its pages look that independent, so a
-    record never silently mixes fields from unrelated receipts. Returns the parts (empty: the file
-    is one document) and the whole document's extraction."""
+    does when its pages read as complete receipts of their own (each its own total and a date,
+    the total not the previous page's), as a scanner batch of receipts does — a multi-page
+    invoice prints its total once, a bill the same total on every page.
+    A batch may hold a page or two whose total was misread (:func:`_misses_allowed`); those become
+    documents of their own too, flagged by their missing total. ``none`` keeps one document, and a
+    document kept whole with two pages or more that print a total of their own is flagged for
+    review, so a record never silently mixes fields from unrelated receipts. Returns the parts (empty: the
+    file is one document) and the whole document's extraction."""
     numbers = [p.number for p in ocr.pages]
     if len(numbers) < 2 or is_form:
         return [], extraction
     readings = {n: _page_reading(ocr, n) for n in numbers}
     pages: dict[int, Extraction] = {}
-    independent = True
-    for n in numbers:  # stops at the first page that is no receipt of its own (a long report: one read)
+    allowed = _misses_allowed(len(numbers))
+    complete = misses = totals = 0
+    for n in numbers:  # stops once too many pages are no receipt of their own (a long report: a few reads)
         pages[n] = stages.text.extract(readings[n])
-        if not _complete(pages[n]):
-            independent = False
-            if stages.split != "pages":
+        total, previous = _total(pages[n]), _total(pages[n - 1]) if n - 1 in pages else None
+        # a page printing the total the page before it printed continues it (a bill's every page)
+        if _labelled(pages[n]) and total != previous:
+            totals += 1
+        if _complete(pages[n]) and total != previous:
+            complete += 1
+        else:
+            misses += 1
+            if misses > allowed and stages.split != "pages":
                 break
-    if stages.split == "pages" or (stages.split == "auto" and independent):
+    batch = complete >= 2 and misses <= allowed
+    if stages.split == "pages" or (stages.split == "auto" and batch):
         parts = []
         for i, n in enumerate(numbers):
             key = hashlib.sha256(f"{task.sha256}#page={n}".encode()).hexdigest()
@@ -412,13 +432,20 @@ def split_step(
                 )
             )
         return parts, extraction
-    if independent:
+    if totals >= 2:  # a false flag costs a look, a false split a wrong record: flagged on less
         reason = (
-            f"pages 1-{len(numbers)}: every page reads as a receipt of its own (its own total); "
+            f"{totals} of {len(numbers)} pages print a total of their own; "
             "fields may come from different receipts: ingest with --split auto or --split pages"
         )
         extraction = replace(extraction, needs_review=True, review_reasons=[*extraction.review_reasons, reason])
     return [], extraction
+
+
+def _misses_allowed(pages: int) -> int:
+    """Pages of a scanner batch that may fail to read as a whole receipt (a total or date misread):
+    none of two, one of three or four, two of more. Asking every page to read whole left most
+    batches of ten receipts unsplit (benchmarks/README.md, "Multi-page files")."""
+    return min(2, (pages - 1) // 2)
 
 
 def _read_form(

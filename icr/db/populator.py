@@ -187,7 +187,9 @@ def _fill(doc: Document, result: DocumentResult, reviewed: Sequence[Field] = ())
     # Every text column goes through storable: a file name or a PDF's text layer may hold what
     # no database can store, and one such document must not abort its batch.
     doc.source = storable(result.source)
-    doc.name = Path(doc.source).stem[:255]
+    path, mark, page = doc.source.rpartition("#page=")
+    # a page of a file split into documents (ingest --split) is named by its page too
+    doc.name = (f"{Path(path).stem}#page={page}" if mark and page.isdigit() else Path(doc.source).stem)[:255]
     doc.status = result.status
     doc.consolidated = False  # (re)stored: the next consolidation looks at it
     doc.error = storable(result.error) if result.error else result.error
