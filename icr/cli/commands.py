@@ -207,8 +207,9 @@ def print_summary(summary: IngestSummary, most: int = 20) -> None:
 @click.option(
     "--split",
     type=click.Choice(["auto", "pages", "none"]),
-    help="A multi-page file: one document per page (pages), per page when each reads as a receipt "
-    "of its own (auto, the config's default), or one document (none).",
+    help="A multi-page file: one document per page when its pages read as receipts of their own, as a "
+    "scanner batch's do (auto, the default: ingest.split); always (pages); or one document, flagged "
+    "when pages print totals of their own (none).",
 )
 @click.option(
     "--lang",
