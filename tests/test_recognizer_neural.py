@@ -59,6 +59,31 @@ def test_label_and_amount_detected_apart_share_a_line() -> None:
     assert (total.left, total.top, total.width, total.height, total.confidence) == (300, 102, 60, 20, 0.99)
 
 
+def tilted(left: float, top: float, right: float, height: float, slope: float) -> tuple[tuple[float, float], ...]:
+    drop = (right - left) * slope
+    return ((left, top), (right, top + drop), (right, top + drop + height), (left, top + height))
+
+
+def test_a_tilted_photo_keeps_each_amount_on_its_label_s_row() -> None:
+    # The page drops 0.1 px per px to the right: 12 px rows, 20 px apart; an amount 400 px to the
+    # right of its label sits 40 px lower, level with the label two rows down.
+    slope = 0.1
+    lines = [L(tilted(10, 100 + 20 * i, 600, 12, slope), f"ITEM NUMBER {i} WITH A LONG NAME", 0.9) for i in range(2)]
+    lines += [
+        L(tilted(10, 200, 110, 12, slope), "SUBTOTAL", 0.9),
+        L(tilted(10, 220, 110, 12, slope), "TAX", 0.9),
+        L(tilted(10, 240, 110, 12, slope), "TOTAL", 0.9),
+    ]
+    lines += [
+        L(tilted(500, 200 + 20 * i + 49, 560, 12, slope), amount, 0.9)
+        for i, amount in enumerate(["10.28", "0.62", "10.90"])
+    ]
+    by_line: dict[int, list[str]] = {}
+    for w in words_from_lines(lines):
+        by_line.setdefault(w.line, []).append(w.text)
+    assert [" ".join(v) for v in by_line.values()][-3:] == ["SUBTOTAL 10.28", "TAX 0.62", "TOTAL 10.90"]
+
+
 def test_rows_keep_lines_apart_that_barely_touch() -> None:
     assert rows([(0, 0, 50, 20), (60, 15, 50, 20), (0, 40, 50, 20)]) == [[0], [1], [2]]
 

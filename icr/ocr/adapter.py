@@ -144,11 +144,38 @@ def apportion(
     return out
 
 
+def _edges(quad: Sequence[tuple[float, float]]) -> tuple[float, float, float, float, float]:
+    """A detected line's centre (x, y), its height, width and slope (dy/dx along its text),
+    from its quadrilateral (clockwise from the top-left corner)."""
+    (x0, y0), (x1, y1), (x2, y2), (x3, y3) = quad[:4]
+    left_x, left_y = (x0 + x3) / 2, (y0 + y3) / 2
+    right_x, right_y = (x1 + x2) / 2, (y1 + y2) / 2
+    height = (abs(y3 - y0) + abs(y2 - y1)) / 2
+    width = max(1.0, right_x - left_x)
+    return (left_x + right_x) / 2, (left_y + right_y) / 2, max(1.0, height), width, (right_y - left_y) / width
+
+
+def level_boxes(quads: Sequence[Sequence[tuple[float, float]]]) -> list[tuple[int, int, int, int]]:
+    """The lines' boxes with the page's tilt taken out, for grouping into rows: on a photo taken at a
+    slant, a row's label and its amount far to the right sit at different heights, and an upright
+    box around a tilted line spans two rows. The tilt is the median slope of the long lines."""
+    geometry = [_edges(q) for q in quads if len(q) >= 4]
+    if len(geometry) != len(quads):
+        return [_rect(q) for q in quads]
+    slopes = [g[4] for g in geometry if g[3] >= 4 * g[2]]
+    tilt = statistics.median(slopes) if slopes else 0.0
+    out = []
+    for cx, cy, height, width, _ in geometry:
+        level_y = cy - tilt * cx
+        out.append((round(cx - width / 2), round(level_y - height / 2), max(1, round(width)), max(1, round(height))))
+    return out
+
+
 def words_from_lines(lines: Sequence[DetectedLine], page: int = 1) -> list[Word]:
     """Words of a line engine's lines, numbered as Tesseract's psm 6 numbers them: one block and
     paragraph, a line number per visual row (so the extractors see label and amount together)."""
     words: list[Word] = []
-    for n, row in enumerate(rows([_rect(line.box) for line in lines]), start=1):
+    for n, row in enumerate(rows(level_boxes([line.box for line in lines])), start=1):
         for i in row:
             for text, confidence, (left, top, width, height) in split_line(lines[i]):
                 conf = max(0.0, min(1.0, confidence))

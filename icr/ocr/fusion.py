@@ -50,11 +50,7 @@ def fuse_words(primary: Sequence[Word], second: Sequence[Word], rules: FusionRul
             out.append(w)
         elif other == w.text:
             out.append(replace(w, confidence=max(w.confidence, min(s.confidence for s in under))))
-        elif (
-            rules.valid(other)
-            and not rules.valid(w.text)
-            and Levenshtein.distance(other, w.text) <= rules.max_edits
-        ):
+        elif rules.valid(other) and not rules.valid(w.text) and Levenshtein.distance(other, w.text) <= rules.max_edits:
             out.append(replace(w, text=other, confidence=min(s.confidence for s in under)))
             taken += 1
         else:

@@ -84,9 +84,7 @@ def pinned_model(role: str, folder: Path | None = None) -> Path:
 class RapidOcrApi:
     """PP-OCRv6 detection + recognition, loaded once."""
 
-    def __init__(
-        self, *, text_score: float = 0.5, threads: int = 1, det_side: int = 960, rec_width: int = 96
-    ) -> None:
+    def __init__(self, *, text_score: float = 0.5, threads: int = 1, det_side: int = 960, rec_width: int = 96) -> None:
         folder = models_dir()
         det, rec = pinned_model("det", folder), pinned_model("rec", folder)
         from rapidocr import RapidOCR
