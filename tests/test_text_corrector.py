@@ -496,6 +496,24 @@ def test_total_from_cash_and_change_only_when_the_printed_one_is_an_ocr_digit_of
     assert total(["TOTAL 12.37", "CASH 50.00", "CHANGE 37.65"]) == Decimal("12.37")
 
 
+@pytest.mark.parametrize(
+    ("lines", "total", "subtotal"),
+    [
+        (["Garden City, NY 11530", "Net Total: $145.00", "Tax $12.51", "TOTAL: $157.51"], "157.51", "145.00"),
+        (["Sub Total 5.99", "VISA 6.56", "TAX 0.57", "PAYMENT 6.56"], "6.56", "5.99"),  # paid exactly
+        (["TOTAL 21.20", "TAX 1.20", "CASH 50.00", "CHANGE 28.80"], "21.20", None),  # tax included: it stands
+        (["TOTAL 20.00", "TAX 1.20", "CASH 50.00", "CHANGE 30.00"], "20.00", None),  # the sum is printed nowhere
+    ],
+)
+def test_a_total_before_tax_gives_way_to_the_sum_printed_after_it(
+    corrector: DefaultTextCorrector, lines: list[str], total: str, subtotal: str | None
+) -> None:
+    ex = corrector.extract(ocr_from_lines(["DINER", *lines]))
+    assert ex.fields["total"].value == total
+    if subtotal is not None:
+        assert ex.fields["subtotal"].value == subtotal
+
+
 def test_a_total_with_one_misread_digit_is_put_right_by_the_other_amounts(corrector: DefaultTextCorrector) -> None:
     # "48.16" misread: cash less change and the rounding both say 48.15.
     ex = corrector.extract(

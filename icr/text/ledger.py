@@ -152,11 +152,37 @@ def settle(
     """After the total is chosen: a misread total put right, the payable total of a garbled final
     line, a subtotal or tax the page shows but OCR garbled, and the total's confidence raised when
     the other amounts add up to it; each by the relations above."""
+    _total_before_tax(fields, hits)
     _reconcile_total(fields, hits)
     _garbled_final_total(fields, hits, lines, lex)
     _infer_subtotal(fields, hits)
     _derive_unreadable(fields, hits, lines, rate, lex)
     _check_total(fields)
+
+
+def _total_before_tax(fields: dict[str, FieldValue], hits: Sequence[_Hit]) -> None:
+    """The total chosen is the amount before tax ("Net Total 145.00 / Tax 12.51 / TOTAL 157.51",
+    "SUBTOTAL" read as a total): when the chosen amount plus the tax (and the other parts) is
+    printed as another total, or paid exactly with no change, that sum is the total and the chosen
+    amount the subtotal."""
+    total, tax = fields.get("total"), fields.get("tax")
+    if total is None or tax is None or not isinstance(total.typed, Decimal) or not isinstance(tax.typed, Decimal):
+        return
+    if tax.typed <= 0 or total.source in (Provenance.TEMPLATE, Provenance.STATIC):
+        return
+    amounts = _amounts(fields)
+    subtotal = amounts.get("subtotal")
+    if subtotal is not None and subtotal != total.typed:
+        return
+    want = PARTS.value({**amounts, "subtotal": total.typed})
+    if want is None or want <= total.typed:
+        return
+    no_change = not amounts.get("change")
+    kinds = ("total", "total_rounded", "paid") if no_change else ("total", "total_rounded")
+    if not any(h.kind in kinds and h.value == want for h in hits):
+        return
+    fields["subtotal"] = _field("subtotal", total.typed, total.raw, total.confidence)
+    fields["total"] = _field("total", want, total.raw, total.confidence)
 
 
 def _reconcile_total(fields: dict[str, FieldValue], hits: Sequence[_Hit]) -> None:
