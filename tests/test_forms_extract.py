@@ -144,8 +144,8 @@ def test_text_across_a_page_is_a_form_and_down_a_till_roll_a_receipt() -> None:
     texts = ["Claimant: Peter Okafor", "Date: 03/12/2024", "Total: 45.20", "Change: 0.00", "Signed: P. Okafor"]
     page = _page([line(t, 50, 40 * i) + line("Office use only", 900, 40 * i) for i, t in enumerate(texts)])
     slip = _page([line(t, 20, 40 * i) for i, t in enumerate(texts)])
-    assert reader.kind(_money("total", "change"), page) == "form"  # 47 letter heights across
-    assert reader.kind(_money("total", "change"), slip) == "receipt"  # 13: a till roll's width
+    assert reader.kind(_money("total", "change"), page) == "form"  # 85 characters across
+    assert reader.kind(_money("total", "change"), slip) == "receipt"  # 22: a till roll's width
 
 
 def test_funsd_scoring_counts_linked_pairs_and_labels(tmp_path: Path) -> None:

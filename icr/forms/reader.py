@@ -56,11 +56,12 @@ class KindOptions:
     """... and this many lines."""
     min_lines: int = 4
     """A page of fewer lines is nothing to call a form."""
-    receipt_span: float = 17.0
-    """A page whose text spans fewer letter heights than this across is a till roll: a receipt (receipts
-    with little money found: at most 19.1 on sroie-dev and expressexpense-dev; FUNSD forms: 18.6 and up)."""
-    page_span: float = 21.5
-    """A page whose text spans this many letter heights across or more, with little money found, is a form."""
+    receipt_span: float = 45.0
+    """A page whose text spans fewer characters than this across is a till roll: a receipt."""
+    page_span: float = 60.0
+    """A page whose text spans this many characters across or more, with little money found, is a form ..."""
+    weak_total_span: float = 48.0
+    """... as is one this wide with no sure total and long lines (``long_lines``)."""
     generic_templates: tuple[str, ...] = ("generic_receipt",)
     """Templates that say nothing of the kind (the default one): layout decides."""
 
@@ -133,7 +134,7 @@ class FormReader:
         span = text_span(ocr)  # 0: no word boxes to measure (a text layer)
         if 0 < span < opts.receipt_span:
             return extraction.doc_type
-        if span >= opts.page_span:
+        if span >= opts.page_span or (weak and span >= opts.weak_total_span and width >= opts.long_lines):
             return FORM  # text across a page, not down a till roll
         if width >= opts.long_lines and share < opts.max_amount_share:
             return FORM
@@ -208,18 +209,19 @@ class FormReader:
 
 
 def text_span(ocr: OcrResult) -> float:
-    """How wide the text runs, in letter heights: the widest page's words from the leftmost to the rightmost
-    edge over their median height (a till roll prints about 40 characters a line, a page twice that); 0
-    without word boxes."""
+    """How wide the text runs, in characters: the widest page's words from the leftmost to the rightmost edge
+    over the median width of a character (a till roll prints at most about 48 a line, a page more); 0
+    without word boxes. Characters, not letter heights: engines box a word's height differently (Tesseract
+    its letters, the neural engine its line), its width alike."""
     widest = 0.0
     for page in ocr.pages:
-        words = [w for w in page.words if w.height > 0 and regex.search(r"[\p{L}\p{N}]", w.text)]
+        words = [w for w in page.words if w.width > 0 and len(w.text.strip()) >= 3]
         if len(words) < 2:
             continue
-        height = statistics.median(w.height for w in words)
+        char = statistics.median(w.width / len(w.text.strip()) for w in words)
         left = min(w.left for w in words)
         right = max(w.left + w.width for w in words)
-        widest = max(widest, (right - left) / height)
+        widest = max(widest, (right - left) / max(char, 1e-6))
     return widest
 
 
