@@ -48,6 +48,7 @@ class HandwritingModel:
         options = ort.SessionOptions()
         options.intra_op_num_threads = threads
         options.inter_op_num_threads = 1
+        options.enable_cpu_mem_arena = True  # buffers kept between crops, not allocated per word
         options.log_severity_level = 3
         session = ort.InferenceSession(str(model_path), options, providers=["CPUExecutionProvider"])
         return cls(session, str(card["alphabet"]), int(card["height"]), card)
