@@ -57,7 +57,7 @@ def read_cmd(images: tuple[Path, ...], model_dir: Path | None, grammar: str | No
 
 @htr.command("train")
 @click.option("--out", "out", required=True, type=click.Path(path_type=Path), help="Folder for model.onnx, model.json.")
-@click.option("--steps", default=120, show_default=True, help="Optimiser steps (batches).")
+@click.option("--steps", type=int, help="Optimiser steps (batches); default: the shipped model's 260.")
 @click.option("--batch-size", default=16, show_default=True)
 @click.option("--lr", default=1e-4, show_default=True, help="Backbone learning rate (the head's is 3x).")
 @click.option("--seed", default=20, show_default=True)
@@ -68,7 +68,7 @@ def read_cmd(images: tuple[Path, ...], model_dir: Path | None, grammar: str | No
 @click.option("--int8", is_flag=True, help="Export an 8-bit quantized model (faster, less accurate).")
 @click.option("--from", "real_dir", type=click.Path(path_type=Path), help="Real crops (<stem>.png + .txt) mixed in.")
 def train_cmd(
-    out: Path, steps: int, batch_size: int, lr: float, seed: int, threads: int, fonts: tuple[Path, ...],
+    out: Path, steps: int | None, batch_size: int, lr: float, seed: int, threads: int, fonts: tuple[Path, ...],
     int8: bool, real_dir: Path | None,
 ) -> None:
     """Fine-tune the recognizer on rendered handwriting (and real crops); needs icr[htr-train].
@@ -77,8 +77,9 @@ def train_cmd(
     from icr.htr.train import TrainSettings, train
 
     settings = TrainSettings(
-        steps=steps, batch_size=batch_size, lr=lr, seed=seed, threads=threads,
+        steps=steps if steps is not None else TrainSettings.steps,
+        batch_size=batch_size, lr=lr, seed=seed, threads=threads,
         fonts=[str(f) for f in fonts], real_dir=str(real_dir) if real_dir else None, int8=int8,
     )
     card = train(settings, out, log=lambda message: click.echo(message, err=True))
-    click.echo(json.dumps({"out": str(out), "train_seconds": card["train_seconds"], "steps": steps}))
+    click.echo(json.dumps({"out": str(out), "train_seconds": card["train_seconds"], "steps": settings.steps}))
