@@ -114,8 +114,9 @@ class FormReader:
 
     def kind(self, extraction: Extraction, ocr: OcrResult, template_kind: str | None = None) -> str:
         """``form`` or the extraction's own kind. A template that names its kind decides; a document
-        only the generic template matched is a form when it prints few amounts and the receipt
-        arithmetic found little money on it."""
+        only the generic template matched, on which the receipt arithmetic found little money, is a
+        receipt when its text runs down a till roll's width and a form when it runs across a page
+        (:func:`text_span`); in between, long lines with few amounts, or "Label: answer" lines, make a form."""
         if template_kind:
             return template_kind
         if extraction.template and extraction.template not in self.kind_options.generic_templates:
