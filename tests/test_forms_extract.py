@@ -67,6 +67,7 @@ TABLE_WORDS = words(
     *line("Organization Name:", 50, 40), *line("R. J. Reynolds Tobacco", 400, 40),
     *line("Lobbyist Name:", 50, 100), *line("Peter J. McGinn", 400, 100),
     *line("Approved By", 50, 200), *line("Date", 600, 200),
+    *line("Note", 50, 250), *line("12 copies to file", 700, 250),
     *line("Brand", 50, 300), *line("Score", 300, 300), *line("Base", 500, 300), *line("Total", 700, 300),
     *line("Male", 50, 420), *line("2.0", 300, 420), *line("(51)", 500, 420), *line("31", 700, 420),
     *line("Female", 50, 460), *line("0.0", 300, 460), *line("(46)", 500, 460), *line("29", 700, 460),
@@ -81,6 +82,7 @@ def test_table_cells_answer_their_columns_and_a_lone_label_answers_nothing() -> 
     # a "Label: answer" row under another is no table: its answer is its own
     assert ("Lobbyist Name", "Peter J. McGinn") in pairs
     assert all(v != "Date" for _, v in pairs)  # a label word beside a label is another label
+    assert all(k != "Note" for k, _ in pairs)  # 0.6 of the page's width apart: not asked and answered
     # each cell answers the heading of its column, even a few rows down
     assert {("Score", "2.0"), ("Base", "(51)"), ("Total", "31"), ("Score", "0.0"), ("Total", "29")} <= set(pairs)
     assert all(k not in {"Male", "Female"} for k, _ in pairs)

@@ -25,7 +25,7 @@ _LETTERS = regex.compile(r"\p{L}")
 class LinkOptions:
     """Where an answer may sit relative to its question, in letter heights and page widths."""
 
-    right_gap: float = 0.45
+    right_gap: float = 0.3
     """An answer on the question's row starts at most this share of the page width to its right."""
     below_gap: float = 1.8
     """An answer under the question starts at most this many letter heights below it."""
@@ -122,6 +122,8 @@ def label_segments(segments: Sequence[Segment], page_width: int, page_height: in
         for left, right in itertools.pairwise(row):
             if right.label == "question" or _under_headings(left, right, segments, options):
                 continue
+            if right.box[0] - left.box[2] > options.right_gap * page_width:
+                continue  # too far apart on the row to be asked and answered
             pair_row = len(row) == 2 and not right.ends_with_colon and options.two_on_a_row and not _word_label(right)
             if left.label == "question" or (_key_like(left, options) and (_value_like(right) or pair_row)):
                 left.label = "question"
