@@ -95,3 +95,18 @@ def running(app: Any) -> Iterator[str]:
     finally:
         server.should_exit = True
         thread.join(timeout=10)
+
+
+@contextmanager
+def serving(url: str, store: FileStore) -> Iterator[str]:
+    """The review app over the database at ``url`` and ``store``, served as :func:`running` does,
+    with the reviewer "ana": its base URL."""
+    from icr.web.app import create_app
+
+    engine = open_engine(url)
+    app = create_app(engine, store=store, field_types={"total": "amount", "date": "date"}, reviewer="ana")
+    try:
+        with running(app) as base:
+            yield base
+    finally:
+        engine.dispose()

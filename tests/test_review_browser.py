@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from review_support import HOSTILE, review_db, running
+from review_support import HOSTILE, review_db, serving
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -26,7 +26,6 @@ pytest.importorskip("fastapi", reason="icr serve needs the web extra (pip instal
 pytest.importorskip("uvicorn", reason="icr serve needs the web extra (pip install icr[web])")
 playwright = pytest.importorskip("playwright.sync_api", reason="the browser test needs playwright (icr[dev])")
 
-from icr.web.app import create_app  # noqa: E402
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 ARGS = [
@@ -48,13 +47,8 @@ def served(tmp_path: Path) -> Iterator[tuple[str, str]]:
     if not Path(CHROMIUM).is_file():
         pytest.skip("Debian's chromium is not installed (scripts/test.sh installs it)")
     url, store = review_db(tmp_path)
-    engine = open_engine(url)
-    app = create_app(engine, store=store, field_types={"total": "amount", "date": "date"}, reviewer="ana")
-    try:
-        with running(app) as base:
-            yield base, url
-    finally:
-        engine.dispose()
+    with serving(url, store) as base:
+        yield base, url
 
 
 @contextmanager

@@ -13,7 +13,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from review_support import page_png, running
+from review_support import page_png, serving
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -28,8 +28,6 @@ pytest.importorskip("uvicorn", reason="icr serve needs the web extra (pip instal
 playwright = pytest.importorskip("playwright.sync_api", reason="the browser test needs playwright (icr[dev])")
 
 from test_review_browser import CHROMIUM, _shot, chromium_page  # noqa: E402
-
-from icr.web.app import create_app  # noqa: E402
 
 pytestmark = pytest.mark.slow
 
@@ -77,12 +75,9 @@ def served(tmp_path: Path) -> Iterator[tuple[str, str]]:
     for r in results:
         store.put_pages(r.sha256, r.page_images)
     SqlPopulator(engine).store(results)
-    app = create_app(engine, store=store, field_types={"total": "amount", "date": "date"}, reviewer="ana")
-    try:
-        with running(app) as base:
-            yield base, url
-    finally:
-        engine.dispose()
+    engine.dispose()
+    with serving(url, store) as base:
+        yield base, url
 
 
 def test_twenty_flagged_receipts_reviewed_with_the_keyboard_alone(served: tuple[str, str], tmp_path: Path) -> None:
