@@ -209,15 +209,16 @@ def date_patterns(month_alt: str) -> list[tuple[str, regex.Pattern[str]]]:
         (
             "dMy",
             regex.compile(
-                rf"(?<![\dA-Z])(?P<d>\d{{1,2}})(?:ST|ND|RD|TH)?[-/.\s]*(?P<mon>{month_alt})\.?(?![A-Z]{{4,}})[A-Z]*[-/.,\s]*(?P<y>(?:19|20)?\d\d)(?![\d])",
+                rf"(?<![\dA-Z])(?P<d>\d{{1,2}})(?:ST|ND|RD|TH)?[-/.\s]*(?P<mon>{month_alt})\.?(?![A-Z]{{4,}})[A-Z]*[-/.,\s]*(?P<y>(?:19|20)?\d\d)(?!\d|\s?/\s?\d)",
                 regex.IGNORECASE,
             ),
         ),
-        # OCT 3, 2016 / March 3rd 2018
+        # OCT 3, 2016 / March 3rd 2018 / Sep07'18, MAY.21'19 / FEB 18/17 (a till's short forms)
         (
             "Mdy",
             regex.compile(
-                rf"(?<![A-Z])(?P<mon>{month_alt})\.?[A-Z]*[-\s]*(?P<d>\d{{1,2}})(?:ST|ND|RD|TH)?,?[-\s]+(?P<y>(?:19|20)?\d\d)(?!\d)",
+                rf"(?<![A-Z])(?P<mon>{month_alt})\.?[A-Z]*[-\s]*(?P<d>\d{{1,2}})(?:ST|ND|RD|TH)?"
+                r"(?:,?[-\s]+|\s?['’`]\s?|\s?/\s?)(?P<y>(?:19|20)?\d\d)(?!\d)",
                 regex.IGNORECASE,
             ),
         ),
