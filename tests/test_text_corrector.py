@@ -671,3 +671,10 @@ def test_the_extracted_name_takes_the_spelling_printed_elsewhere_on_an_ocr_read_
     assert corrector.extract(ocr_from_lines(read, confidence=0.9)).fields["company"].value == "SANYU STATIONERY SHOP"
     # typed text is as printed
     assert corrector.extract(ocr_from_lines(read)).fields["company"].value == "SANYO STATIONERY SHOP"
+
+
+@pytest.mark.parametrize("line", ["www.bigjosburgers.com", "Walk_In 347", "Micros Demo System"])
+def test_a_web_address_or_an_order_type_is_no_company(corrector: DefaultTextCorrector, line: str) -> None:
+    lines = [line, "BIG JO'S", "1955 BROADWAY", "SANTA MONICA, CA 90404", "HB $4.00", "Total $4.00"]
+    ex = corrector.extract(ocr_from_lines(lines))
+    assert "company" not in ex.fields or ex.fields["company"].value != line
