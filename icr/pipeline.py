@@ -28,6 +28,7 @@ from icr.forms.zonal import ZonalLayout
 from icr.imaging.load import PageLimits, load_pages, supported_extensions
 from icr.stages import ImageCorrector, Populator, Recognizer, TextCorrector
 from icr.store import FileStore, encode_png
+from icr.text.ledger import Provenance
 from icr.text.locate import locate_fields
 from icr.text.templates import Template
 from icr.types import CorrectedPage, DocumentResult, Extraction, FormData, Image, OcrResult, Page
@@ -369,10 +370,14 @@ def _complete(extraction: Extraction) -> bool:
     return _labelled(extraction) and "date" in extraction.fields
 
 
+_UNLABELLED = frozenset({Provenance.POSITION, Provenance.POSITION_CHECKED, Provenance.ARITHMETIC})
+"""How a total is found when no total label stands beside it (the last amount, or the sums)."""
+
+
 def _labelled(extraction: Extraction) -> bool:
     """A total printed under a total label (not the last amount taken for one)."""
     total = extraction.fields.get("total")
-    return total is not None and total.source.split("+")[0] not in ("position", "derived")
+    return total is not None and total.source not in _UNLABELLED
 
 
 def _total(extraction: Extraction) -> object:
