@@ -116,15 +116,18 @@ def _floor_init() -> None:
     _API = tesserocr.PyTessBaseAPI(path=tessdata_path(), lang="eng", psm=tesserocr.PSM.SINGLE_BLOCK)
 
 
-def _floor_read(path: str) -> int:
+def _floor_read(path: str) -> float:
+    """Reads one page; returns the CPU seconds it took in this worker."""
+    start = time.process_time()
     _API.SetImageFile(path)
-    return len(_API.GetUTF8Text())
+    _API.GetUTF8Text()
+    return time.process_time() - start
 
 
-def run_pool(images: list[Path], jobs: int, work: Callable[[str], int], init: Callable[[], None] | None) -> None:
+def run_pool(images: list[Path], jobs: int, work: Callable[[str], Any], init: Callable[[], None] | None) -> list[Any]:
     context = multiprocessing.get_context("spawn")
     with context.Pool(jobs, initializer=init) as pool:
-        list(pool.imap_unordered(work, [str(p) for p in images], chunksize=1))
+        return list(pool.imap_unordered(work, [str(p) for p in images], chunksize=1))
 
 
 def run_icr(images: list[Path], jobs: int, db: Path, config: str | None = None) -> int:
@@ -142,13 +145,21 @@ def run_icr(images: list[Path], jobs: int, db: Path, config: str | None = None) 
         *(["--config", config] if config else []),
         *paths,
     ]
-    proc = subprocess.Popen(cmd, env=ENV, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    with PeakRss(proc.pid) as rss:
-        _, err = proc.communicate()
+    with tempfile.TemporaryFile() as err:
+        proc = subprocess.Popen(cmd, env=ENV, stdout=subprocess.DEVNULL, stderr=err)
+        with PeakRss(proc.pid) as rss:
+            # wait4 for the parent's own CPU (hashing, database writes): the workers, children of
+            # the forkserver, are not in it; their CPU per document is in the stored timings
+            _, status, usage = os.wait4(proc.pid, 0)
+        returncode = os.waitstatus_to_exitcode(status)
+        proc.returncode = returncode
+        err.seek(0)
+        message = err.read().decode(errors="replace")[-2000:]
     run_icr.peak = rss.peak  # type: ignore[attr-defined]
-    if proc.returncode not in (0, 2):
-        raise SystemExit(f"icr ingest failed ({proc.returncode}): {err.decode()[-2000:]}")
-    return proc.returncode
+    run_icr.parent_cpu = usage.ru_utime + usage.ru_stime  # type: ignore[attr-defined]
+    if returncode not in (0, 2):
+        raise SystemExit(f"icr ingest failed ({returncode}): {message}")
+    return returncode
 
 
 # -- reporting ---------------------------------------------------------------------------------
@@ -195,6 +206,7 @@ def main() -> None:
     )
 
     per_doc: dict[str, list[float]] = {m: [] for m in methods}
+    cpu_per_doc: dict[str, list[float]] = {"c": [], "d": []}
     peaks: dict[str, int] = {m: 0 for m in methods}
     profile: dict[str, float] = {}
     with tempfile.TemporaryDirectory(prefix="icr-throughput-") as tmp:
@@ -206,6 +218,8 @@ def main() -> None:
                 if m == "d":
                     run_icr(images, args.jobs, db, args.config)
                     peak = run_icr.peak  # type: ignore[attr-defined]
+                    worker_cpu = stage_profile(db).get("cpu", float("nan"))
+                    cpu_per_doc["d"].append(worker_cpu + run_icr.parent_cpu / len(images))  # type: ignore[attr-defined]
                 else:
                     with PeakRss(os.getpid(), include_root=False) as rss:
                         if m == "a":
@@ -213,7 +227,8 @@ def main() -> None:
                         elif m == "b":
                             run_pool(images, args.jobs, _seed_read, None)
                         else:
-                            run_pool(images, args.jobs, _floor_read, _floor_init)
+                            seconds_each = run_pool(images, args.jobs, _floor_read, _floor_init)
+                            cpu_per_doc["c"].append(sum(seconds_each) / len(images))
                     peak = rss.peak
                 seconds = time.perf_counter() - start
                 per_doc[m].append(seconds / len(images))
@@ -239,6 +254,15 @@ def main() -> None:
         print(
             f"(d)/(c) per round {', '.join(f'{x:.2f}' for x in ratios)}; median {statistics.median(ratios):.2f}"
             " (target <= 1.25)"
+        )
+    if cpu_per_doc["c"] and cpu_per_doc["d"]:
+        # CPU seconds per document hold still when other work shares the cores; wall time does not
+        c_cpu, d_cpu = statistics.median(cpu_per_doc["c"]), statistics.median(cpu_per_doc["d"])
+        ratios = [d / c for c, d in zip(cpu_per_doc["c"], cpu_per_doc["d"], strict=True)]
+        print(
+            f"CPU s/doc: (c) {c_cpu:.3f}, (d) {d_cpu:.3f} (workers and parent); (d)/(c) per round "
+            f"{', '.join(f'{x:.2f}' for x in ratios)}; median {statistics.median(ratios):.2f}; "
+            f"(d) reads {1 / d_cpu:.2f} receipts/s per core"
         )
     if profile:
         print("\nwhere (d)'s time goes, mean seconds per document inside a worker (last round):")

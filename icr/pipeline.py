@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import resource
 import time
 from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
@@ -239,6 +240,13 @@ def _settle_orientation(
     )
 
 
+def _cpu_seconds() -> float:
+    """CPU seconds of this worker and the programs it ran (the Tesseract CLI): a document's cost
+    per core, which wall time on a shared machine does not tell."""
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return time.process_time() + children.ru_utime + children.ru_stime
+
+
 def _corrected(pages: Sequence[CorrectedPage], keep: Sequence[str]) -> bool:
     """Whether a step other than ``keep`` changed any page (else a second read sees the same image)."""
     return any(
@@ -260,6 +268,7 @@ def process_document(task: Task, stages: Stages) -> DocumentResult:
     """Run stages 1-3 on one file. Never raises for a bad document: it returns a failed result."""
     timings: dict[str, float] = {}
     start = time.perf_counter()
+    cpu_start = _cpu_seconds()
     path = Path(task.path)
     try:
         pages = load_pages(path, stages.limits)
@@ -331,6 +340,7 @@ def process_document(task: Task, stages: Stages) -> DocumentResult:
         error = f"{task.path}: {type(exc).__name__}: {exc}".strip()
         return DocumentResult(task.path, task.sha256, "failed", error=error, timings=timings)
     timings["total"] = time.perf_counter() - start
+    timings["cpu"] = _cpu_seconds() - cpu_start
     info: dict[str, float] = {}
     for page in corrected:
         info.update(page.info)
