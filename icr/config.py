@@ -263,8 +263,9 @@ class FormsConfig(_Section):
     psm: int | None = Field(default=None, ge=0, le=13)
     image_corrector: ImageCorrectorOverrides | None = None
     segments: dict[str, float] | None = None
-    links: dict[str, float | dict[str, str]] | None = None
-    """Link geometry and confidence, and ``digit_slips`` (letters OCR reads for digits)."""
+    links: dict[str, float | dict[str, str] | dict[str, float]] | None = None
+    """Link geometry and confidence, ``digit_slips`` (letters OCR reads for digits) and
+    ``rule_confidence`` (each rule's weight)."""
     checkboxes: dict[str, float] | None = None
 
 

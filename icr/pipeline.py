@@ -463,6 +463,24 @@ def _misses_allowed(pages: int) -> int:
     return min(2, (pages - 1) // 2)
 
 
+def _form_read_options(reader: FormReader, wanted: ReadOptions) -> ReadOptions:
+    return ReadOptions(
+        steps=reader.read_steps if reader.read_steps is not None else wanted.steps,
+        language=wanted.language,
+        psm=reader.psm if reader.psm is not None else wanted.psm,
+    )
+
+
+def read_as_form(
+    pages: list[Page], stages: Stages, reader: FormReader, wanted: ReadOptions | None = None
+) -> tuple[list[CorrectedPage], OcrResult]:
+    """Stages 1 and 2 as a form is read (the forms step's steps, recognizer and page segmentation
+    mode): what the forms step and ``icr forms train`` read pairs off."""
+    how = _form_read_options(reader, wanted or ReadOptions())
+    recognizer = stages.form_recognizer or stages.recognizer
+    return _read(pages, stages, how, {}, recognizer, corrector=stages.form_corrector)
+
+
 def _read_form(
     pages: list[Page],
     stages: Stages,
@@ -474,13 +492,9 @@ def _read_form(
     """The forms step: a form is read again as forms want (sparse text, rules removed, small print
     enlarged), its pairs are read off that reading, and it keeps only the fields its template asks for
     (a template's patterns and static values): never a receipt's total or date."""
-    how = ReadOptions(
-        steps=reader.read_steps if reader.read_steps is not None else wanted.steps,
-        language=wanted.language,
-        psm=reader.psm if reader.psm is not None else wanted.psm,
-    )
+    how = _form_read_options(reader, wanted)
     recognizer = stages.form_recognizer or stages.recognizer
-    corrected, ocr = _read(pages, stages, how, {}, recognizer, corrector=stages.form_corrector)
+    corrected, ocr = read_as_form(pages, stages, reader, wanted)
 
     def read_line(crop: Image) -> str:
         """One zone's crop read alone, as a single line."""

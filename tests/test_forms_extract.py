@@ -8,10 +8,12 @@ from decimal import Decimal
 from pathlib import Path
 
 import numpy as np
+import pytest
 
+from icr.errors import ConfigError
 from icr.forms.checkbox import CheckboxOptions
-from icr.forms.funsd import read_gold, score_forms
-from icr.forms.keyvalue import LinkOptions, label_segments, link_answers, pairs_of
+from icr.forms.funsd import GoldForm, gold_labels, read_gold, score_forms
+from icr.forms.keyvalue import LinkOptions, label_segments, link_answers, pairs_of, run_on_answers
 from icr.forms.reader import FormReader
 from icr.forms.segments import SegmentOptions, segments_of
 from icr.types import CorrectedPage, Extraction, FieldValue, OcrPage, OcrResult, Word
@@ -61,6 +63,28 @@ def test_questions_link_to_answers_on_their_row_or_below() -> None:
     assert ("Reason for leave", "Family wedding abroad") in pairs  # the answer under its question
     assert ("Cost", "$33,675") in pairs  # a column heading over its value
     assert all(k != "APPLICATION FOR LEAVE" for k, _ in pairs)
+
+
+def test_an_answer_runs_on_over_the_lines_under_it() -> None:
+    form = words(
+        *line("Suggestion:", 50, 100), *line("Discontinue coal retention", 220, 100),
+        *line("analyses on licensee", 220, 122), *line("submitted samples.", 220, 144),
+        *line("Date:", 50, 220), *line("9/3/92", 140, 220),
+    )  # fmt: skip
+    segments = segments_of(form, SegmentOptions())
+    options = LinkOptions(answer_lines=4, line_gap=0.8, line_indent=1.5)
+    label_segments(segments, 1000, 600, options)
+    links = link_answers(segments, options)
+    kept = run_on_answers(links, segments, options)
+    pairs = [(p.key, p.value) for p in pairs_of(links)]
+    assert ("Suggestion", "Discontinue coal retention analyses on licensee submitted samples.") in pairs
+    assert ("Date", "9/3/92") in pairs
+    assert len(kept) == len(segments) - 2  # the lines taken in are no segments of their own
+    plain = segments_of(form, SegmentOptions())
+    label_segments(plain, 1000, 600, LinkOptions())
+    links = link_answers(plain, LinkOptions())
+    assert run_on_answers(links, plain, LinkOptions()) == plain  # off unless asked for
+    assert ("Suggestion", "Discontinue coal retention") in [(p.key, p.value) for p in pairs_of(links)]
 
 
 TABLE_WORDS = words(
@@ -189,3 +213,34 @@ def test_tick_boxes_ticked_empty_or_unsure_by_their_ink() -> None:
     assert [b[0] for b in boxes] == [48, 248, 448]  # the outline drawn 3 px wide around x
     mask = ink_mask(page)
     assert [state(inside_ink(mask, b), CheckboxOptions()) for b in boxes] == [True, False, None]
+
+
+def test_rule_confidence_weighs_pairs_and_the_threshold_drops_weak_ones() -> None:
+    words = [
+        Word(t, x, y, 12 * len(t), 20, 0.9)
+        for t, x, y in [
+            ("Name:", 40, 100),
+            ("Ann", 200, 100),
+            ("Colour", 40, 200),
+            ("light", 200, 200),
+            ("blue", 270, 200),
+        ]
+    ]
+    weights = {"colon_row": 0.8, "two_on_row": 0.2}
+    segments = segments_of(words, SegmentOptions())
+    options = LinkOptions(rule_confidence=weights)
+    label_segments(segments, 800, 600, options)
+    pairs = {p.key: p.confidence for p in pairs_of(link_answers(segments, options), 1, options)}
+    assert pairs == {"Name": pytest.approx(0.72), "Colour": pytest.approx(0.18)}
+    strict = LinkOptions(rule_confidence=weights, min_pair_confidence=0.3)
+    assert [p.key for p in pairs_of(link_answers(segments, strict), 1, strict)] == ["Name"]
+    with pytest.raises(ConfigError, match=r"rule_confidence\.guess"):
+        FormReader.from_section({"links": {"rule_confidence": {"guess": 0.5}}})
+
+
+def test_gold_labels_by_text_else_by_the_box_they_overlap() -> None:
+    gold = GoldForm([("question", "DATE:"), ("answer", "12 MARCH 1994")], [], [(10, 10, 60, 30), (80, 10, 300, 30)])
+    labels = gold_labels(
+        ["Date:", "12 Mrch", "scribble"], [(20, 20, 120, 60), (160, 20, 300, 60), (0, 200, 50, 220)], gold, 2.0
+    )
+    assert labels == ["question", "answer", "other"]

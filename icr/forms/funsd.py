@@ -19,6 +19,7 @@ import regex
 from rapidfuzz import fuzz
 
 from icr.errors import InputError
+from icr.types import Box
 
 MATCH = 80.0
 """rapidfuzz ratio (0-100) from which two texts are the same text."""
@@ -35,6 +36,8 @@ class GoldForm:
     """(label, normalized text) of every entity with text."""
     pairs: list[tuple[str, str]]
     """(question, answer) normalized texts of every question->answer link."""
+    boxes: list[Box] = field(default_factory=list)
+    """The box of each of ``entities`` (pixels of the scan), in their order."""
 
 
 def read_gold(path: Path) -> GoldForm:
@@ -44,7 +47,9 @@ def read_gold(path: Path) -> GoldForm:
         entities = {int(e["id"]): e for e in data["form"]}
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise InputError(f"{path}: not a FUNSD annotation: {exc}") from exc
-    labelled = [(str(e["label"]), norm(e["text"])) for e in entities.values() if norm(e["text"])]
+    texted = [e for e in entities.values() if norm(e["text"])]
+    labelled = [(str(e["label"]), norm(e["text"])) for e in texted]
+    boxes = [_box(e.get("box")) for e in texted]
     pairs: set[tuple[int, int]] = set()
     for e in entities.values():
         for link in e.get("linking") or []:
@@ -55,7 +60,14 @@ def read_gold(path: Path) -> GoldForm:
                 elif entities[b]["label"] == "question" and entities[a]["label"] == "answer":
                     pairs.add((b, a))
     gold_pairs = [(norm(entities[q]["text"]), norm(entities[a]["text"])) for q, a in sorted(pairs)]
-    return GoldForm(labelled, [(q, a) for q, a in gold_pairs if q and a])
+    return GoldForm(labelled, [(q, a) for q, a in gold_pairs if q and a], boxes)
+
+
+def _box(raw: object) -> Box:
+    if isinstance(raw, list) and len(raw) == 4:
+        x0, y0, x1, y1 = (int(v) for v in raw)
+        return (x0, y0, x1, y1)
+    return (0, 0, 0, 0)
 
 
 def _same(a: str, b: str) -> bool:
@@ -161,3 +173,25 @@ def format_forms_report(report: FormsReport) -> str:
         lines.append(f"  {label:20s} {c['precision']:6.3f} {c['recall']:6.3f} {c['f1']:6.3f}")
     lines.append(f"documents {report.documents}  predicted {report.predicted_documents}")
     return "\n".join(lines)
+
+
+def gold_labels(texts: Sequence[str], boxes: Sequence[Box], gold: GoldForm, scale: float = 1.0) -> list[str]:
+    """The gold label of each segment (its text and its box, on a page enlarged ``scale`` times): the
+    label of the gold entity whose text it matches best at ``MATCH`` or more, else of the one its box
+    overlaps most (at least half of it), else ``other``. What ``icr forms train`` learns from."""
+    out = []
+    for text, box in zip(texts, boxes, strict=True):
+        t = norm(text)
+        best = max(range(len(gold.entities)), key=lambda i: fuzz.ratio(t, gold.entities[i][1]), default=None)
+        if best is not None and fuzz.ratio(t, gold.entities[best][1]) >= MATCH:
+            out.append(gold.entities[best][0])
+            continue
+        x0, y0, x1, y1 = (v / scale for v in box)
+        area = max((x1 - x0) * (y1 - y0), 1.0)
+        label, most = "other", 0.5 * area
+        for (name, _), (gx0, gy0, gx1, gy1) in zip(gold.entities, gold.boxes, strict=True):
+            overlap = max(0.0, min(x1, gx1) - max(x0, gx0)) * max(0.0, min(y1, gy1) - max(y0, gy0))
+            if overlap > most:
+                label, most = name, overlap
+        out.append(label)
+    return out

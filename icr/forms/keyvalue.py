@@ -15,10 +15,12 @@ from dataclasses import dataclass, field
 
 import regex
 
-from icr.forms.segments import Segment
+from icr.forms.segments import AnswerRule, Segment
 from icr.types import FormPair
 
 _LETTERS = regex.compile(r"\p{L}")
+RULES = tuple(rule.value for rule in AnswerRule if rule)
+"""The names of the rules that find an answer (keys of ``rule_confidence``)."""
 
 
 @dataclass(frozen=True)
@@ -39,6 +41,10 @@ class LinkOptions:
     """A question is short: at most this many words."""
     two_on_a_row: bool = True
     """A row of a label and one more segment is a question and its answer."""
+    cluster_gap: float = 0.0
+    """Two segments with this share of the page width clear on both sides are a row of two (0: off)."""
+    case_contrast: bool = False
+    """A label word followed by words in another case is answered by them ("Size" / "FULL PAGE")."""
     table_values: int = 3
     """A row with this many values after its first segment is a table's row."""
     table_rows: bool = False
@@ -49,6 +55,17 @@ class LinkOptions:
     """A pair whose key or value was read with less confidence is left out."""
     digit_slips: Mapping[str, str] = field(default_factory=dict)
     """Letters OCR reads for digits, put back in a value that is otherwise digits ({"O": "0"})."""
+    rule_confidence: Mapping[str, float] = field(default_factory=dict)
+    """How often each rule's pairs are right ({"colon_row": 0.7, ...}; a rule not named: 1.0); a pair's
+    confidence is this times how surely its words were read."""
+    min_pair_confidence: float = 0.0
+    """A pair the rules found with less confidence is left out (trades recall for precision)."""
+    answer_lines: int = 0
+    """An answer written after its question goes on over at most this many more lines ..."""
+    line_gap: float = 0.8
+    """... each at most this many letter heights under the one before ..."""
+    line_indent: float = 1.5
+    """... starting at most this many letter heights from the answer's left edge."""
 
 
 def _same_row(a: Segment, b: Segment) -> bool:
@@ -87,6 +104,30 @@ def _word_label(seg: Segment) -> bool:
     return len(words) <= 2 and all(w[:1].isupper() and w.isalpha() for w in words)
 
 
+def _case(seg: Segment) -> str:
+    letters = [c for c in seg.text if c.isalpha()]
+    if len(letters) < 2:
+        return ""
+    upper = sum(c.isupper() for c in letters)
+    return "caps" if upper == len(letters) else "mixed" if upper else "small"
+
+
+def _contrast(left: Segment, right: Segment) -> bool:
+    """A label printed in one case and its answer typed in another ("Size" / "FULL PAGE")."""
+    a, b = _case(left), _case(right)
+    return bool(a and b) and a != b
+
+
+def _cluster_of_two(row: Sequence[Segment], left: Segment, right: Segment, width: int, options: LinkOptions) -> bool:
+    """``left`` and ``right`` stand apart on their row: wide gaps (``cluster_gap`` of the page width) before
+    and after the two of them."""
+    i = next(k for k, s in enumerate(row) if s is left)
+    gap = options.cluster_gap * width
+    before = i == 0 or left.box[0] - row[i - 1].box[2] > gap
+    after = i + 2 >= len(row) or row[i + 2].box[0] - right.box[2] > gap
+    return before and after
+
+
 def _value_like(seg: Segment) -> bool:
     """A value: it has digits, or it is the last thing on its row."""
     return bool(_DIGIT.search(seg.text)) or seg.text.strip() in {"X", "x", "-0-"}
@@ -96,7 +137,8 @@ def _rows(segments: Sequence[Segment]) -> list[list[Segment]]:
     rows: list[list[Segment]] = []
     for seg in sorted(segments, key=lambda s: (s.box[1], s.box[0])):
         for row in rows:
-            if _same_row(row[0], seg) or _same_row(seg, row[0]):
+            # any member, not the first: a row's pieces drift apart on a tilted or handwritten line
+            if any(_same_row(o, seg) or _same_row(seg, o) for o in row):
                 row.append(seg)
                 break
         else:
@@ -124,8 +166,17 @@ def label_segments(segments: Sequence[Segment], page_width: int, page_height: in
                 continue
             if right.box[0] - left.box[2] > options.right_gap * page_width:
                 continue  # too far apart on the row to be asked and answered
-            pair_row = len(row) == 2 and not right.ends_with_colon and options.two_on_a_row and not _word_label(right)
+            two = len(row) == 2 or (options.cluster_gap > 0 and _cluster_of_two(row, left, right, page_width, options))
+            named = _word_label(right) and not (options.case_contrast and _contrast(left, right))
+            pair_row = two and not right.ends_with_colon and options.two_on_a_row and not named
             if left.label == "question" or (_key_like(left, options) and (_value_like(right) or pair_row)):
+                right.rule = (
+                    AnswerRule.COLON_ROW
+                    if left.label == "question"
+                    else AnswerRule.LABEL_VALUE
+                    if _value_like(right)
+                    else AnswerRule.TWO_ON_ROW
+                )
                 left.label = "question"
                 right.label = "answer"
     for q in [s for s in segments if s.label == "question" or _key_like(s, options)]:
@@ -134,11 +185,13 @@ def label_segments(segments: Sequence[Segment], page_width: int, page_height: in
         column = _column_below(q, segments, options)
         if q.label == "question" and column:
             column[0].label = "answer"  # a question's answer written under it
+            column[0].rule = AnswerRule.UNDER_QUESTION
         elif column and _value_like(column[0]):
             q.label = "question"  # a column's heading over its values
             for seg in column:
                 if _value_like(seg):
                     seg.label = "answer"
+                    seg.rule = AnswerRule.COLUMN
     for seg in segments:
         if seg.label != "other":
             continue
@@ -158,6 +211,7 @@ def _table_row(row: list[Segment], segments: Sequence[Segment], options: LinkOpt
         head.label = "question"
     for cell in cells:
         cell.label = "answer"
+        cell.rule = AnswerRule.TABLE
         cell.extra["table"] = 1.0
         top = _column_heading(cell, segments, options)
         if top is not None:
@@ -249,15 +303,23 @@ def repair_digits(text: str, slips: Mapping[str, str]) -> str:
 
 
 def pairs_of(
-    links: Sequence[tuple[Segment, Segment]], page: int = 1, options: LinkOptions | None = None
+    links: Sequence[tuple[Segment, Segment]],
+    page: int = 1,
+    options: LinkOptions | None = None,
+    scores: Sequence[float] | None = None,
 ) -> list[FormPair]:
-    """Linked segments as pairs: key without its colon, value as read, confidence of both readings."""
+    """Linked segments as pairs: key without its colon, value as read, confidence of both readings
+    (times the link's score when a learned linker gave one)."""
     options = options or LinkOptions(min_confidence=0.0)
     out: list[FormPair] = []
-    for q, a in links:
-        conf = round(min(_confidence(q), _confidence(a)), 3)
-        if conf < options.min_confidence:
+    for i, (q, a) in enumerate(links):
+        read = min(_confidence(q), _confidence(a))
+        if read < options.min_confidence:
             continue
+        weight = scores[i] if scores is not None else options.rule_confidence.get(a.rule, 1.0)
+        conf = round(read * weight, 3)
+        if scores is None and conf < options.min_pair_confidence:
+            continue  # a learned linker's scores were cut at its own threshold
         out.append(FormPair(clean_key(q.text), repair_digits(a.text, options.digit_slips), conf, page, q.box, a.box))
     return out
 
@@ -278,6 +340,42 @@ def link_answers(segments: Sequence[Segment], options: LinkOptions) -> list[tupl
                 links.append((top, a))  # a table's cell answers its row's and its column's headings
     links.sort(key=lambda qa: (qa[0].box[1], qa[0].box[0], qa[1].box[1], qa[1].box[0]))
     return links
+
+
+def run_on_answers(
+    links: Sequence[tuple[Segment, Segment]], segments: Sequence[Segment], options: LinkOptions
+) -> list[Segment]:
+    """Answers written after their question take in the lines they run on to (``answer_lines``); the
+    segments left."""
+    taken: set[int] = set()
+    for _, a in links:
+        if a.rule in (AnswerRule.COLON_ROW, AnswerRule.UNDER_QUESTION):
+            taken |= _run_on(a, segments, options)
+    return [s for s in segments if id(s) not in taken]
+
+
+def _run_on(a: Segment, segments: Sequence[Segment], options: LinkOptions) -> set[int]:
+    """Take into ``a`` the lines it runs on to: unlabelled text right under it, starting where it starts."""
+    taken: set[int] = set()
+    for _ in range(int(options.answer_lines)):
+        x0, _, _, y1 = a.box
+        h = max(a.height, 1.0)
+        below = [
+            s
+            for s in segments
+            if s.label == "other"
+            and y1 - 2 <= s.box[1] <= y1 + options.line_gap * h
+            and abs(s.box[0] - x0) <= options.line_indent * h
+            and abs(s.height - a.height) <= 0.3 * h
+            and not s.ends_with_colon
+            and id(s) not in taken
+        ]
+        if len(below) != 1:
+            break
+        a.words = [*a.words, *below[0].words]
+        a.rows += 1
+        taken.add(id(below[0]))
+    return taken
 
 
 def _left_question(a: Segment, questions: Sequence[Segment]) -> Segment | None:

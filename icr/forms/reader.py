@@ -18,11 +18,30 @@ import regex
 
 from icr.errors import ConfigError
 from icr.forms.checkbox import CheckboxOptions, find_boxes, ink_mask, inside_ink, state
-from icr.forms.keyvalue import LinkOptions, clean_key, label_segments, link_answers, pairs_of
+from icr.forms.keyvalue import (
+    RULES,
+    LinkOptions,
+    clean_key,
+    label_segments,
+    link_answers,
+    pairs_of,
+    run_on_answers,
+)
 from icr.forms.segments import Segment, SegmentOptions, segments_of
 from icr.forms.zonal import ZonalLayout, read_zones
 from icr.text.lines import document_lines
-from icr.types import Box, Checkbox, CorrectedPage, Extraction, FormData, FormPair, Image, OcrResult, Word
+from icr.types import (
+    Box,
+    Checkbox,
+    CorrectedPage,
+    Extraction,
+    FormData,
+    FormPair,
+    Image,
+    OcrPage,
+    OcrResult,
+    Word,
+)
 
 FORM = "form"
 _AMOUNT = regex.compile(r"(?<![\d.,])\d{1,3}(?:[.,]\d{3})*[.,]\d{2}(?!\d)")
@@ -78,8 +97,15 @@ def _options(cls: type, raw: Any, key: str) -> Any:
     values = {k: tuple(v) if isinstance(v, list) else v for k, v in raw.items()}
     for k, v in values.items():
         if isinstance(v, dict):
-            values[k] = {str(a): str(b) for a, b in v.items()}
+            values[k] = {str(a): _scalar(b) for a, b in v.items()}
     return cls(**values)
+
+
+def _scalar(value: object) -> str | float:
+    """A mapping's value: a number stays a number (a weight), anything else is text (a letter)."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return float(value)
+    return str(value)
 
 
 @dataclass
@@ -103,10 +129,16 @@ class FormReader:
             raise ConfigError(f"forms.{sorted(unknown)[0]}: unknown key (known: {', '.join(sorted(known))})")
         steps = section.get("read_steps")
         psm = section.get("psm")
+        links = _options(LinkOptions, section.get("links"), "links")
+        unknown_rules = set(links.rule_confidence) - set(RULES)
+        if unknown_rules:
+            raise ConfigError(
+                f"forms.links.rule_confidence.{sorted(unknown_rules)[0]}: unknown rule (known: {', '.join(RULES)})"
+            )
         return cls(
             kind_options=_options(KindOptions, section.get("kind"), "kind"),
             segment_options=_options(SegmentOptions, section.get("segments"), "segments"),
-            link_options=_options(LinkOptions, section.get("links"), "links"),
+            link_options=links,
             checkbox_options=_options(CheckboxOptions, section.get("checkboxes"), "checkboxes"),
             read_steps=tuple(str(s) for s in steps) if steps else None,
             psm=int(psm) if psm is not None else None,
@@ -171,18 +203,28 @@ class FormReader:
             return out
         for page in ocr.pages:
             image = images.get(page.number)
-            height, width = image.shape[:2] if image is not None else (page.height, page.width)
             scale = scales.get(page.number, 1.0)
-            segments = self.segments(ocr, page.number)
-            if image is not None and segments:
-                boxes, segments = self._checkboxes(image, segments, page.number)
-                out.checkboxes.extend(replace(c, box=unscale_box(c.box, scale) or c.box) for c in boxes)
-            label_segments(segments, int(width), int(height), self.link_options)
+            segments, width, height, boxes = self.page_segments(ocr, page, image)
+            out.checkboxes.extend(replace(c, box=unscale_box(c.box, scale) or c.box) for c in boxes)
+            label_segments(segments, width, height, self.link_options)
             links = link_answers(segments, self.link_options)
+            segments = run_on_answers(links, segments, self.link_options)
             out.segments.extend((seg.label, seg.text) for seg in segments)
             for pair in pairs_of(links, page.number, self.link_options):
                 out.pairs.append(_unscaled(pair, scale))
         return out
+
+    def page_segments(
+        self, ocr: OcrResult, page: OcrPage, image: Image | None
+    ) -> tuple[list[Segment], int, int, list[Checkbox]]:
+        """A page's segments (less the words read off tick boxes), its width and height, its tick boxes:
+        what the rules read pairs off."""
+        height, width = image.shape[:2] if image is not None else (page.height, page.width)
+        segments = self.segments(ocr, page.number)
+        boxes: list[Checkbox] = []
+        if image is not None and segments:
+            boxes, segments = self._checkboxes(image, segments, page.number)
+        return segments, int(width), int(height), boxes
 
     def _checkboxes(self, image: Image, segments: list[Segment], number: int) -> tuple[list[Checkbox], list[Segment]]:
         """The page's tick boxes, each named by the text beside it (right, else left, on its row); the

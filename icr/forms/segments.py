@@ -12,6 +12,7 @@ import itertools
 import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
+from enum import StrEnum
 
 import regex
 
@@ -39,6 +40,24 @@ class SegmentOptions:
     """... and their left edges by at most this many letter heights (or they overlap)."""
 
 
+class AnswerRule(StrEnum):
+    """The rule that found an answer (:func:`icr.forms.keyvalue.label_segments`)."""
+
+    NONE = ""
+    COLON_ROW = "colon_row"
+    """After a question with a colon on its row."""
+    LABEL_VALUE = "label_value"
+    """A value (digits) after a label on its row."""
+    TWO_ON_ROW = "two_on_row"
+    """The other of two segments standing apart on a row, the first a label."""
+    UNDER_QUESTION = "under_question"
+    """Under a question with a colon."""
+    COLUMN = "column"
+    """A column of values under its heading."""
+    TABLE = "table"
+    """A table's cell."""
+
+
 @dataclass
 class Segment:
     """A run of words read as one piece of text."""
@@ -48,6 +67,8 @@ class Segment:
     rows: int = 1
     label: str = "other"
     """header, question, answer or other."""
+    rule: AnswerRule = AnswerRule.NONE
+    """For an answer: the rule that found it (``forms.links.rule_confidence`` weighs each)."""
     score: float = 0.0
     extra: dict[str, float] = field(default_factory=dict)
 
