@@ -6,8 +6,9 @@ repository) and scores the forms step on it, as ``icr eval --kind funsd`` would 
 
 usage:
   python benchmarks/forms.py cache DIR [--out /tmp/icr-forms-cache]     # read each <stem>.png once
-  python benchmarks/forms.py score DIR [--cache ...] [--config FILE] [--json]
+  python benchmarks/forms.py score DIR [--cache ...] [--config FILE] [--model MODEL] [--json]
   python benchmarks/forms.py diagnose DIR [--cache ...]                 # where segments and gold disagree
+  python benchmarks/forms.py train DIR [--cache ...] --model OUT        # `icr forms train` on the cache
 
 All forms of DIR are read as forms (the kind decision is not replayed). ``diagnose`` prints how many
 gold entities are one segment, how many gold pairs have both question and answer as one segment
@@ -55,17 +56,20 @@ def _readings(folder: Path, where: Path) -> dict[str, Any]:
     return found
 
 
-def _reader(config: str | None) -> Any:
+def _reader(config: str | None, model: str | None) -> Any:
     from icr.config import load_settings
     from icr.forms.reader import FormReader
 
-    return FormReader.from_section(dict(load_settings(config).section("forms")))
+    section = dict(load_settings(config).section("forms"))
+    if model:
+        section["model"] = model
+    return FormReader.from_section(section)
 
 
-def score(folder: Path, where: Path, config: str | None) -> dict[str, Any]:
+def score(folder: Path, where: Path, config: str | None, model: str | None) -> dict[str, Any]:
     from icr.forms.funsd import score_forms
 
-    reader = _reader(config)
+    reader = _reader(config, model)
     pairs: dict[str, list[tuple[str, str]]] = {}
     segments: dict[str, list[tuple[str, str]]] = {}
     for stem, (corrected, ocr) in _readings(folder, where).items():
@@ -75,11 +79,28 @@ def score(folder: Path, where: Path, config: str | None) -> dict[str, Any]:
     return score_forms(folder, pairs, segments).as_dict()
 
 
+def train(folder: Path, where: Path, config: str | None, out: Path, min_precision: float) -> dict[str, Any]:
+    """``icr forms train`` on cached readings."""
+    from icr.forms.funsd import read_gold
+    from icr.forms.train import example
+    from icr.forms.train import train as fit_linker
+
+    reader = _reader(config, None)
+    examples = []
+    for stem, (corrected, ocr) in _readings(folder, where).items():
+        page = ocr.pages[0]
+        segments, width, height, _ = reader.page_segments(ocr, page, corrected[0].image)
+        examples.append(example(stem, segments, width, height, read_gold(folder / f"{stem}.json"), reader.link_options))
+    model, report = fit_linker(examples, reader.link_options, min_precision=min_precision)
+    model.save(out)
+    return report.__dict__
+
+
 def diagnose(folder: Path, where: Path, config: str | None) -> dict[str, Any]:
     from icr.forms.funsd import Counts, gold_labels, match_count, norm, read_gold
     from icr.forms.keyvalue import link_answers, pairs_of
 
-    reader = _reader(config)
+    reader = _reader(config, None)
     entities = one = gold_pairs = both = 0
     oracle = Counts()
     for stem, (corrected, ocr) in _readings(folder, where).items():
@@ -107,17 +128,23 @@ def diagnose(folder: Path, where: Path, config: str | None) -> dict[str, Any]:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    ap.add_argument("command", choices=["cache", "score", "diagnose"])
+    ap.add_argument("command", choices=["cache", "score", "diagnose", "train"])
     ap.add_argument("folder", type=Path)
     ap.add_argument("--cache", "--out", dest="cache", type=Path, default=DEFAULT_CACHE)
     ap.add_argument("--config", default=None)
+    ap.add_argument("--model", default=None, help="a model from `icr forms train` (score; train: where to write)")
+    ap.add_argument("--min-precision", type=float, default=0.0, help="train: as `icr forms train --min-precision`")
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args(argv)
     if args.command == "cache":
         cache(args.folder, args.cache, args.config)
         return 0
-    if args.command == "score":
-        result = score(args.folder, args.cache, args.config)
+    if args.command == "train":
+        result = train(
+            args.folder, args.cache, args.config, Path(args.model or "/tmp/icr-forms-model.json"), args.min_precision
+        )
+    elif args.command == "score":
+        result = score(args.folder, args.cache, args.config, args.model)
     else:
         result = diagnose(args.folder, args.cache, args.config)
     if args.json:

@@ -266,6 +266,8 @@ class FormsConfig(_Section):
     links: dict[str, float | dict[str, str] | dict[str, float]] | None = None
     """Link geometry and confidence, ``digit_slips`` (letters OCR reads for digits) and
     ``rule_confidence`` (each rule's weight)."""
+    model: str | None = None
+    """A linker fitted by ``icr forms train`` (a JSON file); unset: the rules link."""
     checkboxes: dict[str, float] | None = None
 
 

@@ -54,6 +54,7 @@ class IcrGroup(click.Group):
         "templates": "icr.cli.templates_cmd:templates",
         "preprocess": "icr.cli.preprocess_cmd:preprocess",
         "htr": "icr.cli.htr_cmd:htr",
+        "forms": "icr.cli.forms_cmd:forms",
         "serve": "icr.cli.serve_cmd:serve_cmd",
     }
 

@@ -380,6 +380,11 @@ def _write_crops(engine: Engine, db_url: str | None, out_dir: Path) -> None:
 @profile_option
 @click.option("--json", "as_json", is_flag=True, help="Print the figures as JSON.")
 @click.option("--misses", is_flag=True, help="Also list every wrong field (gold vs predicted).")
+@click.option(
+    "--forms-model",
+    type=click.Path(dir_okay=False, exists=True),
+    help="A linker from `icr forms train` for the forms (forms.model); default: the rules.",
+)
 def eval_cmd(
     directory: str,
     kind: str,
@@ -390,6 +395,7 @@ def eval_cmd(
     profile: str | None,
     as_json: bool,
     misses: bool,
+    forms_model: str | None,
 ) -> None:
     """Run the pipeline on DIRECTORY and score it against <stem>.json ground truth.
 
@@ -410,6 +416,8 @@ def eval_cmd(
         raise InputError(f"{folder}: no <stem>.json ground-truth files")
     if not db_url:  # a throw-away database needs no originals kept
         settings = settings.with_overrides({"store": {"path": "off"}})
+    if forms_model:
+        settings = settings.with_overrides({"forms": {"model": str(Path(forms_model).resolve())}})
     if kind == "funsd":
         _eval_forms(folder, settings, db_url, jobs, as_json)
         return

@@ -27,6 +27,7 @@ from icr.forms.keyvalue import (
     pairs_of,
     run_on_answers,
 )
+from icr.forms.learn import LinkModel, link_with_model
 from icr.forms.segments import Segment, SegmentOptions, segments_of
 from icr.forms.zonal import ZonalLayout, read_zones
 from icr.text.lines import document_lines
@@ -120,15 +121,18 @@ class FormReader:
     psm: int | None = None
     """Tesseract's page segmentation mode for forms (11: sparse text)."""
     checkbox_options: CheckboxOptions = field(default_factory=CheckboxOptions)
+    model: LinkModel | None = None
+    """A linker fitted by ``icr forms train`` (``forms.model``); None: the rules link."""
 
     @classmethod
     def from_section(cls, section: dict[str, Any]) -> FormReader:
-        known = {"enabled", "kind", "segments", "links", "checkboxes", "read_steps", "psm", "image_corrector"}
+        known = {"enabled", "kind", "segments", "links", "checkboxes", "read_steps", "psm", "image_corrector", "model"}
         unknown = set(section) - known
         if unknown:
             raise ConfigError(f"forms.{sorted(unknown)[0]}: unknown key (known: {', '.join(sorted(known))})")
         steps = section.get("read_steps")
         psm = section.get("psm")
+        model = section.get("model")
         links = _options(LinkOptions, section.get("links"), "links")
         unknown_rules = set(links.rule_confidence) - set(RULES)
         if unknown_rules:
@@ -142,6 +146,7 @@ class FormReader:
             checkbox_options=_options(CheckboxOptions, section.get("checkboxes"), "checkboxes"),
             read_steps=tuple(str(s) for s in steps) if steps else None,
             psm=int(psm) if psm is not None else None,
+            model=LinkModel.load(str(model)) if model else None,
         )
 
     def kind(self, extraction: Extraction, ocr: OcrResult, template_kind: str | None = None) -> str:
@@ -207,10 +212,15 @@ class FormReader:
             segments, width, height, boxes = self.page_segments(ocr, page, image)
             out.checkboxes.extend(replace(c, box=unscale_box(c.box, scale) or c.box) for c in boxes)
             label_segments(segments, width, height, self.link_options)
-            links = link_answers(segments, self.link_options)
-            segments = run_on_answers(links, segments, self.link_options)
+            if self.model is not None:
+                scored = link_with_model(segments, width, height, self.link_options, self.model)
+                links = [(q, a) for q, a, _ in scored]
+                scores: list[float] | None = [p for _, _, p in scored]
+            else:
+                links, scores = link_answers(segments, self.link_options), None
+                segments = run_on_answers(links, segments, self.link_options)
             out.segments.extend((seg.label, seg.text) for seg in segments)
-            for pair in pairs_of(links, page.number, self.link_options):
+            for pair in pairs_of(links, page.number, self.link_options, scores):
                 out.pairs.append(_unscaled(pair, scale))
         return out
 
@@ -218,7 +228,7 @@ class FormReader:
         self, ocr: OcrResult, page: OcrPage, image: Image | None
     ) -> tuple[list[Segment], int, int, list[Checkbox]]:
         """A page's segments (less the words read off tick boxes), its width and height, its tick boxes:
-        what the rules read pairs off."""
+        what the rules and the learned linker (``icr forms train``) read pairs off."""
         height, width = image.shape[:2] if image is not None else (page.height, page.width)
         segments = self.segments(ocr, page.number)
         boxes: list[Checkbox] = []
