@@ -12,7 +12,8 @@ usage:
 
 All forms of DIR are read as forms (the kind decision is not replayed). ``diagnose`` prints how many
 gold entities are one segment, how many gold pairs have both question and answer as one segment
-each, and pair figures with the gold labels put on icr's own segments (the ceiling of labelling).
+each, pair figures with the gold labels put on icr's own segments (the ceiling of labelling), and
+why each gold pair the forms step misses is missed.
 """
 
 from __future__ import annotations
@@ -21,8 +22,11 @@ import argparse
 import json
 import pickle
 import sys
+from collections import Counter
 from pathlib import Path
 from typing import Any
+
+from rapidfuzz import fuzz
 
 DEFAULT_CACHE = Path("/tmp/icr-forms-cache")
 
@@ -103,6 +107,7 @@ def diagnose(folder: Path, where: Path, config: str | None) -> dict[str, Any]:
     reader = _reader(config, None)
     entities = one = gold_pairs = both = 0
     oracle = Counts()
+    missed: Counter[str] = Counter()
     for stem, (corrected, ocr) in _readings(folder, where).items():
         gold = read_gold(folder / f"{stem}.json")
         segs = [s for page in ocr.pages for s in reader.segments(ocr, page.number)]
@@ -119,11 +124,42 @@ def diagnose(folder: Path, where: Path, config: str | None) -> dict[str, Any]:
             seg.label = label
         got = [(p.key, p.value) for p in pairs_of(link_answers(segs, reader.link_options))]
         oracle.add(len(got), len(gold.pairs), match_count(got, gold.pairs))
+        _why_missed(reader, corrected, ocr, gold, missed)
     return {
         "entities_one_segment": round(one / max(entities, 1), 4),
         "pairs_both_one_segment": round(both / max(gold_pairs, 1), 4),
         "pairs_with_gold_labels": oracle.as_dict(),
+        "gold_pairs_missed": dict(missed.most_common()),
     }
+
+
+def _why_missed(reader: Any, corrected: Any, ocr: Any, gold: Any, missed: Counter[str]) -> None:
+    """Each gold pair the forms step misses, by the first thing that failed: its answer or its question
+    is no one segment, the two are labelled otherwise, or they are labelled right but not paired."""
+    from icr.forms.funsd import MATCH, match_count, norm
+    from icr.forms.keyvalue import label_segments, link_answers, pairs_of, run_on_answers
+
+    segs, width, height, _ = reader.page_segments(ocr, ocr.pages[0], corrected[0].image)
+    label_segments(segs, width, height, reader.link_options)
+    links = link_answers(segs, reader.link_options)
+    segs = run_on_answers(links, segs, reader.link_options)
+    got = [(p.key, p.value) for p in pairs_of(links, 1, reader.link_options)]
+
+    def find(text: str) -> Any:
+        return next((s for s in segs if fuzz.ratio(norm(s.text), text) >= MATCH), None)
+
+    for q, a in gold.pairs:
+        if match_count(got, [(q, a)]):
+            continue
+        sq, sa = find(q), find(a)
+        if sa is None:
+            missed["answer not one segment"] += 1
+        elif sq is None:
+            missed["question not one segment"] += 1
+        elif sq.label != "question" or sa.label != "answer":
+            missed["labelled otherwise"] += 1
+        else:
+            missed["labelled right, not paired"] += 1
 
 
 def main(argv: list[str] | None = None) -> int:
