@@ -224,3 +224,64 @@ def test_blend_moves_weights_towards_the_start() -> None:
     blend(model, start, 0.25)
     assert torch.allclose(model.weight, torch.full((2, 3), 0.75))
     assert torch.allclose(model.bias, torch.full((2,), -0.5))
+
+
+def test_prepare_squeezes_the_width_by_the_models_scale() -> None:
+    from icr.htr.preprocess import prepare
+
+    crop = np.full((40, 200), 255, np.uint8)
+    assert prepare(crop, 48).shape == (3, 48, 240)  # the aspect ratio kept
+    assert prepare(crop, 32, 0.75).shape == (3, 32, 120)
+
+
+def test_backbone_rows_left_of_any_height() -> None:
+    from icr.htr.ppocr import final_rows
+
+    assert [final_rows(h) for h in (48, 40, 33, 32, 16)] == [3, 3, 3, 2, 1]
+
+
+class _FakeSession:
+    """Returns one frame per ``stride`` columns of the padded batch, as the exported model does."""
+
+    def __init__(self, stride: int, classes: int) -> None:
+        self.stride, self.classes = stride, classes
+        self.widths: list[int] = []
+
+    def run(self, _names: object, feed: dict[str, np.ndarray]) -> list[np.ndarray]:
+        x = feed["x"]
+        self.widths.append(x.shape[3])
+        return [np.full((x.shape[0], -(-x.shape[3] // self.stride), self.classes), 0.5, np.float32)]
+
+
+def test_model_squeezes_crops_and_cuts_frames_as_its_card_says() -> None:
+    from icr.htr.model import HandwritingModel
+
+    session = _FakeSession(stride=4, classes=len(ALPHABET) + 1)
+    model = HandwritingModel(session, ALPHABET, 32, {}, width_scale=0.75, frame_stride=4)
+    narrow, wide = np.full((40, 80), 255, np.uint8), np.full((40, 96), 255, np.uint8)
+    probs = model.probabilities([wide, narrow])
+    assert session.widths == [58]  # 96 * 32 / 40 * 0.75, one batch: the two are within 25 %
+    assert [p.shape[0] for p in probs] == [15, 12]  # each crop's own columns / 4, not the padding's
+
+
+@needs_model
+def test_model_takes_its_squeeze_and_frame_stride_from_its_card(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from icr.htr.model import HandwritingModel
+
+    card = json.loads((default_model_dir() / "model.json").read_text(encoding="utf-8"))
+    card["settings"] = {**card["settings"], "width_scale": 0.5, "frame_stride": 4}
+    (tmp_path / "model.json").write_text(json.dumps(card), encoding="utf-8")
+    (tmp_path / "model.onnx").symlink_to(default_model_dir() / "model.onnx")
+    model = HandwritingModel.load(tmp_path)
+    assert (model.width_scale, model.frame_stride) == (0.5, 4)
+    older = {k: v for k, v in card["settings"].items() if k not in ("width_scale", "frame_stride")}
+    (tmp_path / "model.json").write_text(json.dumps({**card, "settings": older}), encoding="utf-8")
+    model = HandwritingModel.load(tmp_path)  # a card from before the squeeze: none, a frame per 8 columns
+    assert (model.width_scale, model.frame_stride) == (1.0, 8)
+
+
+def test_training_refuses_a_width_scale_that_leaves_no_crop() -> None:
+    from icr.htr.train import TrainSettings
+
+    with pytest.raises(ConfigError, match="width_scale"):
+        TrainSettings(width_scale=0.0)

@@ -65,11 +65,14 @@ def read_cmd(images: tuple[Path, ...], model_dir: Path | None, grammar: str | No
 @click.option(
     "--fonts", multiple=True, type=click.Path(path_type=Path), help="Fonts (default: installed minus held-out)."
 )
+@click.option("--height", type=int, help="Crop height in pixels; default: the shipped model's.")
+@click.option("--width-scale", type=float, help="Squeeze of the crops' width (1: none); default: the shipped model's.")
+@click.option("--frame-stride", type=click.Choice(["4", "8"]), help="Columns per frame; default: the shipped model's.")
 @click.option("--int8", is_flag=True, help="Export an 8-bit quantized model (faster, less accurate).")
 @click.option("--from", "real_dir", type=click.Path(path_type=Path), help="Real crops (<stem>.png + .txt) mixed in.")
 def train_cmd(
     out: Path, steps: int | None, batch_size: int, lr: float, seed: int, threads: int, fonts: tuple[Path, ...],
-    int8: bool, real_dir: Path | None,
+    height: int | None, width_scale: float | None, frame_stride: str | None, int8: bool, real_dir: Path | None,
 ) -> None:
     """Fine-tune the recognizer on rendered handwriting (and real crops); needs icr[htr-train].
 
@@ -78,6 +81,9 @@ def train_cmd(
 
     settings = TrainSettings(
         steps=steps if steps is not None else TrainSettings.steps,
+        height=height if height is not None else TrainSettings.height,
+        width_scale=width_scale if width_scale is not None else TrainSettings.width_scale,
+        frame_stride=int(frame_stride) if frame_stride is not None else TrainSettings.frame_stride,
         batch_size=batch_size, lr=lr, seed=seed, threads=threads,
         fonts=[str(f) for f in fonts], real_dir=str(real_dir) if real_dir else None, int8=int8,
     )

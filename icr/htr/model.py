@@ -26,13 +26,15 @@ def default_model_dir() -> Path:
 
 @dataclass
 class HandwritingModel:
-    """An ONNX CRNN: (N, 3, height, W) in [-1, 1] -> (N, T, 1 + len(alphabet))
-    probabilities, class 0 the CTC blank."""
+    """An ONNX CRNN: (N, 3, height, W) in [-1, 1] -> (N, W / frame_stride, 1 + len(alphabet))
+    probabilities, class 0 the CTC blank; crops squeezed by ``width_scale`` as in training."""
 
     session: Any
     alphabet: str
     height: int
     card: dict[str, Any]
+    width_scale: float = 1.0
+    frame_stride: int = 8
 
     @classmethod
     def load(cls, folder: Path | None = None, threads: int = 1) -> HandwritingModel:
@@ -51,13 +53,17 @@ class HandwritingModel:
         options.enable_cpu_mem_arena = True  # buffers kept between crops, not allocated per word
         options.log_severity_level = 3
         session = ort.InferenceSession(str(model_path), options, providers=["CPUExecutionProvider"])
-        return cls(session, str(card["alphabet"]), int(card["height"]), card)
+        settings = card.get("settings", {})
+        return cls(
+            session, str(card["alphabet"]), int(card["height"]), card,
+            float(settings.get("width_scale", 1.0)), int(settings.get("frame_stride", 8)),
+        )
 
     def probabilities(self, images: list[np.ndarray]) -> list[np.ndarray]:
         """One (T, classes) array per crop; crops of similar width go through together."""
         if not images:
             return []
-        prepared = [prepare(image, self.height) for image in images]
+        prepared = [prepare(image, self.height, self.width_scale) for image in images]
         order = sorted(range(len(prepared)), key=lambda i: prepared[i].shape[2])
         out: list[np.ndarray] = [np.empty(0)] * len(prepared)
         group: list[int] = []
@@ -66,7 +72,7 @@ class HandwritingModel:
             if group and (i < 0 or prepared[i].shape[2] > prepared[group[0]].shape[2] * 1.25 or len(group) == 16):
                 probs = self.session.run(None, {"x": batch([prepared[j] for j in group])})[0]
                 for row, j in enumerate(group):
-                    frames = -(-prepared[j].shape[2] // 8)  # the backbone keeps one frame in 8 columns
+                    frames = -(-prepared[j].shape[2] // self.frame_stride)  # its own columns, not the padding
                     out[j] = probs[row, :frames]
                 group = []
             if i >= 0:

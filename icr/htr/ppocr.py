@@ -50,16 +50,25 @@ def _import_onnx2torch() -> Any:
     return onnx2torch
 
 
-def load_backbone(height: int) -> tuple[Any, Any, list[str]]:
-    """(features module: (N, 3, height, W) -> (N, W/8, 120), the original head as a
-    torch Linear, the head's characters)."""
+def final_rows(height: int) -> int:
+    """Rows the backbone leaves of ``height``: it halves them four times (padded, rounding up)."""
+    for _ in range(4):
+        height = -(-height // 2)
+    return height
+
+
+def load_backbone(height: int, frame_stride: int = 8) -> tuple[Any, Any, list[str]]:
+    """(features module: (N, 3, height, W) -> (N, W/frame_stride, 120), the original head
+    as a torch Linear, the head's characters)."""
     import onnx
     import torch
     from onnx import helper, numpy_helper
     from onnx.utils import Extractor
 
-    if height % 16:
-        raise ConfigError(f"height {height}: must be a multiple of 16")
+    if height < 16:
+        raise ConfigError(f"height {height}: must be at least 16")
+    if frame_stride not in (4, 8):
+        raise ConfigError(f"frame_stride {frame_stride}: must be 4 or 8")
     model = onnx.load(str(ppocr_rec_path()))
     chars = ppocr_characters(model)
     # onnx2torch cannot pad 'SAME_UPPER' convolutions: give the three explicit pads.
@@ -82,11 +91,12 @@ def load_backbone(height: int) -> tuple[Any, Any, list[str]]:
     features = Extractor(model).extract_model(["x"], [head.input[0]])
     features.graph.input[0].type.tensor_type.shape.dim[2].dim_param = "height"
     backbone = _import_onnx2torch().convert(features)
-    # The backbone divides height by 16; the pool after it averaged the 3 rows left of
-    # a 48-pixel input, and averages all of them at another height.
-    rows = height // 16
+    # The pool after the backbone averaged the 3 rows left of a 48-pixel input and pairs of
+    # columns; it averages all rows at another height, and keeps every column at stride 4
+    # (a squeezed crop still gets a frame or two per letter).
+    rows, columns = final_rows(height), frame_stride // 4
     pool = next(name for name, _ in backbone.named_children() if name.startswith("AveragePool"))
-    backbone._modules[pool] = torch.nn.AvgPool2d((rows, 2), (rows, 2))
+    backbone._modules[pool] = torch.nn.AvgPool2d((rows, columns), (rows, columns))
     return backbone, linear, chars
 
 
@@ -98,12 +108,12 @@ def freeze_early(backbone: Any, count: int) -> None:
             param.requires_grad_(False)
 
 
-def build(alphabet: str, height: int) -> Any:
+def build(alphabet: str, height: int, frame_stride: int = 8) -> Any:
     """The CRNN to fine-tune: PP-OCRv6's backbone and neck, and a head over ``alphabet``
     whose rows start as PP-OCR's rows for the same characters (blank is class 0)."""
     import torch
 
-    backbone, old_head, chars = load_backbone(height)
+    backbone, old_head, chars = load_backbone(height, frame_stride)
     index = {c: i + 1 for i, c in enumerate(chars)}
     head = torch.nn.Linear(FEATURES, len(alphabet) + 1)
     with torch.no_grad():

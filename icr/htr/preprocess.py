@@ -18,12 +18,13 @@ def to_gray(image: np.ndarray) -> np.ndarray:
     return image
 
 
-def prepare(image: np.ndarray, height: int) -> np.ndarray:
-    """(3, height, width) float32 in [-1, 1]: the crop scaled to ``height`` keeping its
-    aspect ratio, as the PP-OCR recognizers were trained."""
+def prepare(image: np.ndarray, height: int, width_scale: float = 1.0) -> np.ndarray:
+    """(3, height, width) float32 in [-1, 1]: the crop scaled to ``height``, its width by
+    ``width_scale`` more (1: the aspect ratio kept, as the PP-OCR recognizers were trained;
+    less: fewer columns to compute, the model trained on the same squeeze)."""
     gray = to_gray(image)
     h, w = gray.shape[:2]
-    width = int(np.clip(round(w * height / max(h, 1)), height // 2, height * MAX_WIDTH_RATIO))
+    width = int(np.clip(round(w * height / max(h, 1) * width_scale), height // 2, height * MAX_WIDTH_RATIO))
     resized = cv2.resize(gray, (width, height), interpolation=cv2.INTER_AREA if h > height else cv2.INTER_LINEAR)
     x = resized.astype(np.float32) / 127.5 - 1.0
     return np.repeat(x[None, :, :], 3, axis=0)

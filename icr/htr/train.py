@@ -35,6 +35,10 @@ class TrainSettings:
     weight_decay: float = 0.01
     warmup: int = 20
     height: int = 48
+    # crops are squeezed to this share of their width at ``height`` (fewer columns: faster);
+    # a frame is read every ``frame_stride`` columns (4 keeps a squeezed crop's letters apart)
+    width_scale: float = 1.0
+    frame_stride: int = 8
     seed: int = 20
     threads: int = 1
     fonts: list[str] = field(default_factory=list)  # empty: every installed font but the held-out ones
@@ -52,6 +56,10 @@ class TrainSettings:
     # the exported weights are keep_start * PP-OCRv6's + (1 - keep_start) * the fine-tuned ones:
     # interpolating towards the start keeps what it knows of real scans (robust fine-tuning)
     keep_start: float = 0.5
+
+    def __post_init__(self) -> None:
+        if not 0 < self.width_scale <= 2:
+            raise ConfigError(f"width_scale {self.width_scale}: must be above 0 and at most 2")
 
 
 def _training_fonts(settings: TrainSettings) -> list[Path]:
@@ -114,7 +122,7 @@ def _batches(settings: TrainSettings, rng: random.Random) -> Iterator[tuple[np.n
                 image, text = render_sample(sampler, printed, rng, ALPHABET)
             else:
                 image, text = render_sample(sampler, fonts, rng, ALPHABET)
-            images.append(prepare(image, settings.height))
+            images.append(prepare(image, settings.height, settings.width_scale))
             texts.append(text)
         yield pad_batch(images), texts
 
@@ -129,7 +137,7 @@ def train(settings: TrainSettings, out: Path, log: Callable[[str], None] = print
     torch.set_num_threads(settings.threads)
     torch.manual_seed(settings.seed)
     out.mkdir(parents=True, exist_ok=True)
-    model = ppocr.build(ALPHABET, settings.height)
+    model = ppocr.build(ALPHABET, settings.height, settings.frame_stride)
     ppocr.freeze_early(model.backbone, settings.frozen_convs)
     start_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
     params = [
@@ -199,6 +207,7 @@ def train(settings: TrainSettings, out: Path, log: Callable[[str], None] = print
         "train_seconds": round(seconds),
         "loss_history": history,
         "reproduce": f"icr htr train --out DIR --steps {settings.steps} --seed {settings.seed}"
+        f" --height {settings.height} --width-scale {settings.width_scale} --frame-stride {settings.frame_stride}"
         + (" --int8" if settings.int8 else "") + ("  (with --from the same crops)" if settings.real_dir else ""),
     }
     (out / CARD_NAME).write_text(json.dumps(card, indent=1) + "\n", encoding="utf-8")
@@ -246,7 +255,10 @@ def quantize(source: Path, target: Path, settings: TrainSettings, samples: int =
     rng = random.Random(settings.seed + 1)
     sampler = TextSampler.default()
     fonts = _training_fonts(settings)
-    inputs = [prepare(render_sample(sampler, fonts, rng, ALPHABET)[0], settings.height)[None] for _ in range(samples)]
+    inputs = [
+        prepare(render_sample(sampler, fonts, rng, ALPHABET)[0], settings.height, settings.width_scale)[None]
+        for _ in range(samples)
+    ]
 
     class _Renders(CalibrationDataReader):
         def __init__(self) -> None:
