@@ -63,8 +63,10 @@ class Doc:
     def extraction(self) -> Extraction:
         return Extraction(dict(self.fields), self.text, review_reasons=list(self.reasons))
 
-    def features(self, name: str, keep: tuple[str, ...] = FEATURES) -> dict[str, float]:
-        x = features(self.fields[name], self.extraction(), self.ocr_confidence)
+    def features(
+        self, name: str, keep: tuple[str, ...] = FEATURES, close_within: float | None = None
+    ) -> dict[str, float]:
+        x = features(self.fields[name], self.extraction(), self.ocr_confidence, close_within=close_within)
         return {k: v for k, v in x.items() if k in keep}
 
     def labelled(self, name: str) -> bool:
@@ -93,6 +95,7 @@ def load(db: str, gold_dir: Path) -> list[Doc]:
                     f.raw or "",
                     f.confidence or 0.0,
                     f.source or "",
+                    margin=f.margin,
                 )
                 for f in d.fields
                 if f.value is not None
@@ -153,13 +156,19 @@ def figures(docs: list[Doc]) -> dict[str, Any]:
 
 
 def fit_models(
-    docs: list[Doc], l2: float, caution: float = 1.0, keep: tuple[str, ...] = FEATURES
+    docs: list[Doc],
+    l2: float,
+    caution: float = 1.0,
+    keep: tuple[str, ...] = FEATURES,
+    close_within: float | None = None,
 ) -> dict[str, FieldModel]:
     """Per field: logistic weights for the score (on the features ``keep``; one that never varies
     for the field is left out), then the measured chance of being right at each score."""
     models = {}
     for name in EVAL_FIELDS:
-        rows = [(d.features(name, keep), d.right(name)) for d in docs if name in d.fields and d.labelled(name)]
+        rows = [
+            (d.features(name, keep, close_within), d.right(name)) for d in docs if name in d.fields and d.labelled(name)
+        ]
         varying = {k for k in keep if k == "bias" or len({x[k] for x, _ in rows}) > 1}
         rows = [({k: v for k, v in x.items() if k in varying}, ok) for x, ok in rows]
         if len({ok for _, ok in rows}) < 2:
@@ -169,13 +178,15 @@ def fit_models(
     return models
 
 
-def thresholds(docs: list[Doc], models: dict[str, FieldModel], max_flagged: float) -> dict[str, float]:
+def thresholds(
+    docs: list[Doc], models: dict[str, FieldModel], max_flagged: float, close_within: float | None = None
+) -> dict[str, float]:
     """The review thresholds for total and date catching the most wrong ones within the budget
     (ties: the budget used, the least confident readings flagged — 5-fold cross-validation on the
     dev sets caught more held out so than flagging the fewest). A document is flagged as :func:`icr.calibrate.calibrate`
     flags it: a reason it keeps (a missing field), or a calibrated total or date under its threshold."""
     rows = []
-    for d in applied(docs, Calibration(models, {})):  # no thresholds: the reasons every threshold keeps
+    for d in applied(docs, Calibration(models, {}, close_within)):  # no thresholds: the reasons every threshold keeps
         p = {n: d.fields[n].confidence if n in d.fields else None for n in FLAG_FIELDS}
         wrong = any(d.labelled(n) and not d.right(n) for n in FLAG_FIELDS)
         rows.append((d.needs_review, p["total"], p["date"], wrong))
@@ -206,6 +217,7 @@ def cross_validated(
     caution: float = 1.0,
     folds: int = 5,
     keep: tuple[str, ...] = FEATURES,
+    close_within: float | None = None,
 ) -> dict[str, Any]:
     """The figures on each held-out fold of ``docs`` when fitted on the rest, pooled."""
     order = docs[:]
@@ -214,8 +226,9 @@ def cross_validated(
     for k in range(folds):
         test = order[k::folds]
         train = [d for i, d in enumerate(order) if i % folds != k]
-        m = fit_models(train, l2, caution, keep)
-        held += applied(test, Calibration(m, thresholds(train, m, max_flagged)))
+        m = fit_models(train, l2, caution, keep, close_within)
+        cal = Calibration(m, thresholds(train, m, max_flagged, close_within), close_within)
+        held += applied(test, cal)
     return figures(held)
 
 
@@ -229,6 +242,9 @@ def main(argv: list[str] | None = None) -> int:
     f.add_argument("--max-flagged", type=float, default=0.25)
     f.add_argument("--caution", type=float, default=1.0, help="standard deviations below each run's share right")
     f.add_argument("--features", default=",".join(FEATURES), help="the features to weigh (comma-separated)")
+    f.add_argument(
+        "--close-within", type=float, default=2.0, help="a lead in the extractor's score under this is a close call"
+    )
     m = sub.add_parser("measure")
     m.add_argument("db")
     m.add_argument("gold", type=Path)
@@ -245,9 +261,10 @@ def main(argv: list[str] | None = None) -> int:
         unknown = set(keep) - set(FEATURES)
         if unknown:
             ap.error(f"unknown features {sorted(unknown)} (known: {', '.join(FEATURES)})")
-        models = fit_models(docs, args.l2, args.caution, keep)
-        below = thresholds(docs, models, args.max_flagged)
-        cal = Calibration(models, below)
+        close = args.close_within if "close" in keep else None
+        models = fit_models(docs, args.l2, args.caution, keep, close)
+        below = thresholds(docs, models, args.max_flagged, close)
+        cal = Calibration(models, below, close)
         header = (
             f"# Field-confidence calibration (icr/calibrate.py): fitted {dt.date.today()} on {len(docs)} receipts\n"
             f"# of {' and '.join(g.name for _, g in pairs)} by benchmarks/calibration.py fit\n"
@@ -258,7 +275,9 @@ def main(argv: list[str] | None = None) -> int:
         args.out.write_text(header + yaml.safe_dump(cal.as_dict(), sort_keys=False), encoding="utf-8")
         report = {
             "fitted_on": figures(applied(docs, cal)),
-            "cross_validated": cross_validated(docs, args.l2, args.max_flagged, args.caution, keep=keep),
+            "cross_validated": cross_validated(
+                docs, args.l2, args.max_flagged, args.caution, keep=keep, close_within=close
+            ),
         }
         print(json.dumps(report, indent=2))
         return 0

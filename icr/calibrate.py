@@ -2,11 +2,11 @@
 
 An extractor's confidence is a score, not a probability. For the fields with ground truth
 (``config/calibration.yaml`` lists them), a logistic score per field combines the extractor's
-score with the page's OCR confidence, and a monotone curve measured on a development set maps
-that score to the chance that the value is right (``benchmarks/calibration.py fit``). The
-weights and curves are data; this module only applies them. A document is then flagged for
-review when a field's calibrated confidence is under that field's ``review_below`` (besides
-required fields missing).
+score with what the receipt says about the value (:func:`features`), and a monotone curve
+measured on a development set maps that score to the chance that the value is right
+(``benchmarks/calibration.py fit``). The weights and curves are data; this module only applies
+them. A document is then flagged for review when a field's calibrated confidence is under that
+field's ``review_below`` (besides required fields missing).
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ CENT = Decimal("0.01")
 ROUNDING = Decimal("0.05")
 """A subtotal may exceed the total by a cash rounding (to 5 sen) before it counts as a conflict."""
 FEATURES = ("bias", "confidence", "ocr_confidence", "unlabelled", "checked", "repeated", "conflict", "larger",
-            "ambiguous", "implausible")  # fmt: skip
+            "ambiguous", "implausible", "close")  # fmt: skip
 _NUMERIC_DATE = regex.compile(r"(?<!\d)(\d{1,2})\s?[/.-]\s?(\d{1,2})\s?[/.-]\s?\d{2,4}(?!\d)")
 
 
@@ -65,13 +65,19 @@ def _ambiguous_date(fv: FieldValue) -> bool:
 
 
 def features(
-    fv: FieldValue, extraction: Extraction, ocr_confidence: float, amounts: list[Decimal] | None = None
+    fv: FieldValue,
+    extraction: Extraction,
+    ocr_confidence: float,
+    amounts: list[Decimal] | None = None,
+    close_within: float | None = None,
 ) -> dict[str, float]:
     """The facts about one reading that the model weighs (names match ``calibration.yaml``): the
     extractor's score, the page's OCR confidence, how the value was found (no label beside it, the
-    arithmetic agreeing), whether the page prints it again, and per kind what speaks against it — a
-    total the receipt's sums contradict or under other amounts, a date whose day and month could
-    be swapped or that is not a plausible purchase day. ``amounts``: the page's amounts, when known."""
+    arithmetic agreeing), whether the page prints it again, whether the extractor chose it by a
+    close call (a rival of another value scored within ``close_within`` of it), and per kind what
+    speaks against it — a total the receipt's sums contradict or under other amounts, a date whose
+    day and month could be swapped or that is not a plausible purchase day. ``amounts``: the page's
+    amounts, when known."""
     from icr.text.ledger import Provenance
 
     text = extraction.corrected_text
@@ -90,6 +96,8 @@ def features(
     x["unlabelled"] = float(how in (Provenance.POSITION, Provenance.POSITION_CHECKED))
     x["checked"] = float(how is not None and how.arithmetic)
     x["repeated"] = float(_printed(fv, text, amounts) > 1)
+    if close_within is not None and fv.margin is not None:
+        x["close"] = float(fv.margin < close_within)
     if isinstance(fv.typed, Decimal) and fv.name == "total":
         x["conflict"] = float(ledger_conflicts(extraction.fields))
         paid = _amount(extraction.fields, "paid")
@@ -129,6 +137,8 @@ class Calibration:
     """Field -> its model."""
     review_below: Mapping[str, float]
     """Field -> a calibrated confidence under this flags the document for review."""
+    close_within: float | None = None
+    """A value whose extractor's score led a rival by less than this was a close call (``close``)."""
 
     def probability(self, x: Mapping[str, float], name: str) -> float | None:
         """The calibrated confidence of a reading of the field ``name`` with features ``x`` (None:
@@ -148,6 +158,7 @@ class Calibration:
                 for n, m in self.models.items()
             },
             "review_below": {n: round(v, 4) for n, v in self.review_below.items()},
+            **({"close_within": self.close_within} if self.close_within is not None else {}),
         }
 
 
@@ -168,12 +179,15 @@ def load_calibration(path: Path | str | None = None) -> Calibration:
             for n, m in fields.items()
         }
         review_below = {str(n): float(v) for n, v in below.items()}
+        close_within = float(data["close_within"]) if data.get("close_within") is not None else None
     except (TypeError, ValueError, AttributeError) as exc:
         raise ConfigError(f"{file}: weights, curves and thresholds must be numbers ({exc})") from exc
     unknown = {k for m in models.values() for k in m.weights} - set(FEATURES)
     if unknown:
         raise ConfigError(f"{file}: unknown feature {sorted(unknown)[0]!r} (known: {', '.join(FEATURES)})")
-    return Calibration(models, review_below)
+    if close_within is None and any("close" in m.weights for m in models.values()):
+        raise ConfigError(f"{file}: the feature 'close' needs 'close_within' (the margin of a close call)")
+    return Calibration(models, review_below, close_within)
 
 
 def calibrate(extraction: Extraction, ocr_confidence: float, calibration: Calibration) -> Extraction:
@@ -188,7 +202,8 @@ def calibrate(extraction: Extraction, ocr_confidence: float, calibration: Calibr
             from icr.text.parsers import find_amounts
 
             amounts = [a for a, _, _ in find_amounts(extraction.corrected_text)]
-        p = calibration.probability(features(fv, extraction, ocr_confidence, amounts), name)
+        x = features(fv, extraction, ocr_confidence, amounts, calibration.close_within)
+        p = calibration.probability(x, name)
         fields[name] = fv if p is None else replace(fv, confidence=round(p, 3))
     # the confidence of a calibrated field is judged anew; missing fields and the others stay
     reasons = [

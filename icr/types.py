@@ -156,6 +156,9 @@ class FieldValue:
     """The page the value was read on (1-based; 0: not located on a page)."""
     box: tuple[int, int, int, int] | None = None
     """(left, top, right, bottom) around the words it was read from, in that page's corrected image."""
+    margin: float | None = None
+    """How far the value led the best candidate of another value in its extractor's scoring (None:
+    no rival was scored, or the value was not chosen by scoring): a close call is less sure."""
 
 
 @dataclass(frozen=True)

@@ -33,7 +33,8 @@ def test_the_shipped_calibration_is_monotone_in_the_extractors_score() -> None:
         assert ps == sorted(ps), name  # a higher score is never a lower chance
     assert cal.probability(base, "phone") is None  # no ground truth: left alone
     # what speaks against a total or a date lowers its chance (fitted on the dev sets)
-    for name, against in (("total", "unlabelled"), ("total", "larger"), ("date", "ambiguous")):
+    assert cal.close_within is not None
+    for name, against in (("total", "close"), ("date", "ambiguous")):
         x = base | {"confidence": 0.8}
         assert cal.probability(x | {against: 1.0}, name) < cal.probability(x, name)  # type: ignore[operator]
 
@@ -61,6 +62,43 @@ def test_features_see_the_receipts_sums_the_page_and_the_date() -> None:
     odd = FieldValue("date", "1918-05-24", dt.date(1918, 5, 24), "24/05/1918", 0.6, "keyword")
     assert features(odd, Extraction({"date": odd}, ""), 0.9)["implausible"] == 1.0
     assert features(odd, Extraction({"date": odd}, ""), 0.9)["ambiguous"] == 0.0  # 24 is no month
+
+
+def test_a_close_call_is_a_value_whose_rival_scored_within_the_calibrations_margin() -> None:
+    def close(margin: float | None, within: float | None = 2.0) -> float:
+        total = FieldValue("total", "9.00", Decimal("9.00"), "9.00", 0.9, "keyword", margin=margin)
+        return features(total, Extraction({"total": total}, "TOTAL 9.00"), 0.9, close_within=within)["close"]
+
+    assert close(0.5) == 1.0
+    assert close(2.5) == 0.0
+    assert close(None) == 0.0  # no rival was scored: nothing was close
+    assert close(0.5, within=None) == 0.0  # a calibration that does not weigh it
+
+
+def test_the_extractors_hand_on_how_far_the_value_led_its_rival() -> None:
+    from icr.config import load_settings
+    from icr.text import ocr_from_lines
+    from icr.text.corrector import DefaultTextCorrector
+
+    corrector = DefaultTextCorrector(load_settings())
+    clear = corrector.extract(ocr_from_lines(["KEDAI", "SUBTOTAL 20.00", "TOTAL 21.20", "CASH 50.00", "CHANGE 28.80"]))
+    rivals = corrector.extract(ocr_from_lines(["KEDAI", "TOTAL 20.00", "TOTAL 21.20"]))
+    lone = corrector.extract(ocr_from_lines(["KEDAI", "TOTAL 21.20"]))
+    clear_margin, rivals_margin = clear.fields["total"].margin, rivals.fields["total"].margin
+    assert clear_margin is not None and rivals_margin is not None and 0 < rivals_margin < clear_margin
+    assert lone.fields["total"].margin is None  # nothing else was scored
+    dates = corrector.extract(ocr_from_lines(["KEDAI", "DATE: 04/06/2018", "printed 05/06/2018", "TOTAL 1.00"]))
+    assert dates.fields["date"].value == "2018-06-04"
+    assert (dates.fields["date"].margin or 0) > 0
+
+
+def test_a_calibration_weighing_close_calls_must_say_how_close(tmp_path: Path) -> None:
+    bad = tmp_path / "calibration.yaml"
+    bad.write_text("fields:\n  total:\n    weights: {bias: 1, close: -1}\n")
+    with pytest.raises(ConfigError, match=r"calibration\.yaml.*close_within"):
+        load_calibration(bad)
+    bad.write_text("fields:\n  total:\n    weights: {bias: 1, close: -1}\nclose_within: 2\n")
+    assert load_calibration(bad).close_within == 2.0
 
 
 def test_ledger_conflicts_count_the_sums_that_contradict_the_total() -> None:

@@ -21,7 +21,7 @@ from icr.types import DocumentResult, Extraction, FieldValue, LineItem, OcrPage,
 
 def _result(sha: str, total: str = "12.59", status: str = "ok") -> DocumentResult:
     fields = {
-        "total": FieldValue("total", total, Decimal(total), f"TOTAL {total}", 0.9, "keyword"),
+        "total": FieldValue("total", total, Decimal(total), f"TOTAL {total}", 0.9, "keyword", margin=1.5),
         "date": FieldValue("date", "2013-07-04", dt.date(2013, 7, 4), "7/4/2013", 0.8, "keyword"),
         "company": FieldValue("company", "YING THAI KITCHEN", "YING THAI KITCHEN", "Ying Thai Kitchen", 0.7),
     }
@@ -72,6 +72,7 @@ def test_store_types_skip_and_reprocess(db_url: str) -> None:
         assert len(docs) == 1
         total = s.scalar(select(Field.amount).where(Field.name == "total"))
         assert isinstance(total, Decimal) and total == Decimal("13.00")
+        assert s.scalar(select(Field.margin).where(Field.name == "total")) == 1.5  # what the calibration weighs
         assert s.scalar(select(Field.date_value).where(Field.name == "date")) == dt.date(2013, 7, 4)
         assert s.scalar(select(LineItemRow.amount)) == Decimal("2.00")
         assert len(s.scalars(select(Field)).all()) == 3

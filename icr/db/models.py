@@ -99,6 +99,8 @@ class Field(Base):
     """The page the value was read on (1-based), when it was located."""
     box: Mapped[list[int] | None] = mapped_column(JSON)
     """[left, top, right, bottom] around the words it was read from, on that page as read."""
+    margin: Mapped[float | None] = mapped_column(Float)
+    """How far the value led its best rival in the extractor's scoring (what the calibration weighs)."""
     reviewed_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     """When a person confirmed or corrected it (source "review"): ingest never overwrites it then."""
     reviewed_by: Mapped[str | None] = mapped_column(String(64))

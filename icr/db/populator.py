@@ -233,6 +233,7 @@ def _fill(doc: Document, result: DocumentResult, reviewed: Sequence[Field] = ())
                 source=fv.source[:32] if fv.source else None,
                 page=fv.page or None,
                 box=list(fv.box) if fv.box is not None else None,
+                margin=fv.margin,
             )
         )
     doc.fields.extend(reviewed)

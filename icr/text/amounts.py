@@ -234,6 +234,8 @@ class Chosen:
     line: int
     confidence: float
     source: Provenance
+    margin: float | None = None
+    """The chosen value's score less the best score of another value (None: no rival)."""
 
 
 def _last(hits: Sequence[AmountHit], kind: str) -> AmountHit | None:
@@ -424,7 +426,9 @@ def choose_amounts(hits: Sequence[AmountHit], n_lines: int, lexicon: Lexicon | N
         score, best = max(scored, key=lambda t: (t[0], t[1].line))
         source = Provenance.KEYWORD if best.kind else Provenance.POSITION
         conf = min(1.0, 0.35 + 0.1 * score) * best.confidence
-        out["total"] = Chosen(best.value, best.raw, best.line, round(conf, 3), source)
+        rival = max((s for s, h in scored if h.value != best.value), default=None)
+        margin = round(score - rival, 3) if rival is not None else None
+        out["total"] = Chosen(best.value, best.raw, best.line, round(conf, 3), source, margin)
         derived = _derived_total(hits, best, paid, change, rounding, sequence_bonus)
         if derived is not None:
             out["total"] = derived

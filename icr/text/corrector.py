@@ -105,10 +105,12 @@ class DefaultTextCorrector:
         opts = ParseOptions(day_first=day_first, decimal=decimal, currency=currency, lexicon=lex)
         fields: dict[str, FieldValue] = {}
 
-        def put(name: str, value: TypedValue, raw: str, confidence: float, source: str) -> None:
+        def put(
+            name: str, value: TypedValue, raw: str, confidence: float, source: str, margin: float | None = None
+        ) -> None:
             if value is None or value == "":
                 return
-            fields[name] = FieldValue(name, normalize(value), value, raw, round(confidence, 3), source)
+            fields[name] = FieldValue(name, normalize(value), value, raw, round(confidence, 3), source, margin=margin)
 
         header = guess_header(raw_lines, lex)
 
@@ -130,14 +132,14 @@ class DefaultTextCorrector:
 
         hits = labelled_amounts(lines, opts)
         for name, chosen in choose_amounts(hits, len(lines), lex).items():
-            put(name, chosen.value, chosen.raw, chosen.confidence, chosen.source.value)
+            put(name, chosen.value, chosen.raw, chosen.confidence, chosen.source.value, chosen.margin)
         rate = EXTRACTORS["tax_rate"](lines, opts)
         settle(fields, hits, lines, rate.value if rate and isinstance(rate.value, Decimal) else None, lex)
 
         for name, extractor in EXTRACTORS.items():
             found: Found | None = extractor(lines, opts)
             if found is not None:
-                put(name, found.value, found.raw, found.confidence, found.source)
+                put(name, found.value, found.raw, found.confidence, found.source, found.margin)
 
         if template is not None:
             self._apply_template(template, corrected_text, raw_text, opts, put)

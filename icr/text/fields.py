@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import regex
 
@@ -35,6 +35,8 @@ class Found:
     line: int
     confidence: float
     source: str
+    margin: float | None = None
+    """The chosen value's score less the best score of another value (None: no rival)."""
 
 
 NOT_DOC_DATE = regex.compile(
@@ -46,6 +48,7 @@ def extract_date(lines: Sequence[Line], opts: ParseOptions, today: dt.date | Non
     """The document date: a labelled date first, else the earliest plausible date."""
     latest = (today or dt.date.today()) + dt.timedelta(days=366)
     best: tuple[float, Found] | None = None
+    scores: dict[dt.date, float] = {}  # per date: its best score (a date printed twice is one candidate)
     n = max(len(lines), 1)
     for i, ln in enumerate(lines):
         dates = find_dates(ln.text, opts)
@@ -69,9 +72,14 @@ def extract_date(lines: Sequence[Line], opts: ParseOptions, today: dt.date | Non
                 score -= 0.7  # 20180304 is as likely a code as a date
             conf = min(1.0, 0.45 + 0.15 * score) * ln.confidence
             found = Found(value, raw, ln.index, round(max(conf, 0.05), 3), "keyword" if score >= 2.5 else "position")
+            scores[value] = max(score, scores.get(value, score))
             if best is None or score > best[0]:
                 best = (score, found)
-    return best[1] if best else None
+    if best is None:
+        return None
+    score, found = best
+    rival = max((s for d, s in scores.items() if d != found.value), default=None)
+    return replace(found, margin=round(score - rival, 3)) if rival is not None else found
 
 
 def extract_time(lines: Sequence[Line], opts: ParseOptions) -> Found | None:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from enum import StrEnum
 from typing import Protocol
@@ -305,4 +305,4 @@ def _check_total(fields: dict[str, FieldValue]) -> None:
         except ValueError:
             source = total.source
         conf = min(1.0, total.confidence + 0.15 * checks)
-        fields["total"] = FieldValue(total.name, total.value, total.typed, total.raw, round(conf, 3), source)
+        fields["total"] = replace(total, confidence=round(conf, 3), source=source)
