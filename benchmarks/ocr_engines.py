@@ -134,11 +134,13 @@ def figures(
 
 def stored_texts(url: str) -> dict[str, str]:
     """Each stored document's OCR text by its name (the image's stem)."""
-    from icr.db.database import open_engine
+    from icr.db.database import open_engine, upgrade
     from icr.export import iter_records
 
     engine = open_engine(url)
     try:
+        upgrade(engine)  # a database an older icr wrote
+
         return {str(r["id"]): str(r.get("text") or "") for r in iter_records(engine) if r["status"] == "ok"}
     finally:
         engine.dispose()

@@ -18,6 +18,7 @@ and where (d)'s time goes (the per-stage timings icr stores per document).
 
     .venv/bin/python benchmarks/throughput.py                       # 2 rounds over sroie-dev
     .venv/bin/python benchmarks/throughput.py --rounds 3 --limit 40 --only b,c,d
+    ICR_PROFILE=fast .venv/bin/python benchmarks/throughput.py --interleaved   # CPU per document only
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ import contextlib
 import json
 import multiprocessing
 import os
+import resource
 import sqlite3
 import statistics
 import subprocess
@@ -162,6 +164,37 @@ def run_icr(images: list[Path], jobs: int, db: Path, config: str | None = None) 
     return returncode
 
 
+def run_interleaved(images: list[Path], config: str | None) -> tuple[float, float]:
+    """CPU seconds per document of (c) and of icr's stages 1-3, in this one process, image by image
+    (the floor's read, then icr's): the two see the same neighbours on a shared machine. The
+    profile is ``$ICR_PROFILE``; icr's parent (hashing, writes) is not in it."""
+    os.environ["OMP_THREAD_LIMIT"] = "1"
+    sys.path.insert(0, str(ROOT))
+    from icr.config import load_settings
+    from icr.executor import return_freed_memory
+    from icr.pipeline import Task, build_stages, process_document
+
+    stages = build_stages(load_settings(config, profile=os.environ.get("ICR_PROFILE") or None))
+    _floor_init()
+    _floor_read(str(images[0]))  # loading is not reading
+    process_document(Task(str(images[0]), ""), stages)
+    floor = icr = 0.0
+    for path in images:
+        floor += _floor_read(str(path))
+        start = _cpu()
+        process_document(Task(str(path), ""), stages)
+        return_freed_memory()  # as a worker does after each document
+        icr += _cpu() - start
+    stages.close()
+    return floor / len(images), icr / len(images)
+
+
+def _cpu() -> float:
+    """This process's CPU seconds and those of the programs it ran and waited for."""
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return time.process_time() + children.ru_utime + children.ru_stime
+
+
 # -- reporting ---------------------------------------------------------------------------------
 
 
@@ -191,12 +224,22 @@ def main() -> None:
     parser.add_argument("--limit", type=int, default=0, help="Only the first N images.")
     parser.add_argument("--config", help="A YAML file for icr ingest (e.g. other image-corrector steps).")
     parser.add_argument("--only", default="a,b,c,d", help="Which methods (comma-separated letters).")
+    parser.add_argument(
+        "--interleaved", action="store_true", help="Only CPU per document of (c) and icr's stages, in one process."
+    )
     args = parser.parse_args()
     if not args.images.is_dir():
         raise SystemExit(f"no image folder at {args.images} (it is read from ../shared/datasets, never copied in)")
     images = list_images(args.images, args.limit)
     if not images:
         raise SystemExit(f"no images in {args.images}")
+    if args.interleaved:
+        floor, icr = run_interleaved(images, args.config)
+        print(
+            f"{len(images)} images, one process, load average {os.getloadavg()[0]:.1f}: CPU s/doc (c) {floor:.3f}, "
+            f"icr stages 1-3 {icr:.3f}; ratio {icr / floor:.2f}; {1 / icr:.2f} receipts/s per core"
+        )
+        return
     methods = [m for m in "abcd" if m in args.only.split(",")]
     names = {"a": "cli", "b": "seed", "c": "floor", "d": "icr"}
     print(
