@@ -4,11 +4,12 @@ The cache lives OUTSIDE the repository (default ``/tmp/icr-ocr-cache``) and lets
 ``benchmarks/text_eval.py --ocr-cache DIR`` iterate on the text corrector with
 real OCR output without re-running Tesseract every time.
 
-usage: python benchmarks/ocr_cache.py IMAGE_DIR [--out DIR] [--jobs 2] [--psm 6] [--pipeline]
+usage: python benchmarks/ocr_cache.py IMAGE_DIR [--out DIR] [--jobs 2] [--psm 6] [--pipeline [--profile NAME]]
 
 Each ``<id>.jpg`` becomes ``<id>.tsv`` (``pytesseract.image_to_data`` on the
 grayscale image; with ``--pipeline``, the words icr's configured image corrector and
-recognizer read, which is what ``icr eval`` feeds the text corrector). Tesseract runs
+recognizer read under ``--profile``, by default ``icr eval``'s, which is what it feeds the text
+corrector). Tesseract runs
 single-threaded (OMP_THREAD_LIMIT=1) in at most
 ``--jobs`` processes (never more than 2 on the shared machine).
 """
@@ -44,10 +45,11 @@ def ocr_one(image: Path, out: Path, psm: int, lang: str) -> str:
 
 
 _STAGES: object = None
+_PROFILE: str | None = None
 
 
 def pipeline_one(image: Path, out: Path, psm: int, lang: str) -> str:
-    """Stages 1 and 2 as ``icr ingest`` runs them (default config), written as Tesseract TSV."""
+    """Stages 1 and 2 as ``icr ingest`` runs them (shipped config and ``_PROFILE``), written as Tesseract TSV."""
     global _STAGES
     from icr.config import load_settings
     from icr.imaging.load import load_pages
@@ -57,7 +59,7 @@ def pipeline_one(image: Path, out: Path, psm: int, lang: str) -> str:
     if target.exists() and target.stat().st_size > 0:
         return f"{image.stem}: cached"
     if _STAGES is None:
-        _STAGES = build_stages(load_settings())
+        _STAGES = build_stages(load_settings(profile=_PROFILE))
     assert isinstance(_STAGES, Stages)
     _, ocr = _read(load_pages(image), _STAGES, ReadOptions(), {})
     header = "level\tpage_num\tblock_num\tpar_num\tline_num\tword_num\tleft\ttop\twidth\theight\tconf\ttext"
@@ -72,6 +74,11 @@ def pipeline_one(image: Path, out: Path, psm: int, lang: str) -> str:
     tmp.write_text("\n".join(rows) + "\n", encoding="utf-8")
     tmp.replace(target)
     return f"{image.stem}: ok (pipeline)"
+
+
+def _set_profile(profile: str | None) -> None:
+    global _PROFILE
+    _PROFILE = profile
 
 
 def load_tsv(path: Path) -> object:
@@ -122,11 +129,16 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--psm", type=int, default=6)
     ap.add_argument("--lang", default="eng")
     ap.add_argument("--pipeline", action="store_true", help="read with icr's image corrector and recognizer")
+    ap.add_argument("--profile", default=None, help="the pipeline's profile (default: icr eval's)")
     args = ap.parse_args(argv)
+    global _PROFILE
+    from icr.cli.commands import DEFAULT_PROFILE
+
+    _PROFILE = args.profile or os.environ.get("ICR_PROFILE") or DEFAULT_PROFILE
     jobs = max(1, min(args.jobs, 2))
     args.out.mkdir(parents=True, exist_ok=True)
     images = sorted(args.image_dir.glob("*.jpg")) + sorted(args.image_dir.glob("*.png"))
-    with ProcessPoolExecutor(max_workers=jobs) as pool:
+    with ProcessPoolExecutor(max_workers=jobs, initializer=_set_profile, initargs=(_PROFILE,)) as pool:
         read = pipeline_one if args.pipeline else ocr_one
         futures = [pool.submit(read, p, args.out, args.psm, args.lang) for p in images]
         for i, fut in enumerate(futures, 1):

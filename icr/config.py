@@ -205,6 +205,8 @@ class TextCorrectorConfig(_Section):
     english_words: int = Field(ge=0)
     review_threshold: float = Field(ge=0, le=1)
     name_spelling: bool | None = None
+    variant_similarity: float = Field(ge=0, le=100)
+    branch_similarity: float = Field(ge=0, le=100)
 
 
 class IngestConfig(_Section):

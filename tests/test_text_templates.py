@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
+import regex
 import yaml
 from click.testing import CliRunner
 
@@ -16,7 +17,17 @@ from icr.text import ocr_from_lines
 from icr.text.corrector import DefaultTextCorrector
 from icr.text.learn import learn_templates, read_labelled, write_templates
 from icr.text.parsers import mask_card_numbers
-from icr.text.templates import OPTION_KEYS, Searchable, choose_template, load_template, load_templates, parse_template
+from icr.text.templates import (
+    OPTION_KEYS,
+    Searchable,
+    another_place,
+    choose_template,
+    complete_head,
+    load_template,
+    load_templates,
+    nearest_variant,
+    parse_template,
+)
 
 SHIPPED = sorted((config_dir() / "templates").glob("*.yaml"))
 
@@ -62,6 +73,9 @@ def _write(tmp_path: Path, data: object, name: str = "bad.yaml") -> Path:
         ({"name": "x", "branch_of": ["vendor"]}, "branch_of"),
         ({"name": "x", "keywords": "total"}, "keywords"),
         ({"name": "x", "static": {"colour": "red"}}, "static.colour"),
+        ({"name": "x", "variants": {"colour": ["red"]}}, "variants.colour"),
+        ({"name": "x", "variants": {"address": "1 MAIN ROAD"}}, "variants.address"),
+        ({"name": "x", "variants": {"address": []}}, "variants.address"),
         ({"name": "x", "fieldz": {}}, "fieldz"),
         ("name: [unclosed", "<file>"),
     ],
@@ -270,3 +284,114 @@ def test_cli_templates_commands(tmp_path: Path) -> None:
     broken = runner.invoke(main, ["templates", "check", "--templates", str(bad)])
     assert broken.exit_code == 3
     assert "options.psm" in broken.output
+
+
+def test_nearest_variant_needs_a_near_reading() -> None:
+    variants = ["NO.59 JALAN PERMAS 9/5, 81750 JOHOR BAHRU", "NO.59 JALAN PERMAS 9/5, 81760 JOHOR BAHRU."]
+    assert nearest_variant("NO.59 JALAN PERMAS 9/5, 81760 JOHOR BAHRV", variants, 90) == variants[1]
+    # spaces and punctuation do not choose (OCR and annotators vary them): the more frequent one wins
+    assert nearest_variant("NO. 59 JALAN PERMAS 9/5 81750 JOHOR BAHRU.", variants, 90) == variants[0]
+    assert nearest_variant("9 JALAN BUNGA, 10000 GEORGETOWN", variants, 90) is None
+    assert nearest_variant(None, variants, 90) is None
+    branches = ["12 JALAN SS2/55, 47300 PETALING JAYA 1001-SS2", "12 JALAN SS2/55, 47300 PETALING JAYA 1002-SS3"]
+    # a branch not in the list is near every listed one; only a near-exact reading picks one
+    assert nearest_variant("12 JALAN SS2/55, 47300 PETALING JAYA 1001-SS2", branches, 97) == branches[0]
+    assert nearest_variant("12 JALAN SS2/55, 47300 PETALING JAYA 1003-SS4", branches, 97) is None
+
+
+def test_complete_head_adds_the_line_ocr_missed() -> None:
+    variants = ["LOT 5, JALAN ANGSA, TAMAN BAYU 41150 KLANG, SELANGOR 1001-TMN INDAH"]
+    assert (
+        complete_head("TAMAN BAYU 41150 KLANG, SELANGOR 1002-DENGKIL", variants)
+        == "LOT 5, JALAN ANGSA, TAMAN BAYU 41150 KLANG, SELANGOR 1002-DENGKIL"
+    )
+    assert complete_head("LOT 5, JALAN ANGSA, TAMAN BAYU", variants) is None  # nothing missing
+    assert complete_head("9 JALAN BUNGA, 10000 GEORGETOWN", variants) is None
+    assert complete_head("KLANG", variants) is None  # too short to place
+
+
+def _vendor_lines(street: str, town: str, n: int) -> list[str]:
+    return ["WARUNG PAK ALI", "CO REG 765432-P", street, town, f"DATE: 0{n}/04/2019", f"TOTAL {n}.20"]
+
+
+def test_learned_variants_follow_the_reading(tmp_path: Path) -> None:
+    labelled = tmp_path / "labelled"
+    labelled.mkdir()
+    # one shop whose receipts were labelled two ways (the postcode once with a slip)
+    for i, postcode in enumerate(["81750", "81750", "81760"], 1):
+        address = f"NO.59 JALAN PERMAS 9/5 BANDAR BARU PERMAS JAYA {postcode} JOHOR BAHRU"
+        lines = _vendor_lines("NO.59 JALAN PERMAS 9/5 BANDAR BARU", f"PERMAS JAYA {postcode} JOHOR BAHRU", i)
+        _labelled(labelled, f"w{i}", "WARUNG PAK ALI", address, lines, f"{i}.20")
+    (learned,) = learn_templates(read_labelled(labelled))
+    assert learned["static"]["address"].endswith("81750 JOHOR BAHRU")  # most receipts
+    assert len(learned["variants"]["address"]) == 2
+    out = tmp_path / "learned"
+    write_templates([learned], out)
+    settings = load_settings()
+    settings.template_dirs = [out]
+    corrector = DefaultTextCorrector(settings)
+
+    def address(town: str) -> str:
+        lines = _vendor_lines("NO.59 JALAN PERMAS 9/5 BANDAR BARU", town, 5)
+        return corrector.extract(ocr_from_lines(lines, confidence=0.9)).fields["address"].value
+
+    assert address("PERMAS JAYA 81760 JOHOR BAHRU").endswith("81760 JOHOR BAHRU")  # as printed here
+    assert address("PERMAS JAYA 81750 JOHOR BAHRV").endswith("81750 JOHOR BAHRU")  # a misread letter
+    assert address("").endswith("81750 JOHOR BAHRU")  # nothing read: the usual one
+
+
+def test_chain_branch_gets_the_head_office_line_ocr_missed(tmp_path: Path) -> None:
+    labelled = tmp_path / "labelled"
+    labelled.mkdir()
+    head = "LOT 5, JALAN ANGSA, TAMAN BAYU 41150 KLANG, SELANGOR"
+    for i, outlet in enumerate(["1001-TMN INDAH", "1002-DENGKIL", "1003-KEPONG"], 1):
+        lines = ["KEDAI RUNCIT MAJU", "(123456-X)", "LOT 5, JALAN ANGSA,", "TAMAN BAYU", "41150 KLANG, SELANGOR"]
+        lines += [outlet, f"DATE: 0{i}/04/2019", f"TOTAL {i}.40"]
+        _labelled(labelled, f"k{i}", "KEDAI RUNCIT MAJU", f"{head} {outlet}", lines, f"{i}.40")
+    learned = learn_templates(read_labelled(labelled))
+    out = tmp_path / "learned"
+    write_templates(learned, out)
+    settings = load_settings()
+    settings.template_dirs = [out]
+    corrector = DefaultTextCorrector(settings)
+    # a branch not seen before, its first address line not read
+    lines = ["KEDAI RUNCIT MAJU", "(123456-X)", "TAMAN BAYU", "41150 KLANG, SELANGOR", "1076-IJOK"]
+    ex = corrector.extract(ocr_from_lines([*lines, "DATE: 09/04/2019", "TOTAL 3.40"], confidence=0.9))
+    assert ex.template == "vendor_kedai_runcit_maju"
+    assert ex.fields["address"].value == f"{head} 1076-IJOK"
+
+
+def test_another_outlet_keeps_its_printed_address(tmp_path: Path) -> None:
+    labelled = tmp_path / "labelled"
+    labelled.mkdir()
+    for i in (1, 2):
+        lines = _vendor_lines("3-7, JALAN PUTRA DENGKIL 1,", "43800 DENGKIL, SELANGOR", i)
+        _labelled(
+            labelled, f"m{i}", "WARUNG PAK ALI", "3-7, JALAN PUTRA DENGKIL 1, 43800 DENGKIL, SELANGOR", lines, f"{i}.20"
+        )
+    out = tmp_path / "learned"
+    write_templates(learn_templates(read_labelled(labelled)), out)
+    settings = load_settings()
+    settings.template_dirs = [out]
+    corrector = DefaultTextCorrector(settings)
+
+    def address(street: str, town: str) -> str:
+        ex = corrector.extract(ocr_from_lines(_vendor_lines(street, town, 5), confidence=0.9))
+        assert ex.template == "vendor_warung_pak_ali"
+        return ex.fields["address"].value
+
+    # the learned outlet, misread: the learned address
+    assert address("3-7, JALAN PUTRA DENGKlL 1,", "43800 DENGKIL, SELANG0R").startswith("3-7, JALAN PUTRA DENGKIL 1")
+    # another outlet (a postcode the vendor's address does not have): as printed
+    assert (
+        address("NO. 9-G, JALAN PERUBATAN 2,", "55100 KUALA LUMPUR") == "NO. 9-G, JALAN PERUBATAN 2, 55100 KUALA LUMPUR"
+    )
+
+
+def test_another_place_is_told_by_its_postcode() -> None:
+    postcode = regex.compile(r"(?<!\d)\d{5}(?!\d)")
+    known = ["3-7, JALAN PUTRA 1, 43800 DENGKIL", "LOT 5, JALAN BESAR, 43 800 DENGKIL"]
+    assert another_place("NO. 9-G, JALAN PERUBATAN 2, 55100 KUALA LUMPUR", known, postcode)
+    assert not another_place("3-7, JALAN PUTRA 1, 43800 DENGKIL", known, postcode)
+    assert not another_place("JALAN PERUBATAN 2, KUALA LUMPUR", known, postcode)  # no postcode read
+    assert not another_place(None, known, postcode)

@@ -25,7 +25,14 @@ from icr.text.lines import TYPED_CONFIDENCE, Line, document_lines
 from icr.text.locales import choose_locales, lexicon_for, load_packs
 from icr.text.parsers import PARSERS, ParseOptions, find_amounts, mask_card_numbers, normalize
 from icr.text.spelling import SpellingCorrector, read_vocabulary, shared_corrector
-from icr.text.templates import Template, choose_template, load_templates
+from icr.text.templates import (
+    Template,
+    another_place,
+    choose_template,
+    complete_head,
+    load_templates,
+    nearest_variant,
+)
 from icr.types import Extraction, FieldValue, OcrResult, TypedValue
 
 DEFAULT_REQUIRED = ("company", "date", "total")
@@ -51,6 +58,12 @@ class DefaultTextCorrector:
     def __init__(self, settings: Settings) -> None:
         options = settings.section("text_corrector")
         self.review_threshold = float(options.get("review_threshold", 0.5))
+        self.variant_similarity = float(options.get("variant_similarity", 90.0))
+        """How near (rapidfuzz ratio of letters and digits) a field's reading must be to one of the
+        template's ways of writing it for that one to be taken instead of the static value ..."""
+        self.branch_similarity = float(options.get("branch_similarity", 97.0))
+        """... and, where the template has no static value (its variants are a chain's branches, which
+        differ in a few letters of a long address), to one branch's."""
         self.name_spelling = bool(options.get("name_spelling", True))
         """Correct long unknown words in company names one edit away, and misread place words in
         addresses (config/dictionaries/places*.txt); helps OCR, may alter rare names."""
@@ -142,7 +155,9 @@ class DefaultTextCorrector:
                 put(name, found.value, found.raw, found.confidence, found.source, found.margin)
 
         if template is not None:
+            readings = dict(fields)
             self._apply_template(template, corrected_text, raw_text, opts, put)
+            self._apply_variants(template, readings, lex.postcode, put)
 
         items = extract_line_items(lines, hits, header.company_lines + header.address_lines)
         missing, reasons = self._review(fields, template)
@@ -204,6 +219,33 @@ class DefaultTextCorrector:
                     break
         for name, value in template.static.items():
             put(name, value, value, 1.0, "static")
+
+    def _apply_variants(
+        self, template: Template, read: Mapping[str, FieldValue], postcode: regex.Pattern[str], put: object
+    ) -> None:
+        """A learned value against the reading (``read``: the fields as found before the template
+        applied): of the ways the template knows a field is written (branches, reprints) the one
+        nearest the reading; a chain's address completed from the head its branches share; and an
+        address whose postcode none of the known ones has kept as read (another outlet)."""
+        assert callable(put)
+        for name in dict.fromkeys([*template.variants, *template.static]):
+            values = template.variants.get(name) or ((template.static[name],) if name in template.static else ())
+            current = read.get(name)
+            reading = current.value if current is not None else None
+            places = name not in template.static
+            floor = self.branch_similarity if places else self.variant_similarity
+            chosen = nearest_variant(reading, values, floor)
+            if chosen is not None:
+                put(name, chosen, chosen, 1.0, "static")
+                continue
+            if current is None:
+                continue
+            whole = complete_head(reading, values) if places else None
+            if whole is not None:
+                chosen = nearest_variant(whole, values, floor)
+                put(name, chosen or whole, current.raw, current.confidence, "static" if chosen else "template")
+            elif not places and name == "address" and another_place(reading, values, postcode):
+                put(name, current.value, current.raw, current.confidence, current.source)
 
 
 def _support(value: FieldValue) -> int:

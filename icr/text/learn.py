@@ -187,6 +187,17 @@ def _keywords(
     return [printed[k] for k in (own or ranked)[:MAX_KEYWORDS]]
 
 
+VARIANT_FIELDS = ("company", "address")
+"""Fields whose every labelled spelling a template keeps (see :func:`_spellings`)."""
+
+
+def _spellings(values: Iterable[str]) -> list[str]:
+    """The distinct labels (spaces collapsed), most frequent first: a vendor's branches, or one
+    address printed or labelled two ways; the text corrector takes the one nearest its reading."""
+    counts = Counter(" ".join(v.split()) for v in values if v and v.strip())
+    return [v for v, _ in counts.most_common()]
+
+
 def _options(members: list[Labelled]) -> dict[str, Any]:
     currency_votes = Counter(c for d in members for line in d.lines for c in [parse_currency(line)] if c is not None)
     options: dict[str, Any] = {"date_order": _date_order(d.date for d in members)}
@@ -226,6 +237,12 @@ def learn_templates(docs: list[Labelled], priority: int = 10) -> list[dict[str, 
     def template(
         name: str, members: list[Labelled], keywords: list[str], static: dict[str, str], rank: int
     ) -> dict[str, Any]:
+        variants = {
+            key: spelled
+            for key in VARIANT_FIELDS
+            for spelled in [_spellings(getattr(d, key) for d in members)]
+            if len(spelled) > 1
+        }
         return {
             "name": name,
             "doc_type": "receipt",
@@ -235,6 +252,7 @@ def learn_templates(docs: list[Labelled], priority: int = 10) -> list[dict[str, 
             "min_score": 0.5 if len(keywords) > 1 else 1.0,
             "options": _options(members),
             "static": static,
+            **({"variants": variants} if variants else {}),
             "fields": {"total": {"required": True}, "date": {"required": True}},
         }
 

@@ -22,6 +22,8 @@ A template is data (see ``config/templates/*.yaml``)::
       total: {required: true}     # no pattern: the built-in extractor, but required
     static:
       company: ACME FUEL LTD      # a fixed value for every document this template matches
+    variants:                     # the ways a field is written on this vendor's receipts, most
+      address: [...]              # frequent first: the one nearest the document's reading wins
 
 Everything is checked when loaded; a problem raises :class:`icr.errors.TemplateError`
 naming the file and the key.
@@ -53,6 +55,7 @@ TOP_KEYS = {
     "options",
     "fields",
     "static",
+    "variants",
     "description",
     "sample",
     "layout",
@@ -142,6 +145,9 @@ class Template:
     options: Mapping[str, Any] = field(default_factory=dict)
     fields: Mapping[str, FieldSpec] = field(default_factory=dict)
     static: Mapping[str, str] = field(default_factory=dict)
+    variants: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    """Each field's known spellings (a vendor's branches, an address printed two ways), most frequent
+    first: the text corrector takes the one nearest what it read, else the static value."""
     description: str = ""
     branch_of: str | None = None
     """The name of the template that must match before this one is considered (a vendor's branch)."""
@@ -273,14 +279,14 @@ def parse_template(data: Any, path: Path | str) -> Template:
     exclude = _str_list(path, "exclude_keywords", data.get("exclude_keywords"))
     options = _options(path, data.get("options") or {})
     fields = _fields(path, data.get("fields") or {})
-    static = data.get("static") or {}
-    if not isinstance(static, dict):
-        raise _fail(path, "static", "must be a mapping of field name to value")
+    static = _by_field(path, "static", data.get("static"), "value")
     for key, value in static.items():
-        if key not in CANONICAL_FIELDS:
-            raise _fail(path, f"static.{key}", f"not a canonical field ({', '.join(CANONICAL_FIELDS)})")
         if not isinstance(value, str | int | float) or isinstance(value, bool):
             raise _fail(path, f"static.{key}", "must be a string")
+    variants = _by_field(path, "variants", data.get("variants"), "list of values")
+    for key, values in variants.items():
+        if not isinstance(values, list) or not values or not all(isinstance(v, str) and v.strip() for v in values):
+            raise _fail(path, f"variants.{key}", "must be a non-empty list of strings")
     branch_of = data.get("branch_of")
     if branch_of is not None and (not isinstance(branch_of, str) or not regex.fullmatch(r"[\w.-]+", branch_of)):
         raise _fail(path, "branch_of", "must be the name of another template")
@@ -306,11 +312,23 @@ def parse_template(data: Any, path: Path | str) -> Template:
         options=options,
         fields=fields,
         static={k: str(v) for k, v in static.items()},
+        variants={k: tuple(v) for k, v in variants.items()},
         branch_of=branch_of,
         description=description,
         sample=sample,
         layout=layout,
     )
+
+
+def _by_field(path: Path | str, key: str, value: Any, what: str) -> dict[str, Any]:
+    """``value`` as a mapping of canonical field names (to a ``what`` each)."""
+    value = value or {}
+    if not isinstance(value, dict):
+        raise _fail(path, key, f"must be a mapping of field name to {what}")
+    for name in value:
+        if name not in CANONICAL_FIELDS:
+            raise _fail(path, f"{key}.{name}", f"not a canonical field ({', '.join(CANONICAL_FIELDS)})")
+    return value
 
 
 def _options(path: Path | str, options: Any) -> dict[str, Any]:
@@ -418,6 +436,64 @@ def load_templates(folders: Iterable[Path]) -> list[Template]:
 
 
 DEFAULT_NAME = "generic_receipt"
+
+
+def _spelling(text: str) -> str:
+    """A value as the nearest-variant choice compares it: its letters and digits, upper case. Spaces
+    and punctuation are left out: OCR adds and drops them, and annotators write one printed address
+    with and without them, so only the most frequent way of writing them is worth choosing."""
+    return squash(text)
+
+
+def nearest_variant(reading: str | None, variants: Sequence[str], floor: float) -> str | None:
+    """The variant ``reading`` is nearest (rapidfuzz ratio of their letters and digits, 0-100) when it
+    reaches ``floor``; the more frequent (earlier) one on a tie. None without a reading or when no
+    variant is that near."""
+    if not reading or not variants:
+        return None
+    read = _spelling(reading)
+    scores = [fuzz.ratio(read, _spelling(value)) for value in variants]
+    best = max(range(len(variants)), key=lambda i: (scores[i], -i))
+    return variants[best] if scores[best] >= floor else None
+
+
+def another_place(reading: str | None, known: Sequence[str], postcode: regex.Pattern[str]) -> bool:
+    """Whether ``reading`` names a postcode none of the ``known`` addresses has: the receipt was
+    printed at an outlet the vendor's template was not learned from, and its own address stands."""
+    if not reading:
+        return False
+
+    def codes(text: str) -> set[str]:
+        return {regex.sub(r"\s+", "", m.group(0)) for m in postcode.finditer(text)}
+
+    read = codes(reading)
+    return bool(read) and not read & set().union(*(codes(k) for k in known))
+
+
+HEAD_OVERLAP = 12
+"""Letters, digits and marks a reading's start must share with a variant to be read as its tail."""
+
+
+def complete_head(reading: str | None, variants: Sequence[str]) -> str | None:
+    """``reading`` with the head of the first variant it is the tail of: a chain's receipt whose first
+    address line OCR missed ("TAMAN X 41150 KLANG 1076-IJOK" after the head office's street, which
+    every branch prints). None when the reading starts no variant's later part."""
+    if not reading:
+        return None
+    start = regex.sub(r"\s+", "", reading).upper()[:HEAD_OVERLAP]
+    if len(start) < HEAD_OVERLAP:
+        return None
+    for value in variants:
+        at = regex.sub(r"\s+", "", value).upper().find(start)
+        if at <= 0:
+            continue
+        seen = 0
+        for i, ch in enumerate(value):  # the position in ``value`` of its ``at``-th non-space
+            if not ch.isspace():
+                if seen == at:
+                    return f"{value[:i].rstrip()} {reading.strip()}"
+                seen += 1
+    return None
 
 
 def choose_template(templates: Sequence[Template], text: str) -> tuple[Template | None, float]:
