@@ -395,3 +395,28 @@ def test_another_place_is_told_by_its_postcode() -> None:
     assert not another_place("3-7, JALAN PUTRA 1, 43800 DENGKIL", known, postcode)
     assert not another_place("JALAN PERUBATAN 2, KUALA LUMPUR", known, postcode)  # no postcode read
     assert not another_place(None, known, postcode)
+
+
+def test_receipt_numbers_are_no_keywords_and_branches_are_known_by_their_place(tmp_path: Path) -> None:
+    labelled = tmp_path / "labelled"
+    labelled.mkdir()
+    shops = {
+        "a": ("KEDAI BUKU CERIA", "LOT 1, JALAN MAWAR, 43000 KAJANG", ["LOT 1, JALAN MAWAR,", "43000 KAJANG"]),
+        "b": ("WARUNG MAJU JAYA", "2 JALAN ORKID, 50000 KUALA LUMPUR", ["2 JALAN ORKID,", "50000 KUALA LUMPUR"]),
+    }
+    for shop, (name, address, lines) in shops.items():
+        for i in (1, 2):  # every receipt prints a transaction number of its own
+            text = [name, "GST ID : 000123456789", *lines, f"TRANS : {70000 + 17 * i + len(shop)}", "TOTAL 5.00"]
+            _labelled(labelled, f"{shop}{i}", name, address, text, "5.00")
+    # a chain: two branches, each once, printing its mall under the head office address
+    for i, mall in enumerate(["SUNWAY PYRAMID", "MID VALLEY MEGAMALL"], 1):
+        text = ["BUKU POPULAR", "NO 8, JALAN 7/118B", "56000 KUALA LUMPUR", mall, f"TRANS: {81000 + i}"]
+        _labelled(labelled, f"p{i}", "BUKU POPULAR", f"NO 8, JALAN 7/118B 56000 KUALA LUMPUR {mall}", text, "5.00")
+    learned = {t["name"]: t for t in learn_templates(read_labelled(labelled))}
+    for tpl in learned.values():
+        assert not any("TRANS" in k for k in tpl["keywords"]), tpl["keywords"]
+    branches = {t["static"]["address"]: t["keywords"] for t in learned.values() if t.get("branch_of")}
+    assert branches == {
+        "NO 8, JALAN 7/118B 56000 KUALA LUMPUR SUNWAY PYRAMID": ["SUNWAY PYRAMID"],
+        "NO 8, JALAN 7/118B 56000 KUALA LUMPUR MID VALLEY MEGAMALL": ["MID VALLEY MEGAMALL"],
+    }

@@ -158,11 +158,40 @@ def _identifies(line: str, labels: set[str]) -> bool:
     return bool(_tokens(line) & labels) or regex.search(r"\d{5}", regex.sub(r"[\s-]", "", line)) is not None
 
 
+def _shape(line: str) -> str:
+    """A line with each run of digits masked: ``TRANS: 364810`` and ``TRANS : 79369`` are one shape."""
+    return regex.sub(r"\p{N}+", "#", squash(line))
+
+
+def _numbered_shapes(groups: Iterable[list[Labelled]]) -> set[str]:
+    """Shapes of header lines that carry a new number on every receipt (a transaction, invoice or
+    cashier number): in two or more groups of receipts of one shop, every receipt prints the line
+    with other digits. Such a line names one receipt, not the shop; a shop's phone or tax number is
+    printed the same on all its receipts (one mistyped copy is not every receipt differing)."""
+    varied: Counter[str] = Counter()
+    for members in groups:
+        texts: dict[str, list[str]] = defaultdict(list)
+        for doc in members:
+            shapes = Counter(_shape(line) for line in doc.lines[:HEADER_LINES] if regex.search(r"\p{N}", line))
+            for line in doc.lines[:HEADER_LINES]:
+                shape = _shape(line)
+                if shapes.get(shape) == 1:  # a shape printed twice on one receipt (two phones) tells nothing
+                    texts[shape].append(squash(line))
+        varied.update(shape for shape, seen in texts.items() if len(seen) > 1 and len(set(seen)) == len(seen))
+    return {shape for shape, n in varied.items() if n >= 2}
+
+
 def _keywords(
-    members: list[Labelled], line_owners: dict[str, set[str]], owner_limit: int, exclude: Set[str] = frozenset()
+    members: list[Labelled],
+    line_owners: dict[str, set[str]],
+    owner_limit: int,
+    exclude: Set[str] = frozenset(),
+    numbered: Set[str] = frozenset(),
+    places: bool = False,
 ) -> list[str]:
     """Header lines that identify the vendor, printed on at least half of ``members``, by few vendors
-    (``owner_limit``), not in ``exclude``."""
+    (``owner_limit``), not in ``exclude`` and of no ``numbered`` shape; a line naming a place only
+    (its street, its mall) when ``places`` (a branch, once its vendor is known) or nothing else does."""
     labels = set().union(*(_tokens(d.company) | _tokens(d.address) for d in members))
     counts: Counter[str] = Counter()
     printed: dict[str, str] = {}
@@ -173,6 +202,8 @@ def _keywords(
             k = squash(line)
             if k in seen or k in exclude or not _is_keyword_line(line) or len(line_owners[k]) > owner_limit:
                 continue
+            if _shape(line) in numbered:
+                continue
             if not _identifies(line, labels):
                 continue
             seen.add(k)
@@ -182,8 +213,8 @@ def _keywords(
     need = max(1, round(0.5 * len(members)))
     ranked = sorted((k for k, c in counts.items() if c >= need), key=lambda k: (-counts[k], first_pos[k]))
     # a street or town line is printed by the neighbours too: it names a place, not the vendor
-    places = set().union(*(_words(d.address) for d in members))
-    own = [k for k in ranked if not _words(printed[k]) <= places]
+    where = set().union(*(_words(d.address) for d in members))
+    own = ranked if places else [k for k in ranked if not _words(printed[k]) <= where]
     return [printed[k] for k in (own or ranked)[:MAX_KEYWORDS]]
 
 
@@ -221,6 +252,14 @@ def learn_templates(docs: list[Labelled], priority: int = 10) -> list[dict[str, 
     vendors: dict[str, list[Labelled]] = defaultdict(list)
     for doc in docs:
         vendors[company_of[doc.company]].append(doc)
+    groups: list[list[Labelled]] = []
+    for members in vendors.values():
+        address_of = _clusters(d.address for d in members if d.address)
+        by_place: dict[str, list[Labelled]] = defaultdict(list)
+        for doc in members:
+            by_place[address_of.get(doc.address, "")].append(doc)
+        groups.extend(by_place.values())
+    numbered = _numbered_shapes(groups)
     line_vendors: dict[str, set[str]] = defaultdict(set)
     for vendor, members in vendors.items():
         for doc in members:
@@ -267,7 +306,7 @@ def learn_templates(docs: list[Labelled], priority: int = 10) -> list[dict[str, 
         if name in used_names:
             name += "_" + hashlib.sha1(squash(company).encode()).hexdigest()[:6]
         if len(branches) <= 1:
-            keywords = _keywords(members, line_vendors, GENERIC_GROUPS)
+            keywords = _keywords(members, line_vendors, GENERIC_GROUPS, numbered=numbered)
             if keywords:
                 address = Counter(d.address for d in members if d.address).most_common(1)
                 static = {"company": company, **({"address": address[0][0]} if address else {})}
@@ -292,12 +331,14 @@ def learn_templates(docs: list[Labelled], priority: int = 10) -> list[dict[str, 
             k for k, owners in line_branches.items() if len(owners) == 1 and k not in shared_by[next(iter(owners))]
         }
         parent = None
-        keywords = _keywords(members, line_vendors, GENERIC_GROUPS, exclude=branch_only)
+        keywords = _keywords(members, line_vendors, GENERIC_GROUPS, exclude=branch_only, numbered=numbered)
         if keywords:
             add(template(name, members, keywords, {"company": company}, priority))
             parent = name
         for branch, docs_at in sorted(branches.items(), key=lambda kv: min(d.stem for d in kv[1])):
-            own = _keywords(docs_at, line_vendors, GENERIC_GROUPS, exclude=shared_by[branch])
+            own = _keywords(
+                docs_at, line_vendors, GENERIC_GROUPS, exclude=shared_by[branch], numbered=numbered, places=True
+            )
             if not own:
                 continue
             label = Counter(d.address for d in docs_at).most_common(1)[0][0]
