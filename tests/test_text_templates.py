@@ -27,6 +27,7 @@ from icr.text.templates import (
     load_templates,
     nearest_variant,
     parse_template,
+    repair_head,
 )
 
 SHIPPED = sorted((config_dir() / "templates").glob("*.yaml"))
@@ -308,6 +309,23 @@ def test_complete_head_adds_the_line_ocr_missed() -> None:
     assert complete_head("LOT 5, JALAN ANGSA, TAMAN BAYU", variants) is None  # nothing missing
     assert complete_head("9 JALAN BUNGA, 10000 GEORGETOWN", variants) is None
     assert complete_head("KLANG", variants) is None  # too short to place
+
+
+def test_repair_head_spells_the_shared_head_and_keeps_the_branch() -> None:
+    variants = [
+        "LOT 5, JALAN ANGSA, TAMAN BAYU 41150 KLANG, SELANGOR 1001-TMN INDAH",
+        "LOT 5, JALAN ANGSA, TAMAN BAYU 41150 KLANG, SELANGOR 1002-DENGKIL",
+    ]
+    head = "LOT 5, JALAN ANGSA, TAMAN BAYU 41150 KLANG, SELANGOR"
+    assert repair_head("LOT 5, JALAN ANGASA, TAMAN BAYU 41150 KLANG, SELANGOR 1003-IJOK", variants, 90) == (
+        f"{head} 1003-IJOK"  # a letter added
+    )
+    assert (
+        repair_head("LOT 5 JALAN ANGSA TAMAN BAVU 41150 KLANG SELANGR 1003-IJOK", variants, 90) == f"{head} 1003-IJOK"
+    )
+    assert repair_head(f"{head} 1003-IJOK", variants, 90) is None  # read as learned: nothing to mend
+    assert repair_head("NO 9, JALAN MAWAR, 43000 KAJANG, SELANGOR", variants, 90) is None  # another address
+    assert repair_head("LOT 5, JALAN ANGASA", variants[:1], 90) is None  # one variant: no shared head
 
 
 def _vendor_lines(street: str, town: str, n: int) -> list[str]:

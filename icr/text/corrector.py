@@ -32,6 +32,7 @@ from icr.text.templates import (
     complete_head,
     load_templates,
     nearest_variant,
+    repair_head,
 )
 from icr.types import Extraction, FieldValue, OcrResult, TypedValue
 
@@ -240,7 +241,11 @@ class DefaultTextCorrector:
                 continue
             if current is None:
                 continue
-            whole = complete_head(reading, values) if places else None
+            whole = (
+                (repair_head(reading, values, self.variant_similarity) or complete_head(reading, values))
+                if places
+                else None
+            )
             if whole is not None:
                 chosen = nearest_variant(whole, values, floor)
                 put(name, chosen or whole, current.raw, current.confidence, "static" if chosen else "template")

@@ -496,6 +496,54 @@ def complete_head(reading: str | None, variants: Sequence[str]) -> str | None:
     return None
 
 
+SHARED_HEAD = 20
+"""Letters and digits of a chain's address its branches share (the head office's) before a reading's
+start is spelled as the learned one."""
+
+
+def _shared_head(value: str, variants: Sequence[str]) -> int:
+    """How many letters and digits of ``value``'s first words another variant starts with too."""
+    words = regex.findall(r"[\p{L}\p{N}]+", value.upper())
+    best = 0
+    for other in variants:
+        if other is value:
+            continue
+        theirs = regex.findall(r"[\p{L}\p{N}]+", other.upper())
+        same = 0
+        while same < min(len(words), len(theirs)) and words[same] == theirs[same]:
+            same += 1
+        best = max(best, sum(len(w) for w in words[:same]))
+    return best
+
+
+def repair_head(reading: str | None, variants: Sequence[str], floor: float) -> str | None:
+    """``reading`` with its start spelled as the address a chain's branches share, when it reads that
+    head with slips (rapidfuzz alignment of letters and digits reaching ``floor``) and goes on with a
+    branch of its own: the branch's part stays as read. None when no variant's head starts it."""
+    if not reading:
+        return None
+    read = squash(reading)
+    spots = [i for i, ch in enumerate(reading) if ch.isalnum()]
+    for value in variants:
+        size = _shared_head(value, variants)
+        if size < SHARED_HEAD or len(read) <= size:
+            continue
+        head = squash(value)[:size]
+        found = fuzz.partial_ratio_alignment(head, read[: size + 8])
+        if found is None or found.score < floor or found.dest_start > 2:
+            continue
+        # the window is as long as the head: a letter OCR added or dropped moves where it ends
+        end = max(
+            range(size - 3, min(len(read), size + 3) + 1),
+            key=lambda e: (fuzz.ratio(head, read[found.dest_start : e]), -abs(e - size)),
+        )
+        if read[:end] == head:
+            continue
+        ends = [i for i, ch in enumerate(value) if ch.isalnum()]
+        return value[: ends[size - 1] + 1] + reading[spots[end - 1] + 1 :]
+    return None
+
+
 def choose_template(templates: Sequence[Template], text: str) -> tuple[Template | None, float]:
     """The best-matching template for ``text`` and its keyword score.
 
