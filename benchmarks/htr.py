@@ -17,9 +17,7 @@ from __future__ import annotations
 import argparse
 import json
 import random
-import resource
 import sys
-import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -33,6 +31,7 @@ from icr.htr.evaluate import Score, score  # noqa: E402
 from icr.htr.model import ALPHABET, CARD_NAME, MODEL_NAME, default_model_dir  # noqa: E402
 from icr.htr.reader import HandwritingReader  # noqa: E402
 from icr.htr.render import TextSampler, render_sample, split_fonts  # noqa: E402
+from icr.pipeline import cpu_seconds  # noqa: E402
 
 FUNSD = Path("/work/shared/datasets/funsd-dev")
 CROPS = HERE / "data" / "htr_funsd_crops.tsv"
@@ -75,14 +74,9 @@ def write_pairs(pairs: Pairs, folder: Path) -> None:
 def timed(read: Callable[[list[np.ndarray]], list[str]], images: list[np.ndarray]) -> tuple[list[str], float]:
     """Predictions and CPU milliseconds per crop (this process's and its children's:
     Tesseract runs as a subprocess)."""
-    start = _cpu()
+    start = cpu_seconds()
     out = read(images)
-    return out, (_cpu() - start) * 1000 / max(1, len(images))
-
-
-def _cpu() -> float:
-    children = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return time.process_time() + children.ru_utime + children.ru_stime
+    return out, (cpu_seconds() - start) * 1000 / max(1, len(images))
 
 
 def tesseract_reader(images: list[np.ndarray]) -> list[str]:

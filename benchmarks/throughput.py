@@ -28,7 +28,6 @@ import contextlib
 import json
 import multiprocessing
 import os
-import resource
 import sqlite3
 import statistics
 import subprocess
@@ -172,7 +171,7 @@ def run_interleaved(images: list[Path], config: str | None) -> tuple[float, floa
     sys.path.insert(0, str(ROOT))
     from icr.config import load_settings
     from icr.executor import return_freed_memory
-    from icr.pipeline import Task, build_stages, process_document
+    from icr.pipeline import Task, build_stages, cpu_seconds, process_document
 
     stages = build_stages(load_settings(config, profile=os.environ.get("ICR_PROFILE") or None))
     _floor_init()
@@ -181,18 +180,12 @@ def run_interleaved(images: list[Path], config: str | None) -> tuple[float, floa
     floor = icr = 0.0
     for path in images:
         floor += _floor_read(str(path))
-        start = _cpu()
+        start = cpu_seconds()
         process_document(Task(str(path), ""), stages)
         return_freed_memory()  # as a worker does after each document
-        icr += _cpu() - start
+        icr += cpu_seconds() - start
     stages.close()
     return floor / len(images), icr / len(images)
-
-
-def _cpu() -> float:
-    """This process's CPU seconds and those of the programs it ran and waited for."""
-    children = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return time.process_time() + children.ru_utime + children.ru_stime
 
 
 # -- reporting ---------------------------------------------------------------------------------

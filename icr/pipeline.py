@@ -240,7 +240,7 @@ def _settle_orientation(
     )
 
 
-def _cpu_seconds() -> float:
+def cpu_seconds() -> float:
     """CPU seconds of this worker and the programs it ran (the Tesseract CLI): a document's cost
     per core, which wall time on a shared machine does not tell."""
     children = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -268,7 +268,7 @@ def process_document(task: Task, stages: Stages) -> DocumentResult:
     """Run stages 1-3 on one file. Never raises for a bad document: it returns a failed result."""
     timings: dict[str, float] = {}
     start = time.perf_counter()
-    cpu_start = _cpu_seconds()
+    cpu_start = cpu_seconds()
     path = Path(task.path)
     try:
         pages = load_pages(path, stages.limits)
@@ -340,7 +340,7 @@ def process_document(task: Task, stages: Stages) -> DocumentResult:
         error = f"{task.path}: {type(exc).__name__}: {exc}".strip()
         return DocumentResult(task.path, task.sha256, "failed", error=error, timings=timings)
     timings["total"] = time.perf_counter() - start
-    timings["cpu"] = _cpu_seconds() - cpu_start
+    timings["cpu"] = cpu_seconds() - cpu_start
     info: dict[str, float] = {}
     for page in corrected:
         info.update(page.info)
@@ -463,20 +463,17 @@ def _misses_allowed(pages: int) -> int:
     return min(2, (pages - 1) // 2)
 
 
-def _form_read_options(reader: FormReader, wanted: ReadOptions) -> ReadOptions:
-    return ReadOptions(
-        steps=reader.read_steps if reader.read_steps is not None else wanted.steps,
-        language=wanted.language,
-        psm=reader.psm if reader.psm is not None else wanted.psm,
-    )
-
-
 def read_as_form(
     pages: list[Page], stages: Stages, reader: FormReader, wanted: ReadOptions | None = None
 ) -> tuple[list[CorrectedPage], OcrResult]:
     """Stages 1 and 2 as a form is read (the forms step's steps, recognizer and page segmentation
     mode): what the forms step and ``icr forms train`` read pairs off."""
-    how = _form_read_options(reader, wanted or ReadOptions())
+    wanted = wanted or ReadOptions()
+    how = ReadOptions(
+        steps=reader.read_steps if reader.read_steps is not None else wanted.steps,
+        language=wanted.language,
+        psm=reader.psm if reader.psm is not None else wanted.psm,
+    )
     recognizer = stages.form_recognizer or stages.recognizer
     return _read(pages, stages, how, {}, recognizer, corrector=stages.form_corrector)
 
@@ -492,13 +489,12 @@ def _read_form(
     """The forms step: a form is read again as forms want (sparse text, rules removed, small print
     enlarged), its pairs are read off that reading, and it keeps only the fields its template asks for
     (a template's patterns and static values): never a receipt's total or date."""
-    how = _form_read_options(reader, wanted)
     recognizer = stages.form_recognizer or stages.recognizer
     corrected, ocr = read_as_form(pages, stages, reader, wanted)
 
     def read_line(crop: Image) -> str:
         """One zone's crop read alone, as a single line."""
-        return recognizer.recognize([CorrectedPage(crop)], language=how.language or stages.language, psm=7).text
+        return recognizer.recognize([CorrectedPage(crop)], language=wanted.language or stages.language, psm=7).text
 
     form = reader.read(ocr, corrected, layout, read_line, _handwriting_reader() if layout is not None else None)
     if layout is not None:
