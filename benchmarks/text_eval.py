@@ -141,6 +141,9 @@ def main(argv: list[str] | None = None) -> int:
     print("| field | exact | fuzzy |")
     print("|---|---|---|")
     for f in FIELDS:
+        if scores["accuracy"][f] is None:  # a set without that label (expressexpense has no address)
+            print(f"| {f} | – | – |")
+            continue
         print(f"| {f} | {scores['accuracy'][f]:.3f} | {scores['fuzzy'][f]:.3f} |")
     print(f"| mean | {scores['mean_accuracy']:.3f} | |")
     return 0

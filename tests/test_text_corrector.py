@@ -607,6 +607,24 @@ def test_an_amount_printed_without_its_leading_zero_is_read(corrector: DefaultTe
     assert corrector.extract(ocr_from_lines(lines)).fields["total"].typed == Decimal("21.85")
 
 
+def test_an_amount_glued_to_its_label_by_the_currency_mark_is_read(corrector: DefaultTextCorrector) -> None:
+    from icr.text.parsers import find_amounts
+
+    assert find_amounts("Grand Tota1RM21.85") == [(Decimal("21.85"), "RM21.85", 11)]
+    assert find_amounts("TOTAL$5.00") == [(Decimal("5.00"), "$5.00", 5)]
+    assert find_amounts("ABC12.50") == [] and find_amounts("X5.00") == []  # no mark: still glued
+    lines = ["Total (Incl GST) RM21.83", "Rounding RM0.02", "Grand Tota1RM21.85", "Total Paid RM50.00"]
+    lines += ["Change RM28.15"]
+    assert corrector.extract(ocr_from_lines(lines)).fields["total"].typed == Decimal("21.85")
+
+
+def test_of_several_amounts_on_a_label_line_the_one_with_the_mark_is_its_value(
+    corrector: DefaultTextCorrector,
+) -> None:
+    lines = ["BLUE DINER", "12 MAIN ST", "AUSTIN, TX 78701", "Burger 12.50", "Total: $14.75 56.03", "Thank you"]
+    assert corrector.extract(ocr_from_lines(lines)).fields["total"].typed == Decimal("14.75")
+
+
 def test_two_readings_combine_field_by_field(corrector: DefaultTextCorrector) -> None:
     # the corrected page lost the date and misread the total; the page as it came read both
     first = corrector.extract(ocr_from_lines(["KEDAI BUKU MAJU", "SUBTOTAL 18.00", "GST 6% 1.08", "TOTAL 19.98"]))

@@ -141,6 +141,9 @@ def labelled_amounts(lines: Sequence[Line], opts: ParseOptions | None = None) ->
             ]
             own = any(between[1:])
             kind = classify(label)
+            # "Total: $93.58 56.03": of several amounts, the one marked with the currency is the label's
+            marked = [j for j, (_, raw, _) in enumerate(amounts) if _currency_word(lex.currency_alt).search(raw)]
+            last = marked[0] if len(marked) == 1 and len(amounts) > 1 else len(amounts) - 1
             for j, (value, raw, _) in enumerate(amounts):
                 if own:
                     lab = between[j]
@@ -150,7 +153,7 @@ def labelled_amounts(lines: Sequence[Line], opts: ParseOptions | None = None) ->
                         )
                     )
                     continue
-                labelled = j == len(amounts) - 1
+                labelled = j == last
                 hits.append(
                     AmountHit(
                         value,

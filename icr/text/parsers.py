@@ -60,10 +60,13 @@ def amount_token(currency_alt: str, point_groups: bool = False) -> regex.Pattern
 
 _AMOUNT_TOKEN = (
     r"""
-    (?<![\w.,/-])                                # not glued to another token
-    (?P<neg>-\s?)?
-    (?P<cur>CURRENCY\s?)?
-    (?P<neg2>-)?
+    (?:
+        (?<![\w.,/-])                            # not glued to another token
+        (?P<neg>-\s?)?
+        (?P<cur>CURRENCY\s?)?
+        (?P<neg2>-)?
+      | (?<=[\p{L}\d])CURRENCY(?=[0-9OSlIB]*[0-9])   # TOTALRM21.85: a label glued to the mark
+    )
     (?P<num>
         [0-9OSlIB]{1,3}(?:[,.' ][0-9OSlIB]{3})+[.,][0-9OSlIB]{2}   # 1,234.56 / 1.234,56 / 1 234,56
       | [0-9OSlIB]*[0-9][0-9OSlIB]*[.,][0-9OSlIB]{2}               # 12.59 / 12,59 / l2.5O
