@@ -244,3 +244,24 @@ def test_gold_labels_by_text_else_by_the_box_they_overlap() -> None:
         ["Date:", "12 Mrch", "scribble"], [(20, 20, 120, 60), (160, 20, 300, 60), (0, 200, 50, 220)], gold, 2.0
     )
     assert labels == ["question", "answer", "other"]
+
+
+def test_a_name_goes_on_after_its_initials_and_an_answer_in_another_case_weighs_more() -> None:
+    # "R.P." then a typed space of 30 px (1.5 letter heights): one name only when initials may run on
+    form = [Word(t, x, 100, w, 20, 0.9) for t, x, w in [("cc:", 40, 36), ("R.P.", 140, 48), ("Bonomo", 218, 72)]]
+    assert [s.text for s in segments_of(form, SegmentOptions())] == ["cc:", "R.P.", "Bonomo"]
+    assert [s.text for s in segments_of(form, SegmentOptions(initial_gap=2.0))] == ["cc:", "R.P. Bonomo"]
+    weights = {"two_on_row": 0.2, "case_row": 0.7}
+    rows = words(
+        *line("Size", 40, 100), *line("FULL PAGE", 300, 100),  # typed in capitals after a printed label
+        *line("Colour", 40, 200), *line("light blue", 300, 200),  # the same case: a weak pair
+        *line("Packaging", 40, 300), *line("Permanent", 300, 300),  # one more capitalised word: a label
+        *line("POSTER", 40, 400), *line("(if approved)", 300, 400),  # a note in brackets
+    )  # fmt: skip
+    segments = segments_of(rows, SegmentOptions())
+    options = LinkOptions(rule_confidence=weights, case_contrast=True)
+    label_segments(segments, 800, 600, options)
+    rules = {s.text: s.rule.value for s in segments if s.label == "answer"}
+    assert rules == {"FULL PAGE": "case_row", "light blue": "two_on_row", "(if approved)": "two_on_row"}
+    pairs = {p.key: p.confidence for p in pairs_of(link_answers(segments, options), 1, options)}
+    assert pairs["Size"] == pytest.approx(0.95 * 0.7) and pairs["Colour"] == pytest.approx(0.95 * 0.2)

@@ -118,6 +118,17 @@ def _contrast(left: Segment, right: Segment) -> bool:
     return bool(a and b) and a != b
 
 
+def _answer_in_contrast(label: Segment, answer: Segment) -> bool:
+    """An answer typed in another case than its label, starting as a value starts (not a note in
+    brackets or a sentence going on), and not one more capitalised word (another label)."""
+    first = answer.text.lstrip("_\"'")[:1]
+    return (
+        _contrast(label, answer)
+        and (first.isupper() or first.isdigit())
+        and not (_word_label(answer) and _case(answer) == "mixed")
+    )
+
+
 def _cluster_of_two(row: Sequence[Segment], left: Segment, right: Segment, width: int, options: LinkOptions) -> bool:
     """``left`` and ``right`` stand apart on their row: wide gaps (``cluster_gap`` of the page width) before
     and after the two of them."""
@@ -175,6 +186,8 @@ def label_segments(segments: Sequence[Segment], page_width: int, page_height: in
                     if left.label == "question"
                     else AnswerRule.LABEL_VALUE
                     if _value_like(right)
+                    else AnswerRule.CASE_ROW
+                    if _answer_in_contrast(left, right)
                     else AnswerRule.TWO_ON_ROW
                 )
                 left.label = "question"

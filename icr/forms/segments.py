@@ -30,6 +30,9 @@ class SegmentOptions:
     height_change: float = 2.2
     """A word this many times taller or shorter than the one before starts a segment (a word of small
     letters only, "name", is about half as tall as one with ascenders and descenders, "Employee")."""
+    initial_gap: float = 0.0
+    """After an initial or a short abbreviation ("R.P.", "Dr.") a name goes on across this many letter
+    heights (typed text leaves a wide space after a full stop); 0: as any word."""
     row_overlap: float = 0.5
     """Words sharing this share of the smaller height are on one row."""
     join_gap: float = 0.0
@@ -50,6 +53,8 @@ class AnswerRule(StrEnum):
     """A value (digits) after a label on its row."""
     TWO_ON_ROW = "two_on_row"
     """The other of two segments standing apart on a row, the first a label."""
+    CASE_ROW = "case_row"
+    """As ``TWO_ON_ROW``, written in another case than its label ("Size" / "FULL PAGE")."""
     UNDER_QUESTION = "under_question"
     """Under a question with a colon."""
     COLUMN = "column"
@@ -125,8 +130,11 @@ def _cut_row(row: list[Word], options: SegmentOptions) -> list[list[Word]]:
     for prev, w in itertools.pairwise(row):
         height = max(1.0, statistics.median([prev.height, w.height, *(x.height for x in pieces[-1])]))
         gap = w.left - (prev.left + prev.width)
+        allowed = options.gap
+        if options.initial_gap and _INITIAL.match(prev.text) and w.text[:1].isupper():
+            allowed = max(allowed, options.initial_gap)
         if (
-            gap > options.gap * height
+            gap > allowed * height
             or prev.text.endswith(":")
             or max(w.height, prev.height) > options.height_change * min(w.height, prev.height)
         ):
@@ -134,6 +142,10 @@ def _cut_row(row: list[Word], options: SegmentOptions) -> list[list[Word]]:
         else:
             pieces[-1].append(w)
     return pieces
+
+
+_INITIAL = regex.compile(r"^(?:\p{Lu}\.){1,3}$|^\p{Lu}\p{Ll}{0,2}\.$")
+"""An initial or initials ("R.P.") or a short abbreviation with its full stop ("Dr.", "Mrs.")."""
 
 
 def _trimmed(word: Word) -> Word:
