@@ -265,3 +265,19 @@ def test_a_name_goes_on_after_its_initials_and_an_answer_in_another_case_weighs_
     assert rules == {"FULL PAGE": "case_row", "light blue": "two_on_row", "(if approved)": "two_on_row"}
     pairs = {p.key: p.confidence for p in pairs_of(link_answers(segments, options), 1, options)}
     assert pairs["Size"] == pytest.approx(0.95 * 0.7) and pairs["Colour"] == pytest.approx(0.95 * 0.2)
+
+
+def test_a_table_cell_finds_its_heading_past_a_unit_under_it() -> None:
+    table = words(
+        *line("Brand", 50, 100), *line("Score", 300, 100), *line("Base", 500, 100), *line("Share", 700, 100),
+        *line("%", 310, 130), *line("%", 710, 130),  # units printed under two of the headings
+        *line("Male", 50, 170), *line("2.0", 300, 170), *line("(51)", 500, 170), *line("31", 700, 170),
+    )  # fmt: skip
+    found = {}
+    for skip in (False, True):
+        segments = segments_of(table, SegmentOptions())
+        options = LinkOptions(skip_marks=skip)
+        label_segments(segments, 1000, 600, options)
+        found[skip] = {(p.key, p.value) for p in pairs_of(link_answers(segments, options))}
+    assert ("Base", "(51)") in found[False] and ("Score", "2.0") not in found[False]
+    assert {("Score", "2.0"), ("Base", "(51)"), ("Share", "31")} <= found[True]

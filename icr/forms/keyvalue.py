@@ -45,6 +45,8 @@ class LinkOptions:
     """Two segments with this share of the page width clear on both sides are a row of two (0: off)."""
     case_contrast: bool = False
     """A label word followed by words in another case is answered by them ("Size" / "FULL PAGE")."""
+    skip_marks: bool = False
+    """A table cell's heading is looked for past marks under it (a unit, "%", "$")."""
     table_values: int = 3
     """A row with this many values after its first segment is a table's row."""
     table_rows: bool = False
@@ -238,10 +240,15 @@ def _column_heading(cell: Segment, segments: Sequence[Segment], options: LinkOpt
     for s in sorted(above, key=lambda s: -s.box[3]):
         if y0 - s.box[3] > options.heading_reach * max(cell.height, 1.0):
             return None
-        if _value_like(s):
-            continue
+        if _value_like(s) or (options.skip_marks and _mark(s)):
+            continue  # the cells above, or a unit under the heading ("%", "$")
         return s if _key_like(s, options) and not s.ends_with_colon else None
     return None
+
+
+def _mark(seg: Segment) -> bool:
+    """A sign, not a word: fewer than two letters and no digit ("%", "$", "/")."""
+    return sum(c.isalpha() for c in seg.text) < 2 and not _DIGIT.search(seg.text)
 
 
 def _aligned_below(upper: Segment, lower: Segment, options: LinkOptions) -> bool:
