@@ -137,11 +137,11 @@ def _why_missed(reader: Any, corrected: Any, ocr: Any, gold: Any, missed: Counte
     """Each gold pair the forms step misses, by the first thing that failed: its answer or its question
     is no one segment, the two are labelled otherwise, or they are labelled right but not paired."""
     from icr.forms.funsd import MATCH, match_count, norm
-    from icr.forms.keyvalue import label_segments, link_answers, pairs_of, run_on_answers
+    from icr.forms.keyvalue import label_segments, link_answers, name_lists, pairs_of, run_on_answers
 
     segs, width, height, _ = reader.page_segments(ocr, ocr.pages[0], corrected[0].image)
     label_segments(segs, width, height, reader.link_options)
-    links = link_answers(segs, reader.link_options)
+    links = name_lists(link_answers(segs, reader.link_options), segs, reader.link_options)
     segs = run_on_answers(links, segs, reader.link_options)
     got = [(p.key, p.value) for p in pairs_of(links, 1, reader.link_options)]
 

@@ -13,10 +13,10 @@ import pytest
 from icr.errors import ConfigError
 from icr.forms.checkbox import CheckboxOptions
 from icr.forms.funsd import GoldForm, gold_labels, read_gold, score_forms
-from icr.forms.keyvalue import LinkOptions, label_segments, link_answers, pairs_of, run_on_answers
+from icr.forms.keyvalue import LinkOptions, label_segments, link_answers, name_lists, pairs_of, run_on_answers
 from icr.forms.reader import FormReader
 from icr.forms.segments import SegmentOptions, segments_of
-from icr.types import CorrectedPage, Extraction, FieldValue, OcrPage, OcrResult, Word
+from icr.types import CorrectedPage, Extraction, FieldValue, FormPair, OcrPage, OcrResult, Word
 
 
 def words(*items: tuple[str, int, int]) -> list[Word]:
@@ -267,17 +267,41 @@ def test_a_name_goes_on_after_its_initials_and_an_answer_in_another_case_weighs_
     assert pairs["Size"] == pytest.approx(0.95 * 0.7) and pairs["Colour"] == pytest.approx(0.95 * 0.2)
 
 
+def read_pairs(form: list[Word], options: LinkOptions) -> list[FormPair]:
+    """The rules' pairs of a 1000 x 600 page, in the order the forms step applies them."""
+    segments = segments_of(form, SegmentOptions())
+    label_segments(segments, 1000, 600, options)
+    links = name_lists(link_answers(segments, options), segments, options)
+    run_on_answers(links, segments, options)
+    return pairs_of(links, 1, options)
+
+
 def test_a_table_cell_finds_its_heading_past_a_unit_under_it() -> None:
     table = words(
         *line("Brand", 50, 100), *line("Score", 300, 100), *line("Base", 500, 100), *line("Share", 700, 100),
         *line("%", 310, 130), *line("%", 710, 130),  # units printed under two of the headings
         *line("Male", 50, 170), *line("2.0", 300, 170), *line("(51)", 500, 170), *line("31", 700, 170),
     )  # fmt: skip
-    found = {}
-    for skip in (False, True):
-        segments = segments_of(table, SegmentOptions())
-        options = LinkOptions(skip_marks=skip)
-        label_segments(segments, 1000, 600, options)
-        found[skip] = {(p.key, p.value) for p in pairs_of(link_answers(segments, options))}
+    found = {
+        skip: {(p.key, p.value) for p in read_pairs(table, LinkOptions(skip_marks=skip))} for skip in (False, True)
+    }
     assert ("Base", "(51)") in found[False] and ("Score", "2.0") not in found[False]
     assert {("Score", "2.0"), ("Base", "(51)"), ("Share", "31")} <= found[True]
+
+
+def test_a_block_of_names_after_cc_answers_it_name_by_name() -> None:
+    memo = words(
+        *line("cc:", 40, 100), *line("A. H. Tisch", 120, 100), *line("V. D. Lindsley", 520, 100),
+        *line("R. H. Orcutt", 120, 125), *line("R. C. Bondy", 520, 125),
+        *line("M. L. Peterson", 120, 150),
+        *line("Return to:", 40, 300), *line("Marden-Kane, Inc.", 200, 300),
+        *line("666 Fifth Avenue", 200, 325),
+    )  # fmt: skip
+    pairs = {}
+    for lists in (False, True):
+        options = LinkOptions(answer_lines=4, name_lists=lists, rule_confidence={"name_list": 0.8})
+        pairs[lists] = [(p.key, p.value, p.confidence) for p in read_pairs(memo, options)]
+    assert {v for k, v, _ in pairs[False] if k == "cc"} == {"A. H. Tisch"}  # off: the others are labels
+    names = {v: c for k, v, c in pairs[True] if k == "cc"}  # not the address lines further down
+    assert set(names) == {"A. H. Tisch", "R. H. Orcutt", "M. L. Peterson", "V. D. Lindsley", "R. C. Bondy"}
+    assert all(c == pytest.approx(0.95 * 0.8) for c in names.values())

@@ -68,6 +68,11 @@ class LinkOptions:
     """... each at most this many letter heights under the one before ..."""
     line_indent: float = 1.5
     """... starting at most this many letter heights from the answer's left edge."""
+    name_lists: bool = False
+    """Names with initials in a block (rows and columns) from the answer after a colon ("cc: A. Roe /
+    B. C. Doe") each answer that question, instead of running on as one answer ..."""
+    name_reach: float = 25.0
+    """... the names of a row at most this many letter heights apart (a list printed in columns)."""
 
 
 def _same_row(a: Segment, b: Segment) -> bool:
@@ -360,6 +365,61 @@ def link_answers(segments: Sequence[Segment], options: LinkOptions) -> list[tupl
                 links.append((top, a))  # a table's cell answers its row's and its column's headings
     links.sort(key=lambda qa: (qa[0].box[1], qa[0].box[0], qa[1].box[1], qa[1].box[0]))
     return links
+
+
+_NAME = regex.compile(r"^(?:\p{Lu}\p{Ll}{1,2}\.\s*)?(?:\p{Lu}\.\s*){1,3}\p{Lu}[\p{L}'-]+\.?$")
+"""A person's name with initials ("R. H. Orcutt", "Dr. A. W. Spears", "J.F. Banks")."""
+
+
+def name_lists(
+    links: Sequence[tuple[Segment, Segment]], segments: Sequence[Segment], options: LinkOptions
+) -> list[tuple[Segment, Segment]]:
+    """The links, with each name of a block of names (in rows and columns) reached from a colon's
+    answer linked to that question (``name_lists``): a distribution list ("cc:"). Those names are
+    answers of that question only, so no answer runs on over them."""
+    if not options.name_lists:
+        return list(links)
+    members: set[int] = set()
+    found: list[tuple[Segment, Segment]] = []
+    for q, a in links:
+        if a.rule not in (AnswerRule.COLON_ROW, AnswerRule.UNDER_QUESTION) or id(a) in members:
+            continue
+        if not _starts_with_name(a):
+            continue
+        block = _name_block(a, segments, options)
+        if len(block) < 2:
+            continue
+        for seg in block:
+            members.add(id(seg))
+            seg.label, seg.rule = "answer", AnswerRule.NAME_LIST
+            found.append((q, seg))
+    kept = [(q, a) for q, a in links if id(a) not in members and id(q) not in members]
+    return kept + found
+
+
+def _starts_with_name(seg: Segment) -> bool:
+    """The segment is a name, or begins with one (names on a row read as one segment)."""
+    return any(_NAME.match(" ".join(w.text for w in seg.words[:n])) for n in range(1, min(len(seg.words), 4) + 1))
+
+
+def _name_block(start: Segment, segments: Sequence[Segment], options: LinkOptions) -> list[Segment]:
+    """Names reached from ``start`` one line down (starting where one starts) or along a row."""
+    names = [s for s in segments if s is start or (s.rows == 1 and _NAME.match(s.text.strip()))]
+    block, todo = [start], [start]
+    while todo:
+        seg = todo.pop()
+        h = max(seg.height, 1.0)
+        for other in names:
+            if any(other is b for b in block):
+                continue
+            down = seg.box[3] - 2 <= other.box[1] <= seg.box[3] + options.line_gap * h and (
+                abs(other.box[0] - seg.box[0]) <= options.line_indent * h
+            )
+            along = _same_row(seg, other) or _same_row(other, seg)
+            if down or (along and abs(other.box[0] - seg.box[2]) <= options.name_reach * h):
+                block.append(other)
+                todo.append(other)
+    return block
 
 
 def run_on_answers(

@@ -24,6 +24,7 @@ from icr.forms.keyvalue import (
     clean_key,
     label_segments,
     link_answers,
+    name_lists,
     pairs_of,
     run_on_answers,
 )
@@ -218,6 +219,7 @@ class FormReader:
                 scores: list[float] | None = [p for _, _, p in scored]
             else:
                 links, scores = link_answers(segments, self.link_options), None
+                links = name_lists(links, segments, self.link_options)
                 segments = run_on_answers(links, segments, self.link_options)
             out.segments.extend((seg.label, seg.text) for seg in segments)
             for pair in pairs_of(links, page.number, self.link_options, scores):

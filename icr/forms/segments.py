@@ -55,6 +55,8 @@ class AnswerRule(StrEnum):
     """The other of two segments standing apart on a row, the first a label."""
     CASE_ROW = "case_row"
     """As ``TWO_ON_ROW``, written in another case than its label ("Size" / "FULL PAGE")."""
+    NAME_LIST = "name_list"
+    """A name in a block of names under or after a colon ("cc:")."""
     UNDER_QUESTION = "under_question"
     """Under a question with a colon."""
     COLUMN = "column"
