@@ -145,3 +145,64 @@ def test_a_bad_pack_stops_the_cli_with_exit_code_3(tmp_path: Path) -> None:
     )
     assert res.returncode == 3, res.stderr
     assert "de_DE.yaml: key 'colour': unknown key" in res.stderr
+
+
+LOGO_ONLY = {
+    # the brand is a logo OCR does not read: the first text line is the street, the legal name is
+    # printed only in the footer
+    "de_DE prepositional street": (
+        ["An der Alster 12", "20099 Hamburg", "Tee 2,10", "Summe EUR 2,10", "Datum 03.04.2023", "Teehaus Alster GmbH"],
+        "Teehaus Alster GmbH",
+        "An der Alster 12 20099 Hamburg",
+    ),
+    "de_DE -weg": (
+        ["Am Mühlenweg 7", "28195 Bremen", "Kaffee 2,80", "Gesamt 2,80 EUR", "Datum 03.04.2023", "Café Sonne GmbH"],
+        "Café Sonne GmbH",
+        "Am Mühlenweg 7 28195 Bremen",
+    ),
+    "en_US": (
+        ["1234 Main St", "Austin, TX 78701", "(512) 555-1234", "BANANAS 0.99", "TOTAL $0.99", "06/10/2023",
+         "Sunshine Market LLC"],
+        "Sunshine Market LLC",
+        "1234 Main St Austin, TX 78701",
+    ),
+    "en_GB": (
+        ["27 High Street", "Oxford OX1 4AH", "Tea 1.20", "TOTAL £1.20", "04/03/2023", "The Corner Bakery Ltd"],
+        "The Corner Bakery Ltd",
+        "27 High Street Oxford OX1 4AH",
+    ),
+    "fr_FR": (
+        ["14 rue de la Paix", "75002 PARIS", "PAIN 1,20", "TOTAL 1,20 €", "12/03/2023", "BOULANGERIE DU MARCHE SARL"],
+        "BOULANGERIE DU MARCHE SARL",
+        "14 rue de la Paix 75002 PARIS",
+    ),
+    "es_ES": (
+        ["Calle Mayor 8", "28013 Madrid", "PAN 1,10", "TOTAL 1,10 €", "02/11/2023", "Panadería Sol S.L."],
+        "Panadería Sol S.L.",
+        "Calle Mayor 8 28013 Madrid",
+    ),
+    "it_IT": (
+        ["Via Garibaldi 21", "00153 Roma", "CAFFE 1,20", "TOTALE 1,20 €", "15-09-2023", "Bar Roma S.R.L."],
+        "Bar Roma S.R.L.",
+        "Via Garibaldi 21 00153 Roma",
+    ),
+    "nl_NL": (
+        ["Kerkstraat 5", "1017 GB Amsterdam", "KAAS 4,99", "TOTAAL 4,99", "12-05-2023", "Bakkerij De Zon B.V."],
+        "Bakkerij De Zon B.V.",
+        "Kerkstraat 5 1017 GB Amsterdam",
+    ),
+    "id_ID legal form first": (
+        ["JL. MERDEKA NO. 45", "BANDUNG 40111", "ROTI 5.000", "TOTAL 5.000", "17-08-2023", "PT TOKO SERBA ADA"],
+        "PT TOKO SERBA ADA",
+        "JL. MERDEKA NO. 45 BANDUNG 40111",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", sorted(LOGO_ONLY))
+def test_a_logo_only_receipt_takes_its_street_as_address_and_its_footer_name(
+    case: str, corrector: DefaultTextCorrector
+) -> None:
+    lines, company, address = LOGO_ONLY[case]
+    ex = corrector.extract(ocr_from_lines(lines))
+    assert (ex.fields["company"].value, ex.fields["address"].value) == (company, address)

@@ -268,16 +268,11 @@ def guess_header(lines: Sequence[Line], lexicon: Lexicon | None = None) -> Heade
         return HeaderGuess(None, (), None, (), 0.0, 0.0)
     name_line = block[best].text
     if not (lex.legal_suffix.search(name_line) or lex.business_word.search(name_line)):
-        # the best "name" is the street, or the line after it: the name is a logo OCR did not
-        # read, and the address starts on the street
-        street = next(
-            (
-                i
-                for i in (best, best - 1)
-                if i >= 0 and (lex.street_line.search(block[i].text) or (i == best and lex.postcode.search(name_line)))
-            ),
-            None,
-        )
+        # the best "name" is the street or a line under it: the name is a logo OCR did not read,
+        # and the address starts on the street (the topmost street line above the "name")
+        street = next((i for i in range(best + 1) if lex.street_line.search(block[i].text)), None)
+        if street is None and lex.postcode.search(name_line):
+            street = best
         if street is not None:
             address, address_lines, conf_a = _address(lines, block[street].index - 1, lex)
             footer = _footer_name(lines, len(block), lex)
@@ -330,11 +325,12 @@ def guess_header(lines: Sequence[Line], lexicon: Lexicon | None = None) -> Heade
 
 def _footer_name(lines: Sequence[Line], skip: int, lex: Lexicon) -> Line | None:
     """The last line of the footer (below the last amount) that is a legal name (``... GmbH & Co.
-    KG``): the company of a receipt whose header shows only a logo and the street. A legal name
+    KG``, ``PT ...``): the company of a receipt whose header shows only a logo and the street. A legal name
     above the amounts is the customer's."""
     amounts = [i for i, ln in enumerate(lines) if i >= skip and find_amounts(ln.text, lex)]
     for ln in reversed(lines[max(skip, amounts[-1] + 1 if amounts else skip) :]):
-        if lex.legal_suffix.search(ln.text) and not regex.search(r"\d", ln.text) and _letters(ln.text) >= 6:
+        legal = lex.legal_suffix.search(ln.text) or (lex.legal_prefix and lex.legal_prefix.search(ln.text))
+        if legal and not regex.search(r"\d", ln.text) and _letters(ln.text) >= 6:
             return ln
     return None
 
@@ -393,7 +389,12 @@ def _address(lines: Sequence[Line], after: int, lex: Lexicon) -> tuple[str | Non
             break
     # drop leading lines without any address cue ("LICENSEE OF ...") when later ones have one
     cue = lex.address_cue
-    while len(addr) > 1 and not cue.search(addr[0].text) and any(cue.search(a.text) for a in addr[1:]):
+    while (
+        len(addr) > 1
+        and not cue.search(addr[0].text)
+        and not lex.street_line.search(addr[0].text)
+        and any(cue.search(a.text) for a in addr[1:])
+    ):
         addr.pop(0)
     address = (
         clean_address(

@@ -134,6 +134,8 @@ class LocalePack(_Strict):
     time_labels: PatternList = []
     legal_suffixes: PatternList = []
     """Legal-form endings of a company name (``GMBH``, ``SDN\\.?\\s*BHD``)."""
+    legal_prefixes: PatternList = []
+    """Legal forms printed before the name (``PT``, ``CV``)."""
     name_continuations: PatternList = []
     """Words that start the second line of a wrapped company name."""
     legal_only: PatternList = []
@@ -146,7 +148,10 @@ class LocalePack(_Strict):
     """Words that end the address (contact details, the document title)."""
     address_cues: PatternList = []
     street_starts: PatternList = []
-    """How a street line starts (``NO``, ``LOT``): never part of a name."""
+    """How a street line starts (``NO``, ``LOT``) before its number: never part of a name."""
+    street_lines: PatternList = []
+    """A whole street line as the language writes it, from the line's start (``14 rue de la Paix``,
+    ``Am Mühlenweg 7``, ``1234 Main St``): the first text line of a receipt whose brand is a logo."""
     regions: PatternList = []
     """States or regions printed on a line of their own at the end of an address."""
     postcodes: PatternList = []
@@ -161,6 +166,7 @@ class LocalePack(_Strict):
         "date_labels",
         "time_labels",
         "legal_suffixes",
+        "legal_prefixes",
         "name_continuations",
         "legal_only",
         "legal_name_ends",
@@ -169,6 +175,7 @@ class LocalePack(_Strict):
         "stop_words",
         "address_cues",
         "street_starts",
+        "street_lines",
         "regions",
         "postcodes",
     )

@@ -143,6 +143,8 @@ class Lexicon:
     date_label_alt: str
     time_label: regex.Pattern[str]
     legal_suffix: regex.Pattern[str]
+    legal_prefix: regex.Pattern[str] | None
+    """A name starting with its legal form (``PT SUMBER ALFARIA``); None: no pack has one."""
     legal_suffix_alt: str
     continuation: regex.Pattern[str]
     legal_only: regex.Pattern[str]
@@ -272,6 +274,9 @@ def compile_lexicon(packs: Sequence[LocalePack]) -> Lexicon:
             _I,
         ),
         legal_suffix_alt=legal_suffix_alt,
+        legal_prefix=regex.compile(rf"^\W*(?:{prefixes})\.?\s+\p{{Lu}}", _I)
+        if (prefixes := _alt(_joined(packs, "legal_prefixes")))
+        else None,
         continuation=regex.compile("^" + _alt(_joined(packs, "name_continuations")), _I),
         legal_only=regex.compile(rf"\W*{legal_only_alt}\W*", _I),
         legal_only_alt=legal_only_alt,
@@ -280,7 +285,11 @@ def compile_lexicon(packs: Sequence[LocalePack]) -> Lexicon:
         not_name=regex.compile(rf"\b{_alt(_joined(packs, 'not_name'))}\b", _I),
         stop_line=regex.compile(rf"\b{_alt(_joined(packs, 'stop_words'))}\b|@|WWW\.|HTTP|\.COM\b", _I),
         address_cue=regex.compile(rf"\b{_alt(_joined(packs, 'address_cues'))}\b|\d+[A-Z]?\s*,", _I),
-        street_line=regex.compile(rf"^\W*{_alt(_joined(packs, 'street_starts'))}\b\W*\d|^\W*\d+[A-Z]?\s*,", _I),
+        street_line=regex.compile(
+            rf"^\W*{_alt(_joined(packs, 'street_starts'))}\b\W*\d|^\W*\d+[A-Z]?\s*,"
+            + "".join(rf"|^\W*(?:{p})" for p in _joined(packs, "street_lines")),
+            _I,
+        ),
         region_line=regex.compile(rf"\W*{region}(?:[\s,.]+{region})*\W*", _I),
         postcode=regex.compile(_alt(_joined(packs, "postcodes"))),
         address_ocr_words=ocr_words,
