@@ -257,12 +257,20 @@ def test_a_name_goes_on_after_its_initials_and_an_answer_in_another_case_weighs_
         *line("Colour", 40, 200), *line("light blue", 300, 200),  # the same case: a weak pair
         *line("Packaging", 40, 300), *line("Permanent", 300, 300),  # one more capitalised word: a label
         *line("POSTER", 40, 400), *line("(if approved)", 300, 400),  # a note in brackets
+        *line("Written by", 40, 500), *line("W. E. Routh", 300, 500),  # a name with initials
+        *line("BRAND", 40, 600), *line("KOOL Natural", 300, 600),  # two words in another case
     )  # fmt: skip
     segments = segments_of(rows, SegmentOptions())
     options = LinkOptions(rule_confidence=weights, case_contrast=True)
-    label_segments(segments, 800, 600, options)
+    label_segments(segments, 800, 700, options)
     rules = {s.text: s.rule.value for s in segments if s.label == "answer"}
-    assert rules == {"FULL PAGE": "case_row", "light blue": "two_on_row", "(if approved)": "two_on_row"}
+    assert rules == {
+        "FULL PAGE": "case_row",
+        "light blue": "two_on_row",
+        "(if approved)": "two_on_row",
+        "W. E. Routh": "case_row",
+        "KOOL Natural": "case_row",
+    }
     pairs = {p.key: p.confidence for p in pairs_of(link_answers(segments, options), 1, options)}
     assert pairs["Size"] == pytest.approx(0.95 * 0.7) and pairs["Colour"] == pytest.approx(0.95 * 0.2)
 

@@ -126,13 +126,16 @@ def _contrast(left: Segment, right: Segment) -> bool:
 
 
 def _answer_in_contrast(label: Segment, answer: Segment) -> bool:
-    """An answer typed in another case than its label, starting as a value starts (not a note in
-    brackets or a sentence going on), and not one more capitalised word (another label)."""
+    """A person's name after a label; or an answer typed in another case than its label, starting as a
+    value starts (not a note in brackets or a sentence going on), and not one more capitalised word
+    (another label)."""
+    if _starts_with_name(answer) and not _starts_with_name(label):
+        return True
     first = answer.text.lstrip("_\"'")[:1]
     return (
         _contrast(label, answer)
         and (first.isupper() or first.isdigit())
-        and not (_word_label(answer) and _case(answer) == "mixed")
+        and not (_word_label(answer) and _case(answer) == "mixed" and len(answer.words) == 1)
     )
 
 

@@ -54,7 +54,8 @@ class AnswerRule(StrEnum):
     TWO_ON_ROW = "two_on_row"
     """The other of two segments standing apart on a row, the first a label."""
     CASE_ROW = "case_row"
-    """As ``TWO_ON_ROW``, written in another case than its label ("Size" / "FULL PAGE")."""
+    """As ``TWO_ON_ROW``, written in another case than its label ("Size" / "FULL PAGE"), or a name with
+    initials ("Written by" / "W. E. Routh")."""
     NAME_LIST = "name_list"
     """A name in a block of names under or after a colon ("cc:")."""
     UNDER_QUESTION = "under_question"
