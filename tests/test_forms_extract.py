@@ -313,3 +313,14 @@ def test_a_block_of_names_after_cc_answers_it_name_by_name() -> None:
     names = {v: c for k, v, c in pairs[True] if k == "cc"}  # not the address lines further down
     assert set(names) == {"A. H. Tisch", "R. H. Orcutt", "M. L. Peterson", "V. D. Lindsley", "R. C. Bondy"}
     assert all(c == pytest.approx(0.95 * 0.8) for c in names.values())
+
+
+def test_an_answer_takes_no_question_far_to_its_left_on_its_row() -> None:
+    page = words(*line("From:", 40, 100), *line("Sent", 900, 60), *line("FEB 17", 900, 100))
+    segments = segments_of(page, SegmentOptions())
+    by_text = {s.text: s for s in segments}
+    by_text["From:"].label = by_text["Sent"].label = "question"
+    by_text["FEB 17"].label = "answer"
+    for reach, asker in ((0.0, "From:"), (20.0, "Sent")):
+        links = link_answers(segments, LinkOptions(left_reach=reach))
+        assert [(q.text, a.text) for q, a in links] == [(asker, "FEB 17")]

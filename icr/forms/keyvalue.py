@@ -68,6 +68,8 @@ class LinkOptions:
     """... each at most this many letter heights under the one before ..."""
     line_indent: float = 1.5
     """... starting at most this many letter heights from the answer's left edge."""
+    left_reach: float = 0.0
+    """An answer takes a question on its row at most this many of its letter heights to its left (0: any)."""
     name_lists: bool = False
     """Names with initials in a block (rows and columns) from the answer after a colon ("cc: A. Roe /
     B. C. Doe") each answer that question, instead of running on as one answer ..."""
@@ -359,7 +361,7 @@ def link_answers(segments: Sequence[Segment], options: LinkOptions) -> list[tupl
     questions = [s for s in segments if s.label == "question"]
     links: list[tuple[Segment, Segment]] = []
     for a in (s for s in segments if s.label == "answer"):
-        q = _left_question(a, questions) or _above_question(a, questions, options)
+        q = _left_question(a, questions, options) or _above_question(a, questions, options)
         if q is not None:
             links.append((q, a))
         if a.extra.get("table"):
@@ -461,9 +463,10 @@ def _run_on(a: Segment, segments: Sequence[Segment], options: LinkOptions) -> se
     return taken
 
 
-def _left_question(a: Segment, questions: Sequence[Segment]) -> Segment | None:
+def _left_question(a: Segment, questions: Sequence[Segment], options: LinkOptions) -> Segment | None:
     ax0 = a.box[0]
-    left = [q for q in questions if q.box[2] <= ax0 + 2 and (_same_row(q, a) or _same_row(a, q))]
+    reach = options.left_reach * max(a.height, 1.0) if options.left_reach > 0 else float("inf")
+    left = [q for q in questions if ax0 - reach <= q.box[2] <= ax0 + 2 and (_same_row(q, a) or _same_row(a, q))]
     return max(left, key=lambda q: q.box[2], default=None)
 
 
