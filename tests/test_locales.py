@@ -206,3 +206,11 @@ def test_a_logo_only_receipt_takes_its_street_as_address_and_its_footer_name(
     lines, company, address = LOGO_ONLY[case]
     ex = corrector.extract(ocr_from_lines(lines))
     assert (ex.fields["company"].value, ex.fields["address"].value) == (company, address)
+
+
+def test_a_receipt_without_a_currency_mark_takes_its_countrys(corrector: DefaultTextCorrector) -> None:
+    german = ["EDEKA Center", "Lindenstr. 3", "10969 Berlin", "Apfel 1,49 A", "ZU ZAHLEN 1,49", "14.03.2023"]
+    ex = corrector.extract(ocr_from_lines(german))
+    assert ex.fields["currency"].value == "EUR" and ex.fields["currency"].source == "locale"
+    # no pack recognised: every country's packs apply, and no currency is guessed
+    assert "currency" not in corrector.extract(ocr_from_lines(["SHOP", "ITEM 1.49", "TOTAL 1.49"])).fields

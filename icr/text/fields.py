@@ -13,6 +13,7 @@ from dataclasses import dataclass, replace
 
 import regex
 
+from icr.text.ledger import Provenance
 from icr.text.lines import Line
 from icr.text.parsers import (
     ParseOptions,
@@ -175,7 +176,8 @@ def extract_tax_rate(lines: Sequence[Line], opts: ParseOptions) -> Found | None:
 
 def extract_currency(lines: Sequence[Line], opts: ParseOptions) -> Found | None:
     """The currency most marks on the document name. A weak mark (``$``, also OCR's reading of specks)
-    counts half; a mark of the country of the applied locale packs counts double."""
+    counts half; a mark of the country of the applied locale packs counts double. Without a mark,
+    the currency of the applied packs' country when they name one."""
     lex = opts.lex
     votes: dict[str, float] = {}
     first: dict[str, Line] = {}
@@ -195,6 +197,8 @@ def extract_currency(lines: Sequence[Line], opts: ParseOptions) -> Found | None:
         return Found(code, first[code].text, first[code].index, round(min(1.0, 0.5 + 0.1 * votes[code]), 3), "keyword")
     if opts.currency:
         return Found(opts.currency, "", -1, 0.5, "template")
+    if len(lex.home_currencies) == 1:  # one country's packs apply: its currency, printed or not
+        return Found(next(iter(lex.home_currencies)), "", -1, 0.4, Provenance.LOCALE)
     return None
 
 

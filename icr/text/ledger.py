@@ -35,6 +35,8 @@ class Provenance(StrEnum):
     ARITHMETIC = "arithmetic"
     TEMPLATE = "template"
     STATIC = "static"
+    LOCALE = "locale"
+    """Not printed: the one currency of the country the document's locale pack names."""
     KEYWORD_CHECKED = "keyword+arithmetic"
     POSITION_CHECKED = "position+arithmetic"
     TEMPLATE_CHECKED = "template+arithmetic"
