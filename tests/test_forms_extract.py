@@ -324,3 +324,17 @@ def test_an_answer_takes_no_question_far_to_its_left_on_its_row() -> None:
     for reach, asker in ((0.0, "From:"), (20.0, "Sent")):
         links = link_answers(segments, LinkOptions(left_reach=reach))
         assert [(q.text, a.text) for q, a in links] == [(asker, "FEB 17")]
+
+
+def test_an_answer_takes_no_question_far_above_it_but_a_table_cell_does() -> None:
+    page = words(*line("Source", 40, 100), *line("Lorillard", 40, 130), *line("9/3/80", 40, 400))
+    page += words(*line("4.67", 40, 440))
+    segments = segments_of(page, SegmentOptions())
+    by_text = {s.text: s for s in segments}
+    by_text["Source"].label = "question"
+    for text in ("Lorillard", "9/3/80", "4.67"):
+        by_text[text].label = "answer"
+    by_text["4.67"].extra["table"] = 1.0
+    for reach, answered in ((0.0, {"Lorillard", "9/3/80", "4.67"}), (3.0, {"Lorillard", "4.67"})):
+        links = link_answers(segments, LinkOptions(above_reach=reach))
+        assert {a.text for q, a in links if q.text == "Source"} == answered

@@ -68,6 +68,9 @@ class LinkOptions:
     """... each at most this many letter heights under the one before ..."""
     line_indent: float = 1.5
     """... starting at most this many letter heights from the answer's left edge."""
+    above_reach: float = 0.0
+    """An answer takes a question above it at most this many of its letter heights up (0: any distance);
+    a table's cell any distance (its column's heading over the cells above it)."""
     left_reach: float = 0.0
     """An answer takes a question on its row at most this many of its letter heights to its left (0: any)."""
     name_lists: bool = False
@@ -481,6 +484,8 @@ def _above_question(a: Segment, questions: Sequence[Segment], options: LinkOptio
         if not (min(qx1, ax1) > max(qx0, ax0) or abs(ax0 - qx0) <= options.below_indent * h):
             continue
         gap = ay0 - qy1
+        if options.above_reach > 0 and gap > options.above_reach * max(a.height, 1.0) and not a.extra.get("table"):
+            continue  # a label higher up the page asks something else
         if best is None or gap < best[0]:
             best = (gap, q)
     return best[1] if best is not None else None
