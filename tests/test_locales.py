@@ -214,3 +214,13 @@ def test_a_receipt_without_a_currency_mark_takes_its_countrys(corrector: Default
     assert ex.fields["currency"].value == "EUR" and ex.fields["currency"].source == "locale"
     # no pack recognised: every country's packs apply, and no currency is guessed
     assert "currency" not in corrector.extract(ocr_from_lines(["SHOP", "ITEM 1.49", "TOTAL 1.49"])).fields
+
+
+def test_where_the_town_ends_the_address_an_item_under_it_does_not_join(corrector: DefaultTextCorrector) -> None:
+    # OCR read the columns as lines: "BANANE" under "10115 Berlin" is the first item, not the address
+    lines = ["REWE Markt GmbH", "Bahnhofstr. 5", "10115 Berlin", "BANANE", "1,99 B", "SUMME", "EUR", "1,99"]
+    lines += ["14.03.2023"]
+    assert corrector.extract(ocr_from_lines(lines)).fields["address"].value == "Bahnhofstr. 5 10115 Berlin"
+    # a Malaysian address goes on after its postcode line with its state
+    lines = ["KEDAI MAJU SDN BHD", "NO 12, JALAN MAWAR 3,", "47400 PETALING JAYA", "SELANGOR DE", "TOTAL RM 3.50"]
+    assert corrector.extract(ocr_from_lines(lines)).fields["address"].value.endswith("PETALING JAYA SELANGOR DE")

@@ -371,7 +371,13 @@ def _address(lines: Sequence[Line], after: int, lex: Lexicon) -> tuple[str | Non
             addr
             and lex.postcode.search(addr[-1].text)
             and not lex.postcode.search(text)
-            and (len(text.split()) > most_words or regex.search(r"\d", text))
+            and (
+                len(text.split()) > most_words
+                or regex.search(r"\d", text)
+                # "10115 Berlin / BANANE": where the town's line ends an address, only a line the
+                # comma announced goes on
+                or (lex.town_ends_address and most_words == 2 and not addr[-1].text.rstrip().endswith(","))
+            )
         ):
             # The line after "81100 JOHOR BAHRU," is a state ("JOHOR.") or something else; after a
             # line ending in its postcode ("..., 43300") come the town and state ("SELANGOR DARUL EHSAN.").

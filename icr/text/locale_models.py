@@ -120,6 +120,9 @@ class LocalePack(_Strict):
     countries: list[str] = []
     date_order: Literal["day_first", "month_first"] | None = None
     decimal: Literal[".", ","] | None = None
+    town_ends_address: bool = False
+    """The address ends with the line of the postcode and its town ("10115 Berlin"): no region or
+    mall name follows it, so a short line after it is the receipt's body."""
     detect: list[Cue] = []
     currencies: list[Currency] = []
     amount_labels: list[LabelRule] = []

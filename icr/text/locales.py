@@ -161,6 +161,7 @@ class Lexicon:
     address_ocr_word: regex.Pattern[str]
     slips: dict[SlipScope, tuple[CompiledSlip, ...]] = field(default_factory=dict)
     english: bool = True
+    town_ends_address: bool = False
     """English is a language of the applied country packs (the spelling corrector knows English)."""
     decimal: str | None = None
     """The country packs' decimal separator when they agree."""
@@ -297,6 +298,7 @@ def compile_lexicon(packs: Sequence[LocalePack]) -> Lexicon:
         slips={scope: tuple(s for _, s in sorted(rows, key=lambda r: r[0])) for scope, rows in slips.items()},
         home_currencies=frozenset(home),
         english="en" in {lang for p in (packs[1:] or packs) for lang in p.languages},
+        town_ends_address=bool(packs[1:]) and all(p.town_ends_address for p in packs[1:]),
         decimal=decimals.pop() if len(decimals := {p.decimal for p in packs[1:] if p.decimal}) == 1 else None,
     )
 
