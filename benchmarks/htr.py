@@ -139,6 +139,8 @@ def run(model_dir: Path | None, n: int) -> dict[str, object]:
     }
     engines: dict[str, Callable[[list[np.ndarray]], list[str]]] = {
         "htr_greedy": lambda images: [r.text for r in greedy.read(images)],
+        # as a form zone reads it: one crop per call (the same readings: a crop's padding is its own)
+        "htr_greedy_alone": lambda images: [greedy.read([image])[0].text for image in images],
         "htr_beam": lambda images: [r.text for r in beam.read(images)],
         "tesseract": tesseract_reader,
         "ppocr_v6": ppocr_reader,

@@ -257,11 +257,22 @@ def test_model_squeezes_crops_and_cuts_frames_as_its_card_says() -> None:
     from icr.htr.model import HandwritingModel
 
     session = _FakeSession(stride=4, classes=len(ALPHABET) + 1)
-    model = HandwritingModel(session, ALPHABET, 32, {}, width_scale=0.75, frame_stride=4)
+    model = HandwritingModel(session, ALPHABET, 32, {}, width_scale=0.75, frame_stride=4, pad_min=16, pad_step=16)
     narrow, wide = np.full((40, 80), 255, np.uint8), np.full((40, 96), 255, np.uint8)
     probs = model.probabilities([wide, narrow])
-    assert session.widths == [58]  # 96 * 32 / 40 * 0.75, one batch: the two are within 25 %
+    assert sorted(session.widths) == [64, 80]  # 58 and 48 columns (96 * 32 / 40 * 0.75), each with its own padding
     assert [p.shape[0] for p in probs] == [15, 12]  # each crop's own columns / 4, not the padding's
+
+
+def test_crops_of_one_padded_width_share_a_run_and_read_as_alone() -> None:
+    from icr.htr.model import HandwritingModel
+
+    session = _FakeSession(stride=8, classes=len(ALPHABET) + 1)
+    model = HandwritingModel(session, ALPHABET, 48, {}, pad_min=16, pad_step=16)
+    crops = [np.full((48, w), 255, np.uint8) for w in (100, 110, 111, 40)]
+    model.probabilities(crops)
+    assert sorted(session.widths) == [64, 128]  # 100, 110 and 111 (+16) pad to 128: one run; 40 to 64
+    assert model.padded_width(112) == 128 and model.padded_width(113) == 144
 
 
 @needs_model
@@ -285,3 +296,85 @@ def test_training_refuses_a_width_scale_that_leaves_no_crop() -> None:
 
     with pytest.raises(ConfigError, match="width_scale"):
         TrainSettings(width_scale=0.0)
+
+
+def _feed_forward_model(dead: int) -> object:
+    """x (1, 16, H, W) -> 1x1 conv to 64 -> bias -> ReLU -> 1x1 conv to 16 -> bias -> + x,
+    beside a squeeze pair (16 -> 4 -> 16 on one pixel) that is not a feed-forward block.
+    The last ``dead`` middle channels never fire (zero weights, negative bias)."""
+    from onnx import TensorProto, helper, numpy_helper
+
+    rng = np.random.default_rng(3)
+    w1 = rng.normal(size=(64, 16, 1, 1)).astype(np.float32)
+    b1 = rng.normal(size=(1, 64, 1, 1)).astype(np.float32)
+    w1[64 - dead :] = 0
+    b1[0, 64 - dead :] = -1
+    w2 = rng.normal(size=(16, 64, 1, 1)).astype(np.float32)
+    b2 = rng.normal(size=(1, 16, 1, 1)).astype(np.float32)
+    s1 = rng.normal(size=(4, 16, 1, 1)).astype(np.float32)
+    s2 = rng.normal(size=(16, 4, 1, 1)).astype(np.float32)
+    arrays = {"w1": w1, "b1": b1, "w2": w2, "b2": b2, "s1": s1, "s2": s2}
+    inits = [numpy_helper.from_array(a, n) for n, a in arrays.items()]
+    nodes = [
+        helper.make_node("Conv", ["x", "w1"], ["e"], name="expand"),
+        helper.make_node("Add", ["e", "b1"], ["eb"], name="bias1"),
+        helper.make_node("Relu", ["eb"], ["a"], name="act"),
+        helper.make_node("Conv", ["a", "w2"], ["r"], name="reduce"),
+        helper.make_node("Add", ["r", "b2"], ["rb"], name="bias2"),
+        helper.make_node("Add", ["rb", "x"], ["y"], name="residual"),
+        helper.make_node("ReduceMean", ["y"], ["p"], name="pool", axes=[2, 3], keepdims=1),
+        helper.make_node("Conv", ["p", "s1"], ["q"], name="squeeze"),
+        helper.make_node("Relu", ["q"], ["qa"], name="squeeze_act"),
+        helper.make_node("Conv", ["qa", "s2"], ["g"], name="excite"),
+        helper.make_node("Mul", ["y", "g"], ["out"], name="scale"),
+    ]
+    graph = helper.make_graph(
+        nodes, "ffn", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 16, 3, 5])],
+        [helper.make_tensor_value_info("out", TensorProto.FLOAT, [1, 16, 3, 5])], inits,
+    )
+    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
+
+
+@needs_model
+def test_pruning_finds_feed_forward_blocks_and_drops_channels_that_never_fire() -> None:
+    pytest.importorskip("onnx")
+    import onnxruntime as ort
+
+    from icr.htr import distill
+
+    model = _feed_forward_model(dead=32)
+    blocks = distill.hidden_blocks(model)
+    assert [(b.expand, b.reduce, b.width) for b in blocks] == [("expand", "reduce", 64)]  # not the squeeze pair
+    rng = np.random.default_rng(4)
+    inputs = [rng.normal(size=(1, 16, 3, 5)).astype(np.float32) for _ in range(8)]
+
+    def run(m: object, x: np.ndarray) -> np.ndarray:
+        return ort.InferenceSession(m.SerializeToString(), providers=["CPUExecutionProvider"]).run(None, {"x": x})[0]  # type: ignore[attr-defined]
+
+    half = distill.prune(model, blocks, distill.activations(model, blocks, inputs), 0.5)
+    kept = {i.name: i for i in half.graph.initializer}
+    assert list(kept["w1"].dims) == [32, 16, 1, 1] and list(kept["w2"].dims) == [16, 32, 1, 1]
+    assert list(kept["b1"].dims) == [1, 32, 1, 1]
+    x = rng.normal(size=(1, 16, 3, 5)).astype(np.float32)
+    assert np.allclose(run(half, x), run(model, x), rtol=1e-3, atol=1e-3)  # only the dead half went
+    quarter = distill.prune(model, blocks, distill.activations(model, blocks, inputs), 0.25)
+    assert not np.allclose(run(quarter, x), run(model, x), rtol=0.05, atol=0.05)  # live channels went too
+
+
+def test_distillation_refuses_a_share_of_channels_out_of_range() -> None:
+    from icr.htr.train import TrainSettings
+
+    with pytest.raises(ConfigError, match="ffn_keep"):
+        TrainSettings(ffn_keep=0.0)
+
+
+@needs_model
+def test_a_crops_reading_does_not_depend_on_the_crops_read_beside_it() -> None:
+    from icr.htr.model import HandwritingModel
+
+    model = HandwritingModel.load()
+    rng = np.random.default_rng(5)
+    crops = [rng.integers(0, 256, (48, w), dtype=np.uint8) for w in (100, 104, 60)]
+    together = model.probabilities(crops)
+    for crop, probs in zip(crops, together, strict=True):
+        assert np.allclose(model.probabilities([crop])[0], probs, atol=1e-5)

@@ -70,11 +70,19 @@ def read_cmd(images: tuple[Path, ...], model_dir: Path | None, grammar: str | No
 @click.option("--frame-stride", type=click.Choice(["4", "8"]), help="Columns per frame; default: the shipped model's.")
 @click.option("--int8", is_flag=True, help="Export an 8-bit quantized model (faster, less accurate).")
 @click.option("--from", "real_dir", type=click.Path(path_type=Path), help="Real crops (<stem>.png + .txt) mixed in.")
+@click.option(
+    "--teacher", type=click.Path(path_type=Path),
+    help="Distil the model in this folder into a faster one (its feed-forward channels cut to --ffn-keep).",
+)
+@click.option("--ffn-keep", type=float, help="With --teacher: share of the feed-forward channels kept.")
+@click.option("--keep-start", type=float, help="Blend of the start's weights into the result (0: none).")
 def train_cmd(
     out: Path, steps: int | None, batch_size: int, lr: float, seed: int, threads: int, fonts: tuple[Path, ...],
     height: int | None, width_scale: float | None, frame_stride: str | None, int8: bool, real_dir: Path | None,
+    teacher: Path | None, ffn_keep: float | None, keep_start: float | None,
 ) -> None:
-    """Fine-tune the recognizer on rendered handwriting (and real crops); needs icr[htr-train].
+    """Fine-tune the recognizer on rendered handwriting (and real crops), or distil a trained
+    one into a faster one (--teacher); needs icr[htr-train].
 
     An interrupted run with the same settings resumes from OUT/checkpoint.pt."""
     from icr.htr.train import TrainSettings, train
@@ -86,6 +94,9 @@ def train_cmd(
         frame_stride=int(frame_stride) if frame_stride is not None else TrainSettings.frame_stride,
         batch_size=batch_size, lr=lr, seed=seed, threads=threads,
         fonts=[str(f) for f in fonts], real_dir=str(real_dir) if real_dir else None, int8=int8,
+        teacher=str(teacher) if teacher else None,
+        ffn_keep=ffn_keep if ffn_keep is not None else TrainSettings.ffn_keep,
+        keep_start=keep_start if keep_start is not None else TrainSettings.keep_start,
     )
     card = train(settings, out, log=lambda message: click.echo(message, err=True))
     click.echo(json.dumps({"out": str(out), "train_seconds": card["train_seconds"], "steps": settings.steps}))

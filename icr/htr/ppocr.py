@@ -31,7 +31,7 @@ def ppocr_characters(model: Any) -> list[str]:
     raise ConfigError("the PP-OCRv6 recognizer carries no character list")
 
 
-def _import_onnx2torch() -> Any:
+def import_onnx2torch() -> Any:
     # onnx2torch imports torchvision only for NMS and RoiAlign, which this graph lacks;
     # torchvision's PyPI build wants CUDA, so a placeholder stands in when it is absent.
     try:
@@ -90,7 +90,7 @@ def load_backbone(height: int, frame_stride: int = 8) -> tuple[Any, Any, list[st
         linear.bias.copy_(torch.from_numpy(weights[bias_name].copy()))
     features = Extractor(model).extract_model(["x"], [head.input[0]])
     features.graph.input[0].type.tensor_type.shape.dim[2].dim_param = "height"
-    backbone = _import_onnx2torch().convert(features)
+    backbone = import_onnx2torch().convert(features)
     # The pool after the backbone averaged the 3 rows left of a 48-pixel input and pairs of
     # columns; it averages all rows at another height, and keeps every column at stride 4
     # (a squeezed crop still gets a frame or two per letter).

@@ -30,9 +30,10 @@ def prepare(image: np.ndarray, height: int, width_scale: float = 1.0) -> np.ndar
     return np.repeat(x[None, :, :], 3, axis=0)
 
 
-def batch(images: list[np.ndarray]) -> np.ndarray:
-    """Prepared crops padded on the right (with 0, mid-grey) to the widest: (N, 3, H, W)."""
-    width = max(x.shape[2] for x in images)
+def batch(images: list[np.ndarray], width: int = 0) -> np.ndarray:
+    """Prepared crops padded on the right (with 0, mid-grey) to the widest, or to ``width``
+    when wider: (N, 3, H, W)."""
+    width = max(width, *(x.shape[2] for x in images))
     out = np.zeros((len(images), *images[0].shape[:2], width), np.float32)
     for i, x in enumerate(images):
         out[i, :, :, : x.shape[2]] = x

@@ -56,10 +56,17 @@ class TrainSettings:
     # the exported weights are keep_start * PP-OCRv6's + (1 - keep_start) * the fine-tuned ones:
     # interpolating towards the start keeps what it knows of real scans (robust fine-tuning)
     keep_start: float = 0.5
+    # distillation: the model in this folder is the teacher, and the student is that model with
+    # the middle channels of its feed-forward blocks cut to ``ffn_keep`` (icr/htr/distill.py),
+    # trained to give the teacher's frame probabilities on the same renders
+    teacher: str | None = None
+    ffn_keep: float = 1.0
 
     def __post_init__(self) -> None:
         if not 0 < self.width_scale <= 2:
             raise ConfigError(f"width_scale {self.width_scale}: must be above 0 and at most 2")
+        if not 0 < self.ffn_keep <= 1:
+            raise ConfigError(f"ffn_keep {self.ffn_keep}: must be above 0 and at most 1")
 
 
 def _training_fonts(settings: TrainSettings) -> list[Path]:
@@ -137,13 +144,18 @@ def train(settings: TrainSettings, out: Path, log: Callable[[str], None] = print
     torch.set_num_threads(settings.threads)
     torch.manual_seed(settings.seed)
     out.mkdir(parents=True, exist_ok=True)
-    model = ppocr.build(ALPHABET, settings.height, settings.frame_stride)
-    ppocr.freeze_early(model.backbone, settings.frozen_convs)
+    teacher = graph = None
+    if settings.teacher:
+        model, teacher, graph = _student(settings)
+        params = [{"params": [p for p in model.parameters() if p.requires_grad], "lr": settings.lr}]
+    else:
+        model = ppocr.build(ALPHABET, settings.height, settings.frame_stride)
+        ppocr.freeze_early(model.backbone, settings.frozen_convs)
+        params = [
+            {"params": [p for p in model.backbone.parameters() if p.requires_grad], "lr": settings.lr},
+            {"params": model.head.parameters(), "lr": settings.lr * 3},
+        ]
     start_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
-    params = [
-        {"params": [p for p in model.backbone.parameters() if p.requires_grad], "lr": settings.lr},
-        {"params": model.head.parameters(), "lr": settings.lr * 3},
-    ]
     optimizer = torch.optim.AdamW(params, weight_decay=settings.weight_decay)
     base_lrs = [g["lr"] for g in optimizer.param_groups]
     ctc = torch.nn.CTCLoss(blank=0, zero_infinity=True)
@@ -169,10 +181,15 @@ def train(settings: TrainSettings, out: Path, log: Callable[[str], None] = print
             group["lr"] = lr * scale
         images, texts = next(batches)
         logp = model(torch.from_numpy(images))  # (N, T, C)
-        targets = torch.tensor([index[c] for t in texts for c in t], dtype=torch.long)
-        lengths = torch.tensor([len(t) for t in texts], dtype=torch.long)
-        frames = torch.full((len(texts),), logp.shape[1], dtype=torch.long)
-        loss = ctc(logp.permute(1, 0, 2), targets, frames, lengths)
+        if teacher is not None:
+            # the teacher's frame probabilities are the targets (cross-entropy, per frame)
+            soft = torch.from_numpy(teacher.run(None, {"x": images})[0])
+            loss = -(soft * logp).sum(dim=-1).mean()
+        else:
+            targets = torch.tensor([index[c] for t in texts for c in t], dtype=torch.long)
+            lengths = torch.tensor([len(t) for t in texts], dtype=torch.long)
+            frames = torch.full((len(texts),), logp.shape[1], dtype=torch.long)
+            loss = ctc(logp.permute(1, 0, 2), targets, frames, lengths)
         optimizer.zero_grad()
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 5.0)
@@ -190,15 +207,24 @@ def train(settings: TrainSettings, out: Path, log: Callable[[str], None] = print
     seconds = time.monotonic() - began
     if settings.keep_start > 0:
         blend(model, start_state, settings.keep_start)
-    if settings.int8:
+    if graph is not None:
+        # the student's own export would fix the attention's shapes to the sample's width
+        _write_student(model, graph, out / MODEL_NAME)
+    elif settings.int8:
         export(model, out / "model-fp32.onnx", settings.height)
         quantize(out / "model-fp32.onnx", out / MODEL_NAME, settings)
     else:
         export(model, out / MODEL_NAME, settings.height)
+    start_note = "PP-OCRv6_rec_small (rapidocr wheel, Apache-2.0), head cut to the alphabet"
+    if settings.teacher:
+        start_note = (
+            f"the model in {settings.teacher} (itself {_teacher_card(settings).get('start', 'unknown')}),"
+            f" feed-forward channels cut to {settings.ffn_keep}, distilled from it"
+        )
     card = {
         "alphabet": ALPHABET,
         "height": settings.height,
-        "start": "PP-OCRv6_rec_small (rapidocr wheel, Apache-2.0), head cut to the alphabet",
+        "start": start_note,
         "data": "words and field values rendered from Debian handwriting fonts with augmentation"
         + (f", {settings.print_share:.0%} in print fonts" if settings.print_share else "")
         + (f", plus real crops from {settings.real_dir}" if settings.real_dir else ""),
@@ -208,10 +234,62 @@ def train(settings: TrainSettings, out: Path, log: Callable[[str], None] = print
         "loss_history": history,
         "reproduce": f"icr htr train --out DIR --steps {settings.steps} --seed {settings.seed}"
         f" --height {settings.height} --width-scale {settings.width_scale} --frame-stride {settings.frame_stride}"
+        + (f" --teacher TEACHER --ffn-keep {settings.ffn_keep} --keep-start {settings.keep_start}" if settings.teacher
+           else "")
         + (" --int8" if settings.int8 else "") + ("  (with --from the same crops)" if settings.real_dir else ""),
     }
     (out / CARD_NAME).write_text(json.dumps(card, indent=1) + "\n", encoding="utf-8")
     return card
+
+
+def _teacher_card(settings: TrainSettings) -> dict[str, Any]:
+    path = Path(str(settings.teacher)) / CARD_NAME
+    if not path.is_file():
+        raise ConfigError(f"{settings.teacher}: no {CARD_NAME} beside the teacher model")
+    card: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    return card
+
+
+def _student(settings: TrainSettings) -> tuple[Any, Any, Any]:
+    """(the student as a torch module giving log-probabilities, the teacher's onnxruntime
+    session, the student's ONNX graph to write its trained weights into)."""
+    import onnxruntime as ort
+
+    from icr.htr import distill, ppocr
+
+    taught = _teacher_card(settings).get("settings", {})
+    for name in ("height", "width_scale", "frame_stride"):
+        if taught.get(name, getattr(settings, name)) != getattr(settings, name):
+            raise ConfigError(f"{name} {getattr(settings, name)}: the teacher was trained with {taught[name]}")
+    source = distill.load_onnx(Path(str(settings.teacher)))
+    rng = random.Random(settings.seed + 2)
+    sampler = TextSampler.default()
+    fonts, printed = _training_fonts(settings), print_fonts()
+    inputs = [
+        prepare(render_sample(sampler, printed if printed and i % 4 == 0 else fonts, rng, ALPHABET)[0],
+                settings.height, settings.width_scale)[None]
+        for i in range(64)
+    ]
+    blocks = distill.hidden_blocks(source)
+    pruned = distill.prune(source, blocks, distill.activations(source, blocks, inputs), settings.ffn_keep)
+    student = ppocr.import_onnx2torch().convert(distill.log_probabilities(pruned))
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = settings.threads
+    options.inter_op_num_threads = 1
+    teacher = ort.InferenceSession(source.SerializeToString(), options, providers=["CPUExecutionProvider"])
+    return student, teacher, pruned
+
+
+def _write_student(model: Any, graph: Any, path: Path) -> None:
+    import onnx
+
+    from icr.htr import distill
+
+    trainable = sum(1 for p in model.parameters() if p.requires_grad)
+    written = distill.write_weights(graph, model.state_dict())
+    if written != trainable:
+        raise ConfigError(f"{written} trained tensors written back, the student trains {trainable}")
+    onnx.save(graph, str(path))
 
 
 def blend(model: Any, start: dict[str, Any], keep: float) -> None:
