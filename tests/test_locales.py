@@ -191,6 +191,11 @@ LOGO_ONLY = {
         "Bakkerij De Zon B.V.",
         "Kerkstraat 5 1017 GB Amsterdam",
     ),
+    "nl_NL street without its kind": (
+        ["ALBERT HEIJN", "Damrak 2", "1012 LG Amsterdam", "MELK 1,19", "TOTAAL 1,19", "18-08-2023"],
+        "ALBERT HEIJN",
+        "Damrak 2 1012 LG Amsterdam",
+    ),
     "id_ID legal form first": (
         ["JL. MERDEKA NO. 45", "BANDUNG 40111", "ROTI 5.000", "TOTAL 5.000", "17-08-2023", "PT TOKO SERBA ADA"],
         "PT TOKO SERBA ADA",
@@ -224,3 +229,10 @@ def test_where_the_town_ends_the_address_an_item_under_it_does_not_join(correcto
     # a Malaysian address goes on after its postcode line with its state
     lines = ["KEDAI MAJU SDN BHD", "NO 12, JALAN MAWAR 3,", "47400 PETALING JAYA", "SELANGOR DE", "TOTAL RM 3.50"]
     assert corrector.extract(ocr_from_lines(lines)).fields["address"].value.endswith("PETALING JAYA SELANGOR DE")
+
+
+def test_a_spanish_vat_table_gives_its_tax_not_its_base(corrector: DefaultTextCorrector) -> None:
+    lines = ["SUPERMERCADO DIA S.A.", "Calle Alcalá 100", "28009 Madrid", "LECHE 0,89", "PAN 1,20"]
+    lines += ["TOTAL A PAGAR 2,09", "EFECTIVO 5,00", "CAMBIO 2,91", "IVA 10% BASE 1,90 CUOTA 0,19", "15/06/2023"]
+    ex = corrector.extract(ocr_from_lines(lines))
+    assert (ex.fields["total"].value, ex.fields["tax"].value) == ("2.09", "0.19")

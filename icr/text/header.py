@@ -39,6 +39,9 @@ _OUTLET = regex.compile(r"\d{3,4}\s?-\s?\p{Lu}[\p{Lu}\s.']+")
 
 _ENDS_WITH_POSTCODE = regex.compile(r"\b\d{5}\W*$")
 
+_NAME_AND_NUMBER = regex.compile(r"\W*\p{L}[\p{L}'.-]{2,}(?:\s+\p{L}[\p{L}'.-]*){0,3}\s+\d{1,4}\s?[A-Za-z]?\W*")
+"""``Damrak 2``: a name and a house number, the street line right above a postcode line."""
+
 PHONE_ONLY = regex.compile(r"\W*\+?\(?\d[\d\s()-]{6,}\d\W*")
 
 
@@ -399,6 +402,7 @@ def _address(lines: Sequence[Line], after: int, lex: Lexicon) -> tuple[str | Non
         len(addr) > 1
         and not cue.search(addr[0].text)
         and not lex.street_line.search(addr[0].text)
+        and not (_NAME_AND_NUMBER.fullmatch(addr[0].text) and lex.postcode.search(addr[1].text))
         and any(cue.search(a.text) for a in addr[1:])
     ):
         addr.pop(0)
