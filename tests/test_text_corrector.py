@@ -404,6 +404,9 @@ def test_header_passes_over_a_logo_read_as_specks_and_cleans_a_wrapped_name() ->
     assert clean_company(guess_header(lines).company or "") == "THE GOLDEN WOK KITCH BUKIT MERAH"
     assert clean_company("SINAR JAYA INTERNATIONAL SDN BHD iz") == "SINAR JAYA INTERNATIONAL SDN BHD"
     assert clean_company("IN-SPARKLE TRADING SDN BHD") == "IN-SPARKLE TRADING SDN BHD"
+    # a chain's store number is part of its name; a zero-padded or long number after it is debris
+    assert clean_company("CHURCH'S CHICKEN #4717") == "CHURCH'S CHICKEN #4717"
+    assert clean_company("KEDAI MAJU #000002") == "KEDAI MAJU"
     # a comma or point alone between the words of a name OCR read is a speck; typed, it stays
     assert clean_company("THE COFFEE BEAN , & TEA LEAF (M) SDN. BHD.") == "THE COFFEE BEAN & TEA LEAF (M) SDN. BHD."
     assert clean_company("THE GOLDEN WOK KITCH . BUKIT MERAH") == "THE GOLDEN WOK KITCH BUKIT MERAH"

@@ -111,8 +111,9 @@ def _unbalanced(text: str) -> bool:
     return text.count("(") != text.count(")")
 
 
-_JUNK_TOKEN = regex.compile(r"[^\p{L}\p{N}]+|[^\p{L}\p{N}]*[\p{L}\p{N}][^\p{L}\p{N}]+|#\d+")
-"""OCR debris at the ends of a name: punctuation, one character wrapped in punctuation, ``#000002``."""
+_JUNK_TOKEN = regex.compile(r"[^\p{L}\p{N}]+|[^\p{L}\p{N}]*[\p{L}\p{N}][^\p{L}\p{N}]+|#(?:0\d*|\d{5,})")
+"""OCR debris at the ends of a name: punctuation, one character wrapped in punctuation, ``#000002``
+(a store number, ``#4717``, stays)."""
 
 
 def _strip_junk(text: str, lex: Lexicon) -> str:
