@@ -29,7 +29,7 @@ REGISTRATION = regex.compile(
 """``(81109-A)``, ``789417-W``, ``CO REG NO: 797887-W``: a company registration number line."""
 
 TRAILING_REG = regex.compile(
-    r"\s*[\(\[{]?\s*(?:CO\.?\s*(?:REG\.?)?\s*(?:NO\.?)?\s*:?\s*)?\d{3,}[\d\s]*-?\s*[A-Z]?\s*[\)\]}]?\s*$",
+    r"\s*[\(\[{]?\s*(?:CO\.?\s*(?:REG\.?)?\s*(?:NO\.?)?\s*:?\s*)?(?<![#\d])\d{3,}[\d\s]*-?\s*[A-Z]?\s*[\)\]}]?\s*$",
     regex.IGNORECASE,
 )
 """A registration number printed after the name: ``99 SPEED MART S/B (519537-X)``."""
