@@ -14,7 +14,7 @@ from icr.errors import ConfigError
 from icr.forms.checkbox import CheckboxOptions
 from icr.forms.funsd import GoldForm, gold_labels, read_gold, score_forms
 from icr.forms.keyvalue import LinkOptions, label_segments, link_answers, name_lists, pairs_of, run_on_answers
-from icr.forms.reader import FormReader
+from icr.forms.reader import FormReader, text_span
 from icr.forms.segments import SegmentOptions, segments_of
 from icr.types import CorrectedPage, Extraction, FieldValue, FormPair, OcrPage, OcrResult, Word
 
@@ -338,3 +338,21 @@ def test_an_answer_takes_no_question_far_above_it_but_a_table_cell_does() -> Non
     for reach, answered in ((0.0, {"Lorillard", "9/3/80", "4.67"}), (3.0, {"Lorillard", "4.67"})):
         links = link_answers(segments, LinkOptions(above_reach=reach))
         assert {a.text for q, a in links if q.text == "Source"} == answered
+
+
+def test_specks_read_unsurely_at_the_edges_do_not_widen_a_receipt_to_a_page() -> None:
+    reader = FormReader()
+    # A till slip photographed with a black border: Tesseract reads specks at both edges as words.
+    texts = ["Card Type: VISA", "Acct #: XXXXXXXXXXXX3862", "Card Entry: SWIPED", "Trans Type: PURCHASE",
+             "Auth Code: 071410", "Server: 1041 Melanie", "Total 17.80"]  # fmt: skip
+    rows = [line(t, 300, 40 * i) for i, t in enumerate(texts)]
+    slip = [replace(w, line=i) for i, row in enumerate(rows) for w in words(*row)]
+    specks = [Word("Boe", 1000, 0, 36, 20, 0.35, line=0), Word("Ch:", 20, 240, 36, 20, 0.0, line=6)]
+    photo = OcrResult([OcrPage("\n".join(texts), slip + specks)])
+    assert text_span(photo) > 80  # every word: across a page
+    assert text_span(photo, 0.5) < 30  # the words read surely: a till roll's width
+    assert reader.kind(_money("total", confidence=0.3), photo) == "receipt"
+    # A form read as surely at its edges stays as wide.
+    sure = OcrResult([OcrPage("", slip + [replace(w, confidence=0.9) for w in specks])])
+    assert text_span(sure, 0.5) > 80
+    assert reader.kind(_money("total", confidence=0.3), sure) == "form"

@@ -83,6 +83,9 @@ class KindOptions:
     """A page whose text spans this many characters across or more, with little money found, is a form ..."""
     weak_total_span: float = 48.0
     """... as is one this wide with no sure total and long lines (``long_lines``)."""
+    span_confidence: float = 0.5
+    """The text's edges are the words read with this confidence or more: specks of a border, a desk or a
+    ruling line read as words widen a photographed receipt's text to a page's."""
     generic_templates: tuple[str, ...] = ("generic_receipt",)
     """Templates that say nothing of the kind (the default one): layout decides."""
 
@@ -170,7 +173,7 @@ class FormReader:
         width = sum(len(ln.text) for ln in lines) / len(lines)
         if money >= opts.receipt_money_fields:
             return extraction.doc_type
-        span = text_span(ocr)  # 0: no word boxes to measure (a text layer)
+        span = text_span(ocr, opts.span_confidence)  # 0: no word boxes to measure (a text layer)
         if 0 < span < opts.receipt_span:
             return extraction.doc_type
         if span >= opts.page_span or (weak and span >= opts.weak_total_span and width >= opts.long_lines):
@@ -263,19 +266,22 @@ class FormReader:
         return segments_of(words, self.segment_options, number)
 
 
-def text_span(ocr: OcrResult) -> float:
+def text_span(ocr: OcrResult, confidence: float = 0.0) -> float:
     """How wide the text runs, in characters: the widest page's words from the leftmost to the rightmost edge
     over the median width of a character (a till roll prints at most about 48 a line, a page more); 0
     without word boxes. Characters, not letter heights: engines box a word's height differently (Tesseract
-    its letters, the neural engine its line), its width alike."""
+    its letters, the neural engine its line), its width alike. The edges are those of the words read with
+    ``confidence`` or more (all words when fewer than two are); the character width is every word's."""
     widest = 0.0
     for page in ocr.pages:
         words = [w for w in page.words if w.width > 0 and len(w.text.strip()) >= 3]
         if len(words) < 2:
             continue
         char = statistics.median(w.width / len(w.text.strip()) for w in words)
-        left = min(w.left for w in words)
-        right = max(w.left + w.width for w in words)
+        sure = [w for w in words if w.confidence >= confidence]
+        edges = sure if len(sure) >= 2 else words
+        left = min(w.left for w in edges)
+        right = max(w.left + w.width for w in edges)
         widest = max(widest, (right - left) / max(char, 1e-6))
     return widest
 
