@@ -75,6 +75,7 @@ def labelled_amounts(lines: Sequence[Line], opts: ParseOptions | None = None) ->
     opts = opts or ParseOptions()
     lex = opts.lex
     transparent = _transparent(lex.currency_alt)
+    currency_mark = _currency_word(lex.currency_alt)
 
     def label_of(text: str) -> str:
         return _label_text(text, lex)
@@ -142,8 +143,8 @@ def labelled_amounts(lines: Sequence[Line], opts: ParseOptions | None = None) ->
             own = any(between[1:])
             kind = classify(label)
             # "Total: $93.58 56.03": of several amounts, the one marked with the currency is the label's
-            marked = [j for j, (_, raw, _) in enumerate(amounts) if _currency_word(lex.currency_alt).search(raw)]
-            last = marked[0] if len(marked) == 1 and len(amounts) > 1 else len(amounts) - 1
+            marked = [j for j, (_, raw, _) in enumerate(amounts) if currency_mark.search(raw)]
+            labelled_at = marked[0] if len(marked) == 1 and len(amounts) > 1 else len(amounts) - 1
             for j, (value, raw, _) in enumerate(amounts):
                 if own:
                     lab = between[j]
@@ -153,7 +154,7 @@ def labelled_amounts(lines: Sequence[Line], opts: ParseOptions | None = None) ->
                         )
                     )
                     continue
-                labelled = j == last
+                labelled = j == labelled_at
                 hits.append(
                     AmountHit(
                         value,

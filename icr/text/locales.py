@@ -161,8 +161,9 @@ class Lexicon:
     address_ocr_word: regex.Pattern[str]
     slips: dict[SlipScope, tuple[CompiledSlip, ...]] = field(default_factory=dict)
     english: bool = True
-    town_ends_address: bool = False
     """English is a language of the applied country packs (the spelling corrector knows English)."""
+    town_ends_address: bool = False
+    """Every applied country pack ends an address with the postcode and town line."""
     decimal: str | None = None
     """The country packs' decimal separator when they agree."""
     home_currencies: frozenset[str] = frozenset()
