@@ -14,7 +14,7 @@ from icr.config import config_dir, load_settings
 from icr.errors import ConfigError, LocaleError
 from icr.text import ocr_from_lines
 from icr.text.corrector import DefaultTextCorrector
-from icr.text.locales import choose_locales, lexicon_for, load_packs
+from icr.text.locales import choose_locales, hinted_date_order, lexicon_for, load_packs
 from icr.text.parsers import ParseOptions, find_amounts, parse_date
 
 GOLDEN = Path(__file__).resolve().parent / "golden" / "locales"
@@ -79,6 +79,15 @@ def test_the_document_chooses_its_packs(lines: list[str], expected: tuple[str, .
         assert len(chosen) == len(PACKS) - 1  # nothing recognised: every pack applies
     else:
         assert chosen == expected
+
+
+def test_a_weak_cue_still_orders_the_dates_when_every_pack_applies() -> None:
+    weak = ["BURGER PLACE", "(562) 699-7484", "06/10/17 11:47a", "Total 9.00"]
+    assert len(choose_locales(weak)) == len(PACKS) - 1
+    assert hinted_date_order(weak) == "month_first"
+    assert hinted_date_order(["SHOP", "06/10/17", "TOTAL 9.00"]) is None
+    ex = DefaultTextCorrector(load_settings()).extract(ocr_from_lines(weak))
+    assert ex.fields["date"].value == "2017-06-10"
 
 
 def test_month_names_come_from_babel_per_language() -> None:

@@ -22,7 +22,7 @@ from icr.text.header import guess_header
 from icr.text.items import extract_line_items
 from icr.text.ledger import settle, supported
 from icr.text.lines import TYPED_CONFIDENCE, Line, document_lines
-from icr.text.locales import choose_locales, lexicon_for, load_packs
+from icr.text.locales import choose_locales, hinted_date_order, lexicon_for, load_packs
 from icr.text.parsers import PARSERS, ParseOptions, find_amounts, mask_card_numbers, normalize
 from icr.text.spelling import SpellingCorrector, read_vocabulary, shared_corrector
 from icr.text.templates import (
@@ -114,7 +114,7 @@ class DefaultTextCorrector:
             lex = lexicon_for((named,) if isinstance(named, str) else tuple(named))
         decimal = topts.get("decimal") or infer_decimal(raw_lines, lex.decimal or ".")
         currency = topts.get("currency")
-        explicit = topts.get("date_order")
+        explicit = topts.get("date_order") or (None if named else hinted_date_order([ln.text for ln in raw_lines]))
         day_first = explicit != "month_first" if explicit else lex.day_first
         opts = ParseOptions(day_first=day_first, decimal=decimal, currency=currency, lexicon=lex)
         fields: dict[str, FieldValue] = {}

@@ -346,6 +346,17 @@ def score_locales(lines: Sequence[str], folder: Path | None = None) -> dict[str,
     return scores
 
 
+def hinted_date_order(lines: Sequence[str], folder: Path | None = None) -> str | None:
+    """The date order of the one pack whose cues the document shows, too weakly for it to be chosen
+    (a North American phone number alone): all packs apply, and their orders disagree."""
+    scores = score_locales(lines, folder)
+    best = max(scores.values(), default=0.0)
+    leaders = [t for t, s in scores.items() if s == best]
+    if not 0 < best < MIN_SCORE or len(leaders) != 1:
+        return None
+    return load_packs(folder)[leaders[0]].date_order
+
+
 def choose_locales(lines: Sequence[str], folder: Path | None = None) -> tuple[str, ...]:
     """The packs that apply to a document: the best-scoring one and a second close to it; every pack
     when none scores :data:`MIN_SCORE`."""
