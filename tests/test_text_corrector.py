@@ -369,27 +369,6 @@ def test_header_address_keeps_the_town_and_state_after_a_line_ending_in_its_post
             "KEDAI RUNCIT AMAN",
             "NO. 17, JALAN PERMAS 1/7, 81750 MASAI",
         ),
-        # a branch name printed before the registration number is no address
-        (
-            ["KEDAI BUKU SDN BHD", "(Taman Jaya) 666770-U", "12, Jalan Jaya 3,", "47500 Subang Jaya", "Tel: 03-1"],
-            "KEDAI BUKU SDN BHD",
-            "12, Jalan Jaya 3, 47500 Subang Jaya",
-        ),
-        # a header with neither street nor postcode: the address printed under the amounts
-        (
-            [
-                "THE KOPI HOUSE",
-                "BUKIT INDAH",
-                "Tax Invoice",
-                "1 ICE MOCHA 12.99",
-                "TOTAL RM 12.99",
-                "Thank you",
-                "NO 35, JALAN INDAH 15/2,",
-                "81200 JOHOR BAHRU, JOHOR",
-            ],
-            "THE KOPI HOUSE",
-            "NO 35, JALAN INDAH 15/2, 81200 JOHOR BAHRU, JOHOR",
-        ),
     ],
 )
 def test_header_address_structure(read: list[str], company: str | None, address: str) -> None:

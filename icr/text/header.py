@@ -44,9 +44,6 @@ _NAME_AND_NUMBER = regex.compile(r"\W*\p{L}[\p{L}'.-]{2,}(?:\s+\p{L}[\p{L}'.-]*)
 
 PHONE_ONLY = regex.compile(r"\W*\+?\(?\d[\d\s()-]{6,}\d\W*")
 
-_REG_TAIL = regex.compile(r"(?<![#\d])\d{4,}\s?-\s?\p{Lu}\s*[\)\]]?\W*$")
-"""``(Subang Jasa) 666770-U``: a line that ends in a registration number names the company."""
-
 
 @dataclass(frozen=True)
 class HeaderGuess:
@@ -320,11 +317,6 @@ def guess_header(lines: Sequence[Line], lexicon: Lexicon | None = None) -> Heade
     conf_c = min(1.0, max(0.2, 0.45 + 0.12 * best_score)) * min(ln.confidence for ln in block[start : end + 1])
 
     address, address_lines, conf_a = _address(lines, block[end].index, lex)
-    if address is None or not (lex.postcode.search(address) or lex.street_line.search(address)):
-        # a header with no street and no postcode: the address may be printed under the amounts
-        below = _footer_address(lines, len(block), lex)
-        if below is not None:
-            address, address_lines, conf_a = below
     return HeaderGuess(
         company=company,
         company_lines=tuple(ln.index for ln in block[start : end + 1]),
@@ -347,22 +339,6 @@ def _footer_name(lines: Sequence[Line], skip: int, lex: Lexicon) -> Line | None:
     return None
 
 
-def _footer_address(
-    lines: Sequence[Line], skip: int, lex: Lexicon
-) -> tuple[str | None, tuple[int, ...], float] | None:
-    """The address printed below the last amount: from its first street line, ending in a postcode
-    line; at half the confidence of a header address."""
-    amounts = [i for i, ln in enumerate(lines) if i >= skip and find_amounts(ln.text, lex)]
-    start = max(skip, amounts[-1] + 1 if amounts else skip)
-    street = next((ln for ln in lines[start:] if lex.street_line.search(ln.text)), None)
-    if street is None:
-        return None
-    address, address_lines, conf = _address(lines, street.index - 1, lex)
-    if address is None or not lex.postcode.search(address):
-        return None
-    return address, address_lines, round(0.5 * conf, 3)
-
-
 def _address(lines: Sequence[Line], after: int, lex: Lexicon) -> tuple[str | None, tuple[int, ...], float]:
     """The address in the lines after the line with index ``after`` (the name's last line), up to the
     first stop line; its line indexes and confidence."""
@@ -370,10 +346,6 @@ def _address(lines: Sequence[Line], after: int, lex: Lexicon) -> tuple[str | Non
     addr: list[Line] = []
     for ln in lines[end + 1 : end + 9]:
         text = ln.text
-        if not addr and _REG_TAIL.search(text):
-            rest = _REG_TAIL.sub("", text).strip()
-            if regex.fullmatch(r"\(.*\)", rest) or not lex.address_cue.search(rest):
-                continue
         if REGISTRATION.search(text) or (not addr and text.startswith("(") and text.endswith(")")):
             if addr and any(lex.address_cue.search(a.text) for a in addr):
                 break
