@@ -116,6 +116,10 @@ def test_labels_are_classified_by_the_applied_packs() -> None:
     assert de.classify("Bar") == "paid" and de.classify("Rückgeld") == "change"
     assert my.classify("TUNAI") == "paid" and my.classify("BAKI") == "change"
     assert de.classify("Netto") == "net" and de.classify("Brutto") == "vat_table"
+    us = lexicon_for(("en_US",))
+    # "Sub/Ttl" abbreviated, its l read as 1 or its digit-like end cut off with the amount
+    assert us.classify("Sub/Ttl") == us.classify("Sub/Tt1") == us.classify("SUB TT") == "subtotal"
+    assert us.classify("SUBTTLE") == ""
 
 
 @pytest.fixture(scope="module")
