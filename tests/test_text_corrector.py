@@ -113,6 +113,18 @@ def test_typed_text_keeps_its_names_as_printed_and_ocr_gets_them_corrected(corre
     assert corrector.extract(ocr_from_lines(read, confidence=0.8)).fields["company"].value == "ADVANCE COMPANY"
 
 
+def test_a_name_read_with_its_spaces_left_out_is_parted_into_its_words(corrector: DefaultTextCorrector) -> None:
+    read = ["SANYUSTATIONERYSHOP", "NO 5, JALAN KENARI 2,", "47000 SUNGAI BULOH", "TOTAL 5.00"]
+    # read surely by a line recognizer: not respelled, but parted (the unknown head is the name)
+    assert corrector.extract(ocr_from_lines(read, confidence=0.999)).fields["company"].value == "SANYU STATIONERY SHOP"
+    assert corrector.extract(ocr_from_lines(read, confidence=1.0)).fields["company"].value == "SANYUSTATIONERYSHOP"
+    assert corrector.speller is not None
+    part = corrector.speller.part_run_together
+    assert part("TONYMOLY VIVA CITY") == "TONYMOLY VIVA CITY"  # short: a brand, not two words
+    assert part("HARDWAREENTERPRISE SDN BHD") == "HARDWARE ENTERPRISE SDN BHD"
+    assert part("XQZWVBKJHGFDSA") == "XQZWVBKJHGFDSA"  # no known word in it
+
+
 def test_shipped_place_words_mend_common_address_misreadings(corrector: DefaultTextCorrector) -> None:
     assert corrector.speller is not None
     fix = corrector.speller.correct_address

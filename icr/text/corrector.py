@@ -132,11 +132,16 @@ class DefaultTextCorrector:
             # typed text (a transcript, a PDF's text layer) is as printed: only OCR misreads names
             return any(raw_lines[i].confidence < TYPED_CONFIDENCE for i in indexes if i < len(raw_lines))
 
+        def recognized(indexes: Sequence[int]) -> bool:
+            return any(raw_lines[i].confidence < 1.0 for i in indexes if i < len(raw_lines))
+
         if header.company:
             company = header.company
             if speller is not None and self.name_spelling and read_by_ocr(header.company_lines):
                 company = speller.correct_name(company)
                 company = speller.respell_from_document(company, ((w.text, w.confidence) for w in ocr.words))
+            elif speller is not None and self.name_spelling and recognized(header.company_lines):
+                company = speller.part_run_together(company)  # read surely, but its spaces left out
             put("company", company, header.company, header.confidence_company, "header")
         if header.address:
             address = header.address

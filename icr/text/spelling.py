@@ -33,6 +33,8 @@ _MISREAD_AS = {"t": "i", "l": "i", "n": "m", "h": "m"}
 CACHE_SIZE = 50_000
 """Corrected words remembered per worker."""
 
+RUN_TOGETHER = 12
+"""Letters an unknown word of a name needs before it is read as known words run together."""
 RECEIPT_COUNT = 10_000_000_000
 """Frequency given to receipt-vocabulary words so they win over rare English words."""
 
@@ -159,10 +161,51 @@ class SpellingCorrector:
                 return f"{low[:i]} {low[i:]}"
         return None
 
+    def _run_together(self, word: str) -> str | None:
+        """A name's words run together by a recognizer that left out the spaces of letter-spaced
+        print ("SANYUSTATIONERYSHOP"): known words of three letters or more, the first part alone
+        maybe unknown (the proper name), a known word of six letters or more among them. None when
+        ``word`` does not split so."""
+        low = word.lower()
+        if len(low) < RUN_TOGETHER:
+            return None
+        words = self._sym.words
+        # best[i]: the fewest parts that spell low[i:] as known words
+        best: list[list[str] | None] = [None] * len(low) + [[]]
+        for i in range(len(low) - 3, -1, -1):
+            options = [
+                [low[i:j], *rest]
+                for j in range(i + 3, len(low) + 1)
+                if low[i:j] in words and (rest := best[j]) is not None
+            ]
+            best[i] = min(options, key=len) if options else None
+        parts = best[0]
+        if parts is None:
+            # the shortest unknown head: known words cover the most letters
+            parts = next(([low[:i], *rest] for i in range(3, len(low) - 2) if (rest := best[i])), None)
+        if not parts or len(parts) < 2 or max(len(p) for p in parts if p in words) < 6:
+            return None
+        at, out = 0, []
+        for part in parts:
+            out.append(word[at : at + len(part)])
+            at += len(part)
+        return " ".join(out)
+
+    def part_run_together(self, text: str) -> str:
+        """``text`` with its long unknown words parted into the known words run together in them;
+        nothing else changed (for lines a recognizer read too surely to respell)."""
+
+        def fix(m: regex.Match[str]) -> str:
+            word = m.group(0)
+            return word if self.known(word) else self._run_together(word) or word
+
+        return regex.sub(r"(?<![\p{N}])\p{L}+(?![\p{N}])", fix, text)
+
     def correct_name(self, text: str, min_length: int = 7) -> str:
         """Conservative correction for names and addresses: long unknown words one edit away only,
         and shorter ones (4+ letters) with one letter Tesseract confuses ("KEDAT" -> "KEDAI",
-        "NART" -> "MART") when that gives a word of the receipt vocabulary."""
+        "NART" -> "MART") when that gives a word of the receipt vocabulary; known words run together
+        are parted."""
 
         def fix(m: regex.Match[str]) -> str:
             word = m.group(0)
@@ -171,7 +214,9 @@ class SpellingCorrector:
             if len(word) < min_length:
                 return self._confused_letter(word) if len(word) >= 4 else word
             suggestions = self._sym.lookup(word.lower(), Verbosity.TOP, max_edit_distance=1)
-            return _same_case(word, suggestions[0].term) if suggestions else word
+            if suggestions:
+                return _same_case(word, suggestions[0].term)
+            return self._run_together(word) or word
 
         return regex.sub(r"(?<![\p{N}])\p{L}+(?![\p{N}])", fix, text)
 
