@@ -119,10 +119,12 @@ def test_a_name_read_with_its_spaces_left_out_is_parted_into_its_words(corrector
     assert corrector.extract(ocr_from_lines(read, confidence=0.999)).fields["company"].value == "SANYU STATIONERY SHOP"
     assert corrector.extract(ocr_from_lines(read, confidence=1.0)).fields["company"].value == "SANYUSTATIONERYSHOP"
     assert corrector.speller is not None
-    part = corrector.speller.part_run_together
+    part = corrector.speller.mend_sure_name
     assert part("TONYMOLY VIVA CITY") == "TONYMOLY VIVA CITY"  # short: a brand, not two words
     assert part("HARDWAREENTERPRISE SDN BHD") == "HARDWARE ENTERPRISE SDN BHD"
     assert part("XQZWVBKJHGFDSA") == "XQZWVBKJHGFDSA"  # no known word in it
+    assert part("AIK HUAT HARDWAKE") == "AIK HUAT HARDWARE"  # one letter from a receipt word
+    assert part("LANDFALL RESTAURANT") == "LANDFALL RESTAURANT"  # one from an English word only
 
 
 def test_shipped_place_words_mend_common_address_misreadings(corrector: DefaultTextCorrector) -> None:

@@ -141,7 +141,7 @@ class DefaultTextCorrector:
                 company = speller.correct_name(company)
                 company = speller.respell_from_document(company, ((w.text, w.confidence) for w in ocr.words))
             elif speller is not None and self.name_spelling and recognized(header.company_lines):
-                company = speller.part_run_together(company)  # read surely, but its spaces left out
+                company = speller.mend_sure_name(company)  # read surely, but its spaces left out
             put("company", company, header.company, header.confidence_company, "header")
         if header.address:
             address = header.address

@@ -19,6 +19,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 import regex
+from rapidfuzz.distance import Levenshtein
 from symspellpy import SymSpell, Verbosity
 
 WORD = regex.compile(r"\p{L}+(?:['’]\p{L}+)?")
@@ -191,13 +192,25 @@ class SpellingCorrector:
             at += len(part)
         return " ".join(out)
 
-    def part_run_together(self, text: str) -> str:
-        """``text`` with its long unknown words parted into the known words run together in them;
-        nothing else changed (for lines a recognizer read too surely to respell)."""
+    def mend_sure_name(self, text: str) -> str:
+        """``text`` with its long unknown words parted into the known words run together in them, or
+        put right when one letter away from exactly one long word of the receipt vocabulary
+        ("HARDWAKE"); nothing else changed (for lines a recognizer read too surely to respell
+        against all of English: "LANDFALL" stays)."""
 
         def fix(m: regex.Match[str]) -> str:
             word = m.group(0)
-            return word if self.known(word) else self._run_together(word) or word
+            if self.known(word):
+                return word
+            parted = self._run_together(word)
+            if parted:
+                return parted
+            if len(word) >= 7:
+                low = word.lower()
+                near = [t for t in self.vocabulary if len(t) >= 7 and Levenshtein.distance(low, t) == 1]
+                if len(near) == 1:
+                    return _same_case(word, near[0])
+            return word
 
         return regex.sub(r"(?<![\p{N}])\p{L}+(?![\p{N}])", fix, text)
 
