@@ -382,6 +382,9 @@ def test_header_address_keeps_the_town_and_state_after_a_line_ending_in_its_post
             "77 FRESH MART S/B",
             "LOT 9, JALAN MERPATI, 41150 KLANG, SELANGOR 1320-TMN BATU",
         ),
+        # a name over two lines, its kind of business alone on one of them
+        (["MARIANACCI'S", "RESTAURANT", "TABLE 4 CHECK 39", "FEB 18/17"], "MARIANACCI'S RESTAURANT", None),
+        (["RISTORANTE", "BELLAGIO (CO)", "TELEFONO 031/951888", "14/07/2019"], "RISTORANTE BELLAGIO (CO)", None),
         # an OCR speck "-" after the name does not join the street to it
         (
             ["KEDAI RUNCIT AMAN . | -", "NO. 17, JALAN PERMAS 1/7,", "81750 MASAI", "GST NO: 1"],
@@ -390,7 +393,7 @@ def test_header_address_keeps_the_town_and_state_after_a_line_ending_in_its_post
         ),
     ],
 )
-def test_header_address_structure(read: list[str], company: str | None, address: str) -> None:
+def test_header_address_structure(read: list[str], company: str | None, address: str | None) -> None:
     from icr.text.header import clean_company, guess_header
     from icr.text.lines import Line
 

@@ -107,6 +107,11 @@ def _name_score(ln: Line, pos: int, lex: Lexicon) -> float:
     return score
 
 
+def _business_only(text: str, lex: Lexicon) -> bool:
+    """The line names a kind of business and nothing else ("RESTAURANT", "Ristorante")."""
+    return bool(lex.business_word.search(text)) and not lex.business_word.sub("", text).strip(" .,&-'")
+
+
 def _unbalanced(text: str) -> bool:
     return text.count("(") != text.count(")")
 
@@ -298,6 +303,17 @@ def guess_header(lines: Sequence[Line], lexicon: Lexicon | None = None) -> Heade
             start -= 1
         else:
             break
+    # a name over two lines, its kind of business alone on one ("MARIANACCI'S / RESTAURANT",
+    # "RISTORANTE / BELLAGIO (CO)")
+    if start == end and start > 0:
+        prev, cur = block[start - 1], block[start]
+        if (
+            _business_only(cur.text, lex) != _business_only(prev.text, lex)
+            and _name_score(prev, 0, lex) > -2.5
+            and not REGISTRATION.search(prev.text)
+            and not lex.address_cue.search(prev.text)
+        ):
+            start -= 1
     while end + 1 < len(block) and (
         (regex.search(r"[&-]\s*$", block[end].text) and not lex.street_line.search(block[end + 1].text))
         or lex.legal_only.fullmatch(block[end + 1].text)
