@@ -122,6 +122,15 @@ def test_labels_are_classified_by_the_applied_packs() -> None:
     assert us.classify("SUBTTLE") == ""
 
 
+def test_a_greeting_before_the_name_is_no_part_of_it() -> None:
+    from icr.text.header import clean_company
+
+    us = lexicon_for(("en_US",))
+    assert clean_company("Welcome to Yogurtland", lexicon=us) == "Yogurtland"
+    assert clean_company("Nelcome to Yogurtland", lexicon=us) == "Yogurtland"  # W read as N
+    assert clean_company("WELCOME", lexicon=us) == "WELCOME"
+
+
 @pytest.fixture(scope="module")
 def corrector() -> DefaultTextCorrector:
     return DefaultTextCorrector(load_settings())
