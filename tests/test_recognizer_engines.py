@@ -17,7 +17,7 @@ from conftest import SAMPLES, requires_tesseract
 from icr.config import load_settings
 from icr.imaging.load import load_pages
 from icr.metrics import cer
-from icr.ocr.adapter import words_from_tsv
+from icr.ocr.adapter import READ_MAX, words_from_tsv
 from icr.ocr.recognizer import PytesseractRecognizer
 from icr.registry import build_image_corrector, build_recognizer
 from icr.types import CorrectedPage, OcrResult
@@ -114,6 +114,9 @@ def test_the_adapter_keeps_whole_percent_confidences() -> None:
     }  # fmt: skip
     words = words_from_tsv(data, page=2)
     assert [(w.text, w.confidence, w.page) for w in words] == [("ACM", 0.71, 2)]
+    # a recognizer is never as sure as typed text (1.0), which the text corrector leaves as printed
+    data["conf"][1] = 100.0
+    assert words_from_tsv(data)[0].confidence == READ_MAX < 1.0
 
 
 def test_parse_tsv_matches_pytesseract_columns() -> None:

@@ -8,6 +8,10 @@ from typing import Any, Protocol
 
 from icr.types import OcrPage, Word
 
+READ_MAX = 0.9999
+"""A recognizer's confidence at most: 1.0 is typed text's (a PDF's text layer, a transcript), whose
+words the text corrector leaves as printed."""
+
 
 def words_from_tsv(data: Mapping[str, Sequence[Any]], page: int = 1) -> list[Word]:
     """Words (level 5 rows with text) with confidences scaled to 0..1."""
@@ -27,7 +31,7 @@ def words_from_tsv(data: Mapping[str, Sequence[Any]], page: int = 1) -> list[Wor
                 top=int(data["top"][i]),
                 width=int(data["width"][i]),
                 height=int(data["height"][i]),
-                confidence=max(0.0, min(1.0, conf / 100.0)),
+                confidence=max(0.0, min(READ_MAX, conf / 100.0)),
                 block=int(data["block_num"][i]),
                 paragraph=int(data["par_num"][i]),
                 line=int(data["line_num"][i]),
@@ -178,7 +182,7 @@ def words_from_lines(lines: Sequence[DetectedLine], page: int = 1) -> list[Word]
     for n, row in enumerate(rows(level_boxes([line.box for line in lines])), start=1):
         for i in row:
             for text, confidence, (left, top, width, height) in split_line(lines[i]):
-                conf = max(0.0, min(1.0, confidence))
+                conf = max(0.0, min(READ_MAX, confidence))
                 words.append(Word(text, left, top, width, height, conf, block=1, paragraph=1, line=n, page=page))
     return words
 
@@ -218,7 +222,7 @@ def reread_words(piece: Sequence[Word], text: str, confidence: float) -> list[Wo
     """A piece of a Tesseract line read again as ``text``: its words, boxes shared out by character
     position over the piece, numbered as the piece's line."""
     first = piece[0]
-    conf = max(0.0, min(1.0, confidence))
+    conf = max(0.0, min(READ_MAX, confidence))
     return [
         Word(token, left, top, width, height, conf, first.block, first.paragraph, first.line, first.page)
         for token, _, (left, top, width, height) in apportion(text, box_of(piece), conf)
