@@ -593,6 +593,7 @@ def test_an_earlier_total_plus_tax_makes_the_final_total(corrector: DefaultTextC
         ("77 FRESH MART 5/B {123456-X) Mee", "77 FRESH MART S/B"),
         ("77 FRESH MART 5/8", "77 FRESH MART S/B"),
         ("77 FRESH MART S7B", "77 FRESH MART S/B"),  # the slash read as 7
+        ("MR.D.I.Y. (M) SDN BHD", "MR. D.I.Y. (M) SDN BHD"),  # the space after a title
         ("MR. A.1.¥. (M) SDN BHD", "MR. A.I.Y. (M) SDN BHD"),  # initials: 1 -> I, ¥ -> Y
         ("GLOBAL TEKNIK (M) 8HD", "GLOBAL TEKNIK (M) BHD"),
         ("PUSAT NIAGA SDI BHD", "PUSAT NIAGA SDN BHD"),
