@@ -145,7 +145,7 @@ class DefaultTextCorrector:
             put("company", company, header.company, header.confidence_company, "header")
         if header.address:
             address = header.address
-            if speller is not None and self.name_spelling and recognized(header.address_lines):
+            if speller is not None and self.name_spelling and read_by_ocr(header.address_lines):
                 address = speller.correct_address(address)
             put("address", address, header.address, header.confidence_address, "header")
 
