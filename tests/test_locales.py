@@ -122,6 +122,13 @@ def test_labels_are_classified_by_the_applied_packs() -> None:
     assert us.classify("SUBTTLE") == ""
 
 
+def test_a_tills_month_day_year_keeps_its_date_when_the_apostrophe_is_lost() -> None:
+    opts = ParseOptions(lexicon=lexicon_for(("en_US",)))
+    assert parse_date("Feb2319", opts) == dt.date(2019, 2, 23)
+    assert parse_date("Feb23'19", opts) == dt.date(2019, 2, 23)
+    assert parse_date("FEB2019", opts) is None  # a month and a year, no day
+
+
 def test_a_greeting_before_the_name_is_no_part_of_it() -> None:
     from icr.text.header import clean_company
 
