@@ -378,3 +378,108 @@ def test_a_crops_reading_does_not_depend_on_the_crops_read_beside_it() -> None:
     together = model.probabilities(crops)
     for crop, probs in zip(crops, together, strict=True):
         assert np.allclose(model.probabilities([crop])[0], probs, atol=1e-5)
+
+
+def test_quantize_settings_refuse_what_they_cannot_do() -> None:
+    from icr.htr.quantize import QuantizeSettings
+
+    with pytest.raises(ConfigError, match="ranges"):
+        QuantizeSettings(ranges="median")
+    with pytest.raises(ConfigError, match="samples"):
+        QuantizeSettings(samples=0)
+    with pytest.raises(ConfigError, match="float_below"):
+        QuantizeSettings(float_below=1.0)
+
+
+def _two_convs(tmp_path) -> object:  # type: ignore[no-untyped-def]
+    """x (N, 3, H, W) -> 3x3 conv to 16 channels -> ReLU -> 3x3 depthwise conv -> 1x1 conv to 16:
+    per pixel 16 * 27, 16 * 9 and 16 * 16 multiply-adds, the depthwise conv's share 9 / 52."""
+    from onnx import TensorProto, helper, numpy_helper
+
+    rng = np.random.default_rng(6)
+    arrays = {
+        "w1": rng.normal(size=(16, 3, 3, 3)).astype(np.float32) * 0.3,
+        "w2": rng.normal(size=(16, 1, 3, 3)).astype(np.float32) * 0.3,
+        "w3": rng.normal(size=(16, 16, 1, 1)).astype(np.float32) * 0.3,
+    }
+    nodes = [
+        helper.make_node("Conv", ["x", "w1"], ["a"], name="stem", pads=[1, 1, 1, 1]),
+        helper.make_node("Relu", ["a"], ["b"], name="act"),
+        helper.make_node("Conv", ["b", "w2"], ["c"], name="depthwise", pads=[1, 1, 1, 1], group=16),
+        helper.make_node("Conv", ["c", "w3"], ["y"], name="pointwise"),
+    ]
+    graph = helper.make_graph(
+        nodes, "convs", [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["n", 3, "h", "w"])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, ["n", 16, "h", "w"])],
+        [numpy_helper.from_array(a, n) for n, a in arrays.items()],
+    )
+    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
+
+
+@needs_model
+def test_multiply_adds_are_counted_per_node_from_the_shapes_of_a_run(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    pytest.importorskip("onnx")
+    from icr.htr.quantize import multiply_adds
+
+    work = multiply_adds(_two_convs(tmp_path), height=8, width=10)
+    assert work == {"stem": 16 * 8 * 10 * 27, "depthwise": 16 * 8 * 10 * 9, "pointwise": 16 * 8 * 10 * 16}
+
+
+@needs_model
+@needs_fonts
+def test_quantizing_keeps_cheap_nodes_in_float_and_the_output_close(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    onnx = pytest.importorskip("onnx")
+    import onnxruntime as ort
+
+    from icr.htr.quantize import QuantizeSettings, calibration_crops, quantize_onnx
+
+    source, target = tmp_path / "float.onnx", tmp_path / "int8.onnx"
+    onnx.save(_two_convs(tmp_path), str(source))
+    settings = QuantizeSettings(samples=6, print_share=0.0, float_below=0.2)
+    record = quantize_onnx(source, target, settings, HELD_OUT, height=16)
+    assert record["float_nodes"] == 1 and record["float_share"] == round(9 / 52, 4)
+    assert record["ranges"] == "mean" and len(record["source_sha256"]) == 64
+    quantized = onnx.load(str(target))
+    dequantized = {n.output[0] for n in quantized.graph.node if n.op_type == "DequantizeLinear"}
+    fed_by_dequantized = {n.name for n in quantized.graph.node if n.op_type == "Conv" and n.input[0] in dequantized}
+    assert fed_by_dequantized == {"stem", "pointwise"}  # the depthwise conv reads float activations
+    x = calibration_crops(QuantizeSettings(samples=1, seed=9, print_share=0.0), HELD_OUT, 16)[0]
+    run = {p: ort.InferenceSession(str(p), providers=["CPUExecutionProvider"]).run(None, {"x": x})[0]
+           for p in (source, target)}
+    error = np.abs(run[target] - run[source]).mean() / np.abs(run[source]).mean()
+    assert 0.0 < error < 0.2  # 8-bit: not the same numbers, but close (random weights: about 0.1)
+
+
+@needs_model
+def test_quantize_folder_refuses_a_quantized_model_and_its_own_folder(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from icr.errors import InputError
+    from icr.htr.quantize import QuantizeSettings, quantize_folder
+
+    card = json.loads((default_model_dir() / "model.json").read_text(encoding="utf-8"))
+    (tmp_path / "model.onnx").write_bytes(b"")
+    (tmp_path / "model.json").write_text(json.dumps({**card, "int8": {"samples": 1}}), encoding="utf-8")
+    with pytest.raises(InputError, match="quantized already"):
+        quantize_folder(tmp_path, tmp_path / "out", QuantizeSettings(), HELD_OUT)
+    (tmp_path / "model.json").write_text(json.dumps({k: v for k, v in card.items() if k != "int8"}), encoding="utf-8")
+    with pytest.raises(InputError, match="source folder"):
+        quantize_folder(tmp_path, tmp_path, QuantizeSettings(), HELD_OUT)
+
+
+@needs_model
+@needs_fonts
+def test_cli_quantize_writes_the_model_and_a_card_that_says_how(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    onnx = pytest.importorskip("onnx")
+
+    source = tmp_path / "float"
+    source.mkdir()
+    onnx.save(_two_convs(tmp_path), str(source / "model.onnx"))
+    card = {"alphabet": "ab", "height": 16, "settings": {"width_scale": 1.0}, "reproduce": "icr htr train --out FLOAT"}
+    (source / "model.json").write_text(json.dumps(card), encoding="utf-8")
+    out = CliRunner().invoke(main, ["htr", "quantize", str(source), "--out", str(tmp_path / "int8"), "--samples", "4",
+                                    "--float-below", "0.2"])
+    assert out.exit_code == 0, out.output
+    written = json.loads((tmp_path / "int8" / "model.json").read_text(encoding="utf-8"))
+    assert written["alphabet"] == "ab" and written["int8"]["samples"] == 4 and written["int8"]["float_nodes"] == 1
+    then = "icr htr train --out FLOAT, then icr htr quantize FLOAT --out DIR --samples 4"
+    assert written["reproduce"].startswith(then)
+    assert any(n.op_type == "QuantizeLinear" for n in onnx.load(str(tmp_path / "int8" / "model.onnx")).graph.node)
