@@ -113,7 +113,61 @@ def test_table_cells_answer_their_columns_and_a_lone_label_answers_nothing() -> 
     rows = LinkOptions(table_rows=True)
     label_segments(segments, 1000, 600, rows)
     pairs = [(p.key, p.value) for p in pairs_of(link_answers(segments, rows))]
+    # "Brand" heads the first column in the row of headings: its cells are values of a column, no headings
+    assert ("Score", "2.0") in pairs and all(k not in {"Male", "Female"} for k, _ in pairs)
+    cornerless = [w for w in TABLE_WORDS if w.text != "Brand"]
+    segments = segments_of(cornerless, SegmentOptions())
+    label_segments(segments, 1000, 600, rows)
+    pairs = [(p.key, p.value) for p in pairs_of(link_answers(segments, rows))]
     assert ("Male", "2.0") in pairs and ("Score", "2.0") in pairs  # with table_rows, both headings
+    assert ("Female", "29") in pairs  # its row's heading however far to the left
+
+
+def test_a_row_heading_over_two_lines_answers_its_row() -> None:
+    table = words(
+        *line("Total", 300, 40), *line("Male", 500, 40), *line("Female", 700, 40),
+        *line("(205)", 300, 62), *line("(99)", 500, 62), *line("(106)", 700, 62),
+        *line("STRENGTH", 50, 120), *line("4.31", 300, 120), *line("4.59", 500, 120), *line("4.09", 700, 120),
+        *line("(7=Stronger)", 70, 142),
+        *line("SMOOTHNESS", 50, 190), *line("3.60", 300, 190), *line("3.42", 500, 190), *line("3.73", 700, 190),
+        *line("(7=Smoother)", 70, 212),
+    )  # fmt: skip
+    options = LinkOptions(table_rows=True)
+    plain = segments_of(table, SegmentOptions())
+    assert "STRENGTH" in [s.text for s in plain]  # notes are lines of their own unless asked
+    segments = segments_of(table, SegmentOptions(note_gap=1.0))
+    assert {"STRENGTH (7=Stronger)", "Total (205)", "SMOOTHNESS (7=Smoother)"} <= {s.text for s in segments}
+    label_segments(segments, 1000, 600, options)
+    pairs = [(p.key, p.value) for p in pairs_of(link_answers(segments, options))]
+    assert {("STRENGTH (7=Stronger)", "4.31"), ("STRENGTH (7=Stronger)", "4.09"), ("Total (205)", "4.31")} <= set(pairs)
+    assert ("SMOOTHNESS (7=Smoother)", "3.73") in pairs and ("Female (106)", "3.73") in pairs
+
+
+def test_a_label_keeps_its_colon_over_the_note_under_it() -> None:
+    form = words(*line("Committed to Date:", 50, 100), *line("146,925", 400, 100), *line("(Current Year)", 60, 122))
+    segments = segments_of(form, SegmentOptions(note_gap=1.0))
+    assert [s.text for s in segments] == ["Committed to Date: (Current Year)", "146,925"]
+    options = LinkOptions()
+    label_segments(segments, 1000, 600, options)
+    assert [(p.key, p.value) for p in pairs_of(link_answers(segments, options))] == [
+        ("Committed to Date: (Current Year)", "146,925")
+    ]
+
+
+def test_a_line_carrying_on_the_one_above_joins_it() -> None:
+    form = words(
+        *line("Tested among a half sample", 50, 100), *line("of smokers, all of them", 50, 126),
+        *line("MEMPHIS, PHILADELPHIA,", 50, 200), *line("PITTSBURGH", 50, 226),
+        *line("Total", 50, 300), *line("Base", 50, 326),
+    )  # fmt: skip
+    assert len(segments_of(form, SegmentOptions())) == 6
+    texts = [s.text for s in segments_of(form, SegmentOptions(continue_gap=0.8))]
+    assert texts == [
+        "Tested among a half sample of smokers, all of them",
+        "MEMPHIS, PHILADELPHIA, PITTSBURGH",
+        "Total",
+        "Base",
+    ]  # a small letter starts a line going on, as does a comma ending the one above; two labels do not
 
 
 def test_pair_boxes_are_in_pixels_of_the_page_as_loaded() -> None:

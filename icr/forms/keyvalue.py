@@ -100,9 +100,9 @@ def _key_like(seg: Segment, options: LinkOptions) -> bool:
     """Short words of letters, no digits: a label ("Date", "Account Name", "No.")."""
     text = seg.text.strip()
     letters = [c for c in text if c.isalpha()]
-    digits = _DIGIT.findall(text)
+    digits = _DIGIT.findall(_NOTES.sub("", text) if seg.note else text)
     return (
-        seg.rows == 1
+        (seg.rows == 1 or (seg.rows == 2 and seg.note))
         and len(seg.words) <= options.max_key_words // 2
         and len(letters) >= 2
         and len(digits) <= 1
@@ -156,7 +156,8 @@ def _cluster_of_two(row: Sequence[Segment], left: Segment, right: Segment, width
 
 def _value_like(seg: Segment) -> bool:
     """A value: it has digits, or it is the last thing on its row."""
-    return bool(_DIGIT.search(seg.text)) or seg.text.strip() in {"X", "x", "-0-"}
+    text = _NOTES.sub("", seg.text) if seg.note else seg.text  # "Total (205)": a heading, no value
+    return bool(_DIGIT.search(text)) or seg.text.strip() in {"X", "x", "-0-"}
 
 
 def _rows(segments: Sequence[Segment]) -> list[list[Segment]]:
@@ -235,12 +236,18 @@ def _table_row(row: list[Segment], segments: Sequence[Segment], options: LinkOpt
     """A table's row: its cells (the values) answer its heading on the left and their column's heading."""
     head = row[0]
     cells = [seg for seg in row[1:] if _value_like(seg)]
-    if options.table_rows and not _value_like(head) and len(head.words) <= options.max_key_words:
+    if (
+        options.table_rows
+        and not _DIGIT.search(_NOTES.sub("", head.text))
+        and len(head.words) <= options.max_key_words
+        and not _in_headed_column(head, segments, options)
+    ):
         head.label = "question"
     for cell in cells:
         cell.label = "answer"
         cell.rule = AnswerRule.TABLE
         cell.extra["table"] = 1.0
+        cell.row_head = head if head.label == "question" and options.table_rows else None
         top = _column_heading(cell, segments, options)
         if top is not None:
             top.label = "question"
@@ -257,6 +264,24 @@ def _column_heading(cell: Segment, segments: Sequence[Segment], options: LinkOpt
             continue  # the cells above, or a unit under the heading ("%", "$")
         return s if _key_like(s, options) and not s.ends_with_colon else None
     return None
+
+
+def _in_headed_column(seg: Segment, segments: Sequence[Segment], options: LinkOptions) -> bool:
+    """``seg`` is a cell of a column whose heading stands in a row of headings (the corner of a table whose
+    first column holds values, "Supplier" over the suppliers' names), not a row's heading."""
+    top = _column_heading(seg, segments, options)
+    for _ in range(len(segments)):
+        if top is None:
+            return False
+        row = [s for s in segments if s is not top and (_same_row(top, s) or _same_row(s, top))]
+        if sum(_value_like(s) for s in row) < options.table_values:
+            return bool(row) and all(_key_like(s, options) and not _value_like(s) for s in row)
+        top = _column_heading(top, segments, options)  # the heading of the row above: up the column
+    return False
+
+
+_NOTES = regex.compile(r"\([^()]*\)?")
+"""Notes in brackets ("(7=Stronger)"): a label's, not a value's digits."""
 
 
 def _mark(seg: Segment) -> bool:
@@ -371,6 +396,9 @@ def link_answers(segments: Sequence[Segment], options: LinkOptions) -> list[tupl
             top = _column_heading(a, segments, options)
             if top is not None and top is not q and top.label == "question":
                 links.append((top, a))  # a table's cell answers its row's and its column's headings
+            head = a.row_head
+            if head is not None and head.label == "question" and head is not q and head is not top:
+                links.append((head, a))
     links.sort(key=lambda qa: (qa[0].box[1], qa[0].box[0], qa[1].box[1], qa[1].box[0]))
     return links
 

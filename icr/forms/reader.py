@@ -253,7 +253,7 @@ class FormReader:
         for seg in segments:
             words = [w for w in seg.words if not any(_covers(b, w) for b in boxes)]
             if words:
-                kept.append(Segment(words, seg.page, seg.rows))
+                kept.append(replace(seg, words=words))
         mask = ink_mask(image)
         found = []
         for box in boxes:

@@ -41,6 +41,12 @@ class SegmentOptions:
     """... and their letter heights differ by at most this share."""
     join_indent: float = 2.5
     """... and their left edges by at most this many letter heights (or they overlap)."""
+    note_gap: float = 0.0
+    """A note in brackets alone under a label ("Committed to Date:" / "(Current Year)") joins it when at most
+    this many letter heights under it; 0: as any row."""
+    continue_gap: float = 0.0
+    """A row that goes on from the one above (that one ends in a comma, a hyphen or "and", or this one starts
+    with a small letter) joins it when at most this many letter heights under it; 0: as any row."""
 
 
 class AnswerRule(StrEnum):
@@ -79,6 +85,12 @@ class Segment:
     """For an answer: the rule that found it (``forms.links.rule_confidence`` weighs each)."""
     score: float = 0.0
     extra: dict[str, float] = field(default_factory=dict)
+    row_head: Segment | None = None
+    """For a table's cell: the heading its row starts with, when that asks (``forms.links.table_rows``)."""
+    note: bool = False
+    """A note in brackets under it was joined to it ("Total" / "(205)"; ``forms.segments.note_gap``)."""
+    colon: bool = False
+    """... and its label, above the note, ends in a colon: it asks as the label did."""
 
     @property
     def text(self) -> str:
@@ -95,7 +107,7 @@ class Segment:
 
     @property
     def ends_with_colon(self) -> bool:
-        return self.text.rstrip().endswith(":")
+        return self.colon or self.text.rstrip().endswith(":")
 
 
 def _is_text(word: Word, options: SegmentOptions) -> bool:
@@ -172,14 +184,40 @@ def _joinable(upper: Segment, lower: Segment, options: SegmentOptions) -> bool:
     ux0, uy0, ux1, uy1 = upper.box
     lx0, ly0, lx1, _ly1 = lower.box
     h = max(upper.height, lower.height, 1.0)
-    if ly0 - uy1 > options.join_gap * h or ly0 <= uy0 + 0.5 * upper.height / max(upper.rows, 1):
+    reach = options.join_gap
+    if options.continue_gap > reach and _goes_on(upper, lower):
+        reach = options.continue_gap
+    note = _joins_note(upper, lower, options)
+    if note:
+        reach = max(reach, options.note_gap)
+    if ly0 - uy1 > reach * h or ly0 <= uy0 + 0.5 * upper.height / max(upper.rows, 1):
         return False
     if abs(upper.height - lower.height) > options.join_height * h:
         return False
-    if upper.ends_with_colon:
+    if upper.ends_with_colon and not note:
         return False
     aligned = abs(ux0 - lx0) <= options.join_indent * h
     return aligned and min(ux1, lx1) - max(ux0, lx0) > 0
+
+
+_NOTE = regex.compile(r"^\([^()]{2,40}\)?$")
+"""A note in brackets ("(Current Year)", "(7=Stronger)"; OCR may drop the closing one)."""
+
+_GOES_ON = regex.compile(r"(?:[,&-]|\b(?:and|or|of|the|to|for|in|with))$")
+"""The end of a line that goes on: a comma, a hyphen, a joining word."""
+
+
+def _joins_note(upper: Segment, lower: Segment, options: SegmentOptions) -> bool:
+    """``lower`` is a note in brackets alone on its line, under a one-line ``upper`` (``note_gap``)."""
+    return options.note_gap > 0 and upper.rows == 1 and _NOTE.match(lower.text.strip()) is not None
+
+
+def _goes_on(upper: Segment, lower: Segment) -> bool:
+    """``lower`` carries on ``upper``'s text: a sentence or list broken over two lines."""
+    if sum(c.isalpha() for c in upper.text) < 3:
+        return False  # a value goes on over no line
+    first = lower.text.lstrip("\"'(")[:1]
+    return bool(_GOES_ON.search(upper.text.rstrip())) or (first.islower() and first.isalpha())
 
 
 def _join_rows(pieces: list[Segment], options: SegmentOptions) -> list[Segment]:
@@ -194,6 +232,9 @@ def _join_rows(pieces: list[Segment], options: SegmentOptions) -> list[Segment]:
         if target is None:
             out.append(piece)
         else:
+            if _joins_note(target, piece, options):
+                target.colon = target.ends_with_colon
+                target.note = True
             target.words.extend(piece.words)
             target.rows += 1
     out.sort(key=lambda s: (s.box[1], s.box[0]))
