@@ -143,6 +143,27 @@ def test_a_row_heading_over_two_lines_answers_its_row() -> None:
     assert ("SMOOTHNESS (7=Smoother)", "3.73") in pairs and ("Female (106)", "3.73") in pairs
 
 
+def test_a_long_column_finds_its_heading_over_its_cells() -> None:
+    table = words(
+        *line("Score", 300, 40), *line("Base", 500, 40), *line("Total", 700, 40),
+        *line("Overall", 50, 100), *line("1.0", 300, 100), *line("(97)", 500, 100), *line("31", 700, 100),
+        *line("Male", 50, 160), *line("2.0", 300, 160), *line("(51)", 500, 160), *line("33", 700, 160),
+        *line("Under 35", 50, 220), *line("2.4", 300, 220), *line("(42)", 500, 220), *line("29", 700, 220),
+        *line("21-34", 50, 280), *line("2.2", 300, 280), *line("(40)", 500, 280), *line("30", 700, 280),
+    )  # fmt: skip
+    segments = segments_of(table, SegmentOptions())
+    near = LinkOptions(table_rows=True, heading_reach=4)
+    label_segments(segments, 1000, 600, near)
+    pairs = [(p.key, p.value) for p in pairs_of(link_answers(segments, near))]
+    assert ("Score", "1.0") in pairs and ("Score", "2.0") not in pairs  # 5 letter heights under it: too far
+    chain = LinkOptions(table_rows=True, heading_reach=4, heading_chain=True)
+    label_segments(segments, 1000, 600, chain)
+    pairs = [(p.key, p.value) for p in pairs_of(link_answers(segments, chain))]
+    assert {("Score", "2.0"), ("Base", "(42)"), ("Total", "30")} <= set(pairs)  # each cell near the one above
+    assert {("Male", "33"), ("Under 35", "2.4")} <= set(pairs)  # a row's heading may hold a number ...
+    assert all(k != "21-34" for k, _ in pairs)  # ... but be no number itself
+
+
 def test_a_label_keeps_its_colon_over_the_note_under_it() -> None:
     form = words(*line("Committed to Date:", 50, 100), *line("146,925", 400, 100), *line("(Current Year)", 60, 122))
     segments = segments_of(form, SegmentOptions(note_gap=1.0))

@@ -52,7 +52,9 @@ class LinkOptions:
     table_rows: bool = False
     """A table row's first segment asks and its cells answer it (besides their column's heading)."""
     heading_reach: float = 8.0
-    """A table column's heading is at most this many letter heights above a cell."""
+    """A table column's heading is at most this many letter heights above a cell ..."""
+    heading_chain: bool = False
+    """... or above the cells over it, each at most that far above the next (a long column)."""
     min_confidence: float = 0.5
     """A pair whose key or value was read with less confidence is left out."""
     digit_slips: Mapping[str, str] = field(default_factory=dict)
@@ -186,7 +188,7 @@ def label_segments(segments: Sequence[Segment], page_width: int, page_height: in
     rows = _rows(segments)
     for row in rows:
         if sum(_value_like(seg) for seg in row[1:]) >= options.table_values:
-            _table_row(row, segments, options)
+            _table_row(row, segments, page_width, options)
             continue
         for left, right in itertools.pairwise(row):
             if right.label == "question" or _under_headings(left, right, segments, options):
@@ -232,22 +234,24 @@ def label_segments(segments: Sequence[Segment], page_width: int, page_height: in
             seg.label = "header"
 
 
-def _table_row(row: list[Segment], segments: Sequence[Segment], options: LinkOptions) -> None:
+def _table_row(row: list[Segment], segments: Sequence[Segment], page_width: int, options: LinkOptions) -> None:
     """A table's row: its cells (the values) answer its heading on the left and their column's heading."""
     head = row[0]
     cells = [seg for seg in row[1:] if _value_like(seg)]
-    if (
+    heads = (
         options.table_rows
-        and not _DIGIT.search(_NOTES.sub("", head.text))
+        and row[1].box[0] - head.box[2] <= options.right_gap * page_width  # not a label across the page
+        and _worded(_NOTES.sub("", head.text))
         and len(head.words) <= options.max_key_words
         and not _in_headed_column(head, segments, options)
-    ):
+    )
+    if heads:
         head.label = "question"
     for cell in cells:
         cell.label = "answer"
         cell.rule = AnswerRule.TABLE
         cell.extra["table"] = 1.0
-        cell.row_head = head if head.label == "question" and options.table_rows else None
+        cell.row_head = head if heads else None
         top = _column_heading(cell, segments, options)
         if top is not None:
             top.label = "question"
@@ -257,13 +261,21 @@ def _column_heading(cell: Segment, segments: Sequence[Segment], options: LinkOpt
     """The nearest label above a table cell in its column (overlapping it), past the cells between."""
     x0, y0, x1, _ = cell.box
     above = [s for s in segments if s.box[3] <= y0 + 2 and min(s.box[2], x1) > max(s.box[0], x0) and s is not cell]
+    top = y0
     for s in sorted(above, key=lambda s: -s.box[3]):
-        if y0 - s.box[3] > options.heading_reach * max(cell.height, 1.0):
+        if top - s.box[3] > options.heading_reach * max(cell.height, 1.0):
             return None
         if _value_like(s) or (options.skip_marks and _mark(s)):
+            top = min(top, s.box[1]) if options.heading_chain else top
             continue  # the cells above, or a unit under the heading ("%", "$")
         return s if _key_like(s, options) and not s.ends_with_colon else None
     return None
+
+
+def _worded(text: str) -> bool:
+    """At least three letters, over twice as many as digits ("Under 35", "35 & Over"; not "21-34", "Jan 23")."""
+    letters = sum(c.isalpha() for c in text)
+    return letters >= 3 and letters > 2 * len(_DIGIT.findall(text))
 
 
 def _in_headed_column(seg: Segment, segments: Sequence[Segment], options: LinkOptions) -> bool:
