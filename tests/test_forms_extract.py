@@ -150,6 +150,7 @@ def test_a_long_column_finds_its_heading_over_its_cells() -> None:
         *line("Male", 50, 160), *line("2.0", 300, 160), *line("(51)", 500, 160), *line("33", 700, 160),
         *line("Under 35", 50, 220), *line("2.4", 300, 220), *line("(42)", 500, 220), *line("29", 700, 220),
         *line("21-34", 50, 280), *line("2.2", 300, 280), *line("(40)", 500, 280), *line("30", 700, 280),
+        *line("35 & Over", 50, 340), *line("0.0", 300, 340), *line("(55)", 500, 340), *line("28", 700, 340),
     )  # fmt: skip
     segments = segments_of(table, SegmentOptions())
     near = LinkOptions(table_rows=True, heading_reach=4)
@@ -160,8 +161,8 @@ def test_a_long_column_finds_its_heading_over_its_cells() -> None:
     label_segments(segments, 1000, 600, chain)
     pairs = [(p.key, p.value) for p in pairs_of(link_answers(segments, chain))]
     assert {("Score", "2.0"), ("Base", "(42)"), ("Total", "30")} <= set(pairs)  # each cell near the one above
-    assert {("Male", "33"), ("Under 35", "2.4")} <= set(pairs)  # a row's heading may hold a number ...
-    assert all(k != "21-34" for k, _ in pairs)  # ... but be no number itself
+    assert {("Male", "33"), ("Under 35", "2.4"), ("35 & Over", "28")} <= set(pairs)  # a heading may hold a number
+    assert all(k != "21-34" for k, _ in pairs)  # but be no number itself
 
 
 def test_a_label_keeps_its_colon_over_the_note_under_it() -> None:

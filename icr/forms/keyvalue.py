@@ -273,9 +273,9 @@ def _column_heading(cell: Segment, segments: Sequence[Segment], options: LinkOpt
 
 
 def _worded(text: str) -> bool:
-    """At least three letters, over twice as many as digits ("Under 35", "35 & Over"; not "21-34", "Jan 23")."""
+    """At least three letters, twice as many as digits or more ("Under 35", "35 & Over"; not "21-34", "Jan 23")."""
     letters = sum(c.isalpha() for c in text)
-    return letters >= 3 and letters > 2 * len(_DIGIT.findall(text))
+    return letters >= 3 and letters >= 2 * len(_DIGIT.findall(text))
 
 
 def _in_headed_column(seg: Segment, segments: Sequence[Segment], options: LinkOptions) -> bool:
