@@ -13,7 +13,15 @@ import pytest
 from icr.errors import ConfigError
 from icr.forms.checkbox import CheckboxOptions
 from icr.forms.funsd import GoldForm, gold_labels, read_gold, score_forms
-from icr.forms.keyvalue import LinkOptions, label_segments, link_answers, name_lists, pairs_of, run_on_answers
+from icr.forms.keyvalue import (
+    LinkOptions,
+    _column_heading,
+    label_segments,
+    link_answers,
+    name_lists,
+    pairs_of,
+    run_on_answers,
+)
 from icr.forms.reader import FormReader, text_span
 from icr.forms.segments import SegmentOptions, segments_of
 from icr.types import CorrectedPage, Extraction, FieldValue, FormPair, OcrPage, OcrResult, Word
@@ -153,15 +161,20 @@ def test_a_long_column_finds_its_heading_over_its_cells() -> None:
         *line("35 & Over", 50, 340), *line("0.0", 300, 340), *line("(55)", 500, 340), *line("28", 700, 340),
     )  # fmt: skip
     segments = segments_of(table, SegmentOptions())
+    cell = next(s for s in segments if s.text == "2.0")
     near = LinkOptions(table_rows=True, heading_reach=4)
-    label_segments(segments, 1000, 600, near)
-    pairs = [(p.key, p.value) for p in pairs_of(link_answers(segments, near))]
-    assert ("Score", "1.0") in pairs and ("Score", "2.0") not in pairs  # 5 letter heights under it: too far
+    assert _column_heading(cell, segments, near) is None  # 5 letter heights under it: too far
     chain = LinkOptions(table_rows=True, heading_reach=4, heading_chain=True)
+    assert getattr(_column_heading(cell, segments, chain), "text", None) == "Score"  # 2 under the cell over it
     label_segments(segments, 1000, 600, chain)
     pairs = [(p.key, p.value) for p in pairs_of(link_answers(segments, chain))]
     assert {("Score", "2.0"), ("Base", "(42)"), ("Total", "30")} <= set(pairs)  # each cell near the one above
     assert {("Male", "33"), ("Under 35", "2.4"), ("35 & Over", "28")} <= set(pairs)  # a heading may hold a number
+    gap = [w for w in table if w.top < 200] + [replace(w, top=w.top + 300) for w in table if w.top >= 200]
+    segments = segments_of(gap, SegmentOptions())
+    label_segments(segments, 1000, 900, chain)
+    pairs = [(p.key, p.value) for p in pairs_of(link_answers(segments, chain))]
+    assert ("Score", "2.4") in pairs  # past a gap in the column: the question over the cell however far up
     assert all(k != "21-34" for k, _ in pairs)  # but be no number itself
 
 

@@ -397,7 +397,8 @@ def pairs_of(
 def link_answers(segments: Sequence[Segment], options: LinkOptions) -> list[tuple[Segment, Segment]]:
     """Each answer with its question: the nearest question to its left on its row, else the nearest above it
     (overlapping it horizontally, or starting near its left edge). A question may have many answers (a
-    table's column heading)."""
+    table's column heading). A table's cell answers besides its column's heading (else the nearest question
+    over it, however far up) and its row's heading."""
     questions = [s for s in segments if s.label == "question"]
     links: list[tuple[Segment, Segment]] = []
     for a in (s for s in segments if s.label == "answer"):
@@ -405,12 +406,12 @@ def link_answers(segments: Sequence[Segment], options: LinkOptions) -> list[tupl
         if q is not None:
             links.append((q, a))
         if a.extra.get("table"):
-            top = _column_heading(a, segments, options)
+            top = _column_heading(a, segments, options) or _above_question(a, questions, options)
             if top is not None and top is not q and top.label == "question":
                 links.append((top, a))  # a table's cell answers its row's and its column's headings
             head = a.row_head
             if head is not None and head.label == "question" and head is not q and head is not top:
-                links.append((head, a))
+                links.append((head, a))  # however far to the left
     links.sort(key=lambda qa: (qa[0].box[1], qa[0].box[0], qa[1].box[1], qa[1].box[0]))
     return links
 
