@@ -178,6 +178,14 @@ def test_a_long_column_finds_its_heading_over_its_cells() -> None:
     assert all(k != "21-34" for k, _ in pairs)  # but be no number itself
 
 
+def test_a_label_read_with_a_small_first_letter_is_still_a_label() -> None:
+    form = words(*line("uPc NO", 50, 100), *line("MATERIAL NO", 400, 100), *line("272972", 50, 130))
+    segments = segments_of(form, SegmentOptions())
+    options = LinkOptions()
+    label_segments(segments, 1000, 600, options)
+    assert ("uPc NO", "272972") in [(p.key, p.value) for p in pairs_of(link_answers(segments, options))]
+
+
 def test_a_label_keeps_its_colon_over_the_note_under_it() -> None:
     form = words(*line("Committed to Date:", 50, 100), *line("146,925", 400, 100), *line("(Current Year)", 60, 122))
     segments = segments_of(form, SegmentOptions(note_gap=1.0))

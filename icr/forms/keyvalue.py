@@ -99,7 +99,8 @@ _DIGIT = regex.compile(r"\p{N}")
 
 
 def _key_like(seg: Segment, options: LinkOptions) -> bool:
-    """Short words of letters, no digits: a label ("Date", "Account Name", "No.")."""
+    """Short words of letters, no digits: a label ("Date", "Account Name", "No."), capitalised or mostly capitals
+    (OCR reads "UPC NO" as "uPc NO")."""
     text = seg.text.strip()
     letters = [c for c in text if c.isalpha()]
     digits = _DIGIT.findall(_NOTES.sub("", text) if seg.note else text)
@@ -108,7 +109,7 @@ def _key_like(seg: Segment, options: LinkOptions) -> bool:
         and len(seg.words) <= options.max_key_words // 2
         and len(letters) >= 2
         and len(digits) <= 1
-        and (text[0].isupper() or text[0] == "(")
+        and (text[0].isupper() or text[0] == "(" or sum(c.isupper() for c in letters) > len(letters) / 2)
     )
 
 
