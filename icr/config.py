@@ -264,7 +264,8 @@ class FormsConfig(_Section):
     read_steps: list[str] | None = None
     psm: int | None = Field(default=None, ge=0, le=13)
     image_corrector: ImageCorrectorOverrides | None = None
-    segments: dict[str, float] | None = None
+    segments: dict[str, float | list[str]] | None = None
+    """Segmentation geometry and ``continue_words`` (words a line that goes on ends in)."""
     links: dict[str, float | dict[str, str] | dict[str, float]] | None = None
     """Link geometry and confidence, ``digit_slips`` (letters OCR reads for digits) and
     ``rule_confidence`` (each rule's weight)."""

@@ -202,15 +202,17 @@ def test_a_line_carrying_on_the_one_above_joins_it() -> None:
         *line("Tested among a half sample", 50, 100), *line("of smokers, all of them", 50, 126),
         *line("MEMPHIS, PHILADELPHIA,", 50, 200), *line("PITTSBURGH", 50, 226),
         *line("Total", 50, 300), *line("Base", 50, 326),
+        *line("Harvard Medical School and", 50, 400), *line("Dr. Gary Huber", 50, 426),
     )  # fmt: skip
-    assert len(segments_of(form, SegmentOptions())) == 6
-    texts = [s.text for s in segments_of(form, SegmentOptions(continue_gap=0.8))]
+    assert len(segments_of(form, SegmentOptions())) == 8
+    texts = [s.text for s in segments_of(form, SegmentOptions(continue_gap=0.8, continue_words=("and",)))]
     assert texts == [
         "Tested among a half sample of smokers, all of them",
         "MEMPHIS, PHILADELPHIA, PITTSBURGH",
         "Total",
         "Base",
-    ]  # a small letter starts a line going on, as does a comma ending the one above; two labels do not
+        "Harvard Medical School and Dr. Gary Huber",
+    ]  # a small letter starts a line going on, as does a comma or a joining word ending the one above
 
 
 def test_pair_boxes_are_in_pixels_of_the_page_as_loaded() -> None:

@@ -50,7 +50,9 @@ class LinkOptions:
     table_values: int = 3
     """A row with this many values after its first segment is a table's row."""
     table_rows: bool = False
-    """A table row's first segment asks and its cells answer it (besides their column's heading)."""
+    """A table row's first segment asks and its cells answer it, however far to its right (besides their
+    column's heading): a label with words (not a number), its first cell within ``right_gap``, and no cell of a
+    column headed in a row of headings (a corner heading over a column of values)."""
     heading_reach: float = 8.0
     """A table column's heading is at most this many letter heights above a cell ..."""
     heading_chain: bool = False

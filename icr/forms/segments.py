@@ -45,8 +45,11 @@ class SegmentOptions:
     """A note in brackets alone under a label ("Committed to Date:" / "(Current Year)") joins it when at most
     this many letter heights under it; 0: as any row."""
     continue_gap: float = 0.0
-    """A row that goes on from the one above (that one ends in a comma, a hyphen or "and", or this one starts
-    with a small letter) joins it when at most this many letter heights under it; 0: as any row."""
+    """A row that goes on from the one above (that one ends in a comma, a hyphen, "&" or one of
+    ``continue_words``, or this one starts with a small letter) joins it when at most this many letter heights
+    under it; 0: as any row."""
+    continue_words: tuple[str, ...] = ()
+    """Words a line that goes on ends in ("and", "of"; ``forms.segments.continue_words``)."""
 
 
 class AnswerRule(StrEnum):
@@ -185,7 +188,7 @@ def _joinable(upper: Segment, lower: Segment, options: SegmentOptions) -> bool:
     lx0, ly0, lx1, _ly1 = lower.box
     h = max(upper.height, lower.height, 1.0)
     reach = options.join_gap
-    if options.continue_gap > reach and _goes_on(upper, lower):
+    if options.continue_gap > reach and _goes_on(upper, lower, options):
         reach = options.continue_gap
     note = _joins_note(upper, lower, options)
     if note:
@@ -203,8 +206,8 @@ def _joinable(upper: Segment, lower: Segment, options: SegmentOptions) -> bool:
 _NOTE = regex.compile(r"^\([^()]{2,40}\)?$")
 """A note in brackets ("(Current Year)", "(7=Stronger)"; OCR may drop the closing one)."""
 
-_GOES_ON = regex.compile(r"(?:[,&-]|\b(?:and|or|of|the|to|for|in|with))$")
-"""The end of a line that goes on: a comma, a hyphen, a joining word."""
+_GOES_ON = regex.compile(r"[,&-]$")
+"""The end of a line that goes on: a comma, a hyphen, an ampersand (or one of ``continue_words``)."""
 
 
 def _joins_note(upper: Segment, lower: Segment, options: SegmentOptions) -> bool:
@@ -212,12 +215,14 @@ def _joins_note(upper: Segment, lower: Segment, options: SegmentOptions) -> bool
     return options.note_gap > 0 and upper.rows == 1 and _NOTE.match(lower.text.strip()) is not None
 
 
-def _goes_on(upper: Segment, lower: Segment) -> bool:
+def _goes_on(upper: Segment, lower: Segment, options: SegmentOptions) -> bool:
     """``lower`` carries on ``upper``'s text: a sentence or list broken over two lines."""
     if sum(c.isalpha() for c in upper.text) < 3:
         return False  # a value goes on over no line
+    end = upper.text.rstrip()
+    last = end.split()[-1] if end else ""
     first = lower.text.lstrip("\"'(")[:1]
-    return bool(_GOES_ON.search(upper.text.rstrip())) or (first.islower() and first.isalpha())
+    return bool(_GOES_ON.search(end)) or last in options.continue_words or (first.islower() and first.isalpha())
 
 
 def _join_rows(pieces: list[Segment], options: SegmentOptions) -> list[Segment]:
