@@ -57,7 +57,7 @@ def read_cmd(images: tuple[Path, ...], model_dir: Path | None, grammar: str | No
 
 @htr.command("train")
 @click.option("--out", "out", required=True, type=click.Path(path_type=Path), help="Folder for model.onnx, model.json.")
-@click.option("--steps", type=int, help="Optimiser steps (batches); default: the shipped model's 260.")
+@click.option("--steps", type=int, help="Optimiser steps (batches); default: the shipped model's 320.")
 @click.option("--batch-size", default=16, show_default=True)
 @click.option("--lr", default=1e-4, show_default=True, help="Backbone learning rate (the head's is 3x).")
 @click.option("--seed", default=20, show_default=True)
@@ -68,7 +68,10 @@ def read_cmd(images: tuple[Path, ...], model_dir: Path | None, grammar: str | No
 @click.option("--height", type=int, help="Crop height in pixels; default: the shipped model's.")
 @click.option("--width-scale", type=float, help="Squeeze of the crops' width (1: none); default: the shipped model's.")
 @click.option("--frame-stride", type=click.Choice(["4", "8"]), help="Columns per frame; default: the shipped model's.")
-@click.option("--int8", is_flag=True, help="Also quantize the model to 8 bits as `icr htr quantize` does (faster).")
+@click.option(
+    "--int8/--float", "int8", default=True, show_default=True,
+    help="Quantize the model to 8 bits as `icr htr quantize` does (the float one kept as model-fp32.onnx), or not.",
+)
 @click.option("--from", "real_dir", type=click.Path(path_type=Path), help="Real crops (<stem>.png + .txt) mixed in.")
 @click.option(
     "--teacher", type=click.Path(path_type=Path),
