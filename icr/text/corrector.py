@@ -22,7 +22,7 @@ from icr.text.header import guess_header
 from icr.text.items import extract_line_items
 from icr.text.ledger import settle, supported
 from icr.text.lines import TYPED_CONFIDENCE, Line, document_lines
-from icr.text.locales import choose_locales, hinted_date_order, lexicon_for, load_packs
+from icr.text.locales import detect_locales, lexicon_for, load_packs
 from icr.text.parsers import PARSERS, ParseOptions, find_amounts, mask_card_numbers, normalize
 from icr.text.spelling import SpellingCorrector, read_vocabulary, shared_corrector
 from icr.text.templates import (
@@ -90,7 +90,8 @@ class DefaultTextCorrector:
     def extract(self, ocr: OcrResult) -> Extraction:
         raw_lines = [Line(ln.index, mask_card_numbers(ln.text), ln.confidence) for ln in document_lines(ocr)]
         # The packs whose cues the document shows (a US receipt: 7/4/2013), unless a template names them.
-        lex = lexicon_for(choose_locales([ln.text for ln in raw_lines]))
+        cues = detect_locales([ln.text for ln in raw_lines])
+        lex = lexicon_for(cues.tags)
         # The speller knows English: a receipt in another language keeps its words as read.
         speller = self.speller if lex.english else None
         if speller is not None:
@@ -114,7 +115,7 @@ class DefaultTextCorrector:
             lex = lexicon_for((named,) if isinstance(named, str) else tuple(named))
         decimal = topts.get("decimal") or infer_decimal(raw_lines, lex.decimal or ".")
         currency = topts.get("currency")
-        explicit = topts.get("date_order") or (None if named else hinted_date_order([ln.text for ln in raw_lines]))
+        explicit = topts.get("date_order") or (None if named else cues.date_order)
         day_first = explicit != "month_first" if explicit else lex.day_first
         opts = ParseOptions(day_first=day_first, decimal=decimal, currency=currency, lexicon=lex)
         fields: dict[str, FieldValue] = {}
@@ -130,17 +131,17 @@ class DefaultTextCorrector:
 
         def read_by_ocr(indexes: Sequence[int]) -> bool:
             # typed text (a transcript, a PDF's text layer) is as printed: only OCR misreads names
-            return any(raw_lines[i].confidence < TYPED_CONFIDENCE for i in indexes if i < len(raw_lines))
+            return read_below(indexes, TYPED_CONFIDENCE)
 
-        def recognized(indexes: Sequence[int]) -> bool:
-            return any(raw_lines[i].confidence < 1.0 for i in indexes if i < len(raw_lines))
+        def read_below(indexes: Sequence[int], limit: float) -> bool:
+            return any(raw_lines[i].confidence < limit for i in indexes if i < len(raw_lines))
 
         if header.company:
             company = header.company
             if speller is not None and self.name_spelling and read_by_ocr(header.company_lines):
                 company = speller.correct_name(company)
                 company = speller.respell_from_document(company, ((w.text, w.confidence) for w in ocr.words))
-            elif speller is not None and self.name_spelling and recognized(header.company_lines):
+            elif speller is not None and self.name_spelling and read_below(header.company_lines, 1.0):
                 company = speller.mend_sure_name(company)  # read surely, but its spaces left out
             put("company", company, header.company, header.confidence_company, "header")
         if header.address:

@@ -346,23 +346,36 @@ def score_locales(lines: Sequence[str], folder: Path | None = None) -> dict[str,
     return scores
 
 
-def hinted_date_order(lines: Sequence[str], folder: Path | None = None) -> str | None:
-    """The date order of the one pack whose cues the document shows, too weakly for it to be chosen
-    (a North American phone number alone): all packs apply, and their orders disagree."""
+@dataclass(frozen=True)
+class LocaleChoice:
+    """What a document's cues say: the packs that apply, and a date order the cues hint at when no
+    pack is sure enough to apply alone."""
+
+    tags: tuple[str, ...]
+    date_order: str | None = None
+
+
+def detect_locales(lines: Sequence[str], folder: Path | None = None) -> LocaleChoice:
+    """The best-scoring pack and a second close to it; every pack when none scores
+    :data:`MIN_SCORE`, with the date order of the one pack whose cues show too weakly for it to be
+    chosen (a North American phone number alone), as the packs' orders disagree."""
     scores = score_locales(lines, folder)
-    best = max(scores.values(), default=0.0)
-    leaders = [t for t, s in scores.items() if s == best]
-    if not 0 < best < MIN_SCORE or len(leaders) != 1:
-        return None
-    return load_packs(folder)[leaders[0]].date_order
+    ranked = sorted(scores.items(), key=lambda kv: (-kv[1], kv[0]))
+    best = ranked[0][1] if ranked else 0.0
+    if best < MIN_SCORE:
+        leaders = [t for t, s in ranked if s == best]
+        hint = load_packs(folder)[leaders[0]].date_order if best > 0 and len(leaders) == 1 else None
+        return LocaleChoice(all_tags(folder), hint)
+    return LocaleChoice(
+        tuple(t for i, (t, s) in enumerate(ranked[:2]) if i == 0 or (s >= MIN_SCORE and s >= SECOND_RATIO * best))
+    )
 
 
 def choose_locales(lines: Sequence[str], folder: Path | None = None) -> tuple[str, ...]:
-    """The packs that apply to a document: the best-scoring one and a second close to it; every pack
-    when none scores :data:`MIN_SCORE`."""
-    scores = score_locales(lines, folder)
-    ranked = sorted(scores.items(), key=lambda kv: (-kv[1], kv[0]))
-    if not ranked or ranked[0][1] < MIN_SCORE:
-        return all_tags(folder)
-    best = ranked[0][1]
-    return tuple(t for i, (t, s) in enumerate(ranked[:2]) if i == 0 or (s >= MIN_SCORE and s >= SECOND_RATIO * best))
+    """The packs that apply to a document (:func:`detect_locales`)."""
+    return detect_locales(lines, folder).tags
+
+
+def hinted_date_order(lines: Sequence[str], folder: Path | None = None) -> str | None:
+    """The date order a document's weak cues hint at (:func:`detect_locales`)."""
+    return detect_locales(lines, folder).date_order

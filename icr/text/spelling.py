@@ -19,10 +19,11 @@ from collections.abc import Iterable
 from pathlib import Path
 
 import regex
-from rapidfuzz.distance import Levenshtein
 from symspellpy import SymSpell, Verbosity
 
 WORD = regex.compile(r"\p{L}+(?:['’]\p{L}+)?")
+NAME_WORD = regex.compile(r"(?<![\p{N}])\p{L}+(?![\p{N}])")
+"""A word of a name as the name mending sees it: letters, not touching a digit."""
 TOKEN = regex.compile(r"\S+")
 PLAIN_WORD = regex.compile(r"(?<![\p{N}\p{L}])\p{L}+(?![\p{N}\p{L}])")
 """A run of letters touching no digit or other letter: the unit names and addresses are corrected in."""
@@ -206,13 +207,16 @@ class SpellingCorrector:
             if parted:
                 return parted
             if len(word) >= 7:
-                low = word.lower()
-                near = [t for t in self.vocabulary if len(t) >= 7 and Levenshtein.distance(low, t) == 1]
+                near = [
+                    s.term
+                    for s in self._sym.lookup(word.lower(), Verbosity.ALL, max_edit_distance=1)
+                    if s.term in self.vocabulary and len(s.term) >= 7
+                ]
                 if len(near) == 1:
                     return _same_case(word, near[0])
             return word
 
-        return regex.sub(r"(?<![\p{N}])\p{L}+(?![\p{N}])", fix, text)
+        return NAME_WORD.sub(fix, text)
 
     def correct_name(self, text: str, min_length: int = 7) -> str:
         """Conservative correction for names and addresses: long unknown words one edit away only,
@@ -231,7 +235,7 @@ class SpellingCorrector:
                 return _same_case(word, suggestions[0].term)
             return self._run_together(word) or word
 
-        return regex.sub(r"(?<![\p{N}])\p{L}+(?![\p{N}])", fix, text)
+        return NAME_WORD.sub(fix, text)
 
     def correct_address(self, text: str, min_length: int = 5) -> str:
         """Place names put right: a word of ``min_length`` letters or more that no dictionary knows and
