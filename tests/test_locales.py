@@ -127,6 +127,8 @@ def test_a_tills_month_day_year_keeps_its_date_when_the_apostrophe_is_lost() -> 
     assert parse_date("Feb2319", opts) == dt.date(2019, 2, 23)
     assert parse_date("Feb23'19", opts) == dt.date(2019, 2, 23)
     assert parse_date("FEB2019", opts) is None  # a month and a year, no day
+    # with a point after the month, and a till's number before it that is no day
+    assert parse_date("0203-20:57 #02 MAY.2119 REG0002", opts) == dt.date(2019, 5, 21)
 
 
 def test_a_greeting_before_the_name_is_no_part_of_it() -> None:

@@ -204,15 +204,15 @@ def date_patterns(month_alt: str) -> list[tuple[str, regex.Pattern[str]]]:
         (
             "dmy",
             regex.compile(
-                rf"(?<![\d.,])(?P<a>\d{{1,2}})\s?(?P<s>{_SEP})\s?(?P<b>\d{{1,2}})\s?(?P=s)\s?"
+                rf"(?<![\d.,#])(?P<a>\d{{1,2}})\s?(?P<s>{_SEP})\s?(?P<b>\d{{1,2}})\s?(?P=s)\s?"
                 r"(?P<y>(?:19|20)\d\d(?=[0-2]?\d:[0-5]\d)|(?:19|20)?\d\d(?!\d))"
             ),
         ),
-        # 27 MAR 2018, 01-NOV-2017, 25/FEB/2017, 3rd March 2018, 27MAR18
+        # 27 MAR 2018, 01-NOV-2017, 25/FEB/2017, 3rd March 2018, 27MAR18 (not a till's number "#02 MAY.21'19")
         (
             "dMy",
             regex.compile(
-                rf"(?<![\dA-Z])(?P<d>\d{{1,2}})(?:ST|ND|RD|TH)?[-/.\s]*(?P<mon>{month_alt})\.?(?![A-Z]{{4,}})[A-Z]*[-/.,\s]*(?P<y>(?:19|20)?\d\d)(?!\d|\s?/\s?\d)",
+                rf"(?<![\dA-Z#])(?P<d>\d{{1,2}})(?:ST|ND|RD|TH)?[-/.\s]*(?P<mon>{month_alt})\.?(?![A-Z]{{4,}})[A-Z]*[-/.,\s]*(?P<y>(?:19|20)?\d\d)(?!\d|\s?/\s?\d)",
                 regex.IGNORECASE,
             ),
         ),
