@@ -82,6 +82,30 @@ def test_a_grammar_forced_onto_letters_gives_a_low_confidence() -> None:
     assert reading.confidence < 0.1 < greedy(probs, alphabet).confidence
 
 
+def test_unconstrained_beam_reads_each_piece_between_sure_blanks() -> None:
+    alphabet = "ab1/"
+    probs = frames("a-b-1", alphabet, sure=0.6)
+    probs[1] = probs[3] = [0.99996, 0.00001, 0.00001, 0.00001, 0.00001]  # sure blanks cut the frames
+    probs[2] = [0.05, 0.05, 0.5, 0.35, 0.05]
+    # pieces: 'a' | 'b' or '1' | '1'; each read by its own search, joined
+    reading = beam(probs, alphabet)
+    assert reading.text == "ab1"
+    assert reading.confidence == pytest.approx(math.exp(ctc_log_likelihood(np.log(probs), [1, 2, 3]) / 3))
+    sure = frames("aa-a-bb--1", alphabet, sure=0.99999)
+    assert beam(sure, alphabet).text == greedy(sure, alphabet).text == "aab1"
+
+
+def test_ctc_likelihood_of_a_repeated_label_needs_a_blank_between() -> None:
+    rng = np.random.default_rng(1)
+    probs = rng.dirichlet(np.ones(2), size=4)  # blank + 'a'
+    brute = 0.0
+    for path in itertools.product(range(2), repeat=4):
+        collapsed = [k for i, k in enumerate(path) if k != 0 and (i == 0 or k != path[i - 1])]
+        if collapsed == [1, 1]:
+            brute += math.prod(probs[t, k] for t, k in enumerate(path))
+    assert math.exp(ctc_log_likelihood(np.log(probs), [1, 1])) == pytest.approx(brute, rel=1e-6)
+
+
 def test_config_grammars_compile_and_match_field_values() -> None:
     known = grammars()
     assert known["date"].fullmatch("6/4/90") and known["date"].fullmatch("12-10-84")

@@ -3,14 +3,17 @@
 
 from __future__ import annotations
 
+import itertools
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 import regex
 
 _FLOOR = 1e-12
+_SURE = 0.9999  # a frame this sure of its best class is read as it is, without a search
+_CANDIDATE_FLOOR = 1e-4  # frame probability below which the beam does not extend a prefix
 
 
 @dataclass(frozen=True)
@@ -54,10 +57,10 @@ def beam(
     """CTC prefix beam search. With ``pattern`` only prefixes that can still become a
     full match are kept, and the best full match wins; with ``lexicon`` only prefixes
     of its words. Falls back to greedy when nothing fits."""
+    if pattern is None and lexicon is None:
+        raw = "".join(_piece(probs[a:b], alphabet, width) for a, b in _pieces(probs))
+        return Reading(raw.strip(), _confidence(probs, alphabet, raw))
     prefixes = _prefix_set(lexicon) if lexicon is not None else None
-    log = np.log(np.maximum(probs, _FLOOR))
-    # prefix -> (log p ending in blank, log p ending in its last character)
-    beams: dict[str, tuple[float, float]] = {"": (0.0, -math.inf)}
     allowed_cache: dict[str, bool] = {}
 
     def allowed(prefix: str) -> bool:
@@ -70,10 +73,51 @@ def beam(
             allowed_cache[prefix] = ok
         return allowed_cache[prefix]
 
+    def complete(prefix: str) -> bool:
+        if pattern is not None and pattern.fullmatch(prefix) is None:
+            return False
+        return lexicon is None or prefix in set(lexicon)
+
+    for prefix in _search(np.log(np.maximum(probs, _FLOOR)), alphabet, width, allowed):
+        if prefix.strip() and complete(prefix):
+            return Reading(prefix.strip(), _confidence(probs, alphabet, prefix))
+    fallback = greedy(probs, alphabet)
+    return Reading(fallback.text, fallback.confidence * 0.5)  # the grammar did not fit: a doubtful reading
+
+
+def _pieces(probs: np.ndarray) -> list[tuple[int, int]]:
+    """The frames cut into pieces at sure blanks. Across a frame that is blank all but
+    surely no alignment carries a character, so the best reading of the whole is, but for
+    that sliver, the best reading of each piece put end to end."""
+    cuts = np.flatnonzero(probs[:, 0] >= _SURE)
+    bounds = [0, *(int(c) + 1 for c in cuts), probs.shape[0]]
+    return [(a, b) for a, b in itertools.pairwise(bounds) if b > a]
+
+
+def _piece(probs: np.ndarray, alphabet: str, width: int) -> str:
+    """The best reading of a piece: its best path when every frame of it is sure, else
+    the beam's best prefix (spaces kept: pieces are joined)."""
+    best = probs.argmax(axis=1)
+    if probs[np.arange(len(best)), best].min() >= _SURE:
+        kept = [k for i, k in enumerate(best) if k != 0 and (i == 0 or k != best[i - 1])]
+        return "".join(alphabet[k - 1] for k in kept)
+    # unconstrained, a character this unlikely in a frame does not lift a prefix into the beam
+    # (a grammar may need it): skipping it makes the search faster
+    return _search(np.log(np.maximum(probs, _FLOOR)), alphabet, width, lambda _: True, math.log(_CANDIDATE_FLOOR))[0]
+
+
+def _search(
+    log: np.ndarray, alphabet: str, width: int, allowed: Callable[[str], bool], floor: float = -math.inf
+) -> list[str]:
+    """The prefixes left in the beam after the last frame, most probable first; a prefix is
+    not extended by a character whose log probability in the frame is under ``floor``."""
+    # prefix -> (log p ending in blank, log p ending in its last character)
+    beams: dict[str, tuple[float, float]] = {"": (0.0, -math.inf)}
     top_k = min(len(alphabet), 12)
     for t in range(log.shape[0]):
         row = log[t]
         candidates = np.argpartition(-row[1:], top_k - 1)[:top_k] + 1
+        candidates = candidates[row[candidates] > floor]
         nxt: dict[str, list[float]] = {}
         for prefix, (p_blank, p_char) in beams.items():
             total = _logadd(p_blank, p_char)
@@ -91,20 +135,7 @@ def beam(
                 _add(nxt, extended, -math.inf, source + float(row[k]))
         ranked = sorted(nxt.items(), key=lambda kv: -_logadd(*kv[1]))
         beams = {p: (v[0], v[1]) for p, v in ranked[:width]}
-
-    def complete(prefix: str) -> bool:
-        if pattern is not None and pattern.fullmatch(prefix) is None:
-            return False
-        return lexicon is None or prefix in set(lexicon)
-
-    finals = sorted(beams.items(), key=lambda kv: -_logadd(*kv[1]))
-    for prefix, _ in finals:
-        if (prefix.strip() or (pattern is None and lexicon is None)) and complete(prefix):
-            return Reading(prefix.strip(), _confidence(probs, alphabet, prefix))
-    if pattern is None and lexicon is None:
-        return greedy(probs, alphabet)
-    fallback = greedy(probs, alphabet)
-    return Reading(fallback.text, fallback.confidence * 0.5)  # the grammar did not fit: a doubtful reading
+    return [p for p, _ in sorted(beams.items(), key=lambda kv: -_logadd(*kv[1]))]
 
 
 def _logadd(a: float, b: float) -> float:
@@ -145,18 +176,16 @@ def ctc_log_likelihood(log: np.ndarray, labels: Sequence[int]) -> float:
     for k in labels:
         ext += [k, 0]
     n = len(ext)
+    index = np.array(ext)
+    # a label may be reached from two states back unless it is a blank or repeats the label before
+    skip = np.zeros(n, bool)
+    skip[2:] = (index[2:] != 0) & (index[2:] != index[:-2])
     alpha = np.full(n, -math.inf)
     alpha[0] = log[0, 0]
     if n > 1:
         alpha[1] = log[0, ext[1]]
     for t in range(1, log.shape[0]):
-        prev = alpha
-        alpha = np.full(n, -math.inf)
-        for s in range(n):
-            best = prev[s]
-            if s >= 1:
-                best = np.logaddexp(best, prev[s - 1])
-            if s >= 2 and ext[s] != 0 and ext[s] != ext[s - 2]:
-                best = np.logaddexp(best, prev[s - 2])
-            alpha[s] = best + log[t, ext[s]]
+        one = np.concatenate(([-math.inf], alpha[:-1]))
+        two = np.where(skip, np.concatenate(([-math.inf, -math.inf], alpha[:-2])), -math.inf)
+        alpha = np.logaddexp(np.logaddexp(alpha, one), two) + log[t, index]
     return float(np.logaddexp(alpha[-1], alpha[-2]) if n > 1 else alpha[-1])

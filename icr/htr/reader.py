@@ -41,7 +41,7 @@ class HandwritingReader:
     """Reads crops of handwriting (a word, a field value or a short line).
 
     ``decoding`` is ``greedy`` (the default: as accurate as an unconstrained beam on
-    words, and 3 ms faster) or ``beam``; a ``grammar`` (a name from ``config/htr.yaml``
+    words, and 0.2-1 ms a word faster) or ``beam``; a ``grammar`` (a name from ``config/htr.yaml``
     or a compiled pattern) or a ``lexicon`` always uses the beam."""
 
     model: HandwritingModel
