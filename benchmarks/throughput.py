@@ -170,8 +170,10 @@ def run_interleaved(images: list[Path], config: str | None) -> tuple[float, floa
     os.environ["OMP_THREAD_LIMIT"] = "1"
     sys.path.insert(0, str(ROOT))
     from icr.config import load_settings
-    from icr.executor import return_freed_memory
+    from icr.executor import limit_threads, return_freed_memory
     from icr.pipeline import Task, build_stages, cpu_seconds, process_document
+
+    limit_threads()  # as a worker does
 
     stages = build_stages(load_settings(config, profile=os.environ.get("ICR_PROFILE") or None))
     _floor_init()

@@ -11,6 +11,7 @@ naming the file that set it and the key. The section of a stage implemented by a
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -33,6 +34,12 @@ def config_dir() -> Path:
     env = os.environ.get("ICR_CONFIG_DIR")
     if env:
         return Path(env)
+    return _installed_config_dir()
+
+
+@functools.cache
+def _installed_config_dir() -> Path:
+    # asked for by every date and amount parsed (the locale packs' folder): resolved once
     here = Path(__file__).resolve().parent
     for candidate in (here.parent / "config", here / "_config"):
         if (candidate / "icr.yaml").is_file():
@@ -74,7 +81,7 @@ class StagesConfig(_Section):
     image_corrector: str
     """opencv | none | package.module:function"""
     recognizer: str
-    """auto | tesserocr | pytesseract | rapidocr | hybrid | fusion | fake | package.module:function"""
+    """auto | tesserocr | pytesseract | system | rapidocr | hybrid | fusion | fake | package.module:function"""
     text_corrector: str
     """default | fake | package.module:function"""
 

@@ -137,9 +137,15 @@ def confirm_date(
         # The line agrees with the page, but the receipt shows another date too (printed twice, one
         # copy misread): the date's own word, alone, may side with that one ("17/06/2018" on the
         # line, "17/05/2018" alone and at the foot). Only a date printed elsewhere is taken.
-        others = {d for ocr, _ in readings for ln in ocr.lines() for d, _, _ in find_dates(ln.text, opts)}
-        others.discard(field.typed)
         own = tuple(w for w in line.words if find_dates(w.text, opts))
+        # every line's dates only when the word alone would be read (parsing them all is most of
+        # the check's own time)
+        others = (
+            {d for ocr, _ in readings for ln in ocr.lines() for d, _, _ in find_dates(ln.text, opts)}
+            if own and len(own) < len(line.words)
+            else set()
+        )
+        others.discard(field.typed)
         if others and own and len(own) < len(line.words):
             outcome, new, raw = reread(TextLine(line.text, line.confidence, own, line.page))
             if new not in others:

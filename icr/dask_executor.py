@@ -41,6 +41,7 @@ from typing import Any
 
 from icr.config import Settings
 from icr.errors import ClusterError
+from icr.executor import limit_threads
 from icr.files import open_regular
 from icr.pipeline import Executor, Stages, Task, build_stages, process_document
 from icr.types import DocumentResult
@@ -69,7 +70,7 @@ def worker_stages(settings: Settings, key: str) -> Stages:
         cache = _local.stages = {}
     stages = cache.get(key)
     if stages is None:
-        os.environ["OMP_THREAD_LIMIT"] = "1"
+        limit_threads()
         for old in cache.values():
             old.close()
         cache.clear()

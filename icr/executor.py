@@ -45,8 +45,13 @@ class WorkerStartError(IcrError):
 
 
 def limit_threads() -> None:
-    """One Tesseract thread per worker: set before Tesseract loads (OpenMP reads it then)."""
+    """One thread per worker: Tesseract's OpenMP (set before Tesseract loads, which reads it then) and
+    OpenCV's own pool, which with a worker per core only contends and spends CPU waking and waiting
+    (the same pages, a little more CPU a receipt: benchmarks/README.md, "Recognizer throughput")."""
     os.environ["OMP_THREAD_LIMIT"] = "1"
+    import cv2  # the image corrector's; a worker loads it anyway
+
+    cv2.setNumThreads(1)
 
 
 def return_freed_memory() -> None:

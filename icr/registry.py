@@ -58,6 +58,10 @@ def build_recognizer(settings: Settings) -> Recognizer:
         from icr.ocr.tesserocr_engine import TesserocrRecognizer  # type: ignore[import-not-found,unused-ignore]
 
         return TesserocrRecognizer(language=language, psm=psm)  # type: ignore[no-any-return,unused-ignore]
+    if name == "system":
+        from icr.ocr.libtesseract import SystemRecognizer
+
+        return SystemRecognizer(language=language, psm=psm)
     if name in ("rapidocr", "hybrid", "fusion"):
         from icr.ocr import neural, rapidocr_api
 
@@ -87,7 +91,7 @@ def build_recognizer(settings: Settings) -> Recognizer:
         return reader
     if name == "fake":
         return FakeRecognizer(default_lines=list(opts.get("fake_lines", [])))
-    known = "auto, tesserocr, pytesseract, rapidocr, hybrid, fusion, fake"
+    known = "auto, tesserocr, pytesseract, system, rapidocr, hybrid, fusion, fake"
     raise ConfigError(f"unknown recognizer '{name}' (known: {known})")
 
 

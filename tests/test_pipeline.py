@@ -206,12 +206,12 @@ def test_a_missing_required_field_gets_a_second_read(tmp_path: Path) -> None:
 
 
 def test_second_read_is_configured_with_its_own_recognizer() -> None:
-    from icr.ocr.recognizer import PytesseractRecognizer
+    from icr.ocr.libtesseract import SystemRecognizer
     from icr.pipeline import build_stages
 
     stages = build_stages(load_settings())
     assert stages.second_read is not None and "orientation" in stages.second_read
-    assert isinstance(stages.second_recognizer, PytesseractRecognizer)
+    assert isinstance(stages.second_recognizer, SystemRecognizer)
     off = build_stages(load_settings(overrides={"second_read": {"enabled": False}}))
     assert off.second_read is None and off.second_recognizer is None
     fake = build_stages(fake_settings())

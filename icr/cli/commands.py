@@ -83,7 +83,7 @@ def make_settings(config_path: str | None, template_dirs: tuple[str, ...] = (), 
     return settings
 
 
-TESSERACT_STAGES = ("auto", "tesserocr", "pytesseract", "hybrid", "fusion")
+TESSERACT_STAGES = ("auto", "tesserocr", "pytesseract", "system", "hybrid", "fusion")
 """Recognizers that read with Tesseract (the neural one reads forms and second reads with it too)."""
 
 

@@ -302,12 +302,18 @@ def _day_before_month(month_alt: str) -> regex.Pattern[str]:
 _MONTH_WORD = regex.compile(r"(?<=\d\s?[-/. ]\s?)([A-Za-z]{3})(?=\s?[-/. ]\s?\d)")
 
 
+@functools.lru_cache(maxsize=64)
+def _short_day_before_month(lex: Lexicon) -> regex.Pattern[str]:
+    """:func:`_day_before_month` over the lexicon's three-letter month names: found once per
+    lexicon (a lexicon is hashed by identity), not on each of the hundred dates a receipt parses."""
+    return _day_before_month("|".join(k for k in lex.months if len(k) == 3) or "(?!)")
+
+
 def repair_dates(text: str, lexicon: Lexicon | None = None) -> str:
     """Undo OCR confusions inside date-shaped tokens: ``D2/O2/17`` -> ``02/02/17``, a month one letter
     off (``26/Fen/2017`` -> ``26/Feb/2017``), then the locale packs' date slips (``12/03/2518``)."""
     lex = lexicon if lexicon is not None else default_lexicon()
     months = lex.months
-    short = {k: v for k, v in months.items() if len(k) == 3}
 
     def digits(m: regex.Match[str]) -> str:
         tok = m.group(0)
@@ -316,7 +322,7 @@ def repair_dates(text: str, lexicon: Lexicon | None = None) -> str:
         return tok.translate(_DIGIT_CONFUSIONS)
 
     out = _DATEISH.sub(digits, text)
-    out = _day_before_month("|".join(short) or "(?!)").sub(lambda m: m.group(0).translate(_DIGIT_CONFUSIONS), out)
+    out = _short_day_before_month(lex).sub(lambda m: m.group(0).translate(_DIGIT_CONFUSIONS), out)
     out = lex.repair(SlipScope.DATE, out)
 
     def month(m: regex.Match[str]) -> str:
