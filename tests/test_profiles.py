@@ -27,10 +27,10 @@ def test_fast_reads_with_tesseract_and_accurate_with_the_neural_engine() -> None
     assert not accurate.get("date_check", "enabled")  # a crop through the neural detector costs seconds
 
 
-def test_accurate_reads_the_page_uncleaned_and_forms_keep_their_steps() -> None:
+def test_accurate_does_not_crop_and_forms_keep_their_steps() -> None:
     accurate, fast = load_settings(profile="accurate"), load_settings(profile="fast")
     steps = accurate.section("image_corrector")["steps"]
-    assert "orientation" in steps and not {"crop", "background", "smooth"} & set(steps)
+    assert "orientation" in steps and not {"crop", "border", "lines"} & set(steps)
     assert "crop" in fast.section("image_corrector")["steps"]  # Tesseract keeps the cleaning
     assert accurate.section("forms")["read_steps"] == fast.section("forms")["read_steps"]
 
