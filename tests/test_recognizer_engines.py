@@ -90,11 +90,11 @@ def test_engine_reads_a_sample_well() -> None:
 @pytest.mark.tesseract
 @needs_tesserocr
 def test_colour_pages_are_read_as_rgb_by_both_engines() -> None:
-    from icr.ocr.tesseract_api import _pixels
+    from icr.ocr.tesseract_api import image_bytes
 
     bgr = np.zeros((10, 12, 3), dtype=np.uint8)
     bgr[:, :, 0] = 200  # blue in OpenCV's order
-    raw, width, height, bpp, bpl = _pixels(bgr)
+    raw, width, height, bpp, bpl = image_bytes(bgr)
     assert (width, height, bpp, bpl) == (12, 10, 3, 36)
     assert raw[:3] == bytes([0, 0, 200])
 
@@ -128,3 +128,17 @@ def test_parse_tsv_matches_pytesseract_columns() -> None:
     assert data["text"] == ["", "TOTAL"]
     assert data["conf"] == [-1.0, 93.25]
     assert data["left"] == [0, 12]
+
+
+def test_loaded_models_keep_the_most_recent_languages_and_end_the_rest() -> None:
+    from icr.ocr.tesseract_api import LoadedModels
+
+    loads: list[str] = []
+    ended: list[str] = []
+    models = LoadedModels(lambda lang: loads.append(lang) or f"model-{lang}", lambda m: ended.append(m), limit=2)
+    assert models.get("eng") == "model-eng" and models.get("deu") == "model-deu"
+    assert models.get("eng") == "model-eng"  # kept: no second load
+    models.get("fra")  # the least recently used (deu) makes room
+    assert loads == ["eng", "deu", "fra"] and ended == ["model-deu"]
+    models.close()
+    assert sorted(ended) == ["model-deu", "model-eng", "model-fra"]

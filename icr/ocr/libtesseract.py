@@ -14,14 +14,13 @@ import atexit
 import ctypes
 import ctypes.util
 import os
-from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from icr.ocr import tesseract
 from icr.ocr.recognizer import ReadPage, recognize_pages
-from icr.ocr.tesseract_api import EngineTimeout, _pixels, parse_tsv, tessdata_path
+from icr.ocr.tesseract_api import EngineTimeout, LoadedModels, image_bytes, parse_tsv, tessdata_path
 from icr.types import CorrectedPage, Image, OcrResult
 
 os.environ.setdefault("OMP_THREAD_LIMIT", "1")
@@ -84,18 +83,13 @@ class SystemTesseract:
     def __init__(self, lib: ctypes.CDLL, path: str | None = None, max_languages: int = 2) -> None:
         self.lib = lib
         self.path = path or tessdata_path()
-        self.max_languages = max(1, max_languages)
-        self._apis: OrderedDict[str, int] = OrderedDict()
+        self._models: LoadedModels[int] = LoadedModels(self._load, self._end, max_languages)
         atexit.register(self.close)  # its model cache complains about handles still open at exit
 
     def _api(self, language: str) -> int:
-        api = self._apis.get(language)
-        if api is not None:
-            self._apis.move_to_end(language)
-            return api
-        while len(self._apis) >= self.max_languages:
-            _, old = self._apis.popitem(last=False)
-            self._end(old)
+        return self._models.get(language)
+
+    def _load(self, language: str) -> int:
         api = self.lib.TessBaseAPICreate()
         if self.lib.TessBaseAPIInit3(api, self.path.encode(), language.encode()) != 0:
             self.lib.TessBaseAPIDelete(api)
@@ -104,13 +98,12 @@ class SystemTesseract:
         # small to scale") went to the command's captured stderr, not to the user's terminal
         for key, value in SETTINGS.items():
             self.lib.TessBaseAPISetVariable(api, key.encode(), value.encode())
-        self._apis[language] = api
         return int(api)
 
     def image_to_data(self, image: Image, *, language: str, psm: int, timeout: float = 0) -> dict[str, list[Any]]:
         """Read one image; TSV columns as lists, as :meth:`icr.ocr.tesseract_api.TesseractApi.image_to_data`."""
         api = self._api(language)
-        raw, width, height, bpp, bpl = _pixels(image)
+        raw, width, height, bpp, bpl = image_bytes(image)
         lib = self.lib
         lib.TessBaseAPISetPageSegMode(api, int(psm))
         lib.TessBaseAPISetImage(api, raw, width, height, bpp, bpl)
@@ -140,9 +133,7 @@ class SystemTesseract:
         self.lib.TessBaseAPIDelete(api)
 
     def close(self) -> None:
-        while self._apis:
-            _, api = self._apis.popitem()
-            self._end(api)
+        self._models.close()
 
 
 _SHARED: SystemTesseract | None = None

@@ -13,8 +13,9 @@ from __future__ import annotations
 
 import os
 from collections import OrderedDict
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 os.environ["OMP_THREAD_LIMIT"] = "1"
 
@@ -71,7 +72,7 @@ def version() -> str:
     return str(tesserocr.tesseract_version()).splitlines()[0]
 
 
-def _pixels(image: Image) -> tuple[bytes, int, int, int, int]:
+def image_bytes(image: Image) -> tuple[bytes, int, int, int, int]:
     """Raw bytes for ``SetImageBytes``: grayscale as is, BGR (OpenCV's order) turned into RGB."""
     if image.ndim == 2:
         arr = np.ascontiguousarray(image, dtype=np.uint8)
@@ -103,22 +104,47 @@ def parse_tsv(tsv: str) -> dict[str, list[Any]]:
     return data
 
 
+M = TypeVar("M")
+
+
+class LoadedModels(Generic[M]):
+    """Loaded engines, one per language, at most ``limit``: the least recently used is ended first."""
+
+    def __init__(self, load: Callable[[str], M], end: Callable[[M], None], limit: int = 2) -> None:
+        self._load, self._end, self.limit = load, end, max(1, limit)
+        self._models: OrderedDict[str, M] = OrderedDict()
+
+    def get(self, language: str) -> M:
+        model = self._models.get(language)
+        if model is not None:
+            self._models.move_to_end(language)
+            return model
+        while len(self._models) >= self.limit:
+            _, old = self._models.popitem(last=False)
+            self._end(old)
+        model = self._load(language)
+        self._models[language] = model
+        return model
+
+    def close(self) -> None:
+        while self._models:
+            _, model = self._models.popitem()
+            self._end(model)
+
+
 class TesseractApi:
     """Loaded Tesseract models, one per language (at most ``max_languages``, least recent dropped)."""
 
     def __init__(self, path: str | None = None, max_languages: int = 2) -> None:
         self.path = path or tessdata_path()
-        self.max_languages = max(1, max_languages)
-        self._apis: OrderedDict[str, tesserocr.PyTessBaseAPI] = OrderedDict()
+        self._models: LoadedModels[tesserocr.PyTessBaseAPI] = LoadedModels(
+            self._load, lambda api: api.End(), max_languages
+        )
 
     def _api(self, language: str) -> tesserocr.PyTessBaseAPI:
-        api = self._apis.get(language)
-        if api is not None:
-            self._apis.move_to_end(language)
-            return api
-        while len(self._apis) >= self.max_languages:
-            _, old = self._apis.popitem(last=False)
-            old.End()
+        return self._models.get(language)
+
+    def _load(self, language: str) -> tesserocr.PyTessBaseAPI:
         try:
             api = tesserocr.PyTessBaseAPI(path=self.path, lang=language, oem=tesserocr.OEM.DEFAULT)
         except RuntimeError as exc:
@@ -128,7 +154,6 @@ class TesseractApi:
         # Receipts print dark on light: no line is re-read inverted (a second LSTM pass over every
         # low-confidence line; 6 % of the read, the same text on sroie-dev: benchmarks/README.md).
         api.SetVariable("tessedit_do_invert", "0")
-        self._apis[language] = api
         return api
 
     def image_to_data(self, image: Image, *, language: str, psm: int, timeout: float = 0) -> dict[str, list[Any]]:
@@ -137,7 +162,7 @@ class TesseractApi:
         ``timeout`` (seconds, 0 = none) is handed to Tesseract's own deadline.
         """
         api = self._api(language)
-        raw, width, height, bpp, bpl = _pixels(image)
+        raw, width, height, bpp, bpl = image_bytes(image)
         api.SetPageSegMode(int(psm))
         api.SetImageBytes(raw, width, height, bpp, bpl)
         try:
@@ -151,9 +176,7 @@ class TesseractApi:
             api.Clear()
 
     def close(self) -> None:
-        while self._apis:
-            _, api = self._apis.popitem()
-            api.End()
+        self._models.close()
 
 
 _SHARED: TesseractApi | None = None
