@@ -14,7 +14,7 @@ from icr.config import config_dir, load_settings
 from icr.errors import ConfigError, LocaleError
 from icr.text import ocr_from_lines
 from icr.text.corrector import DefaultTextCorrector
-from icr.text.locales import choose_locales, hinted_date_order, lexicon_for, load_packs
+from icr.text.locales import detect_locales, lexicon_for, load_packs
 from icr.text.parsers import ParseOptions, find_amounts, parse_date
 
 GOLDEN = Path(__file__).resolve().parent / "golden" / "locales"
@@ -74,7 +74,7 @@ def test_bad_pack_is_an_error(tmp_path: Path, text: str, key: str) -> None:
     ],
 )
 def test_the_document_chooses_its_packs(lines: list[str], expected: tuple[str, ...] | None) -> None:
-    chosen = choose_locales(lines)
+    chosen = detect_locales(lines).tags
     if expected is None:
         assert len(chosen) == len(PACKS) - 1  # nothing recognised: every pack applies
     else:
@@ -83,9 +83,9 @@ def test_the_document_chooses_its_packs(lines: list[str], expected: tuple[str, .
 
 def test_a_weak_cue_still_orders_the_dates_when_every_pack_applies() -> None:
     weak = ["BURGER PLACE", "(562) 699-7484", "06/10/17 11:47a", "Total 9.00"]
-    assert len(choose_locales(weak)) == len(PACKS) - 1
-    assert hinted_date_order(weak) == "month_first"
-    assert hinted_date_order(["SHOP", "06/10/17", "TOTAL 9.00"]) is None
+    assert len(detect_locales(weak).tags) == len(PACKS) - 1
+    assert detect_locales(weak).date_order == "month_first"
+    assert detect_locales(["SHOP", "06/10/17", "TOTAL 9.00"]).date_order is None
     ex = DefaultTextCorrector(load_settings()).extract(ocr_from_lines(weak))
     assert ex.fields["date"].value == "2017-06-10"
 
@@ -149,7 +149,7 @@ def corrector() -> DefaultTextCorrector:
 def test_pack_golden_receipt(tag: str, corrector: DefaultTextCorrector) -> None:
     lines = (GOLDEN / f"{tag}.txt").read_text(encoding="utf-8").splitlines()
     expected: dict[str, Any] = json.loads((GOLDEN / f"{tag}.json").read_text(encoding="utf-8"))
-    assert tuple(expected.pop("_locale")) == choose_locales(lines)
+    assert tuple(expected.pop("_locale")) == detect_locales(lines).tags
     ex = corrector.extract(ocr_from_lines(lines))
     got = {name: (ex.fields[name].value if name in ex.fields else None) for name in expected}
     assert got == expected

@@ -14,14 +14,13 @@ import atexit
 import ctypes
 import ctypes.util
 import os
-from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from icr.ocr import tesseract
-from icr.ocr.recognizer import ReadPage, recognize_pages
+from icr.ocr.recognizer import PytesseractRecognizer, ReadPage
 from icr.ocr.tesseract_api import EngineTimeout, LoadedModels, image_bytes, parse_tsv, tessdata_path
-from icr.types import CorrectedPage, Image, OcrResult
+from icr.types import Image
 
 os.environ.setdefault("OMP_THREAD_LIMIT", "1")
 
@@ -152,26 +151,12 @@ def read_function() -> ReadPage:
 
 
 @dataclass
-class SystemRecognizer:
+class SystemRecognizer(PytesseractRecognizer):
     """Tesseract's command-line build read in this process (its model loaded once), or the command
-    line itself when the library is missing: the second read's recognizer."""
+    line itself when the library is missing: the second read's recognizer. The loaded models are
+    the process's (:func:`read_function`), closed at exit."""
 
-    language: str = "eng"
-    psm: int = 6
-    timeout: float = 0
     name: str = "system"
 
-    def recognize(
-        self, pages: Sequence[CorrectedPage], *, language: str | None = None, psm: int | None = None
-    ) -> OcrResult:
-        return recognize_pages(
-            pages,
-            read_function(),
-            language=language or self.language,
-            psm=psm if psm is not None else self.psm,
-            timeout=self.timeout,
-            engine=self.name,
-        )
-
-    def close(self) -> None:
-        return None  # the loaded models are the process's (read_function), closed at exit
+    def page_reader(self) -> ReadPage:
+        return read_function()

@@ -56,12 +56,16 @@ class PytesseractRecognizer:
     ) -> OcrResult:
         return recognize_pages(
             pages,
-            tesseract.image_to_data,
+            self.page_reader(),
             language=language or self.language,
             psm=psm if psm is not None else self.psm,
             timeout=self.timeout,
             engine=self.name,
         )
+
+    def page_reader(self) -> ReadPage:
+        """What reads one page (the ``tesseract`` command line)."""
+        return tesseract.image_to_data
 
     def close(self) -> None:
         return None

@@ -369,13 +369,3 @@ def detect_locales(lines: Sequence[str], folder: Path | None = None) -> LocaleCh
     return LocaleChoice(
         tuple(t for i, (t, s) in enumerate(ranked[:2]) if i == 0 or (s >= MIN_SCORE and s >= SECOND_RATIO * best))
     )
-
-
-def choose_locales(lines: Sequence[str], folder: Path | None = None) -> tuple[str, ...]:
-    """The packs that apply to a document (:func:`detect_locales`)."""
-    return detect_locales(lines, folder).tags
-
-
-def hinted_date_order(lines: Sequence[str], folder: Path | None = None) -> str | None:
-    """The date order a document's weak cues hint at (:func:`detect_locales`)."""
-    return detect_locales(lines, folder).date_order
