@@ -156,6 +156,8 @@ class ImageCorrectorConfig(_Section):
     max_upscale: float | None = Field(default=None, ge=1)
     downscale_above: float | None = Field(default=None, ge=1)
     rescale_side: int | None = Field(default=None, ge=100)
+    reduce_min_side: int | None = Field(default=None, ge=100)
+    reduce_above: float | None = Field(default=None, ge=1)
 
 
 Language = Field(pattern=r"^[A-Za-z_]{3,}(\+[A-Za-z_]{3,})*$")

@@ -11,7 +11,18 @@ import pytest
 
 from icr.errors import ConfigError
 from icr.imaging.corrector import ORDER, STEPS, NoopCorrector, OpenCVCorrector
-from icr.imaging.steps import background, border, crop, deskew, estimate_skew, lines, rescale, rotate, text_height
+from icr.imaging.steps import (
+    background,
+    border,
+    crop,
+    deskew,
+    estimate_skew,
+    lines,
+    reduce,
+    rescale,
+    rotate,
+    text_height,
+)
 from icr.imaging.steps.background import sauvola
 from icr.imaging.steps.crop import order_corners
 from icr.imaging.steps.orientation import turn
@@ -298,6 +309,22 @@ def test_rescale_limits_huge_images() -> None:
     img = np.full((6000, 500), 255, np.uint8)
     out, info = rescale(img, {"max_side": 4000})
     assert max(out.shape) <= 4000 and info["scale"] < 1
+
+
+def test_reduce_shrinks_only_huge_pages_with_tall_letters() -> None:
+    huge = page(scale=5.0)  # capitals about 110 px, 4500 px wide
+    out, info = reduce(huge, {"target_text_height": 30})
+    assert info["reduce_applied"] == 1.0 and max(out.shape) < 2000
+    assert text_height(out) == pytest.approx(30.0, rel=0.25)
+    small = page(scale=3.0)  # the same letters on a page under reduce_min_side
+    assert reduce(small, {"target_text_height": 30})[0] is small
+    fine = np.full((5000, 3000), 255, np.uint8)  # huge, but its letters are already small
+    text = page(scale=0.75)
+    fine[200 : 200 + text.shape[0], : text.shape[1]] = text
+    assert reduce(fine, {"target_text_height": 30})[1] == {
+        "reduce_applied": 0.0,
+        "text_height": pytest.approx(16, abs=3),
+    }
 
 
 def test_turn_is_clockwise() -> None:

@@ -15,7 +15,7 @@ from icr.imaging.steps.crop import crop
 from icr.imaging.steps.deskew import deskew, estimate_skew, rotate
 from icr.imaging.steps.lines import lines
 from icr.imaging.steps.orientation import orientation
-from icr.imaging.steps.scale import rescale, text_height
+from icr.imaging.steps.scale import reduce, rescale, text_height
 from icr.imaging.steps.smooth import smooth
 from icr.imaging.steps.util import Step, StepResult, grayscale, to_gray
 
@@ -31,6 +31,7 @@ __all__ = [
     "grayscale",
     "lines",
     "orientation",
+    "reduce",
     "rescale",
     "rotate",
     "smooth",

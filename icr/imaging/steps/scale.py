@@ -56,3 +56,22 @@ def rescale(image: Image, options: dict[str, Any]) -> StepResult:
     interp = cv2.INTER_CUBIC if scale > 1 else cv2.INTER_AREA
     resized = u8(cv2.resize(image, None, fx=scale, fy=scale, interpolation=interp))
     return resized, {"rescale_applied": 1.0, "scale": scale, "text_height": height}
+
+
+def reduce(image: Image, options: dict[str, Any]) -> StepResult:
+    """Shrink a huge page whose letters are much taller than Tesseract needs (a 600 DPI scan).
+
+    Tesseract's time grows with the page's pixels while letters about ``target_text_height``
+    tall read as well, so only pages whose longer side reaches ``reduce_min_side`` (4000 px)
+    and whose text is taller than ``reduce_above`` (1.3) times the target are scaled, down to
+    the target. Smaller pages are left alone: their reading changes for no time saved."""
+    target = float(options.get("target_text_height", 30))
+    if max(image.shape[:2]) < int(options.get("reduce_min_side", 4000)):
+        return image, {"reduce_applied": 0.0}
+    small, factor = analysis_copy(image, int(options.get("rescale_side", 1600)))
+    height = text_height(small) / factor
+    if height <= target * float(options.get("reduce_above", 1.3)):
+        return image, {"reduce_applied": 0.0, "text_height": height}
+    scale = target / height
+    resized = u8(cv2.resize(image, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA))
+    return resized, {"reduce_applied": 1.0, "scale": scale, "text_height": height}
