@@ -2,13 +2,17 @@
 
     # a database of raw readings (calibration off) for a labelled set:
     icr eval DIR --db sqlite:////tmp/dev.db --config raw.yaml     # raw.yaml: calibration: {enabled: false}
-    python benchmarks/calibration.py fit /tmp/dev.db DIR [/tmp/dev2.db DIR2 ...] --out config/calibration.yaml
+    python benchmarks/calibration.py fit /tmp/dev.db DIR [/tmp/dev2.db DIR2 ...] --out config/calibration.yaml \
+        [--text TEXT_DIR --exclude-dir VAL_DIR --text-fields total,date]
     python benchmarks/calibration.py measure /tmp/val.db VAL_DIR [--json]
 
 ``fit`` fits one logistic model per field (company, date, address, total) on whether each
 reading is right (the SROIE rules of icr/evaluate.py), then picks the review thresholds for
 total and date that catch the most wrong totals and dates while flagging at most
-``--max-flagged`` of the documents. ``measure`` applies the calibration exactly as ingest does
+``--max-flagged`` of the documents. ``--text`` adds the text corrector's readings of
+typed transcripts (``<id>.ocr.txt`` beside ``<id>.json``; ``--exclude-dir`` leaves out a test
+set's ids) to the fit of the ``--text-fields`` and to the wrong totals and dates the thresholds
+should catch and to the documents the budget counts. ``measure`` applies the calibration exactly as ingest does
 (:func:`icr.calibrate.calibrate` on the stored readings; ``--stored`` takes a database ingested
 with calibration on as it is) and prints aggregate figures only: the share right of fields with
 confidence >= 0.9, the reliability curve, the share of documents flagged and the share of
@@ -23,7 +27,7 @@ import itertools
 import json
 import random
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -59,6 +63,8 @@ class Doc:
     needs_review: bool
     gold: dict[str, Any]
     text: str = ""
+    scanned: bool = True
+    """Read off a scan (False: a typed transcript, read by the text corrector alone)."""
 
     def extraction(self) -> Extraction:
         return Extraction(dict(self.fields), self.text, review_reasons=list(self.reasons))
@@ -107,6 +113,30 @@ def load(db: str, gold_dir: Path) -> list[Doc]:
     return out
 
 
+def load_text(gold_dir: Path, exclude: list[Path]) -> list[Doc]:
+    """Readings of the typed transcripts ``<id>.ocr.txt`` of ``gold_dir`` by the text corrector
+    alone (no image: more labelled readings than the scanned sets have, from their distribution),
+    leaving out the ids labelled in any folder of ``exclude`` (a test set)."""
+    from icr.config import load_settings
+    from icr.text import ocr_from_lines
+    from icr.text.corrector import DefaultTextCorrector
+
+    corrector = DefaultTextCorrector(load_settings())
+    skip = {p.stem for folder in exclude for p in folder.glob("*.json")}
+    out: list[Doc] = []
+    for path in sorted(gold_dir.glob("*.ocr.txt")):
+        name = path.name.removesuffix(".ocr.txt")
+        gold = read_gold(gold_dir / f"{name}.json")
+        if name in skip or gold is None:
+            continue
+        ocr = ocr_from_lines(path.read_text(encoding="utf-8", errors="replace").splitlines())
+        ex = corrector.extract(ocr)
+        fields = {n: fv for n, fv in ex.fields.items() if fv.value is not None}
+        reasons = list(ex.review_reasons)
+        out.append(Doc(name, ocr.mean_confidence, fields, reasons, ex.needs_review, gold, ex.corrected_text, False))
+    return out
+
+
 def applied(docs: list[Doc], cal: Calibration | None) -> list[Doc]:
     """The documents as ingest with ``cal`` stores them (None: as they are)."""
     if cal is None:
@@ -114,7 +144,7 @@ def applied(docs: list[Doc], cal: Calibration | None) -> list[Doc]:
     out = []
     for d in docs:
         ex = calibrate(d.extraction(), d.ocr_confidence, cal)
-        out.append(Doc(d.name, d.ocr_confidence, ex.fields, ex.review_reasons, ex.needs_review, d.gold, d.text))
+        out.append(replace(d, fields=ex.fields, reasons=ex.review_reasons, needs_review=ex.needs_review))
     return out
 
 
@@ -161,13 +191,18 @@ def fit_models(
     caution: float = 1.0,
     keep: tuple[str, ...] = FEATURES,
     close_within: float | None = None,
+    text_fields: tuple[str, ...] = EVAL_FIELDS,
 ) -> dict[str, FieldModel]:
     """Per field: logistic weights for the score (on the features ``keep``; one that never varies
-    for the field is left out), then the measured chance of being right at each score."""
+    for the field is left out), then the measured chance of being right at each score. Readings
+    of transcripts count for ``text_fields`` only (a clean text reads company and address better
+    than a scan: their chance would be too high on scans)."""
     models = {}
     for name in EVAL_FIELDS:
         rows = [
-            (d.features(name, keep, close_within), d.right(name)) for d in docs if name in d.fields and d.labelled(name)
+            (d.features(name, keep, close_within), d.right(name))
+            for d in docs
+            if name in d.fields and d.labelled(name) and (d.scanned or name in text_fields)
         ]
         varying = {k for k in keep if k == "bias" or len({x[k] for x, _ in rows}) > 1}
         rows = [({k: v for k, v in x.items() if k in varying}, ok) for x, ok in rows]
@@ -184,7 +219,9 @@ def thresholds(
     """The review thresholds for total and date catching the most wrong ones within the budget
     (ties: the budget used, the least confident readings flagged — 5-fold cross-validation on the
     dev sets caught more held out so than flagging the fewest). A document is flagged as :func:`icr.calibrate.calibrate`
-    flags it: a reason it keeps (a missing field), or a calibrated total or date under its threshold."""
+    flags it: a reason it keeps (a missing field), or a calibrated total or date under its threshold.
+    Scans and transcripts count alike (5-fold cross-validation on both caught as many held out so
+    as with the budget on the scans alone, and kept the transcripts' flagged share in it)."""
     rows = []
     for d in applied(docs, Calibration(models, {}, close_within)):  # no thresholds: the reasons every threshold keeps
         p = {n: d.fields[n].confidence if n in d.fields else None for n in FLAG_FIELDS}
@@ -218,18 +255,27 @@ def cross_validated(
     folds: int = 5,
     keep: tuple[str, ...] = FEATURES,
     close_within: float | None = None,
-) -> dict[str, Any]:
-    """The figures on each held-out fold of ``docs`` when fitted on the rest, pooled."""
-    order = docs[:]
-    random.Random(0).shuffle(order)
+    text_fields: tuple[str, ...] = EVAL_FIELDS,
+) -> list[Doc]:
+    """Each held-out fold of ``docs`` as calibrated when fitted on the rest, pooled. A receipt's
+    scan and its transcript fall in one fold."""
+    names = sorted({d.name for d in docs})
+    random.Random(0).shuffle(names)
+    fold = {n: i % folds for i, n in enumerate(names)}
     held: list[Doc] = []
     for k in range(folds):
-        test = order[k::folds]
-        train = [d for i, d in enumerate(order) if i % folds != k]
-        m = fit_models(train, l2, caution, keep, close_within)
+        test = [d for d in docs if fold[d.name] == k]
+        train = [d for d in docs if fold[d.name] != k]
+        m = fit_models(train, l2, caution, keep, close_within, text_fields)
         cal = Calibration(m, thresholds(train, m, max_flagged, close_within), close_within)
         held += applied(test, cal)
-    return figures(held)
+    return held
+
+
+def split_figures(docs: list[Doc]) -> dict[str, Any]:
+    """:func:`figures` of the scanned documents and of the transcripts apart."""
+    parts = {"scanned": [d for d in docs if d.scanned], "text": [d for d in docs if not d.scanned]}
+    return {k: figures(v) for k, v in parts.items() if v}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -245,6 +291,9 @@ def main(argv: list[str] | None = None) -> int:
     f.add_argument(
         "--close-within", type=float, default=2.0, help="a lead in the extractor's score under this is a close call"
     )
+    f.add_argument("--text", type=Path, action="append", default=[], help="a folder of labelled transcripts")
+    f.add_argument("--exclude-dir", type=Path, action="append", default=[], help="leave out the ids labelled here")
+    f.add_argument("--text-fields", default="total,date", help="the fields the transcripts' readings fit")
     m = sub.add_parser("measure")
     m.add_argument("db")
     m.add_argument("gold", type=Path)
@@ -257,28 +306,35 @@ def main(argv: list[str] | None = None) -> int:
             ap.error("fit takes pairs: DB GOLD_DIR [DB GOLD_DIR ...]")
         pairs = list(zip(args.sets[::2], map(Path, args.sets[1::2]), strict=True))
         docs = [d for db, gold in pairs for d in load(db, gold)]
+        texts = [d for folder in args.text for d in load_text(folder, args.exclude_dir)]
         keep = tuple(k.strip() for k in args.features.split(",") if k.strip())
         unknown = set(keep) - set(FEATURES)
         if unknown:
             ap.error(f"unknown features {sorted(unknown)} (known: {', '.join(FEATURES)})")
+        text_fields = tuple(k.strip() for k in args.text_fields.split(",") if k.strip())
+        if set(text_fields) - set(EVAL_FIELDS):
+            ap.error(f"--text-fields: one of {', '.join(EVAL_FIELDS)}")
         close = args.close_within if "close" in keep else None
-        models = fit_models(docs, args.l2, args.caution, keep, close)
+        docs += texts
+        models = fit_models(docs, args.l2, args.caution, keep, close, text_fields)
         below = thresholds(docs, models, args.max_flagged, close)
         cal = Calibration(models, below, close)
+        scanned = len(docs) - len(texts)
+        folders = " and ".join(t.name for t in args.text)
+        transcripts = f"# and {len(texts)} transcripts of {folders} (for {', '.join(text_fields)})\n" if texts else ""
         header = (
-            f"# Field-confidence calibration (icr/calibrate.py): fitted {dt.date.today()} on {len(docs)} receipts\n"
+            f"# Field-confidence calibration (icr/calibrate.py): fitted {dt.date.today()} on {scanned} receipts\n"
             f"# of {' and '.join(g.name for _, g in pairs)} by benchmarks/calibration.py fit\n"
+            f"{transcripts}"
             f"# (l2 {args.l2}, caution {args.caution}, at most {args.max_flagged:.0%} of documents flagged).\n"
             "# Per field: a score z = sum(weight * feature), and the measured chance of being right\n"
             "# at each score (curve: [z, p] points, linear between them).\n"
         )
         args.out.write_text(header + yaml.safe_dump(cal.as_dict(), sort_keys=False), encoding="utf-8")
-        report = {
-            "fitted_on": figures(applied(docs, cal)),
-            "cross_validated": cross_validated(
-                docs, args.l2, args.max_flagged, args.caution, keep=keep, close_within=close
-            ),
-        }
+        held = cross_validated(
+            docs, args.l2, args.max_flagged, args.caution, keep=keep, close_within=close, text_fields=text_fields
+        )
+        report = {"fitted_on": split_figures(applied(docs, cal)), "cross_validated": split_figures(held)}
         print(json.dumps(report, indent=2))
         return 0
     docs = load(args.db, args.gold)

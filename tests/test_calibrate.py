@@ -165,3 +165,41 @@ def test_ingest_calibrates_with_the_default_text_corrector_only() -> None:
     assert shipped is not None and shipped.review_below == load_calibration().review_below
     assert stages_of({"calibration": {"enabled": False}}) is None
     assert stages_of({"stages": {"recognizer": "fake", "text_corrector": "fake"}}) is None  # not what was fitted
+
+
+def test_typed_transcripts_add_readings_for_the_text_fields_only(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """benchmarks/calibration.py: transcripts read by the text corrector (a test set's ids left out)
+    fit the total and the date; company and address keep to the scans."""
+    import importlib.util
+    import json
+    import sys
+
+    spec = importlib.util.spec_from_file_location(
+        "calibration_bench", Path(__file__).resolve().parent.parent / "benchmarks" / "calibration.py"
+    )
+    assert spec is not None and spec.loader is not None
+    bench = importlib.util.module_from_spec(spec)
+    monkeypatch.setitem(sys.modules, spec.name, bench)  # its dataclasses look their module up
+    spec.loader.exec_module(bench)
+
+    texts, test_set = tmp_path / "train", tmp_path / "val"
+    texts.mkdir()
+    test_set.mkdir()
+    lines = "TAN CHAY YEE\nSHOP ABC SDN BHD\nDATE: 25/12/2018\nTOTAL\n{}\nCASH\n50.00\n"
+    right = {"company": "SHOP ABC SDN BHD", "date": "25/12/2018", "address": ""}
+    wrong = {"company": "SHOP XYZ SDN BHD", "date": "26/12/2018", "address": ""}
+    for i, (total, gold, label) in enumerate(
+        [("9.00", "9.00", right), ("12.50", "12.50", right), ("7.10", "71.00", wrong)]
+    ):
+        (texts / f"r{i}.ocr.txt").write_text(lines.format(total), encoding="utf-8")
+        keys = label | {"total": gold}
+        (texts / f"r{i}.json").write_text(json.dumps(keys), encoding="utf-8")
+    (test_set / "r1.json").write_text("{}", encoding="utf-8")
+
+    docs = bench.load_text(texts, [test_set])
+    assert [d.name for d in docs] == ["r0", "r2"] and not any(d.scanned for d in docs)
+    assert [(d.right("total"), d.right("company"), d.right("date")) for d in docs] == [(True,) * 3, (False,) * 3]
+    assert set(bench.fit_models(docs, 1.0)) == {"company", "date", "total"}
+    assert set(bench.fit_models(docs, 1.0, text_fields=("total",))) == {"total"}
