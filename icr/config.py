@@ -184,6 +184,8 @@ class RecognizerConfig(_Section):
     """rapidocr: the page's longer side for its detector, in pixels."""
     rec_width: int | None = Field(default=None, ge=16)
     """rapidocr: the narrowest a line is padded to for recognition, in pixels."""
+    small_text: float | None = Field(default=None, ge=0)
+    """rapidocr: a page smaller than det_side with letters shorter than this (px) is read enlarged."""
     letter_slips: dict[str, str] | None = None
     """rapidocr: digit -> letter, put back inside words of letters."""
     line_gap: float | None = Field(default=None, gt=0)

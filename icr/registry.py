@@ -76,6 +76,7 @@ def build_recognizer(settings: Settings) -> Recognizer:
             float(opts.get("text_score", 0.5)),
             int(opts.get("det_side", 960)),
             int(opts.get("rec_width", 96)),
+            float(opts.get("small_text", 0.0)),
         )
         if name in ("hybrid", "fusion"):
             tesseract = build_recognizer(settings.with_overrides({"stages": {"recognizer": "auto"}}))

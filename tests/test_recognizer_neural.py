@@ -7,6 +7,8 @@ import socket
 from dataclasses import dataclass
 from pathlib import Path
 
+import cv2
+import numpy as np
 import pytest
 from conftest import SAMPLES
 
@@ -15,8 +17,9 @@ from icr.errors import ConfigError
 from icr.imaging.load import load_pages
 from icr.ocr import rapidocr_api
 from icr.ocr.adapter import repair_slips, reread_words, rows, segments, split_line, words_from_lines
+from icr.ocr.neural import RapidOcrRecognizer, enlargement
 from icr.registry import build_image_corrector, build_recognizer
-from icr.types import OcrResult, Word
+from icr.types import CorrectedPage, OcrResult, Word
 
 needs_engine = pytest.mark.skipif(
     not rapidocr_api.available(), reason="rapidocr/onnxruntime are not installed (pip install 'icr[neural]')"
@@ -177,3 +180,39 @@ def test_digits_read_for_letters_inside_words_are_put_back() -> None:
     assert [repair_slips(t, slips) for t in tokens] == [
         "OCT", "INVOICENO:", "BOOK", "2016", "10.00", "A0", "INV-2019-0457", "R0M4"
     ]  # fmt: skip
+
+
+def page_with_text(side: int, scale: float) -> np.ndarray:
+    """A white ``side`` x ``side`` page with rows of printed text of ``scale`` (cv2 font scale)."""
+    page = np.full((side, side), 255, np.uint8)
+    for y in range(20, side - 10, max(8, int(30 * scale))):
+        cv2.putText(page, "TOTAL 12.50 CASH", (5, y), cv2.FONT_HERSHEY_SIMPLEX, scale, 0, 1)
+    return page
+
+
+def test_a_small_photo_with_small_print_is_enlarged_at_most_to_the_detector_size() -> None:
+    small = page_with_text(300, 0.3)  # letters of about 7 px
+    factor = enlargement(small, 16, 960)
+    assert 1.2 <= factor <= 960 / 300
+    assert enlargement(small, 0, 960) == 1.0  # switched off
+    assert enlargement(small, 16, 280) == 1.0  # larger than the detector's size: reduced for it anyway
+    assert enlargement(page_with_text(300, 1.0), 16, 960) == 1.0  # print already large enough
+
+
+def test_an_enlarged_page_is_read_back_in_its_own_coordinates() -> None:
+    seen: list[tuple[int, ...]] = []
+
+    class Api:
+        def read(self, image: np.ndarray) -> list[L]:
+            seen.append(image.shape)
+            h = image.shape[0]  # one line a tenth of the way down, in the coordinates of what it read
+            word = W("TOTAL", 0.9, quad(0, h / 10, h / 4, h / 5))
+            return [L(quad(0, h / 10, h / 2, h / 5), "TOTAL 12.50", 0.9, (word,))]
+
+    reader = RapidOcrRecognizer(small_text=16, det_side=960)
+    reader._api = Api()  # type: ignore[assignment]
+    page = page_with_text(300, 0.3)
+    words = reader.recognize([CorrectedPage(page, 1)]).pages[0].words
+    assert seen[0][0] > 300  # the engine saw the page enlarged
+    assert (words[0].text, words[0].top, words[0].left) == ("TOTAL", 30, 0)
+    assert words[0].height == 30  # a tenth of the page, as on the page itself

@@ -12,8 +12,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
+import cv2
+
+from icr.imaging.steps.scale import text_height
+from icr.imaging.steps.util import u8
 from icr.ocr.adapter import box_of, page_from_words, repair_slips, reread_words, segments, words_from_lines
-from icr.ocr.rapidocr_api import RapidOcrApi, shared_api
+from icr.ocr.rapidocr_api import Quad, RapidOcrApi, RawLine, RawWord, shared_api
 from icr.ocr.recognizer import text_layer_page
 from icr.stages import Recognizer
 from icr.types import CorrectedPage, Image, OcrPage, OcrResult, Word
@@ -32,6 +36,9 @@ class RapidOcrRecognizer:
     """The page's longer side for detection, in pixels."""
     rec_width: int = 96
     """The narrowest a line is padded to for recognition, in pixels (at the model's 48 px height)."""
+    small_text: float = 0.0
+    """A page smaller than ``det_side`` whose letters are shorter than this (px) is enlarged towards
+    it, at most to ``det_side``, before it is read (0: never)."""
     name: str = "rapidocr"
     _api: RapidOcrApi | None = field(default=None, init=False, repr=False)
 
@@ -51,14 +58,53 @@ class RapidOcrRecognizer:
                 continue
             words = [
                 replace(w, text=repair_slips(w.text, self.slips))
-                for w in words_from_lines(self.api.read(page.image), page.number)
+                for w in words_from_lines(self._read(page.image), page.number)
             ]
             h, w = page.image.shape[:2]
             out.append(page_from_words(words, w, h, page.number))
         return OcrResult(pages=out, engine=self.name, language=language or self.language)
 
+    def _read(self, image: Image) -> list[RawLine]:
+        """The engine's lines, in ``image``'s coordinates, read enlarged when its text is small."""
+        factor = enlargement(image, self.small_text, self.det_side)
+        if factor == 1.0:
+            return self.api.read(image)
+        bigger = u8(cv2.resize(image, None, fx=factor, fy=factor, interpolation=cv2.INTER_CUBIC))
+        return [scaled(line, 1.0 / factor) for line in self.api.read(bigger)]
+
     def close(self) -> None:
         self._api = None  # the shared engine stays loaded for the worker's next recognizer
+
+
+MIN_ENLARGEMENT = 1.2
+"""Enlarging a page by less than this is not worth a second look at its size: it is read as it is."""
+
+
+def enlargement(image: Image, small_text: float, det_side: int) -> float:
+    """How much to enlarge ``image`` before the engine reads it (1.0: not at all).
+
+    The detector sees a page no larger than ``det_side`` at its own size, so on a small photo
+    (a few hundred pixels) small print stays a few pixels tall for it and for the recognizer's line
+    crops, and whole lines go unread; a larger page is reduced for the detector anyway and read as
+    it is. Only pages smaller than ``det_side`` are measured (cheap at that size)."""
+    side = max(image.shape[:2])
+    if small_text <= 0 or side >= det_side:
+        return 1.0
+    height = text_height(image)
+    if height <= 0 or height >= small_text:
+        return 1.0
+    factor = min(small_text / height, det_side / side)
+    return factor if factor >= MIN_ENLARGEMENT else 1.0
+
+
+def scaled(line: RawLine, factor: float) -> RawLine:
+    """``line`` with its box and its words' boxes scaled by ``factor``."""
+
+    def quad(points: Quad) -> Quad:
+        return tuple((x * factor, y * factor) for x, y in points)
+
+    words = tuple(RawWord(w.text, w.confidence, None if w.box is None else quad(w.box)) for w in line.words)
+    return RawLine(quad(line.box), line.text, line.confidence, words)
 
 
 def crop(image: Image, box: tuple[int, int, int, int], pad_x: float, pad_y: float) -> Image:
