@@ -122,6 +122,7 @@ class ImageCorrectorConfig(_Section):
     orientation_defer: bool | None = None
     page_upright_letters: int | None = Field(default=None, ge=0)
     page_upright_share: float | None = _fraction()
+    page_upright_confidence: float | None = Field(default=None, ge=0, le=100)
     probe_text_height: float | None = Field(default=None, gt=0)
     probe_side: int | None = Field(default=None, ge=100)
     osd_timeout: float | None = Field(default=None, gt=0)

@@ -558,3 +558,16 @@ def test_settling_an_unconvincing_page_compares_every_turn(monkeypatch: pytest.M
     # a convincing reading settles it without the probe
     asked.clear()
     assert mod.settle([("TOTAL", 95.0)] * 40, never_decided, lambda: page()) == (0, False) and not asked
+
+
+def test_a_surely_read_page_is_upright_only_at_the_profile_s_confidence() -> None:
+    from icr.config import load_settings
+    from icr.imaging.steps.orientation import reads_upright
+
+    # The neural engine on an upside-down photo: most words read, few of them surely.
+    upside_down = [("TOTAL", 80.0), ("CASH", 75.0), ("AMOUNT", 97.0)] * 20
+    upright = [("TOTAL", 99.0), ("CASH", 98.0), ("AMOUNT", 85.0)] * 20
+    assert reads_upright(upside_down, {})  # Tesseract's bar (60) lets it through
+    accurate = load_settings(profile="accurate").section("image_corrector")
+    assert not reads_upright(upside_down, accurate)
+    assert reads_upright(upright, accurate)
