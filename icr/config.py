@@ -120,6 +120,7 @@ class ImageCorrectorConfig(_Section):
     upright_score: float | None = None
     orientation_straighten: bool | None = None
     orientation_defer: bool | None = None
+    orientation_by_reading: bool | None = None
     page_upright_letters: int | None = Field(default=None, ge=0)
     page_upright_share: float | None = _fraction()
     page_upright_confidence: float | None = Field(default=None, ge=0, le=100)

@@ -18,6 +18,7 @@ import time
 from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 from icr.calibrate import Calibration, calibrate, load_calibration
 from icr.config import Settings
@@ -32,7 +33,7 @@ from icr.store import FileStore, encode_png
 from icr.text.ledger import Provenance
 from icr.text.locate import locate_fields
 from icr.text.templates import Template
-from icr.types import CorrectedPage, DocumentResult, Extraction, FormData, Image, OcrResult, Page
+from icr.types import CorrectedPage, DocumentResult, Extraction, FormData, Image, OcrPage, OcrResult, Page, Word
 
 TEMPLATE_SOURCES = frozenset({"template", "static"})
 """Fields a template asked for: the only ones a form keeps."""
@@ -199,7 +200,12 @@ def _settle_orientation(
     """Pages whose orientation the corrector's geometry could not tell were left as they came and
     read: a page read convincingly is upright; for another one the orientation probe decides, and a
     page that must turn is corrected turned and read again (benchmarks/README.md, "Orientation")."""
-    from icr.imaging.steps.orientation import settle, turn  # OpenCV: worker side only
+    from icr.imaging.steps.orientation import (  # OpenCV: worker side only
+        convincing,
+        deferred_turns,
+        settle,
+        turn,
+    )
 
     t = time.perf_counter()
     options = dict(getattr(stages.corrector, "options", {}))
@@ -212,13 +218,36 @@ def _settle_orientation(
         """The page as the orientation step saw it: the steps before it, run again on demand."""
         return lambda: stages.corrector.correct(page, before).image
 
-    for page, original in zip(corrected, pages, strict=True):
-        if page.info.get("orientation_deferred"):
-            read = [(w.text, 100.0 * w.confidence) for w in words.get(page.number, [])]
-            turns[page.number], probed = settle(read, options, as_the_step_saw(original))
-            page.info["orientation_probe"] = float(probed)
     steps = [s for s in names if s != "orientation"]
+    by_reading = bool(options.get("orientation_by_reading"))
     turned: dict[int, CorrectedPage] = {}
+    again: dict[int, OcrPage] = {}
+    for page, original in zip(corrected, pages, strict=True):
+        if not page.info.get("orientation_deferred"):
+            continue
+        read = [(w.text, 100.0 * w.confidence) for w in words.get(page.number, [])]
+        if by_reading:
+            open_turns = deferred_turns(page.info)
+            best = _sureness(words.get(page.number, []), options)
+            if 0 in open_turns and convincing(*best, options):
+                continue
+            # read the page turned each way still open, upside down first, until a reading convinces;
+            # keep the surest (a photo on its side or upside down, which Tesseract's probe cannot read)
+            for degrees in sorted((d for d in open_turns if d), key=lambda d: d != 180):
+                fixed = stages.corrector.correct(replace(original, image=turn(original.image, degrees)), steps)
+                fixed.info.update(rotation=float(degrees), orientation_applied=1.0, orientation_probe=0.0)
+                started = time.perf_counter()
+                [reading] = recognizer.recognize([fixed], language=how.language or stages.language, psm=how.psm).pages
+                timings["recognize"] = timings.get("recognize", 0.0) + time.perf_counter() - started
+                t += time.perf_counter() - started  # recognition is not the corrector's time
+                sure = _sureness(reading.words, options)
+                if sure[0] > best[0]:
+                    best, turned[page.number], again[page.number] = sure, fixed, reading
+                if convincing(*sure, options):
+                    break
+            continue
+        turns[page.number], probed = settle(read, options, as_the_step_saw(original))
+        page.info["orientation_probe"] = float(probed)
     for original in pages:
         degrees = turns.get(original.number, 0)
         if degrees:
@@ -231,13 +260,25 @@ def _settle_orientation(
     if not turned:
         return corrected, ocr
     t = time.perf_counter()
-    reread = recognizer.recognize(list(turned.values()), language=how.language or stages.language, psm=how.psm)
+    pending = [page for number, page in turned.items() if number not in again]
+    if pending:
+        reread = recognizer.recognize(pending, language=how.language or stages.language, psm=how.psm)
+        again.update({page.number: page for page in reread.pages})
     timings["recognize"] = timings.get("recognize", 0.0) + time.perf_counter() - t
-    again = {page.number: page for page in reread.pages}
     return (
         [turned.get(page.number, page) for page in corrected],
         replace(ocr, pages=[again.get(page.number, page) for page in ocr.pages]),
     )
+
+
+def _sureness(words: Sequence[Word], options: dict[str, Any]) -> tuple[int, int]:
+    """(letters read surely in words wider than tall, all letters read) of a page's reading. The
+    neural engine turns a standing line to read it, so a page on its side reads surely too; its
+    words then stand, and only lying words count for the way up."""
+    from icr.imaging.steps.orientation import sure_letters
+
+    lying = [(w.text, 100.0 * w.confidence) for w in words if w.width > w.height]
+    return sure_letters(lying, options)[0], sure_letters([(w.text, 100.0 * w.confidence) for w in words], options)[1]
 
 
 def cpu_seconds() -> float:

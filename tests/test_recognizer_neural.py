@@ -216,3 +216,42 @@ def test_an_enlarged_page_is_read_back_in_its_own_coordinates() -> None:
     assert seen[0][0] > 300  # the engine saw the page enlarged
     assert (words[0].text, words[0].top, words[0].left) == ("TOTAL", 30, 0)
     assert words[0].height == 30  # a tenth of the page, as on the page itself
+
+
+@needs_engine
+@pytest.mark.slow
+@pytest.mark.parametrize("degrees", [0, 90, 180, 270])
+def test_a_page_on_its_side_or_upside_down_is_settled_by_reading_it_turned(tmp_path: Path, degrees: int) -> None:
+    import cv2
+    import numpy as np
+
+    from icr.imaging.corrector import OpenCVCorrector
+    from icr.imaging.steps.orientation import turn
+    from icr.metrics import word_accuracy
+    from icr.pipeline import Stages, Task, process_document
+    from icr.text.corrector import FakeTextCorrector
+
+    text = ["SUPERMARKET SDN BHD", "NO 12 JALAN BESAR", "MILK FRESH 2L 7.90", "BREAD WHITE 3.50", "TOTAL 11.40"]
+    img = np.full((120 + 70 * len(text), 900), 255, np.uint8)
+    for i, t in enumerate(text):
+        cv2.putText(img, t, (40, 100 + 70 * i), cv2.FONT_HERSHEY_SIMPLEX, 1.0, 0, 2)
+    path = tmp_path / "page.png"
+    cv2.imwrite(str(path), turn(img, degrees))
+    # geometry that never decides, as on a dim photo: the page is left to its reading
+    options = {
+        "steps": ["grayscale", "orientation"],
+        "orientation_defer": True,
+        "orientation_by_reading": True,
+        "min_dots": 10**9,
+        "min_votes": 10**9,
+        "page_upright_confidence": 95,
+        "page_upright_share": 0.5,
+        "page_upright_letters": 30,
+    }
+    stages = Stages(OpenCVCorrector(options), RapidOcrRecognizer(), FakeTextCorrector(load_settings()))
+    result = process_document(Task(str(path), "r" * 64), stages)
+    assert result.ok and result.ocr is not None
+    assert result.info["rotation"] == (360 - degrees) % 360
+    assert result.info["orientation_probe"] == 0.0  # Tesseract's probe was never asked
+    assert word_accuracy("\n".join(text), result.ocr.text) > 0.8
+    assert "TOTAL 11.40" in [line.text for line in result.ocr.lines()]

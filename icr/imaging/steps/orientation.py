@@ -351,6 +351,19 @@ def reads_upright(words: Iterable[tuple[str, float]], options: dict[str, Any]) -
     0.24 of the letters, 151 at most, on the 100 sroie-dev pages turned by 90 and 180 degrees;
     upright, 0.36-0.95 and 140-810 (benchmarks/README.md). The neural engine reads upside-down
     text with confidences of 0.6-0.9, so its profile asks for more (``accurate``: 95)."""
+    return convincing(*sure_letters(words, options), options)
+
+
+def convincing(confident: int, total: int, options: dict[str, Any]) -> bool:
+    """Whether ``confident`` of ``total`` letters read surely make a page's reading convincing."""
+    return confident >= int(options.get("page_upright_letters", 100)) and confident >= float(
+        options.get("page_upright_share", 0.45)
+    ) * max(total, 1)
+
+
+def sure_letters(words: Iterable[tuple[str, float]], options: dict[str, Any]) -> tuple[int, int]:
+    """(letters in words read with confidence >= ``page_upright_confidence``, all letters read),
+    counting words of two letters or more."""
     confident = total = 0
     least = float(options.get("page_upright_confidence", 60))
     for text, conf in words:
@@ -360,9 +373,13 @@ def reads_upright(words: Iterable[tuple[str, float]], options: dict[str, Any]) -
         total += letters
         if conf >= least:
             confident += letters
-    return confident >= int(options.get("page_upright_letters", 100)) and confident >= float(
-        options.get("page_upright_share", 0.45)
-    ) * max(total, 1)
+    return confident, total
+
+
+def deferred_turns(info: dict[str, float]) -> tuple[int, ...]:
+    """The turns (clockwise degrees) still open for a page the step left to its reading."""
+    mask = int(info.get("orientation_turns", 0b1111))
+    return tuple(90 * k for k in range(4) if mask & (1 << k))
 
 
 def settle(
@@ -384,11 +401,14 @@ def orientation(image: Image, options: dict[str, Any]) -> StepResult:
     """Options: ``orientation_method`` (ocr|osd|geometry), ``orientation_side`` (1400), ``min_dots`` (4),
     ``min_votes`` (20), ``min_share`` (0.75), ``min_letters`` (20), ``upright_score`` (50), ``min_score`` (15),
     ``min_ratio`` (1.5), ``min_osd_confidence`` (2.0), ``orientation_defer`` (false: when the geometry
-    cannot tell and the page may be upright, leave it as it is for whoever reads it to :func:`settle`).
+    cannot tell and the page may be upright, leave it as it is for whoever reads it to :func:`settle`),
+    ``orientation_by_reading`` (false: with ``orientation_defer``, leave every undecided page to its
+    reader, the turns still open in ``orientation_turns``, who reads it turned as well).
 
     Info: ``rotation`` (clockwise degrees turned), ``orientation_probe`` (1 when Tesseract was asked),
     ``orientation_applied``, ``horizontal_share`` and ``dots_up_share`` (the geometry's votes),
-    ``orientation_deferred`` (1 when the decision was left to :func:`settle`)."""
+    ``orientation_deferred`` (1 when the decision was left to :func:`settle`), ``orientation_turns``
+    (then: the turns still open, one bit per quarter turn, see :func:`deferred_turns`)."""
     cues = geometry(image, options)
     looked_at = image
     if (
@@ -414,11 +434,12 @@ def orientation(image: Image, options: dict[str, Any]) -> StepResult:
         degrees, confidence = cues.decision, cues.confidence
     elif str(options.get("orientation_method", "ocr")) == "geometry":
         degrees, confidence = 0, 0.0
-    elif options.get("orientation_defer") and 0 in cues.candidates:
+    elif options.get("orientation_defer") and (0 in cues.candidates or options.get("orientation_by_reading")):
         # The page as it is will be read anyway: when that reading is convincing, no probe is needed
-        # (the pipeline settles it, see settle()).
+        # (the pipeline settles it, see settle()); reading by reading, every open turn is left to it.
         degrees, confidence = 0, 0.0
         info["orientation_deferred"] = 1.0
+        info["orientation_turns"] = float(sum(1 << (d // 90) for d in cues.candidates))
     else:
         degrees, confidence = detect_orientation(looked_at, options, cues.candidates)
         info["orientation_probe"] = 1.0
