@@ -126,21 +126,31 @@ def _worker_main(conn: Connection, settings: Settings, build: BuildStages) -> No
         stages = build(settings)
     except BaseException as exc:
         code = exc.exit_code if isinstance(exc, IcrError) else 1
-        conn.send(("failed", f"{type(exc).__name__}: {exc}", code))
+        _tell(conn, ("failed", f"{type(exc).__name__}: {exc}", code))
         return
-    conn.send(("ready",))
     try:
+        if not _tell(conn, ("ready",)):
+            return
         while True:
             try:
                 task = conn.recv()
             except (EOFError, OSError):  # the parent went away
                 break
-            if task is None:
+            if task is None or not _tell(conn, ("result", process_document(task, stages))):
                 break
-            conn.send(("result", process_document(task, stages)))
             return_freed_memory()
     finally:
         stages.close()
+
+
+def _tell(conn: Connection, message: tuple[Any, ...]) -> bool:
+    """Send ``message`` to the parent; False when it has gone (stopped by Ctrl-C while this worker
+    was starting or reading): the worker then ends quietly, with no traceback of its own."""
+    try:
+        conn.send(message)
+    except (EOFError, OSError):
+        return False
+    return True
 
 
 # -- the parent side --------------------------------------------------------------------------

@@ -121,3 +121,14 @@ def test_settings_choose_the_executor_and_the_time_limit(fake_settings: Settings
     pool = make_executor(fake_settings, jobs=3)
     assert isinstance(pool, ProcessExecutor) and pool.jobs == 3 and pool.window == 6
     pool.close()
+
+
+def test_a_worker_whose_parent_is_gone_ends_quietly() -> None:
+    import multiprocessing
+
+    from icr.executor import _tell
+
+    parent, child = multiprocessing.Pipe(duplex=True)
+    assert _tell(child, ("ready",)) and parent.recv() == ("ready",)
+    parent.close()  # Ctrl-C stopped the parent while the worker was starting
+    assert _tell(child, ("ready",)) is False
