@@ -58,6 +58,26 @@ def _wait_for(db: str, n: int, proc: subprocess.Popen[str], timeout: float = 60)
 
 
 @pytest.mark.slow
+def _stopped(proc: subprocess.Popen[str], how: signal.Signals, timeout: float = 90) -> str:
+    """Send ``how`` and wait for the watch to end; its stderr. A watch that does not stop is dumped
+    (faulthandler: every thread's stack, on SIGABRT) and killed, and the test fails with the dump."""
+    proc.send_signal(how)
+    try:
+        return proc.communicate(timeout=timeout)[1]
+    except subprocess.TimeoutExpired:
+        proc.send_signal(signal.SIGABRT)
+        try:
+            err = proc.communicate(timeout=30)[1]
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            err = proc.communicate()[1]
+        pytest.fail(f"the watch did not stop within {timeout} s of {how.name}:\n{err}")
+
+
+def _watch_env() -> dict[str, str]:
+    return {**subprocess_env(), "PYTHONFAULTHANDLER": "1"}
+
+
 def test_watch_ingests_arrivals_until_ctrl_c_and_restarts_idempotently(tmp_path: Path) -> None:
     inbox = tmp_path / "inbox"
     inbox.mkdir()
@@ -66,7 +86,7 @@ def test_watch_ingests_arrivals_until_ctrl_c_and_restarts_idempotently(tmp_path:
     cmd = [sys.executable, "-m", "icr", "watch", str(inbox), "--db", db, "--interval", "0.3", "-j", "1"]
     cmd += ["--config", str(fake_config(tmp_path / "c.yaml"))]
 
-    proc = subprocess.Popen(cmd, env=subprocess_env(), stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(cmd, env=_watch_env(), stderr=subprocess.PIPE, text=True)
     _wait_for(db, 3, proc)
     # A file written slowly, in pieces: not ingested while it grows, then once, whole.
     [late] = write_receipts(tmp_path / "staging", 1, start=100)
@@ -80,19 +100,17 @@ def test_watch_ingests_arrivals_until_ctrl_c_and_restarts_idempotently(tmp_path:
             time.sleep(0.25)
     write_receipts(inbox, 2, start=10)
     _wait_for(db, 6, proc)
-    proc.send_signal(signal.SIGINT)  # Ctrl-C
-    _, err = proc.communicate(timeout=90)  # a loaded machine: workers may still be starting
+    err = _stopped(proc, signal.SIGINT)  # Ctrl-C
     assert proc.returncode == 0, err
     assert "ok 6, failed 0" in err
     assert "cannot decode" not in err  # the growing file was never read half-written
 
     # Restart: nothing stored twice; a file added while it was down is picked up; SIGTERM stops it too.
     write_receipts(inbox, 1, start=20)
-    proc = subprocess.Popen(cmd, env=subprocess_env(), stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(cmd, env=_watch_env(), stderr=subprocess.PIPE, text=True)
     _wait_for(db, 7, proc)
     time.sleep(1.0)  # a few more rounds: still nothing new
-    proc.send_signal(signal.SIGTERM)
-    _, err = proc.communicate(timeout=90)  # a loaded machine: workers may still be starting
+    err = _stopped(proc, signal.SIGTERM)
     assert proc.returncode == 0, err
     assert "ok 1, failed 0, skipped 6" in err
     assert _count(db) == 7
