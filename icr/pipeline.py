@@ -225,7 +225,6 @@ def _settle_orientation(
     for page, original in zip(corrected, pages, strict=True):
         if not page.info.get("orientation_deferred"):
             continue
-        read = [(w.text, 100.0 * w.confidence) for w in words.get(page.number, [])]
         if by_reading:
             open_turns = deferred_turns(page.info)
             best = _sureness(words.get(page.number, []), options)
@@ -246,6 +245,7 @@ def _settle_orientation(
                 if convincing(*sure, options):
                     break
             continue
+        read = [(w.text, 100.0 * w.confidence) for w in words.get(page.number, [])]
         turns[page.number], probed = settle(read, options, as_the_step_saw(original))
         page.info["orientation_probe"] = float(probed)
     for original in pages:

@@ -41,9 +41,7 @@ def rescale(image: Image, options: dict[str, Any]) -> StepResult:
     max_side = int(options.get("max_side", 4000))
     max_up = float(options.get("max_upscale", 4.0))
     down_above = float(options.get("downscale_above", 2.5))
-    # Measured on a copy of at most ``rescale_side`` px (letters stay well above the 4 px floor).
-    small, factor = analysis_copy(image, int(options.get("rescale_side", 1600)))
-    height = text_height(small) / factor
+    height = page_text_height(image, options)
     scale = 1.0
     if 0 < height < target * 0.75:
         scale = min(target / height, max_up)
@@ -53,9 +51,19 @@ def rescale(image: Image, options: dict[str, Any]) -> StepResult:
         scale = max_side / max(image.shape[:2])
     if abs(scale - 1.0) < 0.05:
         return image, {"rescale_applied": 0.0, "scale": 1.0, "text_height": height}
+    return resized(image, scale), {"rescale_applied": 1.0, "scale": scale, "text_height": height}
+
+
+def page_text_height(image: Image, options: dict[str, Any]) -> float:
+    """:func:`text_height` of the page in its own pixels, measured on a copy of at most
+    ``rescale_side`` px (letters stay well above the 4 px floor)."""
+    small, factor = analysis_copy(image, int(options.get("rescale_side", 1600)))
+    return text_height(small) / factor
+
+
+def resized(image: Image, scale: float) -> Image:
     interp = cv2.INTER_CUBIC if scale > 1 else cv2.INTER_AREA
-    resized = u8(cv2.resize(image, None, fx=scale, fy=scale, interpolation=interp))
-    return resized, {"rescale_applied": 1.0, "scale": scale, "text_height": height}
+    return u8(cv2.resize(image, None, fx=scale, fy=scale, interpolation=interp))
 
 
 def reduce(image: Image, options: dict[str, Any]) -> StepResult:
@@ -68,10 +76,8 @@ def reduce(image: Image, options: dict[str, Any]) -> StepResult:
     target = float(options.get("target_text_height", 30))
     if max(image.shape[:2]) < int(options.get("reduce_min_side", 4000)):
         return image, {"reduce_applied": 0.0}
-    small, factor = analysis_copy(image, int(options.get("rescale_side", 1600)))
-    height = text_height(small) / factor
+    height = page_text_height(image, options)
     if height <= target * float(options.get("reduce_above", 1.3)):
         return image, {"reduce_applied": 0.0, "text_height": height}
     scale = target / height
-    resized = u8(cv2.resize(image, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA))
-    return resized, {"reduce_applied": 1.0, "scale": scale, "text_height": height}
+    return resized(image, scale), {"reduce_applied": 1.0, "scale": scale, "text_height": height}
