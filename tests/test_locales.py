@@ -192,8 +192,15 @@ LOGO_ONLY = {
         "Am Mühlenweg 7 28195 Bremen",
     ),
     "en_US": (
-        ["1234 Main St", "Austin, TX 78701", "(512) 555-1234", "BANANAS 0.99", "TOTAL $0.99", "06/10/2023",
-         "Sunshine Market LLC"],
+        [
+            "1234 Main St",
+            "Austin, TX 78701",
+            "(512) 555-1234",
+            "BANANAS 0.99",
+            "TOTAL $0.99",
+            "06/10/2023",
+            "Sunshine Market LLC",
+        ],
         "Sunshine Market LLC",
         "1234 Main St Austin, TX 78701",
     ),
@@ -267,3 +274,31 @@ def test_a_spanish_vat_table_gives_its_tax_not_its_base(corrector: DefaultTextCo
     lines += ["TOTAL A PAGAR 2,09", "EFECTIVO 5,00", "CAMBIO 2,91", "IVA 10% BASE 1,90 CUOTA 0,19", "15/06/2023"]
     ex = corrector.extract(ocr_from_lines(lines))
     assert (ex.fields["total"].value, ex.fields["tax"].value) == ("2.09", "0.19")
+
+
+def test_a_mark_the_language_never_writes_is_an_ocr_slip(corrector: DefaultTextCorrector) -> None:
+    malaysian = ["KEDAI MAJU SDN BHD", "NO 12, JALAN MAWAR 3,", "40170 SETIA ÁLAM, SELANGOR", "TOTAL RM 3.50"]
+    fields = corrector.extract(ocr_from_lines(malaysian)).fields
+    assert fields["address"].value == "NO 12, JALAN MAWAR 3, 40170 SETIA ALAM, SELANGOR"
+    # a German receipt keeps its umlauts
+    german = ["Bäckerei Müller GmbH", "Mühlenweg 7", "10115 Berlin", "Brötchen 1,49 A", "SUMME 1,49", "14.03.2023"]
+    assert corrector.extract(ocr_from_lines(german)).fields["company"].value == "Bäckerei Müller GmbH"
+
+
+def test_full_width_punctuation_reads_as_ascii(corrector: DefaultTextCorrector) -> None:
+    lines = [
+        "THE STORE （MALAYSIA） SDN BHD (8199K）)",
+        "NO 12, JALAN MAWAR 3,",
+        "47400 PETALING JAYA",
+        "TOTAL RM 3.50",
+    ]
+    assert corrector.extract(ocr_from_lines(lines)).fields["company"].value == "THE STORE (MALAYSIA) SDN BHD"
+
+
+def test_a_header_with_the_name_alone_takes_the_address_printed_under_the_amounts(
+    corrector: DefaultTextCorrector,
+) -> None:
+    lines = ["THE MARCO POLO KITCH", "GST Reg No: 001403346944", "1 ICE MOCHA RM 12.99", "TOTAL RM 12.99"]
+    lines += ["TEL:07-2343 111", "NO 35,JALAN INDAH 15/2,BUKIT INDAH", "81200 JOHOR BAHRU,JOHOR"]
+    fields = corrector.extract(ocr_from_lines(lines)).fields
+    assert fields["address"].value == "NO 35,JALAN INDAH 15/2,BUKIT INDAH 81200 JOHOR BAHRU,JOHOR"

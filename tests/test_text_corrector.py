@@ -386,6 +386,29 @@ def test_header_address_keeps_the_town_and_state_after_a_line_ending_in_its_post
             "KEDAI RUNCIT AMAN",
             "NO. 17, JALAN PERMAS 1/7, 81750 MASAI",
         ),
+        # a name glued to its bracket; a bracket the registration number's removal leaves open
+        (
+            ["AIK HUAT ENTERPRISE(SETIA ALAM) SDN BHD", "NO 1, JALAN BATU 3,", "43100 HULU LANGAT"],
+            "AIK HUAT ENTERPRISE (SETIA ALAM) SDN BHD",
+            "NO 1, JALAN BATU 3, 43100 HULU LANGAT",
+        ),
+        (
+            ["TONYMOLY VIVA CITY (TONYMOLY SHOP (95874))", "NO 1, JALAN BATU 3,", "43100 HULU LANGAT"],
+            "TONYMOLY VIVA CITY",
+            "NO 1, JALAN BATU 3, 43100 HULU LANGAT",
+        ),
+        # a registration number printed on an address line's row, and a branch with its number under the name
+        (
+            [
+                "HERO DISTRIBUTION SDN BHD",
+                "(Subang Jasa) 666770-U",
+                "LOT 2, JALAN BATU 3, CO. REG. NO.: 946207-D",
+                "43100 HULU LANGAT, SELANGOR",
+                "TEL: 03-9021 3004",
+            ],
+            "HERO DISTRIBUTION SDN BHD",
+            "LOT 2, JALAN BATU 3, 43100 HULU LANGAT, SELANGOR",
+        ),
     ],
 )
 def test_header_address_structure(read: list[str], company: str | None, address: str | None) -> None:

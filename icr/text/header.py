@@ -29,7 +29,7 @@ REGISTRATION = regex.compile(
 """``(81109-A)``, ``789417-W``, ``CO REG NO: 797887-W``: a company registration number line."""
 
 TRAILING_REG = regex.compile(
-    r"\s*[\(\[{]?\s*(?:CO\.?\s*(?:REG\.?)?\s*(?:NO\.?)?\s*:?\s*)?(?<![#\d])\d{3,}[\d\s]*-?\s*[A-Z]?\s*[\)\]}]?\s*$",
+    r"\s*[\(\[{]?\s*(?:CO\.?\s*(?:REG\.?)?\s*(?:NO\.?)?\s*:?\s*)?(?<![#\d])\d{3,}[\d\s]*-?\s*[A-Z]?\s*[\)\]}]{0,2}\s*$",
     regex.IGNORECASE,
 )
 """A registration number printed after the name: ``99 SPEED MART S/B (519537-X)``."""
@@ -41,6 +41,14 @@ _ENDS_WITH_POSTCODE = regex.compile(r"\b\d{5}\W*$")
 
 _NAME_AND_NUMBER = regex.compile(r"\W*\p{L}[\p{L}'.-]{2,}(?:\s+\p{L}[\p{L}'.-]*){0,3}\s+\d{1,4}\s?[A-Za-z]?\W*")
 """``Damrak 2``: a name and a house number, the street line right above a postcode line."""
+
+_REG_AT_END = regex.compile(r"(?<![\w-])\d{4,8}\s?-\s?[A-Z]\W*$")
+"""``(Subang Jasa) 666770-U``: a line ending in a registration number (a branch under the name)."""
+
+_REG_INSIDE = regex.compile(
+    r"\s*\b(?:CO|COMPANY)\.?\s*(?:REG(?:ISTRATION)?\.?)?\s*NO\b\.?\s*:?\s*\d.*$", regex.IGNORECASE
+)
+"""``JALAN BATU 12 1/4, CO. REG. NO.: 946207-D``: a registration number printed on an address line's row."""
 
 PHONE_ONLY = regex.compile(r"\W*\+?\(?\d[\d\s()-]{6,}\d\W*")
 
@@ -163,6 +171,10 @@ _CURLY_BRACKETS = regex.compile(r"[{\[(]([\p{L}\d&.\s]{1,12})[}\])]")
 """A bracketed part of a name with OCR's braces or square brackets for parentheses: ``{SP}``."""
 
 
+_GLUED_BRACKET = regex.compile(r"(?<=[\p{L}.]{2})\((?=\p{L})")
+"""``ENTERPRISE(SETIA ALAM)``: OCR lost the space names keep before a bracket."""
+
+
 def clean_company(text: str, ocr: bool = True, lexicon: Lexicon | None = None) -> str:
     """Mend OCR slips in the legal suffix and initials, drop OCR debris at the ends and a trailing
     registration number from a company name; with ``ocr`` (text from an OCR engine, not typed) also
@@ -171,6 +183,7 @@ def clean_company(text: str, ocr: bool = True, lexicon: Lexicon | None = None) -
     text = _REG_THEN_DEBRIS.sub("", fix_legal_name(text, lex))
     # "{SP}" for "(SP)"; "BERRY’S" for "BERRY'S"; a quote OCR put after a word ("PAPAN’ YEW")
     text = _CURLY_BRACKETS.sub(r"(\1)", text)
+    text = _GLUED_BRACKET.sub(" (", text)
     text = regex.sub(r"(?<=\p{L})[’‘`](?=\p{L})", "'", text)
     text = regex.sub(r"(?<=\p{L}(?<![Ss]))[’‘'`](?=\s)", "", text)
     text = regex.sub(r"^[\s\p{Pi}\p{Pf}\"'`~_|=*]+|[\s\p{Pi}\p{Pf}\"`~_|=*]+$", "", text)
@@ -186,6 +199,8 @@ def clean_company(text: str, ocr: bool = True, lexicon: Lexicon | None = None) -
     # Some legal names end at their suffix (the packs' ``legal_name_ends``): words after it on the line
     # are not the name, unless bracketed (an outlet: "... LTD (QUEEN STREET)").
     out = lex.legal_name_end.sub(r"\1", out)
+    # a bracket the registration number's removal left open ("VIVA CITY (TONYMOLY SHOP (95874))")
+    out = regex.sub(r"\s*\([^()]*$", "", out) if out.count("(") > out.count(")") else out
     return regex.sub(r"\s+", " ", out) or text.strip()
 
 
@@ -215,6 +230,7 @@ _TRAILING_SPECK = regex.compile(r"\W+|\p{Ll}{1,2}")
 
 _OCR_POSTCODE = regex.compile(r"(?<![\w-])(?=[\dSs$OoIil]{5}(?![\w-]))(?=(?:\D*\d){3})[\dSs$OoIil]{5}")
 """``S3000``, ``S2i00``: a five-character postcode with letters OCR read for digits."""
+
 
 def clean_address(text: str, ocr: bool = True, lexicon: Lexicon | None = None) -> str:
     """Drop OCR noise tokens (``|``, ``.``, stray quotes) and repair postcodes misread in an address;
@@ -333,6 +349,11 @@ def guess_header(lines: Sequence[Line], lexicon: Lexicon | None = None) -> Heade
     conf_c = min(1.0, max(0.2, 0.45 + 0.12 * best_score)) * min(ln.confidence for ln in block[start : end + 1])
 
     address, address_lines, conf_a = _address(lines, block[end].index, lex)
+    if not (address and (lex.postcode.search(address) or lex.street_line.search(address))):
+        after_name = next((i + 1 for i, ln in enumerate(lines) if ln.index == block[end].index), len(lines))
+        footer_address = _footer_address(lines, after_name, lex)
+        if footer_address is not None:
+            address, address_lines, conf_a = footer_address
     return HeaderGuess(
         company=company,
         company_lines=tuple(ln.index for ln in block[start : end + 1]),
@@ -355,6 +376,19 @@ def _footer_name(lines: Sequence[Line], skip: int, lex: Lexicon) -> Line | None:
     return None
 
 
+def _footer_address(lines: Sequence[Line], skip: int, lex: Lexicon) -> tuple[str, tuple[int, ...], float] | None:
+    """The address printed in the footer (below the last amount), starting on a street line, with a
+    postcode: for a receipt whose header names the shop but not where it is."""
+    amounts = [i for i, ln in enumerate(lines) if i >= skip and find_amounts(ln.text, lex)]
+    start = max(skip, amounts[-1] + 1 if amounts else skip)
+    for i in range(start, len(lines)):
+        if lex.street_line.search(lines[i].text):
+            address, indexes, confidence = _address(lines, lines[i].index - 1, lex)
+            if address and lex.postcode.search(address):
+                return address, indexes, round(0.8 * confidence, 3)
+    return None
+
+
 def _address(lines: Sequence[Line], after: int, lex: Lexicon) -> tuple[str | None, tuple[int, ...], float]:
     """The address in the lines after the line with index ``after`` (the name's last line), up to the
     first stop line; its line indexes and confidence."""
@@ -362,7 +396,15 @@ def _address(lines: Sequence[Line], after: int, lex: Lexicon) -> tuple[str | Non
     addr: list[Line] = []
     for ln in lines[end + 1 : end + 9]:
         text = ln.text
-        if REGISTRATION.search(text) or (not addr and text.startswith("(") and text.endswith(")")):
+        inside = _REG_INSIDE.search(text)
+        if inside is not None and regex.search(r"\w", text[: inside.start()]):
+            text = text[: inside.start()]
+            ln = Line(ln.index, text, ln.confidence)
+        if (
+            REGISTRATION.search(text)
+            or (not addr and text.startswith("(") and text.endswith(")"))
+            or (_REG_AT_END.search(text) and not lex.address_cue.search(text))
+        ):
             if addr and any(lex.address_cue.search(a.text) for a in addr):
                 break
             addr = []  # "JIAWEI HOUSE / 002693074-K": a second name line above the registration number

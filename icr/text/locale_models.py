@@ -120,6 +120,10 @@ class LocalePack(_Strict):
     countries: list[str] = []
     date_order: Literal["day_first", "month_first"] | None = None
     decimal: Literal[".", ","] | None = None
+    marked_letters: str | None = None
+    """The letters with accents or other marks the language writes (``ÄÖÜäöüß``; ``""``: none). On a
+    document only such packs apply to, a marked letter none of them writes is an OCR slip (``Jaça``)
+    and loses its mark. Unset: every mark may be printed."""
     town_ends_address: bool = False
     """The address ends with the line of the postcode and its town ("10115 Berlin"): no region or
     mall name follows it, so a short line after it is the receipt's body."""

@@ -162,6 +162,8 @@ class Lexicon:
     slips: dict[SlipScope, tuple[CompiledSlip, ...]] = field(default_factory=dict)
     english: bool = True
     """English is a language of the applied country packs (the spelling corrector knows English)."""
+    marked_letters: frozenset[str] | None = None
+    """The marked letters the applied country packs write; None: any (a pack leaves it open)."""
     town_ends_address: bool = False
     """Every applied country pack ends an address with the postcode and town line."""
     decimal: str | None = None
@@ -193,6 +195,29 @@ class Lexicon:
 
             text = slip.pattern.sub(one, text)
         return text
+
+
+_HALF_WIDTH = str.maketrans({0x3000: " ", **{c: chr(c - 0xFEE0) for c in range(0xFF01, 0xFF5F)}})
+
+
+def half_width(text: str) -> str:
+    """``text`` with full-width forms as plain ASCII (``（M）`` -> ``(M)``): a neural engine trained on
+    Chinese text reads some Latin punctuation in its full-width form."""
+    return text if text.isascii() else text.translate(_HALF_WIDTH)
+
+
+def unmark(text: str, keep: frozenset[str]) -> str:
+    """``text`` with every marked letter not in ``keep`` replaced by its plain letter (``ç`` -> ``c``)."""
+    if text.isascii():
+        return text
+    out = []
+    for ch in text:
+        if ord(ch) > 127 and ch not in keep and ch.isalpha():
+            plain = "".join(c for c in unicodedata.normalize("NFKD", ch) if not unicodedata.combining(c))
+            out.append(plain if plain.isascii() and plain.isalpha() else ch)
+        else:
+            out.append(ch)
+    return "".join(out)
 
 
 DIGIT_CONFUSIONS = str.maketrans(
@@ -300,6 +325,9 @@ def compile_lexicon(packs: Sequence[LocalePack]) -> Lexicon:
         home_currencies=frozenset(home),
         english="en" in {lang for p in (packs[1:] or packs) for lang in p.languages},
         town_ends_address=bool(packs[1:]) and all(p.town_ends_address for p in packs[1:]),
+        marked_letters=frozenset("".join(p.marked_letters or "" for p in packs[1:]))
+        if packs[1:] and all(p.marked_letters is not None for p in packs[1:])
+        else None,
         decimal=decimals.pop() if len(decimals := {p.decimal for p in packs[1:] if p.decimal}) == 1 else None,
     )
 
