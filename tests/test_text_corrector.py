@@ -386,6 +386,12 @@ def test_header_address_keeps_the_town_and_state_after_a_line_ending_in_its_post
             "KEDAI RUNCIT AMAN",
             "NO. 17, JALAN PERMAS 1/7, 81750 MASAI",
         ),
+        # a comma OCR made between a name's words
+        (
+            ["Loaded, Cafe", "15700 Bellflower Blvd", "Bellflower, CA 90706"],
+            "Loaded Cafe",
+            "15700 Bellflower Blvd Bellflower, CA 90706",
+        ),
         # a name glued to its bracket; a bracket the registration number's removal leaves open
         (
             ["AIK HUAT ENTERPRISE(SETIA ALAM) SDN BHD", "NO 1, JALAN BATU 3,", "43100 HULU LANGAT"],

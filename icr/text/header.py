@@ -171,6 +171,9 @@ _CURLY_BRACKETS = regex.compile(r"[{\[(]([\p{L}\d&.\s]{1,12})[}\])]")
 """A bracketed part of a name with OCR's braces or square brackets for parentheses: ``{SP}``."""
 
 
+_COMMA_IN_NAME = regex.compile(r"(?<=\p{L}{2}),(?=\s+\p{L})")
+"""``Loaded, Cafe``: names keep no comma between their words; OCR made one of a speck or a logo's edge."""
+
 _GLUED_BRACKET = regex.compile(r"(?<=[\p{L}.]{2})\((?=\p{L})")
 """``ENTERPRISE(SETIA ALAM)``: OCR lost the space names keep before a bracket."""
 
@@ -192,6 +195,7 @@ def clean_company(text: str, ocr: bool = True, lexicon: Lexicon | None = None) -
     out = out.strip(" ,:;-_|")
     # Table rules and specks between the words of a name wrapped over lines ("KITCH | | - BUKIT").
     out = " ".join(t for t in out.split() if not _RULE_TOKEN.fullmatch(t) and not (ocr and _LONE_POINT.fullmatch(t)))
+    out = _COMMA_IN_NAME.sub("", out)
     if ocr and "[" not in out:
         out = _L_AS_SIGN.sub("l", out)
     # One speck after the legal suffix ("LTD iz").
