@@ -283,22 +283,3 @@ def test_a_mark_the_language_never_writes_is_an_ocr_slip(corrector: DefaultTextC
     # a German receipt keeps its umlauts
     german = ["Bäckerei Müller GmbH", "Mühlenweg 7", "10115 Berlin", "Brötchen 1,49 A", "SUMME 1,49", "14.03.2023"]
     assert corrector.extract(ocr_from_lines(german)).fields["company"].value == "Bäckerei Müller GmbH"
-
-
-def test_full_width_punctuation_reads_as_ascii(corrector: DefaultTextCorrector) -> None:
-    lines = [
-        "THE STORE （MALAYSIA） SDN BHD (8199K）)",
-        "NO 12, JALAN MAWAR 3,",
-        "47400 PETALING JAYA",
-        "TOTAL RM 3.50",
-    ]
-    assert corrector.extract(ocr_from_lines(lines)).fields["company"].value == "THE STORE (MALAYSIA) SDN BHD"
-
-
-def test_a_header_with_the_name_alone_takes_the_address_printed_under_the_amounts(
-    corrector: DefaultTextCorrector,
-) -> None:
-    lines = ["THE MARCO POLO KITCH", "GST Reg No: 001403346944", "1 ICE MOCHA RM 12.99", "TOTAL RM 12.99"]
-    lines += ["TEL:07-2343 111", "NO 35,JALAN INDAH 15/2,BUKIT INDAH", "81200 JOHOR BAHRU,JOHOR"]
-    fields = corrector.extract(ocr_from_lines(lines)).fields
-    assert fields["address"].value == "NO 35,JALAN INDAH 15/2,BUKIT INDAH 81200 JOHOR BAHRU,JOHOR"

@@ -392,6 +392,12 @@ def test_header_address_keeps_the_town_and_state_after_a_line_ending_in_its_post
             "Loaded Cafe",
             "15700 Bellflower Blvd Bellflower, CA 90706",
         ),
+        # a registration number with its bracket read twice
+        (
+            ["THE STORE (MALAYSIA) SDN BHD (8199K))", "NO 1, JALAN BATU 3,", "43100 HULU LANGAT"],
+            "THE STORE (MALAYSIA) SDN BHD",
+            "NO 1, JALAN BATU 3, 43100 HULU LANGAT",
+        ),
         # a name glued to its bracket; a bracket the registration number's removal leaves open
         (
             ["AIK HUAT ENTERPRISE(SETIA ALAM) SDN BHD", "NO 1, JALAN BATU 3,", "43100 HULU LANGAT"],
@@ -402,18 +408,6 @@ def test_header_address_keeps_the_town_and_state_after_a_line_ending_in_its_post
             ["TONYMOLY VIVA CITY (TONYMOLY SHOP (95874))", "NO 1, JALAN BATU 3,", "43100 HULU LANGAT"],
             "TONYMOLY VIVA CITY",
             "NO 1, JALAN BATU 3, 43100 HULU LANGAT",
-        ),
-        # a registration number printed on an address line's row, and a branch with its number under the name
-        (
-            [
-                "HERO DISTRIBUTION SDN BHD",
-                "(Subang Jasa) 666770-U",
-                "LOT 2, JALAN BATU 3, CO. REG. NO.: 946207-D",
-                "43100 HULU LANGAT, SELANGOR",
-                "TEL: 03-9021 3004",
-            ],
-            "HERO DISTRIBUTION SDN BHD",
-            "LOT 2, JALAN BATU 3, 43100 HULU LANGAT, SELANGOR",
         ),
     ],
 )

@@ -22,7 +22,7 @@ from icr.text.header import guess_header
 from icr.text.items import extract_line_items
 from icr.text.ledger import settle, supported
 from icr.text.lines import TYPED_CONFIDENCE, Line, document_lines
-from icr.text.locales import detect_locales, half_width, lexicon_for, load_packs, unmark
+from icr.text.locales import detect_locales, lexicon_for, load_packs, unmark
 from icr.text.parsers import PARSERS, ParseOptions, find_amounts, mask_card_numbers, normalize
 from icr.text.spelling import SpellingCorrector, read_vocabulary, shared_corrector
 from icr.text.templates import (
@@ -88,9 +88,7 @@ class DefaultTextCorrector:
         return cls(Settings(settings.raw, [*template_dirs, *settings.template_dirs]))
 
     def extract(self, ocr: OcrResult) -> Extraction:
-        raw_lines = [
-            Line(ln.index, half_width(mask_card_numbers(ln.text)), ln.confidence) for ln in document_lines(ocr)
-        ]
+        raw_lines = [Line(ln.index, mask_card_numbers(ln.text), ln.confidence) for ln in document_lines(ocr)]
         # The packs whose cues the document shows (a US receipt: 7/4/2013), unless a template names them.
         cues = detect_locales([ln.text for ln in raw_lines])
         lex = lexicon_for(cues.tags)

@@ -42,14 +42,6 @@ _ENDS_WITH_POSTCODE = regex.compile(r"\b\d{5}\W*$")
 _NAME_AND_NUMBER = regex.compile(r"\W*\p{L}[\p{L}'.-]{2,}(?:\s+\p{L}[\p{L}'.-]*){0,3}\s+\d{1,4}\s?[A-Za-z]?\W*")
 """``Damrak 2``: a name and a house number, the street line right above a postcode line."""
 
-_REG_AT_END = regex.compile(r"(?<![\w-])\d{4,8}\s?-\s?[A-Z]\W*$")
-"""``(Subang Jasa) 666770-U``: a line ending in a registration number (a branch under the name)."""
-
-_REG_INSIDE = regex.compile(
-    r"\s*\b(?:CO|COMPANY)\.?\s*(?:REG(?:ISTRATION)?\.?)?\s*NO\b\.?\s*:?\s*\d.*$", regex.IGNORECASE
-)
-"""``JALAN BATU 12 1/4, CO. REG. NO.: 946207-D``: a registration number printed on an address line's row."""
-
 PHONE_ONLY = regex.compile(r"\W*\+?\(?\d[\d\s()-]{6,}\d\W*")
 
 
@@ -174,6 +166,8 @@ _CURLY_BRACKETS = regex.compile(r"[{\[(]([\p{L}\d&.\s]{1,12})[}\])]")
 _COMMA_IN_NAME = regex.compile(r"(?<=\p{L}{2}),(?=\s+\p{L})")
 """``Loaded, Cafe``: names keep no comma between their words; OCR made one of a speck or a logo's edge."""
 
+_OPEN_BRACKET_TAIL = regex.compile(r"\s*\([^()]*$")
+
 _GLUED_BRACKET = regex.compile(r"(?<=[\p{L}.]{2})\((?=\p{L})")
 """``ENTERPRISE(SETIA ALAM)``: OCR lost the space names keep before a bracket."""
 
@@ -204,7 +198,7 @@ def clean_company(text: str, ocr: bool = True, lexicon: Lexicon | None = None) -
     # are not the name, unless bracketed (an outlet: "... LTD (QUEEN STREET)").
     out = lex.legal_name_end.sub(r"\1", out)
     # a bracket the registration number's removal left open ("VIVA CITY (TONYMOLY SHOP (95874))")
-    out = regex.sub(r"\s*\([^()]*$", "", out) if out.count("(") > out.count(")") else out
+    out = _OPEN_BRACKET_TAIL.sub("", out) if out.count("(") > out.count(")") else out
     return regex.sub(r"\s+", " ", out) or text.strip()
 
 
@@ -353,11 +347,6 @@ def guess_header(lines: Sequence[Line], lexicon: Lexicon | None = None) -> Heade
     conf_c = min(1.0, max(0.2, 0.45 + 0.12 * best_score)) * min(ln.confidence for ln in block[start : end + 1])
 
     address, address_lines, conf_a = _address(lines, block[end].index, lex)
-    if not (address and (lex.postcode.search(address) or lex.street_line.search(address))):
-        after_name = next((i + 1 for i, ln in enumerate(lines) if ln.index == block[end].index), len(lines))
-        footer_address = _footer_address(lines, after_name, lex)
-        if footer_address is not None:
-            address, address_lines, conf_a = footer_address
     return HeaderGuess(
         company=company,
         company_lines=tuple(ln.index for ln in block[start : end + 1]),
@@ -380,19 +369,6 @@ def _footer_name(lines: Sequence[Line], skip: int, lex: Lexicon) -> Line | None:
     return None
 
 
-def _footer_address(lines: Sequence[Line], skip: int, lex: Lexicon) -> tuple[str, tuple[int, ...], float] | None:
-    """The address printed in the footer (below the last amount), starting on a street line, with a
-    postcode: for a receipt whose header names the shop but not where it is."""
-    amounts = [i for i, ln in enumerate(lines) if i >= skip and find_amounts(ln.text, lex)]
-    start = max(skip, amounts[-1] + 1 if amounts else skip)
-    for i in range(start, len(lines)):
-        if lex.street_line.search(lines[i].text):
-            address, indexes, confidence = _address(lines, lines[i].index - 1, lex)
-            if address and lex.postcode.search(address):
-                return address, indexes, round(0.8 * confidence, 3)
-    return None
-
-
 def _address(lines: Sequence[Line], after: int, lex: Lexicon) -> tuple[str | None, tuple[int, ...], float]:
     """The address in the lines after the line with index ``after`` (the name's last line), up to the
     first stop line; its line indexes and confidence."""
@@ -400,15 +376,7 @@ def _address(lines: Sequence[Line], after: int, lex: Lexicon) -> tuple[str | Non
     addr: list[Line] = []
     for ln in lines[end + 1 : end + 9]:
         text = ln.text
-        inside = _REG_INSIDE.search(text)
-        if inside is not None and regex.search(r"\w", text[: inside.start()]):
-            text = text[: inside.start()]
-            ln = Line(ln.index, text, ln.confidence)
-        if (
-            REGISTRATION.search(text)
-            or (not addr and text.startswith("(") and text.endswith(")"))
-            or (_REG_AT_END.search(text) and not lex.address_cue.search(text))
-        ):
+        if REGISTRATION.search(text) or (not addr and text.startswith("(") and text.endswith(")")):
             if addr and any(lex.address_cue.search(a.text) for a in addr):
                 break
             addr = []  # "JIAWEI HOUSE / 002693074-K": a second name line above the registration number

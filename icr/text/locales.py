@@ -197,15 +197,6 @@ class Lexicon:
         return text
 
 
-_HALF_WIDTH = str.maketrans({0x3000: " ", **{c: chr(c - 0xFEE0) for c in range(0xFF01, 0xFF5F)}})
-
-
-def half_width(text: str) -> str:
-    """``text`` with full-width forms as plain ASCII (``（M）`` -> ``(M)``): a neural engine trained on
-    Chinese text reads some Latin punctuation in its full-width form."""
-    return text if text.isascii() else text.translate(_HALF_WIDTH)
-
-
 def unmark(text: str, keep: frozenset[str]) -> str:
     """``text`` with every marked letter not in ``keep`` replaced by its plain letter (``ç`` -> ``c``)."""
     if text.isascii():
