@@ -57,7 +57,6 @@ def _wait_for(db: str, n: int, proc: subprocess.Popen[str], timeout: float = 60)
         time.sleep(0.2)
 
 
-@pytest.mark.slow
 def _stopped(proc: subprocess.Popen[str], how: signal.Signals, timeout: float = 90) -> str:
     """Send ``how`` and wait for the watch to end; its stderr. A watch that does not stop is dumped
     (faulthandler: every thread's stack, on SIGABRT) and killed, and the test fails with the dump."""
@@ -78,6 +77,7 @@ def _watch_env() -> dict[str, str]:
     return {**subprocess_env(), "PYTHONFAULTHANDLER": "1"}
 
 
+@pytest.mark.slow
 def test_watch_ingests_arrivals_until_ctrl_c_and_restarts_idempotently(tmp_path: Path) -> None:
     inbox = tmp_path / "inbox"
     inbox.mkdir()
