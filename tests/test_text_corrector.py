@@ -386,6 +386,12 @@ def test_header_address_keeps_the_town_and_state_after_a_line_ending_in_its_post
             "KEDAI RUNCIT AMAN",
             "NO. 17, JALAN PERMAS 1/7, 81750 MASAI",
         ),
+        # a dash between a name's words is printed (a table rule is longer)
+        (
+            ["Pita Pita - Lombard", "2125 Chestnut St", "San Francisco, CA 94123"],
+            "Pita Pita - Lombard",
+            "2125 Chestnut St San Francisco, CA 94123",
+        ),
         # a comma OCR made between a name's words
         (
             ["Loaded, Cafe", "15700 Bellflower Blvd", "Bellflower, CA 90706"],

@@ -188,7 +188,15 @@ def clean_company(text: str, ocr: bool = True, lexicon: Lexicon | None = None) -
     out = _strip_junk(TRAILING_REG.sub("", out), lex)
     out = out.strip(" ,:;-_|")
     # Table rules and specks between the words of a name wrapped over lines ("KITCH | | - BUKIT").
-    out = " ".join(t for t in out.split() if not _RULE_TOKEN.fullmatch(t) and not (ocr and _LONE_POINT.fullmatch(t)))
+    tokens = out.split()
+    out = " ".join(
+        t
+        for i, t in enumerate(tokens)
+        if not _RULE_TOKEN.fullmatch(t)
+        and not (ocr and _LONE_POINT.fullmatch(t))
+        # a dash between two words is printed ("PITA PITA - LOMBARD"); beside a rule it is one
+        and not (t == "-" and any(_RULE_TOKEN.fullmatch(n) for n in tokens[max(0, i - 1) : i + 2 : 2]))
+    )
     out = _COMMA_IN_NAME.sub("", out)
     if ocr and "[" not in out:
         out = _L_AS_SIGN.sub("l", out)
@@ -202,7 +210,7 @@ def clean_company(text: str, ocr: bool = True, lexicon: Lexicon | None = None) -
     return regex.sub(r"\s+", " ", out) or text.strip()
 
 
-_RULE_TOKEN = regex.compile(r"[|¦_\-—–]+")
+_RULE_TOKEN = regex.compile(r"[|¦_—–]+|-{2,}")
 
 
 @functools.cache
