@@ -751,3 +751,14 @@ def test_a_web_address_or_an_order_type_is_no_company(corrector: DefaultTextCorr
     lines = [line, "BIG JO'S", "1955 BROADWAY", "SANTA MONICA, CA 90404", "HB $4.00", "Total $4.00"]
     ex = corrector.extract(ocr_from_lines(lines))
     assert "company" not in ex.fields or ex.fields["company"].value != line
+
+
+def test_a_recognized_address_reads_a_point_after_a_word_or_number_as_the_comma_it_was() -> None:
+    from icr.text.header import guess_header
+    from icr.text.lines import Line
+
+    read = ["KEDAI MAJU SDN BHD", "NO.32 & 33. JALAN SR 1/9. SEKSYEN 9,", "TAMAN SERDANG RAYA. 43300 SERI KEMBANGAN"]
+    want = "NO.32 & 33, JALAN SR 1/9, SEKSYEN 9, TAMAN SERDANG RAYA, 43300 SERI KEMBANGAN"
+    assert guess_header([Line(i, text, 0.98) for i, text in enumerate(read)]).address == want
+    # typed text keeps its points as printed; so does an abbreviation ("NO.") and a number's point
+    assert guess_header([Line(i, text, 1.0) for i, text in enumerate(read)]).address == " ".join(read[1:])

@@ -281,6 +281,10 @@ _INITIALS_COMMA = regex.compile(r"(?<=(?<![\p{L}.])(?:\p{Lu}\.)+\p{Lu}),(?=\s\d)
 MALAYSIA`` keeps its comma)."""
 
 
+_POINT_FOR_COMMA = regex.compile(r"(?<=(?<![\p{L}.])\p{L}{4,}|\d)\.(?=\s+[\p{L}\d])")
+"""``TAMAN SERDANG RAYA. 43300``: a point after a word or a number inside a recognized address is a
+comma read small (labels write 1,279 such commas and 19 points)."""
+
 _POSTCODE_DIGITS = str.maketrans({"S": "5", "s": "5", "$": "5", "O": "0", "o": "0", "I": "1", "i": "1", "l": "1"})
 
 
@@ -451,6 +455,8 @@ def _address(lines: Sequence[Line], after: int, lex: Lexicon) -> tuple[str | Non
         )
         or None
     )
+    if address and any(ln.confidence < 1.0 for ln in addr):
+        address = _POINT_FOR_COMMA.sub(",", address)
     cues = sum(1 for ln in addr if lex.address_cue.search(ln.text))
     conf_a = 0.0
     if addr:
