@@ -14,6 +14,8 @@ from icr.config import config_dir, load_settings
 from icr.errors import ConfigError, LocaleError
 from icr.text import ocr_from_lines
 from icr.text.corrector import DefaultTextCorrector
+from icr.text.fields import extract_tax_rate
+from icr.text.lines import Line
 from icr.text.locales import detect_locales, lexicon_for, load_packs
 from icr.text.parsers import ParseOptions, find_amounts, parse_date
 
@@ -49,6 +51,8 @@ def test_unknown_key_names_the_file_and_key(tmp_path: Path) -> None:
     [
         ("tag: xx_XX\nlegal_sufixes: [GMBH]\n", "legal_sufixes"),
         ("tag: xx_XX\nfinal_total: ['(unclosed']\n", "final_total"),
+        ("tag: xx_XX\ntax_rate_label: [MWST]\n", "tax_rate_label"),
+        ("tag: xx_XX\nreceipt_labels: ['RECHNUNG(']\n", "receipt_labels"),
         ("tag: xx_XX\namount_labels: [{tier: 1, role: totl, patterns: [X]}]\n", "amount_labels.0.role"),
         ("tag: yy_YY\n", "tag"),
     ],
@@ -120,6 +124,20 @@ def test_labels_are_classified_by_the_applied_packs() -> None:
     # "Sub/Ttl" abbreviated, its l read as 1 or its digit-like end cut off with the amount
     assert us.classify("Sub/Ttl") == us.classify("Sub/Tt1") == us.classify("SUB TT") == "subtotal"
     assert us.classify("SUBTTLE") == ""
+
+
+def test_tax_and_registration_words_come_from_the_applied_packs(tmp_path: Path) -> None:
+    vat = [Line(0, "MwSt 19% 1,52", 1.0)]
+    assert extract_tax_rate(vat, ParseOptions(lexicon=lexicon_for(("de_DE",)))).value == Decimal("19")  # type: ignore[union-attr]
+    assert extract_tax_rate(vat, ParseOptions(lexicon=lexicon_for(("ms_MY",)))) is None
+    assert lexicon_for(("ms_MY",)).registration.search("SSM NO: 1234567") is not None
+    assert lexicon_for(("de_DE",)).registration.search("SSM NO: 1234567") is None
+    # a new country's tax is one line of its pack
+    _write(tmp_path, "base.yaml", "tag: base\ntax_rate_labels: [VAT]\n")
+    _write(tmp_path, "tr_TR.yaml", "tag: tr_TR\ntax_rate_labels: [KDV]\n")
+    kdv = [Line(0, "KDV 18% 3,05", 1.0)]
+    assert extract_tax_rate(kdv, ParseOptions(lexicon=lexicon_for(("tr_TR",), tmp_path))) is not None
+    assert extract_tax_rate(kdv, ParseOptions(lexicon=lexicon_for((), tmp_path))) is None
 
 
 def test_a_tills_month_day_year_keeps_its_date_when_the_apostrophe_is_lost() -> None:

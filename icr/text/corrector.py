@@ -170,7 +170,7 @@ class DefaultTextCorrector:
             self._apply_template(template, corrected_text, raw_text, opts, put)
             self._apply_variants(template, readings, lex.postcode, put)
 
-        items = extract_line_items(lines, hits, header.company_lines + header.address_lines)
+        items = extract_line_items(lines, hits, header.company_lines + header.address_lines, lex)
         missing, reasons = self._review(fields, template)
         return Extraction(
             fields=fields,

@@ -40,17 +40,13 @@ class Found:
     """The chosen value's score less the best score of another value (None: no rival)."""
 
 
-NOT_DOC_DATE = regex.compile(
-    r"\b(?:EXP\w*|VALID\w*|BEST\s*BEFORE|USE\s*BY|DUE|BIRTH|DOB|UNTIL|FROM|PRINTED)\b", regex.IGNORECASE
-)
-
-
 def extract_date(lines: Sequence[Line], opts: ParseOptions, today: dt.date | None = None) -> Found | None:
     """The document date: a labelled date first, else the earliest plausible date."""
     latest = (today or dt.date.today()) + dt.timedelta(days=366)
     best: tuple[float, Found] | None = None
     scores: dict[dt.date, float] = {}  # per date: its best score (a date printed twice is one candidate)
     n = max(len(lines), 1)
+    lex = opts.lex
     for i, ln in enumerate(lines):
         dates = find_dates(ln.text, opts)
         if not dates:
@@ -59,10 +55,11 @@ def extract_date(lines: Sequence[Line], opts: ParseOptions, today: dt.date | Non
         for k, (value, raw, start) in enumerate(dates):
             score = 1.0
             before = ln.text[:start]
-            label = opts.lex.date_label
+            label = lex.date_label
             if label.search(before) or (not before.strip() and label.search(prev) and not find_dates(prev, opts)):
                 score += 2.0
-            if NOT_DOC_DATE.search(before) or NOT_DOC_DATE.search(ln.text[start + len(raw) : start + len(raw) + 15]):
+            after = ln.text[start + len(raw) : start + len(raw) + 15]
+            if lex.not_doc_date.search(before) or lex.not_doc_date.search(after):
                 score -= 2.5
             if parse_time(ln.text[start + len(raw) :]) is not None:
                 score += 0.5
@@ -122,35 +119,22 @@ def _labelled(
     return None
 
 
-PHONE_LABEL = regex.compile(
-    r"\b(?:TEL|TELEPHONE|PHONE|PH|T|HP|H/P|MOBILE|MOB|CALL)\b\.?\s*(?:NO\.?)?\s*:?", regex.IGNORECASE
-)
-TAX_ID_LABEL = regex.compile(r"\b(?:GST|SST|VAT|TAX|ABN|GSTIN|TIN|UST|TVA)\b", regex.IGNORECASE)
-RECEIPT_LABEL = regex.compile(
-    r"\b(?:RECEIPT|RCPT|INVOICE|INV|BILL|DOC(?:UMENT)?|TRANS(?:ACTION)?|ORDER|CHECK|CHK|SLIP|REF)\s*"
-    r"(?:NO|NUMBER|NUM|#|ID)\b\.?\s*:?|\b(?:RECEIPT|INVOICE|BILL|ORDER|CHECK|CHK|TICKET|TRANS)\s*#",
-    regex.IGNORECASE,
-)
-CARD_LABEL = regex.compile(r"\b(?:VISA|MASTER\w*|AMEX|CARD|DEBIT|CREDIT|MAESTRO)\b|[X*]{4}", regex.IGNORECASE)
-TAX_RATE_LABEL = regex.compile(
-    r"\b(?:GST|SST|VAT|TAX|MWST|TVA|IVA)\b.*\d\s?%|\d\s?%.*\b(?:GST|SST|VAT|TAX)\b", regex.IGNORECASE
-)
-
-
 def extract_phone(lines: Sequence[Line], opts: ParseOptions) -> Found | None:
-    return _labelled(lines, PHONE_LABEL, lambda s: parse_phone(PHONE_LABEL.sub(" ", s, count=1)))
+    label = opts.lex.phone_label
+    return _labelled(lines, label, lambda s: parse_phone(label.sub(" ", s, count=1)))
 
 
 def extract_tax_id(lines: Sequence[Line], opts: ParseOptions) -> Found | None:
-    return _labelled(lines, TAX_ID_LABEL, parse_tax_id)
+    return _labelled(lines, opts.lex.tax_id_label, lambda s: parse_tax_id(s, opts))
 
 
 def extract_receipt_number(lines: Sequence[Line], opts: ParseOptions) -> Found | None:
-    return _labelled(lines, RECEIPT_LABEL, lambda s: parse_receipt_number(RECEIPT_LABEL.sub(" ", s, count=1)))
+    label = opts.lex.receipt_label
+    return _labelled(lines, label, lambda s: parse_receipt_number(label.sub(" ", s, count=1)))
 
 
 def extract_card_last4(lines: Sequence[Line], opts: ParseOptions) -> Found | None:
-    return _labelled(lines, CARD_LABEL, parse_card_last4, confidence=0.75)
+    return _labelled(lines, opts.lex.card_label, parse_card_last4, confidence=0.75)
 
 
 def extract_payment_method(lines: Sequence[Line], opts: ParseOptions) -> Found | None:
@@ -167,7 +151,7 @@ def extract_payment_method(lines: Sequence[Line], opts: ParseOptions) -> Found |
 
 def extract_tax_rate(lines: Sequence[Line], opts: ParseOptions) -> Found | None:
     for ln in lines:
-        if TAX_RATE_LABEL.search(ln.text):
+        if opts.lex.tax_rate_label.search(ln.text):
             rate = parse_percent(ln.text)
             if rate is not None and 0 < rate < 50:
                 return Found(rate, ln.text, ln.index, round(0.8 * ln.confidence, 3), "keyword")

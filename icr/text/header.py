@@ -20,14 +20,6 @@ from icr.text.lines import TYPED_CONFIDENCE, Line
 from icr.text.locales import Lexicon, SlipScope, default_lexicon
 from icr.text.parsers import ParseOptions, find_amounts, find_dates
 
-REGISTRATION = regex.compile(
-    r"^\(?\s*(?:CO(?:MPANY)?\.?\s*(?:REG(?:ISTRATION)?\.?)?\s*(?:NO|NUMBER)?\.?\s*:?\s*)?"
-    r"[A-Z]{0,3}\d[\d\s]{3,}\s*-?\s*[A-Z]\s*\)?\W*$"
-    r"|^\(?\s*(?:CO|COMPANY|ROC|BRN?|SSM|REG(?:ISTRATION)?)\.?\s*(?:REG\.?)?\s*(?:NO|NUMBER)\.?\s*:?.*$",
-    regex.IGNORECASE,
-)
-"""``(81109-A)``, ``789417-W``, ``CO REG NO: 797887-W``: a company registration number line."""
-
 TRAILING_REG = regex.compile(
     r"\s*[\(\[{]?\s*(?:CO\.?\s*(?:REG\.?)?\s*(?:NO\.?)?\s*:?\s*)?(?<![#\d])\d{3,}[\d\s]*-?\s*[A-Z]?\s*[\)\]}]{0,2}\s*$",
     regex.IGNORECASE,
@@ -56,13 +48,7 @@ class HeaderGuess:
 
 
 def _is_body(line: Line, lex: Lexicon) -> bool:
-    return bool(find_dates(line.text, ParseOptions(lexicon=lex))) or bool(
-        regex.search(
-            r"\b(?:TAX\s*INVOICE|INVOICE|RECEIPT|CASHIER|DOC(?:UMENT)?\s*NO|BILL\s*NO|TABLE|QTY)\b",
-            line.text,
-            regex.IGNORECASE,
-        )
-    )
+    return bool(find_dates(line.text, ParseOptions(lexicon=lex))) or bool(lex.body_line.search(line.text))
 
 
 def header_block(lines: Sequence[Line], limit: int = 14, lexicon: Lexicon | None = None) -> list[Line]:
@@ -94,7 +80,7 @@ def _name_score(ln: Line, pos: int, lex: Lexicon) -> float:
         score += 1.0
     if lex.not_name.search(text):
         score -= 3.0
-    if REGISTRATION.search(text):
+    if lex.registration.search(text):
         score -= 4.0
     if lex.address_cue.search(text) and not lex.legal_suffix.search(text):
         score -= 1.5
@@ -225,12 +211,6 @@ _NOISE_TOKEN = regex.compile(r"[|¦_=~*<>«»“”‘’\"'`.,:;\-—–]+")
 """A token OCR made of a table rule, a speck, a stray quote or a lone comma or colon: never part of an
 address."""
 
-_ADDRESS_END = regex.compile(
-    r"(?:\p{L}+:?)?\+?\(?0\d{1,2}\)?[\s-]?\d{3,4}[\s-]?\d{4}\b|TAX\s?INVOICE|\bINVOICE\b|\bRECEIPT\b", regex.IGNORECASE
-)
-"""Where an address line runs on into something else: a telephone number (``Outlet:03-80626265``) or
-the document's title (``Johor TAXINVOICE``). The address ends before it."""
-
 _TRAILING_SPECK = regex.compile(r"\W+|\p{Ll}{1,2}")
 """A last token that is no word of an address: punctuation, one or two lower-case letters (``e``)."""
 
@@ -241,7 +221,8 @@ _OCR_POSTCODE = regex.compile(r"(?<![\w-])(?=[\dSs$OoIil]{5}(?![\w-]))(?=(?:\D*\
 def clean_address(text: str, ocr: bool = True, lexicon: Lexicon | None = None) -> str:
     """Drop OCR noise tokens (``|``, ``.``, stray quotes) and repair postcodes misread in an address;
     with ``ocr`` (text from an OCR engine, not typed) also the abbreviations it misreads."""
-    end = _ADDRESS_END.search(text)
+    lex = lexicon if lexicon is not None else default_lexicon()
+    end = lex.address_end.search(text)
     if end is not None and end.start() > 0:
         text = text[: end.start()]
     text = regex.sub(r"(?<=\p{L})[’‘`](?=\p{L}|\s|$)", "'", text)
@@ -252,7 +233,6 @@ def clean_address(text: str, ocr: bool = True, lexicon: Lexicon | None = None) -
         tokens[-1] = _TRAILING_QUOTE.sub("", tokens[-1])
     out = " ".join(_OCR_POSTCODE.sub(lambda m: m.group(0).translate(_POSTCODE_DIGITS), tok) for tok in tokens)
     if ocr:
-        lex = lexicon if lexicon is not None else default_lexicon()
         out = lex.address_ocr_word.sub(lambda m: lex.address_ocr_words[m.group(0).upper()], out)
         out = _INITIALS_COMMA.sub(".", out)
         out = _NUMBER_WORD.sub("NO.", out)
@@ -324,7 +304,7 @@ def guess_header(lines: Sequence[Line], lexicon: Lexicon | None = None) -> Heade
         if (
             (_unbalanced(joined) or lex.continuation.match(cur.text))
             and _name_score(prev, 0, lex) > -2.5
-            and not REGISTRATION.search(prev.text)
+            and not lex.registration.search(prev.text)
         ):
             start -= 1
         else:
@@ -336,7 +316,7 @@ def guess_header(lines: Sequence[Line], lexicon: Lexicon | None = None) -> Heade
         if (
             _business_only(cur.text, lex) != _business_only(prev.text, lex)
             and _name_score(prev, 0, lex) > -2.5
-            and not REGISTRATION.search(prev.text)
+            and not lex.registration.search(prev.text)
             and not lex.address_cue.search(prev.text)
         ):
             start -= 1
@@ -388,7 +368,7 @@ def _address(lines: Sequence[Line], after: int, lex: Lexicon) -> tuple[str | Non
     addr: list[Line] = []
     for ln in lines[end + 1 : end + 9]:
         text = ln.text
-        if REGISTRATION.search(text) or (not addr and text.startswith("(") and text.endswith(")")):
+        if lex.registration.search(text) or (not addr and text.startswith("(") and text.endswith(")")):
             if addr and any(lex.address_cue.search(a.text) for a in addr):
                 break
             addr = []  # "JIAWEI HOUSE / 002693074-K": a second name line above the registration number

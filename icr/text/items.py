@@ -9,15 +9,11 @@ import regex
 
 from icr.text.amounts import AmountHit
 from icr.text.lines import Line
+from icr.text.locales import Lexicon
 from icr.types import LineItem
 
 QTY_PRICE = regex.compile(
     r"(?<![\d.])(?P<qty>\d{1,4}(?:\.\d{1,3})?)\s*[xX*@]\s*(?:RM|\$|€|£)?\s*(?P<price>\d+[.,]\d{2,4})"
-)
-NOT_ITEM = regex.compile(
-    r"\b(?:TOTAL|SUB|GST|SST|VAT|TAX|CASH|CHANGE|ROUND\w*|DISC\w*|PAID|TENDER\w*|BALANCE|DUE|VISA|CARD|SERVICE"
-    r"|CHARGE|TIP|AMOUNT|QTY|PRICE|ITEM|SAVINGS|DEPOSIT)\b",
-    regex.IGNORECASE,
 )
 _FIRST_TOTAL = ("total", "total_rounded", "subtotal", "tax", "paid", "change", "rounding")
 
@@ -29,7 +25,9 @@ def _decimal(text: str) -> Decimal | None:
         return None
 
 
-def extract_line_items(lines: Sequence[Line], hits: Sequence[AmountHit], header: Collection[int]) -> list[LineItem]:
+def extract_line_items(
+    lines: Sequence[Line], hits: Sequence[AmountHit], header: Collection[int], lex: Lexicon
+) -> list[LineItem]:
     """Items: unlabelled-kind amounts whose line (or the line above) has a description, before the totals."""
     stop = min((h.line for h in hits if h.kind in _FIRST_TOTAL), default=len(lines))
     by_index = {ln.index: ln for ln in lines}
@@ -46,7 +44,7 @@ def extract_line_items(lines: Sequence[Line], hits: Sequence[AmountHit], header:
             prev = by_index.get(h.line - 1)
             if prev is not None and prev.index not in header:
                 desc = _description(prev.text)
-        if not desc or NOT_ITEM.search(desc):
+        if not desc or lex.not_item.search(desc):
             continue
         qty, price = _quantity_and_price(ln.text, h.value)
         amounts_on_line = [x for x in hits if x.line == h.line]

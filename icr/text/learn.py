@@ -23,7 +23,7 @@ from rapidfuzz import fuzz, process
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
-from icr.text.fields import RECEIPT_LABEL
+from icr.text.locales import default_lexicon
 from icr.text.parsers import find_amounts, find_dates, parse_currency
 from icr.text.templates import parse_template, squash
 
@@ -100,7 +100,7 @@ def _slug(text: str) -> str:
 
 def _is_keyword_line(line: str) -> bool:
     key = squash(line)
-    if len(key) < 6 or find_dates(line) or find_amounts(line) or RECEIPT_LABEL.search(line):
+    if len(key) < 6 or find_dates(line) or find_amounts(line) or default_lexicon().receipt_label.search(line):
         return False
     return not regex.fullmatch(r"[\W\d_]*", line)
 

@@ -164,6 +164,31 @@ class LocalePack(_Strict):
     postcodes: PatternList = []
     address_ocr_words: dict[str, str] = {}
     """Address abbreviations as OCR misreads them (``JIN`` -> ``JLN``)."""
+    document_titles: PatternList = []
+    """The document's title (``TAX INVOICE``, ``RECEIPT``): it starts the body, and an address line
+    running on into it (``Johor TAXINVOICE``) ends before it."""
+    body_words: PatternList = []
+    """Besides a title, words of a line that starts the body (``CASHIER``, ``QTY``): the header ends."""
+    company_words: PatternList = []
+    """The company in a registration number's label (``CO`` in ``CO. REG. NO.``)."""
+    registration_words: PatternList = []
+    """The registration in that label (``REG``, ``REGISTRATION``)."""
+    registers: PatternList = []
+    """Registers whose name labels a company registration number on its own (``ROC``, ``SSM``)."""
+    phone_labels: PatternList = []
+    """Labels of a telephone number (``TEL``, ``HP``), before an optional ``NO``."""
+    tax_id_labels: PatternList = []
+    """Labels of a tax registration number (``GST``, ``VAT``, ``UST``)."""
+    tax_rate_labels: PatternList = []
+    """Names of the tax a rate is printed with (``VAT 20%``, ``19% MwSt``)."""
+    receipt_labels: PatternList = []
+    """Labels of the receipt's own number (``RECEIPT NO``, ``INVOICE #``)."""
+    card_labels: PatternList = []
+    """Words of a line that prints a payment card's number (``VISA``, ``DEBIT``)."""
+    not_date_labels: PatternList = []
+    """Labels of a date that is not the document's (``EXP``, ``BEST BEFORE``, ``PRINTED``)."""
+    not_item_words: PatternList = []
+    """Words of a description that is no item's (totals, tax, payment, column heads)."""
     slips: list[Slip] = []
 
     @field_validator(
@@ -185,6 +210,18 @@ class LocalePack(_Strict):
         "street_lines",
         "regions",
         "postcodes",
+        "document_titles",
+        "body_words",
+        "company_words",
+        "registration_words",
+        "registers",
+        "phone_labels",
+        "tax_id_labels",
+        "tax_rate_labels",
+        "receipt_labels",
+        "card_labels",
+        "not_date_labels",
+        "not_item_words",
     )
     @classmethod
     def _compile(cls, values: list[str]) -> list[str]:

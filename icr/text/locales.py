@@ -159,6 +159,24 @@ class Lexicon:
     postcode: regex.Pattern[str]
     address_ocr_words: dict[str, str]
     address_ocr_word: regex.Pattern[str]
+    body_line: regex.Pattern[str]
+    """A line that starts the receipt's body: its title, the cashier, the item columns."""
+    address_end: regex.Pattern[str]
+    """Where an address line runs on into something else: a telephone number (``Outlet:03-80626265``)
+    or the document's title (``Johor TAXINVOICE``). The address ends before it."""
+    registration: regex.Pattern[str]
+    """``(81109-A)``, ``789417-W``, ``CO REG NO: 797887-W``: a company registration number line."""
+    phone_label: regex.Pattern[str]
+    tax_id_label: regex.Pattern[str]
+    tax_id: regex.Pattern[str]
+    """A tax or company registration number after its label; the number is the group ``id``."""
+    tax_rate_label: regex.Pattern[str]
+    """A line with a tax's name and a percentage, in either order."""
+    receipt_label: regex.Pattern[str]
+    card_label: regex.Pattern[str]
+    """A card word or a masked run of a card number (``XXXX``)."""
+    not_doc_date: regex.Pattern[str]
+    not_item: regex.Pattern[str]
     slips: dict[SlipScope, tuple[CompiledSlip, ...]] = field(default_factory=dict)
     english: bool = True
     """English is a language of the applied country packs (the spelling corrector knows English)."""
@@ -261,6 +279,10 @@ def compile_lexicon(packs: Sequence[LocalePack]) -> Lexicon:
             )
     date_label_alt = _alt(_joined(packs, "date_labels"))
     home = {c.code for p in packs[1:] for c in p.currencies if set(c.countries) & set(p.countries)}
+    titles = _alt(_joined(packs, "document_titles"))
+    company, reg = _alt(_joined(packs, "company_words")), _alt(_joined(packs, "registration_words"))
+    registers = _alt(_joined(packs, "registers"))
+    tax_ids, tax_names = _alt(_joined(packs, "tax_id_labels")), _alt(_joined(packs, "tax_rate_labels"))
     return Lexicon(
         tags=tuple(p.tag for p in packs),
         day_first=order != "month_first",
@@ -312,6 +334,26 @@ def compile_lexicon(packs: Sequence[LocalePack]) -> Lexicon:
         postcode=regex.compile(_alt(_joined(packs, "postcodes"))),
         address_ocr_words=ocr_words,
         address_ocr_word=regex.compile(rf"(?<!\p{{L}}){_alt(regex.escape(w) for w in ocr_words)}(?!\p{{L}})", _I),
+        body_line=regex.compile(rf"\b(?:{titles}|{_alt(_joined(packs, 'body_words'))})\b", _I),
+        # a title glued to the town before it ("Johor TAXINVOICE") ends the address too
+        address_end=regex.compile(rf"(?:\p{{L}}+:?)?\+?\(?0\d{{1,2}}\)?[\s-]?\d{{3,4}}[\s-]?\d{{4}}\b|{titles}", _I),
+        registration=regex.compile(
+            rf"^\(?\s*(?:{company}\.?\s*(?:{reg}\.?)?\s*(?:NO|NUMBER)?\.?\s*:?\s*)?[A-Z]{{0,3}}\d[\d\s]{{3,}}\s*-?\s*[A-Z]\s*\)?\W*$"
+            rf"|^\(?\s*(?:{company}|{registers}|{reg})\.?\s*(?:{reg}\.?)?\s*(?:NO|NUMBER)\.?\s*:?.*$",
+            _I,
+        ),
+        phone_label=regex.compile(rf"\b{_alt(_joined(packs, 'phone_labels'))}\b\.?\s*(?:NO\.?)?\s*:?", _I),
+        tax_id_label=regex.compile(rf"\b{tax_ids}\b", _I),
+        tax_id=regex.compile(
+            rf"(?:{tax_ids}|{company}\.?)\s*(?:{reg}\.?\s*)?"
+            r"(?:(?:ID|NO|NUMBER|#)\.?\s*){0,2}[:.#]?\s*(?P<id>[A-Z0-9][A-Z0-9-]{5,20})",
+            _I,
+        ),
+        tax_rate_label=regex.compile(rf"\b{tax_names}\b.*\d\s?%|\d\s?%.*\b{tax_names}\b", _I),
+        receipt_label=regex.compile(rf"\b{_alt(_joined(packs, 'receipt_labels'))}\s*:?", _I),
+        card_label=regex.compile(rf"\b{_alt(_joined(packs, 'card_labels'))}\b|[X*]{{4}}", _I),
+        not_doc_date=regex.compile(rf"\b{_alt(_joined(packs, 'not_date_labels'))}\b", _I),
+        not_item=regex.compile(rf"\b{_alt(_joined(packs, 'not_item_words'))}\b", _I),
         slips={scope: tuple(s for _, s in sorted(rows, key=lambda r: r[0])) for scope, rows in slips.items()},
         home_currencies=frozenset(home),
         english="en" in {lang for p in (packs[1:] or packs) for lang in p.languages},

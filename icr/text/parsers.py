@@ -407,16 +407,9 @@ def parse_phone(text: str, opts: ParseOptions | None = None) -> str | None:
     return None
 
 
-TAX_ID_RE = regex.compile(
-    r"(?:GST|SST|VAT|TAX|ABN|GSTIN|TIN|UST|TVA|CO\.?|COMPANY)\s*(?:REG(?:ISTRATION)?\.?\s*)?"
-    r"(?:(?:ID|NO|NUMBER|#)\.?\s*){0,2}[:.#]?\s*(?P<id>[A-Z0-9][A-Z0-9-]{5,20})",
-    regex.IGNORECASE,
-)
-
-
 def parse_tax_id(text: str, opts: ParseOptions | None = None) -> str | None:
     """``"GST ID NO: 000394528768"`` -> ``"000394528768"`` (must contain at least 5 digits)."""
-    for m in TAX_ID_RE.finditer(text):
+    for m in (opts or ParseOptions()).lex.tax_id.finditer(text):
         value = m["id"].strip("-")
         if sum(c.isdigit() for c in value) >= 5:
             return value.upper()
