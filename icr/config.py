@@ -171,6 +171,13 @@ class FusionConfig(_Section):
     max_edits: int = Field(ge=0)
 
 
+class RereadConfig(_Section):
+    suspects: list[str]
+    """Patterns of a token misread in a way a second look at its line can put right (the whole token)."""
+    pad: float = Field(ge=0)
+    """The margin, in line heights, the line's crop is read again with."""
+
+
 class RecognizerConfig(_Section):
     language: str = Field(pattern=r"^[A-Za-z_]{3,}(\+[A-Za-z_]{3,})*$")
     psm: int = Field(ge=0, le=13)
@@ -188,6 +195,10 @@ class RecognizerConfig(_Section):
     """rapidocr: the narrowest a line is padded to for recognition, in pixels."""
     small_text: float | None = Field(default=None, ge=0)
     """rapidocr: a page smaller than det_side with letters shorter than this (px) is read enlarged."""
+    alphabet: list[str] | None = None
+    """rapidocr: the characters it may read, as hex code points or ranges ("0020-024F"); none: all."""
+    reread: RereadConfig | None = None
+    """rapidocr: lines holding a suspect token read again with a wider margin."""
     letter_slips: dict[str, str] | None = None
     """rapidocr: digit -> letter, put back inside words of letters."""
     line_gap: float | None = Field(default=None, gt=0)

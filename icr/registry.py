@@ -77,6 +77,9 @@ def build_recognizer(settings: Settings) -> Recognizer:
             int(opts.get("det_side", 960)),
             int(opts.get("rec_width", 96)),
             float(opts.get("small_text", 0.0)),
+            neural.alphabet(opts.get("alphabet") or ()),
+            tuple(str(x) for x in (opts.get("reread") or {}).get("suspects", ())),
+            float((opts.get("reread") or {}).get("pad", 0.3)),
         )
         if name in ("hybrid", "fusion"):
             tesseract = build_recognizer(settings.with_overrides({"stages": {"recognizer": "auto"}}))

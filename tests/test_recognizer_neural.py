@@ -17,7 +17,7 @@ from icr.errors import ConfigError
 from icr.imaging.load import load_pages
 from icr.ocr import rapidocr_api
 from icr.ocr.adapter import repair_slips, reread_words, rows, segments, split_line, words_from_lines
-from icr.ocr.neural import RapidOcrRecognizer, enlargement
+from icr.ocr.neural import RapidOcrRecognizer, alphabet, enlargement
 from icr.registry import build_image_corrector, build_recognizer
 from icr.types import CorrectedPage, OcrResult, Word
 
@@ -134,6 +134,66 @@ def test_missing_package_is_a_clear_config_error(monkeypatch: pytest.MonkeyPatch
 def test_pinned_models_match_the_installed_wheel() -> None:
     for role in rapidocr_api.MODELS:
         assert rapidocr_api.pinned_model(role).is_file()
+
+
+def test_an_alphabet_is_given_as_code_points_and_ranges() -> None:
+    assert alphabet(["0041-0043", "20AC", "0030-0030"]) == "ABC€0"
+    assert alphabet([]) == ""
+
+
+@needs_engine
+def test_the_recognizer_s_last_layer_is_read_off_the_pinned_model() -> None:
+    weights, bias = rapidocr_api.initializers(rapidocr_api.pinned_model("rec"), rapidocr_api.HEAD)
+    assert weights.shape == (120, 18710) and bias.shape == (18710,)
+    assert weights.dtype == np.float32 and np.isfinite(weights).all()
+    with pytest.raises(rapidocr_api.ModelChanged, match="no tensor"):
+        rapidocr_api.initializers(rapidocr_api.pinned_model("rec"), ["no.such.tensor"])
+
+
+@needs_engine
+@pytest.mark.slow
+def test_an_engine_held_to_an_alphabet_reads_only_its_characters() -> None:
+    line = np.full((40, 330), 255, np.uint8)
+    cv2.putText(line, "TOTAL 12.50", (8, 30), cv2.FONT_HERSHEY_SIMPLEX, 1.0, 0, 2)
+    dots = np.full((40, 330), 255, np.uint8)
+    for x in range(8, 320, 12):  # a rule of dots, which the full model reads as Chinese characters
+        cv2.circle(dots, (x, 20), 2, 0, -1)
+    latin = alphabet(["0020-007E"])
+    held = rapidocr_api.RapidOcrApi(alphabet=latin)
+    free = rapidocr_api.RapidOcrApi()
+    assert held.read_lines([line])[0][0] == free.read_lines([line])[0][0] == "TOTAL 12.50"
+    for text, _ in held.read_lines([line, dots]):
+        assert set(text) <= set(latin)
+
+
+class RereadApi:
+    """A stand-in engine: the given lines, and a second reading for each crop read again."""
+
+    def __init__(self, lines: list[rapidocr_api.RawLine], again: list[tuple[str, float]]) -> None:
+        self.lines, self.again, self.crops = lines, again, []
+
+    def read(self, image: np.ndarray) -> list[rapidocr_api.RawLine]:
+        return self.lines
+
+    def read_lines(self, crops: list[np.ndarray]) -> list[tuple[str, float]]:
+        self.crops.extend(crops)
+        return self.again[: len(crops)]
+
+
+def test_a_line_with_a_suspect_amount_is_read_again_and_the_surer_same_digits_kept() -> None:
+    lines = [
+        rapidocr_api.RawLine(quad(10, 10, 110, 30), "TOTAL 110-00", 0.91),
+        rapidocr_api.RawLine(quad(10, 40, 110, 60), "TEL 03-9054", 0.99),  # no amount: not read again
+        rapidocr_api.RawLine(quad(10, 70, 110, 90), "CASH 4,60", 0.95),
+        rapidocr_api.RawLine(quad(10, 100, 110, 120), "DISC 1-15", 0.97),
+    ]
+    # the second look: surer and the same digits / other digits / less sure
+    api = RereadApi(lines, [("TOTAL 110.00", 0.99), ("CASH 4.68", 0.99), ("DISC 1.15", 0.90)])
+    reader = RapidOcrRecognizer(suspects=(r"\d+[-,;]\d{2}",), reread_pad=0.3)
+    reader._api = api  # type: ignore[assignment]
+    page = np.full((130, 120), 255, np.uint8)
+    assert [line.text for line in reader._read(page)] == ["TOTAL 110.00", "TEL 03-9054", "CASH 4,60", "DISC 1-15"]
+    assert [c.shape for c in api.crops] == [(32, 112)] * 3  # a 20 x 100 line with 6 px all round
 
 
 @pytest.fixture(scope="module")

@@ -9,10 +9,12 @@ reads every page, and its detector finds the lines whatever the layout.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
 import cv2
+import numpy as np
 
 from icr.imaging.steps.scale import text_height
 from icr.imaging.steps.util import u8
@@ -39,13 +41,19 @@ class RapidOcrRecognizer:
     small_text: float = 0.0
     """A page smaller than ``det_side`` whose letters are shorter than this (px) is enlarged towards
     it, at most to ``det_side``, before it is read (0: never)."""
+    alphabet: str = ""
+    """The characters the engine may read ("": every one its model knows)."""
+    suspects: tuple[str, ...] = ()
+    """Patterns of a token misread in a way a second look at its line can put right (the whole token)."""
+    reread_pad: float = 0.3
+    """The margin, in line heights, a suspect line's crop is read again with."""
     name: str = "rapidocr"
     _api: RapidOcrApi | None = field(default=None, init=False, repr=False)
 
     @property
     def api(self) -> RapidOcrApi:
         if self._api is None:
-            self._api = shared_api(self.text_score, self.det_side, self.rec_width)
+            self._api = shared_api(self.text_score, self.det_side, self.rec_width, self.alphabet)
         return self._api
 
     def recognize(
@@ -68,12 +76,67 @@ class RapidOcrRecognizer:
         """The engine's lines, in ``image``'s coordinates, read enlarged when its text is small."""
         factor = enlargement(image, self.small_text, self.det_side)
         if factor == 1.0:
-            return self.api.read(image)
-        bigger = u8(cv2.resize(image, None, fx=factor, fy=factor, interpolation=cv2.INTER_CUBIC))
-        return [scaled(line, 1.0 / factor) for line in self.api.read(bigger)]
+            lines = self.api.read(image)
+        else:
+            bigger = u8(cv2.resize(image, None, fx=factor, fy=factor, interpolation=cv2.INTER_CUBIC))
+            lines = [scaled(line, 1.0 / factor) for line in self.api.read(bigger)]
+        return self._reread(image, lines) if self.suspects else lines
+
+    def _reread(self, image: Image, lines: list[RawLine]) -> list[RawLine]:
+        """Each line holding a suspect token read again from its crop with a wider margin; the second
+        reading is kept when it has the same digits and the engine is surer of it ("110-00" read
+        again as "110.00": the decimal point was read as a hyphen at low confidence)."""
+        suspect = [re.compile(p) for p in self.suspects]
+        picked = [
+            i
+            for i, line in enumerate(lines)
+            if any(p.fullmatch(t.strip("()[]*:")) for t in line.text.split() for p in suspect)
+        ]
+        if not picked:
+            return lines
+        crops = [padded(line_crop(image, lines[i].box), self.reread_pad) for i in picked]
+        out = list(lines)
+        for i, (text, score) in zip(picked, self.api.read_lines(crops), strict=True):
+            line = lines[i]
+            if score > line.confidence and digits(text) == digits(line.text) and text.strip():
+                out[i] = RawLine(line.box, text, score)
+        return out
 
     def close(self) -> None:
         self._api = None  # the shared engine stays loaded for the worker's next recognizer
+
+
+def alphabet(ranges: Sequence[str]) -> str:
+    """The characters of ``ranges``, each a hex code point or two joined by a hyphen ("0020-007E")."""
+    out: list[str] = []
+    for item in ranges:
+        first, _, last = str(item).partition("-")
+        out.extend(chr(c) for c in range(int(first, 16), int(last or first, 16) + 1))
+    return "".join(out)
+
+
+def digits(text: str) -> str:
+    return "".join(c for c in text if c.isdigit())
+
+
+def line_crop(image: Image, box: Quad) -> Image:
+    """A detected line cut out of ``image`` and straightened, as the engine cuts it for reading."""
+    points = np.asarray(box, dtype=np.float32)[:4]
+    width = round(max(np.linalg.norm(points[0] - points[1]), np.linalg.norm(points[2] - points[3])))
+    height = round(max(np.linalg.norm(points[0] - points[3]), np.linalg.norm(points[1] - points[2])))
+    target = np.array([[0, 0], [width, 0], [width, height], [0, height]], dtype=np.float32)
+    matrix = cv2.getPerspectiveTransform(points, target)
+    return u8(
+        cv2.warpPerspective(
+            image, matrix, (max(1, width), max(1, height)), borderMode=cv2.BORDER_REPLICATE, flags=cv2.INTER_CUBIC
+        )
+    )
+
+
+def padded(crop: Image, pad: float) -> Image:
+    """``crop`` with a margin of ``pad`` times its height on every side, its edge pixels repeated."""
+    m = round(pad * crop.shape[0])
+    return u8(cv2.copyMakeBorder(crop, m, m, m, m, cv2.BORDER_REPLICATE)) if m else crop
 
 
 MIN_ENLARGEMENT = 1.2

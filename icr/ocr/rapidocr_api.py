@@ -26,6 +26,10 @@ MODELS: dict[str, tuple[str, str]] = {
     "rec": ("PP-OCRv6_rec_small.onnx", "6f327246b50388f3c176ae304bd95767ea6dc0c9ae92153ef8cbe210b3c14884"),
 }
 
+HEAD = ("linear_8.w_0", "linear_8.b_0")
+"""The recognizer's last layer (weights hidden x classes, bias classes) in the pinned rec model: its
+classes are the CTC blank, the model's 18,708 characters and the space."""
+
 Quad = tuple[tuple[float, float], ...]
 
 
@@ -84,7 +88,15 @@ def pinned_model(role: str, folder: Path | None = None) -> Path:
 class RapidOcrApi:
     """PP-OCRv6 detection + recognition, loaded once."""
 
-    def __init__(self, *, text_score: float = 0.5, threads: int = 1, det_side: int = 960, rec_width: int = 96) -> None:
+    def __init__(
+        self,
+        *,
+        text_score: float = 0.5,
+        threads: int = 1,
+        det_side: int = 960,
+        rec_width: int = 96,
+        alphabet: str = "",
+    ) -> None:
         folder = models_dir()
         det, rec = pinned_model("det", folder), pinned_model("rec", folder)
         from rapidocr import RapidOCR
@@ -113,6 +125,35 @@ class RapidOcrApi:
                 "Rec.rec_img_shape": [3, 48, rec_width],
             }
         )
+        self._head: tuple[Any, ...] = ()
+        if alphabet:
+            self._restrict(rec, alphabet, threads)
+
+    def _restrict(self, model: Path, alphabet: str, threads: int) -> None:
+        """Let the recognizer choose among ``alphabet``'s characters only: its last layer keeps just
+        their classes (the blank and the space always), so a rule of dots can no longer read as Chinese
+        characters and the layer that scores 18,710 classes at every step scores a few hundred."""
+        import onnxruntime as ort
+
+        rec = self._engine._load_rec_model()
+        decoder = rec.postprocess_op
+        chars: list[str] = list(decoder.character)
+        keep = [i for i, c in enumerate(chars) if i == 0 or i == len(chars) - 1 or c in alphabet]
+        weights, bias = initializers(model, HEAD)
+        self._head = (  # onnxruntime reads these while the session lives
+            ort.OrtValue.ortvalue_from_numpy(np.ascontiguousarray(weights[:, keep])),
+            ort.OrtValue.ortvalue_from_numpy(np.ascontiguousarray(bias[keep])),
+        )
+        options = ort.SessionOptions()
+        options.log_severity_level = 4  # the output's declared width is the full model's
+        options.enable_cpu_mem_arena = True
+        options.intra_op_num_threads = threads
+        options.inter_op_num_threads = 1
+        for name, value in zip(HEAD, self._head, strict=True):
+            options.add_initializer(name, value)
+        rec.session.session = ort.InferenceSession(str(model), options, providers=["CPUExecutionProvider"])
+        decoder.character = [chars[i] for i in keep]
+        decoder.dict = {c: i for i, c in enumerate(decoder.character)}
 
     def read(self, image: Image) -> list[RawLine]:
         """Detect and read every text line of ``image`` (grey or BGR)."""
@@ -157,12 +198,77 @@ def _quad(box: Any) -> Quad:
     return tuple((float(x), float(y)) for x, y in np.asarray(box, dtype=float).reshape(-1, 2))
 
 
-_SHARED: dict[tuple[float, int, int], RapidOcrApi] = {}
+def initializers(model: Path, names: Sequence[str]) -> list[np.ndarray]:
+    """The float tensors named ``names`` in the ONNX file ``model``, read off its protobuf wire format
+    (ModelProto.graph = 7, GraphProto.initializer = 5; TensorProto dims = 1, data_type = 2, name = 8,
+    raw_data = 9): the pinned model is fixed, and this spares a dependency on the onnx package."""
+    data = memoryview(model.read_bytes())
+    found: dict[str, np.ndarray] = {}
+    graph = next(v for f, v in _fields(data) if f == 7)
+    for field_no, tensor in _fields(graph):
+        if field_no != 5:
+            continue
+        parts: dict[int, list[Any]] = {}
+        for f, v in _fields(tensor):
+            parts.setdefault(f, []).append(v)
+        name = bytes(parts.get(8, [b""])[0]).decode()
+        if name in names:
+            if parts.get(2) != [1] or 9 not in parts:
+                raise ModelChanged(f"{model}: {name} is not stored as raw float32")
+            dims = [d for v in parts.get(1, []) for d in (_packed(v) if isinstance(v, memoryview) else [v])]
+            found[name] = np.frombuffer(parts[9][0], dtype="<f4").reshape(dims).copy()
+    missing = [n for n in names if n not in found]
+    if missing:
+        raise ModelChanged(f"{model}: no tensor {', '.join(missing)}")
+    return [found[n] for n in names]
 
 
-def shared_api(text_score: float = 0.5, det_side: int = 960, rec_width: int = 96) -> RapidOcrApi:
+def _varint(data: memoryview, i: int) -> tuple[int, int]:
+    value = shift = 0
+    while True:
+        byte = data[i]
+        i += 1
+        value |= (byte & 0x7F) << shift
+        if byte < 0x80:
+            return value, i
+        shift += 7
+
+
+def _packed(data: memoryview) -> list[int]:
+    out, i = [], 0
+    while i < len(data):
+        value, i = _varint(data, i)
+        out.append(value)
+    return out
+
+
+def _fields(data: memoryview) -> list[tuple[int, Any]]:
+    """A protobuf message's fields in order: varints as ints, length-delimited ones as memoryviews."""
+    out: list[tuple[int, Any]] = []
+    i = 0
+    while i < len(data):
+        key, i = _varint(data, i)
+        kind = key & 7
+        if kind == 0:
+            value, i = _varint(data, i)
+            out.append((key >> 3, value))
+        elif kind == 2:
+            size, i = _varint(data, i)
+            out.append((key >> 3, data[i : i + size]))
+            i += size
+        elif kind in (1, 5):
+            i += 8 if kind == 1 else 4
+        else:
+            raise ValueError(f"protobuf wire type {kind} not expected in an ONNX model")
+    return out
+
+
+_SHARED: dict[tuple[float, int, int, str], RapidOcrApi] = {}
+
+
+def shared_api(text_score: float = 0.5, det_side: int = 960, rec_width: int = 96, alphabet: str = "") -> RapidOcrApi:
     """This process's loaded engine (one per setting)."""
-    key = (text_score, det_side, rec_width)
+    key = (text_score, det_side, rec_width, alphabet)
     if key not in _SHARED:
-        _SHARED[key] = RapidOcrApi(text_score=text_score, det_side=det_side, rec_width=rec_width)
+        _SHARED[key] = RapidOcrApi(text_score=text_score, det_side=det_side, rec_width=rec_width, alphabet=alphabet)
     return _SHARED[key]
