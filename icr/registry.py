@@ -67,7 +67,7 @@ def build_recognizer(settings: Settings) -> Recognizer:
 
         if not rapidocr_api.available():
             raise ConfigError(
-                f"recognizer '{name}' needs the rapidocr, onnxruntime and onnx packages: pip install 'icr[neural]'"
+                f"recognizer '{name}' needs the rapidocr and onnxruntime packages: pip install 'icr[neural]'"
             )
         slips = {str(k): str(v) for k, v in (opts.get("letter_slips") or {}).items()}
         reader = neural.RapidOcrRecognizer(

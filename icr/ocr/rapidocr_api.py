@@ -60,14 +60,14 @@ class RawLine:
 
 
 def available() -> bool:
-    return all(importlib.util.find_spec(name) is not None for name in ("rapidocr", "onnxruntime", "onnx"))
+    return importlib.util.find_spec("rapidocr") is not None and importlib.util.find_spec("onnxruntime") is not None
 
 
 def models_dir() -> Path:
     spec = importlib.util.find_spec("rapidocr")
-    if spec is None or spec.origin is None or not available():
+    if spec is None or spec.origin is None or importlib.util.find_spec("onnxruntime") is None:
         raise EngineMissing(
-            "the neural recognizer needs the rapidocr, onnxruntime and onnx packages: pip install 'icr[neural]'"
+            "the neural recognizer needs the rapidocr and onnxruntime packages: pip install 'icr[neural]'"
         )
     return Path(spec.origin).parent / "models"
 
@@ -199,15 +199,68 @@ def _quad(box: Any) -> Quad:
 
 
 def initializers(model: Path, names: Sequence[str]) -> list[np.ndarray]:
-    """The tensors named ``names`` stored in the ONNX file ``model``."""
-    import onnx
-    from onnx import numpy_helper
-
-    found = {t.name: t for t in onnx.load(str(model), load_external_data=False).graph.initializer}
+    """The float tensors named ``names`` in the ONNX file ``model``, read off its protobuf wire format
+    (ModelProto.graph = 7, GraphProto.initializer = 5; TensorProto dims = 1, data_type = 2, name = 8,
+    raw_data = 9): the pinned model is fixed, and this spares a dependency on the onnx package."""
+    data = memoryview(model.read_bytes())
+    found: dict[str, np.ndarray] = {}
+    graph = next(v for f, v in _fields(data) if f == 7)
+    for field_no, tensor in _fields(graph):
+        if field_no != 5:
+            continue
+        parts: dict[int, list[Any]] = {}
+        for f, v in _fields(tensor):
+            parts.setdefault(f, []).append(v)
+        name = bytes(parts.get(8, [b""])[0]).decode()
+        if name in names:
+            if parts.get(2) != [1] or 9 not in parts:
+                raise ModelChanged(f"{model}: {name} is not stored as raw float32")
+            dims = [d for v in parts.get(1, []) for d in (_packed(v) if isinstance(v, memoryview) else [v])]
+            found[name] = np.frombuffer(parts[9][0], dtype="<f4").reshape(dims).copy()
     missing = [n for n in names if n not in found]
     if missing:
         raise ModelChanged(f"{model}: no tensor {', '.join(missing)}")
-    return [numpy_helper.to_array(found[n]) for n in names]
+    return [found[n] for n in names]
+
+
+def _varint(data: memoryview, i: int) -> tuple[int, int]:
+    value = shift = 0
+    while True:
+        byte = data[i]
+        i += 1
+        value |= (byte & 0x7F) << shift
+        if byte < 0x80:
+            return value, i
+        shift += 7
+
+
+def _packed(data: memoryview) -> list[int]:
+    out, i = [], 0
+    while i < len(data):
+        value, i = _varint(data, i)
+        out.append(value)
+    return out
+
+
+def _fields(data: memoryview) -> list[tuple[int, Any]]:
+    """A protobuf message's fields in order: varints as ints, length-delimited ones as memoryviews."""
+    out: list[tuple[int, Any]] = []
+    i = 0
+    while i < len(data):
+        key, i = _varint(data, i)
+        kind = key & 7
+        if kind == 0:
+            value, i = _varint(data, i)
+            out.append((key >> 3, value))
+        elif kind == 2:
+            size, i = _varint(data, i)
+            out.append((key >> 3, data[i : i + size]))
+            i += size
+        elif kind in (1, 5):
+            i += 8 if kind == 1 else 4
+        else:
+            raise ValueError(f"protobuf wire type {kind} not expected in an ONNX model")
+    return out
 
 
 _SHARED: dict[tuple[float, int, int, str], RapidOcrApi] = {}
