@@ -178,6 +178,13 @@ class RereadConfig(_Section):
     """The margin, in line heights, the line's crop is read again with."""
 
 
+class SpacingConfig(_Section):
+    gap: float = Field(gt=0)
+    """A blank run across a line at least this many ink heights wide is a space ..."""
+    relative: float = Field(ge=0)
+    """... and at least this share of the median gap at the spaces read in the line."""
+
+
 class RecognizerConfig(_Section):
     language: str = Field(pattern=r"^[A-Za-z_]{3,}(\+[A-Za-z_]{3,})*$")
     psm: int = Field(ge=0, le=13)
@@ -201,6 +208,8 @@ class RecognizerConfig(_Section):
     """rapidocr: lines holding a suspect token read again with a wider margin."""
     letter_slips: dict[str, str] | None = None
     """rapidocr: digit -> letter, put back inside words of letters."""
+    spacing: SpacingConfig | None = None
+    """rapidocr: spaces it left out put back where the line shows a gap."""
     line_gap: float | None = Field(default=None, gt=0)
     """hybrid: Tesseract's lines are cut where words stand this many line heights apart."""
     fusion: FusionConfig | None = None

@@ -5,13 +5,16 @@ from __future__ import annotations
 import importlib
 import importlib.util
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from icr.config import Settings
 from icr.errors import ConfigError
 from icr.imaging.corrector import NoopCorrector, OpenCVCorrector
 from icr.ocr.recognizer import FakeRecognizer, PytesseractRecognizer
 from icr.stages import ImageCorrector, Recognizer, TextCorrector
+
+if TYPE_CHECKING:
+    from icr.ocr.spacing import Spacing
 
 
 def load_factory(kind: str, name: str) -> Callable[[Settings], Any]:
@@ -80,6 +83,7 @@ def build_recognizer(settings: Settings) -> Recognizer:
             neural.alphabet(opts.get("alphabet") or ()),
             tuple(str(x) for x in (opts.get("reread") or {}).get("suspects", ())),
             float((opts.get("reread") or {}).get("pad", 0.3)),
+            spacing(opts.get("spacing")),
         )
         if name in ("hybrid", "fusion"):
             tesseract = build_recognizer(settings.with_overrides({"stages": {"recognizer": "auto"}}))
@@ -97,6 +101,15 @@ def build_recognizer(settings: Settings) -> Recognizer:
         return FakeRecognizer(default_lines=list(opts.get("fake_lines", [])))
     known = "auto, tesserocr, pytesseract, system, rapidocr, hybrid, fusion, fake"
     raise ConfigError(f"unknown recognizer '{name}' (known: {known})")
+
+
+def spacing(opts: Any) -> Spacing | None:
+    """``recognizer.spacing`` as the neural recognizer takes it (None: off)."""
+    if not opts:
+        return None
+    from icr.ocr.spacing import Spacing
+
+    return Spacing(float(opts.get("gap", Spacing.gap)), float(opts.get("relative", Spacing.relative)))
 
 
 def _has_tesserocr_engine() -> bool:

@@ -39,6 +39,7 @@ class L:
     text: str
     confidence: float
     words: tuple[W, ...] = ()
+    columns: tuple[float, ...] = ()
 
 
 def quad(left: float, top: float, right: float, bottom: float) -> tuple[tuple[float, float], ...]:

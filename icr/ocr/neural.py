@@ -21,6 +21,7 @@ from icr.imaging.steps.util import u8
 from icr.ocr.adapter import box_of, page_from_words, repair_slips, reread_words, segments, words_from_lines
 from icr.ocr.rapidocr_api import Quad, RapidOcrApi, RawLine, RawWord, shared_api
 from icr.ocr.recognizer import text_layer_page
+from icr.ocr.spacing import Spacing, respace
 from icr.stages import Recognizer
 from icr.types import CorrectedPage, Image, OcrPage, OcrResult, Word
 
@@ -47,6 +48,8 @@ class RapidOcrRecognizer:
     """Patterns of a token misread in a way a second look at its line can put right (the whole token)."""
     reread_pad: float = 0.3
     """The margin, in line heights, a suspect line's crop is read again with."""
+    spacing: Spacing | None = None
+    """Spaces the engine left out are put back where the line's crop shows a gap (None: never)."""
     name: str = "rapidocr"
     _api: RapidOcrApi | None = field(default=None, init=False, repr=False)
 
@@ -80,7 +83,20 @@ class RapidOcrRecognizer:
         else:
             bigger = u8(cv2.resize(image, None, fx=factor, fy=factor, interpolation=cv2.INTER_CUBIC))
             lines = [scaled(line, 1.0 / factor) for line in self.api.read(bigger)]
+        if self.spacing is not None:
+            grey = image if image.ndim == 2 else u8(cv2.cvtColor(image, cv2.COLOR_BGR2GRAY))
+            lines = [self._respace(grey, line) for line in lines]
         return self._reread(image, lines) if self.suspects else lines
+
+    def _respace(self, grey: Image, line: RawLine) -> RawLine:
+        """``line`` with the spaces its crop shows and the engine left out (its words cut to match)."""
+        if not line.columns or self.spacing is None:
+            return line
+        crop = line_crop(grey, line.box)
+        text = respace(line.text, [c * crop.shape[1] for c in line.columns], crop, self.spacing)
+        if text == line.text:
+            return line
+        return RawLine(line.box, text, line.confidence, pieces(line.words, text), line.columns)
 
     def _reread(self, image: Image, lines: list[RawLine]) -> list[RawLine]:
         """Each line holding a suspect token read again from its crop with a wider margin; the second
@@ -160,6 +176,42 @@ def enlargement(image: Image, small_text: float, det_side: int) -> float:
     return factor if factor >= MIN_ENLARGEMENT else 1.0
 
 
+def pieces(words: Sequence[RawWord], text: str) -> tuple[RawWord, ...]:
+    """``words`` cut where ``text`` (their text with spaces put in) has new spaces: each piece gets
+    the share of its word's box its characters take, and the word's confidence (``()`` when the
+    words are not ``text``'s)."""
+    tokens = text.split()
+    if not words or "".join(w.text.strip() for w in words) != "".join(tokens):
+        return ()
+    out: list[RawWord] = []
+    k = 0
+    for word in words:
+        size, taken, parts = len(word.text.strip()), 0, []
+        while taken < size and k < len(tokens):
+            parts.append(tokens[k])
+            taken += len(tokens[k])
+            k += 1
+        if taken != size or word.box is None or len(word.box) < 4:
+            return ()
+        top_left, top_right, bottom_right, bottom_left = word.box[:4]
+        start = 0
+        for part in parts:
+            f0, f1 = start / size, (start + len(part)) / size
+            start += len(part)
+            quad = (
+                _along(top_left, top_right, f0),
+                _along(top_left, top_right, f1),
+                _along(bottom_left, bottom_right, f1),
+                _along(bottom_left, bottom_right, f0),
+            )
+            out.append(RawWord(part, word.confidence, quad))
+    return tuple(out)
+
+
+def _along(a: tuple[float, float], b: tuple[float, float], f: float) -> tuple[float, float]:
+    return a[0] + (b[0] - a[0]) * f, a[1] + (b[1] - a[1]) * f
+
+
 def scaled(line: RawLine, factor: float) -> RawLine:
     """``line`` with its box and its words' boxes scaled by ``factor``."""
 
@@ -167,7 +219,7 @@ def scaled(line: RawLine, factor: float) -> RawLine:
         return tuple((x * factor, y * factor) for x, y in points)
 
     words = tuple(RawWord(w.text, w.confidence, None if w.box is None else quad(w.box)) for w in line.words)
-    return RawLine(quad(line.box), line.text, line.confidence, words)
+    return RawLine(quad(line.box), line.text, line.confidence, words, line.columns)
 
 
 def crop(image: Image, box: tuple[int, int, int, int], pad_x: float, pad_y: float) -> Image:

@@ -50,13 +50,15 @@ class RawWord:
 
 @dataclass(frozen=True)
 class RawLine:
-    """One detected text line: its quadrilateral (clockwise from top-left), text, score and the
-    engine's own word split (``()`` when it gave none for this line)."""
+    """One detected text line: its quadrilateral (clockwise from top-left), text, score, the engine's
+    own word split (``()`` when it gave none for this line) and where it read each character that is
+    not a space: x along the line as a share of its length, 0 to 1 (``()`` when not known)."""
 
     box: Quad
     text: str
     confidence: float
     words: tuple[RawWord, ...] = ()
+    columns: tuple[float, ...] = ()
 
 
 def available() -> bool:
@@ -125,6 +127,15 @@ class RapidOcrApi:
                 "Rec.rec_img_shape": [3, 48, rec_width],
             }
         )
+        self._columns: list[tuple[float, ...]] = []
+        boxes = self._engine.cal_rec_boxes
+
+        def keep_columns(crops: Any, dt_boxes: Any, rec: Any, single: bool = False) -> Any:
+            # the recognizer's character columns, before word boxes replace them
+            self._columns = [columns(info) for info in rec.word_results or ()]
+            return boxes(crops, dt_boxes, rec, single)
+
+        self._engine.cal_rec_boxes = keep_columns  # type: ignore[assignment]
         self._head: tuple[Any, ...] = ()
         if alphabet:
             self._restrict(rec, alphabet, threads)
@@ -157,6 +168,7 @@ class RapidOcrApi:
 
     def read(self, image: Image) -> list[RawLine]:
         """Detect and read every text line of ``image`` (grey or BGR)."""
+        self._columns = []
         return self._lines(self._engine(_bgr(image)))
 
     def read_lines(self, crops: Sequence[Image]) -> list[tuple[str, float]]:
@@ -177,13 +189,24 @@ class RapidOcrApi:
         scores = out.scores
         split = out.word_results or ()
         aligned = len(split) == len(txts)
+        cols = self._columns if len(self._columns) == len(txts) else [()] * len(txts)
         lines: list[RawLine] = []
         for i, (box, text, score) in enumerate(zip(boxes, txts, scores, strict=True)):
             if float(score) < self.text_score or not str(text).strip():
                 continue
             words = tuple(RawWord(str(t), float(s), _quad(b)) for t, s, b in split[i]) if aligned else ()
-            lines.append(RawLine(_quad(box), str(text), float(score), words))
+            lines.append(RawLine(_quad(box), str(text), float(score), words, cols[i]))
         return lines
+
+
+def columns(info: Any) -> tuple[float, ...]:
+    """Where along its line (0 to 1) the recognizer read each character that is not a space, from the
+    output step it emitted it at (rapidocr's ``WordInfo``: the steps, word by word, and how many
+    steps the line spans)."""
+    steps = float(getattr(info, "line_txt_len", 0) or 0)
+    if steps <= 0:
+        return ()
+    return tuple((c + 0.5) / steps for word in getattr(info, "word_cols", None) or () for c in word)
 
 
 def _bgr(image: Image) -> Image:
