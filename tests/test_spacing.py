@@ -62,6 +62,9 @@ def test_a_narrow_gap_is_no_space() -> None:
         (["(", "M", ")"], "(M)"),
         (["TOT", "AL"], "TOTAL"),  # two letters: splitting a word is the recognizer's call
         (["20", "18"], "2018"),
+        (["*", "*", "*"], "***"),  # a row of marks
+        (["$", "11.00"], "$11.00"),  # a currency sign stays with its amount
+        (["DUE", ".", "17"], "DUE.17"),  # a decimal point stays with its digits
     ],
 )
 def test_words_numbers_and_their_marks_are_never_cut(groups: list[str], text: str) -> None:

@@ -4,14 +4,16 @@ PP-OCRv6 reads "TEL : 07-386" as "TEL:07-386" and "2018 (SUN)" as "2018(SUN)": b
 drops spaces the page prints. Its characters come with the columns it read them at (rough, but in
 order); where two neighbouring characters with no space between them stand either side of a blank
 run of the line's crop as wide as a space, a space goes between them. Only where the two are of
-different kinds (letter, digit, mark): splitting a word or a number is the recognizer's call, a mark
-between two digits or two letters belongs to their number or word ("41.50", "1/9", "D'SARA"), and a
-comma or a closing bracket stays with what it follows.
+different kinds (letter, digit, mark): splitting a word, a number or a row of stars is the
+recognizer's call, a mark between two digits or two letters belongs to their number or word ("41.50",
+"1/9", "D'SARA"), a comma or a closing bracket stays with what it follows and a currency sign or an
+opening bracket with what follows it.
 """
 
 from __future__ import annotations
 
 import statistics
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -53,22 +55,24 @@ def _kind(c: str) -> str:
 
 CLOSING = ",.;!?)]}%"
 """Marks that stay with what stands before them ("33,", "(M)")."""
-OPENING = "([{"
-"""Marks that stay with what follows them."""
+OPENING = "([{#"
+"""Marks that stay with what follows them ("#90024"; currency signs too: "$11.00")."""
 
 
 def _may_split(text: str, i: int) -> bool:
     """Whether a space may go before ``text[i]`` (whose neighbour ``text[i - 1]`` is no space)."""
     a, b = text[i - 1], text[i]
-    if _kind(a) == _kind(b) != "mark" or b in CLOSING or a in OPENING:
+    if _kind(a) == _kind(b) or b in CLOSING or a in OPENING or unicodedata.category(a) == "Sc":
+        return False
+    if a in ".," and b.isdigit():  # a decimal mark: ".17", "1,200"
         return False
     before = text[i - 2] if i >= 2 else " "
     after = text[i + 1] if i + 1 < len(text) else " "
-    # a mark between two digits or two letters belongs to their number or word ("41.50", "1/9",
-    # "16:57", "D'SARA", "H/GRASS")
-    if _kind(a) == "mark" and _kind(b) != "mark":
+    # a mark between two digits or two letters belongs to their number or word ("16:57", "1/9",
+    # "D'SARA", "H/GRASS")
+    if _kind(a) == "mark":
         return _kind(before) != _kind(b)
-    if _kind(b) == "mark" and _kind(a) != "mark":
+    if _kind(b) == "mark":
         return _kind(after) != _kind(a)
     return True
 
