@@ -198,6 +198,8 @@ class RecognizerConfig(_Section):
     """rapidocr: lines read with a lower score are left out."""
     det_side: int | None = Field(default=None, ge=320)
     """rapidocr: the page's longer side for its detector, in pixels."""
+    det_model: Literal["float", "int8"] | None = None
+    """rapidocr: the detector's weights, the wheel's float ones or icr's 8-bit copy."""
     rec_width: int | None = Field(default=None, ge=16)
     """rapidocr: the narrowest a line is padded to for recognition, in pixels."""
     small_text: float | None = Field(default=None, ge=0)

@@ -84,6 +84,7 @@ def build_recognizer(settings: Settings) -> Recognizer:
             tuple(str(x) for x in (opts.get("reread") or {}).get("suspects", ())),
             float((opts.get("reread") or {}).get("pad", 0.3)),
             spacing(opts.get("spacing")),
+            str(opts.get("det_model", "float")),
         )
         if name in ("hybrid", "fusion"):
             tesseract = build_recognizer(settings.with_overrides({"stages": {"recognizer": "auto"}}))

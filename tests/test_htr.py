@@ -443,7 +443,7 @@ def _two_convs(tmp_path) -> object:  # type: ignore[no-untyped-def]
 @needs_model
 def test_multiply_adds_are_counted_per_node_from_the_shapes_of_a_run(tmp_path) -> None:  # type: ignore[no-untyped-def]
     pytest.importorskip("onnx")
-    from icr.htr.quantize import multiply_adds
+    from icr.quantize import multiply_adds
 
     work = multiply_adds(_two_convs(tmp_path), height=8, width=10)
     assert work == {"stem": 16 * 8 * 10 * 27, "depthwise": 16 * 8 * 10 * 9, "pointwise": 16 * 8 * 10 * 16}

@@ -125,6 +125,29 @@ def test_a_changed_model_file_is_refused(tmp_path: Path) -> None:
         rapidocr_api.pinned_model("rec", tmp_path)
 
 
+def test_a_changed_8bit_detector_is_refused(tmp_path: Path) -> None:
+    name, pinned = rapidocr_api.OWN_MODELS["det-int8"]
+    with pytest.raises(rapidocr_api.ModelChanged, match="missing"):
+        rapidocr_api.pinned_model("det-int8", tmp_path)
+    shipped = (rapidocr_api.OWN_MODELS_DIR / name).read_bytes()
+    (tmp_path / name).write_bytes(shipped[:-1] + bytes([shipped[-1] ^ 1]))  # one bit flipped
+    with pytest.raises(rapidocr_api.ModelChanged, match=f"is not the pinned {pinned}"):
+        rapidocr_api.pinned_model("det-int8", tmp_path)
+
+
+def test_the_shipped_8bit_detector_is_the_pinned_one_and_its_card_says_so() -> None:
+    path = rapidocr_api.pinned_model("det-int8")  # no rapidocr needed: the file ships with icr
+    card = json.loads(path.with_suffix(".json").read_text(encoding="utf-8"))
+    assert card["sha256"] == rapidocr_api.OWN_MODELS["det-int8"][1]
+    assert card["source_sha256"] == rapidocr_api.MODELS["det"][1]
+    assert card["reproduce"].startswith("python benchmarks/quantize_det.py")
+
+
+def test_an_unknown_detector_model_is_refused() -> None:
+    with pytest.raises(ConfigError, match="det_model"):
+        load_settings(overrides={"recognizer": {"det_model": "int4"}})
+
+
 def test_missing_package_is_a_clear_config_error(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(rapidocr_api, "available", lambda: False)
     with pytest.raises(ConfigError, match=r"pip install 'icr\[neural\]'"):
@@ -165,6 +188,23 @@ def test_an_engine_held_to_an_alphabet_reads_only_its_characters() -> None:
     assert held.read_lines([line])[0][0] == free.read_lines([line])[0][0] == "TOTAL 12.50"
     for text, _ in held.read_lines([line, dots]):
         assert set(text) <= set(latin)
+
+
+@needs_engine
+@pytest.mark.slow
+def test_the_8bit_detector_finds_the_sample_receipts_lines_as_the_float_one_does() -> None:
+    float_api = rapidocr_api.RapidOcrApi(det_model="float")
+    int8_api = rapidocr_api.RapidOcrApi(det_model="int8")
+    for path in sorted(SAMPLES.glob("*.png")):
+        image = cv2.imread(str(path), cv2.IMREAD_GRAYSCALE)
+        ours, theirs = int8_api.read(image), float_api.read(image)
+        assert len(ours) == len(theirs) >= 10, path.name
+        for a, b in zip(ours, theirs, strict=True):  # the same lines, in the same places (a corner may
+            # move a few pixels when a box turns by a degree), read the same
+            assert np.abs(np.mean(a.box, axis=0) - np.mean(b.box, axis=0)).max() <= 2, (path.name, a.text)
+            assert a.text == b.text, path.name
+        expected = json.loads(path.with_suffix(".json").read_text(encoding="utf-8"))
+        assert expected["total"] in " ".join(line.text for line in ours).replace(",", ""), path.name
 
 
 class RereadApi:

@@ -50,13 +50,15 @@ class RapidOcrRecognizer:
     """The margin, in line heights, a suspect line's crop is read again with."""
     spacing: Spacing | None = None
     """Spaces the engine left out are put back where the line's crop shows a gap (None: never)."""
+    det_model: str = "float"
+    """The detector's weights: float (the wheel's) or int8 (icr's 8-bit copy of them)."""
     name: str = "rapidocr"
     _api: RapidOcrApi | None = field(default=None, init=False, repr=False)
 
     @property
     def api(self) -> RapidOcrApi:
         if self._api is None:
-            self._api = shared_api(self.text_score, self.det_side, self.rec_width, self.alphabet)
+            self._api = shared_api(self.text_score, self.det_side, self.rec_width, self.alphabet, self.det_model)
         return self._api
 
     def recognize(

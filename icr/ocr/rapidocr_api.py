@@ -1,8 +1,9 @@
 """The raw neural-engine wrapper (rapidocr, PP-OCRv6 on onnxruntime): lines of text off an image.
 
-The models ship inside the ``rapidocr`` wheel (``pip install 'icr[neural]'``); nothing
-is downloaded: every model is given by path and checked against the sha256 pinned
-here before it is loaded. One engine per process, kept loaded, with one onnxruntime
+The models ship inside the ``rapidocr`` wheel (``pip install 'icr[neural]'``), and icr
+ships the detector quantized to 8 bits (``icr/ocr/models``, made from the wheel's by
+``benchmarks/quantize_det.py``); nothing is downloaded: every model is given by path and
+checked against the sha256 pinned here before it is loaded. One engine per process, kept loaded, with one onnxruntime
 thread (a worker per core, as ``OMP_THREAD_LIMIT=1`` does for Tesseract). Turning its
 lines into words is :mod:`icr.ocr.adapter`'s job.
 """
@@ -25,6 +26,15 @@ MODELS: dict[str, tuple[str, str]] = {
     "det": ("PP-OCRv6_det_small.onnx", "090f04abcd9d9a7498bc4ebf677e4cb9bdce1fe4197ddb7e529f1ef44e1ff94f"),
     "rec": ("PP-OCRv6_rec_small.onnx", "6f327246b50388f3c176ae304bd95767ea6dc0c9ae92153ef8cbe210b3c14884"),
 }
+
+OWN_MODELS: dict[str, tuple[str, str]] = {
+    # role: (file inside icr/ocr/models, sha256) -- the det model above quantized to 8 bits by
+    # benchmarks/quantize_det.py (its card beside it says how)
+    "det-int8": ("PP-OCRv6_det_small_int8.onnx", "25c9b097661c0acaabb05e8f3a5ea8c0ffa59a976b38316a5691b8465c6055f3"),
+}
+OWN_MODELS_DIR = Path(__file__).parent / "models"
+DET_MODELS = {"float": "det", "int8": "det-int8"}
+"""``recognizer.det_model``: the detector's model role by setting."""
 
 HEAD = ("linear_8.w_0", "linear_8.b_0")
 """The recognizer's last layer (weights hidden x classes, bias classes) in the pinned rec model: its
@@ -75,9 +85,13 @@ def models_dir() -> Path:
 
 
 def pinned_model(role: str, folder: Path | None = None) -> Path:
-    """The model file for ``role`` (det, rec), checked against its pinned sha256."""
-    name, expected = MODELS[role]
-    path = (folder or models_dir()) / name
+    """The model file for ``role`` (det, rec, det-int8), checked against its pinned sha256."""
+    if role in OWN_MODELS:
+        name, expected = OWN_MODELS[role]
+        path = (folder or OWN_MODELS_DIR) / name
+    else:
+        name, expected = MODELS[role]
+        path = (folder or models_dir()) / name
     if not path.is_file():
         raise ModelChanged(f"{path}: the pinned {role} model is missing (rapidocr version changed?)")
     with path.open("rb") as fh:
@@ -98,9 +112,11 @@ class RapidOcrApi:
         det_side: int = 960,
         rec_width: int = 96,
         alphabet: str = "",
+        det_model: str = "float",
     ) -> None:
-        folder = models_dir()
-        det, rec = pinned_model("det", folder), pinned_model("rec", folder)
+        if det_model not in DET_MODELS:
+            raise ValueError(f"det_model '{det_model}': must be one of {', '.join(DET_MODELS)}")
+        det, rec = pinned_model(DET_MODELS[det_model]), pinned_model("rec")
         from rapidocr import RapidOCR
 
         self.text_score = text_score
@@ -286,12 +302,16 @@ def _fields(data: memoryview) -> list[tuple[int, Any]]:
     return out
 
 
-_SHARED: dict[tuple[float, int, int, str], RapidOcrApi] = {}
+_SHARED: dict[tuple[float, int, int, str, str], RapidOcrApi] = {}
 
 
-def shared_api(text_score: float = 0.5, det_side: int = 960, rec_width: int = 96, alphabet: str = "") -> RapidOcrApi:
+def shared_api(
+    text_score: float = 0.5, det_side: int = 960, rec_width: int = 96, alphabet: str = "", det_model: str = "float"
+) -> RapidOcrApi:
     """This process's loaded engine (one per setting)."""
-    key = (text_score, det_side, rec_width, alphabet)
+    key = (text_score, det_side, rec_width, alphabet, det_model)
     if key not in _SHARED:
-        _SHARED[key] = RapidOcrApi(text_score=text_score, det_side=det_side, rec_width=rec_width, alphabet=alphabet)
+        _SHARED[key] = RapidOcrApi(
+            text_score=text_score, det_side=det_side, rec_width=rec_width, alphabet=alphabet, det_model=det_model
+        )
     return _SHARED[key]
