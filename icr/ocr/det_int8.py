@@ -1,8 +1,9 @@
-"""The neural engine's detector quantized to 8 bits (``recognizer.det_model: int8``).
+"""The neural engine's detector with some convolutions in 8 bits (``recognizer.det_model: int8``).
 
-:mod:`icr.quantize`'s recipe (the handwriting model's) on the pinned PP-OCRv6 detector, its
-activation ranges measured on receipt pages the project renders itself (never a dataset's: the
-model ships), each page scaled and normalised as the engine does before detecting.
+:mod:`icr.quantize`'s recipe (the handwriting model's) on the pinned PP-OCRv6 detector, for the
+nodes :class:`DetQuantizeSettings` names, their activation ranges measured on receipt pages the
+project renders itself (never a dataset's: the model ships), each page scaled and normalised as
+the engine does before detecting.
 ``benchmarks/quantize_det.py`` renders the pages and writes the model and its card into
 ``icr/ocr/models``; the model's sha256 is pinned in :data:`icr.ocr.rapidocr_api.OWN_MODELS`.
 

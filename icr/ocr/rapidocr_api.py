@@ -1,10 +1,10 @@
 """The raw neural-engine wrapper (rapidocr, PP-OCRv6 on onnxruntime): lines of text off an image.
 
-The models ship inside the ``rapidocr`` wheel (``pip install 'icr[neural]'``), and icr
-ships the detector quantized to 8 bits (``icr/ocr/models``, made from the wheel's by
-``benchmarks/quantize_det.py``); nothing is downloaded: every model is given by path and
-checked against the sha256 pinned here before it is loaded. One engine per process, kept loaded, with one onnxruntime
-thread (a worker per core, as ``OMP_THREAD_LIMIT=1`` does for Tesseract). Turning its
+The models ship inside the ``rapidocr`` wheel (``pip install 'icr[neural]'``), and icr ships
+a copy of its detector with two convolutions in 8 bits (``icr/ocr/models``, made from the
+wheel's by ``benchmarks/quantize_det.py``); nothing is downloaded: every model is given by path
+and checked against the sha256 pinned here before it is loaded. One engine per process, kept
+loaded, with one onnxruntime thread (a worker per core, as ``OMP_THREAD_LIMIT=1`` does for Tesseract). Turning its
 lines into words is :mod:`icr.ocr.adapter`'s job.
 """
 
@@ -28,8 +28,8 @@ MODELS: dict[str, tuple[str, str]] = {
 }
 
 OWN_MODELS: dict[str, tuple[str, str]] = {
-    # role: (file inside icr/ocr/models, sha256) -- the det model above quantized to 8 bits by
-    # benchmarks/quantize_det.py (its card beside it says how)
+    # role: (file inside icr/ocr/models, sha256) -- the det model above with its two convolutions
+    # that read denormal numbers in 8 bits, by benchmarks/quantize_det.py (its card beside it says how)
     "det-int8": ("PP-OCRv6_det_small_int8.onnx", "25c9b097661c0acaabb05e8f3a5ea8c0ffa59a976b38316a5691b8465c6055f3"),
 }
 OWN_MODELS_DIR = Path(__file__).parent / "models"
@@ -93,7 +93,8 @@ def pinned_model(role: str, folder: Path | None = None) -> Path:
         name, expected = MODELS[role]
         path = (folder or models_dir()) / name
     if not path.is_file():
-        raise ModelChanged(f"{path}: the pinned {role} model is missing (rapidocr version changed?)")
+        why = "icr installed without it?" if role in OWN_MODELS else "rapidocr version changed?"
+        raise ModelChanged(f"{path}: the pinned {role} model is missing ({why})")
     with path.open("rb") as fh:
         found = hashlib.file_digest(fh, "sha256").hexdigest()
     if found != expected:
