@@ -11,7 +11,7 @@ import pytest
 from icr.ocr import rapidocr_api
 from icr.ocr.neural import RapidOcrRecognizer, pieces
 from icr.ocr.rapidocr_api import RawLine, RawWord
-from icr.ocr.spacing import Spacing, blank_runs, respace
+from icr.ocr.spacing import Spacing, blank_runs, respace, splittable
 from icr.registry import build_recognizer, spacing
 
 FONT = cv2.FONT_HERSHEY_SIMPLEX
@@ -80,6 +80,11 @@ def test_a_gap_much_narrower_than_the_line_s_own_spaces_is_no_space() -> None:
     both = centres + [c + shift for c in drawn(["DATE", "X"], gap=60)[1]]
     assert respace("DATE:09/03 DATE X", both, line, Spacing(relative=0.6)) == "DATE:09/03 DATE X"
     assert respace("DATE:09/03 DATE X", both, line, Spacing(relative=0.0)) == "DATE : 09/03 DATE X"
+
+
+def test_only_a_line_with_a_place_for_a_space_needs_its_crop_measured() -> None:
+    assert splittable("TEL:07") and splittable("2018(SUN)")
+    assert not splittable("TOTAL 41.50") and not splittable("33, JALAN") and not splittable("$11.00")
 
 
 def test_text_and_columns_that_do_not_match_leave_the_line_as_read() -> None:

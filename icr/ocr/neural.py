@@ -21,7 +21,7 @@ from icr.imaging.steps.util import u8
 from icr.ocr.adapter import box_of, page_from_words, repair_slips, reread_words, segments, words_from_lines
 from icr.ocr.rapidocr_api import Quad, RapidOcrApi, RawLine, RawWord, shared_api
 from icr.ocr.recognizer import text_layer_page
-from icr.ocr.spacing import Spacing, respace
+from icr.ocr.spacing import Spacing, respace, splittable
 from icr.stages import Recognizer
 from icr.types import CorrectedPage, Image, OcrPage, OcrResult, Word
 
@@ -92,7 +92,7 @@ class RapidOcrRecognizer:
 
     def _respace(self, grey: Image, line: RawLine) -> RawLine:
         """``line`` with the spaces its crop shows and the engine left out (its words cut to match)."""
-        if not line.columns or self.spacing is None:
+        if not line.columns or self.spacing is None or not splittable(line.text):
             return line
         crop = line_crop(grey, line.box)
         text = respace(line.text, [c * crop.shape[1] for c in line.columns], crop, self.spacing)

@@ -77,6 +77,11 @@ def _may_split(text: str, i: int) -> bool:
     return True
 
 
+def splittable(text: str) -> bool:
+    """Whether ``text`` has a place a space may go (most lines have none: no crop needs measuring)."""
+    return any(not text[i - 1].isspace() and not text[i].isspace() and _may_split(text, i) for i in range(1, len(text)))
+
+
 def respace(text: str, centres: Sequence[float], crop: Image, spacing: Spacing) -> str:
     """``text`` with spaces where its crop shows them; ``centres``: the x (in ``crop``) of each of its
     characters that is not a space, in order. Unchanged when they do not match."""
