@@ -49,7 +49,7 @@ _WHERE = {
     "IngestSummary": "icr.pipeline",
     "LineItem": "icr.types",
     "Settings": "icr.config",
-    "load_settings": "icr.config",
+    "load_settings": "icr.api",
     **{
         name: "icr.errors"
         for name in (
@@ -66,8 +66,8 @@ _WHERE = {
 }
 
 if TYPE_CHECKING:
-    from icr.api import Document, ingest, read, records
-    from icr.config import Settings, load_settings
+    from icr.api import Document, ingest, load_settings, read, records
+    from icr.config import Settings
     from icr.errors import (
         ClusterError,
         ConfigError,

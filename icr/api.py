@@ -8,12 +8,13 @@ Worker processes start with the ``forkserver`` method, so a script that calls
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from icr.config import Settings, load_settings
+from icr.config import Settings, default_profile
+from icr.config import load_settings as _load
 from icr.errors import DocumentError, InputError
 from icr.pipeline import IngestSummary
 from icr.types import DocumentResult, LineItem, TypedValue
@@ -54,6 +55,15 @@ class Document:
             text=result.ocr.text if result.ocr is not None else "",
             pages=result.pages,
         )
+
+
+def load_settings(
+    path: str | Path | None = None, overrides: Mapping[str, Any] | None = None, *, profile: str | None = None
+) -> Settings:
+    """The settings ``icr ingest --config path --profile profile`` runs with: the shipped defaults, the
+    profile (None: ``$ICR_PROFILE``, else ``accurate``), ``path`` (or ``$ICR_CONFIG``), then ``overrides``;
+    validated."""
+    return _load(path, overrides, profile=profile or default_profile())
 
 
 def _settings(settings: Settings | str | Path | None) -> Settings:

@@ -475,6 +475,14 @@ class Settings:
         self.template_dirs = state["template_dirs"]
 
 
+DEFAULT_PROFILE = "accurate"
+
+
+def default_profile() -> str:
+    """The profile used when none is named: ``$ICR_PROFILE``, else ``accurate``."""
+    return os.environ.get("ICR_PROFILE") or DEFAULT_PROFILE
+
+
 def profiles() -> list[str]:
     """The shipped profiles (``config/profiles/<name>.yaml``)."""
     return sorted(p.stem for p in (config_dir() / "profiles").glob("*.yaml"))

@@ -37,6 +37,17 @@ def test_all_names_the_public_api_and_every_name_resolves() -> None:
         _ = icr.no_such_name  # type: ignore[attr-defined]
 
 
+def test_settings_default_to_the_profile_the_command_line_uses(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("ICR_PROFILE", raising=False)
+    assert icr.load_settings().config.profile == "accurate"
+    assert icr.load_settings().stage("recognizer") == "rapidocr"
+    assert icr.load_settings(profile="fast").config.profile == "fast"
+    monkeypatch.setenv("ICR_PROFILE", "fast")
+    assert icr.load_settings().config.profile == "fast"
+    with pytest.raises(icr.ConfigError, match="unknown profile"):
+        icr.load_settings(profile="quick")
+
+
 def test_read_one_file_without_a_database(tmp_path: Path) -> None:
     (path,) = make_images(tmp_path, 1)
     doc = icr.read(path, settings=fake_settings())

@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
-import os
 import re
 import sys
 import tempfile
@@ -19,7 +18,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from sqlalchemy import Engine
 
 from icr.cli import cli_state, logs
-from icr.config import Settings, load_settings
+from icr.config import Settings, default_profile, load_settings
 from icr.consolidate import options_from
 from icr.db.database import database_url, downgrade, open_engine, open_existing, shown_url, upgrade
 from icr.db.populator import SqlPopulator
@@ -47,7 +46,6 @@ db_option = click.option(
 config_option = click.option(
     "--config", "config_path", type=click.Path(dir_okay=False), help="A YAML file overriding config/icr.yaml."
 )
-DEFAULT_PROFILE = "accurate"
 profile_option = click.option(
     "--profile",
     metavar="NAME",
@@ -78,7 +76,7 @@ scheduler_option = click.option(
 
 
 def make_settings(config_path: str | None, template_dirs: tuple[str, ...] = (), profile: str | None = None) -> Settings:
-    settings = load_settings(config_path, profile=profile or os.environ.get("ICR_PROFILE") or DEFAULT_PROFILE)
+    settings = load_settings(config_path, profile=profile or default_profile())
     settings.template_dirs = [Path(d) for d in template_dirs]
     return settings
 
