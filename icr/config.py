@@ -141,6 +141,10 @@ class ImageCorrectorConfig(_Section):
     background_gate: float | None = _fraction()
     background_side: int | None = Field(default=None, ge=50)
     flatten: bool | None = None
+    contrast_gate: float | None = Field(default=None, ge=0, le=255)
+    contrast_target: float | None = Field(default=None, gt=0, le=255)
+    contrast_max_gain: float | None = Field(default=None, ge=1)
+    contrast_ink_margin: float | None = Field(default=None, gt=0, le=255)
     denoise: Literal["none", "median", "nlmeans"] | None = None
     binarize: Literal["none", "otsu", "sauvola", "adaptive"] | None = None
     binarize_window: int | None = Field(default=None, ge=0)

@@ -389,7 +389,11 @@ def _on_desk(img: np.ndarray) -> np.ndarray:
     return desk
 
 
-@pytest.mark.parametrize("name", ["crop", "border", "background", "lines"])
+def _faded(img: np.ndarray) -> np.ndarray:
+    return (255 - (255 - img.astype(np.float32)) * 0.3).astype(np.uint8)  # ink at 178 on white paper
+
+
+@pytest.mark.parametrize("name", ["crop", "border", "background", "contrast", "lines"])
 def test_gate_passes_a_clean_page_through_untouched(name: str) -> None:
     img = page()
     out, info = STEPS[name](img, {})
@@ -403,6 +407,7 @@ def test_gate_passes_a_clean_page_through_untouched(name: str) -> None:
         ("crop", _on_desk),
         ("border", lambda img: cv2.copyMakeBorder(img, 25, 25, 30, 30, cv2.BORDER_CONSTANT, value=15)),
         ("background", _shadowed),
+        ("contrast", _faded),
         ("lines", _grid),
     ],
 )
@@ -470,6 +475,22 @@ def test_lines_gate_leaves_a_lone_separator_alone() -> None:
     assert info["lines_applied"] == 0.0 and out is img
     out, info = lines(img, {"lines_need_grid": False})
     assert info["lines_applied"] == 1.0 and out[122:129, 20:880].min() > 200
+
+
+def test_contrast_darkens_faint_ink_and_keeps_the_paper_white() -> None:
+    from icr.imaging.steps import contrast
+
+    clean = page()
+    faint = _faded(clean)
+    out, info = contrast(faint, {})
+    assert info["contrast_applied"] == 1.0 and info["contrast_gain"] == pytest.approx(200 / 77, abs=0.05)
+    text = clean < 100
+    assert np.median(out[text]) < 60 and np.median(faint[text]) > 170  # the strokes dark again
+    assert (out[clean == 255] == 255).all()  # the paper stays white
+    capped, info = contrast(faint, {"contrast_max_gain": 1.5})
+    assert info["contrast_gain"] == 1.5 and np.median(capped[text]) > np.median(out[text])
+    off, info = contrast(faint, {"contrast_gate": 0})
+    assert info["contrast_applied"] == 0.0 and off is faint
 
 
 def test_smooth_joins_a_dotted_stroke_before_tesseracts_threshold() -> None:

@@ -8,6 +8,7 @@ to run in — ``config/icr.yaml`` lists the ones switched on:
 2. ``grayscale``   one channel from here on;
 3. ``reduce``      shrink a huge page (a 600 DPI scan) whose letters are far taller than needed;
 4. ``background``  flatten uneven light and shadows; optional denoise/binarize;
+   ``contrast``    (not in the shipped steps) darken faint ink, as on a faded thermal receipt;
 5. ``border``      paint black scanner borders and large dark edge blobs white;
 6. ``orientation`` turn a page lying at 90/180/270 degrees upright;
 7. ``deskew``      undo a small rotation (±15°);
@@ -40,6 +41,7 @@ from icr.imaging.steps import (
     StepResult,
     background,
     border,
+    contrast,
     crop,
     deskew,
     estimate_skew,
@@ -73,6 +75,7 @@ STEPS: dict[str, Step] = {
     "grayscale": grayscale,
     "reduce": reduce,
     "background": background,
+    "contrast": contrast,
     "border": border,
     "orientation": orientation,
     "deskew": deskew,

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from icr.imaging.steps.background import background, binarize
 from icr.imaging.steps.border import border
+from icr.imaging.steps.contrast import contrast
 from icr.imaging.steps.crop import crop
 from icr.imaging.steps.deskew import deskew, estimate_skew, rotate
 from icr.imaging.steps.lines import lines
@@ -25,6 +26,7 @@ __all__ = [
     "background",
     "binarize",
     "border",
+    "contrast",
     "crop",
     "deskew",
     "estimate_skew",
