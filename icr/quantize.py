@@ -30,6 +30,7 @@ import numpy as np
 from icr.errors import ConfigError
 
 QUANTIZED_OPS = ("Conv", "MatMul")
+SQRT2 = 2**0.5
 RANGES = ("mean", "extremes")
 MIN_OPSET = 13  # per-channel weights need DequantizeLinear's axis (opset 13)
 
@@ -142,3 +143,60 @@ def quantize_static(
         "float_share": round(sum(work[node] for node in kept) / total, 4),
         "source_sha256": hashlib.sha256(source.read_bytes()).hexdigest(),
     }
+
+
+def fuse_gelu(model: Any) -> int:
+    """Replace each exact GELU written out as ``x * (1 + erf(x / sqrt 2)) * 0.5`` (PyTorch's
+    export) by one com.microsoft ``Gelu`` node, in place; returns how many. onnxruntime fuses
+    the pattern itself in a float graph but not where its input comes out of a QDQ
+    DequantizeLinear, and five nodes a GELU cost more than the convolutions around them."""
+    import onnx
+    from onnx import helper, numpy_helper
+
+    graph = model.graph
+    constants = {i.name: numpy_helper.to_array(i) for i in graph.initializer}
+    for node in graph.node:
+        if node.op_type == "Constant" and node.attribute and node.attribute[0].name == "value":
+            constants[node.output[0]] = numpy_helper.to_array(node.attribute[0].t)
+    producer = {out: node for node in graph.node for out in node.output}
+    consumers: dict[str, list[Any]] = {}
+    for node in graph.node:
+        for name in node.input:
+            consumers.setdefault(name, []).append(node)
+
+    def is_constant(name: str, value: float) -> bool:
+        array = constants.get(name)
+        return array is not None and array.size == 1 and abs(float(array.reshape(-1)[0]) - value) < 1e-5
+
+    def only_consumer(name: str, op_type: str) -> Any:
+        found = consumers.get(name, [])
+        return found[0] if len(found) == 1 and found[0].op_type == op_type else None
+
+    def other_input(node: Any, name: str) -> str:
+        return next((i for i in node.input if i != name), "")
+
+    fused: list[tuple[Any, list[Any]]] = []
+    for erf in [n for n in graph.node if n.op_type == "Erf"]:
+        div = producer.get(erf.input[0])
+        if div is None or div.op_type != "Div" or not is_constant(div.input[1], SQRT2):
+            continue
+        x = div.input[0]
+        add = only_consumer(erf.output[0], "Add")
+        if add is None or not is_constant(other_input(add, erf.output[0]), 1.0):
+            continue
+        times_x = only_consumer(add.output[0], "Mul")
+        if times_x is None or other_input(times_x, add.output[0]) != x:
+            continue
+        half = only_consumer(times_x.output[0], "Mul")
+        if half is None or not is_constant(other_input(half, times_x.output[0]), 0.5):
+            continue
+        gelu = helper.make_node("Gelu", [x], [half.output[0]], name=f"{erf.name}/Gelu", domain="com.microsoft")
+        fused.append((gelu, [div, erf, add, times_x, half]))
+    for gelu, replaced in fused:
+        position = list(graph.node).index(replaced[0])
+        for node in replaced:
+            graph.node.remove(node)
+        graph.node.insert(position, gelu)
+    if fused and not any(o.domain == "com.microsoft" for o in model.opset_import):
+        model.opset_import.append(onnx.helper.make_opsetid("com.microsoft", 1))
+    return len(fused)

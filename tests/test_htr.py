@@ -467,7 +467,7 @@ def test_quantizing_keeps_cheap_nodes_in_float_and_the_output_close(tmp_path) ->
     settings = QuantizeSettings(samples=6, print_share=0.0, float_below=0.2)
     record = quantize_onnx(source, target, settings, HELD_OUT, height=16)
     assert record["float_nodes"] == 1 and record["float_share"] == round(9 / 52, 4)
-    assert record["ranges"] == "mean" and len(record["source_sha256"]) == 64
+    assert record["ranges"] == "mean" and len(record["source_sha256"]) == 64 and record["gelu_fused"] == 0
     quantized = onnx.load(str(target))
     dequantized = {n.output[0] for n in quantized.graph.node if n.op_type == "DequantizeLinear"}
     fed_by_dequantized = {n.name for n in quantized.graph.node if n.op_type == "Conv" and n.input[0] in dequantized}
@@ -479,6 +479,59 @@ def test_quantizing_keeps_cheap_nodes_in_float_and_the_output_close(tmp_path) ->
     if not _exact_int8_products():
         pytest.skip(f"8-bit error {error:.3f}: onnxruntime's u8s8 kernels saturate on x86 without VNNI")
     assert 0.0 < error < 0.2  # 8-bit: not the same numbers, but close (random weights: about 0.1)
+
+
+def _gelu_graph(divisor: float) -> object:
+    """x -> DequantizeLinear(QuantizeLinear(x)) -> GELU written out as PyTorch exports it, twice
+    (the second on the first's output)."""
+    from onnx import TensorProto, helper, numpy_helper
+
+    constants = {"scale": np.float32(0.05), "zero": np.uint8(128), "root2": np.float32(divisor),
+                 "one": np.float32(1.0), "half": np.float32(0.5)}
+    nodes = [helper.make_node("QuantizeLinear", ["x", "scale", "zero"], ["q"]),
+             helper.make_node("DequantizeLinear", ["q", "scale", "zero"], ["d"])]
+    for i, (source, out) in enumerate((("d", "g0"), ("g0", "y"))):
+        nodes += [
+            helper.make_node("Div", [source, "root2"], [f"s{i}"], name=f"div{i}"),
+            helper.make_node("Erf", [f"s{i}"], [f"e{i}"], name=f"erf{i}"),
+            helper.make_node("Add", [f"e{i}", "one"], [f"a{i}"]),
+            helper.make_node("Mul", [source, f"a{i}"], [f"m{i}"]),
+            helper.make_node("Mul", [f"m{i}", "half"], [out]),
+        ]
+    graph = helper.make_graph(
+        nodes, "gelu", [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["n", 8])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, ["n", 8])],
+        [numpy_helper.from_array(np.array(v), k) for k, v in constants.items()],
+    )
+    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
+
+
+def test_gelus_written_out_are_fused_into_one_node_with_the_same_output() -> None:
+    onnx = pytest.importorskip("onnx")
+    import onnxruntime as ort
+
+    from icr.quantize import fuse_gelu
+
+    x = np.linspace(-4, 4, 24, dtype=np.float32).reshape(3, 8)
+    model = _gelu_graph(2**0.5)
+    before = ort.InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"]).run(None, {"x": x})[0]
+    assert fuse_gelu(model) == 2
+    assert [n.op_type for n in model.graph.node] == ["QuantizeLinear", "DequantizeLinear", "Gelu", "Gelu"]
+    onnx.checker.check_model(model)
+    after = ort.InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"]).run(None, {"x": x})[0]
+    assert np.abs(after - before).max() < 1e-5 and np.abs(before).max() > 1
+    other = _gelu_graph(2.0)  # x * (1 + erf(x / 2)) / 2 is no GELU
+    assert fuse_gelu(other) == 0 and sum(n.op_type == "Erf" for n in other.graph.node) == 2
+
+
+@needs_model
+def test_the_shipped_model_has_its_gelus_fused() -> None:
+    onnx = pytest.importorskip("onnx")
+
+    model = onnx.load(str(default_model_dir() / "model.onnx"))
+    card = json.loads((default_model_dir() / "model.json").read_text(encoding="utf-8"))
+    assert not [n for n in model.graph.node if n.op_type == "Erf"]
+    assert sum(n.op_type == "Gelu" for n in model.graph.node) == card["int8"]["gelu_fused"] > 0
 
 
 def _exact_int8_products() -> bool:
