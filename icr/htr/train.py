@@ -252,6 +252,8 @@ def train(settings: TrainSettings, out: Path, log: Callable[[str], None] = print
         + (f", plus real crops from {settings.real_dir}" if settings.real_dir else ""),
         **({"digits": provenance(Path(settings.digits_dir))} if settings.digits_dir else {}),
         "fonts": [p.name for p in _training_fonts(settings)],
+        # the renders, and so the weights, change with the print fonts a machine has installed
+        **({"print_fonts": [p.name for p in print_fonts()]} if settings.print_share > 0 else {}),
         "settings": asdict(settings),
         "train_seconds": round(seconds),
         "loss_history": history,
