@@ -147,7 +147,7 @@ def record(doc: Document, *, typed: bool = False) -> dict[str, Any]:
 
 
 def form_record(rows: Iterable[FormPairRow]) -> dict[str, list[dict[str, Any]]]:
-    """``{"pairs": [{"key", "value", "confidence", "page", "key_box", "value_box"}],
+    """``{"pairs": [{"key", "value", "confidence", "page", "key_box", "value_box", "engine"}],
     "checkboxes": [{"label", "checked", "box", "page"}]}``, boxes ``[x0, y0, x1, y1]`` in pixels."""
     pairs: list[dict[str, Any]] = []
     boxes: list[dict[str, Any]] = []
@@ -163,6 +163,7 @@ def form_record(rows: Iterable[FormPairRow]) -> dict[str, list[dict[str, Any]]]:
                     "page": row.page,
                     "key_box": row.key_box,
                     "value_box": row.value_box,
+                    "engine": row.engine,
                 }
             )
     return {"pairs": pairs, "checkboxes": boxes}
@@ -364,6 +365,7 @@ PAIR_COLUMNS = (
     "checked",
     "key_box",
     "value_box",
+    "engine",
 )
 """``icr export --pairs``: one row per form pair or tick box (boxes as ``x0 y0 x1 y1``)."""
 
@@ -399,6 +401,7 @@ def iter_pair_rows(engine: Engine) -> Iterator[dict[str, str | None]]:
                 "checked": None if pair.checked is None else str(pair.checked).lower(),
                 "key_box": " ".join(str(v) for v in pair.key_box) if pair.key_box else None,
                 "value_box": " ".join(str(v) for v in pair.value_box) if pair.value_box else None,
+                "engine": pair.engine,
             }
 
 

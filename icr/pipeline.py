@@ -26,7 +26,7 @@ from icr.consolidate import ConsolidateOptions
 from icr.errors import DocumentError
 from icr.files import open_regular
 from icr.forms.reader import FORM, FormReader
-from icr.forms.zonal import ZonalLayout
+from icr.forms.zonal import HandwritingReading, ZonalLayout
 from icr.imaging.load import PageLimits, load_pages, supported_extensions
 from icr.stages import ImageCorrector, Populator, Recognizer, TextCorrector
 from icr.store import FileStore, encode_png
@@ -400,16 +400,19 @@ def process_document(task: Task, stages: Stages) -> DocumentResult:
     )
 
 
-def _handwriting_reader() -> Callable[[Image], tuple[str, float] | None] | None:
+def _handwriting_reader() -> Callable[[Image], HandwritingReading | None] | None:
     """The handwriting recognizer (:mod:`icr.htr`) for handwriting zones, when its runtime is installed
     (the ``htr`` extra); None: those zones are read by the default engine."""
     import importlib.util
 
     if importlib.util.find_spec("onnxruntime") is None:
         return None
-    from icr.htr import read_crop
+    from icr.htr import ENGINE, read_crop
 
-    return read_crop
+    def read(crop: Image) -> HandwritingReading:
+        return (*read_crop(crop), ENGINE)
+
+    return read
 
 
 SPLIT_MODES = ("none", "pages", "auto")

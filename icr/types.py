@@ -195,7 +195,10 @@ class FormPair:
     """One key/value pair read off a form: a question and its answer, or a template's zone.
 
     ``typed`` is set when a zone declares a type (``Decimal`` for number and amount,
-    ``datetime.date``, ``bool`` for a signature present); ``kind`` names that type."""
+    ``datetime.date``, ``bool`` for a signature present); ``kind`` names that type. ``engine``
+    names what read the value: the page's recognizer (``OcrResult.engine``), the handwriting
+    recognizer (``htr``) for a handwriting zone it read, empty for a value seen in the ink alone
+    (a signature)."""
 
     key: str
     value: str
@@ -205,6 +208,7 @@ class FormPair:
     value_box: Box | None = None
     kind: str = "text"
     typed: Decimal | dt.date | bool | None = None
+    engine: str = ""
 
 
 @dataclass(frozen=True)

@@ -3,6 +3,7 @@ template read on copies turned 3 degrees and scaled 90-110 %."""
 
 from __future__ import annotations
 
+import importlib.util
 import json
 from pathlib import Path
 
@@ -17,6 +18,7 @@ from icr.cli import main
 from icr.db.database import open_engine
 
 FORMS = Path(__file__).resolve().parent.parent / "sample-forms"
+HTR = importlib.util.find_spec("onnxruntime") is not None
 pytestmark = [pytest.mark.tesseract, pytest.mark.slow]
 
 
@@ -80,6 +82,11 @@ def test_a_zonal_template_finds_its_fields_on_turned_and_scaled_copies(tmp_path:
             k: expected["zones"][k] for k in ("employee_name", "employee_number", "days")
         }, rec["id"]
         assert values["signed"] == "present"
+        engines = {p["key"]: p["engine"] for p in form["pairs"]}
+        # the handwriting zone by the handwriting recognizer (its runtime is in the htr extra), the
+        # typed zones by the page's engine, the signature by its ink alone
+        assert engines["employee_name"] == ("htr" if HTR else engines["days"]), rec["id"]
+        assert engines["days"] and engines["days"] != "htr" and engines["signed"] is None, rec["id"]
         assert {c["label"]: c["checked"] for c in form["checkboxes"]} == expected["zone_checkboxes"], rec["id"]
     res = CliRunner().invoke(main, ["export", "--db", db, "--pairs"])
     rows = pd.read_csv(pd.io.common.StringIO(res.stdout), dtype=str, keep_default_na=False)

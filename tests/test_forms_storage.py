@@ -23,9 +23,11 @@ def _form(sha: str = "f" * 64) -> DocumentResult:
     fields = {"reference": FieldValue("reference", "AB-1", "AB-1", "AB-1", 0.9, "template")}
     form = FormData(
         pairs=[
-            FormPair("Name", "Jane Roe", 0.91, 1, (10, 20, 60, 32), (70, 20, 140, 32)),
+            FormPair("Name", "Jane Roe", 0.91, 1, (10, 20, 60, 32), (70, 20, 140, 32), "handwriting", None, "htr"),
             FormPair("Note", "=HYPERLINK(1)", 0.9, 1, None, None),
-            FormPair("Amount", "12.50", 0.8, 1, (10, 40, 60, 52), (70, 40, 110, 52), "amount", Decimal("12.50")),
+            FormPair(
+                "Amount", "12.50", 0.8, 1, (10, 40, 60, 52), (70, 40, 110, 52), "amount", Decimal("12.50"), "fake"
+            ),
             FormPair("Date", "2024-03-01", 0.7, 2, None, (70, 60, 150, 72), "date", dt.date(2024, 3, 1)),
         ],
         checkboxes=[
@@ -66,12 +68,13 @@ def test_a_form_record_gains_exactly_the_form_object_and_a_receipt_keeps_its_own
     assert form["form"] == {
         "pairs": [
             {"key": "Name", "value": "Jane Roe", "confidence": 0.91, "page": 1,
-             "key_box": [10, 20, 60, 32], "value_box": [70, 20, 140, 32]},
-            {"key": "Note", "value": "=HYPERLINK(1)", "confidence": 0.9, "page": 1, "key_box": None, "value_box": None},
+             "key_box": [10, 20, 60, 32], "value_box": [70, 20, 140, 32], "engine": "htr"},
+            {"key": "Note", "value": "=HYPERLINK(1)", "confidence": 0.9, "page": 1, "key_box": None, "value_box": None,
+             "engine": None},
             {"key": "Amount", "value": "12.50", "confidence": 0.8, "page": 1,
-             "key_box": [10, 40, 60, 52], "value_box": [70, 40, 110, 52]},
+             "key_box": [10, 40, 60, 52], "value_box": [70, 40, 110, 52], "engine": "fake"},
             {"key": "Date", "value": "2024-03-01", "confidence": 0.7, "page": 2,
-             "key_box": None, "value_box": [70, 60, 150, 72]},
+             "key_box": None, "value_box": [70, 60, 150, 72], "engine": None},
         ],
         "checkboxes": [
             {"label": "Married", "checked": True, "box": [5, 80, 17, 92], "page": 1},
@@ -115,7 +118,7 @@ def test_reprocessing_a_form_replaces_its_pairs(db_url: str) -> None:
             text("SELECT kind, key, value, amount, date_value, checked FROM form_pairs ORDER BY position")
         )
         assert [(r[0], r[1], r[2]) for r in rows] == [
-            ("text", "Name", "Jane Roe"),
+            ("handwriting", "Name", "Jane Roe"),
             ("text", "Note", "=HYPERLINK(1)"),
             ("checkbox", "Married", "ticked"),
             ("checkbox", "Single", "unsure"),
@@ -133,6 +136,7 @@ def test_export_pairs_as_csv_and_parquet_rows(db_url: str, tmp_path: Path) -> No
     assert rows[rows["key"] == "Note"].iloc[0]["value"] == "'=HYPERLINK(1)"  # never a live formula
     amount = rows[rows["key"] == "Amount"].iloc[0]
     assert (amount["kind"], amount["typed"], amount["value_box"]) == ("amount", "12.50", "70 40 110 52")
+    assert list(rows["engine"]) == ["htr", "", "fake", "", "", ""]
     assert rows[rows["key"] == "Date"].iloc[0]["typed"] == "2024-03-01"
     assert list(rows["checked"]) == ["", "", "", "", "true", ""]
     out = tmp_path / "pairs.parquet"

@@ -158,5 +158,7 @@ class FormPairRow(Base):
     page: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
     key_box: Mapped[list[int] | None] = mapped_column(JSON)
     value_box: Mapped[list[int] | None] = mapped_column(JSON)
+    engine: Mapped[str | None] = mapped_column(String(32))
+    """What read the value: the page's recognizer, or htr for a handwriting zone it read."""
 
     document: Mapped[Document] = relationship(back_populates="pairs")

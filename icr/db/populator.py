@@ -284,6 +284,7 @@ def _pair_row(pair: FormPair) -> FormPairRow:
         page=pair.page,
         key_box=list(pair.key_box) if pair.key_box else None,
         value_box=list(pair.value_box) if pair.value_box else None,
+        engine=pair.engine[:32] or None,
     )
 
 

@@ -30,7 +30,7 @@ from icr.forms.keyvalue import (
 )
 from icr.forms.learn import LinkModel, link_with_model
 from icr.forms.segments import Segment, SegmentOptions, segments_of
-from icr.forms.zonal import ZonalLayout, read_zones
+from icr.forms.zonal import HandwritingReading, ZonalLayout, read_zones
 from icr.text.lines import document_lines
 from icr.types import (
     Box,
@@ -194,7 +194,7 @@ class FormReader:
         pages: Sequence[CorrectedPage],
         layout: ZonalLayout | None = None,
         reread: Callable[[Image], str] | None = None,
-        handwriting: Callable[[Image], tuple[str, float] | None] | None = None,
+        handwriting: Callable[[Image], HandwritingReading | None] | None = None,
     ) -> FormData:
         """Pairs and tick boxes of every page (boxes in pixels of the page as loaded); with a zonal
         ``layout``, its zones' values instead of the pairs found by the rules."""
@@ -226,7 +226,7 @@ class FormReader:
                 segments = run_on_answers(links, segments, self.link_options)
             out.segments.extend((seg.label, seg.text) for seg in segments)
             for pair in pairs_of(links, page.number, self.link_options, scores):
-                out.pairs.append(_unscaled(pair, scale))
+                out.pairs.append(replace(_unscaled(pair, scale), engine=ocr.engine))
         return out
 
     def page_segments(
@@ -324,13 +324,4 @@ def unscale_box(box: Box | None, scale: float) -> Box | None:
 
 
 def _unscaled(pair: FormPair, scale: float) -> FormPair:
-    return FormPair(
-        pair.key,
-        pair.value,
-        pair.confidence,
-        pair.page,
-        unscale_box(pair.key_box, scale),
-        unscale_box(pair.value_box, scale),
-        pair.kind,
-        pair.typed,
-    )
+    return replace(pair, key_box=unscale_box(pair.key_box, scale), value_box=unscale_box(pair.value_box, scale))

@@ -17,8 +17,9 @@ A template's ``layout`` (YAML, validated when the template loads)::
 The scan is registered to the reference page by its anchors (found by their words, alike at
 rapidfuzz ratio 80): a shift, a uniform scale and a small rotation fitted to the anchors' corners,
 so a skewed, shrunk or shifted copy still finds its zones. A zone of kind text, number, date,
-amount or handwriting takes the words read inside it (handwriting: read by the default engine
-until a handwriting recognizer is configured); checkbox and signature zones are decided by their ink.
+amount or handwriting takes the words read inside it (handwriting: read by the handwriting
+recognizer when one is given and sure enough, else by the page's engine; each value records which
+engine read it); checkbox and signature zones are decided by their ink.
 """
 
 from __future__ import annotations
@@ -48,6 +49,8 @@ read as 7 at one size is a slash at another)."""
 HANDWRITING_CONFIDENCE = 0.5
 """A handwriting zone takes the handwriting recognizer's reading from this confidence (else the words
 the default engine read there)."""
+HandwritingReading = tuple[str, float, str]
+"""What a handwriting recognizer gives for a crop: (text, confidence 0..1, the engine's name)."""
 SIGNATURE_INK = 0.01
 """A signature zone with this share of ink or more is signed."""
 
@@ -237,11 +240,12 @@ def read_zones(
     page: int = 1,
     digit_slips: Mapping[str, str] | None = None,
     reread: Callable[[Image], str] | None = None,
-    handwriting: Callable[[Image], tuple[str, float] | None] | None = None,
+    handwriting: Callable[[Image], HandwritingReading | None] | None = None,
 ) -> tuple[list[FormPair], list[Checkbox]]:
     """Each zone's value on a registered page (boxes in the page's pixels). A page whose anchors
     are not found gives no values: a zone read in the wrong place would be a wrong value. A number,
-    amount or date zone whose words do not parse is read again alone (``reread``, one line)."""
+    amount or date zone whose words do not parse is read again alone (``reread``, one line). A
+    handwriting zone is read by ``handwriting`` (text, confidence, the engine's name)."""
     words = [w for p in ocr.pages if p.number == page for w in p.words]
     matrix = register(layout, words)
     if matrix is None:
@@ -268,10 +272,11 @@ def read_zones(
         inside = _words_in(box, words)
         text = " ".join(w.text for w in inside).strip()
         confidence = round(sum(w.confidence for w in inside) / len(inside), 3) if inside else 0.0
+        engine = ocr.engine
         if zone.kind == "handwriting" and handwriting is not None:
             written = handwriting(np.ascontiguousarray(image[box[1] : box[3], box[0] : box[2]]))
             if written is not None and written[0].strip() and written[1] >= HANDWRITING_CONFIDENCE:
-                text, confidence = " ".join(written[0].split()), round(written[1], 3)
+                text, confidence, engine = " ".join(written[0].split()), round(written[1], 3), written[2]
         if zone.kind in ("number", "amount", "date"):
             text = repair_digits(text, digit_slips or {})
         typed = _typed(zone.kind, text, options)
@@ -287,5 +292,5 @@ def read_zones(
                 if _typed(zone.kind, again, options) is not None:
                     text, typed = again, _typed(zone.kind, again, options)
                     break
-        pairs.append(FormPair(zone.name, text, confidence, page, None, box, zone.kind, typed))
+        pairs.append(FormPair(zone.name, text, confidence, page, None, box, zone.kind, typed, engine))
     return pairs, boxes
