@@ -295,6 +295,15 @@ class ImageCorrectorOverrides(ImageCorrectorConfig):
     steps: list[str] | None = None  # type: ignore[assignment]
 
 
+class FormsHandwritingConfig(_Section):
+    """Handwritten lines of a form read again by the handwriting recognizer (``forms.handwriting``)."""
+
+    below: float = Field(ge=0, le=1)
+    min_confidence: float = Field(ge=0, le=1)
+    lead: float = Field(ge=-1, le=1)
+    pad: float = Field(ge=0, le=2)
+
+
 class FormsConfig(_Section):
     """The forms step (``icr/forms``); its sub-sections' keys are checked by the step itself."""
 
@@ -311,6 +320,7 @@ class FormsConfig(_Section):
     model: str | None = None
     """A linker fitted by ``icr forms train`` (a JSON file); unset: the rules link."""
     checkboxes: dict[str, float] | None = None
+    handwriting: FormsHandwritingConfig | None = None
 
 
 class IcrConfig(_Section):

@@ -400,9 +400,9 @@ def process_document(task: Task, stages: Stages) -> DocumentResult:
     )
 
 
-def _handwriting_reader() -> Callable[[Image], HandwritingReading | None] | None:
-    """The handwriting recognizer (:mod:`icr.htr`) for handwriting zones, when its runtime is installed
-    (the ``htr`` extra); None: those zones are read by the default engine."""
+def handwriting_reader() -> Callable[[Image], HandwritingReading | None] | None:
+    """The handwriting recognizer (:mod:`icr.htr`) for handwriting zones and handwritten lines, when its
+    runtime is installed (the ``htr`` extra); None: the default engine's reading stands."""
     import importlib.util
 
     if importlib.util.find_spec("onnxruntime") is None:
@@ -508,10 +508,16 @@ def _misses_allowed(pages: int) -> int:
 
 
 def read_as_form(
-    pages: list[Page], stages: Stages, reader: FormReader, wanted: ReadOptions | None = None
+    pages: list[Page],
+    stages: Stages,
+    reader: FormReader,
+    wanted: ReadOptions | None = None,
+    handwritten_lines: bool = True,
 ) -> tuple[list[CorrectedPage], OcrResult]:
     """Stages 1 and 2 as a form is read (the forms step's steps, recognizer and page segmentation
-    mode): what the forms step and ``icr forms train`` read pairs off."""
+    mode), then the lines the engine read badly read again by the handwriting recognizer where it
+    is sure (``forms.handwriting``; not on a zonal template's page, whose handwriting zones it
+    reads itself): what the forms step and ``icr forms train`` read pairs off."""
     wanted = wanted or ReadOptions()
     how = ReadOptions(
         steps=reader.read_steps if reader.read_steps is not None else wanted.steps,
@@ -519,7 +525,11 @@ def read_as_form(
         psm=reader.psm if reader.psm is not None else wanted.psm,
     )
     recognizer = stages.form_recognizer or stages.recognizer
-    return _read(pages, stages, how, {}, recognizer, corrector=stages.form_corrector)
+    corrected, ocr = _read(pages, stages, how, {}, recognizer, corrector=stages.form_corrector)
+    handwriting = handwriting_reader() if handwritten_lines else None
+    if handwriting is not None:
+        ocr = reader.reread_handwriting(ocr, corrected, handwriting)
+    return corrected, ocr
 
 
 def _read_form(
@@ -534,13 +544,13 @@ def _read_form(
     enlarged), its pairs are read off that reading, and it keeps only the fields its template asks for
     (a template's patterns and static values): never a receipt's total or date."""
     recognizer = stages.form_recognizer or stages.recognizer
-    corrected, ocr = read_as_form(pages, stages, reader, wanted)
+    corrected, ocr = read_as_form(pages, stages, reader, wanted, handwritten_lines=layout is None)
 
     def read_line(crop: Image) -> str:
         """One zone's crop read alone, as a single line."""
         return recognizer.recognize([CorrectedPage(crop)], language=wanted.language or stages.language, psm=7).text
 
-    form = reader.read(ocr, corrected, layout, read_line, _handwriting_reader() if layout is not None else None)
+    form = reader.read(ocr, corrected, layout, read_line, handwriting_reader())
     if layout is not None:
         form.template = extraction.template
     kept = {name: fv for name, fv in extraction.fields.items() if fv.source in TEMPLATE_SOURCES}

@@ -23,7 +23,8 @@ TypedValue = Decimal | dt.date | dt.time | int | str | None
 
 @dataclass(frozen=True)
 class Word:
-    """One word Tesseract read, with its box and confidence (0..1)."""
+    """One word Tesseract read, with its box and confidence (0..1); ``engine`` names another
+    recognizer that read it again (empty: the page's own)."""
 
     text: str
     left: int
@@ -35,6 +36,7 @@ class Word:
     paragraph: int = 0
     line: int = 0
     page: int = 1
+    engine: str = ""
 
 
 def words_box(words: Sequence[Word]) -> tuple[int, int, int, int]:
@@ -197,7 +199,7 @@ class FormPair:
     ``typed`` is set when a zone declares a type (``Decimal`` for number and amount,
     ``datetime.date``, ``bool`` for a signature present); ``kind`` names that type. ``engine``
     names what read the value: the page's recognizer (``OcrResult.engine``), the handwriting
-    recognizer (``htr``) for a handwriting zone it read, empty for a value seen in the ink alone
+    recognizer (``htr``) for a handwriting zone or the lines of an answer it read, empty for a value seen in the ink alone
     (a signature)."""
 
     key: str

@@ -159,6 +159,6 @@ class FormPairRow(Base):
     key_box: Mapped[list[int] | None] = mapped_column(JSON)
     value_box: Mapped[list[int] | None] = mapped_column(JSON)
     engine: Mapped[str | None] = mapped_column(String(32))
-    """What read the value: the page's recognizer, or htr for a handwriting zone it read."""
+    """What read the value: the page's recognizer, or htr for handwriting it read."""
 
     document: Mapped[Document] = relationship(back_populates="pairs")

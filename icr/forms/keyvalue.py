@@ -393,8 +393,15 @@ def pairs_of(
         conf = round(read * weight, 3)
         if scores is None and conf < options.min_pair_confidence:
             continue  # a learned linker's scores were cut at its own threshold
-        out.append(FormPair(clean_key(q.text), repair_digits(a.text, options.digit_slips), conf, page, q.box, a.box))
+        value = repair_digits(a.text, options.digit_slips)
+        out.append(FormPair(clean_key(q.text), value, conf, page, q.box, a.box, engine=_engine(a)))
     return out
+
+
+def _engine(segment: Segment) -> str:
+    """The engine that read most of the segment's words again (empty: the page's own did)."""
+    engines = [w.engine for w in segment.words]
+    return max(sorted(set(engines)), key=engines.count) if engines else ""
 
 
 def link_answers(segments: Sequence[Segment], options: LinkOptions) -> list[tuple[Segment, Segment]]:

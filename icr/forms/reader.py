@@ -18,6 +18,7 @@ import regex
 
 from icr.errors import ConfigError
 from icr.forms.checkbox import CheckboxOptions, find_boxes, ink_mask, inside_ink, state
+from icr.forms.handwriting import HandwritingOptions, reread_lines
 from icr.forms.keyvalue import (
     RULES,
     LinkOptions,
@@ -127,10 +128,14 @@ class FormReader:
     checkbox_options: CheckboxOptions = field(default_factory=CheckboxOptions)
     model: LinkModel | None = None
     """A linker fitted by ``icr forms train`` (``forms.model``); None: the rules link."""
+    handwriting_options: HandwritingOptions = field(default_factory=HandwritingOptions)
 
     @classmethod
     def from_section(cls, section: dict[str, Any]) -> FormReader:
-        known = {"enabled", "kind", "segments", "links", "checkboxes", "read_steps", "psm", "image_corrector", "model"}
+        known = {
+            "enabled", "kind", "segments", "links", "checkboxes", "read_steps", "psm", "image_corrector", "model",
+            "handwriting",
+        }  # fmt: skip
         unknown = set(section) - known
         if unknown:
             raise ConfigError(f"forms.{sorted(unknown)[0]}: unknown key (known: {', '.join(sorted(known))})")
@@ -151,6 +156,7 @@ class FormReader:
             read_steps=tuple(str(s) for s in steps) if steps else None,
             psm=int(psm) if psm is not None else None,
             model=LinkModel.load(str(model)) if model else None,
+            handwriting_options=_options(HandwritingOptions, section.get("handwriting"), "handwriting"),
         )
 
     def kind(self, extraction: Extraction, ocr: OcrResult, template_kind: str | None = None) -> str:
@@ -197,7 +203,8 @@ class FormReader:
         handwriting: Callable[[Image], HandwritingReading | None] | None = None,
     ) -> FormData:
         """Pairs and tick boxes of every page (boxes in pixels of the page as loaded); with a zonal
-        ``layout``, its zones' values instead of the pairs found by the rules."""
+        ``layout``, its zones' values instead of the pairs found by the rules (``handwriting`` reads its
+        handwriting zones)."""
         scales = {page.number: float(page.info.get("scale", 1.0) or 1.0) for page in pages}
         images = {page.number: page.image for page in pages}
         out = FormData()
@@ -226,8 +233,22 @@ class FormReader:
                 segments = run_on_answers(links, segments, self.link_options)
             out.segments.extend((seg.label, seg.text) for seg in segments)
             for pair in pairs_of(links, page.number, self.link_options, scores):
-                out.pairs.append(replace(_unscaled(pair, scale), engine=ocr.engine))
+                out.pairs.append(replace(_unscaled(pair, scale), engine=pair.engine or ocr.engine))
         return out
+
+    def reread_handwriting(
+        self, ocr: OcrResult, pages: Sequence[CorrectedPage], read: Callable[[Image], HandwritingReading | None]
+    ) -> OcrResult:
+        """``ocr`` with the lines the page engine read with low confidence read again by the
+        handwriting recognizer ``read`` where it is sure (:mod:`icr.forms.handwriting`)."""
+        images = {page.number: page.image for page in pages}
+        return replace(
+            ocr,
+            pages=[
+                reread_lines(p, images[p.number], read, self.handwriting_options) if p.number in images else p
+                for p in ocr.pages
+            ],
+        )
 
     def page_segments(
         self, ocr: OcrResult, page: OcrPage, image: Image | None

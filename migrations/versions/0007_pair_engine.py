@@ -1,7 +1,7 @@
 """form_pairs.engine: which recognizer read each form value
 
-A handwriting zone is read by the handwriting recognizer when it is sure enough, else by the
-page's engine; the review page and exports show which. Rows stored before this revision have
+A handwriting zone, or a line the page's engine read badly, is read by the handwriting recognizer
+when it is sure enough, else by the page's engine; exports show which. Rows stored before this revision have
 none.
 
 Revision ID: 0007

@@ -1,0 +1,98 @@
+"""Handwritten answers on a form without a zonal template: the lines the page engine read with
+low confidence are read again by the handwriting recognizer, and its reading replaces theirs when
+it is sure of it and surer than the page engine was. Print read badly stays as read: the
+handwriting recognizer is rarely sure of it, and never surer than the engine made for it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+
+import numpy as np
+
+from icr.forms.zonal import HandwritingReading
+from icr.types import Image, OcrPage, Word
+
+
+@dataclass(frozen=True)
+class HandwritingOptions:
+    """``forms.handwriting`` in ``config/icr.yaml``."""
+
+    below: float = 0.5
+    """A line whose words the page engine read with a mean confidence under this is read again
+    (0: never)."""
+    min_confidence: float = 0.9
+    """The handwriting recognizer's reading replaces the line's when it is this sure ..."""
+    lead: float = 0.1
+    """... and surer than the page engine by this much."""
+    pad: float = 0.15
+    """The line's crop reaches this share of its height beyond its words' box."""
+
+
+def reread_lines(
+    page: OcrPage, image: Image, read: Callable[[Image], HandwritingReading | None], options: HandwritingOptions
+) -> OcrPage:
+    """``page`` with its low-confidence lines replaced by what ``read`` made of their crops where it
+    is sure (the words' boxes shared out along the line by their letters, each word recording the
+    engine that read it)."""
+    if options.below <= 0:
+        return page
+    lines: dict[tuple[int, int, int], list[Word]] = {}
+    for w in page.words:
+        if w.text.strip():
+            lines.setdefault((w.block, w.paragraph, w.line), []).append(w)
+    replaced: dict[tuple[int, int, int], list[Word]] = {}
+    for key, words in lines.items():
+        confidence = sum(w.confidence for w in words) / len(words)
+        if confidence >= options.below:
+            continue
+        left, top = min(w.left for w in words), min(w.top for w in words)
+        right, bottom = max(w.left + w.width for w in words), max(w.top + w.height for w in words)
+        pad = max(2, round(options.pad * (bottom - top)))
+        crop = image[max(0, top - pad) : bottom + pad, max(0, left - pad) : right + pad]
+        if crop.size == 0:
+            continue
+        reading = read(np.ascontiguousarray(crop))
+        if reading is None:
+            continue
+        text, sure, engine = " ".join(reading[0].split()), reading[1], reading[2]
+        if text and sure >= options.min_confidence and sure >= confidence + options.lead:
+            replaced[key] = _spread(text, words[0], (left, top, right, bottom), sure, engine)
+    if not replaced:
+        return page
+    words_out: list[Word] = []
+    done: set[tuple[int, int, int]] = set()
+    for w in page.words:
+        key = (w.block, w.paragraph, w.line)
+        if key not in replaced:
+            words_out.append(w)
+        elif key not in done:
+            words_out.extend(replaced[key])
+            done.add(key)
+    text = "\n".join(" ".join(w.text for w in ws) for ws in _lines(words_out))
+    return replace(page, words=words_out, text=text)
+
+
+def _spread(text: str, first: Word, box: tuple[int, int, int, int], confidence: float, engine: str) -> list[Word]:
+    """The words of ``text`` along ``box``, each as wide as its share of the letters."""
+    left, top, right, bottom = box
+    parts = text.split(" ")
+    letters = sum(len(p) for p in parts) + len(parts) - 1
+    per_letter = (right - left) / max(1, letters)
+    out, x = [], float(left)
+    for part in parts:
+        width = max(1, round(per_letter * len(part)))
+        out.append(
+            replace(first, text=part, left=round(x), top=top, width=width, height=bottom - top,
+                    confidence=round(confidence, 4), engine=engine)
+        )  # fmt: skip
+        x += (len(part) + 1) * per_letter
+    return out
+
+
+def _lines(words: list[Word]) -> list[list[Word]]:
+    grouped: dict[tuple[int, int, int], list[Word]] = {}
+    for w in words:
+        if w.text.strip():
+            grouped.setdefault((w.block, w.paragraph, w.line), []).append(w)
+    return list(grouped.values())

@@ -1,0 +1,108 @@
+"""Handwritten lines on a form: the lines the page engine read badly, read again by the handwriting
+recognizer (a fake for the rules, the shipped model on a word written in a font it never saw)."""
+
+from __future__ import annotations
+
+import importlib.util
+import random
+from dataclasses import replace
+
+import numpy as np
+import pytest
+
+from icr.errors import ConfigError
+from icr.forms.handwriting import HandwritingOptions, reread_lines
+from icr.forms.keyvalue import pairs_of
+from icr.forms.reader import FormReader
+from icr.forms.segments import Segment
+from icr.types import CorrectedPage, OcrPage, OcrResult, Word
+
+PAGE = np.full((200, 600), 255, np.uint8)
+
+
+def _page() -> OcrPage:
+    words = [
+        Word("Date", 20, 40, 60, 20, 0.96, 1, 1, 1),
+        Word("of", 90, 40, 25, 20, 0.95, 1, 1, 1),
+        Word("birth:", 125, 40, 70, 20, 0.97, 1, 1, 1),
+        Word("l2/o5", 300, 38, 80, 26, 0.31, 1, 1, 2),  # the answer, written by hand and read badly
+        Word("~1990", 390, 38, 90, 26, 0.22, 1, 1, 2),
+    ]
+    return OcrPage("Date of birth:\nl2/o5 ~1990", words, 600, 200)
+
+
+def _reader(text: str, confidence: float):  # type: ignore[no-untyped-def]
+    crops: list[tuple[int, int]] = []
+
+    def read(crop: np.ndarray) -> tuple[str, float, str]:
+        crops.append(crop.shape[:2])
+        return text, confidence, "htr"
+
+    return read, crops
+
+
+def test_a_badly_read_line_takes_the_handwriting_reading_when_it_is_sure() -> None:
+    read, crops = _reader("12/05/1990", 0.95)
+    page = reread_lines(_page(), PAGE, read, HandwritingOptions())
+    assert len(crops) == 1  # the printed label, read surely, is not read again
+    assert crops[0][0] > 26  # the crop reaches beyond the words' box
+    assert [w.text for w in page.words] == ["Date", "of", "birth:", "12/05/1990"]
+    new = page.words[-1]
+    assert (new.engine, new.confidence, new.line) == ("htr", 0.95, 2)
+    assert (new.left, new.top, new.left + new.width, new.top + new.height) == (300, 38, 480, 64)
+    assert page.text == "Date of birth:\n12/05/1990"
+    assert all(w.engine == "" for w in page.words[:3])
+
+
+def test_an_unsure_or_no_surer_reading_leaves_the_line_as_read() -> None:
+    for text, confidence in (("12/05/1990", 0.85), ("", 0.99)):
+        read, _ = _reader(text, confidence)
+        assert reread_lines(_page(), PAGE, read, HandwritingOptions()) == _page()
+    read, crops = _reader("12/05/1990", 0.95)
+    assert reread_lines(_page(), PAGE, read, HandwritingOptions(below=0)) == _page() and not crops
+    # a reader no surer than the engine by the lead keeps the engine's words
+    sure = replace(_page(), words=[replace(w, confidence=0.45) if w.line == 2 else w for w in _page().words])
+    read, _ = _reader("12/05/1990", 0.5)
+    assert reread_lines(sure, PAGE, read, HandwritingOptions(min_confidence=0.5, lead=0.1)) == sure
+
+
+def test_words_share_the_line_by_their_letters_and_pairs_name_the_engine() -> None:
+    read, _ = _reader("Ann  Lee", 0.97)
+    page = reread_lines(_page(), PAGE, read, HandwritingOptions())
+    ann, lee = page.words[-2:]
+    assert (ann.text, lee.text) == ("Ann", "Lee") and ann.left == 300 and ann.left + ann.width < lee.left
+    assert lee.left + lee.width == pytest.approx(480, abs=1)
+    question, answer = Segment(page.words[:3]), Segment(page.words[3:])
+    (pair,) = pairs_of([(question, answer)])
+    assert (pair.key, pair.value, pair.engine) == ("Date of birth", "Ann Lee", "htr")
+    (typed,) = pairs_of([(question, Segment(_page().words[3:]))])
+    assert typed.engine == ""  # the page's own engine: the form reader names it
+
+
+def test_the_settings_are_checked() -> None:
+    reader = FormReader.from_section({"handwriting": {"below": 0.6, "lead": 0.2}})
+    assert reader.handwriting_options == HandwritingOptions(below=0.6, lead=0.2)
+    with pytest.raises(ConfigError, match=r"forms\.handwriting\.above"):
+        FormReader.from_section({"handwriting": {"above": 0.6}})
+
+
+@pytest.mark.skipif(importlib.util.find_spec("onnxruntime") is None, reason="the htr extra (onnxruntime) is absent")
+def test_the_shipped_model_reads_a_handwritten_answer_the_page_engine_misread() -> None:
+    import cv2
+
+    from icr.htr.render import render_word, split_fonts
+    from icr.pipeline import handwriting_reader
+
+    held = [f for f in split_fonts()[1] if f.stem == "Humor-Sans"]  # a hand the model never saw
+    if not held:
+        pytest.skip("fonts-humor-sans absent (scripts/setup.sh installs it)")
+    word = render_word("12/05/1990", held[0], random.Random(3), augment=False)
+    word = cv2.resize(word, (round(word.shape[1] * 26 / word.shape[0]), 26), interpolation=cv2.INTER_AREA)
+    page = PAGE.copy()
+    page[38:64, 300 : 300 + word.shape[1]] = word
+    misread = Word("l2/o5~1990", 300, 38, word.shape[1], 26, 0.3, 1, 1, 2)
+    ocr = OcrResult([replace(_page(), words=[*_page().words[:3], misread])], engine="tesserocr")
+    read = handwriting_reader()
+    assert read is not None
+    out = FormReader().reread_handwriting(ocr, [CorrectedPage(page)], read).pages[0].words
+    assert [(w.text, w.engine) for w in out] == [("Date", ""), ("of", ""), ("birth:", ""), ("12/05/1990", "htr")]
