@@ -26,14 +26,25 @@ from icr.consolidate import ConsolidateOptions
 from icr.errors import DocumentError
 from icr.files import open_regular
 from icr.forms.reader import FORM, FormReader
-from icr.forms.zonal import HandwritingReading, ZonalLayout
+from icr.forms.zonal import ZonalLayout
 from icr.imaging.load import PageLimits, load_pages, supported_extensions
 from icr.stages import ImageCorrector, Populator, Recognizer, TextCorrector
 from icr.store import FileStore, encode_png
 from icr.text.ledger import Provenance
 from icr.text.locate import locate_fields
 from icr.text.templates import Template
-from icr.types import CorrectedPage, DocumentResult, Extraction, FormData, Image, OcrPage, OcrResult, Page, Word
+from icr.types import (
+    CorrectedPage,
+    CropReading,
+    DocumentResult,
+    Extraction,
+    FormData,
+    Image,
+    OcrPage,
+    OcrResult,
+    Page,
+    Word,
+)
 
 TEMPLATE_SOURCES = frozenset({"template", "static"})
 """Fields a template asked for: the only ones a form keeps."""
@@ -400,17 +411,19 @@ def process_document(task: Task, stages: Stages) -> DocumentResult:
     )
 
 
-def handwriting_reader() -> Callable[[Image], HandwritingReading | None] | None:
+def handwriting_reader() -> Callable[[Image], CropReading | None] | None:
     """The handwriting recognizer (:mod:`icr.htr`) for handwriting zones and handwritten lines, when its
     runtime is installed (the ``htr`` extra); None: the default engine's reading stands."""
     import importlib.util
 
     if importlib.util.find_spec("onnxruntime") is None:
         return None
-    from icr.htr import ENGINE, read_crop
+    from icr.htr import ENGINE, shared_reader
 
-    def read(crop: Image) -> HandwritingReading:
-        return (*read_crop(crop), ENGINE)
+    def read(crop: Image) -> CropReading:
+        got = shared_reader().read([crop])[0]
+        words = tuple((w.text, w.confidence, w.start, w.end) for w in got.words)
+        return CropReading(got.text, got.confidence, ENGINE, words)
 
     return read
 

@@ -52,6 +52,18 @@ def words_box(words: Sequence[Word]) -> tuple[int, int, int, int]:
 
 
 @dataclass(frozen=True)
+class CropReading:
+    """What a recognizer of crops (the handwriting recognizer) read in one: the text, its confidence
+    (0..1), the engine's name, and per word its text, confidence and place along the crop (``start``
+    to ``end``, shares of the crop's width; empty when the engine gives none)."""
+
+    text: str
+    confidence: float
+    engine: str
+    words: tuple[tuple[str, float, float, float], ...] = ()
+
+
+@dataclass(frozen=True)
 class TextLine:
     """One line of text in reading order, with the mean confidence (0..1) of its words."""
 
@@ -199,8 +211,8 @@ class FormPair:
     ``typed`` is set when a zone declares a type (``Decimal`` for number and amount,
     ``datetime.date``, ``bool`` for a signature present); ``kind`` names that type. ``engine``
     names what read the value: the page's recognizer (``OcrResult.engine``), the handwriting
-    recognizer (``htr``) for a handwriting zone or the lines of an answer it read, empty for a value seen in the ink alone
-    (a signature)."""
+    recognizer (``htr``) for a handwriting zone or the lines of an answer it read, empty for a
+    value seen in the ink alone (a signature)."""
 
     key: str
     value: str

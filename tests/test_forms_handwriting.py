@@ -15,7 +15,7 @@ from icr.forms.handwriting import HandwritingOptions, reread_lines
 from icr.forms.keyvalue import pairs_of
 from icr.forms.reader import FormReader
 from icr.forms.segments import Segment
-from icr.types import CorrectedPage, OcrPage, OcrResult, Word
+from icr.types import CorrectedPage, CropReading, OcrPage, OcrResult, Word
 
 PAGE = np.full((200, 600), 255, np.uint8)
 
@@ -31,12 +31,12 @@ def _page() -> OcrPage:
     return OcrPage("Date of birth:\nl2/o5 ~1990", words, 600, 200)
 
 
-def _reader(text: str, confidence: float):  # type: ignore[no-untyped-def]
+def _reader(text: str, confidence: float, words: tuple[tuple[str, float, float, float], ...] = ()):  # type: ignore[no-untyped-def]
     crops: list[tuple[int, int]] = []
 
-    def read(crop: np.ndarray) -> tuple[str, float, str]:
+    def read(crop: np.ndarray) -> CropReading:
         crops.append(crop.shape[:2])
-        return text, confidence, "htr"
+        return CropReading(text, confidence, "htr", words)
 
     return read, crops
 
@@ -77,6 +77,14 @@ def test_words_share_the_line_by_their_letters_and_pairs_name_the_engine() -> No
     assert (pair.key, pair.value, pair.engine) == ("Date of birth", "Ann Lee", "htr")
     (typed,) = pairs_of([(question, Segment(_page().words[3:]))])
     assert typed.engine == ""  # the page's own engine: the form reader names it
+
+
+def test_words_the_engine_placed_keep_their_place_and_confidence() -> None:
+    # the crop runs from x 296 (the words' box less its pad of 4) to 484: 188 px
+    read, _ = _reader("Ann Lee", 0.95, (("Ann", 0.99, 0.1, 0.4), ("Lee", 0.92, 0.6, 0.9)))
+    ann, lee = reread_lines(_page(), PAGE, read, HandwritingOptions()).words[-2:]
+    assert (ann.text, ann.confidence, ann.left, ann.width) == ("Ann", 0.99, 296 + 19, 56)
+    assert (lee.text, lee.confidence, lee.left, lee.width) == ("Lee", 0.92, 296 + 113, 56)
 
 
 def test_the_settings_are_checked() -> None:

@@ -19,7 +19,7 @@ from click.testing import CliRunner
 
 from icr.cli import main
 from icr.errors import ConfigError
-from icr.htr.decode import beam, ctc_log_likelihood, greedy
+from icr.htr.decode import beam, best_alignment, ctc_log_likelihood, greedy
 from icr.htr.evaluate import score
 from icr.htr.model import ALPHABET, default_model_dir
 from icr.htr.reader import grammars
@@ -46,6 +46,19 @@ def test_greedy_merges_repeats_and_drops_blanks() -> None:
     assert reading.text == "aab1"
     assert reading.confidence == pytest.approx(0.9, abs=1e-6)
     assert greedy(frames("----"), "ab1/").text == ""
+
+
+def test_each_word_gets_its_confidence_and_place_along_the_crop() -> None:
+    probs = frames("aa-b  1-", "ab1 ")  # frames of 8: "ab" over 0-3, a space, "1" in frame 6
+    probs[6] = np.where(np.arange(probs.shape[1]) == 3, 0.6, 0.4 / (probs.shape[1] - 1))  # an unsure "1"
+    for reading in (greedy(probs, "ab1 "), beam(probs, "ab1 ", 8), beam(probs, "ab1 ", 8, regex.compile("[ab1 ]+"))):
+        assert reading.text == "ab 1"
+        ab, one = reading.words
+        assert (ab.text, ab.start, ab.end) == ("ab", 0.0, 0.5)
+        assert (one.text, one.start, one.end) == ("1", 0.75, 0.875)
+        assert ab.confidence == pytest.approx(0.9, abs=1e-6) and one.confidence == pytest.approx(0.6, abs=1e-6)
+    # the best path of "ab 1": a, a, blank, b, space, space, 1, blank
+    assert best_alignment(np.log(probs), [1, 2, 4, 3]) == [0, 0, -1, 1, 2, 2, 3, -1]
 
 
 def brute_ctc(probs: np.ndarray, labels: list[int]) -> float:

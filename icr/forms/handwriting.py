@@ -10,8 +10,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from icr.forms.zonal import HandwritingReading
-from icr.types import Image, OcrPage, Word
+from icr.types import CropReading, Image, OcrPage, Word
 
 
 @dataclass(frozen=True)
@@ -30,11 +29,11 @@ class HandwritingOptions:
 
 
 def reread_lines(
-    page: OcrPage, image: Image, read: Callable[[Image], HandwritingReading | None], options: HandwritingOptions
+    page: OcrPage, image: Image, read: Callable[[Image], CropReading | None], options: HandwritingOptions
 ) -> OcrPage:
     """``page`` with its low-confidence lines replaced by what ``read`` made of their crops where it
-    is sure (the words' boxes shared out along the line by their letters, each word recording the
-    engine that read it)."""
+    is sure: each word where and as surely as the engine placed and read it (else the line shared
+    out by letters, at the line's confidence), recording the engine."""
     if options.below <= 0:
         return page
     lines: dict[tuple[int, int, int], list[Word]] = {}
@@ -49,15 +48,25 @@ def reread_lines(
         left, top = min(w.left for w in words), min(w.top for w in words)
         right, bottom = max(w.left + w.width for w in words), max(w.top + w.height for w in words)
         pad = max(2, round(options.pad * (bottom - top)))
-        crop = image[max(0, top - pad) : bottom + pad, max(0, left - pad) : right + pad]
+        x0 = max(0, left - pad)
+        crop = image[max(0, top - pad) : bottom + pad, x0 : right + pad]
         if crop.size == 0:
             continue
         reading = read(np.ascontiguousarray(crop))
         if reading is None:
             continue
-        text, sure, engine = " ".join(reading[0].split()), reading[1], reading[2]
+        text, sure = " ".join(reading.text.split()), reading.confidence
         if text and sure >= options.min_confidence and sure >= confidence + options.lead:
-            replaced[key] = _spread(text, words[0], (left, top, right, bottom), sure, engine)
+            if reading.words:
+                width = crop.shape[1]
+                replaced[key] = [
+                    replace(words[0], text=t, left=x0 + round(a * width), top=top,
+                            width=max(1, round((b - a) * width)), height=bottom - top,
+                            confidence=round(c, 4), engine=reading.engine)
+                    for t, c, a, b in reading.words
+                ]  # fmt: skip
+            else:
+                replaced[key] = _spread(text, words[0], (left, top, right, bottom), sure, reading.engine)
     if not replaced:
         return page
     words_out: list[Word] = []

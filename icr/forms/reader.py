@@ -31,12 +31,13 @@ from icr.forms.keyvalue import (
 )
 from icr.forms.learn import LinkModel, link_with_model
 from icr.forms.segments import Segment, SegmentOptions, segments_of
-from icr.forms.zonal import HandwritingReading, ZonalLayout, read_zones
+from icr.forms.zonal import ZonalLayout, read_zones
 from icr.text.lines import document_lines
 from icr.types import (
     Box,
     Checkbox,
     CorrectedPage,
+    CropReading,
     Extraction,
     FormData,
     FormPair,
@@ -200,7 +201,7 @@ class FormReader:
         pages: Sequence[CorrectedPage],
         layout: ZonalLayout | None = None,
         reread: Callable[[Image], str] | None = None,
-        handwriting: Callable[[Image], HandwritingReading | None] | None = None,
+        handwriting: Callable[[Image], CropReading | None] | None = None,
     ) -> FormData:
         """Pairs and tick boxes of every page (boxes in pixels of the page as loaded); with a zonal
         ``layout``, its zones' values instead of the pairs found by the rules (``handwriting`` reads its
@@ -237,7 +238,7 @@ class FormReader:
         return out
 
     def reread_handwriting(
-        self, ocr: OcrResult, pages: Sequence[CorrectedPage], read: Callable[[Image], HandwritingReading | None]
+        self, ocr: OcrResult, pages: Sequence[CorrectedPage], read: Callable[[Image], CropReading | None]
     ) -> OcrResult:
         """``ocr`` with the lines the page engine read with low confidence read again by the
         handwriting recognizer ``read`` where it is sure (:mod:`icr.forms.handwriting`)."""

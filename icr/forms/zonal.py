@@ -39,7 +39,7 @@ from icr.errors import TemplateError
 from icr.forms.checkbox import CheckboxOptions, ink_mask, inside_ink, state
 from icr.forms.keyvalue import repair_digits
 from icr.text.parsers import PARSERS, ParseOptions
-from icr.types import Box, Checkbox, FormPair, Image, OcrResult, Word
+from icr.types import Box, Checkbox, CropReading, FormPair, Image, OcrResult, Word
 
 ZONE_KINDS = ("text", "number", "date", "amount", "checkbox", "signature", "handwriting")
 ANCHOR_MATCH = 80.0
@@ -49,8 +49,6 @@ read as 7 at one size is a slash at another)."""
 HANDWRITING_CONFIDENCE = 0.5
 """A handwriting zone takes the handwriting recognizer's reading from this confidence (else the words
 the default engine read there)."""
-HandwritingReading = tuple[str, float, str]
-"""What a handwriting recognizer gives for a crop: (text, confidence 0..1, the engine's name)."""
 SIGNATURE_INK = 0.01
 """A signature zone with this share of ink or more is signed."""
 
@@ -240,12 +238,12 @@ def read_zones(
     page: int = 1,
     digit_slips: Mapping[str, str] | None = None,
     reread: Callable[[Image], str] | None = None,
-    handwriting: Callable[[Image], HandwritingReading | None] | None = None,
+    handwriting: Callable[[Image], CropReading | None] | None = None,
 ) -> tuple[list[FormPair], list[Checkbox]]:
     """Each zone's value on a registered page (boxes in the page's pixels). A page whose anchors
     are not found gives no values: a zone read in the wrong place would be a wrong value. A number,
     amount or date zone whose words do not parse is read again alone (``reread``, one line). A
-    handwriting zone is read by ``handwriting`` (text, confidence, the engine's name)."""
+    handwriting zone is read by ``handwriting``."""
     words = [w for p in ocr.pages if p.number == page for w in p.words]
     matrix = register(layout, words)
     if matrix is None:
@@ -275,8 +273,8 @@ def read_zones(
         engine = ocr.engine
         if zone.kind == "handwriting" and handwriting is not None:
             written = handwriting(np.ascontiguousarray(image[box[1] : box[3], box[0] : box[2]]))
-            if written is not None and written[0].strip() and written[1] >= HANDWRITING_CONFIDENCE:
-                text, confidence, engine = " ".join(written[0].split()), round(written[1], 3), written[2]
+            if written is not None and written.text.strip() and written.confidence >= HANDWRITING_CONFIDENCE:
+                text, confidence, engine = " ".join(written.text.split()), round(written.confidence, 3), written.engine
         if zone.kind in ("number", "amount", "date"):
             text = repair_digits(text, digit_slips or {})
         typed = _typed(zone.kind, text, options)

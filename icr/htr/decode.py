@@ -6,7 +6,7 @@ from __future__ import annotations
 import itertools
 import math
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import regex
@@ -17,28 +17,63 @@ _CANDIDATE_FLOOR = 1e-4  # frame probability below which the beam does not exten
 
 
 @dataclass(frozen=True)
-class Reading:
-    """Decoded text and its confidence (0..1): the product, over the characters, of
-    each character's best frame probability, taken to the power 1/len (geometric mean)."""
+class WordSpan:
+    """One word of a reading: its text, its confidence (the geometric mean of its characters'),
+    and where it lies along the crop (``start`` to ``end``, shares of the crop's width)."""
 
     text: str
     confidence: float
+    start: float
+    end: float
+
+
+@dataclass(frozen=True)
+class Reading:
+    """Decoded text and its confidence (0..1): the product, over the characters, of
+    each character's best frame probability, taken to the power 1/len (geometric mean);
+    ``words``: the same per word, with where each lies."""
+
+    text: str
+    confidence: float
+    words: tuple[WordSpan, ...] = ()
 
 
 def greedy(probs: np.ndarray, alphabet: str) -> Reading:
     """Best class per frame, repeats merged, blanks dropped."""
     best = probs.argmax(axis=1)
-    chars: list[str] = []
-    scores: list[float] = []
+    chars: list[tuple[str, float, int, int]] = []  # character, best probability, first and last frame
     previous = 0
     for t, k in enumerate(best):
         if k != 0 and k != previous:
-            chars.append(alphabet[k - 1])
-            scores.append(float(probs[t, k]))
-        elif k != 0 and scores:
-            scores[-1] = max(scores[-1], float(probs[t, k]))
+            chars.append((alphabet[k - 1], float(probs[t, k]), t, t))
+        elif k != 0 and chars:
+            ch, score, first, _ = chars[-1]
+            chars[-1] = (ch, max(score, float(probs[t, k])), first, t)
         previous = int(k)
-    return Reading("".join(chars).strip(), _geometric_mean(scores))
+    text = "".join(c for c, _, _, _ in chars)
+    return Reading(text.strip(), _geometric_mean([s for _, s, _, _ in chars]), _spans(chars, probs.shape[0]))
+
+
+def _spans(chars: Sequence[tuple[str, float, int, int]], frames: int) -> tuple[WordSpan, ...]:
+    """The words among decoded characters (split at spaces), each with its confidence and
+    frames as shares of the crop's width."""
+    words: list[WordSpan] = []
+    run: list[tuple[str, float, int, int]] = []
+    for item in [*chars, (" ", 1.0, 0, 0)]:
+        if item[0] != " ":
+            run.append(item)
+            continue
+        if run:
+            words.append(
+                WordSpan(
+                    "".join(c for c, _, _, _ in run),
+                    _geometric_mean([s for _, s, _, _ in run]),
+                    run[0][2] / max(1, frames),
+                    (run[-1][3] + 1) / max(1, frames),
+                )
+            )
+        run = []
+    return tuple(words)
 
 
 def _geometric_mean(scores: Sequence[float]) -> float:
@@ -59,7 +94,7 @@ def beam(
     of its words. Falls back to greedy when nothing fits."""
     if pattern is None and lexicon is None:
         raw = "".join(_piece(probs[a:b], alphabet, width) for a, b in _pieces(probs))
-        return Reading(raw.strip(), _confidence(probs, alphabet, raw))
+        return _aligned(probs, alphabet, raw, _confidence(probs, alphabet, raw))
     prefixes = _prefix_set(lexicon) if lexicon is not None else None
     allowed_cache: dict[str, bool] = {}
 
@@ -80,9 +115,51 @@ def beam(
 
     for prefix in _search(np.log(np.maximum(probs, _FLOOR)), alphabet, width, allowed):
         if prefix.strip() and complete(prefix):
-            return Reading(prefix.strip(), _confidence(probs, alphabet, prefix))
+            return _aligned(probs, alphabet, prefix, _confidence(probs, alphabet, prefix))
     fallback = greedy(probs, alphabet)
-    return Reading(fallback.text, fallback.confidence * 0.5)  # the grammar did not fit: a doubtful reading
+    # the grammar did not fit: a doubtful reading
+    return Reading(fallback.text, fallback.confidence * 0.5, tuple(replace(w, confidence=w.confidence * 0.5)
+                                                                    for w in fallback.words))  # fmt: skip
+
+
+def _aligned(probs: np.ndarray, alphabet: str, text: str, confidence: float) -> Reading:
+    """``text`` as read from ``probs``, its words placed by the best alignment of its characters
+    to the frames (each character's probability its best frame's)."""
+    if not text.strip():
+        return Reading("", confidence)
+    labels = [alphabet.index(c) + 1 for c in text]
+    frames = best_alignment(np.log(np.maximum(probs, _FLOOR)), labels)
+    chars = []
+    for i, c in enumerate(text):
+        mine = [t for t, j in enumerate(frames) if j == i]
+        if not mine:  # cannot happen on an alignment of these labels; kept for safety
+            return Reading(text.strip(), confidence)
+        chars.append((c, max(float(probs[t, labels[i]]) for t in mine), mine[0], mine[-1]))
+    return Reading(text.strip(), confidence, _spans(chars, probs.shape[0]))
+
+
+def best_alignment(log: np.ndarray, labels: Sequence[int]) -> list[int]:
+    """The most probable CTC path of ``labels`` through the frames: per frame, the index of the
+    label it emits, or -1 for a blank (Viterbi over blank-interleaved labels)."""
+    index, skip = _interleaved(labels)
+    n, steps = len(index), log.shape[0]
+    score = np.full(n, -math.inf)
+    score[0] = log[0, 0]
+    if n > 1:
+        score[1] = log[0, index[1]]
+    back = np.zeros((steps, n), np.int8)  # 0: from the same state, 1: one back, 2: two back
+    for t in range(1, steps):
+        one = np.concatenate(([-math.inf], score[:-1]))
+        two = np.where(skip, np.concatenate(([-math.inf, -math.inf], score[:-2])), -math.inf)
+        stacked = np.stack([score, one, two])
+        back[t] = stacked.argmax(axis=0)
+        score = stacked.max(axis=0) + log[t, index]
+    state = n - 1 if n == 1 or score[-1] >= score[-2] else n - 2
+    path = []
+    for t in range(steps - 1, -1, -1):
+        path.append(state)
+        state -= int(back[t, state])
+    return [s // 2 if s % 2 else -1 for s in reversed(path)]
 
 
 def _pieces(probs: np.ndarray) -> list[tuple[int, int]]:
@@ -172,20 +249,26 @@ def _confidence(probs: np.ndarray, alphabet: str, text: str) -> float:
 
 def ctc_log_likelihood(log: np.ndarray, labels: Sequence[int]) -> float:
     """log P(labels | frames) by the CTC forward recursion over blank-interleaved labels."""
-    ext = [0]
-    for k in labels:
-        ext += [k, 0]
-    n = len(ext)
-    index = np.array(ext)
-    # a label may be reached from two states back unless it is a blank or repeats the label before
-    skip = np.zeros(n, bool)
-    skip[2:] = (index[2:] != 0) & (index[2:] != index[:-2])
+    index, skip = _interleaved(labels)
+    n = len(index)
     alpha = np.full(n, -math.inf)
     alpha[0] = log[0, 0]
     if n > 1:
-        alpha[1] = log[0, ext[1]]
+        alpha[1] = log[0, index[1]]
     for t in range(1, log.shape[0]):
         one = np.concatenate(([-math.inf], alpha[:-1]))
         two = np.where(skip, np.concatenate(([-math.inf, -math.inf], alpha[:-2])), -math.inf)
         alpha = np.logaddexp(np.logaddexp(alpha, one), two) + log[t, index]
     return float(np.logaddexp(alpha[-1], alpha[-2]) if n > 1 else alpha[-1])
+
+
+def _interleaved(labels: Sequence[int]) -> tuple[np.ndarray, np.ndarray]:
+    """The CTC states of ``labels``: blank, label, blank, ... (class per state), and which states
+    may be reached from two states back (a label that is neither blank nor the label before)."""
+    ext = [0]
+    for k in labels:
+        ext += [k, 0]
+    index = np.array(ext)
+    skip = np.zeros(len(index), bool)
+    skip[2:] = (index[2:] != 0) & (index[2:] != index[:-2])
+    return index, skip
