@@ -411,17 +411,18 @@ def process_document(task: Task, stages: Stages) -> DocumentResult:
     )
 
 
-def handwriting_reader() -> Callable[[Image], CropReading | None] | None:
-    """The handwriting recognizer (:mod:`icr.htr`) for handwriting zones and handwritten lines, when its
-    runtime is installed (the ``htr`` extra); None: the default engine's reading stands."""
+def handwriting_reader() -> Callable[[Image, str | None], CropReading | None] | None:
+    """The handwriting recognizer (:mod:`icr.htr`) for handwritten zones (a crop and a field grammar of
+    ``config/htr.yaml``) and lines, when its runtime is installed (the ``htr`` extra); None: the default
+    engine's reading stands."""
     import importlib.util
 
     if importlib.util.find_spec("onnxruntime") is None:
         return None
     from icr.htr import ENGINE, shared_reader
 
-    def read(crop: Image) -> CropReading:
-        got = shared_reader().read([crop])[0]
+    def read(crop: Image, grammar: str | None) -> CropReading:
+        got = shared_reader().read([crop], grammar)[0]
         words = tuple((w.text, w.confidence, w.start, w.end) for w in got.words)
         return CropReading(got.text, got.confidence, ENGINE, words)
 

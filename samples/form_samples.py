@@ -162,7 +162,7 @@ layout:
   zones:
     employee_name: {{box: [580, 300, 1260, 380], kind: handwriting}}
     employee_number: {{box: [580, 420, 1260, 500], kind: number}}
-    first_day: {{box: [580, 660, 1260, 740], kind: date}}
+    first_day: {{box: [580, 660, 1260, 740], kind: date, handwritten: true}}
     days: {{box: [580, 780, 1260, 860], kind: number}}
     paid_leave: {{box: [150, 980, 184, 1014], kind: checkbox}}
     unpaid_leave: {{box: [650, 980, 684, 1014], kind: checkbox}}

@@ -83,9 +83,10 @@ def test_a_zonal_template_finds_its_fields_on_turned_and_scaled_copies(tmp_path:
         }, rec["id"]
         assert values["signed"] == "present"
         engines = {p["key"]: p["engine"] for p in form["pairs"]}
-        # the handwriting zone by the handwriting recognizer (its runtime is in the htr extra), the
-        # typed zones by the page's engine, the signature by its ink alone
-        assert engines["employee_name"] == ("htr" if HTR else engines["days"]), rec["id"]
+        # the handwriting zone and the date marked handwritten (read with the date grammar) by the
+        # handwriting recognizer (its runtime is in the htr extra), the other typed zones by the
+        # page's engine, the signature by its ink alone
+        assert engines["employee_name"] == engines["first_day"] == ("htr" if HTR else engines["days"]), rec["id"]
         assert engines["days"] and engines["days"] != "htr" and engines["signed"] is None, rec["id"]
         assert {c["label"]: c["checked"] for c in form["checkboxes"]} == expected["zone_checkboxes"], rec["id"]
     res = CliRunner().invoke(main, ["export", "--db", db, "--pairs"])

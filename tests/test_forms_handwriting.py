@@ -1,11 +1,15 @@
-"""Handwritten lines on a form: the lines the page engine read badly, read again by the handwriting
-recognizer (a fake for the rules, the shipped model on a word written in a font it never saw)."""
+"""Handwriting on forms: zones read by the handwriting recognizer with their grammar, and the lines
+the page engine read badly read again by it (a fake recognizer for the rules, the shipped model on a
+word written in a font it never saw)."""
 
 from __future__ import annotations
 
+import datetime as dt
 import importlib.util
 import random
 from dataclasses import replace
+from decimal import Decimal
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -34,7 +38,8 @@ def _page() -> OcrPage:
 def _reader(text: str, confidence: float, words: tuple[tuple[str, float, float, float], ...] = ()):  # type: ignore[no-untyped-def]
     crops: list[tuple[int, int]] = []
 
-    def read(crop: np.ndarray) -> CropReading:
+    def read(crop: np.ndarray, grammar: str | None) -> CropReading:
+        assert grammar is None  # a line of an answer can be anything
         crops.append(crop.shape[:2])
         return CropReading(text, confidence, "htr", words)
 
@@ -114,3 +119,73 @@ def test_the_shipped_model_reads_a_handwritten_answer_the_page_engine_misread() 
     assert read is not None
     out = FormReader().reread_handwriting(ocr, [CorrectedPage(page)], read).pages[0].words
     assert [(w.text, w.engine) for w in out] == [("Date", ""), ("of", ""), ("birth:", ""), ("12/05/1990", "htr")]
+
+
+LAYOUT = {
+    "page_size": [600, 400],
+    "anchors": [{"text": "LEAVE FORM", "box": [20, 20, 200, 50]}, {"text": "Signed by", "box": [20, 300, 160, 330]}],
+    "zones": {
+        "first_day": {"box": [300, 100, 560, 140], "kind": "date", "handwritten": True},
+        "days": {"box": [300, 160, 560, 200], "kind": "number"},
+        "phone": {"box": [300, 220, 560, 260], "kind": "handwriting", "grammar": "phone"},
+    },
+}
+
+
+def _anchored_page() -> OcrResult:
+    words = [
+        Word("LEAVE", 20, 20, 90, 30, 0.97, 1, 1, 1),
+        Word("FORM", 120, 20, 80, 30, 0.97, 1, 1, 1),
+        Word("5", 310, 162, 20, 36, 0.93, 1, 2, 1),
+        Word("Signed", 20, 300, 80, 30, 0.97, 1, 3, 1),
+        Word("by", 110, 300, 50, 30, 0.97, 1, 3, 1),
+    ]
+    return OcrResult([OcrPage("", words, 600, 400)], engine="tesserocr")
+
+
+def test_handwritten_zones_read_with_their_grammar_and_type_the_value() -> None:
+    from icr.forms.zonal import parse_layout, read_zones
+
+    asked: list[str | None] = []
+
+    def read(crop: np.ndarray, grammar: str | None) -> CropReading:
+        asked.append(grammar)
+        return CropReading("12/03/2024" if grammar == "date" else "(555) 123-4567", 0.9, "htr")
+
+    layout = parse_layout(LAYOUT, "t.yaml")
+    pairs, _ = read_zones(layout, _anchored_page(), np.full((400, 600), 255, np.uint8), handwriting=read)
+    got = {p.key: (p.value, p.typed, p.engine) for p in pairs}
+    assert asked == ["date", "phone"]  # the number zone is the page engine's
+    assert got["first_day"] == ("12/03/2024", dt.date(2024, 3, 12), "htr")
+    assert got["days"][1:] == (Decimal(5), "tesserocr")
+    assert got["phone"] == ("(555) 123-4567", None, "htr")
+
+
+@pytest.mark.parametrize(
+    ("zone", "key"),
+    [
+        ({"box": [300, 100, 560, 140], "kind": "checkbox", "handwritten": True}, "handwritten"),
+        ({"box": [300, 100, 560, 140], "kind": "date", "handwritten": "yes"}, "handwritten"),
+        ({"box": [300, 100, 560, 140], "kind": "date", "grammar": "date"}, "grammar"),
+        ({"box": [300, 100, 560, 140], "kind": "handwriting", "grammar": "Date!"}, "grammar"),
+    ],
+)
+def test_a_zone_s_handwriting_settings_are_checked(zone: dict[str, object], key: str) -> None:
+    from icr.errors import TemplateError
+    from icr.forms.zonal import parse_layout
+
+    with pytest.raises(TemplateError, match=rf"layout\.zones\.z\.{key}"):
+        parse_layout({**LAYOUT, "zones": {"z": zone}}, "t.yaml")
+
+
+def test_templates_check_names_an_unknown_grammar(tmp_path: Path) -> None:
+    import yaml
+    from click.testing import CliRunner
+
+    from icr.cli import main
+
+    zones = {"z": {"box": [300, 100, 560, 140], "kind": "handwriting", "grammar": "postcode"}}
+    template = {"name": "t", "doc_type": "form", "keywords": ["LEAVE FORM"], "layout": {**LAYOUT, "zones": zones}}
+    (tmp_path / "t.yaml").write_text(yaml.safe_dump(template), encoding="utf-8")
+    res = CliRunner().invoke(main, ["templates", "check", "--templates", str(tmp_path)])
+    assert res.exit_code == 3 and "layout.zones.z.grammar" in res.stderr and "unknown grammar 'postcode'" in res.stderr

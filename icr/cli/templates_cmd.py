@@ -25,9 +25,17 @@ def template_folders(template_dirs: tuple[str, ...]) -> list[Path]:
 
 
 def check_templates(templates: list[Template]) -> list[str]:
-    """Each template with a ``sample`` must be the one chosen for that sample; returns one line per template."""
+    """Each template with a ``sample`` must be the one chosen for that sample, and each zone's grammar
+    one of ``config/htr.yaml``; returns one line per template."""
     report: list[str] = []
     for tpl in templates:
+        for zone in tpl.layout.zones if tpl.layout else ():
+            if zone.grammar is not None and zone.grammar not in _grammar_names():
+                raise TemplateError(
+                    tpl.path or tpl.name,
+                    f"layout.zones.{zone.name}.grammar",
+                    f"unknown grammar '{zone.grammar}' (config/htr.yaml has: {', '.join(sorted(_grammar_names()))})",
+                )
         zones = f", {len(tpl.layout.zones)} zones on {len(tpl.layout.anchors)} anchors" if tpl.layout else ""
         if not tpl.sample:
             report.append(f"ok    {tpl.name} (no sample{zones})")
@@ -41,6 +49,12 @@ def check_templates(templates: list[Template]) -> list[str]:
             )
         report.append(f"ok    {tpl.name} (sample matched, score {score:.2f}{zones})")
     return report
+
+
+def _grammar_names() -> set[str]:
+    from icr.htr.reader import grammars
+
+    return set(grammars())
 
 
 @click.group("templates")

@@ -29,7 +29,7 @@ class HandwritingOptions:
 
 
 def reread_lines(
-    page: OcrPage, image: Image, read: Callable[[Image], CropReading | None], options: HandwritingOptions
+    page: OcrPage, image: Image, read: Callable[[Image, str | None], CropReading | None], options: HandwritingOptions
 ) -> OcrPage:
     """``page`` with its low-confidence lines replaced by what ``read`` made of their crops where it
     is sure: each word where and as surely as the engine placed and read it (else the line shared
@@ -52,7 +52,7 @@ def reread_lines(
         crop = image[max(0, top - pad) : bottom + pad, x0 : right + pad]
         if crop.size == 0:
             continue
-        reading = read(np.ascontiguousarray(crop))
+        reading = read(np.ascontiguousarray(crop), None)
         if reading is None:
             continue
         text, sure = " ".join(reading.text.split()), reading.confidence

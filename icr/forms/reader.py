@@ -201,7 +201,7 @@ class FormReader:
         pages: Sequence[CorrectedPage],
         layout: ZonalLayout | None = None,
         reread: Callable[[Image], str] | None = None,
-        handwriting: Callable[[Image], CropReading | None] | None = None,
+        handwriting: Callable[[Image, str | None], CropReading | None] | None = None,
     ) -> FormData:
         """Pairs and tick boxes of every page (boxes in pixels of the page as loaded); with a zonal
         ``layout``, its zones' values instead of the pairs found by the rules (``handwriting`` reads its
@@ -238,7 +238,7 @@ class FormReader:
         return out
 
     def reread_handwriting(
-        self, ocr: OcrResult, pages: Sequence[CorrectedPage], read: Callable[[Image], CropReading | None]
+        self, ocr: OcrResult, pages: Sequence[CorrectedPage], read: Callable[[Image, str | None], CropReading | None]
     ) -> OcrResult:
         """``ocr`` with the lines the page engine read with low confidence read again by the
         handwriting recognizer ``read`` where it is sure (:mod:`icr.forms.handwriting`)."""

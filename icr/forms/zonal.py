@@ -17,9 +17,12 @@ A template's ``layout`` (YAML, validated when the template loads)::
 The scan is registered to the reference page by its anchors (found by their words, alike at
 rapidfuzz ratio 80): a shift, a uniform scale and a small rotation fitted to the anchors' corners,
 so a skewed, shrunk or shifted copy still finds its zones. A zone of kind text, number, date,
-amount or handwriting takes the words read inside it (handwriting: read by the handwriting
-recognizer when one is given and sure enough, else by the page's engine; each value records which
-engine read it); checkbox and signature zones are decided by their ink.
+amount or handwriting takes the words read inside it; a handwriting zone, and a text, number,
+amount or date zone marked ``handwritten: true``, is read by the handwriting recognizer when one is
+given and sure enough, else by the page's engine (each value records which engine read it), with the
+field grammar the zone names (``grammar: date``; a handwritten number, amount or date zone reads
+with the grammar named as its kind, ``config/htr.yaml``); checkbox and signature zones are decided
+by their ink.
 """
 
 from __future__ import annotations
@@ -42,6 +45,7 @@ from icr.text.parsers import PARSERS, ParseOptions
 from icr.types import Box, Checkbox, CropReading, FormPair, Image, OcrResult, Word
 
 ZONE_KINDS = ("text", "number", "date", "amount", "checkbox", "signature", "handwriting")
+TYPED_KINDS = ("number", "amount", "date")
 ANCHOR_MATCH = 80.0
 REREAD_SCALES = (1.0, 1.5, 0.7)
 """A typed zone that does not parse is read alone at these sizes, until one parses (a thin slash
@@ -64,6 +68,19 @@ class Zone:
     name: str
     box: Box
     kind: str = "text"
+    handwritten: bool = False
+    """Read by the handwriting recognizer (always so for kind handwriting)."""
+    grammar: str | None = None
+    """The field grammar it reads with (``config/htr.yaml``); a handwritten number, amount or date
+    zone without one reads with the grammar named as its kind."""
+
+    @property
+    def by_hand(self) -> bool:
+        return self.handwritten or self.kind == "handwriting"
+
+    @property
+    def hand_grammar(self) -> str | None:
+        return self.grammar or (self.kind if self.kind in TYPED_KINDS else None)
 
 
 @dataclass(frozen=True)
@@ -127,12 +144,22 @@ def parse_layout(data: Any, path: Path | str) -> ZonalLayout:
         key = f"layout.zones.{name}"
         if not isinstance(name, str) or not regex.fullmatch(r"[a-z][a-z0-9_]*", name):
             raise TemplateError(path, key, "zone names are lower_case words")
-        if not isinstance(z, dict) or not set(z) <= {"box", "kind"} or "box" not in z:
-            raise TemplateError(path, key, "must be {box: [x0, y0, x1, y1], kind: ...}")
+        if not isinstance(z, dict) or not set(z) <= {"box", "kind", "handwritten", "grammar"} or "box" not in z:
+            raise TemplateError(path, key, "must be {box: [x0, y0, x1, y1], kind: ..., handwritten: ..., grammar: ...}")
         kind = z.get("kind", "text")
         if kind not in ZONE_KINDS:
             raise TemplateError(path, f"{key}.kind", f"unknown kind '{kind}' (known: {', '.join(ZONE_KINDS)})")
-        zones.append(Zone(name, _box(path, f"{key}.box", z["box"], page), kind))
+        hand = z.get("handwritten", False)
+        if not isinstance(hand, bool) or (hand and kind not in ("text", *TYPED_KINDS)):
+            raise TemplateError(path, f"{key}.handwritten", "true or false, for a text, number, amount or date zone")
+        grammar = z.get("grammar")
+        if grammar is not None and (
+            not isinstance(grammar, str) or not regex.fullmatch(r"[a-z][a-z0-9_]*", grammar)
+        ):
+            raise TemplateError(path, f"{key}.grammar", "the name of a grammar of config/htr.yaml")
+        if grammar is not None and not (hand or kind == "handwriting"):
+            raise TemplateError(path, f"{key}.grammar", "only a handwritten zone reads with a grammar")
+        zones.append(Zone(name, _box(path, f"{key}.box", z["box"], page), kind, hand, grammar))
     return ZonalLayout(page, tuple(anchors), tuple(zones), order == "day_first")
 
 
@@ -238,12 +265,13 @@ def read_zones(
     page: int = 1,
     digit_slips: Mapping[str, str] | None = None,
     reread: Callable[[Image], str] | None = None,
-    handwriting: Callable[[Image], CropReading | None] | None = None,
+    handwriting: Callable[[Image, str | None], CropReading | None] | None = None,
 ) -> tuple[list[FormPair], list[Checkbox]]:
     """Each zone's value on a registered page (boxes in the page's pixels). A page whose anchors
     are not found gives no values: a zone read in the wrong place would be a wrong value. A number,
     amount or date zone whose words do not parse is read again alone (``reread``, one line). A
-    handwriting zone is read by ``handwriting``."""
+    handwritten zone is read by ``handwriting`` (a crop and the zone's grammar) when it is given, and
+    its reading taken when it is sure enough."""
     words = [w for p in ocr.pages if p.number == page for w in p.words]
     matrix = register(layout, words)
     if matrix is None:
@@ -271,8 +299,8 @@ def read_zones(
         text = " ".join(w.text for w in inside).strip()
         confidence = round(sum(w.confidence for w in inside) / len(inside), 3) if inside else 0.0
         engine = ocr.engine
-        if zone.kind == "handwriting" and handwriting is not None:
-            written = handwriting(np.ascontiguousarray(image[box[1] : box[3], box[0] : box[2]]))
+        if zone.by_hand and handwriting is not None:
+            written = handwriting(np.ascontiguousarray(image[box[1] : box[3], box[0] : box[2]]), zone.hand_grammar)
             if written is not None and written.text.strip() and written.confidence >= HANDWRITING_CONFIDENCE:
                 text, confidence, engine = " ".join(written.text.split()), round(written.confidence, 3), written.engine
         if zone.kind in ("number", "amount", "date"):
@@ -288,7 +316,7 @@ def read_zones(
                 )
                 again = repair_digits(" ".join(reread(np.ascontiguousarray(sized)).split()), digit_slips or {})
                 if _typed(zone.kind, again, options) is not None:
-                    text, typed = again, _typed(zone.kind, again, options)
+                    text, typed, engine = again, _typed(zone.kind, again, options), ocr.engine
                     break
         pairs.append(FormPair(zone.name, text, confidence, page, None, box, zone.kind, typed, engine))
     return pairs, boxes
