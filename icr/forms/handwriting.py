@@ -1,7 +1,7 @@
 """Handwritten answers on a form without a zonal template: the lines the page engine read with
 low confidence are read again by the handwriting recognizer, and its reading replaces theirs when
-it is sure of it and surer than the page engine was. Print read badly stays as read: the
-handwriting recognizer is rarely sure of it, and never surer than the engine made for it."""
+it is sure of it and surer than the page engine was (thresholds chosen on funsd-dev's even half:
+benchmarks/README.md, "Forms")."""
 
 from __future__ import annotations
 
