@@ -422,7 +422,7 @@ def handwriting_reader() -> Callable[[Image, str | None], CropReading | None] | 
     from icr.htr import ENGINE, shared_reader
 
     def read(crop: Image, grammar: str | None) -> CropReading:
-        got = shared_reader().read([crop], grammar)[0]
+        got = shared_reader().read([crop], grammar, trim=True)[0]  # a zone is loose round the writing
         words = tuple((w.text, w.confidence, w.start, w.end) for w in got.words)
         return CropReading(got.text, got.confidence, ENGINE, words)
 

@@ -189,3 +189,40 @@ def test_templates_check_names_an_unknown_grammar(tmp_path: Path) -> None:
     (tmp_path / "t.yaml").write_text(yaml.safe_dump(template), encoding="utf-8")
     res = CliRunner().invoke(main, ["templates", "check", "--templates", str(tmp_path)])
     assert res.exit_code == 3 and "layout.zones.z.grammar" in res.stderr and "unknown grammar 'postcode'" in res.stderr
+
+
+def test_a_loose_zone_is_cut_down_to_its_ink_and_a_tight_crop_is_not() -> None:
+    from icr.htr.preprocess import ink_box
+
+    zone = np.full((120, 500), 235, np.uint8)
+    zone[2:4, :] = zone[-4:-2, :] = 20  # the box printed round the field
+    zone[:, 2:4] = zone[:, -4:-2] = 20
+    zone[95:97, 10:490] = 60  # the line written on
+    zone[50:80, 200:260] = 30  # what was written: 30 px of ink
+    zone[10, 400] = 0  # a speck
+    assert ink_box(zone) == (200 - 8, 50 - 4, 260 + 8, 80 + 4)  # margins of 0.25 and 0.15 ink heights
+    assert ink_box(zone[46:84, 192:268]) is None  # already tight
+    assert ink_box(np.full((40, 200), 200, np.uint8)) is None  # no ink
+    faint = np.full((40, 200), 200, np.uint8)
+    faint[15:25, 50:80] = 180
+    assert ink_box(faint) is None  # too faint to tell ink from paper
+
+
+@pytest.mark.skipif(importlib.util.find_spec("onnxruntime") is None, reason="the htr extra (onnxruntime) is absent")
+def test_a_trimmed_reading_places_its_words_along_the_whole_crop() -> None:
+    import cv2
+
+    from icr.htr.reader import shared_reader
+    from icr.htr.render import render_word, split_fonts
+
+    held = [f for f in split_fonts()[1] if f.stem == "Humor-Sans"]
+    if not held:
+        pytest.skip("fonts-humor-sans absent (scripts/setup.sh installs it)")
+    word = render_word("5 MAY", held[0], random.Random(4), augment=False)
+    word = cv2.resize(word, (round(word.shape[1] * 32 / word.shape[0]), 32), interpolation=cv2.INTER_AREA)
+    zone = np.full((100, 600), 255, np.uint8)
+    zone[34:66, 300 : 300 + word.shape[1]] = word
+    (reading,) = shared_reader().read([zone], trim=True)
+    assert reading.text == "5 MAY"
+    five, may = reading.words
+    assert 290 / 600 < five.start < five.end < may.start < may.end < (310 + word.shape[1]) / 600

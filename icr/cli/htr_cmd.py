@@ -21,14 +21,17 @@ def htr() -> None:
 @click.option("--decoding", type=click.Choice(["greedy", "beam"]), default="greedy", show_default=True)
 @click.option("--grammar", help="A field grammar of config/htr.yaml (digits, amount, date, ...).")
 @click.option("--json", "as_json", is_flag=True, help='Print {"cer": ..., "word_accuracy": ..., "n": ...}.')
-def eval_cmd(folder: Path, model_dir: Path | None, decoding: str, grammar: str | None, as_json: bool) -> None:
+@click.option("--trim", is_flag=True, help="Cut loose crops down to their ink first (as form zones are read).")
+def eval_cmd(
+    folder: Path, model_dir: Path | None, decoding: str, grammar: str | None, as_json: bool, trim: bool
+) -> None:
     """CER and word accuracy on FOLDER's crops (<stem>.png beside <stem>.txt)."""
     from icr.htr.evaluate import evaluate
     from icr.htr.reader import HandwritingReader
     from icr.htr.train import load_labelled
 
     pairs = load_labelled(folder)
-    result = evaluate(HandwritingReader.load(model_dir, decoding), pairs, grammar).as_dict()
+    result = evaluate(HandwritingReader.load(model_dir, decoding), pairs, grammar, trim).as_dict()
     if as_json:
         click.echo(json.dumps(result))
     else:
@@ -39,7 +42,8 @@ def eval_cmd(folder: Path, model_dir: Path | None, decoding: str, grammar: str |
 @click.argument("images", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--model", "model_dir", type=click.Path(path_type=Path), help="Model folder (default: the shipped one).")
 @click.option("--grammar", help="A field grammar of config/htr.yaml (digits, amount, date, ...).")
-def read_cmd(images: tuple[Path, ...], model_dir: Path | None, grammar: str | None) -> None:
+@click.option("--trim", is_flag=True, help="Cut loose crops down to their ink first (as form zones are read).")
+def read_cmd(images: tuple[Path, ...], model_dir: Path | None, grammar: str | None, trim: bool) -> None:
     """Read each crop: one line per image, "<path><TAB><text><TAB><confidence>"."""
     import cv2
 
@@ -51,7 +55,7 @@ def read_cmd(images: tuple[Path, ...], model_dir: Path | None, grammar: str | No
         if image is None:
             raise InputError(f"{path}: not a readable image")
         crops.append(image)
-    for path, reading in zip(images, HandwritingReader.load(model_dir).read(crops, grammar), strict=True):
+    for path, reading in zip(images, HandwritingReader.load(model_dir).read(crops, grammar, trim=trim), strict=True):
         click.echo(f"{path}\t{reading.text}\t{reading.confidence:.3f}")
 
 

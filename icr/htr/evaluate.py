@@ -32,6 +32,8 @@ def score(predictions: Sequence[str], references: Sequence[str]) -> Score:
     return Score(errors / chars if chars else 0.0, exact / n if n else 0.0, n)
 
 
-def evaluate(reader: HandwritingReader, pairs: Sequence[tuple[np.ndarray, str]], grammar: str | None = None) -> Score:
-    readings = reader.read([image for image, _ in pairs], grammar)
+def evaluate(
+    reader: HandwritingReader, pairs: Sequence[tuple[np.ndarray, str]], grammar: str | None = None, trim: bool = False
+) -> Score:
+    readings = reader.read([image for image, _ in pairs], grammar, trim=trim)
     return score([r.text for r in readings], [text for _, text in pairs])

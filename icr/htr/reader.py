@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache
 from pathlib import Path
 
@@ -16,6 +16,7 @@ from icr.config import config_dir, load_yaml
 from icr.errors import ConfigError
 from icr.htr.decode import Reading, beam, greedy
 from icr.htr.model import HandwritingModel
+from icr.htr.preprocess import ink_box
 
 ENGINE = "htr"  # what a word read here records as its engine
 
@@ -59,16 +60,30 @@ class HandwritingReader:
         images: Sequence[np.ndarray],
         grammar: str | regex.Pattern[str] | None = None,
         lexicon: Sequence[str] | None = None,
+        trim: bool = False,
     ) -> list[Reading]:
-        """One reading (text, confidence 0..1) per crop, in order."""
+        """One reading (text, confidence 0..1, its words) per crop, in order. ``trim``: a loose
+        crop (a form's zone) is read cut down to its ink (:func:`ink_box`); its words' places stay
+        shares of the whole crop's width."""
         pattern = _pattern(grammar)
+        boxes = [ink_box(image) if trim else None for image in images]
+        cut = [image if b is None else image[b[1] : b[3], b[0] : b[2]] for image, b in zip(images, boxes, strict=True)]
         out = []
-        for probs in self.model.probabilities(list(images)):
+        for probs, image, box in zip(self.model.probabilities(cut), images, boxes, strict=True):
             if pattern is None and lexicon is None and self.decoding == "greedy":
-                out.append(greedy(probs, self.model.alphabet))
+                reading = greedy(probs, self.model.alphabet)
             else:
-                out.append(beam(probs, self.model.alphabet, self.beam_width, pattern, lexicon))
+                reading = beam(probs, self.model.alphabet, self.beam_width, pattern, lexicon)
+            out.append(reading if box is None else _placed(reading, box, image.shape[1]))
         return out
+
+
+def _placed(reading: Reading, box: tuple[int, int, int, int], width: int) -> Reading:
+    """A reading of the part ``box`` of a crop ``width`` wide, its words placed along the whole crop."""
+    left, span = box[0], box[2] - box[0]
+    words = tuple(replace(w, start=(left + w.start * span) / width, end=(left + w.end * span) / width)
+                  for w in reading.words)  # fmt: skip
+    return replace(reading, words=words)
 
 
 def _pattern(grammar: str | regex.Pattern[str] | None) -> regex.Pattern[str] | None:
@@ -94,11 +109,12 @@ def shared_reader() -> HandwritingReader:
 
 
 def read_crop(
-    image: np.ndarray, grammar: str | None = None, lexicon: Sequence[str] | None = None
+    image: np.ndarray, grammar: str | None = None, lexicon: Sequence[str] | None = None, trim: bool = False
 ) -> tuple[str, float]:
     """Read one crop of handwriting with the shipped model: (text, confidence 0..1).
 
     ``grammar`` names a field grammar of ``config/htr.yaml`` (digits, amount, date,
-    phone, letters); ``lexicon`` limits the reading to those words."""
-    reading = shared_reader().read([image], grammar, lexicon)[0]
+    phone, letters); ``lexicon`` limits the reading to those words; ``trim`` reads a loose
+    crop (a form's zone) cut down to its ink."""
+    reading = shared_reader().read([image], grammar, lexicon, trim)[0]
     return reading.text, reading.confidence
