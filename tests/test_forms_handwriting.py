@@ -161,6 +161,29 @@ def test_handwritten_zones_read_with_their_grammar_and_type_the_value() -> None:
     assert got["phone"] == ("(555) 123-4567", None, "htr")
 
 
+def test_a_typed_zone_the_page_engine_cannot_parse_is_read_by_hand_to_its_kind() -> None:
+    from icr.forms.zonal import parse_layout, read_zones
+
+    asked: list[str | None] = []
+
+    def read(crop: np.ndarray, grammar: str | None) -> CropReading:
+        asked.append(grammar)
+        return CropReading("12/03/2024" if grammar == "date" else "7", 0.9 if grammar == "date" else 0.4, "htr")
+
+    zones = {
+        "days": {"box": [300, 160, 560, 200], "kind": "number"},
+        "start": {"box": [300, 100, 560, 140], "kind": "date"},
+    }
+    ocr = _anchored_page()
+    ocr.pages[0].words[2] = replace(ocr.pages[0].words[2], text="~")  # the number Tesseract could not read
+    pairs, _ = read_zones(parse_layout({**LAYOUT, "zones": zones}, "t.yaml"), ocr, np.full((400, 600), 255, np.uint8),
+                          handwriting=read)  # fmt: skip
+    got = {p.key: (p.value, p.typed, p.engine) for p in pairs}
+    assert asked == ["number", "date"]
+    assert got["days"] == ("~", None, "tesserocr")  # the recognizer was not sure of its "7"
+    assert got["start"] == ("12/03/2024", dt.date(2024, 3, 12), "htr")  # an empty zone, read by hand
+
+
 @pytest.mark.parametrize(
     ("zone", "key"),
     [

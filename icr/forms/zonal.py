@@ -269,9 +269,9 @@ def read_zones(
 ) -> tuple[list[FormPair], list[Checkbox]]:
     """Each zone's value on a registered page (boxes in the page's pixels). A page whose anchors
     are not found gives no values: a zone read in the wrong place would be a wrong value. A number,
-    amount or date zone whose words do not parse is read again alone (``reread``, one line). A
-    handwritten zone is read by ``handwriting`` (a crop and the zone's grammar) when it is given, and
-    its reading taken when it is sure enough."""
+    amount or date zone whose words do not parse is read again alone (``reread``, one line), then
+    by ``handwriting`` held to its kind's grammar. A handwritten zone is read by ``handwriting`` (a
+    crop and the zone's grammar) when it is given, and its reading taken when it is sure enough."""
     words = [w for p in ocr.pages if p.number == page for w in p.words]
     matrix = register(layout, words)
     if matrix is None:
@@ -318,5 +318,14 @@ def read_zones(
                 if _typed(zone.kind, again, options) is not None:
                     text, typed, engine = again, _typed(zone.kind, again, options), ocr.engine
                     break
+        if typed is None and zone.kind in TYPED_KINDS and not zone.by_hand and handwriting is not None:
+            # a number or date written by hand in a zone the template did not mark so: its grammar
+            # holds the handwriting recognizer to a value of the zone's kind
+            written = handwriting(np.ascontiguousarray(image[box[1] : box[3], box[0] : box[2]]), zone.kind)
+            if written is not None and written.confidence >= HANDWRITING_CONFIDENCE:
+                again = " ".join(written.text.split())
+                if _typed(zone.kind, again, options) is not None:
+                    text, typed, engine = again, _typed(zone.kind, again, options), written.engine
+                    confidence = round(written.confidence, 3)
         pairs.append(FormPair(zone.name, text, confidence, page, None, box, zone.kind, typed, engine))
     return pairs, boxes
