@@ -209,7 +209,8 @@ def train(settings: TrainSettings, out: Path, log: Callable[[str], None] = print
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 5.0)
         optimizer.step()
-        running = 0.98 * running + 0.02 * float(loss) if step > start else float(loss)
+        value = loss.item()
+        running = 0.98 * running + 0.02 * value if step > start else value
         if (step + 1) % 25 == 0:
             log(f"step {step + 1}/{settings.steps} loss {running:.3f} {time.monotonic() - began:.0f}s")
         if (step + 1) % settings.checkpoint_every == 0 or step + 1 == settings.steps:
