@@ -36,13 +36,10 @@ def reread_lines(
     out by letters, at the line's confidence), recording the engine."""
     if options.below <= 0:
         return page
-    lines: dict[tuple[int, int, int], list[Word]] = {}
-    for w in page.words:
-        if w.text.strip():
-            lines.setdefault((w.block, w.paragraph, w.line), []).append(w)
     replaced: dict[tuple[int, int, int], list[Word]] = {}
-    for key, words in lines.items():
-        confidence = sum(w.confidence for w in words) / len(words)
+    for line in page.lines():
+        words, confidence = line.words, line.confidence
+        key = (words[0].block, words[0].paragraph, words[0].line)
         if confidence >= options.below:
             continue
         left, top = min(w.left for w in words), min(w.top for w in words)
@@ -78,8 +75,8 @@ def reread_lines(
         elif key not in done:
             words_out.extend(replaced[key])
             done.add(key)
-    text = "\n".join(" ".join(w.text for w in ws) for ws in _lines(words_out))
-    return replace(page, words=words_out, text=text)
+    out = replace(page, words=words_out)
+    return replace(out, text="\n".join(line.text for line in out.lines()))
 
 
 def _spread(text: str, first: Word, box: tuple[int, int, int, int], confidence: float, engine: str) -> list[Word]:
@@ -98,10 +95,3 @@ def _spread(text: str, first: Word, box: tuple[int, int, int, int], confidence: 
         x += (len(part) + 1) * per_letter
     return out
 
-
-def _lines(words: list[Word]) -> list[list[Word]]:
-    grouped: dict[tuple[int, int, int], list[Word]] = {}
-    for w in words:
-        if w.text.strip():
-            grouped.setdefault((w.block, w.paragraph, w.line), []).append(w)
-    return list(grouped.values())

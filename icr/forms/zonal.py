@@ -299,8 +299,9 @@ def read_zones(
         text = " ".join(w.text for w in inside).strip()
         confidence = round(sum(w.confidence for w in inside) / len(inside), 3) if inside else 0.0
         engine = ocr.engine
+        crop = np.ascontiguousarray(image[box[1] : box[3], box[0] : box[2]])
         if zone.by_hand and handwriting is not None:
-            written = handwriting(np.ascontiguousarray(image[box[1] : box[3], box[0] : box[2]]), zone.hand_grammar)
+            written = handwriting(crop, zone.hand_grammar)
             if written is not None and written.text.strip() and written.confidence >= HANDWRITING_CONFIDENCE:
                 text, confidence, engine = " ".join(written.text.split()), round(written.confidence, 3), written.engine
         if zone.kind in ("number", "amount", "date"):
@@ -309,7 +310,6 @@ def read_zones(
         if typed is None and text and zone.kind in ("number", "amount", "date") and reread is not None:
             import cv2
 
-            crop = image[box[1] : box[3], box[0] : box[2]]
             for scale in REREAD_SCALES:
                 sized = (
                     crop if scale == 1.0 else cv2.resize(crop, None, fx=scale, fy=scale, interpolation=cv2.INTER_CUBIC)
@@ -321,11 +321,11 @@ def read_zones(
         if typed is None and zone.kind in TYPED_KINDS and not zone.by_hand and handwriting is not None:
             # a number or date written by hand in a zone the template did not mark so: its grammar
             # holds the handwriting recognizer to a value of the zone's kind
-            written = handwriting(np.ascontiguousarray(image[box[1] : box[3], box[0] : box[2]]), zone.kind)
+            written = handwriting(crop, zone.kind)
             if written is not None and written.confidence >= HANDWRITING_CONFIDENCE:
                 again = " ".join(written.text.split())
-                if _typed(zone.kind, again, options) is not None:
-                    text, typed, engine = again, _typed(zone.kind, again, options), written.engine
-                    confidence = round(written.confidence, 3)
+                value = _typed(zone.kind, again, options)
+                if value is not None:
+                    text, typed, engine, confidence = again, value, written.engine, round(written.confidence, 3)
         pairs.append(FormPair(zone.name, text, confidence, page, None, box, zone.kind, typed, engine))
     return pairs, boxes

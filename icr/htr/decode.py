@@ -128,13 +128,15 @@ def _aligned(probs: np.ndarray, alphabet: str, text: str, confidence: float) -> 
     if not text.strip():
         return Reading("", confidence)
     labels = [alphabet.index(c) + 1 for c in text]
-    frames = best_alignment(np.log(np.maximum(probs, _FLOOR)), labels)
-    chars = []
-    for i, c in enumerate(text):
-        mine = [t for t, j in enumerate(frames) if j == i]
-        if not mine:  # cannot happen on an alignment of these labels; kept for safety
-            return Reading(text.strip(), confidence)
-        chars.append((c, max(float(probs[t, labels[i]]) for t in mine), mine[0], mine[-1]))
+    chars: list[tuple[str, float, int, int]] = []  # as greedy's: character, best probability, frames
+    for t, i in enumerate(best_alignment(np.log(np.maximum(probs, _FLOOR)), labels)):
+        if i < 0:
+            continue
+        p = float(probs[t, labels[i]])
+        if i == len(chars):
+            chars.append((text[i], p, t, t))
+        else:  # the path emits each label over consecutive frames, in order
+            chars[i] = (text[i], max(chars[i][1], p), chars[i][2], t)
     return Reading(text.strip(), confidence, _spans(chars, probs.shape[0]))
 
 
