@@ -8,7 +8,7 @@ usage:
   python benchmarks/htr.py cut-funsd DIR      # the crops of benchmarks/data/htr_funsd_crops.tsv
   python benchmarks/htr.py render DIR [--n 300] [--seed 7]  # held-out-font words, for `icr htr eval DIR`
   python benchmarks/htr.py compose-digits DIR --digits MNIST [--n 300]  # held-out real digits, as fields
-  python benchmarks/htr.py speed CROPS... --model DIR [--model DIR2 ...] [--rounds 5]
+  python benchmarks/htr.py speed CROPS... --model DIR [--model DIR2 ...] [--rounds 5] [--trim]
       # models side by side, interleaved: CPU ms per word (crops read together and one by one),
       # CER, and whether each reads exactly as the first
 
@@ -203,9 +203,10 @@ def load_pairs(folder: Path) -> Pairs:
     return out
 
 
-def speed(models: list[Path], folders: list[Path], rounds: int) -> dict[str, object]:
+def speed(models: list[Path], folders: list[Path], rounds: int, trim: bool = False) -> dict[str, object]:
     """Each model on each folder's crops, the models' runs interleaved round by round and the
-    fastest round kept (a shared machine's other work only ever adds time)."""
+    fastest round kept (a shared machine's other work only ever adds time); ``trim``: loose crops
+    cut to their ink first, as ``icr htr read`` and form zones read (the cut's time counted)."""
     readers = {str(m): HandwritingReader.load(m) for m in models}
     report: dict[str, object] = {}
     for folder in folders:
@@ -218,17 +219,17 @@ def speed(models: list[Path], folders: list[Path], rounds: int) -> dict[str, obj
         together = dict.fromkeys(readers, float("inf"))
         alone = dict.fromkeys(readers, float("inf"))
         for reader in readers.values():
-            reader.read(images)  # every padded width seen once before timing
+            reader.read(images, trim=trim)  # every padded width seen once before timing
         for _ in range(rounds):
             for name, reader in readers.items():
                 start = cpu_seconds()
-                reader.read(images)
+                reader.read(images, trim=trim)
                 together[name] = min(together[name], cpu_seconds() - start)
                 start = cpu_seconds()
                 for image in images:
-                    reader.read([image])
+                    reader.read([image], trim=trim)
                 alone[name] = min(alone[name], cpu_seconds() - start)
-        texts = {name: [r.text for r in reader.read(images)] for name, reader in readers.items()}
+        texts = {name: [r.text for r in reader.read(images, trim=trim)] for name, reader in readers.items()}
         first = next(iter(texts.values()))
         report[str(folder)] = {
             name: {
@@ -264,9 +265,10 @@ def main() -> None:
     speed_p.add_argument("crops", type=Path, nargs="+", help="folders of <stem>.png + <stem>.txt")
     speed_p.add_argument("--model", type=Path, action="append", required=True, help="a model folder; repeat")
     speed_p.add_argument("--rounds", type=int, default=5)
+    speed_p.add_argument("--trim", action="store_true", help="cut loose crops to their ink first (as icr htr read)")
     args = parser.parse_args()
     if args.command == "speed":
-        print(json.dumps(speed(args.model, args.crops, args.rounds), indent=1))
+        print(json.dumps(speed(args.model, args.crops, args.rounds, args.trim), indent=1))
     elif args.command == "cut-funsd":
         pairs = funsd_crops()
         if not pairs:

@@ -231,6 +231,22 @@ def test_a_loose_zone_is_cut_down_to_its_ink_and_a_tight_crop_is_not() -> None:
     assert ink_box(faint) is None  # too faint to tell ink from paper
 
 
+def test_writing_that_touches_the_box_or_is_fainter_than_it_stays_ink() -> None:
+    from icr.htr.preprocess import ink_box
+
+    zone = np.full((120, 500), 235, np.uint8)
+    zone[2:4, :] = zone[-4:-2, :] = 20  # the box printed round the field
+    zone[:, 2:4] = zone[:, -4:-2] = 20
+    zone[4:40, 150:154] = 30  # a stroke up into the box's top line: one component with the box
+    zone[40:70, 150:260] = 30
+    assert ink_box(zone) == (150 - 16, 0, 260 + 16, 70 + 10)  # 66 px of ink: the stroke is kept
+    faint = np.full((120, 500), 235, np.uint8)
+    faint[2:6, :] = faint[-6:-2, :] = 0  # a heavy box, darker than the writing by far
+    faint[:, 2:6] = faint[:, -6:-2] = 0
+    faint[50:80, 200:260] = 170
+    assert ink_box(faint) == (200 - 8, 50 - 4, 260 + 8, 80 + 4)
+
+
 @pytest.mark.skipif(importlib.util.find_spec("onnxruntime") is None, reason="the htr extra (onnxruntime) is absent")
 def test_a_trimmed_reading_places_its_words_along_the_whole_crop() -> None:
     import cv2

@@ -188,14 +188,14 @@ def test_cli_eval_prints_cer_word_accuracy_and_n(tmp_path) -> None:  # type: ign
     result = json.loads(out.output)
     assert set(result) == {"cer", "word_accuracy", "n"} and result["n"] == 8
     assert 0.0 <= result["cer"] < 0.5
-    # the same words in loose crops (a form's zone round them): --trim reads them as cut tight
+    # the same words in loose crops (a form's zone round them): read as cut tight unless --no-trim
     for path in tmp_path.glob("*.png"):
         image = cv2.imread(str(path), cv2.IMREAD_GRAYSCALE)
         paper = int(np.median(image))
         cv2.imwrite(str(path), cv2.copyMakeBorder(image, *(image.shape[0],) * 4, cv2.BORDER_CONSTANT, value=paper))
     loose, trimmed = (
         json.loads(CliRunner().invoke(main, ["htr", "eval", str(tmp_path), "--json", *extra]).output)
-        for extra in ([], ["--trim"])
+        for extra in (["--no-trim"], [])
     )
     assert trimmed["cer"] < loose["cer"] and trimmed["cer"] <= result["cer"] + 0.1
 

@@ -21,7 +21,12 @@ def htr() -> None:
 @click.option("--decoding", type=click.Choice(["greedy", "beam"]), default="greedy", show_default=True)
 @click.option("--grammar", help="A field grammar of config/htr.yaml (digits, amount, date, ...).")
 @click.option("--json", "as_json", is_flag=True, help='Print {"cer": ..., "word_accuracy": ..., "n": ...}.')
-@click.option("--trim", is_flag=True, help="Cut loose crops down to their ink first (as form zones are read).")
+@click.option(
+    "--trim/--no-trim",
+    default=True,
+    show_default=True,
+    help="Cut loose crops down to their ink first, as form zones are read (a tight crop is read as it is).",
+)
 def eval_cmd(
     folder: Path, model_dir: Path | None, decoding: str, grammar: str | None, as_json: bool, trim: bool
 ) -> None:
@@ -42,7 +47,12 @@ def eval_cmd(
 @click.argument("images", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--model", "model_dir", type=click.Path(path_type=Path), help="Model folder (default: the shipped one).")
 @click.option("--grammar", help="A field grammar of config/htr.yaml (digits, amount, date, ...).")
-@click.option("--trim", is_flag=True, help="Cut loose crops down to their ink first (as form zones are read).")
+@click.option(
+    "--trim/--no-trim",
+    default=True,
+    show_default=True,
+    help="Cut loose crops down to their ink first, as form zones are read (a tight crop is read as it is).",
+)
 def read_cmd(images: tuple[Path, ...], model_dir: Path | None, grammar: str | None, trim: bool) -> None:
     """Read each crop: one line per image, "<path><TAB><text><TAB><confidence>"."""
     import cv2

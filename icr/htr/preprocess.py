@@ -58,20 +58,43 @@ def ink_box(image: np.ndarray) -> tuple[int, int, int, int] | None:
     ink, paper = gray[mask > 0], gray[mask == 0]
     if ink.size == 0 or paper.size == 0 or float(np.median(paper)) - float(np.median(ink)) < TRIM_CONTRAST:
         return None
-    count, _, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
-    kept = []
-    for x, y, cw, ch, area in stats[1:count]:
-        speck = area < max(4, 0.0005 * h * w)
-        rule = (cw >= 0.9 * w and cw >= 12 * ch) or (ch >= 0.9 * h and ch >= 12 * cw)
-        frame = cw >= 0.9 * w and ch >= 0.9 * h and area < 0.1 * cw * ch
-        if not (speck or rule or frame):
-            kept.append((x, y, x + cw, y + ch))
-    if not kept:
+    rules = _rules(mask)
+    if rules.any():  # a dark box or line sets Otsu's threshold against itself: faint writing read as paper
+        level, _ = cv2.threshold(gray[rules == 0].reshape(1, -1), 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
+        mask = np.where((gray <= level) & (rules == 0), 255, 0).astype(np.uint8)
+    _, _, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+    x, y, cw, ch, area = stats[1:].T
+    speck = area < max(4, 0.0005 * h * w)
+    rule = ((cw >= 0.9 * w) & (cw >= 12 * ch)) | ((ch >= 0.9 * h) & (ch >= 12 * cw))
+    kept = ~(speck | rule)
+    if not kept.any():
         return None
-    x0, y0 = min(k[0] for k in kept), min(k[1] for k in kept)
-    x1, y1 = max(k[2] for k in kept), max(k[3] for k in kept)
+    x0, y0 = int(x[kept].min()), int(y[kept].min())
+    x1, y1 = int((x + cw)[kept].max()), int((y + ch)[kept].max())
     vpad, hpad = (round(share * (y1 - y0)) for share in TRIM_PAD)
     top, bottom, left, right = max(0, y0 - vpad), min(h, y1 + vpad), max(0, x0 - hpad), min(w, x1 + hpad)
     if bottom - top >= TRIM_KEEP * h and right - left >= TRIM_KEEP * w:
         return None
     return (left, top, right, bottom)
+
+
+RULE_SPAN = 0.5  # a straight run of ink this share of the crop's width is a ruled line, not writing
+RULE_THICK = 0.1  # ... and thinner than this share of its height
+FRAME_SIDE = 0.1  # upright lines as tall as the crop in this share of its width at either end: a box
+
+
+def _rules(mask: np.ndarray) -> np.ndarray:
+    """The ruled lines and the sides of a box in an ink mask: their pixels only, so that writing
+    that touches a line stays ink (dropping whole components took such a word with it)."""
+    h, w = mask.shape[:2]
+    across = cv2.morphologyEx(mask, cv2.MORPH_OPEN, np.ones((1, max(3, round(RULE_SPAN * w))), np.uint8))
+    upright = np.zeros_like(mask)
+    edge, tall = max(1, round(FRAME_SIDE * w)), np.ones((max(3, round(0.9 * h)), 1), np.uint8)
+    for side in (np.s_[:, :edge], np.s_[:, w - edge :]):
+        upright[side] = cv2.morphologyEx(np.ascontiguousarray(mask[side]), cv2.MORPH_OPEN, tall)
+    # a rule is thin: a run as thick as a tenth of the crop is writing (a filled box, a bold stroke);
+    # at the ends any thickness goes (a scan's dark edge)
+    thick = max(4, round(RULE_THICK * h))
+    bold = cv2.morphologyEx(across, cv2.MORPH_OPEN, np.ones((thick, 1), np.uint8))
+    across = cv2.bitwise_and(across, cv2.bitwise_not(bold))
+    return cv2.bitwise_or(across, upright)

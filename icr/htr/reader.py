@@ -109,12 +109,12 @@ def shared_reader() -> HandwritingReader:
 
 
 def read_crop(
-    image: np.ndarray, grammar: str | None = None, lexicon: Sequence[str] | None = None, trim: bool = False
+    image: np.ndarray, grammar: str | None = None, lexicon: Sequence[str] | None = None, trim: bool = True
 ) -> tuple[str, float]:
     """Read one crop of handwriting with the shipped model: (text, confidence 0..1).
 
     ``grammar`` names a field grammar of ``config/htr.yaml`` (digits, amount, date,
     phone, letters); ``lexicon`` limits the reading to those words; ``trim`` reads a loose
-    crop (a form's zone) cut down to its ink."""
+    crop (a form's zone) cut down to its ink (a tight crop is read as it is)."""
     reading = shared_reader().read([image], grammar, lexicon, trim)[0]
     return reading.text, reading.confidence
