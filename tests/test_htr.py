@@ -209,6 +209,18 @@ def test_cli_eval_names_a_crop_without_its_text(tmp_path) -> None:  # type: igno
     assert "lonely.png" in out.output and "lonely.txt" in out.output
 
 
+def test_labelled_crops_may_be_jpeg_or_tiff_and_other_files_are_left_alone(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import cv2
+
+    from icr.htr.train import load_labelled
+
+    for name, text in (("a.jpg", "12/05"), ("b.TIF", "Smith"), ("c.png", "42")):
+        cv2.imwrite(str(tmp_path / name), np.full((20, 40), 255, np.uint8))
+        (tmp_path / name).with_suffix(".txt").write_text(text + "\n", encoding="utf-8")
+    (tmp_path / "notes.md").write_text("not a crop", encoding="utf-8")
+    assert [text for _, text in load_labelled(tmp_path)] == ["12/05", "Smith", "42"]
+
+
 def test_shipped_model_card_records_how_it_was_trained() -> None:
     card = json.loads((default_model_dir() / "model.json").read_text(encoding="utf-8"))
     assert card["alphabet"] == ALPHABET

@@ -30,7 +30,7 @@ def htr() -> None:
 def eval_cmd(
     folder: Path, model_dir: Path | None, decoding: str, grammar: str | None, as_json: bool, trim: bool
 ) -> None:
-    """CER and word accuracy on FOLDER's crops (<stem>.png beside <stem>.txt)."""
+    """CER and word accuracy on FOLDER's crops (<stem>.png or .jpg, .tif beside <stem>.txt)."""
     from icr.htr.evaluate import evaluate
     from icr.htr.reader import HandwritingReader
     from icr.htr.train import load_labelled

@@ -90,9 +90,13 @@ def _training_fonts(settings: TrainSettings) -> list[Path]:
     return train
 
 
+CROP_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".webp"})
+
+
 def load_labelled(folder: Path) -> list[tuple[np.ndarray, str]]:
-    """Labelled crops: ``<stem>.png`` with its text in ``<stem>.txt``, or the reviewed rows of
-    the ``labels.tsv`` that ``icr export --crops`` writes (corrections made in review)."""
+    """Labelled crops: ``<stem>.png`` (or .jpg, .tif, .bmp, .webp) with its text in ``<stem>.txt``,
+    or the reviewed rows of the ``labels.tsv`` that ``icr export --crops`` writes (corrections made
+    in review)."""
     import cv2
 
     if not folder.is_dir():
@@ -104,7 +108,7 @@ def load_labelled(folder: Path) -> list[tuple[np.ndarray, str]]:
         named = [(folder / r["crop"], r["value"]) for r in rows]
     else:
         named = []
-        for image_path in sorted(folder.glob("*.png")):
+        for image_path in sorted(p for p in folder.iterdir() if p.suffix.lower() in CROP_SUFFIXES):
             text_path = image_path.with_suffix(".txt")
             if not text_path.is_file():
                 raise InputError(f"{image_path}: no {text_path.name} beside it")
@@ -116,7 +120,9 @@ def load_labelled(folder: Path) -> list[tuple[np.ndarray, str]]:
             raise InputError(f"{image_path}: not a readable image")
         pairs.append((image, text))
     if not pairs:
-        raise InputError(f"{folder}: no labelled crops (<stem>.png + <stem>.txt, or reviewed rows of labels.tsv)")
+        raise InputError(
+            f"{folder}: no labelled crops (<stem>.png or .jpg + <stem>.txt, or reviewed rows of labels.tsv)"
+        )
     return pairs
 
 
