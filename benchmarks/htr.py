@@ -7,6 +7,7 @@ usage:
   python benchmarks/htr.py run [--model DIR] [--n 300] [--json]
   python benchmarks/htr.py cut-funsd DIR      # the crops of benchmarks/data/htr_funsd_crops.tsv
   python benchmarks/htr.py render DIR [--n 300] [--seed 7]  # held-out-font words, for `icr htr eval DIR`
+  python benchmarks/htr.py render-lines DIR [--n 500] [--seed 41] [--words 4-8]  # held-out-font lines
   python benchmarks/htr.py compose-digits DIR --digits MNIST [--n 300]  # held-out real digits, as fields
   python benchmarks/htr.py speed CROPS... --model DIR [--model DIR2 ...] [--rounds 5] [--trim]
       # models side by side, interleaved: CPU ms per word (crops read together and one by one),
@@ -70,6 +71,27 @@ def held_out_words(n: int, seed: int = 7, augment: bool = True) -> Pairs:
     rng = random.Random(seed)
     sampler = TextSampler.default()
     return [render_sample(sampler, held, rng, ALPHABET, augment) for _ in range(n)]
+
+
+class LineSampler(TextSampler):
+    """Lines of ``low`` to ``high`` dictionary words, half of them begun with a capital."""
+
+    def __init__(self, words: tuple[str, ...], low: int, high: int) -> None:
+        super().__init__(words)
+        self.low, self.high = low, high
+
+    def sample(self, rng: random.Random) -> str:
+        line = " ".join(rng.choice(self.words) for _ in range(rng.randint(self.low, self.high)))
+        return line.capitalize() + rng.choice([".", ",", ""]) if rng.random() < 0.5 else line
+
+
+def held_out_lines(n: int, seed: int, low: int, high: int) -> Pairs:
+    """``n`` lines of ``low`` to ``high`` words rendered from the held-out fonts, augmented as in
+    training (a line slopes and wobbles more than a word: its length turns the same angle into rows)."""
+    _, held = split_fonts()
+    rng = random.Random(seed)
+    sampler = LineSampler(TextSampler.default().words, low, high)
+    return [render_sample(sampler, held, rng, ALPHABET) for _ in range(n)]
 
 
 def held_out_digits(mnist: Path, n: int, seed: int = 9) -> Pairs:
@@ -257,6 +279,11 @@ def main() -> None:
     render_p.add_argument("folder", type=Path)
     render_p.add_argument("--n", type=int, default=300)
     render_p.add_argument("--seed", type=int, default=7)
+    lines_p = sub.add_parser("render-lines")
+    lines_p.add_argument("folder", type=Path)
+    lines_p.add_argument("--n", type=int, default=500)
+    lines_p.add_argument("--seed", type=int, default=41)
+    lines_p.add_argument("--words", default="4-8", help="words a line, LOW-HIGH")
     digits_p = sub.add_parser("compose-digits")
     digits_p.add_argument("folder", type=Path)
     digits_p.add_argument("--digits", type=Path, required=True)
@@ -278,6 +305,10 @@ def main() -> None:
     elif args.command == "render":
         write_pairs(held_out_words(args.n, args.seed), args.folder)
         print(f"{args.n} words in {args.folder}")
+    elif args.command == "render-lines":
+        low, _, high = args.words.partition("-")
+        write_pairs(held_out_lines(args.n, args.seed, int(low), int(high or low)), args.folder)
+        print(f"{args.n} lines in {args.folder}")
     elif args.command == "compose-digits":
         write_pairs(held_out_digits(args.digits, args.n), args.folder)
         print(f"{args.n} fields in {args.folder}")

@@ -265,3 +265,22 @@ def test_a_trimmed_reading_places_its_words_along_the_whole_crop() -> None:
     assert reading.text == "5 MAY"
     five, may = reading.words
     assert 290 / 600 < five.start < five.end < may.start < may.end < (310 + word.shape[1]) / 600
+
+
+def test_a_sloping_line_is_sheared_level_and_a_word_is_left_alone() -> None:
+    import cv2
+
+    from icr.htr.preprocess import straighten
+
+    line = np.full((40, 600), 230, np.uint8)
+    cv2.putText(line, "a line of writing that slopes", (10, 30), cv2.FONT_HERSHEY_SIMPLEX, 0.9, 20, 2)
+    tilt = np.array([[1, 0, 0], [np.tan(np.radians(5)), 1, 0]], np.float32)  # down 5 degrees along it
+    sloped = cv2.warpAffine(line, tilt, (600, 40 + 53), borderValue=230)
+    rows = np.nonzero((sloped < 128).any(axis=1))[0]
+    assert rows[-1] - rows[0] > 40  # the slope adds some 45 rows to the writing's 25
+    level = straighten(sloped)
+    assert level.shape[1] == 600  # columns stay where they were: places along the crop hold
+    rows = np.nonzero((level < 128).any(axis=1))[0]
+    assert rows[-1] - rows[0] < 30  # the writing's own height again
+    word = sloped[:, :200]  # three times as wide as tall: a word, read as it is
+    assert straighten(word) is word or np.array_equal(straighten(word), word)
