@@ -39,7 +39,7 @@ from icr.htr.digits import compose_field, load_digits, sample_field  # noqa: E40
 from icr.htr.evaluate import Score, score  # noqa: E402
 from icr.htr.model import ALPHABET, CARD_NAME, MODEL_NAME, default_model_dir  # noqa: E402
 from icr.htr.reader import HandwritingReader  # noqa: E402
-from icr.htr.render import TextSampler, render_sample, split_fonts  # noqa: E402
+from icr.htr.render import LineSampler, TextSampler, render_sample, split_fonts  # noqa: E402
 from icr.htr.train import CROP_SUFFIXES  # noqa: E402
 from icr.pipeline import cpu_seconds  # noqa: E402
 
@@ -72,18 +72,6 @@ def held_out_words(n: int, seed: int = 7, augment: bool = True) -> Pairs:
     rng = random.Random(seed)
     sampler = TextSampler.default()
     return [render_sample(sampler, held, rng, ALPHABET, augment) for _ in range(n)]
-
-
-class LineSampler(TextSampler):
-    """Lines of ``low`` to ``high`` dictionary words, half of them begun with a capital."""
-
-    def __init__(self, words: tuple[str, ...], low: int, high: int) -> None:
-        super().__init__(words)
-        self.low, self.high = low, high
-
-    def sample(self, rng: random.Random) -> str:
-        line = " ".join(rng.choice(self.words) for _ in range(rng.randint(self.low, self.high)))
-        return line.capitalize() + rng.choice([".", ",", ""]) if rng.random() < 0.5 else line
 
 
 def held_out_lines(n: int, seed: int, low: int, high: int) -> Pairs:

@@ -140,6 +140,18 @@ class TextSampler:
         return "".join(rng.choice(pool) for _ in range(rng.randint(1, 6)))
 
 
+@dataclass(frozen=True)
+class LineSampler(TextSampler):
+    """Lines of ``low`` to ``high`` dictionary words, half of them begun with a capital."""
+
+    low: int = 4
+    high: int = 8
+
+    def sample(self, rng: random.Random) -> str:
+        line = " ".join(rng.choice(self.words) for _ in range(rng.randint(self.low, self.high)))
+        return line.capitalize() + rng.choice([".", ",", ""]) if rng.random() < 0.5 else line
+
+
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "June", "July", "Aug", "Sept", "Oct", "Nov", "Dec", "January",
            "March", "October", "December")
 
