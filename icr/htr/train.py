@@ -23,6 +23,7 @@ from icr.htr.model import ALPHABET, CARD_NAME, MODEL_NAME
 from icr.htr.preprocess import batch as pad_batch
 from icr.htr.preprocess import prepare
 from icr.htr.render import TextSampler, print_fonts, render_sample, split_fonts
+from icr.imaging.load import IMAGE_EXTENSIONS
 
 
 @dataclass
@@ -90,7 +91,8 @@ def _training_fonts(settings: TrainSettings) -> list[Path]:
     return train
 
 
-CROP_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".webp"})
+# the page formats ingest takes, but those only Pillow decodes (crops are read with OpenCV)
+CROP_SUFFIXES = IMAGE_EXTENSIONS - {".gif", ".heic", ".heif"}
 
 
 def load_labelled(folder: Path) -> list[tuple[np.ndarray, str]]:
