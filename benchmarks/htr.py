@@ -40,7 +40,7 @@ from icr.htr.evaluate import Score, score  # noqa: E402
 from icr.htr.model import ALPHABET, CARD_NAME, MODEL_NAME, default_model_dir  # noqa: E402
 from icr.htr.reader import HandwritingReader  # noqa: E402
 from icr.htr.render import LineSampler, TextSampler, render_sample, split_fonts  # noqa: E402
-from icr.htr.train import CROP_SUFFIXES  # noqa: E402
+from icr.htr.train import load_labelled  # noqa: E402
 from icr.pipeline import cpu_seconds  # noqa: E402
 
 FUNSD = Path("/work/shared/datasets/funsd-dev")
@@ -165,7 +165,7 @@ def run(model_dir: Path | None, n: int, mnist: Path | None = None, crops: Sequen
         "held_out_fonts_clean": held_out_words(n, augment=False),
         "funsd_handwriting": funsd_crops(),
         **({"held_out_digits": held_out_digits(mnist, n)} if mnist else {}),
-        **{str(folder): load_pairs(folder) for folder in crops},
+        **{str(folder): load_labelled(folder) for folder in crops},
     }
     report: dict[str, object] = {
         "model_mb": round((folder / MODEL_NAME).stat().st_size / 1e6, 2),
@@ -208,16 +208,6 @@ def run(model_dir: Path | None, n: int, mnist: Path | None = None, crops: Sequen
     return report
 
 
-def load_pairs(folder: Path) -> Pairs:
-    """The crops ``<stem>.png`` (or .jpg, .tif, ...) of ``folder`` with their ``<stem>.txt``."""
-    out = []
-    for path in sorted(p for p in folder.iterdir() if p.suffix.lower() in CROP_SUFFIXES):
-        label, image = path.with_suffix(".txt"), cv2.imread(str(path), cv2.IMREAD_GRAYSCALE)
-        if label.is_file() and image is not None:
-            out.append((image, label.read_text(encoding="utf-8").strip()))
-    return out
-
-
 def speed(models: list[Path], folders: list[Path], rounds: int, trim: bool = False) -> dict[str, object]:
     """Each model on each folder's crops, the models' runs interleaved round by round and the
     fastest round kept (a shared machine's other work only ever adds time); ``trim``: loose crops
@@ -225,7 +215,7 @@ def speed(models: list[Path], folders: list[Path], rounds: int, trim: bool = Fal
     readers = {str(m): HandwritingReader.load(m) for m in models}
     report: dict[str, object] = {}
     for folder in folders:
-        pairs = load_pairs(folder)
+        pairs = load_labelled(folder)
         if not pairs:
             report[str(folder)] = "no crops"
             continue
