@@ -18,7 +18,7 @@ import regex
 from click.testing import CliRunner
 
 from icr.cli import main
-from icr.errors import ConfigError
+from icr.errors import EXIT_USAGE, ConfigError
 from icr.htr.decode import beam, best_alignment, ctc_log_likelihood, greedy
 from icr.htr.evaluate import score
 from icr.htr.model import ALPHABET, default_model_dir
@@ -288,6 +288,33 @@ def test_blend_moves_weights_towards_the_start() -> None:
     blend(model, start, 0.25)
     assert torch.allclose(model.weight, torch.full((2, 3), 0.75))
     assert torch.allclose(model.bias, torch.full((2,), -0.5))
+
+
+@pytest.mark.skipif(importlib.util.find_spec("torch") is None, reason="torch absent (the htr-train extra)")
+def test_a_soup_is_the_mean_of_its_runs_weights_and_keeps_the_counters() -> None:
+    import torch
+
+    from icr.htr.train import average
+
+    runs = [
+        {"weight": torch.full((2, 3), value), "steps": torch.tensor(value * 10, dtype=torch.long)}
+        for value in (1.0, 2.0, 6.0)
+    ]
+    soup = average(runs)
+    assert torch.equal(soup["weight"], torch.full((2, 3), 3.0))
+    assert soup["steps"].item() == 10  # not floating point: the first run's
+
+
+def test_training_takes_one_run_or_several_and_refuses_none(tmp_path: Path) -> None:
+    from icr.htr.train import TrainSettings
+
+    assert TrainSettings().frozen_convs == [21]
+    with pytest.raises(ConfigError, match="frozen_convs"):
+        TrainSettings(frozen_convs=[])
+    with pytest.raises(ConfigError, match="frozen_convs"):
+        TrainSettings(frozen_convs=[21, -1])
+    out = CliRunner().invoke(main, ["htr", "train", "--out", str(tmp_path), "--frozen-convs", "0,ten"])
+    assert out.exit_code == EXIT_USAGE and "--frozen-convs" in out.output and "0,ten" in out.output
 
 
 def test_prepare_squeezes_the_width_by_the_models_scale() -> None:

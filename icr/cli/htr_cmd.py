@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import click
@@ -98,16 +99,21 @@ def read_cmd(images: tuple[Path, ...], model_dir: Path | None, grammar: str | No
 )
 @click.option("--ffn-keep", type=float, help="With --teacher: share of the feed-forward channels kept.")
 @click.option("--keep-start", type=float, help="Blend of the start's weights into the result (0: none).")
+@click.option(
+    "--frozen-convs",
+    help="Comma-separated: one run per count of first convolutions kept frozen, weights averaged (default 21).",
+)
+@click.option("--jobs", default=1, show_default=True, help="Runs trained at once, each in its own process.")
 def train_cmd(
     out: Path, steps: int | None, batch_size: int, lr: float, seed: int, threads: int, fonts: tuple[Path, ...],
     height: int | None, width_scale: float | None, frame_stride: str | None, int8: bool, real_dir: Path | None,
     teacher: Path | None, ffn_keep: float | None, keep_start: float | None, digits_dir: Path | None,
-    digit_share: float | None,
+    digit_share: float | None, frozen_convs: str | None, jobs: int,
 ) -> None:
     """Fine-tune the recognizer on rendered handwriting (and real crops), or distil a trained
     one into a faster one (--teacher); needs icr[htr-train].
 
-    An interrupted run with the same settings resumes from OUT/checkpoint.pt."""
+    An interrupted run with the same settings resumes from its checkpoint in OUT."""
     from icr.htr.train import TrainSettings, train
 
     settings = TrainSettings(
@@ -123,8 +129,17 @@ def train_cmd(
         digits_dir=str(digits_dir) if digits_dir else None,
         digit_share=digit_share if digit_share is not None else TrainSettings.digit_share,
     )
-    card = train(settings, out, log=lambda message: click.echo(message, err=True))
+    if frozen_convs is not None:
+        settings = replace(settings, frozen_convs=_counts(frozen_convs))
+    card = train(settings, out, log=lambda message: click.echo(message, err=True), jobs=jobs)
     click.echo(json.dumps({"out": str(out), "train_seconds": card["train_seconds"], "steps": settings.steps}))
+
+
+def _counts(text: str) -> list[int]:
+    try:
+        return [int(part) for part in text.split(",")]
+    except ValueError as exc:
+        raise click.BadParameter(f"'{text}': e.g. 0,10", param_hint="--frozen-convs") from exc
 
 
 @htr.command("quantize")

