@@ -103,7 +103,10 @@ def read_cmd(images: tuple[Path, ...], model_dir: Path | None, grammar: str | No
     "--frozen-convs",
     help="Comma-separated: one run per count of first convolutions kept frozen, weights averaged (default 21).",
 )
-@click.option("--jobs", default=1, show_default=True, help="Runs trained at once, each in its own process.")
+@click.option(
+    "--jobs", default=1, show_default=True, type=click.IntRange(min=1),
+    help="Runs trained at once, each in its own process.",
+)
 def train_cmd(
     out: Path, steps: int | None, batch_size: int, lr: float, seed: int, threads: int, fonts: tuple[Path, ...],
     height: int | None, width_scale: float | None, frame_stride: str | None, int8: bool, real_dir: Path | None,

@@ -179,11 +179,11 @@ def train(settings: TrainSettings, out: Path, log: Callable[[str], None] = print
         params = [{"params": [p for p in model.parameters() if p.requires_grad], "lr": settings.lr}]
         runs = [_optimise(model, params, teacher, settings, out / "checkpoint.pt", log)]
     else:
-        runs = _soup_runs(settings, out, log, jobs)
         torch.set_num_threads(settings.threads)
         torch.manual_seed(settings.seed)
         model = ppocr.build(ALPHABET, settings.height, settings.frame_stride)
         start_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
+        runs = _soup_runs(settings, out, log, jobs, model)
         states = [torch.load(_checkpoint(out, settings, i), weights_only=False)["model"] for i in range(len(runs))]
         model.load_state_dict(average(states))
     seconds = sum(run["seconds"] for run in runs)
@@ -247,15 +247,19 @@ def _checkpoint(out: Path, settings: TrainSettings, run: int) -> Path:
     return out / ("checkpoint.pt" if len(settings.frozen_convs) == 1 else f"checkpoint-{run + 1}.pt")
 
 
-def _soup_runs(settings: TrainSettings, out: Path, log: Callable[[str], None], jobs: int) -> list[dict[str, Any]]:
-    """Train one model per entry of ``settings.frozen_convs``, each from PP-OCRv6 on the same
-    batches; each leaves its final weights in its checkpoint. Returns each run's seconds and
-    loss history."""
+def _soup_runs(
+    settings: TrainSettings, out: Path, log: Callable[[str], None], jobs: int, start: Any
+) -> list[dict[str, Any]]:
+    """Train one model per entry of ``settings.frozen_convs``, each from ``start`` (PP-OCRv6, left
+    untouched) on the same batches; each leaves its final weights in its checkpoint. Returns each
+    run's seconds and loss history."""
+    import copy
+
     if jobs < 1:
         raise ConfigError(f"jobs {jobs}: must be at least 1")
     count = len(settings.frozen_convs)
     if jobs == 1 or count == 1:
-        return [_run(settings, i, out, log) for i in range(count)]
+        return [_run(settings, i, out, log, copy.deepcopy(start)) for i in range(count)]
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
@@ -265,9 +269,12 @@ def _soup_runs(settings: TrainSettings, out: Path, log: Callable[[str], None], j
         return [future.result() for future in futures]
 
 
-def _run(settings: TrainSettings, run: int, out: Path, log: Callable[[str], None] | None) -> dict[str, Any]:
-    """Run ``run`` of a soup: PP-OCRv6 with its first ``frozen_convs[run]`` convolutions frozen,
-    fine-tuned; logs to stderr when ``log`` is None (a worker process)."""
+def _run(
+    settings: TrainSettings, run: int, out: Path, log: Callable[[str], None] | None, model: Any = None
+) -> dict[str, Any]:
+    """Run ``run`` of a soup: ``model`` (PP-OCRv6, converted here in a worker process) with its
+    first ``frozen_convs[run]`` convolutions frozen, fine-tuned; logs to stderr when ``log`` is
+    None (a worker process)."""
     import sys
 
     import torch
@@ -279,7 +286,8 @@ def _run(settings: TrainSettings, run: int, out: Path, log: Callable[[str], None
             print(f"run {run + 1}: {message}", file=sys.stderr, flush=True)
     torch.set_num_threads(settings.threads)
     torch.manual_seed(settings.seed)
-    model = ppocr.build(ALPHABET, settings.height, settings.frame_stride)
+    if model is None:
+        model = ppocr.build(ALPHABET, settings.height, settings.frame_stride)
     ppocr.freeze_early(model.backbone, settings.frozen_convs[run])
     params = [
         {"params": [p for p in model.backbone.parameters() if p.requires_grad], "lr": settings.lr},
