@@ -264,14 +264,48 @@ def test_print_share_mixes_in_words_rendered_in_print_fonts(monkeypatch) -> None
     used: list[str] = []
     real_render = train_module.render_sample
 
-    def spy(sampler, fonts, rng, alphabet, augment=True):  # type: ignore[no-untyped-def]
+    def spy(sampler, fonts, rng, alphabet, augment=True, mix=0.0):  # type: ignore[no-untyped-def]
         used.append("print" if set(fonts) == set(print_fonts()) else "hand")
-        return real_render(sampler, fonts, rng, alphabet, augment)
+        return real_render(sampler, fonts, rng, alphabet, augment, mix)
 
     monkeypatch.setattr(train_module, "render_sample", spy)
     settings = train_module.TrainSettings(batch_size=40, fonts=[str(f) for f in HELD_OUT], print_share=0.5)
     next(train_module._batches(settings, random.Random(1)))
     assert 8 < used.count("print") < 32 and used.count("print") + used.count("hand") == 40
+
+
+def test_mixed_fonts_draw_glyphs_from_both_at_one_capital_height(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from icr.htr import render
+
+    hands = [f for f in HELD_OUT if set("Handwriting") <= render._coverage(str(f))]
+    if len(hands) < 2:
+        pytest.skip("two held-out handwriting fonts with small letters absent")
+    first, second = hands[:2]
+    drawn: list[tuple[str, int]] = []
+    real_font = render._font
+
+    def spy(path: str, size: int):  # type: ignore[no-untyped-def]
+        drawn.append((path, size))
+        return real_font(path, size)
+
+    monkeypatch.setattr(render, "_font", spy)
+    render.render_word("Handwriting", first, random.Random(2))
+    assert {p for p, _ in drawn} == {str(first)}
+    drawn.clear()
+    image = render.render_word("Handwriting", first, random.Random(2), others=[second])
+    assert image.dtype == np.uint8 and image.min() < 128
+    glyphs = [(p, s) for p, s in drawn if s != 100]  # 100: the capital-height probe
+    assert {p for p, _ in glyphs} == {str(first), str(second)} and len(glyphs) == len("Handwriting")
+    ratio = render._cap_height(str(first)) / render._cap_height(str(second))
+    mean = {p: np.mean([s for q, s in glyphs if q == p]) for p in (str(first), str(second))}
+    assert mean[str(second)] / mean[str(first)] == pytest.approx(ratio, rel=0.25)
+
+
+def test_mix_fonts_share_is_checked() -> None:
+    from icr.htr.train import TrainSettings
+
+    with pytest.raises(ConfigError, match="mix_fonts"):
+        TrainSettings(mix_fonts=1.5)
 
 
 @pytest.mark.skipif(importlib.util.find_spec("torch") is None, reason="torch absent (the htr-train extra)")

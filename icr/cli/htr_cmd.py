@@ -100,6 +100,9 @@ def read_cmd(images: tuple[Path, ...], model_dir: Path | None, grammar: str | No
 @click.option("--ffn-keep", type=float, help="With --teacher: share of the feed-forward channels kept.")
 @click.option("--keep-start", type=float, help="Blend of the start's weights into the result (0: none).")
 @click.option(
+    "--mix-fonts", type=float, help="Share of the handwriting renders drawn glyph by glyph in two fonts (default 0)."
+)
+@click.option(
     "--frozen-convs",
     help="Comma-separated: one run per count of first convolutions kept frozen, weights averaged (default 21).",
 )
@@ -111,7 +114,7 @@ def train_cmd(
     out: Path, steps: int | None, batch_size: int, lr: float, seed: int, threads: int, fonts: tuple[Path, ...],
     height: int | None, width_scale: float | None, frame_stride: str | None, int8: bool, real_dir: Path | None,
     teacher: Path | None, ffn_keep: float | None, keep_start: float | None, digits_dir: Path | None,
-    digit_share: float | None, frozen_convs: str | None, jobs: int,
+    digit_share: float | None, frozen_convs: str | None, jobs: int, mix_fonts: float | None,
 ) -> None:
     """Fine-tune the recognizer on rendered handwriting (and real crops), or distil a trained
     one into a faster one (--teacher); needs icr[htr-train].
@@ -131,6 +134,7 @@ def train_cmd(
         keep_start=keep_start if keep_start is not None else TrainSettings.keep_start,
         digits_dir=str(digits_dir) if digits_dir else None,
         digit_share=digit_share if digit_share is not None else TrainSettings.digit_share,
+        mix_fonts=mix_fonts if mix_fonts is not None else TrainSettings.mix_fonts,
     )
     if frozen_convs is not None:
         settings = replace(settings, frozen_convs=_counts(frozen_convs))

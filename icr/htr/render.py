@@ -172,12 +172,24 @@ def _dictionary_words(limit: int = 30000) -> list[str]:
     return words
 
 
-def render_word(text: str, font: Path, rng: random.Random, augment: bool = True) -> np.ndarray:
-    """A grayscale (uint8, dark ink on light paper) image of ``text`` written in ``font``."""
+def render_word(
+    text: str, font: Path, rng: random.Random, augment: bool = True, others: Sequence[Path] = ()
+) -> np.ndarray:
+    """A grayscale (uint8, dark ink on light paper) image of ``text`` written in ``font``; with
+    ``others``, each glyph is drawn in one of the fonts at random, scaled to ``font``'s capitals."""
     size = rng.randint(36, 56)
-    cover = _coverage(str(font))
-    glyphs = _draw_glyphs(text, str(font), size, rng if augment else None, cover)
+    cap = _cap_height(str(font))
+    pens = [(str(f), _coverage(str(f)), cap / _cap_height(str(f))) for f in (font, *others)]
+    glyphs = _draw_glyphs(text, pens, size, rng if augment else None)
     return finish(glyphs, rng, augment)
+
+
+@lru_cache(maxsize=256)
+def _cap_height(path: str) -> float:
+    """The font's capital height as a share of its size, to mix fonts at one writing size."""
+    font = _font(path, 100)
+    heights = [font.getmask(c).size[1] for c in "AEHMNTZ"]
+    return max(1.0, float(np.median(heights))) / 100
 
 
 def finish(glyphs: np.ndarray, rng: random.Random, augment: bool = True) -> np.ndarray:
@@ -190,9 +202,10 @@ def finish(glyphs: np.ndarray, rng: random.Random, augment: bool = True) -> np.n
 
 
 def _draw_glyphs(
-    text: str, font_path: str, size: int, rng: random.Random | None, cover: frozenset[str]
+    text: str, pens: Sequence[tuple[str, frozenset[str], float]], size: int, rng: random.Random | None
 ) -> np.ndarray:
-    """Ink coverage (0..255, float) of the text drawn glyph by glyph with jitter."""
+    """Ink coverage (0..255, float) of the text drawn glyph by glyph with jitter; ``pens``: (font,
+    the characters it draws, size factor), one picked at random per glyph when there are several."""
     width = int(size * (len(text) + 4) * 1.3) + 40
     height = size * 3
     canvas = Image.new("L", (width, height), 0)
@@ -207,9 +220,10 @@ def _draw_glyphs(
         if ch == " ":
             x += size * (0.3 + (rng.uniform(0.0, 0.35) if rng is not None else 0.1))
             continue
+        font_path, cover, factor = pens[0] if len(pens) == 1 or rng is None else rng.choice(pens)
         glyph = ch if ch in cover else ch.upper() if ch.upper() in cover else ch
         scale = rng.uniform(0.88, 1.12) if rng is not None else 1.0
-        gfont = _font(font_path, max(8, int(size * scale)))
+        gfont = _font(font_path, max(8, int(size * scale * factor)))
         jitter_y = rng.gauss(0, size * 0.035) if rng is not None else 0.0
         ascent = gfont.getmetrics()[0]
         y = base - ascent + jitter_y + drift * (x - size)
@@ -346,9 +360,15 @@ def _form_lines(img: np.ndarray, rng: random.Random, ink_level: float) -> np.nda
 
 
 def render_sample(
-    sampler: TextSampler, fonts: Sequence[Path], rng: random.Random, alphabet: str, augment: bool = True
+    sampler: TextSampler,
+    fonts: Sequence[Path],
+    rng: random.Random,
+    alphabet: str,
+    augment: bool = True,
+    mix: float = 0.0,
 ) -> tuple[np.ndarray, str]:
-    """One (image, text) pair whose text the font can draw and the alphabet can spell."""
+    """One (image, text) pair whose text the font can draw and the alphabet can spell. With
+    probability ``mix`` its glyphs come from two fonts at random (a hand no font has)."""
     while True:
         font = rng.choice(list(fonts))
         text = sampler.sample(rng)
@@ -356,4 +376,9 @@ def render_sample(
         if all(c in alphabet for c in text) and all(c == " " or c in cover or c.upper() in cover for c in text):
             if any(c not in cover for c in text if c != " "):  # a capitals-only font: spell in capitals
                 text = text.upper()
-            return render_word(text, font, rng, augment), text
+            others: list[Path] = []
+            if mix > 0 and rng.random() < mix:
+                other = rng.choice(list(fonts))
+                if other != font and all(c == " " or c in _coverage(str(other)) for c in text):
+                    others.append(other)
+            return render_word(text, font, rng, augment, others), text

