@@ -176,16 +176,14 @@ def train(settings: TrainSettings, out: Path, log: Callable[[str], None] = print
     out.mkdir(parents=True, exist_ok=True)
     graph = None
     int8: dict[str, Any] | None = None
+    torch.set_num_threads(settings.threads)
+    torch.manual_seed(settings.seed)
     if settings.teacher:
-        torch.set_num_threads(settings.threads)
-        torch.manual_seed(settings.seed)
         model, teacher, graph = _student(settings)
         start_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
         params = [{"params": [p for p in model.parameters() if p.requires_grad], "lr": settings.lr}]
         runs = [_optimise(model, params, teacher, settings, out / "checkpoint.pt", log)]
     else:
-        torch.set_num_threads(settings.threads)
-        torch.manual_seed(settings.seed)
         model = ppocr.build(ALPHABET, settings.height, settings.frame_stride)
         start_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
         runs = _soup_runs(settings, out, log, jobs, model)
