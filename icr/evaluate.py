@@ -20,6 +20,9 @@ from typing import Any
 import regex
 
 EVAL_FIELDS = ("company", "date", "address", "total")
+OTHER_FIELDS = ("subtotal", "tax", "currency")
+"""Scored besides, and reported under ``other``, where the gold labels them (expressexpense does)."""
+_AMOUNT_FIELDS = ("total", "subtotal", "tax")
 _MONTHS = {
     m: i
     for i, m in enumerate(["JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"], start=1)
@@ -87,7 +90,7 @@ def to_date(value: object) -> dt.date | None:
 def field_correct(name: str, predicted: object, gold: object) -> bool:
     if predicted is None:
         return False
-    if name == "total":
+    if name in _AMOUNT_FIELDS:
         p = to_amount(predicted)
         return p is not None and p == to_amount(gold)
     if name == "date":
@@ -132,6 +135,11 @@ class EvalReport:
                 "word_accuracy": _round(self.word_accuracy),
                 "documents": self.cer_documents,
             },
+            **(
+                {"other": {f: {"accuracy": _round(self.accuracy(f)), "counted": self.counted[f]} for f in other}}
+                if (other := [f for f in OTHER_FIELDS if self.counted.get(f)])
+                else {}
+            ),
         }
 
 
@@ -153,7 +161,7 @@ def score(gold_dir: Path, records: Iterable[Mapping[str, Any]]) -> EvalReport:
         fields: Mapping[str, Any] = (rec or {}).get("fields") or {}
         if rec is not None:
             report.predicted += 1
-        for name in EVAL_FIELDS:
+        for name in EVAL_FIELDS + OTHER_FIELDS:
             g = gold.get(name)
             if g in (None, ""):
                 continue
@@ -161,6 +169,10 @@ def score(gold_dir: Path, records: Iterable[Mapping[str, Any]]) -> EvalReport:
             p = fields.get(name)
             ok = field_correct(name, p, g)
             report.correct[name] = report.correct.get(name, 0) + int(ok)
+            if name in OTHER_FIELDS:
+                if not ok:
+                    report.misses.setdefault(name, []).append({"id": gold_path.stem, "gold": g, "predicted": p})
+                continue
             if name in ("company", "address"):
                 sim = SequenceMatcher(None, normalize_text(p), normalize_text(g)).ratio() if p else 0.0
             else:
@@ -189,6 +201,8 @@ def format_report(report: EvalReport) -> str:
     for name in EVAL_FIELDS:
         acc, fz, n = d["accuracy"][name], d["fuzzy"][name], d["counted"][name]
         lines.append(f"{name:10s} {_fmt(acc):>7s} {_fmt(fz):>7s}  {n}")
+    for name, o in d.get("other", {}).items():
+        lines.append(f"{name:10s} {_fmt(o['accuracy']):>7s} {'':>7s}  {o['counted']}")
     lines.append(f"documents {report.documents}  predicted {report.predicted}")
     if report.cer is not None:
         lines.append(

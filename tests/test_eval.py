@@ -146,6 +146,30 @@ def test_agrees_with_reference_scorer_on_made_up_gold(tmp_path: Path) -> None:
     assert score(tmp_path, preds).as_dict()["accuracy"] == ref["accuracy"]
 
 
+def test_subtotal_tax_and_currency_are_scored_only_where_the_gold_labels_them(tmp_path: Path) -> None:
+    gold = {
+        "a": {"total": "26.96", "subtotal": "25.22", "tax": "1.74", "currency": "USD"},
+        "b": {"total": "9.50", "subtotal": "", "tax": "0.75", "currency": "USD"},
+    }
+    for k, v in gold.items():
+        (tmp_path / f"{k}.json").write_text(json.dumps(v))
+    preds: list[dict[str, object]] = [
+        {"id": "a", "fields": {"total": "26.96", "subtotal": "25.22", "tax": "$1.74", "currency": "usd"}},
+        {"id": "b", "fields": {"total": "9.50", "subtotal": "8.75", "tax": "0.57"}},
+    ]
+    report = score(tmp_path, preds)
+    other = report.as_dict()["other"]
+    assert other == {
+        "subtotal": {"accuracy": 1.0, "counted": 1},
+        "tax": {"accuracy": 0.5, "counted": 2},
+        "currency": {"accuracy": 0.5, "counted": 2},
+    }
+    assert [m["id"] for m in report.misses["tax"]] == ["b"]
+    (tmp_path / "a.json").write_text(json.dumps({"total": "26.96"}))
+    (tmp_path / "b.json").write_text(json.dumps({"total": "9.50"}))
+    assert "other" not in score(tmp_path, preds).as_dict()
+
+
 def test_learned_bound_counts_labels_no_training_receipt_has(tmp_path: Path) -> None:
     """benchmarks/learned_bound.py: the ceiling of learned templates is the labels a training receipt
     has plus the unseen ones the run read exactly."""

@@ -589,6 +589,20 @@ def test_a_total_read_right_is_kept_when_one_other_amount_disagrees(corrector: D
     assert ex.fields["total"].typed == Decimal("12.40")  # 20.00 - 7.65 = 12.35 alone is not enough
 
 
+@pytest.mark.parametrize(
+    ("lines", "subtotal", "tax"),
+    [
+        (["BURGER 132.25", "SUBTOT 132.25", "TAX 9.76", "TOTAL 142.01"], "132.25", "9.76"),
+        (["ITEM 20.00", "Subtotal $20.00", "Total Taxes $2.18", "Tip 3.60", "Total $25.78"], "20.00", "2.18"),
+    ],
+)
+def test_short_and_plural_subtotal_and_tax_labels_name_their_amounts(
+    corrector: DefaultTextCorrector, lines: list[str], subtotal: str, tax: str
+) -> None:
+    ex = corrector.extract(ocr_from_lines(["CORNER DINER", *lines]))
+    assert (ex.fields["subtotal"].value, ex.fields["tax"].value) == (subtotal, tax)
+
+
 def test_an_earlier_total_plus_tax_makes_the_final_total(corrector: DefaultTextCorrector) -> None:
     ex = corrector.extract(
         ocr_from_lines(
