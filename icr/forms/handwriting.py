@@ -1,7 +1,8 @@
 """Handwritten answers on a form without a zonal template: the lines the page engine read with
 low confidence are read again by the handwriting recognizer, and its reading replaces theirs when
 it is sure of it and surer than the page engine was (thresholds chosen on funsd-dev's even half:
-benchmarks/README.md, "Forms")."""
+benchmarks/README.md, "Forms"). Lines are not first sorted into handwritten and printed: the
+recognizer reads print as well, and most of the lines it mends are print the page engine missed."""
 
 from __future__ import annotations
 
