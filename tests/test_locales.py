@@ -104,6 +104,15 @@ def test_month_names_come_from_babel_per_language() -> None:
     assert parse_date("3 MÄRZ 2023", ParseOptions(lexicon=lexicon_for(("ms_MY",)))) is None
 
 
+def test_the_words_between_a_dates_parts_come_from_babel_per_language() -> None:
+    es = ParseOptions(lexicon=lexicon_for(("es_ES",)))
+    assert parse_date("Fecha: 3 de diciembre de 2026", es) == dt.date(2026, 12, 3)
+    assert parse_date("03 DE DIC. DE 2026 18:04", es) == dt.date(2026, 12, 3)
+    assert parse_date("3 diciembre 2026", es) == dt.date(2026, 12, 3)
+    # English writes no such word: "3 de DEC 2026" is no English date
+    assert parse_date("3 de DEC 2026", ParseOptions(lexicon=lexicon_for(("en_GB",)))) is None
+
+
 def test_amount_slips_are_scoped_to_their_pack() -> None:
     # the ringgit mark misread and glued ("RH43.40") is repaired only where ms_MY applies
     assert [v for v, _, _ in find_amounts("TOTAL RH43. 40", lexicon_for(("ms_MY",)))] == [Decimal("43.40")]

@@ -101,6 +101,20 @@ def _babel_months(language: str) -> dict[str, int]:
     return {key: next(iter(numbers)) for key, numbers in found.items() if len(numbers) == 1}
 
 
+@functools.cache
+def _babel_date_words(language: str) -> frozenset[str]:
+    """The words ``language`` writes between a date's parts, from babel's CLDR date formats (Spanish
+    and Portuguese "3 de diciembre de 2026": ``DE``)."""
+    from babel import Locale
+
+    loc = Locale.parse(language)
+    words: set[str] = set()
+    for width in ("full", "long", "medium"):
+        for literal in regex.findall(r"'([^']+)'", loc.date_formats[width].pattern):
+            words.update(w for w in (_plain(x) for x in literal.split()) if w)
+    return frozenset(words)
+
+
 def month_names(languages: Iterable[str]) -> dict[str, int]:
     """Names of the months in ``languages``; a name two languages give different months is left out."""
     out: dict[str, int] = {}
@@ -178,6 +192,8 @@ class Lexicon:
     not_doc_date: regex.Pattern[str]
     not_item: regex.Pattern[str]
     slips: dict[SlipScope, tuple[CompiledSlip, ...]] = field(default_factory=dict)
+    date_word_alt: str = "(?!)"
+    """Words the packs' languages write between a date's parts ("3 DE DICIEMBRE DE 2026")."""
     english: bool = True
     """English is a language of the applied country packs (the spelling corrector knows English)."""
     marked_letters: frozenset[str] | None = None
@@ -297,6 +313,10 @@ def compile_lexicon(packs: Sequence[LocalePack]) -> Lexicon:
             for lang in dict.fromkeys(lang for p in packs for lang in p.languages)
         ),
         month_alt="|".join(sorted(months, key=len, reverse=True)) or "(?!)",
+        date_word_alt="|".join(
+            sorted({w for p in packs for lang in p.languages for w in _babel_date_words(lang)}, key=len, reverse=True)
+        )
+        or "(?!)",
         payment_methods=methods,
         payment_label=regex.compile(
             r"\b"

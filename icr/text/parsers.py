@@ -191,8 +191,10 @@ _SEP = r"[-/.\\]"
 
 
 @functools.cache
-def date_patterns(month_alt: str) -> list[tuple[str, regex.Pattern[str]]]:
-    """The date shapes, with the month names ``month_alt`` of the applied locale packs."""
+def date_patterns(month_alt: str, word_alt: str = "(?!)") -> list[tuple[str, regex.Pattern[str]]]:
+    """The date shapes, with the month names ``month_alt`` of the applied locale packs and the words
+    ``word_alt`` their languages write between a date's parts."""
+    joiner = rf"(?:(?:{word_alt})\s+)?"
     return [
         # 2018-03-04, 2018/3/4
         (
@@ -212,7 +214,8 @@ def date_patterns(month_alt: str) -> list[tuple[str, regex.Pattern[str]]]:
         (
             "dMy",
             regex.compile(
-                rf"(?<![\dA-Z#])(?P<d>\d{{1,2}})(?:ST|ND|RD|TH)?[-/.\s]*(?P<mon>{month_alt})\.?(?![A-Z]{{4,}})[A-Z]*[-/.,\s]*(?P<y>(?:19|20)?\d\d)(?!\d|\s?/\s?\d)",
+                rf"(?<![\dA-Z#])(?P<d>\d{{1,2}})(?:ST|ND|RD|TH)?[-/.\s]*{joiner}(?P<mon>{month_alt})\.?(?![A-Z]{{4,}})[A-Z]*"
+                rf"[-/.,\s]*{joiner}(?P<y>(?:19|20)?\d\d)(?!\d|\s?/\s?\d)",
                 regex.IGNORECASE,
             ),
         ),
@@ -344,7 +347,7 @@ def find_dates(text: str, opts: ParseOptions | None = None) -> list[tuple[dt.dat
     text = repair_dates(text, opts.lex)
     found: list[tuple[dt.date, str, int]] = []
     taken: list[tuple[int, int]] = []
-    for kind, pattern in date_patterns(opts.lex.month_alt):
+    for kind, pattern in date_patterns(opts.lex.month_alt, opts.lex.date_word_alt):
         for m in pattern.finditer(text):
             if any(m.start() < e and s < m.end() for s, e in taken):
                 continue
