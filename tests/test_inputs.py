@@ -48,6 +48,28 @@ def test_a_heic_photo_is_read(tmp_path: Path) -> None:
     assert path in list(discover([tmp_path]))
 
 
+@pytest.mark.parametrize("suffix", [".webp", ".jpg", ".png", ".tif"])
+def test_a_photo_stored_on_its_side_is_turned_upright_by_its_exif_orientation(
+    tmp_path: Path, suffix: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import icr.imaging.load as load
+
+    img = Image.new("RGB", (400, 200), "white")
+    img.paste((0, 0, 0), (0, 0, 50, 50))  # the stored image's top left corner ...
+    exif = Image.Exif()
+    exif[0x0112] = 6  # ... is shown top right: turn 90 degrees clockwise
+    path = tmp_path / f"photo{suffix}"
+    img.save(path, exif=exif.tobytes())
+    (page,) = load_pages(path)
+    assert page.image.shape == (400, 200, 3)
+    assert page.image[:40, -40:].mean() < 50
+    if suffix == ".jpg":  # a photo over the pixel limit, decoded at a reduced scale by Pillow
+        monkeypatch.setattr(load, "MAX_PIXELS", 10_000)
+        (page,) = load_pages(path)
+        assert page.image.shape == (200, 100, 3)
+        assert page.image[:20, -20:].mean() < 50
+
+
 def test_a_heic_without_pillow_heif_says_what_to_install(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import icr.imaging.load as load
 

@@ -146,7 +146,11 @@ def _pillow_format(data: bytes) -> str | None:
 
 
 def _to_bgr(frame: Any) -> np.ndarray:
-    rgb = np.asarray(frame.convert("RGB"))
+    """A Pillow frame as BGR pixels, turned upright by its EXIF orientation as a phone camera records
+    it (OpenCV does so for the files it decodes; Pillow leaves it to the caller)."""
+    from PIL import ImageOps
+
+    rgb = np.asarray(ImageOps.exif_transpose(frame).convert("RGB"))
     return np.ascontiguousarray(rgb[:, :, ::-1])
 
 
