@@ -70,6 +70,18 @@ def test_a_photo_stored_on_its_side_is_turned_upright_by_its_exif_orientation(
         assert page.image[:20, -20:].mean() < 50
 
 
+@pytest.mark.parametrize(("suffix", "mode"), [(".png", "RGBA"), (".png", "LA"), (".webp", "RGBA"), (".tif", "RGBA")])
+def test_see_through_pixels_are_white_paper_not_black(tmp_path: Path, suffix: str, mode: str) -> None:
+    img = Image.new("RGBA", (300, 120), (0, 0, 0, 0))  # clear pixels whose colour is black
+    ImageDraw.Draw(img).rectangle((20, 40, 120, 60), fill=(0, 0, 0, 255))  # opaque black ink
+    path = tmp_path / f"e-receipt{suffix}"
+    img.convert(mode).save(path)
+    (page,) = load_pages(path)
+    assert page.image.shape == (120, 300, 3)
+    assert page.image[:30].min() == 255  # the paper
+    assert page.image[45:55, 30:110].max() < 30  # the ink
+
+
 def test_a_heic_without_pillow_heif_says_what_to_install(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import icr.imaging.load as load
 

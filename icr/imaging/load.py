@@ -145,17 +145,42 @@ def _pillow_format(data: bytes) -> str | None:
             return None
 
 
+_ALPHA_MODES = frozenset({"RGBA", "RGBa", "LA", "La", "PA"})
+
+
+def _see_through(img: Any) -> bool:
+    return img.mode in _ALPHA_MODES or "transparency" in img.info
+
+
+def _transparent(data: bytes) -> bool:
+    """Whether the image has see-through pixels (an alpha channel or a transparent colour), from its
+    header."""
+    with _declared() as image_module:
+        try:
+            with image_module.open(io.BytesIO(data)) as img:
+                return _see_through(img)
+        except Exception:
+            return False
+
+
 def _to_bgr(frame: Any) -> np.ndarray:
     """A Pillow frame as BGR pixels, turned upright by its EXIF orientation as a phone camera records
-    it (OpenCV does so for the files it decodes; Pillow leaves it to the caller)."""
-    from PIL import ImageOps
+    it (OpenCV does so for the files it decodes; Pillow leaves it to the caller), and see-through
+    pixels laid on white paper (dropping the alpha channel leaves black ink on the black those pixels
+    hold)."""
+    from PIL import Image, ImageOps
 
-    rgb = np.asarray(ImageOps.exif_transpose(frame).convert("RGB"))
+    frame = ImageOps.exif_transpose(frame)
+    if _see_through(frame):
+        rgba = frame.convert("RGBA")
+        frame = Image.alpha_composite(Image.new("RGBA", rgba.size, (255, 255, 255, 255)), rgba)
+    rgb = np.asarray(frame.convert("RGB"))
     return np.ascontiguousarray(rgb[:, :, ::-1])
 
 
 def _load_framed(path: Path, data: bytes, limits: PageLimits) -> list[Page]:
-    """Every frame of a GIF, WebP or HEIC as a page, each checked before it is decoded."""
+    """Every frame of a GIF, WebP or HEIC, or of an image with see-through pixels, as a page, each
+    checked before it is decoded."""
     sizes = _frame_sizes(path, data, limits, pages=True) or []
     used = 0
     for number, (width, height) in enumerate(sizes, start=1):
@@ -208,7 +233,7 @@ def load_pages(path: Path, limits: PageLimits | None = None) -> list[Page]:
     if (_is_heif(data) or path.suffix.lower() in {".heic", ".heif"}) and not _register_heif():
         raise DocumentError(path, "HEIC/HEIF photos need pillow-heif: pip install 'icr[heif]'")
     fmt = _pillow_format(data) if not data.startswith((b"\x89PNG", b"II*\x00", b"MM\x00*", b"BM")) else None
-    if fmt in FRAMED:
+    if fmt in FRAMED or _transparent(data):
         return _load_framed(path, data, limits)
     if fmt == "JPEG":
         first = _frame_sizes(path, data, limits, pages=False)
