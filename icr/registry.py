@@ -85,6 +85,7 @@ def build_recognizer(settings: Settings) -> Recognizer:
             float((opts.get("reread") or {}).get("pad", 0.3)),
             spacing(opts.get("spacing")),
             str(opts.get("det_model", "float")),
+            float(opts.get("tile_aspect", 0.0)),
         )
         if name in ("hybrid", "fusion"):
             tesseract = build_recognizer(settings.with_overrides({"stages": {"recognizer": "auto"}}))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import socket
 from dataclasses import dataclass
@@ -17,7 +18,7 @@ from icr.errors import ConfigError
 from icr.imaging.load import load_pages
 from icr.ocr import rapidocr_api
 from icr.ocr.adapter import repair_slips, reread_words, rows, segments, split_line, words_from_lines
-from icr.ocr.neural import RapidOcrRecognizer, alphabet, enlargement
+from icr.ocr.neural import RapidOcrRecognizer, alphabet, enlargement, tiles
 from icr.registry import build_image_corrector, build_recognizer
 from icr.types import CorrectedPage, OcrResult, Word
 
@@ -317,6 +318,58 @@ def test_an_enlarged_page_is_read_back_in_its_own_coordinates() -> None:
     assert seen[0][0] > 300  # the engine saw the page enlarged
     assert (words[0].text, words[0].top, words[0].left) == ("TOTAL", 30, 0)
     assert words[0].height == 30  # a tenth of the page, as on the page itself
+
+
+def test_a_long_strip_is_cut_into_overlapping_pieces_no_longer_than_the_aspect() -> None:
+    assert tiles(2000, 736, 4.0) == [(0, 2000, 0, 2000)]  # short enough: whole
+    assert tiles(9000, 736, 0.0) == [(0, 9000, 0, 9000)]  # switched off
+    spans = tiles(5682, 736, 3.0)
+    assert spans[0][0] == 0 and spans[-1][1] == 5682
+    for (s0, e0, _, keep_to), (s1, _, keep_from, _) in itertools.pairwise(spans):
+        assert e0 - s0 == round(3.0 * 736)
+        assert e0 - s1 >= round(0.1 * 3.0 * 736)  # they overlap by more than a line
+        assert keep_to == keep_from and s1 < keep_to < e0  # each place kept from one piece, in its overlap
+
+
+def test_a_long_strip_is_read_piece_by_piece_each_line_once_in_page_coordinates() -> None:
+    pitch = 100  # a line every 100 px down the page, 20 px tall, its text its top
+    page = np.full((3000, 200), 255, np.uint8)
+    rows_down = np.arange(3000)
+    page[:, 0], page[:, 1] = rows_down % 256, rows_down // 256  # each row says where it is
+    starts: list[int] = []
+
+    class Api:
+        def read(self, image: np.ndarray) -> list[L]:
+            start = int(image[0, 0]) + 256 * int(image[0, 1])
+            starts.append(start)
+            out = []  # the piece's lines in its own coordinates, those its edges cut read cut
+            for top in range(0, 3000, pitch):
+                y0, y1 = max(top, start), min(top + 20, start + image.shape[0])
+                if y0 < y1:
+                    out.append(L(quad(0, y0 - start, 100, y1 - start), f"LINE {top}", 0.9))
+            return out
+
+    reader = RapidOcrRecognizer(det_side=960, tile_aspect=4.0)
+    reader._api = Api()  # type: ignore[assignment]
+    words = reader.recognize([CorrectedPage(page, 1)]).pages[0].words
+    assert starts == [s for s, _, _, _ in tiles(3000, 200, 4.0)] and len(starts) > 1
+    tops = [w.top for w in words if w.text == "LINE"]
+    assert tops == list(range(0, 3000, pitch))  # every line once, where the page has it
+
+
+@needs_engine
+@pytest.mark.slow
+def test_a_long_receipt_strip_is_read_whole(tmp_path: Path) -> None:
+    receipt = cv2.imread(str(SAMPLES / "kedai-maju-jaya.png"), cv2.IMREAD_GRAYSCALE)
+    strip = np.vstack([receipt] * 6)  # 7.7 times longer than wide
+    settings = load_settings(overrides={"stages": {"recognizer": "rapidocr"}})
+    whole = build_recognizer(settings.with_overrides({"recognizer": {"tile_aspect": 0}}))
+    pieces = build_recognizer(settings)
+    one = pieces.recognize([CorrectedPage(receipt, 1)]).text
+    read_whole = whole.recognize([CorrectedPage(strip, 1)]).text
+    read_in_pieces = pieces.recognize([CorrectedPage(strip, 1)]).text
+    assert read_in_pieces.count("21.00") == 6 * one.count("21.00") > 0
+    assert len(read_whole) < 0.7 * len(read_in_pieces)  # whole, the detector saw letters too small
 
 
 @needs_engine

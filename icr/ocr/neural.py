@@ -52,6 +52,9 @@ class RapidOcrRecognizer:
     """Spaces the engine left out are put back where the line's crop shows a gap (None: never)."""
     det_model: str = "float"
     """The detector's weights: float (the wheel's) or int8 (icr's 8-bit copy of them)."""
+    tile_aspect: float = 0.0
+    """A page more than this many times longer than it is wide (or wider than long) is read in
+    overlapping pieces of that shape, each scaled to ``det_side`` on its own (0: always whole)."""
     name: str = "rapidocr"
     _api: RapidOcrApi | None = field(default=None, init=False, repr=False)
 
@@ -81,14 +84,31 @@ class RapidOcrRecognizer:
         """The engine's lines, in ``image``'s coordinates, read enlarged when its text is small."""
         factor = enlargement(image, self.small_text, self.det_side)
         if factor == 1.0:
-            lines = self.api.read(image)
+            lines = self._detect(image)
         else:
             bigger = u8(cv2.resize(image, None, fx=factor, fy=factor, interpolation=cv2.INTER_CUBIC))
-            lines = [scaled(line, 1.0 / factor) for line in self.api.read(bigger)]
+            lines = [scaled(line, 1.0 / factor) for line in self._detect(bigger)]
         if self.spacing is not None:
             grey = image if image.ndim == 2 else u8(cv2.cvtColor(image, cv2.COLOR_BGR2GRAY))
             lines = [self._respace(grey, line) for line in lines]
         return self._reread(image, lines) if self.suspects else lines
+
+    def _detect(self, image: Image) -> list[RawLine]:
+        """The engine's lines of ``image``, a long strip read piece by piece (:func:`tiles`): the
+        detector scales a whole page to ``det_side``, and a receipt six times longer than wide would
+        reach it with letters a few pixels tall."""
+        h, w = image.shape[:2]
+        spans = tiles(max(h, w), min(h, w), self.tile_aspect)
+        if len(spans) == 1:
+            return self.api.read(image)
+        lines: list[RawLine] = []
+        for start, end, keep_from, keep_to in spans:
+            piece = np.ascontiguousarray(image[start:end] if h >= w else image[:, start:end])
+            for line in self.api.read(piece):
+                centre = sum(p[1] if h >= w else p[0] for p in line.box) / len(line.box) + start
+                if keep_from <= centre < keep_to:  # a line cut by the piece's edge is whole in its neighbour
+                    lines.append(scaled(line, 1.0, *((0.0, float(start)) if h >= w else (float(start), 0.0))))
+        return lines
 
     def _respace(self, grey: Image, line: RawLine) -> RawLine:
         """``line`` with the spaces its crop shows and the engine left out (its words cut to match)."""
@@ -157,6 +177,29 @@ def padded(crop: Image, pad: float) -> Image:
     return u8(cv2.copyMakeBorder(crop, m, m, m, m, cv2.BORDER_REPLICATE)) if m else crop
 
 
+TILE_OVERLAP = 0.1
+"""Neighbouring pieces of a long page share this share of a piece's length (more than a line's height)."""
+
+
+def tiles(length: int, width: int, aspect: float) -> list[tuple[int, int, int, int]]:
+    """How a page ``length`` long and ``width`` wide is read in pieces at most ``aspect`` times longer
+    than wide, overlapping by :data:`TILE_OVERLAP`: (start, end, keep from, keep to) along its length,
+    a line kept from the piece whose share (up to the middle of each overlap) holds its centre. One
+    piece when the page is not that long (or ``aspect`` is 0)."""
+    piece = round(aspect * width)
+    if aspect <= 0 or length <= piece:
+        return [(0, length, 0, length)]
+    overlap = round(TILE_OVERLAP * piece)
+    count = -(-(length - overlap) // (piece - overlap))
+    starts = [round(i * (length - piece) / (count - 1)) for i in range(count)]
+    spans = []
+    for i, start in enumerate(starts):
+        keep_from = 0 if i == 0 else (start + starts[i - 1] + piece) // 2
+        keep_to = length if i == count - 1 else (starts[i + 1] + start + piece) // 2
+        spans.append((start, start + piece, keep_from, keep_to))
+    return spans
+
+
 MIN_ENLARGEMENT = 1.2
 """Enlarging a page by less than this is not worth a second look at its size: it is read as it is."""
 
@@ -214,11 +257,11 @@ def _along(a: tuple[float, float], b: tuple[float, float], f: float) -> tuple[fl
     return a[0] + (b[0] - a[0]) * f, a[1] + (b[1] - a[1]) * f
 
 
-def scaled(line: RawLine, factor: float) -> RawLine:
-    """``line`` with its box and its words' boxes scaled by ``factor``."""
+def scaled(line: RawLine, factor: float, dx: float = 0.0, dy: float = 0.0) -> RawLine:
+    """``line`` with its box and its words' boxes scaled by ``factor``, then moved by ``dx``, ``dy``."""
 
     def quad(points: Quad) -> Quad:
-        return tuple((x * factor, y * factor) for x, y in points)
+        return tuple((x * factor + dx, y * factor + dy) for x, y in points)
 
     words = tuple(RawWord(w.text, w.confidence, None if w.box is None else quad(w.box)) for w in line.words)
     return RawLine(quad(line.box), line.text, line.confidence, words, line.columns)
