@@ -207,7 +207,7 @@ class RecognizerConfig(_Section):
     rec_width: int | None = Field(default=None, ge=16)
     """rapidocr: the narrowest a line is padded to for recognition, in pixels."""
     tile_aspect: float | None = Field(default=None, ge=0)
-    """rapidocr: a page longer than this many widths is read in overlapping pieces of that shape (0: whole)."""
+    """rapidocr: a page taller than this many widths is read in overlapping pieces of that shape (0: whole)."""
     small_text: float | None = Field(default=None, ge=0)
     """rapidocr: a page smaller than det_side with letters shorter than this (px) is read enlarged."""
     alphabet: list[str] | None = None

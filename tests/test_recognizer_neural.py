@@ -355,6 +355,9 @@ def test_a_long_strip_is_read_piece_by_piece_each_line_once_in_page_coordinates(
     assert starts == [s for s, _, _, _ in tiles(3000, 200, 4.0)] and len(starts) > 1
     tops = [w.top for w in words if w.text == "LINE"]
     assert tops == list(range(0, 3000, pitch))  # every line once, where the page has it
+    starts.clear()
+    reader.recognize([CorrectedPage(np.ascontiguousarray(page.T), 1)])
+    assert len(starts) == 1  # a wide page is read whole: a cut across it would go through its lines
 
 
 @needs_engine

@@ -53,8 +53,8 @@ class RapidOcrRecognizer:
     det_model: str = "float"
     """The detector's weights: float (the wheel's) or int8 (icr's 8-bit copy of them)."""
     tile_aspect: float = 0.0
-    """A page more than this many times longer than it is wide (or wider than long) is read in
-    overlapping pieces of that shape, each scaled to ``det_side`` on its own (0: always whole)."""
+    """A page more than this many times taller than it is wide is read in overlapping pieces of that
+    shape, each scaled to ``det_side`` on its own (0: always whole)."""
     name: str = "rapidocr"
     _api: RapidOcrApi | None = field(default=None, init=False, repr=False)
 
@@ -98,16 +98,16 @@ class RapidOcrRecognizer:
         detector scales a whole page to ``det_side``, and a receipt six times longer than wide would
         reach it with letters a few pixels tall."""
         h, w = image.shape[:2]
-        spans = tiles(max(h, w), min(h, w), self.tile_aspect)
+        # only down a tall page: a cut across a wide one would go through its lines
+        spans = tiles(h, w, self.tile_aspect)
         if len(spans) == 1:
             return self.api.read(image)
         lines: list[RawLine] = []
         for start, end, keep_from, keep_to in spans:
-            piece = np.ascontiguousarray(image[start:end] if h >= w else image[:, start:end])
-            for line in self.api.read(piece):
-                centre = sum(p[1] if h >= w else p[0] for p in line.box) / len(line.box) + start
+            for line in self.api.read(np.ascontiguousarray(image[start:end])):
+                centre = sum(y for _, y in line.box) / len(line.box) + start
                 if keep_from <= centre < keep_to:  # a line cut by the piece's edge is whole in its neighbour
-                    lines.append(scaled(line, 1.0, *((0.0, float(start)) if h >= w else (float(start), 0.0))))
+                    lines.append(scaled(line, 1.0, 0.0, float(start)))
         return lines
 
     def _respace(self, grey: Image, line: RawLine) -> RawLine:
@@ -182,7 +182,7 @@ TILE_OVERLAP = 0.1
 
 
 def tiles(length: int, width: int, aspect: float) -> list[tuple[int, int, int, int]]:
-    """How a page ``length`` long and ``width`` wide is read in pieces at most ``aspect`` times longer
+    """How a page ``length`` tall and ``width`` wide is read in pieces at most ``aspect`` times longer
     than wide, overlapping by :data:`TILE_OVERLAP`: (start, end, keep from, keep to) along its length,
     a line kept from the piece whose share (up to the middle of each overlap) holds its centre. One
     piece when the page is not that long (or ``aspect`` is 0)."""
