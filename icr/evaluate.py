@@ -124,7 +124,7 @@ class EvalReport:
         return self.correct.get(name, 0) / n if n else None
 
     def as_dict(self) -> dict[str, Any]:
-        return {
+        out: dict[str, Any] = {
             "documents": self.documents,
             "predicted": self.predicted,
             "accuracy": {f: _round(self.accuracy(f)) for f in EVAL_FIELDS},
@@ -135,12 +135,12 @@ class EvalReport:
                 "word_accuracy": _round(self.word_accuracy),
                 "documents": self.cer_documents,
             },
-            **(
-                {"other": {f: {"accuracy": _round(self.accuracy(f)), "counted": self.counted[f]} for f in other}}
-                if (other := [f for f in OTHER_FIELDS if self.counted.get(f)])
-                else {}
-            ),
         }
+        other = {f: {"accuracy": _round(self.accuracy(f)), "counted": self.counted[f]}
+                 for f in OTHER_FIELDS if self.counted.get(f)}  # fmt: skip
+        if other:
+            out["other"] = other
+        return out
 
 
 def _round(x: float | None) -> float | None:

@@ -136,15 +136,6 @@ def _is_heif(data: bytes) -> bool:
     return data[4:8] == b"ftyp" and data[8:12] in (b"heic", b"heix", b"hevc", b"hevx", b"mif1", b"msf1", b"heif")
 
 
-def _pillow_format(data: bytes) -> str | None:
-    with _declared() as image_module:
-        try:
-            with image_module.open(io.BytesIO(data)) as img:
-                return str(img.format or "") or None
-        except Exception:
-            return None
-
-
 _ALPHA_MODES = frozenset({"RGBA", "RGBa", "LA", "La", "PA"})
 
 
@@ -152,15 +143,15 @@ def _see_through(img: Any) -> bool:
     return img.mode in _ALPHA_MODES or "transparency" in img.info
 
 
-def _transparent(data: bytes) -> bool:
-    """Whether the image has see-through pixels (an alpha channel or a transparent colour), from its
-    header."""
+def _pillow_header(data: bytes) -> tuple[str | None, bool]:
+    """The image's format as Pillow names it and whether it has see-through pixels (an alpha
+    channel or a transparent colour), from its header; (None, False) when Pillow cannot tell."""
     with _declared() as image_module:
         try:
             with image_module.open(io.BytesIO(data)) as img:
-                return _see_through(img)
+                return str(img.format or "") or None, _see_through(img)
         except Exception:
-            return False
+            return None, False
 
 
 def _to_bgr(frame: Any) -> np.ndarray:
@@ -232,8 +223,8 @@ def load_pages(path: Path, limits: PageLimits | None = None) -> list[Page]:
         return load_pdf(path, data, limits)
     if (_is_heif(data) or path.suffix.lower() in {".heic", ".heif"}) and not _register_heif():
         raise DocumentError(path, "HEIC/HEIF photos need pillow-heif: pip install 'icr[heif]'")
-    fmt = _pillow_format(data) if not data.startswith((b"\x89PNG", b"II*\x00", b"MM\x00*", b"BM")) else None
-    if fmt in FRAMED or _transparent(data):
+    fmt, see_through = _pillow_header(data)
+    if fmt in FRAMED or see_through:
         return _load_framed(path, data, limits)
     if fmt == "JPEG":
         first = _frame_sizes(path, data, limits, pages=False)
