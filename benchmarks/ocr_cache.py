@@ -132,9 +132,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--profile", default=None, help="the pipeline's profile (default: icr eval's)")
     args = ap.parse_args(argv)
     global _PROFILE
-    from icr.cli.commands import DEFAULT_PROFILE
+    from icr.config import default_profile
 
-    _PROFILE = args.profile or os.environ.get("ICR_PROFILE") or DEFAULT_PROFILE
+    _PROFILE = args.profile or default_profile()
     jobs = max(1, min(args.jobs, 2))
     args.out.mkdir(parents=True, exist_ok=True)
     images = sorted(args.image_dir.glob("*.jpg")) + sorted(args.image_dir.glob("*.png"))

@@ -262,6 +262,26 @@ def test_sroie_transcripts_meet_targets(tmp_path: Path) -> None:
     assert json.loads(out.read_text().splitlines()[0])["fields"]
 
 
+def test_ocr_cache_stores_what_the_pipeline_reads(tmp_path: Path) -> None:
+    """benchmarks/ocr_cache.py --pipeline: the words stages 1-2 read, as Tesseract TSV for text_eval."""
+    root = Path(__file__).resolve().parents[1]
+    images = tmp_path / "images"
+    images.mkdir()
+    (images / "r1.png").write_bytes((root / "samples" / "green-valley-grocer.png").read_bytes())
+    out = tmp_path / "cache"
+    options = ["--out", str(out), "--jobs", "1", "--pipeline", "--profile", "fast"]
+    subprocess.run(
+        [sys.executable, str(root / "benchmarks" / "ocr_cache.py"), str(images), *options],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=300,
+    )
+    rows = (out / "r1.tsv").read_text(encoding="utf-8").splitlines()
+    assert rows[0].startswith("level\t") and len(rows) > 20
+    assert any(r.split("\t")[-1].upper() == "TOTAL" for r in rows[1:])
+
+
 def test_header_skips_low_confidence_specks_and_cleans_ocr_noise() -> None:
     from icr.text.header import clean_address, guess_header
     from icr.text.lines import Line
