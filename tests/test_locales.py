@@ -286,6 +286,17 @@ def test_a_receipt_without_a_currency_mark_takes_its_countrys(corrector: Default
     assert "currency" not in corrector.extract(ocr_from_lines(["SHOP", "ITEM 1.49", "TOTAL 1.49"])).fields
 
 
+def test_a_printed_code_names_a_currency_no_pack_has(corrector: DefaultTextCorrector) -> None:
+    # a Swiss receipt reads as German, but it prints its francs: the mark beats the pack's country
+    swiss = ["MIGROS", "Limmatstrasse 152", "8005 Zürich", "Brot 2.90", "Total CHF 6.30", "Bar 10.00", "23.09.2023"]
+    assert corrector.extract(ocr_from_lines(swiss)).fields["currency"].value == "CHF"
+    polish = ["BIEDRONKA NR 1234", "00-001 Warszawa", "Chleb 3,49", "SUMA PLN 9,47", "2023-06-14"]
+    assert corrector.extract(ocr_from_lines(polish)).fields["currency"].value == "PLN"
+    # a code in letters starts a word: "CHAUD" at a line's end is no Australian dollar
+    cafe = ["CAFE DE PARIS", "1 CHOCOLAT CHAUD", "TOTAL 4.50", "01/02/2018"]
+    assert "currency" not in corrector.extract(ocr_from_lines(cafe)).fields
+
+
 def test_where_the_town_ends_the_address_an_item_under_it_does_not_join(corrector: DefaultTextCorrector) -> None:
     # OCR read the columns as lines: "BANANE" under "10115 Berlin" is the first item, not the address
     lines = ["REWE Markt GmbH", "Bahnhofstr. 5", "10115 Berlin", "BANANE", "1,99 B", "SUMME", "EUR", "1,99"]

@@ -188,7 +188,8 @@ def extract_currency(lines: Sequence[Line], opts: ParseOptions) -> Found | None:
 
 @functools.cache
 def _currency_mark(currency_alt: str) -> regex.Pattern[str]:
-    return regex.compile(rf"{currency_alt}(?=\s?\d|\s*$|\s*\))")
+    # a mark in letters starts a word ("CHAUD" holds no AUD); a sign may be glued to one ("TOTAL$5")
+    return regex.compile(rf"(?:(?<!\p{{L}})|(?!\p{{L}}))(?:{currency_alt})(?=\s?\d|\s*$|\s*\))")
 
 
 EXTRACTORS: dict[str, Callable[[Sequence[Line], ParseOptions], Found | None]] = {
