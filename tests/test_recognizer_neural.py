@@ -375,6 +375,35 @@ def test_a_long_receipt_strip_is_read_whole(tmp_path: Path) -> None:
     assert len(read_whole) < 0.7 * len(read_in_pieces)  # whole, the detector saw letters too small
 
 
+def test_a_page_far_longer_than_wide_is_padded_with_its_background_for_the_detector() -> None:
+    banner = np.full((70, 12000), 250, np.uint8)
+    banner[20:50, 100:400] = 0
+    padded = rapidocr_api.detectable(banner, 960)
+    assert padded.shape == (400, 12000)  # 32 px at 960 / 12000 of its size
+    assert (padded[:70] == banner).all() and (padded[70:] == 250).all()
+    strip = np.full((9000, 60, 3), (200, 210, 220), np.uint8)
+    padded = rapidocr_api.detectable(strip, 960)
+    assert padded.shape == (9000, 300, 3) and (padded[:, 60:] == (200, 210, 220)).all()
+    page = np.zeros((1200, 800), np.uint8)
+    assert rapidocr_api.detectable(page, 960) is page  # an ordinary page is left alone
+    small = np.zeros((14, 300), np.uint8)
+    assert rapidocr_api.detectable(small, 960) is small  # rapidocr enlarges it to 30 px itself
+
+
+@needs_engine
+@pytest.mark.slow
+@pytest.mark.parametrize("shape", ["wide", "tall"])
+def test_a_banner_or_strip_too_long_for_the_detector_is_read_not_refused(shape: str) -> None:
+    line = np.full((60, 1400), 255, np.uint8)
+    cv2.putText(line, "TOTAL 12.34 CASH 20.00", (20, 45), cv2.FONT_HERSHEY_SIMPLEX, 1.4, 0, 3)
+    page = np.hstack([line] * 30)  # 700 times wider than a letter is tall
+    if shape == "tall":
+        page = np.vstack([np.rot90(line)] * 2 + [np.full((40000, 60), 255, np.uint8)])
+    reader = RapidOcrRecognizer(det_side=960, tile_aspect=0.0)
+    result = reader.recognize([CorrectedPage(page, 1)])
+    assert result.pages[0].width == page.shape[1] and result.pages[0].height == page.shape[0]
+
+
 @needs_engine
 @pytest.mark.slow
 @pytest.mark.parametrize("degrees", [0, 90, 180, 270])

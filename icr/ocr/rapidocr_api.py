@@ -121,6 +121,7 @@ class RapidOcrApi:
         from rapidocr import RapidOCR
 
         self.text_score = text_score
+        self.det_side = det_side
         self._engine: Any = RapidOCR(
             params={
                 "Global.log_level": "error",
@@ -186,7 +187,7 @@ class RapidOcrApi:
     def read(self, image: Image) -> list[RawLine]:
         """Detect and read every text line of ``image`` (grey or BGR)."""
         self._columns = []
-        return self._lines(self._engine(_bgr(image)))
+        return self._lines(self._engine(_bgr(detectable(image, self.det_side))))
 
     def read_lines(self, crops: Sequence[Image]) -> list[tuple[str, float]]:
         """Read each crop as one line of text (recognition only, in the engine's batches)."""
@@ -214,6 +215,23 @@ class RapidOcrApi:
             words = tuple(RawWord(str(t), float(s), _quad(b)) for t, s, b in split[i]) if aligned else ()
             lines.append(RawLine(_quad(box), str(text), float(score), words, cols[i]))
         return lines
+
+
+def detectable(image: Image, det_side: int) -> Image:
+    """``image`` padded at its right or bottom edge with its background, so that its shorter side
+    stays at least 32 px once the detector scales its longer side to ``det_side``: rapidocr rounds
+    both sides to multiples of 32 and fails on a page much longer than wide (a banner, a strip).
+    The padding holds no text, so the lines keep their coordinates."""
+    h, w = image.shape[:2]
+    short = -(-32 * max(h, w) // det_side)
+    if max(h, w) <= det_side or min(h, w) >= short:
+        return image  # a small page has its shorter side enlarged to 30 px by rapidocr itself
+    shape = (short, w, *image.shape[2:]) if h < w else (h, short, *image.shape[2:])
+    background = np.median(image.reshape(h * w, -1), axis=0).astype(image.dtype)
+    out = np.empty(shape, dtype=image.dtype)
+    out[...] = background.reshape(image.shape[2:]) if image.ndim == 3 else background[0]
+    out[:h, :w] = image
+    return out
 
 
 def columns(info: Any) -> tuple[float, ...]:
