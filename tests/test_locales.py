@@ -278,6 +278,34 @@ def test_a_logo_only_receipt_takes_its_street_as_address_and_its_footer_name(
     assert (ex.fields["company"].value, ex.fields["address"].value) == (company, address)
 
 
+NAME_LINES = {
+    # the company's tax number printed on its name's line: the name keeps its legal form
+    "es_ES tax number": (["MERCADONA, S.A.  A-46103834", "C/ GRAN VIA, 45", "28013 MADRID"], "MERCADONA S.A."),
+    "de_DE tax number": (["Muster GmbH DE812706034", "Hauptstr. 5", "10115 Berlin"], "Muster GmbH"),
+    "ms_MY registration number": (["KEDAI ABC SDN BHD 123456-X", "NO 3 JALAN 1", "41150 KLANG"], "KEDAI ABC SDN BHD"),
+    # a brand over a line of its kind of business and legal form
+    "en_GB brand over its legal form": (
+        ["TESCO", "Stores Ltd", "12 High Street", "London SW1A 1AA"],
+        "TESCO Stores Ltd",
+    ),
+    "de_DE brand over its legal form": (
+        ["REWE", "Markt GmbH", "Schönhauser Allee 80", "10439 Berlin"],
+        "REWE Markt GmbH",
+    ),
+    "ms_MY name over two lines": (
+        ["WESTERN EASTERN", "STATIONERY SDN. BHD", "NO 3 JALAN 1", "41150 KLANG"],
+        "WESTERN EASTERN STATIONERY SDN. BHD",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", sorted(NAME_LINES))
+def test_the_company_is_read_whole_off_its_lines(case: str, corrector: DefaultTextCorrector) -> None:
+    lines, company = NAME_LINES[case]
+    ex = corrector.extract(ocr_from_lines([*lines, "TOTAL 3,00", "14.03.2023"]))
+    assert ex.fields["company"].value == company
+
+
 def test_a_receipt_without_a_currency_mark_takes_its_countrys(corrector: DefaultTextCorrector) -> None:
     german = ["EDEKA Center", "Lindenstr. 3", "10969 Berlin", "Apfel 1,49 A", "ZU ZAHLEN 1,49", "14.03.2023"]
     ex = corrector.extract(ocr_from_lines(german))

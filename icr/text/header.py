@@ -21,10 +21,11 @@ from icr.text.locales import Lexicon, SlipScope, default_lexicon
 from icr.text.parsers import ParseOptions, find_amounts, find_dates
 
 TRAILING_REG = regex.compile(
-    r"\s*[\(\[{]?\s*(?:CO\.?\s*(?:REG\.?)?\s*(?:NO\.?)?\s*:?\s*)?(?<![#\d])\d{3,}[\d\s]*-?\s*[A-Z]?\s*[\)\]}]{0,2}\s*$",
+    r"\s*[\(\[{]?\s*(?:CO\.?\s*(?:REG\.?)?\s*(?:NO\.?)?\s*:?\s*)?(?:(?<!\S)[A-Z]{1,3}-?(?=\d{5}))?(?<![#\d])\d{3,}[\d\s]*-?\s*[A-Z]?\s*[\)\]}]{0,2}\s*$",
     regex.IGNORECASE,
 )
-"""A registration number printed after the name: ``99 SPEED MART S/B (519537-X)``."""
+"""A registration or tax number printed after the name: ``99 SPEED MART S/B (519537-X)``,
+``MERCADONA, S.A. A-46103834``."""
 
 _OUTLET = regex.compile(r"\d{3,4}\s?-\s?\p{Lu}[\p{Lu}\s.']+")
 """``1320-TMN BATU``: the outlet number and name a chain prints under its head office address."""
@@ -96,6 +97,13 @@ def _name_score(ln: Line, pos: int, lex: Lexicon) -> float:
 def _business_only(text: str, lex: Lexicon) -> bool:
     """The line names a kind of business and nothing else ("RESTAURANT", "Ristorante")."""
     return bool(lex.business_word.search(text)) and not lex.business_word.sub("", text).strip(" .,&-'")
+
+
+def _kind_and_suffix(text: str, lex: Lexicon) -> bool:
+    """The line holds a kind of business and a legal form and no name ("Stores Ltd", "Markt GmbH"):
+    the name is the line above it ("TESCO / Stores Ltd")."""
+    rest = regex.sub(rf"\b(?:{lex.legal_suffix_alt})(?!\w)", "", text, flags=regex.IGNORECASE)
+    return rest != text and _business_only(rest, lex)
 
 
 def _unbalanced(text: str) -> bool:
@@ -310,11 +318,11 @@ def guess_header(lines: Sequence[Line], lexicon: Lexicon | None = None) -> Heade
         else:
             break
     # a name over two lines, its kind of business alone on one ("MARIANACCI'S / RESTAURANT",
-    # "RISTORANTE / BELLAGIO (CO)")
+    # "RISTORANTE / BELLAGIO (CO)") or with the legal form ("TESCO / Stores Ltd")
     if start == end and start > 0:
         prev, cur = block[start - 1], block[start]
         if (
-            _business_only(cur.text, lex) != _business_only(prev.text, lex)
+            (_business_only(cur.text, lex) != _business_only(prev.text, lex) or _kind_and_suffix(cur.text, lex))
             and _name_score(prev, 0, lex) > -2.5
             and not lex.registration.search(prev.text)
             and not lex.address_cue.search(prev.text)

@@ -330,7 +330,8 @@ def compile_lexicon(packs: Sequence[LocalePack]) -> Lexicon:
         legal_suffix=regex.compile(
             r"(?:\b|(?<=\s)(?=\$))"  # a suffix whose first letter OCR read as a sign ("$/B")
             + legal_suffix_alt
-            + r"(?:\W*$|\s*[({\[]|\s+[^\s\d]{1,2}\W*$)",  # or before one speck of OCR debris
+            # or before one speck of OCR debris, or the company's registration or tax number
+            + r"(?:\W*$|\s*[({\[]|\s+[^\s\d]{1,2}\W*$|\s+\p{Lu}{0,3}-?\d[\d.\s-]{4,}\d\s?-?\s?\p{Lu}?\W*$)",
             _I,
         ),
         legal_suffix_alt=legal_suffix_alt,
