@@ -278,6 +278,14 @@ def test_a_logo_only_receipt_takes_its_street_as_address_and_its_footer_name(
     assert (ex.fields["company"].value, ex.fields["address"].value) == (company, address)
 
 
+def test_a_currency_without_cents_prints_whole_amounts() -> None:
+    lex = lexicon_for(())  # the base pack alone
+    assert [a for a, _, _ in find_amounts("TOTAL ¥290", lex)] == [Decimal("290.00")]  # ISO 4217: no minor unit
+    assert [a for a, _, _ in find_amounts("TOTAL ₩12000", lex)] == [Decimal("12000.00")]
+    # a whole number after a mark of a currency with cents is a promotion or a quantity, not an amount
+    assert find_amounts("GET RM5 VOUCHER", lex) == [] and find_amounts("$5 OFF", lex) == []
+
+
 NAME_LINES = {
     # the company's tax number printed on its name's line: the name keeps its legal form
     "es_ES tax number": (["MERCADONA, S.A.  A-46103834", "C/ GRAN VIA, 45", "28013 MADRID"], "MERCADONA S.A."),
@@ -292,6 +300,8 @@ NAME_LINES = {
         ["REWE", "Markt GmbH", "Schönhauser Allee 80", "10439 Berlin"],
         "REWE Markt GmbH",
     ),
+    # a short brand above its street: the street line is never the name
+    "es_ES short brand": (["DIA", "Calle Sol 3", "41001 Sevilla"], "DIA"),
     "ms_MY name over two lines": (
         ["WESTERN EASTERN", "STATIONERY SDN. BHD", "NO 3 JALAN 1", "41150 KLANG"],
         "WESTERN EASTERN STATIONERY SDN. BHD",

@@ -1,4 +1,4 @@
-"""Receipts from many countries, typed as OCR reads them (tests/golden/world_receipts.yaml): the text
+"""Receipts from 23 countries, typed as OCR reads them (tests/golden/world_receipts.yaml): the text
 corrector gives each its company, total, date and currency. Countries without a locale pack read with
 the base pack and whichever packs their words call up."""
 

@@ -85,6 +85,8 @@ def _name_score(ln: Line, pos: int, lex: Lexicon) -> float:
         score -= 4.0
     if lex.address_cue.search(text) and not lex.legal_suffix.search(text):
         score -= 1.5
+        if lex.street_line.search(text):
+            score -= 1.5  # a whole street line ("Calle Sol 3") is no name, whatever names its brand
     if digits > letters / 2:
         score -= 2.0
     if find_dates(text, ParseOptions(lexicon=lex)):

@@ -75,6 +75,14 @@ def _alt(parts: Iterable[str]) -> str:
     return "(?:" + "|".join(seen) + ")" if seen else "(?!)"
 
 
+@functools.cache
+def _without_cents(code: str) -> bool:
+    """ISO 4217 gives the currency no minor unit (babel's CLDR data): its amounts print whole."""
+    from babel.numbers import get_currency_precision
+
+    return get_currency_precision(code) == 0
+
+
 def _plain(word: str) -> str:
     """Upper case without accents or dots: ``févr.`` -> ``FEVR``."""
     decomposed = unicodedata.normalize("NFKD", word.upper())
@@ -146,6 +154,9 @@ class Lexicon:
     currencies: dict[str, Currency]
     """Mark (upper case) -> currency."""
     currency_alt: str
+    whole_currency_alt: str
+    """The marks of currencies without cents (ISO 4217's minor unit 0: JPY, KRW, IDR), whose
+    amounts print whole ("(?!)": none)."""
     months: dict[str, int]
     short_months: tuple[dict[str, int], ...]
     """Three-letter month names by language, in the packs' order: a misread month word is put right
@@ -275,6 +286,8 @@ def compile_lexicon(packs: Sequence[LocalePack]) -> Lexicon:
                 currencies.setdefault(mark.upper(), cur)
     marks = sorted(currencies, key=lambda m: (-len(m), m))
     currency_alt = _alt(regex.escape(m) for m in marks)
+    whole_marks = [m for m in marks if _without_cents(currencies[m].code)]
+    whole_currency_alt = _alt(regex.escape(m) for m in whole_marks)
     # the country packs' date order when they agree, else the base pack's
     orders = {p.date_order for p in packs[1:] if p.date_order}
     order = orders.pop() if len(orders) == 1 else packs[0].date_order
@@ -307,6 +320,7 @@ def compile_lexicon(packs: Sequence[LocalePack]) -> Lexicon:
         strong_total=regex.compile(_alt(_joined(packs, "strong_total"))),
         currencies=currencies,
         currency_alt=currency_alt,
+        whole_currency_alt=whole_currency_alt,
         months=months,
         short_months=tuple(
             {k: v for k, v in _babel_months(lang).items() if len(k) == 3 and months.get(k) == v}

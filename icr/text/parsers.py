@@ -51,10 +51,12 @@ def _currency_re(alt: str) -> regex.Pattern[str]:
 
 
 @functools.cache
-def amount_token(currency_alt: str, point_groups: bool = False) -> regex.Pattern[str]:
+def amount_token(currency_alt: str, point_groups: bool = False, whole_alt: str = "(?!)") -> regex.Pattern[str]:
     """An amount-shaped token, optionally after a currency mark of ``currency_alt``; with
-    ``point_groups`` (a decimal-comma locale) also whole amounts grouped by points (``47.500``)."""
+    ``point_groups`` (a decimal-comma locale) also whole amounts grouped by points (``47.500``); a
+    whole number right after a mark of ``whole_alt`` (a currency without cents: ``¥290``)."""
     grouped = r"| [0-9]{1,3}(?:\.[0-9]{3})+  # 47.500" if point_groups else ""
+    grouped += "\n" + rf"| (?<=(?:{whole_alt})\s?)[0-9]{{1,9}}  # ¥290"
     return regex.compile(_AMOUNT_TOKEN.replace("CURRENCY", currency_alt).replace("#GROUPED", grouped), regex.VERBOSE)
 
 
@@ -158,7 +160,7 @@ def find_amounts(text: str, lexicon: Lexicon | None = None) -> list[tuple[Decima
     out: list[tuple[Decimal, str, int]] = []
     text = lex.repair(SlipScope.AMOUNT, text)
     opts = ParseOptions(lexicon=lex)
-    for m in amount_token(lex.currency_alt, lex.decimal == ",").finditer(text):
+    for m in amount_token(lex.currency_alt, lex.decimal == ",", lex.whole_currency_alt).finditer(text):
         raw = m.group(0).strip()
         value = parse_amount(raw, opts)
         if value is not None:
