@@ -158,6 +158,20 @@ def test_a_tills_month_day_year_keeps_its_date_when_the_apostrophe_is_lost() -> 
     assert parse_date("0203-20:57 #02 MAY.2119 REG0002", opts) == dt.date(2019, 5, 21)
 
 
+def test_a_date_run_into_its_time_or_with_a_comma_for_a_point_keeps_its_day() -> None:
+    us = ParseOptions(lexicon=lexicon_for(("en_US",)), day_first=False)
+    de = ParseOptions(lexicon=lexicon_for(("de_DE",)))
+    # the gap before the time read as nothing: the year ends where the time begins
+    assert parse_date("05/12/2319:42:11", us) == dt.date(2023, 5, 12)  # not the year slip 2319 -> 2019
+    assert parse_date("JAN 15, 202410:22AM", us) == dt.date(2024, 1, 15)
+    assert parse_date("3 MAR 202312:30", us) == dt.date(2023, 3, 3)
+    assert parse_date("06-05-201812:43:19", de) == dt.date(2018, 5, 6)
+    assert parse_date("12/03/2518", de) == dt.date(2018, 3, 12)  # the year slip still applies
+    # one point of a dotted date read as a comma, as small print often is
+    assert parse_date("03,01.2024 08:12", de) == dt.date(2024, 1, 3)
+    assert parse_date("02.03,23 14:22", de) == dt.date(2023, 3, 2)
+
+
 def test_a_greeting_before_the_name_is_no_part_of_it() -> None:
     from icr.text.header import clean_company
 

@@ -190,6 +190,8 @@ def parse_percent(text: str, opts: ParseOptions | None = None) -> Decimal | None
 # ---------------------------------------------------------------- dates
 
 _SEP = r"[-/.\\]"
+_INTO_TIME = r"(?=[0-2]?\d:[0-5]\d)"
+"""Digits that go on as a time: the year before them ended where the time began."""
 
 
 @functools.cache
@@ -203,13 +205,13 @@ def date_patterns(month_alt: str, word_alt: str = "(?!)") -> list[tuple[str, reg
             "ymd",
             regex.compile(rf"(?<!\d)(?P<y>(?:19|20)\d\d)\s?{_SEP}\s?(?P<m>\d{{1,2}})\s?{_SEP}\s?(?P<d>\d{{1,2}})(?!\d)"),
         ),
-        # 04/03/2018, 4-3-18, 04.03.18, 04 03 2018; a four-digit year may run into the time after it
-        # when the gap between them is read as nothing ("06-05-201812:43:19")
+        # 04/03/2018, 4-3-18, 04.03.18, 04 03 2018; a year may run into the time after it when the
+        # gap between them is read as nothing ("06-05-201812:43:19", "05/12/2319:42")
         (
             "dmy",
             regex.compile(
                 rf"(?<![\d.,#])(?P<a>\d{{1,2}})\s?(?P<s>{_SEP})\s?(?P<b>\d{{1,2}})\s?(?P=s)\s?"
-                r"(?P<y>(?:19|20)\d\d(?=[0-2]?\d:[0-5]\d)|(?:19|20)?\d\d(?!\d))"
+                rf"(?P<y>(?:19|20)?\d\d{_INTO_TIME}|(?:19|20)?\d\d(?!\d))"
             ),
         ),
         # 27 MAR 2018, 01-NOV-2017, 25/FEB/2017, 3rd March 2018, 27MAR18 (not a till's number "#02 MAY.21'19")
@@ -217,7 +219,7 @@ def date_patterns(month_alt: str, word_alt: str = "(?!)") -> list[tuple[str, reg
             "dMy",
             regex.compile(
                 rf"(?<![\dA-Z#])(?P<d>\d{{1,2}})(?:ST|ND|RD|TH)?[-/.\s]*{joiner}(?P<mon>{month_alt})\.?(?![A-Z]{{4,}})[A-Z]*"
-                rf"[-/.,\s]*{joiner}(?P<y>(?:19|20)?\d\d)(?!\d|\s?/\s?\d)",
+                rf"[-/.,\s]*{joiner}(?P<y>(?:19|20)\d\d{_INTO_TIME}|(?:19|20)?\d\d(?!\d|\s?/\s?\d))",
                 regex.IGNORECASE,
             ),
         ),
@@ -226,7 +228,8 @@ def date_patterns(month_alt: str, word_alt: str = "(?!)") -> list[tuple[str, reg
             "Mdy",
             regex.compile(
                 rf"(?<![A-Z])(?P<mon>{month_alt})\.?[A-Z]*[-\s]*(?P<d>\d{{1,2}})(?:ST|ND|RD|TH)?"
-                r"(?:,?[-\s]+|\s?['’`]\s?|\s?/\s?)(?P<y>(?:19|20)?\d\d)(?!\d)",
+                r"(?:,?[-\s]+|\s?['’`]\s?|\s?/\s?)"
+                rf"(?P<y>(?:19|20)\d\d{_INTO_TIME}|(?:19|20)?\d\d(?!\d))",
                 regex.IGNORECASE,
             ),
         ),
