@@ -175,6 +175,41 @@ def test_read_crop_gives_text_and_confidence_and_obeys_a_grammar() -> None:
     assert read_crop(blank)[1] < 0.5 or read_crop(blank)[0] == ""
 
 
+def _line(words: str, height: int = 60) -> np.ndarray:
+    import cv2
+
+    (width, _), _ = cv2.getTextSize(words, cv2.FONT_HERSHEY_SCRIPT_SIMPLEX, 1.2, 2)
+    image = np.full((height, width + 20), 255, np.uint8)
+    cv2.putText(image, words, (5, 45), cv2.FONT_HERSHEY_SCRIPT_SIMPLEX, 1.2, 0, 2)
+    return image
+
+
+def test_a_long_line_is_cut_at_gaps_between_words_into_pieces_the_model_can_read() -> None:
+    from icr.htr.preprocess import PIECE_RATIO, pieces
+
+    line = _line("hello world " * 12)
+    spans = pieces(line)
+    assert len(spans) > 1 and spans[0][0] == 0 and spans[-1][1] == line.shape[1]
+    assert all(b - a <= PIECE_RATIO * line.shape[0] for a, b, _ in spans)
+    assert all(a == b for (_, a, _), (b, _, _) in itertools.pairwise(spans))  # no column lost or read twice
+    ink = (line < 128).any(axis=0)
+    assert not any(ink[b] for _, b, _ in spans[:-1])  # every cut between letters, not through one
+    assert sum(gap for _, _, gap in spans) >= 1  # some of them between words
+    assert pieces(_line("hello world")) == [(0, _line("hello world").shape[1], False)]  # a word: whole
+
+
+@needs_model
+def test_a_line_too_long_for_one_read_is_read_in_pieces_word_for_word() -> None:
+    from icr.htr.reader import shared_reader
+
+    words = ("hello world " * 20).strip()  # 58 heights: squeezed whole into 24, it read as nothing
+    reading = shared_reader().read([_line(words)])[0]
+    assert reading.text.split() == words.split()
+    assert reading.confidence > 0.9
+    assert [w.text for w in reading.words] == words.split()
+    assert all(a.end <= b.start + 0.01 for a, b in itertools.pairwise(reading.words))  # placed in order
+
+
 @needs_model
 @needs_fonts
 def test_cli_eval_prints_cer_word_accuracy_and_n(tmp_path) -> None:  # type: ignore[no-untyped-def]

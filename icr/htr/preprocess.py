@@ -6,6 +6,8 @@ import cv2
 import numpy as np
 
 MAX_WIDTH_RATIO = 24  # a crop wider than 24 text heights is squeezed (a long line)
+PIECE_RATIO = 16  # a reader cuts a crop wider than this many heights into pieces at gaps in its ink
+WORD_GAP = 0.35  # a gap this many ink heights wide between two pieces parts two words
 
 
 def to_gray(image: np.ndarray) -> np.ndarray:
@@ -28,6 +30,41 @@ def prepare(image: np.ndarray, height: int, width_scale: float = 1.0) -> np.ndar
     resized = cv2.resize(gray, (width, height), interpolation=cv2.INTER_AREA if h > height else cv2.INTER_LINEAR)
     x = resized.astype(np.float32) / 127.5 - 1.0
     return np.repeat(x[None, :, :], 3, axis=0)
+
+
+def pieces(image: np.ndarray, ratio: float = PIECE_RATIO) -> list[tuple[int, int, bool]]:
+    """Where to cut a long line so that each piece is at most ``ratio`` heights wide: (left, right,
+    whether a word gap follows it), left to right; one piece for a crop that short. Each cut goes
+    through the widest gap in the ink in the second half of the piece's reach, else through its
+    faintest column: the recognizer reads a line squeezed into its widest input as nothing."""
+    gray = to_gray(image)
+    h, w = gray.shape[:2]
+    limit = max(2, int(ratio * h))
+    if w <= limit:
+        return [(0, w, False)]
+    _, mask = cv2.threshold(gray, 0, 1, cv2.THRESH_BINARY_INV + cv2.THRESH_OTSU)
+    ink = mask.sum(axis=0)
+    empty = ink <= max(0, round(0.02 * h))  # a speck or a ruled line's edge leaves a column empty
+    rows = np.nonzero(mask)[0]
+    letters = float(np.subtract(*np.percentile(rows, [99, 1]))) if rows.size else float(h)  # the ink's height
+    out: list[tuple[int, int, bool]] = []
+    start = 0
+    while w - start > limit:
+        lo, hi = start + limit // 2, start + limit
+        best: tuple[int, int] | None = None  # (length, end) of the widest run of empty columns
+        run = 0
+        for x in range(lo, hi):
+            run = run + 1 if empty[x] else 0
+            if run and (best is None or run >= best[0]):
+                best = (run, x + 1)
+        if best is None:
+            cut, gap = lo + int(np.argmin(ink[lo:hi])), False
+        else:
+            cut, gap = best[1] - (best[0] + 1) // 2, best[0] >= WORD_GAP * letters
+        out.append((start, cut, gap))
+        start = cut
+    out.append((start, w, False))
+    return out
 
 
 def batch(images: list[np.ndarray], width: int = 0) -> np.ndarray:

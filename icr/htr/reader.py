@@ -16,7 +16,7 @@ from icr.config import config_dir, load_yaml
 from icr.errors import ConfigError
 from icr.htr.decode import Reading, beam, greedy
 from icr.htr.model import HandwritingModel
-from icr.htr.preprocess import ink_box, straighten
+from icr.htr.preprocess import ink_box, pieces, straighten
 
 ENGINE = "htr"  # what a word read here records as its engine
 
@@ -69,14 +69,37 @@ class HandwritingReader:
         images = [straighten(image) for image in images]
         boxes = [ink_box(image) if trim else None for image in images]
         cut = [image if b is None else image[b[1] : b[3], b[0] : b[2]] for image, b in zip(images, boxes, strict=True)]
+        # a long line is read piece by piece: squeezed into the model's widest input it reads as nothing
+        cuts = [pieces(image) for image in cut]
+        parts = [image[:, a:b] for image, spans in zip(cut, cuts, strict=True) for a, b, _ in spans]
+        flat = self.model.probabilities(parts)
+        joined = []
+        for spans in cuts:
+            joined.append(self._joined(flat[: len(spans)], [gap for _, _, gap in spans]))
+            flat = flat[len(spans) :]
         out = []
-        for probs, image, box in zip(self.model.probabilities(cut), images, boxes, strict=True):
+        for probs, image, box in zip(joined, images, boxes, strict=True):
             if pattern is None and lexicon is None and self.decoding == "greedy":
                 reading = greedy(probs, self.model.alphabet)
             else:
                 reading = beam(probs, self.model.alphabet, self.beam_width, pattern, lexicon)
             out.append(reading if box is None else _placed(reading, box, image.shape[1]))
         return out
+
+    def _joined(self, probs: list[np.ndarray], gaps: list[bool]) -> np.ndarray:
+        """The frames of a long line's pieces in a row, one frame between two pieces: a space where
+        a word gap parts them (a blank without one in the alphabet), else a blank, so that a letter
+        ending one piece and starting the next is read twice."""
+        if len(probs) == 1:
+            return probs[0]
+        space = self.model.alphabet.find(" ") + 1  # class 0 is CTC's blank
+        rows: list[np.ndarray] = []
+        for frames, gap in zip(probs, gaps, strict=True):
+            rows.append(frames)
+            between = np.zeros((1, frames.shape[1]), frames.dtype)
+            between[0, space if gap else 0] = 1.0
+            rows.append(between)
+        return np.concatenate(rows[:-1])
 
 
 def _placed(reading: Reading, box: tuple[int, int, int, int], width: int) -> Reading:
