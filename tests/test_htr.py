@@ -198,6 +198,44 @@ def test_a_long_line_is_cut_at_gaps_between_words_into_pieces_the_model_can_read
     assert pieces(_line("hello world")) == [(0, _line("hello world").shape[1], False)]  # a word: whole
 
 
+def _lines(*texts: str) -> np.ndarray:
+    import cv2
+
+    image = np.full((20 + 60 * len(texts), 420), 255, np.uint8)
+    for i, text in enumerate(texts):
+        cv2.putText(image, text, (10, 50 + 60 * i), cv2.FONT_HERSHEY_SCRIPT_SIMPLEX, 1.2, 0, 2)
+    return image
+
+
+def test_a_crop_of_several_lines_is_cut_between_them_and_a_ruled_word_is_not() -> None:
+    import cv2
+
+    from icr.htr.preprocess import text_lines
+
+    two = _lines("12 Main Street", "Springfield")
+    rows = text_lines(two)
+    assert len(rows) == 2 and rows[0][1] <= rows[1][0]
+    ink = np.nonzero((two < 128).any(axis=1))[0]
+    assert rows[0][0] <= ink[0] and rows[1][1] > ink[-1]  # no writing left out
+    underlined = _line("Springfield")
+    cv2.line(underlined, (0, 55), (underlined.shape[1], 55), 0, 4)  # the form's answer line, drawn thick
+    boxed = cv2.rectangle(_line("Main"), (1, 1), (_line("Main").shape[1] - 2, 58), 0, 3)
+    dotted = _line("ij")  # dots above their letters
+    for one in (_line("hello world"), underlined, boxed, dotted):
+        assert text_lines(one) == [(0, one.shape[0])]
+
+
+@needs_model
+def test_a_crop_of_two_lines_is_read_line_by_line() -> None:
+    from icr.htr.reader import shared_reader
+
+    whole = _lines("12 Main Street", "Springfield")
+    reading = shared_reader().read([whole])[0]
+    assert reading.text == "12 Main Street Springfield" and reading.confidence > 0.9
+    one = shared_reader().read([_line("Springfield")])[0]
+    assert one.text == "Springfield"  # one line is read whole, as before
+
+
 @needs_model
 def test_a_line_too_long_for_one_read_is_read_in_pieces_word_for_word() -> None:
     from icr.htr.reader import shared_reader

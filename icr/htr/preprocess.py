@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import cv2
 import numpy as np
 
@@ -30,6 +32,65 @@ def prepare(image: np.ndarray, height: int, width_scale: float = 1.0) -> np.ndar
     resized = cv2.resize(gray, (width, height), interpolation=cv2.INTER_AREA if h > height else cv2.INTER_LINEAR)
     x = resized.astype(np.float32) / 127.5 - 1.0
     return np.repeat(x[None, :, :], 3, axis=0)
+
+
+LINE_SHARE = 0.5  # a band of ink at least this share of the tallest band's height is a line of its own
+LINE_PAD = 0.15  # a line is cut with this share of its height above and below
+LINE_GAP = 0.3  # two lines are parted by empty rows at least this share of the shorter one's height
+LINE_MIN = 0.12  # ... and each is at least this share of the crop's height
+BAR_FILL = 0.9  # a band inked in this share of the columns it spans is a bar (a box's edge, an underline)
+
+
+def text_lines(image: np.ndarray) -> list[tuple[int, int]]:
+    """The rows (top, bottom) of each line of writing in a crop, top to bottom: bands of ink parted by
+    empty rows, each at least ``LINE_MIN`` of the crop's height and ``LINE_SHARE`` of the tallest band's,
+    parted by ``LINE_GAP`` of the shorter one's height. Ruled lines and bars of solid ink (a box's edge, a
+    thick underline) are no writing; a lower band (a dot, an accent, a speck) goes with its nearest line.
+    One band for a crop of one line, or one without clear ink."""
+    gray = to_gray(image)
+    h, w = gray.shape[:2]
+    if h < 8 or w < 8:
+        return [(0, h)]
+    _, mask = cv2.threshold(gray, 0, 255, cv2.THRESH_BINARY_INV + cv2.THRESH_OTSU)
+    mask = cv2.bitwise_and(mask, cv2.bitwise_not(_rules(mask)))
+    # a stroke a scan broke across a row or two stays whole
+    mask = cv2.morphologyEx(mask, cv2.MORPH_CLOSE, np.ones((max(3, round(0.1 * h)), 1), np.uint8))
+    inked = mask.sum(axis=1) > 0
+    bands: list[list[int]] = []
+    for y, on in enumerate(inked):
+        if on and bands and bands[-1][1] == y:
+            bands[-1][1] = y + 1
+        elif on:
+            bands.append([y, y + 1])
+    bands = [band for band in bands if not _bar(mask[band[0] : band[1]])]
+    if len(bands) < 2:
+        return [(0, h)]
+    tallest = max(b - a for a, b in bands)
+    tall_enough = max(LINE_SHARE * tallest, LINE_MIN * h)
+    lines = [band for band in bands if band[1] - band[0] >= tall_enough]
+    if len(lines) < 2 or any(
+        below[0] - above[1] < LINE_GAP * min(above[1] - above[0], below[1] - below[0])
+        for above, below in itertools.pairwise(lines)
+    ):
+        return [(0, h)]
+    for band in (b for b in bands if b[1] - b[0] < tall_enough):
+        near = min(lines, key=lambda ln: max(ln[0] - band[1], band[0] - ln[1]))
+        near[0], near[1] = min(near[0], band[0]), max(near[1], band[1])
+    out = []
+    for top, bottom in lines:
+        pad = round(LINE_PAD * (bottom - top))
+        out.append((max(0, top - pad), min(h, bottom + pad)))
+    return out
+
+
+def _bar(band: np.ndarray) -> bool:
+    """A band of ink that is a bar, not writing: solid over most of the columns it spans, and those
+    half the crop's width or more (writing leaves gaps between its letters and strokes)."""
+    columns = np.nonzero(band.sum(axis=0))[0]
+    if columns.size == 0:
+        return True
+    span = columns[-1] - columns[0] + 1
+    return span >= 0.5 * band.shape[1] and columns.size >= BAR_FILL * span
 
 
 def pieces(image: np.ndarray, ratio: float = PIECE_RATIO) -> list[tuple[int, int, bool]]:

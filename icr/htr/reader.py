@@ -3,6 +3,7 @@ lexicon. This is what a form zone of kind ``handwriting`` calls."""
 
 from __future__ import annotations
 
+import math
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
@@ -16,7 +17,7 @@ from icr.config import config_dir, load_yaml
 from icr.errors import ConfigError
 from icr.htr.decode import Reading, beam, greedy
 from icr.htr.model import HandwritingModel
-from icr.htr.preprocess import ink_box, pieces, straighten
+from icr.htr.preprocess import ink_box, pieces, straighten, text_lines
 
 ENGINE = "htr"  # what a word read here records as its engine
 
@@ -69,20 +70,33 @@ class HandwritingReader:
         images = [straighten(image) for image in images]
         boxes = [ink_box(image) if trim else None for image in images]
         cut = [image if b is None else image[b[1] : b[3], b[0] : b[2]] for image, b in zip(images, boxes, strict=True)]
-        # a long line is read piece by piece: squeezed into the model's widest input it reads as nothing
-        cuts = [pieces(image) for image in cut]
-        parts = [image[:, a:b] for image, spans in zip(cut, cuts, strict=True) for a, b, _ in spans]
+        # a crop is read as one line and, where it holds several (text_lines), line by line, the surer
+        # reading kept; a long line is read piece by piece (squeezed into the model's widest input it
+        # reads as nothing)
+        parts: list[np.ndarray] = []
+        layouts: list[list[list[bool]]] = []  # per crop, per way of reading it: the gaps after its parts
+        for image in cut:
+            lines = text_lines(image)
+            layouts.append([])
+            for rows in [[(0, image.shape[0])], lines] if len(lines) > 1 else [[(0, image.shape[0])]]:
+                gaps: list[bool] = []
+                for top, bottom in rows:
+                    spans = pieces(image[top:bottom])
+                    parts.extend(image[top:bottom, a:b] for a, b, _ in spans)
+                    gaps.extend([*(gap for _, _, gap in spans[:-1]), True])  # a new line starts a new word
+                layouts[-1].append(gaps)
         flat = self.model.probabilities(parts)
-        joined = []
-        for spans in cuts:
-            joined.append(self._joined(flat[: len(spans)], [gap for _, _, gap in spans]))
-            flat = flat[len(spans) :]
         out = []
-        for probs, image, box in zip(joined, images, boxes, strict=True):
-            if pattern is None and lexicon is None and self.decoding == "greedy":
-                reading = greedy(probs, self.model.alphabet)
-            else:
-                reading = beam(probs, self.model.alphabet, self.beam_width, pattern, lexicon)
+        for ways, image, box in zip(layouts, images, boxes, strict=True):
+            readings = []
+            for gaps in ways:
+                probs = self._joined(flat[: len(gaps)], gaps)
+                flat = flat[len(gaps) :]
+                if pattern is None and lexicon is None and self.decoding == "greedy":
+                    readings.append(greedy(probs, self.model.alphabet))
+                else:
+                    readings.append(beam(probs, self.model.alphabet, self.beam_width, pattern, lexicon))
+            reading = max(readings, key=_sureness)  # the first (whole) on a tie
             out.append(reading if box is None else _placed(reading, box, image.shape[1]))
         return out
 
@@ -100,6 +114,15 @@ class HandwritingReader:
             between[0, space if gap else 0] = 1.0
             rows.append(between)
         return np.concatenate(rows[:-1])
+
+
+def _sureness(reading: Reading) -> float:
+    """How sure a reading is of its letters (the geometric mean over its words' characters): the
+    spaces set between a crop's lines and pieces are no evidence either way."""
+    letters = sum(len(w.text) for w in reading.words)
+    if not letters:
+        return 0.0
+    return math.exp(sum(len(w.text) * math.log(max(w.confidence, 1e-12)) for w in reading.words) / letters)
 
 
 def _placed(reading: Reading, box: tuple[int, int, int, int], width: int) -> Reading:
