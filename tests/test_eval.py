@@ -225,3 +225,28 @@ def test_learned_bound_counts_labels_no_training_receipt_has(tmp_path: Path) -> 
     assert "on a training receipt 1/4, on none 3" in address
     assert "this run exact 2 (1 of the seen, 1 of the unseen)" in address
     assert "0.80 needs 3 of the 3 unseen" in address
+
+
+def test_ocr_engines_counts_a_date_read_in_another_format_apart_from_one_printed_as_labelled(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """benchmarks/ocr_engines.py: "date in text" is the label's string in the OCR text; "date read" the
+    label's calendar date among the dates the text prints, each as the OCR read it (no slip repaired)."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(
+        "ocr_engines_bench", Path(__file__).resolve().parent.parent / "benchmarks" / "ocr_engines.py"
+    )
+    assert spec is not None and spec.loader is not None
+    bench = importlib.util.module_from_spec(spec)
+    monkeypatch.setitem(sys.modules, spec.name, bench)  # its dataclasses look their module up
+    spec.loader.exec_module(bench)
+    text = "KEDAI ABC SDN BHD\nDATE: 04/03/2018 10:12\nTOTAL RM 3.50"
+    printed = bench.score(text, text, {"date": "04/03/2018", "total": "3.50"})
+    assert (printed.date, printed.date_read, printed.total) == (True, True, True)
+    labelled_otherwise = bench.score(text, text, {"date": "20180304"})
+    assert (labelled_otherwise.date, labelled_otherwise.date_read) == (False, True)
+    slipped = "KEDAI ABC SDN BHD\nDATE: O4/03/2018 10:12"  # the extractor repairs O for 0; the OCR misread it
+    assert bench.score(slipped, slipped, {"date": "04/03/2018"}).date_read is False
+    wrong = "KEDAI ABC SDN BHD\nDATE: 04/03/2013"
+    assert bench.score(wrong, wrong, {"date": "04/03/2018"}).date_read is False
