@@ -172,17 +172,11 @@ def test_typed_transcripts_add_readings_for_the_text_fields_only(
 ) -> None:
     """benchmarks/calibration.py: transcripts read by the text corrector (a test set's ids left out)
     fit the total and the date; company and address keep to the scans."""
-    import importlib.util
     import json
-    import sys
 
-    spec = importlib.util.spec_from_file_location(
-        "calibration_bench", Path(__file__).resolve().parent.parent / "benchmarks" / "calibration.py"
-    )
-    assert spec is not None and spec.loader is not None
-    bench = importlib.util.module_from_spec(spec)
-    monkeypatch.setitem(sys.modules, spec.name, bench)  # its dataclasses look their module up
-    spec.loader.exec_module(bench)
+    from conftest import benchmark_module
+
+    bench = benchmark_module("calibration", monkeypatch)
 
     texts, test_set = tmp_path / "train", tmp_path / "val"
     texts.mkdir()

@@ -232,15 +232,9 @@ def test_ocr_engines_counts_a_date_read_in_another_format_apart_from_one_printed
 ) -> None:
     """benchmarks/ocr_engines.py: "date in text" is the label's string in the OCR text; "date read" the
     label's calendar date among the dates the text prints, each as the OCR read it (no slip repaired)."""
-    import importlib.util
+    from conftest import benchmark_module
 
-    spec = importlib.util.spec_from_file_location(
-        "ocr_engines_bench", Path(__file__).resolve().parent.parent / "benchmarks" / "ocr_engines.py"
-    )
-    assert spec is not None and spec.loader is not None
-    bench = importlib.util.module_from_spec(spec)
-    monkeypatch.setitem(sys.modules, spec.name, bench)  # its dataclasses look their module up
-    spec.loader.exec_module(bench)
+    bench = benchmark_module("ocr_engines", monkeypatch)
     text = "KEDAI ABC SDN BHD\nDATE: 04/03/2018 10:12\nTOTAL RM 3.50"
     printed = bench.score(text, text, {"date": "04/03/2018", "total": "3.50"})
     assert (printed.date, printed.date_read, printed.total) == (True, True, True)
