@@ -101,9 +101,9 @@ class HandwritingReader:
         return out
 
     def _joined(self, probs: list[np.ndarray], gaps: list[bool]) -> np.ndarray:
-        """The frames of a long line's pieces in a row, one frame between two pieces: a space where
-        a word gap parts them (a blank without one in the alphabet), else a blank, so that a letter
-        ending one piece and starting the next is read twice."""
+        """The frames of a crop's parts (its lines, a long line's pieces) in a row, one frame between
+        two parts: a space where a new line or a word gap parts them (a blank without one in the
+        alphabet), else a blank, so that a letter ending one piece and starting the next is read twice."""
         if len(probs) == 1:
             return probs[0]
         space = self.model.alphabet.find(" ") + 1  # class 0 is CTC's blank
