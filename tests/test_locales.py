@@ -27,7 +27,9 @@ RECEIPTS = sorted(p.stem for p in GOLDEN.glob("*.txt"))
 def test_every_pack_loads_and_has_a_golden_receipt() -> None:
     packs = load_packs()
     assert set(packs) == set(PACKS)
-    assert {"base", "en_US", "en_GB", "de_DE", "fr_FR", "es_ES", "it_IT", "nl_NL", "ms_MY", "id_ID"} <= set(packs)
+    assert {"base", "en_US", "en_GB", "de_DE", "fr_FR", "es_ES", "it_IT", "nl_NL", "ms_MY", "id_ID", "vi_VN"} <= set(
+        packs
+    )
     assert set(RECEIPTS) == set(PACKS) - {"base"}
 
 
@@ -298,6 +300,33 @@ def test_a_currency_without_cents_prints_whole_amounts() -> None:
     assert [a for a, _, _ in find_amounts("TOTAL ₩12000", lex)] == [Decimal("12000.00")]
     # a whole number after a mark of a currency with cents is a promotion or a quantity, not an amount
     assert find_amounts("GET RM5 VOUCHER", lex) == [] and find_amounts("$5 OFF", lex) == []
+
+
+def test_rupiah_and_dong_print_whole_amounts_grouped_by_points_or_commas() -> None:
+    # no cents in either currency: a point or a comma before three digits groups thousands
+    for tag in ("vi_VN", "id_ID"):
+        lex = lexicon_for((tag,))
+        assert lex.whole_money
+        assert [a for a, _, _ in find_amounts("TONG CONG 77,000 TIEN MAT 100.000", lex)] == [
+            Decimal("77000.00"),
+            Decimal("100000.00"),
+        ]
+    assert not lexicon_for(("de_DE",)).whole_money and not lexicon_for(()).whole_money  # euros have cents
+
+
+def test_a_vietnamese_receipt_read_without_its_tone_marks_still_reads() -> None:
+    lines = ["CIRCLE K", "123 Nguyen Hue, Quan 1, TP.HCM", "HOA DON BAN LE", "Ngay: 12/05/2021 14:22"]
+    lines += ["Nuoc suoi 16.000", "Banh mi 25.000", "Tong cong: 41.000", "Tien khach dua: 50.000", "Tien thua: 9.000"]
+    assert detect_locales(lines).tags == ("vi_VN",)
+    ex = DefaultTextCorrector(load_settings()).extract(ocr_from_lines(lines))
+    got = {name: str(ex.fields[name].value) for name in ("total", "paid", "change", "date", "currency")}
+    assert got == {
+        "total": "41000.00",
+        "paid": "50000.00",
+        "change": "9000.00",
+        "date": "2021-05-12",
+        "currency": "VND",
+    }
 
 
 NAME_LINES = {

@@ -216,6 +216,12 @@ class Lexicon:
     home_currencies: frozenset[str] = frozenset()
     """Codes of the currencies of the countries of the applied packs (besides base)."""
 
+    @property
+    def whole_money(self) -> bool:
+        """The applied packs' countries pay in currencies without cents (rupiah, đồng): a point or
+        comma before three digits groups thousands ("77,000" and "41.000" alike)."""
+        return bool(self.home_currencies) and all(_without_cents(code) for code in self.home_currencies)
+
     def classify(self, label: str) -> str:
         """The role a label names (``"total"``, ``"tax"``, ``"paid"``...), or ``""``."""
         up = label.upper()

@@ -119,6 +119,9 @@ def parse_amount(text: str, opts: ParseOptions | None = None) -> Decimal | None:
     # the document's decimal separator settles only ambiguous tokens ("1.234", "1,234");
     # a separator followed by one or two digits is a decimal point whatever it is
     ambiguous = bool(seps) and len(s) - seps[-1][0] - 1 == 3
+    if ambiguous and opts.lex.whole_money:
+        s = "".join(c for c in s if c not in ",. '")  # 77,000 đồng: no currency here has cents
+        seps = []
     decimal_sep = opts.decimal if ambiguous else None
     if decimal_sep is None:
         decimal_sep = "."
