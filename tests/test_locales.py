@@ -329,6 +329,21 @@ def test_a_vietnamese_receipt_read_without_its_tone_marks_still_reads() -> None:
     }
 
 
+@pytest.mark.parametrize(
+    ("lines", "address"),
+    [
+        (["ACME STORE", "Address: 12 Main St", "Springfield, IL 62701"], "12 Main St Springfield, IL 62701"),
+        (["CIRCLE K", "Địa chỉ: 123 Nguyễn Huệ, Quận 1, TP.HCM", "HÓA ĐƠN"], "123 Nguyễn Huệ, Quận 1, TP.HCM"),
+        (["TOKO ABC", "Alamat: Jl. Merdeka No. 5", "Bandung 40111"], "Jl. Merdeka No. 5 Bandung 40111"),
+    ],
+)
+def test_the_label_before_an_address_is_no_part_of_it(
+    lines: list[str], address: str, corrector: DefaultTextCorrector
+) -> None:
+    ex = corrector.extract(ocr_from_lines([*lines, "TOTAL 5.00", "17/08/2023"]))
+    assert ex.fields["address"].value == address
+
+
 NAME_LINES = {
     # the company's tax number printed on its name's line: the name keeps its legal form
     "es_ES tax number": (["MERCADONA, S.A.  A-46103834", "C/ GRAN VIA, 45", "28013 MADRID"], "MERCADONA S.A."),

@@ -232,6 +232,7 @@ def clean_address(text: str, ocr: bool = True, lexicon: Lexicon | None = None) -
     """Drop OCR noise tokens (``|``, ``.``, stray quotes) and repair postcodes misread in an address;
     with ``ocr`` (text from an OCR engine, not typed) also the abbreviations it misreads."""
     lex = lexicon if lexicon is not None else default_lexicon()
+    text = lex.address_label.sub("", text, count=1)
     end = lex.address_end.search(text)
     if end is not None and end.start() > 0:
         text = text[: end.start()]

@@ -154,6 +154,8 @@ class LocalePack(_Strict):
     stop_words: PatternList = []
     """Words that end the address (contact details, the document title)."""
     address_cues: PatternList = []
+    address_labels: PatternList = []
+    """A label printed before the address on its first line (``ADDRESS``, ``ĐỊA CHỈ``): not part of it."""
     street_starts: PatternList = []
     """How a street line starts (``NO``, ``LOT``) before its number: never part of a name."""
     street_lines: PatternList = []
@@ -206,6 +208,7 @@ class LocalePack(_Strict):
         "not_name",
         "stop_words",
         "address_cues",
+        "address_labels",
         "street_starts",
         "street_lines",
         "regions",

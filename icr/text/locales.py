@@ -187,6 +187,8 @@ class Lexicon:
     body_line: regex.Pattern[str]
     """A line that starts the receipt's body: its title, the cashier, the item columns."""
     address_end: regex.Pattern[str]
+    address_label: regex.Pattern[str]
+    """A label before the address on its first line, with its colon ("Address:", "Địa chỉ:")."""
     """Where an address line runs on into something else: a telephone number (``Outlet:03-80626265``)
     or the document's title (``Johor TAXINVOICE``). The address ends before it."""
     registration: regex.Pattern[str]
@@ -377,6 +379,7 @@ def compile_lexicon(packs: Sequence[LocalePack]) -> Lexicon:
         address_ocr_word=regex.compile(rf"(?<!\p{{L}}){_alt(regex.escape(w) for w in ocr_words)}(?!\p{{L}})", _I),
         body_line=regex.compile(rf"\b(?:{titles}|{_alt(_joined(packs, 'body_words'))})\b", _I),
         # a title glued to the town before it ("Johor TAXINVOICE") ends the address too
+        address_label=regex.compile(rf"^\W*{_alt(_joined(packs, 'address_labels'))}\s*[:.]\s*", _I),
         address_end=regex.compile(rf"(?:\p{{L}}+:?)?\+?\(?0\d{{1,2}}\)?[\s-]?\d{{3,4}}[\s-]?\d{{4}}\b|{titles}", _I),
         registration=regex.compile(
             rf"^\(?\s*(?:{company}\.?\s*(?:{reg}\.?)?\s*(?:NO|NUMBER)?\.?\s*:?\s*)?[A-Z]{{0,3}}\d[\d\s]{{3,}}\s*-?\s*[A-Z]\s*\)?\W*$"
