@@ -347,6 +347,7 @@ def test_the_label_before_an_address_is_no_part_of_it(
 NAME_LINES = {
     # the company's tax number printed on its name's line: the name keeps its legal form
     "es_ES tax number": (["MERCADONA, S.A.  A-46103834", "C/ GRAN VIA, 45", "28013 MADRID"], "MERCADONA S.A."),
+    "es_ES comma glued to the legal form": (["MERCADONA,S.A.", "C/ GRAN VIA, 45", "28013 MADRID"], "MERCADONA S.A."),
     "de_DE tax number": (["Muster GmbH DE812706034", "Hauptstr. 5", "10115 Berlin"], "Muster GmbH"),
     "ms_MY registration number": (["KEDAI ABC SDN BHD 123456-X", "NO 3 JALAN 1", "41150 KLANG"], "KEDAI ABC SDN BHD"),
     # a brand over a line of its kind of business and legal form

@@ -193,6 +193,8 @@ def clean_company(text: str, ocr: bool = True, lexicon: Lexicon | None = None) -
         # a dash between two words is printed ("PITA PITA - LOMBARD"); beside a rule it is one
         and not (t == "-" and any(_RULE_TOKEN.fullmatch(n) for n in tokens[max(0, i - 1) : i + 2 : 2]))
     )
+    # "MERCADONA,S.A.": the space after the comma before a legal form read as nothing
+    out = regex.sub(rf"(?<=\p{{L}}{{2}}),(?=(?:{lex.legal_suffix_alt})(?!\w))", ", ", out, flags=regex.IGNORECASE)
     out = _COMMA_IN_NAME.sub("", out)
     if ocr and "[" not in out:
         out = _L_AS_SIGN.sub("l", out)
