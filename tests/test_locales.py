@@ -172,6 +172,11 @@ def test_a_date_run_into_its_time_or_with_a_comma_for_a_point_keeps_its_day() ->
     # one point of a dotted date read as a comma, as small print often is
     assert parse_date("03,01.2024 08:12", de) == dt.date(2024, 1, 3)
     assert parse_date("02.03,23 14:22", de) == dt.date(2023, 3, 2)
+    # a month's letter read as a digit: i as 1, O as 0, S as 5
+    assert parse_date("12-me1-2023", ParseOptions(lexicon=lexicon_for(("nl_NL",)))) == dt.date(2023, 5, 12)
+    assert parse_date("05-0CT-2018", us) == dt.date(2018, 10, 5)
+    assert parse_date("3-5EP-2019", us) == dt.date(2019, 9, 3)
+    assert parse_date("12-A1-2023", us) is None  # one letter is no month
 
 
 def test_a_greeting_before_the_name_is_no_part_of_it() -> None:

@@ -310,7 +310,9 @@ def _day_before_month(month_alt: str) -> regex.Pattern[str]:
     )
 
 
-_MONTH_WORD = regex.compile(r"(?<=\d\s?[-/. ]\s?)([A-Za-z]{3})(?=\s?[-/. ]\s?\d)")
+_MONTH_WORD = regex.compile(r"(?<=\d\s?[-/. ]\s?)((?=(?:[015]*[A-Za-z]){2})[A-Za-z015]{3})(?=\s?[-/. ]\s?\d)")
+"""A three-letter month between a day and a year, two of its letters at least read as letters."""
+_MONTH_LETTERS = str.maketrans({"0": "O", "1": "I", "5": "S"})
 
 
 @functools.lru_cache(maxsize=64)
@@ -337,9 +339,9 @@ def repair_dates(text: str, lexicon: Lexicon | None = None) -> str:
     out = lex.repair(SlipScope.DATE, out)
 
     def month(m: regex.Match[str]) -> str:
-        word = m.group(1).upper()
+        word = m.group(1).upper().translate(_MONTH_LETTERS)  # "me1": an i read as 1
         if word in months:
-            return m.group(1)
+            return m.group(1) if word == m.group(1).upper() else word
         for names in lex.short_months:  # the first language with a month one letter off decides
             close = {v: k for k, v in names.items() if sum(a != b for a, b in zip(k, word, strict=True)) == 1}
             if close:
