@@ -349,6 +349,16 @@ def test_the_label_before_an_address_is_no_part_of_it(
     assert ex.fields["address"].value == address
 
 
+def test_a_name_in_capitals_keeps_them_where_a_few_were_read_small() -> None:
+    from icr.text.header import clean_company
+
+    assert clean_company("ALDI sÜD") == "ALDI SÜD"
+    assert clean_company("MERCadONA, S.a.", lexicon=lexicon_for(("es_ES",))) == "MERCADONA S.A."
+    assert clean_company("CAFE de PARIS") == "CAFE de PARIS"  # a word all small is printed so
+    assert clean_company("Café de Jaren") == "Café de Jaren"  # not a name in capitals
+    assert clean_company("ALDI sÜD", ocr=False) == "ALDI sÜD"  # typed text is as typed
+
+
 NAME_LINES = {
     # the company's tax number printed on its name's line: the name keeps its legal form
     "es_ES tax number": (["MERCADONA, S.A.  A-46103834", "C/ GRAN VIA, 45", "28013 MADRID"], "MERCADONA S.A."),

@@ -198,6 +198,8 @@ def clean_company(text: str, ocr: bool = True, lexicon: Lexicon | None = None) -
     out = _COMMA_IN_NAME.sub("", out)
     if ocr and "[" not in out:
         out = _L_AS_SIGN.sub("l", out)
+    if ocr:
+        out = _capitals_kept(out)
     # One speck after the legal suffix ("LTD iz").
     out = _speck_after(lex.legal_only_alt).sub(r"\1", out)
     # Some legal names end at their suffix (the packs' ``legal_name_ends``): words after it on the line
@@ -206,6 +208,23 @@ def clean_company(text: str, ocr: bool = True, lexicon: Lexicon | None = None) -
     # a bracket the registration number's removal left open ("VIVA CITY (TONYMOLY SHOP (95874))")
     out = _OPEN_BRACKET_TAIL.sub("", out) if out.count("(") > out.count(")") else out
     return regex.sub(r"\s+", " ", out) or text.strip()
+
+
+def _capitals_kept(name: str) -> str:
+    """A name printed in capitals keeps them where the recognizer read a few small ("ALDI sÜD",
+    "MERCadONA"): a word of capitals and small letters, at least half capitals, in a name of
+    capitals (70 % of its letters) is all capitals. A word all in small letters stays ("CAFE de")."""
+    letters = [c for c in name if c.isalpha() and c.lower() != c.upper()]
+    if not letters or sum(c.isupper() for c in letters) < 0.7 * len(letters):
+        return name
+
+    def word(m: regex.Match[str]) -> str:
+        w = m.group(0)
+        cased = [c for c in w if c.isalpha() and c.lower() != c.upper()]
+        upper = sum(c.isupper() for c in cased)
+        return w.upper() if 0 < len(cased) - upper <= upper else w
+
+    return regex.sub(r"\S+", word, name)
 
 
 _RULE_TOKEN = regex.compile(r"[|¦_—–]+|-{2,}")
