@@ -198,8 +198,6 @@ def clean_company(text: str, ocr: bool = True, lexicon: Lexicon | None = None) -
     out = _COMMA_IN_NAME.sub("", out)
     if ocr and "[" not in out:
         out = _L_AS_SIGN.sub("l", out)
-    if ocr:
-        out = _capitals_kept(out)
     # One speck after the legal suffix ("LTD iz").
     out = _speck_after(lex.legal_only_alt).sub(r"\1", out)
     # Some legal names end at their suffix (the packs' ``legal_name_ends``): words after it on the line
@@ -211,8 +209,8 @@ def clean_company(text: str, ocr: bool = True, lexicon: Lexicon | None = None) -
 
 
 def _capitals_kept(name: str) -> str:
-    """A name printed in capitals keeps them where the recognizer read a few small ("ALDI sÜD",
-    "MERCadONA"): a word of capitals and small letters, at least half capitals, in a name of
+    """A name printed in capitals keeps them where a recognizer read a few small, even surely ("ALDI
+    sÜD", "MERCadONA"): a word of capitals and small letters, at least half capitals, in a name of
     capitals (70 % of its letters) is all capitals. A word all in small letters stays ("CAFE de")."""
     letters = [c for c in name if c.isalpha() and c.lower() != c.upper()]
     if not letters or sum(c.isupper() for c in letters) < 0.7 * len(letters):
@@ -326,6 +324,7 @@ def guess_header(lines: Sequence[Line], lexicon: Lexicon | None = None) -> Heade
             if footer is None:
                 return HeaderGuess(None, (), address, address_lines, 0.0, conf_a)
             company = clean_company(footer.text, ocr=footer.confidence < TYPED_CONFIDENCE, lexicon=lex)
+            company = _capitals_kept(company) if footer.confidence < 1.0 else company
             conf_c = round(0.5 * footer.confidence, 3)
             return HeaderGuess(company, (footer.index,), address, address_lines, conf_c, conf_a)
     start = end = best
@@ -368,6 +367,8 @@ def guess_header(lines: Sequence[Line], lexicon: Lexicon | None = None) -> Heade
     company = clean_company(
         company_raw, ocr=any(ln.confidence < TYPED_CONFIDENCE for ln in block[start : end + 1]), lexicon=lex
     )
+    if any(ln.confidence < 1.0 for ln in block[start : end + 1]):  # read by a recognizer, however surely
+        company = _capitals_kept(company)
     conf_c = min(1.0, max(0.2, 0.45 + 0.12 * best_score)) * min(ln.confidence for ln in block[start : end + 1])
 
     address, address_lines, conf_a = _address(lines, block[end].index, lex)
