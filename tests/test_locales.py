@@ -416,6 +416,11 @@ def test_a_printed_code_names_a_currency_no_pack_has(corrector: DefaultTextCorre
     # a code in letters starts a word: "CHAUD" at a line's end is no Australian dollar
     cafe = ["CAFE DE PARIS", "1 CHOCOLAT CHAUD", "TOTAL 4.50", "01/02/2018"]
     assert "currency" not in corrector.extract(ocr_from_lines(cafe)).fields
+    # a mark printed in small letters before its amount; at a line's end only in capitals (a room)
+    indian = ["RELIANCE FRESH", "MG Road, Bengaluru 560001", "Rice Rs. 350.00", "Total Rs. 350.00", "05-11-2023"]
+    assert corrector.extract(ocr_from_lines(indian)).fields["currency"].value == "INR"
+    diner = ["AM Dining Rm", "TOTAL 5.00", "01/02/2020"]
+    assert "currency" not in corrector.extract(ocr_from_lines(diner)).fields
 
 
 def test_where_the_town_ends_the_address_an_item_under_it_does_not_join(corrector: DefaultTextCorrector) -> None:

@@ -188,8 +188,11 @@ def extract_currency(lines: Sequence[Line], opts: ParseOptions) -> Found | None:
 
 @functools.cache
 def _currency_mark(currency_alt: str) -> regex.Pattern[str]:
-    # a mark in letters starts a word ("CHAUD" holds no AUD); a sign may be glued to one ("TOTAL$5")
-    return regex.compile(rf"(?:(?<!\p{{L}})|(?!\p{{L}}))(?:{currency_alt})(?=\s?\d|\s*$|\s*\))")
+    # a mark in letters starts a word ("CHAUD" holds no AUD); a sign may be glued to one ("TOTAL$5");
+    # marks are known in capitals and printed in either case before an amount ("Rp 22.500", "Rs. 350"),
+    # in capitals only at a line's end ("Dining Rm" is a room)
+    start = r"(?:(?<!\p{L})|(?!\p{L}))"
+    return regex.compile(rf"{start}(?:(?:{currency_alt})(?=\s*$|\s*\))|(?i:{currency_alt})(?=\s?\d))")
 
 
 EXTRACTORS: dict[str, Callable[[Sequence[Line], ParseOptions], Found | None]] = {
