@@ -104,7 +104,7 @@ def _business_only(text: str, lex: Lexicon) -> bool:
 def _kind_and_suffix(text: str, lex: Lexicon) -> bool:
     """The line holds a kind of business and a legal form and no name ("Stores Ltd", "Markt GmbH"):
     the name is the line above it ("TESCO / Stores Ltd")."""
-    rest = regex.sub(rf"\b(?:{lex.legal_suffix_alt})(?!\w)", "", text, flags=regex.IGNORECASE)
+    rest = _legal_form(lex.legal_suffix_alt).sub("", text)
     return rest != text and _business_only(rest, lex)
 
 
@@ -194,7 +194,7 @@ def clean_company(text: str, ocr: bool = True, lexicon: Lexicon | None = None) -
         and not (t == "-" and any(_RULE_TOKEN.fullmatch(n) for n in tokens[max(0, i - 1) : i + 2 : 2]))
     )
     # "MERCADONA,S.A.": the space after the comma before a legal form read as nothing
-    out = regex.sub(rf"(?<=\p{{L}}{{2}}),(?=(?:{lex.legal_suffix_alt})(?!\w))", ", ", out, flags=regex.IGNORECASE)
+    out = _comma_glued_to_legal_form(lex.legal_suffix_alt).sub(", ", out)
     out = _COMMA_IN_NAME.sub("", out)
     if ocr and "[" not in out:
         out = _L_AS_SIGN.sub("l", out)
@@ -226,6 +226,16 @@ def _capitals_kept(name: str) -> str:
 
 
 _RULE_TOKEN = regex.compile(r"[|¦_—–]+|-{2,}")
+
+
+@functools.cache
+def _legal_form(legal_suffix_alt: str) -> regex.Pattern[str]:
+    return regex.compile(rf"\b(?:{legal_suffix_alt})(?!\w)", regex.IGNORECASE)
+
+
+@functools.cache
+def _comma_glued_to_legal_form(legal_suffix_alt: str) -> regex.Pattern[str]:
+    return regex.compile(rf"(?<=\p{{L}}{{2}}),(?=(?:{legal_suffix_alt})(?!\w))", regex.IGNORECASE)
 
 
 @functools.cache
