@@ -14,7 +14,7 @@ from icr.config import config_dir, load_settings
 from icr.errors import ConfigError, LocaleError
 from icr.text import ocr_from_lines
 from icr.text.corrector import DefaultTextCorrector
-from icr.text.fields import extract_tax_rate
+from icr.text.fields import extract_currency, extract_tax_rate
 from icr.text.lines import Line
 from icr.text.locales import detect_locales, lexicon_for, load_packs
 from icr.text.parsers import ParseOptions, find_amounts, parse_date
@@ -447,3 +447,42 @@ def test_a_mark_the_language_never_writes_is_an_ocr_slip(corrector: DefaultTextC
     # a German receipt keeps its umlauts
     german = ["Bäckerei Müller GmbH", "Mühlenweg 7", "10115 Berlin", "Brötchen 1,49 A", "SUMME 1,49", "14.03.2023"]
     assert corrector.extract(ocr_from_lines(german)).fields["company"].value == "Bäckerei Müller GmbH"
+
+
+def test_a_whole_amount_before_the_mark_of_a_currency_without_cents() -> None:
+    hungarian = lexicon_for(("hu_HU",))
+    assert [a for a, _, _ in find_amounts("ÖSSZESEN:   3 490 Ft", hungarian)] == [Decimal("3490")]
+    assert [a for a, _, _ in find_amounts("Bankkártya 5680 Ft", hungarian)] == [Decimal("5680")]
+    # where the country is not known, a number before FT is a length
+    assert find_amounts("LUMBER 2X4 8 FT") == []
+
+
+def test_a_mark_the_chosen_packs_give_one_currency_is_theirs() -> None:
+    lines = [Line(i, t) for i, t in enumerate(["PANADERIA EL TRIGAL S.A.S.", "NIT 900.123.456-7", "TOTAL $5.500"])]
+    colombian = lexicon_for(detect_locales([ln.text for ln in lines]).tags)
+    found = extract_currency(lines, ParseOptions(lexicon=colombian))
+    assert found is not None and found.value == "COP"
+    # a one-letter mark names nothing where the country is unknown ("R" is a rand only in South Africa)
+    shop = [Line(0, "SHOP"), Line(1, "TOTAL R 12.50")]
+    anywhere = lexicon_for(detect_locales([ln.text for ln in shop]).tags)
+    assert extract_currency(shop, ParseOptions(lexicon=anywhere)) is None
+
+
+def test_a_month_name_one_language_prints_whole_wins_a_clash() -> None:
+    from icr.text.locales import month_names
+
+    months = month_names(["en", "fi"])  # Finnish November (marraskuu) starts with MAR
+    assert months["MAR"] == 3 and months["MARRASKUU"] == 11
+    assert parse_date("27 MAR 2018") == dt.date(2018, 3, 27)
+
+
+def test_a_name_keeps_its_own_number_and_paired_quotes() -> None:
+    from icr.text.header import clean_company
+
+    assert clean_company("REMA 1000") == "REMA 1000"  # three or four bare digits: the brand's
+    assert clean_company("99 SPEED MART S/B (519537-X)") == "99 SPEED MART S/B"
+    assert clean_company("GARDENIA BAKERIES 139386") == "GARDENIA BAKERIES"  # five or more: a registration
+    assert clean_company("Firepoint Gr111") == "Firepoint Gr"  # digits glued to a word: OCR debris
+    assert clean_company('UAB "MAXIMA LT"') == 'UAB "MAXIMA LT"'
+    assert clean_company('"MAXIMA" UAB') == '"MAXIMA" UAB'
+    assert clean_company('~ "SOME SHOP ~') == "SOME SHOP"  # an unpaired quote at an end is a speck

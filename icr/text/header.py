@@ -27,6 +27,22 @@ TRAILING_REG = regex.compile(
 """A registration or tax number printed after the name: ``99 SPEED MART S/B (519537-X)``,
 ``MERCADONA, S.A. A-46103834``."""
 
+
+def _drop_trailing_reg(name: str) -> str:
+    """``name`` without a registration number at its end: one of five digits or more, or one
+    bracketed, lettered (``6379-K``) or labelled; three or four bare digits are the brand's own
+    (``REMA 1000``)."""
+    m = TRAILING_REG.search(name)
+    if m is None:
+        return name
+    if m.start() > 0 and not name[m.start() - 1].isspace() and not m.group(0)[0].isspace():
+        return name[: m.start()]  # digits glued to a word: OCR debris ("Gr111")
+    tail = m.group(0)
+    digits = sum(c.isdigit() for c in tail)
+    if digits >= 5 or regex.search(r"[\(\[{]|\d\s*-?\s*\p{L}|REG|NO", tail, regex.IGNORECASE):
+        return name[: m.start()]
+    return name
+
 _OUTLET = regex.compile(r"\d{3,4}\s?-\s?\p{Lu}[\p{Lu}\s.']+")
 """``1320-TMN BATU``: the outlet number and name a chain prints under its head office address."""
 
@@ -168,6 +184,30 @@ _GLUED_BRACKET = regex.compile(r"(?<=[\p{L}.]{2})\((?=\p{L})")
 """``ENTERPRISE(SETIA ALAM)``: OCR lost the space names keep before a bracket."""
 
 
+_QUOTE = regex.compile(r"[\"“”„«»]")
+_LEADING = regex.compile(r"^[\s\p{Pi}\p{Pf}\"'`~_|=*]+")
+_TRAILING = regex.compile(r"[\s\p{Pi}\p{Pf}\"`~_|=*]+$")
+
+
+def _ends_stripped(text: str) -> str:
+    """Quotes, rules and specks off both ends of a name, but a quote that pairs with one inside it
+    (``UAB "MAXIMA LT"``) stays."""
+
+    def kept(run: str, rest: str, last: bool) -> str:
+        quotes = _QUOTE.findall(run)
+        if not quotes or len(_QUOTE.findall(rest)) % 2 == 0:
+            return ""
+        return quotes[-1] if last else quotes[0]
+
+    lead = _LEADING.match(text)
+    if lead:
+        text = kept(lead.group(0), text[lead.end() :], False) + text[lead.end() :]
+    trail = _TRAILING.search(text)
+    if trail and trail.start() > 0:
+        text = text[: trail.start()] + kept(trail.group(0), text[: trail.start()], True)
+    return text
+
+
 def clean_company(text: str, ocr: bool = True, lexicon: Lexicon | None = None) -> str:
     """Mend OCR slips in the legal suffix and initials, drop OCR debris at the ends and a trailing
     registration number from a company name; with ``ocr`` (text from an OCR engine, not typed) also
@@ -179,9 +219,9 @@ def clean_company(text: str, ocr: bool = True, lexicon: Lexicon | None = None) -
     text = _GLUED_BRACKET.sub(" (", text)
     text = regex.sub(r"(?<=\p{L})[’‘`](?=\p{L})", "'", text)
     text = regex.sub(r"(?<=\p{L}(?<![Ss]))[’‘'`](?=\s)", "", text)
-    text = regex.sub(r"^[\s\p{Pi}\p{Pf}\"'`~_|=*]+|[\s\p{Pi}\p{Pf}\"`~_|=*]+$", "", text)
+    text = _ends_stripped(text)
     out = _strip_junk(text, lex)
-    out = _strip_junk(TRAILING_REG.sub("", out), lex)
+    out = _strip_junk(_drop_trailing_reg(out), lex)
     out = out.strip(" ,:;-_|")
     # Table rules and specks between the words of a name wrapped over lines ("KITCH | | - BUKIT").
     tokens = out.split()

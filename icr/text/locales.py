@@ -123,16 +123,37 @@ def _babel_date_words(language: str) -> frozenset[str]:
     return frozenset(words)
 
 
+@functools.cache
+def _babel_month_words(language: str) -> frozenset[str]:
+    """The month names and abbreviations ``language`` prints, not cut to three or four letters."""
+    from babel import Locale
+
+    loc = Locale.parse(language)
+    return frozenset(
+        key
+        for context in ("format", "stand-alone")
+        for width in ("wide", "abbreviated")
+        for name in loc.months[context][width].values()
+        for key in (_plain(name), "".join(c for c in name.upper() if c.isalpha()))
+    )
+
+
 def month_names(languages: Iterable[str]) -> dict[str, int]:
-    """Names of the months in ``languages``; a name two languages give different months is left out."""
-    out: dict[str, int] = {}
-    clash: set[str] = set()
-    for lang in languages:
+    """Names of the months in ``languages``; a name two languages give different months is left out,
+    unless only one of them prints it whole (``MAR`` is March's abbreviation and only the start of
+    Finnish November's name)."""
+    langs = list(languages)
+    numbers: dict[str, set[int]] = {}
+    for lang in langs:
         for key, number in _babel_months(lang).items():
-            if out.get(key, number) != number:
-                clash.add(key)
-            out.setdefault(key, number)
-    return {k: v for k, v in out.items() if k not in clash}
+            numbers.setdefault(key, set()).add(number)
+    names: dict[str, int] = {}
+    for key, found in numbers.items():
+        if len(found) > 1:
+            found = {_babel_months(lang).get(key, 0) for lang in langs if key in _babel_month_words(lang)}
+        if len(found) == 1 and 0 not in found:
+            names[key] = next(iter(found))
+    return names
 
 
 @dataclass(frozen=True)
@@ -278,8 +299,9 @@ def _joined(packs: Sequence[LocalePack], name: str) -> list[str]:
 _I = regex.IGNORECASE
 
 
-def compile_lexicon(packs: Sequence[LocalePack]) -> Lexicon:
-    """One lexicon from ``packs`` (base first): lists are joined in order."""
+def compile_lexicon(packs: Sequence[LocalePack], chosen: bool = True) -> Lexicon:
+    """One lexicon from ``packs`` (base first): lists are joined in order. ``chosen``: the document's
+    cues chose the packs (False: every pack applies, the country unknown)."""
     tiers: dict[tuple[int, Role], list[str]] = {}
     for pack in packs:
         for rule in pack.amount_labels:
@@ -288,10 +310,21 @@ def compile_lexicon(packs: Sequence[LocalePack]) -> Lexicon:
         (role.value, regex.compile(_alt(pats))) for (_, role), pats in sorted(tiers.items(), key=lambda kv: kv[0][0])
     )
     currencies: dict[str, Currency] = {}
-    for pack in packs:
+    for i, pack in enumerate(packs):
         for cur in pack.currencies:
             for mark in cur.marks:
-                currencies.setdefault(mark.upper(), cur)
+                # a one-letter mark ("R" rand, "P" peso) names a currency only where its country is known
+                if i == 0 or chosen or len(mark) > 1 or not mark.isalpha():
+                    currencies.setdefault(mark.upper(), cur)
+    if chosen:
+        # a mark the chosen country packs give one currency is that currency ("$" on a Colombian
+        # receipt is pesos), whatever the base pack or a pack before says
+        claims: dict[str, dict[str, Currency]] = {}
+        for pack in packs[1:]:
+            for cur in pack.currencies:
+                for mark in cur.marks:
+                    claims.setdefault(mark.upper(), {}).setdefault(cur.code, cur)
+        currencies.update({mark: next(iter(by.values())) for mark, by in claims.items() if len(by) == 1})
     marks = sorted(currencies, key=lambda m: (-len(m), m))
     currency_alt = _alt(regex.escape(m) for m in marks)
     whole_marks = [m for m in marks if _without_cents(currencies[m].code)]
@@ -416,7 +449,8 @@ def lexicon_for(tags: tuple[str, ...], folder: Path | None = None) -> Lexicon:
     unknown = [t for t in tags if t not in packs]
     if unknown:
         raise LocaleError(folder or locales_dir(), "-", f"no locale pack named {', '.join(unknown)}")
-    return compile_lexicon([packs[BASE], *(packs[t] for t in tags if t != BASE)])
+    chosen = set(tags) != set(packs) - {BASE}
+    return compile_lexicon([packs[BASE], *(packs[t] for t in tags if t != BASE)], chosen)
 
 
 def all_tags(folder: Path | None = None) -> tuple[str, ...]:

@@ -51,12 +51,17 @@ def _currency_re(alt: str) -> regex.Pattern[str]:
 
 
 @functools.cache
-def amount_token(currency_alt: str, point_groups: bool = False, whole_alt: str = "(?!)") -> regex.Pattern[str]:
+def amount_token(
+    currency_alt: str, point_groups: bool = False, whole_alt: str = "(?!)", whole_after: str = "(?!)"
+) -> regex.Pattern[str]:
     """An amount-shaped token, optionally after a currency mark of ``currency_alt``; with
     ``point_groups`` (a decimal-comma locale) also whole amounts grouped by points (``47.500``); a
-    whole number right after a mark of ``whole_alt`` (a currency without cents: ``¥290``)."""
+    whole number right after a mark of ``whole_alt`` (a currency without cents: ``¥290``) or, grouped
+    by spaces or points or not, right before a mark of ``whole_after`` (``3 490 Ft``)."""
     grouped = r"| [0-9]{1,3}(?:\.[0-9]{3})+  # 47.500" if point_groups else ""
     grouped += "\n" + rf"| (?<=(?:{whole_alt})\s?)[0-9]{{1,9}}  # ¥290"
+    before_mark = rf"(?=\s?(?i:{whole_after})(?!\p{{L}}))"
+    grouped += "\n" + rf"| (?:[0-9]{{1,3}}(?:[ .][0-9]{{3}})+|[0-9]{{1,9}}){before_mark}  # 3 490 Ft"
     return regex.compile(_AMOUNT_TOKEN.replace("CURRENCY", currency_alt).replace("#GROUPED", grouped), regex.VERBOSE)
 
 
@@ -163,7 +168,10 @@ def find_amounts(text: str, lexicon: Lexicon | None = None) -> list[tuple[Decima
     out: list[tuple[Decimal, str, int]] = []
     text = lex.repair(SlipScope.AMOUNT, text)
     opts = ParseOptions(lexicon=lex)
-    for m in amount_token(lex.currency_alt, lex.decimal == ",", lex.whole_currency_alt).finditer(text):
+    # a mark after a whole number names its currency only where the packs' countries pay without
+    # cents ("12 FT" is a length elsewhere)
+    whole_after = lex.whole_currency_alt if lex.whole_money else "(?!)"
+    for m in amount_token(lex.currency_alt, lex.decimal == ",", lex.whole_currency_alt, whole_after).finditer(text):
         raw = m.group(0).strip()
         value = parse_amount(raw, opts)
         if value is not None:
