@@ -468,6 +468,12 @@ def test_a_mark_the_chosen_packs_give_one_currency_is_theirs() -> None:
     assert extract_currency(shop, ParseOptions(lexicon=anywhere)) is None
 
 
+def test_indian_grouping_in_lakhs_is_an_amount() -> None:
+    assert [a for a, _, _ in find_amounts("Grand Total ₹ 1,05,000.00")] == [Decimal("105000.00")]
+    assert [a for a, _, _ in find_amounts("TOTAL Rs. 12,34,567.50")] == [Decimal("1234567.50")]
+    assert find_amounts("DATE 12,05,2023") == []
+
+
 def test_a_month_name_one_language_prints_whole_wins_a_clash() -> None:
     from icr.text.locales import month_names
 
