@@ -474,6 +474,12 @@ def test_indian_grouping_in_lakhs_is_an_amount() -> None:
     assert find_amounts("DATE 12,05,2023") == []
 
 
+def test_wide_spaces_group_thousands() -> None:
+    # no-break and narrow no-break spaces, as exported text and some recognizers write them
+    assert [a for a, _, _ in find_amounts("TOTAL 1\u00a0234,56 €")] == [Decimal("1234.56")]
+    assert [a for a, _, _ in find_amounts("Summe 12\u202f345,00")] == [Decimal("12345.00")]
+
+
 def test_a_month_name_one_language_prints_whole_wins_a_clash() -> None:
     from icr.text.locales import month_names
 

@@ -101,7 +101,7 @@ def parse_amount(text: str, opts: ParseOptions | None = None) -> Decimal | None:
     ``opts.decimal`` says which it is. Returns ``None`` for anything else.
     """
     opts = opts or ParseOptions()
-    s = text.strip()
+    s = text.translate(_WIDE_SPACES).strip()
     if not s:
         return None
     neg = False
@@ -162,12 +162,17 @@ def format_amount(value: Decimal) -> str:
     return f"{value.quantize(CENT):f}"
 
 
+_WIDE_SPACES = str.maketrans(dict.fromkeys("\u00a0\u2007\u2009\u202f", " "))
+"""No-break, figure, thin and narrow no-break spaces, which group thousands in typed and exported
+text (``1 234,56``): an ordinary space for the amount shapes (one character for one: offsets hold)."""
+
+
 def find_amounts(text: str, lexicon: Lexicon | None = None) -> list[tuple[Decimal, str, int]]:
     """Every amount-shaped token in ``text`` as (value, raw, start offset), after the locale packs'
     OCR-slip repairs of amounts (which keep offsets valid)."""
     lex = lexicon if lexicon is not None else default_lexicon()
     out: list[tuple[Decimal, str, int]] = []
-    text = lex.repair(SlipScope.AMOUNT, text)
+    text = lex.repair(SlipScope.AMOUNT, text.translate(_WIDE_SPACES))
     opts = ParseOptions(lexicon=lex)
     # a mark after a whole number names its currency only where the packs' countries pay without
     # cents ("12 FT" is a length elsewhere)
