@@ -480,6 +480,15 @@ def test_wide_spaces_group_thousands() -> None:
     assert [a for a, _, _ in find_amounts("Summe 12\u202f345,00")] == [Decimal("12345.00")]
 
 
+def test_a_year_before_the_month_in_words() -> None:
+    hungarian = ParseOptions(lexicon=lexicon_for(("hu_HU",)))
+    assert parse_date("2024. március 5.", hungarian) == dt.date(2024, 3, 5)
+    assert parse_date("Kelt: 2024. márc. 15. 10:11", hungarian) == dt.date(2024, 3, 15)
+    assert parse_date("2024-MAR-05 10:22") == dt.date(2024, 3, 5)
+    # two digits before a colon are an hour, not a year
+    assert parse_date("MAR 05 10:22") is None and parse_date("27 MAR 18:30") is None
+
+
 def test_a_month_name_one_language_prints_whole_wins_a_clash() -> None:
     from icr.text.locales import month_names
 

@@ -236,7 +236,7 @@ def date_patterns(month_alt: str, word_alt: str = "(?!)") -> list[tuple[str, reg
             "dMy",
             regex.compile(
                 rf"(?<![\dA-Z#])(?P<d>\d{{1,2}})(?:ST|ND|RD|TH)?[-/.\s]*{joiner}(?P<mon>{month_alt})\.?(?![A-Z]{{4,}})[A-Z]*"
-                rf"[-/.,\s]*{joiner}(?P<y>(?:19|20)\d\d{_INTO_TIME}|(?:19|20)?\d\d(?!\d|\s?/\s?\d))",
+                rf"[-/.,\s]*{joiner}(?P<y>(?:19|20)\d\d{_INTO_TIME}|(?:19|20)?\d\d(?!\d|\s?/\s?\d|\s?:\s?\d))",
                 regex.IGNORECASE,
             ),
         ),
@@ -246,7 +246,17 @@ def date_patterns(month_alt: str, word_alt: str = "(?!)") -> list[tuple[str, reg
             regex.compile(
                 rf"(?<![A-Z])(?P<mon>{month_alt})\.?[A-Z]*[-\s]*(?P<d>\d{{1,2}})(?:ST|ND|RD|TH)?"
                 r"(?:,?[-\s]+|\s?['’`]\s?|\s?/\s?)"
-                rf"(?P<y>(?:19|20)\d\d{_INTO_TIME}|(?:19|20)?\d\d(?!\d))",
+                # two digits before a colon are the hour of a time, not a year ("MAR-05 10:22")
+                rf"(?P<y>(?:19|20)\d\d{_INTO_TIME}|(?:19|20)?\d\d(?!\d|\s?:\s?\d))",
+                regex.IGNORECASE,
+            ),
+        ),
+        # 2024. március 5., 2024 Mar 05, 2024-MAR-05 (the year first, the month in words)
+        (
+            "yMd",
+            regex.compile(
+                rf"(?<![\d.,#])(?P<y>(?:19|20)\d\d)\.?[-/.,\s]*(?P<mon>{month_alt})\.?(?![A-Z]{{4,}})[A-Z]*"
+                r"[-/.,\s]*(?P<d>\d{1,2})(?:ST|ND|RD|TH)?(?![\d:])",
                 regex.IGNORECASE,
             ),
         ),
