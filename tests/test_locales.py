@@ -507,3 +507,14 @@ def test_a_name_keeps_its_own_number_and_paired_quotes() -> None:
     assert clean_company('UAB "MAXIMA LT"') == 'UAB "MAXIMA LT"'
     assert clean_company('"MAXIMA" UAB') == '"MAXIMA" UAB'
     assert clean_company('~ "SOME SHOP ~') == "SOME SHOP"  # an unpaired quote at an end is a speck
+
+
+def test_initials_of_a_legal_form_read_with_digits_or_a_comma() -> None:
+    from icr.text.header import clean_company
+
+    assert clean_company("KONZUM plus d.0.0.") == "KONZUM plus d.o.o."  # small letters stay small
+    assert clean_company("ALMACENES EXITO S,A.") == "ALMACENES EXITO S.A."
+    assert clean_company("A.1.¥. HARDWARE") == "A.I.Y. HARDWARE"
+    assert clean_company("X,Y,Z TRADING") == "X,Y,Z TRADING"  # no point: no initials
+    turkish = lexicon_for(("tr_TR",))
+    assert clean_company("MIGROS TICARET A.$.", lexicon=turkish) == "MIGROS TICARET A.Ş."

@@ -153,9 +153,16 @@ OCR read after it."""
 
 _GLUED_SIGN = regex.compile(r"(?<=\p{L})[¥£€©®]+|[¥£€©®]+(?=\p{L})")
 """A currency or other sign OCR glued to a letter of a name ("D.I.Y¥.", "£LC"): a speck, not a letter."""
-_INITIALS = regex.compile(r"(?<![\w.])(?:[\p{L}\d¥]\.){2,}(?![\w])")
-"""Initials, in which OCR reads I as 1 and Y as ¥ ("A.1.¥.")."""
-_INITIAL_LETTERS = str.maketrans({"1": "I", "0": "O", "5": "S", "8": "B", "¥": "Y", "$": "S"})
+_INITIALS = regex.compile(r"(?<![\w.,])(?=[^.]*\.)(?:[\p{L}\d¥][.,]){2,}(?![\w])")
+"""Initials, in which OCR reads I as 1, Y as ¥ and a point as a comma ("A.1.¥.", "S,A.")."""
+_INITIAL_LETTERS = str.maketrans({"1": "I", "0": "O", "5": "S", "8": "B", "¥": "Y", "$": "S", ",": "."})
+
+
+def _initials(m: regex.Match[str]) -> str:
+    """Initials put right; in small letters where the letters read are all small ("d.0.0." is d.o.o.)."""
+    out = m.group(0).translate(_INITIAL_LETTERS)
+    letters = [c for c in m.group(0) if c.isalpha()]
+    return out.lower() if letters and all(c.islower() for c in letters) else out
 
 
 def fix_legal_name(name: str, lexicon: Lexicon | None = None) -> str:
@@ -164,7 +171,7 @@ def fix_legal_name(name: str, lexicon: Lexicon | None = None) -> str:
     punctuation stays."""
     lex = lexicon if lexicon is not None else default_lexicon()
     name = _GLUED_SIGN.sub("", lex.repair(SlipScope.COMPANY, name))
-    return _INITIALS.sub(lambda m: m.group(0).translate(_INITIAL_LETTERS), name)
+    return _INITIALS.sub(_initials, name)
 
 
 _LONE_POINT = regex.compile(r"[,;.]+")
