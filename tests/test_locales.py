@@ -515,6 +515,6 @@ def test_initials_of_a_legal_form_read_with_digits_or_a_comma() -> None:
     assert clean_company("KONZUM plus d.0.0.") == "KONZUM plus d.o.o."  # small letters stay small
     assert clean_company("ALMACENES EXITO S,A.") == "ALMACENES EXITO S.A."
     assert clean_company("A.1.¥. HARDWARE") == "A.I.Y. HARDWARE"
-    assert clean_company("X,Y,Z TRADING") == "X,Y,Z TRADING"  # no point: no initials
+    assert clean_company("X,Y,Z TRADING CO.") == "X,Y,Z TRADING CO."  # no point among them: no initials
     turkish = lexicon_for(("tr_TR",))
     assert clean_company("MIGROS TICARET A.$.", lexicon=turkish) == "MIGROS TICARET A.Ş."

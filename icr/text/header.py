@@ -153,13 +153,15 @@ OCR read after it."""
 
 _GLUED_SIGN = regex.compile(r"(?<=\p{L})[¥£€©®]+|[¥£€©®]+(?=\p{L})")
 """A currency or other sign OCR glued to a letter of a name ("D.I.Y¥.", "£LC"): a speck, not a letter."""
-_INITIALS = regex.compile(r"(?<![\w.,])(?=[^.]*\.)(?:[\p{L}\d¥][.,]){2,}(?![\w])")
+_INITIALS = regex.compile(r"(?<![\w.,])(?:[\p{L}\d¥][.,]){2,}(?![\w])")
 """Initials, in which OCR reads I as 1, Y as ¥ and a point as a comma ("A.1.¥.", "S,A.")."""
 _INITIAL_LETTERS = str.maketrans({"1": "I", "0": "O", "5": "S", "8": "B", "¥": "Y", "$": "S", ",": "."})
 
 
 def _initials(m: regex.Match[str]) -> str:
     """Initials put right; in small letters where the letters read are all small ("d.0.0." is d.o.o.)."""
+    if "." not in m.group(0):
+        return m.group(0)  # "X,Y,Z": a list, no initials
     out = m.group(0).translate(_INITIAL_LETTERS)
     letters = [c for c in m.group(0) if c.isalpha()]
     return out.lower() if letters and all(c.islower() for c in letters) else out
