@@ -457,6 +457,12 @@ def test_a_whole_amount_before_the_mark_of_a_currency_without_cents() -> None:
     assert find_amounts("LUMBER 2X4 8 FT") == []
 
 
+def test_a_space_before_the_point_of_grouped_pesos() -> None:
+    colombian = lexicon_for(("es_CO",))
+    assert [a for a, _, _ in find_amounts("TOTAL A PAGAR $45 .900", colombian)] == [Decimal("45900")]
+    assert find_amounts("TOTAL 1 .850", lexicon_for(("ms_MY",))) == []  # ringgit have cents: a digit lost
+
+
 def test_a_mark_the_chosen_packs_give_one_currency_is_theirs() -> None:
     lines = [Line(i, t) for i, t in enumerate(["PANADERIA EL TRIGAL S.A.S.", "NIT 900.123.456-7", "TOTAL $5.500"])]
     colombian = lexicon_for(detect_locales([ln.text for ln in lines]).tags)

@@ -167,6 +167,10 @@ _WIDE_SPACES = str.maketrans(dict.fromkeys("\u00a0\u2007\u2009\u202f", " "))
 text (``1 234,56``): an ordinary space for the amount shapes (one character for one: offsets hold)."""
 
 
+_SPLIT_GROUP = regex.compile(r"(?<![\d.,])(\d{1,3}) ([.,])(\d{3})(?![\d.,])")
+"""``$45 .900``: a space OCR put before the point that groups the thousands of a currency without cents."""
+
+
 def find_amounts(text: str, lexicon: Lexicon | None = None) -> list[tuple[Decimal, str, int]]:
     """Every amount-shaped token in ``text`` as (value, raw, start offset), after the locale packs'
     OCR-slip repairs of amounts (which keep offsets valid)."""
@@ -177,6 +181,8 @@ def find_amounts(text: str, lexicon: Lexicon | None = None) -> list[tuple[Decima
     # a mark after a whole number names its currency only where the packs' countries pay without
     # cents ("12 FT" is a length elsewhere)
     whole_after = lex.whole_currency_alt if lex.whole_money else "(?!)"
+    if lex.whole_money:
+        text = _SPLIT_GROUP.sub(r"\1\2\3 ", text)  # the space moves after the amount: offsets hold
     for m in amount_token(lex.currency_alt, lex.decimal == ",", lex.whole_currency_alt, whole_after).finditer(text):
         raw = m.group(0).strip()
         value = parse_amount(raw, opts)
