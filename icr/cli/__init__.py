@@ -52,6 +52,7 @@ class IcrGroup(click.Group):
         "report": "icr.cli.report_cmd:report_cmd",
         "watch": "icr.cli.watch_cmd:watch_cmd",
         "templates": "icr.cli.templates_cmd:templates",
+        "locales": "icr.cli.locales_cmd:locales",
         "preprocess": "icr.cli.preprocess_cmd:preprocess",
         "htr": "icr.cli.htr_cmd:htr",
         "forms": "icr.cli.forms_cmd:forms",
