@@ -524,3 +524,21 @@ def test_initials_of_a_legal_form_read_with_digits_or_a_comma() -> None:
     assert clean_company("X,Y,Z TRADING CO.") == "X,Y,Z TRADING CO."  # no point among them: no initials
     turkish = lexicon_for(("tr_TR",))
     assert clean_company("MIGROS TICARET A.$.", lexicon=turkish) == "MIGROS TICARET A.Ş."
+
+
+def test_a_cue_stays_on_its_line() -> None:
+    from icr.text.locales import score_locales
+
+    # a five-digit number and a capitalised word on the next line are no German postcode and town
+    assert score_locales(["TABLE 20071", "Glass of wine 9.00"])["de_DE"] == 0
+    assert score_locales(["Hauptstr. 5", "20071 Hamburg"])["de_DE"] > 0
+    # a ZIP code OCR put on a line of its own still follows its state
+    assert score_locales(["Sandy Springs, Georgia", "30328"])["en_US"] >= 3
+
+
+def test_the_currency_of_the_one_country_whose_cues_show_weakly(corrector: DefaultTextCorrector) -> None:
+    # a North American phone number alone chooses no pack, but hints at the US: dollars, unsurely
+    ex = corrector.extract(ocr_from_lines(["CORNER DELI", "(212) 555-0143", "Sandwich 8.50", "TOTAL 8.50"]))
+    assert ex.fields["currency"].value == "USD" and ex.fields["currency"].confidence <= 0.3
+    ex = corrector.extract(ocr_from_lines(["CORNER DELI", "Sandwich 8.50", "TOTAL 8.50"]))
+    assert "currency" not in ex.fields

@@ -453,6 +453,13 @@ def lexicon_for(tags: tuple[str, ...], folder: Path | None = None) -> Lexicon:
     return compile_lexicon([packs[BASE], *(packs[t] for t in tags if t != BASE)], chosen)
 
 
+def home_currency(tag: str, folder: Path | None = None) -> str | None:
+    """The currency of the pack ``tag``'s country, when it names one."""
+    pack = load_packs(folder)[tag]
+    codes = {c.code for c in pack.currencies if set(c.countries) & set(pack.countries)}
+    return codes.pop() if len(codes) == 1 else None
+
+
 def all_tags(folder: Path | None = None) -> tuple[str, ...]:
     return tuple(t for t in load_packs(folder) if t != BASE)
 
@@ -462,10 +469,34 @@ def default_lexicon() -> Lexicon:
     return lexicon_for(all_tags())
 
 
+def _within_lines(pattern: str) -> str:
+    """``pattern`` with its ``\\s`` kept to one line: the cues run over the document's lines joined by
+    newlines, and a postcode must not find its town on the next line ("20071" / "Glass")."""
+    out: list[str] = []
+    in_class = negated = False
+    i = 0
+    while i < len(pattern):
+        ch = pattern[i]
+        if ch == "\\" and i + 1 < len(pattern):
+            pair = pattern[i : i + 2]
+            if pair == "\\s" and not negated:  # [^\\s] excludes a newline already
+                pair = " \\t" if in_class else "[^\\S\\n]"
+            out.append(pair)
+            i += 2
+            continue
+        if ch == "[" and not in_class:
+            in_class, negated = True, pattern[i + 1 : i + 2] == "^"
+        elif ch == "]" and in_class and out and out[-1] not in ("[", "^"):
+            in_class = negated = False
+        out.append(ch)
+        i += 1
+    return "".join(out)
+
+
 @functools.cache
 def _detectors(folder: Path | None) -> list[tuple[str, list[tuple[regex.Pattern[str], float, bool]]]]:
     return [
-        (tag, [(regex.compile(c.pattern), c.weight, c.head) for c in pack.detect])
+        (tag, [(regex.compile(_within_lines(c.pattern)), c.weight, c.head) for c in pack.detect])
         for tag, pack in load_packs(folder).items()
         if tag != BASE
     ]
@@ -492,6 +523,8 @@ class LocaleChoice:
 
     tags: tuple[str, ...]
     date_order: str | None = None
+    hint: str | None = None
+    """The one pack whose cues show, too weakly to be chosen (a North American phone number alone)."""
 
 
 def detect_locales(lines: Sequence[str], folder: Path | None = None) -> LocaleChoice:
@@ -503,8 +536,9 @@ def detect_locales(lines: Sequence[str], folder: Path | None = None) -> LocaleCh
     best = ranked[0][1] if ranked else 0.0
     if best < MIN_SCORE:
         leaders = [t for t, s in ranked if s == best]
-        hint = load_packs(folder)[leaders[0]].date_order if best > 0 and len(leaders) == 1 else None
-        return LocaleChoice(all_tags(folder), hint)
+        if best > 0 and len(leaders) == 1:
+            return LocaleChoice(all_tags(folder), load_packs(folder)[leaders[0]].date_order, leaders[0])
+        return LocaleChoice(all_tags(folder))
     return LocaleChoice(
         tuple(t for i, (t, s) in enumerate(ranked[:2]) if i == 0 or (s >= MIN_SCORE and s >= SECOND_RATIO * best))
     )

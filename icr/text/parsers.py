@@ -32,6 +32,8 @@ class ParseOptions:
     decimal: str | None = None
     """``"."`` or ``","``; ``None`` = infer from the token itself."""
     currency: str | None = None
+    hint_currency: str | None = None
+    """The currency of the one pack whose cues show too weakly to be chosen: a guess, when nothing better."""
     lexicon: Lexicon | None = None
     """The applied locale packs; ``None``: every pack."""
 
