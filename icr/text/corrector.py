@@ -22,7 +22,7 @@ from icr.text.header import guess_header
 from icr.text.items import extract_line_items
 from icr.text.ledger import settle, supported
 from icr.text.lines import TYPED_CONFIDENCE, Line, document_lines
-from icr.text.locales import detect_locales, home_currency, lexicon_for, load_packs, unmark
+from icr.text.locales import detect_locales, lexicon_for, load_packs, unmark
 from icr.text.parsers import PARSERS, ParseOptions, find_amounts, mask_card_numbers, normalize
 from icr.text.spelling import SpellingCorrector, read_vocabulary, shared_corrector
 from icr.text.templates import (
@@ -121,7 +121,8 @@ class DefaultTextCorrector:
         currency = topts.get("currency")
         explicit = topts.get("date_order") or (None if named else cues.date_order)
         day_first = explicit != "month_first" if explicit else lex.day_first
-        hint_currency = home_currency(cues.hint) if cues.hint and not named else None
+        hinted = lexicon_for((cues.hint,)).home_currencies if cues.hint and not named else frozenset()
+        hint_currency = next(iter(hinted)) if len(hinted) == 1 else None
         opts = ParseOptions(
             day_first=day_first, decimal=decimal, currency=currency, hint_currency=hint_currency, lexicon=lex
         )

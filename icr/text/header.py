@@ -28,6 +28,10 @@ TRAILING_REG = regex.compile(
 ``MERCADONA, S.A. A-46103834``."""
 
 
+_REG_MARK = regex.compile(r"[\(\[{]|\d\s*-?\s*\p{L}|REG|NO", regex.IGNORECASE)
+"""What makes a short number a registration: a bracket, a letter after it (``6379-K``), a label."""
+
+
 def _drop_trailing_reg(name: str) -> str:
     """``name`` without a registration number at its end: one of five digits or more, or one
     bracketed, lettered (``6379-K``) or labelled; three or four bare digits are the brand's own
@@ -39,7 +43,7 @@ def _drop_trailing_reg(name: str) -> str:
         return name[: m.start()]  # digits glued to a word: OCR debris ("Gr111")
     tail = m.group(0)
     digits = sum(c.isdigit() for c in tail)
-    if digits >= 5 or regex.search(r"[\(\[{]|\d\s*-?\s*\p{L}|REG|NO", tail, regex.IGNORECASE):
+    if digits >= 5 or _REG_MARK.search(tail):
         return name[: m.start()]
     return name
 

@@ -93,18 +93,11 @@ def _plain(word: str) -> str:
 def _babel_months(language: str) -> dict[str, int]:
     """Month names and abbreviations of ``language`` from babel's CLDR data, with their first three
     letters (receipts abbreviate: ``JANV``, ``AOU``)."""
-    from babel import Locale
-
     found: dict[str, set[int]] = {}
-    loc = Locale.parse(language)
-    for context in ("format", "stand-alone"):
-        for width in ("wide", "abbreviated"):
-            for number, name in loc.months[context][width].items():
-                word = _plain(name)
-                accented = "".join(c for c in name.upper() if c.isalpha())
-                for key in (word, word[:3], word[:4], accented, accented[:3], accented[:4]):
-                    if len(key) >= 3:
-                        found.setdefault(key, set()).add(int(number))
+    for number, word, accented in _babel_month_forms(language):
+        for key in (word, word[:3], word[:4], accented, accented[:3], accented[:4]):
+            if len(key) >= 3:
+                found.setdefault(key, set()).add(number)
     # a prefix two months share (French JUIN, JUILLET: JUI) names neither
     return {key: next(iter(numbers)) for key, numbers in found.items() if len(numbers) == 1}
 
@@ -124,18 +117,24 @@ def _babel_date_words(language: str) -> frozenset[str]:
 
 
 @functools.cache
-def _babel_month_words(language: str) -> frozenset[str]:
-    """The month names and abbreviations ``language`` prints, not cut to three or four letters."""
+def _babel_month_forms(language: str) -> tuple[tuple[int, str, str], ...]:
+    """Each month name and abbreviation of ``language`` (babel's CLDR data): its number, in capitals
+    without accents, and in capitals with them."""
     from babel import Locale
 
     loc = Locale.parse(language)
-    return frozenset(
-        key
+    return tuple(
+        (int(number), _plain(name), "".join(c for c in name.upper() if c.isalpha()))
         for context in ("format", "stand-alone")
         for width in ("wide", "abbreviated")
-        for name in loc.months[context][width].values()
-        for key in (_plain(name), "".join(c for c in name.upper() if c.isalpha()))
+        for number, name in loc.months[context][width].items()
     )
+
+
+@functools.cache
+def _babel_month_words(language: str) -> frozenset[str]:
+    """The month names and abbreviations ``language`` prints, not cut to three or four letters."""
+    return frozenset(key for _, word, accented in _babel_month_forms(language) for key in (word, accented))
 
 
 def month_names(languages: Iterable[str]) -> dict[str, int]:
@@ -451,13 +450,6 @@ def lexicon_for(tags: tuple[str, ...], folder: Path | None = None) -> Lexicon:
         raise LocaleError(folder or locales_dir(), "-", f"no locale pack named {', '.join(unknown)}")
     chosen = set(tags) != set(packs) - {BASE}
     return compile_lexicon([packs[BASE], *(packs[t] for t in tags if t != BASE)], chosen)
-
-
-def home_currency(tag: str, folder: Path | None = None) -> str | None:
-    """The currency of the pack ``tag``'s country, when it names one."""
-    pack = load_packs(folder)[tag]
-    codes = {c.code for c in pack.currencies if set(c.countries) & set(pack.countries)}
-    return codes.pop() if len(codes) == 1 else None
 
 
 def all_tags(folder: Path | None = None) -> tuple[str, ...]:

@@ -95,6 +95,11 @@ def _clean_number(num: str) -> str:
     return num.translate(_DIGIT_CONFUSIONS)
 
 
+_WIDE_SPACES = str.maketrans(dict.fromkeys("\u00a0\u2007\u2009\u202f", " "))
+"""No-break, figure, thin and narrow no-break spaces, which group thousands in typed and exported
+text (``1 234,56``): an ordinary space for the amount shapes (one character for one: offsets hold)."""
+
+
 def parse_amount(text: str, opts: ParseOptions | None = None) -> Decimal | None:
     """``"RM 1,234.50"`` -> ``Decimal("1234.50")``; ``"12,59"`` -> ``12.59``; ``"l2.5O"`` -> ``12.50``.
 
@@ -162,11 +167,6 @@ def parse_amount(text: str, opts: ParseOptions | None = None) -> Decimal | None:
 def format_amount(value: Decimal) -> str:
     """A plain decimal string with two decimals: ``Decimal("9")`` -> ``"9.00"``."""
     return f"{value.quantize(CENT):f}"
-
-
-_WIDE_SPACES = str.maketrans(dict.fromkeys("\u00a0\u2007\u2009\u202f", " "))
-"""No-break, figure, thin and narrow no-break spaces, which group thousands in typed and exported
-text (``1 234,56``): an ordinary space for the amount shapes (one character for one: offsets hold)."""
 
 
 _SPLIT_GROUP = regex.compile(r"(?<![\d.,])(\d{1,3}) ([.,])(\d{3})(?![\d.,])")
