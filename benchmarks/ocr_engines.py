@@ -89,8 +89,11 @@ def _dates_read(text: str) -> set[Any]:
     from icr.text.parsers import ParseOptions, find_dates
 
     lines = text.splitlines()
-    lex = lexicon_for(detect_locales(lines).tags)
-    opts = ParseOptions(day_first=lex.day_first, lexicon=lex)
+    choice = detect_locales(lines)
+    lex = lexicon_for(choice.tags)
+    # the order the cues hint at when no pack is sure, as the corrector takes it
+    day_first = choice.date_order != "month_first" if choice.date_order else lex.day_first
+    opts = ParseOptions(day_first=day_first, lexicon=lex)
     return {date for line in lines for date, raw, _ in find_dates(line, opts) if raw in line}
 
 
