@@ -542,3 +542,27 @@ def test_the_currency_of_the_one_country_whose_cues_show_weakly(corrector: Defau
     assert ex.fields["currency"].value == "USD" and ex.fields["currency"].confidence <= 0.3
     ex = corrector.extract(ocr_from_lines(["CORNER DELI", "Sandwich 8.50", "TOTAL 8.50"]))
     assert "currency" not in ex.fields
+
+
+def test_no_hint_where_two_countries_cues_show_about_as_weakly() -> None:
+    # "AS" ends Norwegian and Estonian names alike; amounts with a decimal comma are about as German:
+    # no one country is hinted at, and no currency guessed
+    name = ["Kaffe Hus AS", "Kaffe 2,80"]
+    assert detect_locales([*name, "Kake 3,40", "TOTAL 6,20"]).hint is None
+    assert detect_locales(name).hint == "nb_NO"
+
+
+
+def test_a_weak_mark_before_many_amounts_is_the_documents_own(corrector: DefaultTextCorrector) -> None:
+    # Spanish words choose Spain's pack, but a "$" before every amount is not specks (Ecuador pays in dollars)
+    lines = ["FERRETERIA SAN JOSE", "IVA INCLUIDO", "FECHA: 02/03/2024", "TORNILLOS $11,90", "CLAVOS $23,50",
+             "TOTAL $35,40", "EFECTIVO $50,00", "CAMBIO $14,60"]  # fmt: skip
+    assert detect_locales(lines).tags == ("es_ES",)
+    assert corrector.extract(ocr_from_lines(lines)).fields["currency"].value == "USD"
+    speck = [ln.replace("$", "") for ln in lines[:-1]] + ["CAMBIO $14,60"]
+    assert corrector.extract(ocr_from_lines(speck)).fields["currency"].value == "EUR"
+    # Malaysian tills print "$" for ringgit: the pack says so
+    my = ["KEDAI MAKAN SRI", "GST ID: 001234567890", "JALAN TUN RAZAK, 50400 KUALA LUMPUR", "NASI LEMAK $5.50",
+          "TEH TARIK $2.00", "TOTAL $7.50", "CASH $10.00", "CHANGE $2.50"]  # fmt: skip
+    assert detect_locales(my).tags == ("ms_MY",)
+    assert corrector.extract(ocr_from_lines(my)).fields["currency"].value == "MYR"

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
@@ -27,6 +28,10 @@ from icr.text.parsers import (
     parse_time,
 )
 from icr.types import TypedValue
+
+DENSE_MARKS = 3
+"""A weak mark (``$``) before this many amounts is the document's own even where the chosen packs' country
+does not print it: an Ecuadorian receipt (dollars) read with the Spanish pack, not specks."""
 
 
 @dataclass(frozen=True)
@@ -160,22 +165,26 @@ def extract_tax_rate(lines: Sequence[Line], opts: ParseOptions) -> Found | None:
 
 def extract_currency(lines: Sequence[Line], opts: ParseOptions) -> Found | None:
     """The currency most marks on the document name. A weak mark (``$``, also OCR's reading of specks)
-    counts half; a mark of the country of the applied locale packs counts double. Without a mark,
+    counts half, and not at all from a country that does not print it unless it comes
+    :data:`DENSE_MARKS` times; a mark of the country of the applied locale packs counts double. Without a mark,
     the currency of the applied packs' country when they name one."""
-    lex = opts.lex
+    lex, home = opts.lex, opts.lex.home_currencies
     votes: dict[str, float] = {}
     first: dict[str, Line] = {}
-    for ln in lines:
-        for m in _currency_mark(lex.currency_alt).finditer(ln.text):
-            cur = lex.currencies.get(m.group(0).upper())
-            if cur is None:
-                continue
-            code = cur.code
-            if cur.weak and lex.home_currencies and code not in lex.home_currencies:
-                continue  # "$" on a receipt from a country that does not print it: OCR specks
-            weight = (0.5 if cur.weak else 1.0) * (2.0 if code in lex.home_currencies else 1.0)
-            votes[code] = votes.get(code, 0.0) + weight
-            first.setdefault(code, ln)
+    marks = [
+        (ln, cur)
+        for ln in lines
+        for m in _currency_mark(lex.currency_alt).finditer(ln.text)
+        if (cur := lex.currencies.get(m.group(0).upper())) is not None
+    ]
+    foreign = Counter(cur.code for _, cur in marks if cur.weak and home and cur.code not in home)
+    for ln, cur in marks:
+        code = cur.code
+        if cur.weak and 0 < foreign[code] < DENSE_MARKS:
+            continue  # "$" here and there on a receipt from a country that does not print it: OCR specks
+        weight = (0.5 if cur.weak else 1.0) * (2.0 if code in home else 1.0)
+        votes[code] = votes.get(code, 0.0) + weight
+        first.setdefault(code, ln)
     if votes:
         code = max(votes, key=lambda c: votes[c])
         return Found(code, first[code].text, first[code].index, round(min(1.0, 0.5 + 0.1 * votes[code]), 3), "keyword")

@@ -522,14 +522,17 @@ class LocaleChoice:
 def detect_locales(lines: Sequence[str], folder: Path | None = None) -> LocaleChoice:
     """The best-scoring pack and a second close to it; every pack when none scores
     :data:`MIN_SCORE`, with the date order of the one pack whose cues show too weakly for it to be
-    chosen (a North American phone number alone), as the packs' orders disagree."""
+    chosen (a North American phone number alone) and lead every other pack's clearly, as the packs'
+    orders disagree."""
     scores = score_locales(lines, folder)
     ranked = sorted(scores.items(), key=lambda kv: (-kv[1], kv[0]))
     best = ranked[0][1] if ranked else 0.0
     if best < MIN_SCORE:
-        leaders = [t for t, s in ranked if s == best]
-        if best > 0 and len(leaders) == 1:
-            return LocaleChoice(all_tags(folder), load_packs(folder)[leaders[0]].date_order, leaders[0])
+        runner_up = ranked[1][1] if len(ranked) > 1 else 0.0
+        # a hint only where one country's cues clearly lead: "AS" ends Norwegian and Estonian names
+        if best > 0 and runner_up < SECOND_RATIO * best:
+            leader = ranked[0][0]
+            return LocaleChoice(all_tags(folder), load_packs(folder)[leader].date_order, leader)
         return LocaleChoice(all_tags(folder))
     return LocaleChoice(
         tuple(t for i, (t, s) in enumerate(ranked[:2]) if i == 0 or (s >= MIN_SCORE and s >= SECOND_RATIO * best))
