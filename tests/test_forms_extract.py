@@ -273,6 +273,20 @@ def test_text_across_a_page_is_a_form_and_down_a_till_roll_a_receipt() -> None:
     assert reader.kind(_money("total", "change"), slip) == "receipt"  # 22: a till roll's width
 
 
+def test_a_budget_form_across_a_page_is_a_form_whatever_sums_it_prints() -> None:
+    # The receipt arithmetic finds a total, a tax and a change in a budget form's whole-dollar sums;
+    # across a page that prints no amount in cents they make no receipt. A wide receipt prints cents.
+    reader = FormReader()
+    texts = ["Total Area Authorized: 500,000", "Tax Reserve: 12,000", "This Change: 29,500", "New Balance: 353,075"]
+    budget = _page([line(t, 50, 40 * i) + line("Wave(s) 3/20/95", 900, 40 * i) for i, t in enumerate(texts)])
+    assert reader.kind(_money("total", "tax", "change"), budget) == "form"
+    cents = [t + ".00" for t in texts]
+    wide = _page([line(t, 50, 40 * i) + line("Wave(s) 3/20/95", 900, 40 * i) for i, t in enumerate(cents)])
+    assert reader.kind(_money("total", "tax", "change"), wide) == "receipt"
+    narrow = _page([line(t, 20, 40 * i) for i, t in enumerate(texts)])
+    assert reader.kind(_money("total", "tax", "change"), narrow) == "receipt"
+
+
 def test_funsd_scoring_counts_linked_pairs_and_labels(tmp_path: Path) -> None:
     gold = {
         "form": [

@@ -162,9 +162,10 @@ class FormReader:
 
     def kind(self, extraction: Extraction, ocr: OcrResult, template_kind: str | None = None) -> str:
         """``form`` or the extraction's own kind. A template that names its kind decides; a document
-        only the generic template matched, on which the receipt arithmetic found little money, is a
-        receipt when its text runs down a till roll's width and a form when it runs across a page
-        (:func:`text_span`); in between, long lines with few amounts, or "Label: answer" lines, make a form."""
+        only the generic template matched, on which the receipt arithmetic found little money (or
+        found it across a page that prints no amount in cents), is a receipt when its text runs
+        down a till roll's width and a form when it runs across a page (:func:`text_span`); in
+        between, long lines with few amounts, or "Label: answer" lines, make a form."""
         if template_kind:
             return template_kind
         if extraction.template and extraction.template not in self.kind_options.generic_templates:
@@ -178,9 +179,10 @@ class FormReader:
         total = extraction.fields.get("total")
         weak = total is None or total.confidence < opts.weak_total
         width = sum(len(ln.text) for ln in lines) / len(lines)
-        if money >= opts.receipt_money_fields:
-            return extraction.doc_type
         span = text_span(ocr, opts.span_confidence)  # 0: no word boxes to measure (a text layer)
+        if money >= opts.receipt_money_fields and (share > 0 or span < opts.page_span):
+            # across a page with no amount in cents, "Total", "Change" are a budget form's sums
+            return extraction.doc_type
         if 0 < span < opts.receipt_span:
             return extraction.doc_type
         if span >= opts.page_span or (weak and span >= opts.weak_total_span and width >= opts.long_lines):
