@@ -104,7 +104,7 @@ def read_cmd(images: tuple[Path, ...], model_dir: Path | None, grammar: str | No
 )
 @click.option(
     "--frozen-convs",
-    help="Comma-separated: one run per count of first convolutions kept frozen, weights averaged (default 21).",
+    help="Comma-separated: one run per count of first convolutions kept frozen, weights averaged (default 0,4,8,12).",
 )
 @click.option(
     "--jobs", default=1, show_default=True, type=click.IntRange(min=1),

@@ -57,8 +57,9 @@ class TrainSettings:
     int8: bool = True
     # one run per entry, each with that many of the first convolutions (stem, early stages:
     # strokes and edges) kept as PP-OCR trained them (21 halves a step's CPU time); several
-    # runs, all from the same start on the same batches, are averaged (a "model soup")
-    frozen_convs: list[int] = field(default_factory=lambda: [21])
+    # runs, all from the same start on the same batches, are averaged (a "model soup": four read
+    # real handwriting better than one, benchmarks/README.md)
+    frozen_convs: list[int] = field(default_factory=lambda: [0, 4, 8, 12])
     # share of the words rendered in print fonts (DejaVu, Liberation), augmented like the rest
     print_share: float = 0.25
     # share of the handwriting renders whose glyphs are drawn from two fonts at random: every
