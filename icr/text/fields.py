@@ -190,8 +190,8 @@ def extract_currency(lines: Sequence[Line], opts: ParseOptions) -> Found | None:
         return Found(code, first[code].text, first[code].index, round(min(1.0, 0.5 + 0.1 * votes[code]), 3), "keyword")
     if opts.currency:
         return Found(opts.currency, "", -1, 0.5, "template")
-    if len(lex.home_currencies) == 1:  # one country's packs apply: its currency, printed or not
-        return Found(next(iter(lex.home_currencies)), "", -1, 0.4, Provenance.LOCALE)
+    if len(home) == 1:  # one country's packs apply: its currency, printed or not
+        return Found(next(iter(home)), "", -1, 0.4, Provenance.LOCALE)
     if opts.hint_currency:  # only one country's cues show at all (a US phone number): a guess
         return Found(opts.hint_currency, "", -1, 0.3, Provenance.LOCALE)
     return None
