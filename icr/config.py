@@ -187,6 +187,8 @@ class SpacingConfig(_Section):
     """A blank run across a line at least this many ink heights wide is a space ..."""
     relative: float = Field(ge=0)
     """... and at least this share of the median gap at the spaces read in the line."""
+    digits: float = Field(default=0.0, ge=0)
+    """Between two digits: where their centres step this many of the line's digit pitches (0: never)."""
 
 
 class RecognizerConfig(_Section):

@@ -111,7 +111,11 @@ def spacing(opts: Any) -> Spacing | None:
         return None
     from icr.ocr.spacing import Spacing
 
-    return Spacing(float(opts.get("gap", Spacing.gap)), float(opts.get("relative", Spacing.relative)))
+    return Spacing(
+        float(opts.get("gap", Spacing.gap)),
+        float(opts.get("relative", Spacing.relative)),
+        float(opts.get("digits", Spacing.digits)),
+    )
 
 
 def _has_tesserocr_engine() -> bool:

@@ -72,6 +72,29 @@ def test_words_numbers_and_their_marks_are_never_cut(groups: list[str], text: st
     assert respace(text, centres, crop, Spacing()) == text
 
 
+def test_two_digits_a_cell_apart_are_a_date_and_its_time() -> None:
+    crop, centres = drawn(["2023.05.12", "14:02"], gap=26)
+    assert respace("2023.05.1214:02", centres, crop, Spacing(digits=1.75)) == "2023.05.12 14:02"
+    assert respace("2023.05.1214:02", centres, crop, Spacing()) == "2023.05.1214:02"  # off by default
+
+
+def test_a_blank_between_digits_at_the_line_s_pitch_is_faint_ink_not_a_space() -> None:
+    crop, centres = drawn(["0013357"], gap=0)
+    faint = crop.copy()
+    left, right = int(centres[1] - 7), int(centres[2] + 7)
+    faint[:, left:right] = 255  # two digits too faint to be ink: a blank as wide as a space
+    assert max(w for _, w in blank_runs(faint)[0]) > 20
+    assert respace("0013357", centres, faint, Spacing(digits=1.75)) == "0013357"
+
+
+def test_digits_need_a_pitch_to_be_split() -> None:
+    crop, centres = drawn(["12", "3"], gap=40)  # two steps between neighbouring digits: no pitch measured
+    assert respace("123", centres, crop, Spacing(digits=1.75)) == "123"
+    crop, centres = drawn(["123", "4"], gap=40)
+    assert respace("1234", centres, crop, Spacing(digits=1.75)) == "123 4"
+    assert splittable("1234", digits=True) and not splittable("1234")
+
+
 def test_a_gap_much_narrower_than_the_line_s_own_spaces_is_no_space() -> None:
     crop, centres = drawn(["DATE", ":", "09/03"], gap=12)
     wide, _ = drawn(["DATE", "X"], gap=60)
@@ -144,8 +167,9 @@ def test_the_recognizer_respaces_each_line_it_read_and_keeps_its_words_boxes() -
 def test_spacing_is_configured_under_the_recognizer() -> None:
     assert spacing(None) is None
     assert spacing({"gap": 0.5}) == Spacing(gap=0.5)
+    assert spacing({"gap": 0.5, "digits": 2}) == Spacing(gap=0.5, digits=2.0)
     from icr.config import load_settings
 
     if rapidocr_api.available():
         reader = build_recognizer(load_settings(profile="accurate"))
-        assert isinstance(reader, RapidOcrRecognizer) and reader.spacing == Spacing(0.35, 0.6)
+        assert isinstance(reader, RapidOcrRecognizer) and reader.spacing == Spacing(0.35, 0.6, 1.75)

@@ -112,7 +112,7 @@ class RapidOcrRecognizer:
 
     def _respace(self, grey: Image, line: RawLine) -> RawLine:
         """``line`` with the spaces its crop shows and the engine left out (its words cut to match)."""
-        if not line.columns or self.spacing is None or not splittable(line.text):
+        if not line.columns or self.spacing is None or not splittable(line.text, self.spacing.digits > 0):
             return line
         crop = line_crop(grey, line.box)
         text = respace(line.text, [c * crop.shape[1] for c in line.columns], crop, self.spacing)

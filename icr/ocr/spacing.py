@@ -7,7 +7,10 @@ run of the line's crop as wide as a space, a space goes between them. Only where
 different kinds (letter, digit, mark): splitting a word, a number or a row of stars is the
 recognizer's call, a mark between two digits or two letters belongs to their number or word ("41.50",
 "1/9", "D'SARA"), a comma or a closing bracket stays with what it follows and a currency sign or an
-opening bracket with what follows it.
+opening bracket with what follows it. Two digits are split only where, besides the blank run, the
+recognizer stepped from one to the other much further than between the line's other digits
+("2023.05.1214:02" is a date and a time): a till prints digits at one pitch and an empty cell
+between two doubles the step, while faint digits alone read as blank paper.
 """
 
 from __future__ import annotations
@@ -32,6 +35,13 @@ class Spacing:
     """A blank run at least this many ink heights wide is a space ..."""
     relative: float = 0.6
     """... and at least this share of the median gap at the spaces the recognizer read in the line."""
+    digits: float = 0.0
+    """Between two digits a space goes where, besides the blank run, the step between their centres is
+    at least this many of the line's digit pitches (the median such step); 0: never split two digits."""
+
+
+MIN_PITCHES = 3
+"""Steps between neighbouring digits a line needs for its digit pitch to be measured."""
 
 
 def blank_runs(crop: Image) -> tuple[list[tuple[float, int]], int]:
@@ -77,9 +87,27 @@ def _may_split(text: str, i: int) -> bool:
     return True
 
 
-def splittable(text: str) -> bool:
-    """Whether ``text`` has a place a space may go (most lines have none: no crop needs measuring)."""
-    return any(not text[i - 1].isspace() and not text[i].isspace() and _may_split(text, i) for i in range(1, len(text)))
+def splittable(text: str, digits: bool = False) -> bool:
+    """Whether ``text`` has a place a space may go (most lines have none: no crop needs measuring);
+    ``digits``: between two digits too."""
+    return any(
+        not text[i - 1].isspace()
+        and not text[i].isspace()
+        and (_may_split(text, i) or (digits and _two_digits(text, i)))
+        for i in range(1, len(text))
+    )
+
+
+def _two_digits(text: str, i: int) -> bool:
+    return text[i - 1].isdigit() and text[i].isdigit()
+
+
+def digit_pitch(text: str, at: Sequence[int], centres: Sequence[float]) -> float:
+    """The median step between the centres of neighbouring digits (0 with fewer than :data:`MIN_PITCHES`)."""
+    steps = [
+        centres[k] - centres[k - 1] for k in range(1, len(at)) if at[k] - at[k - 1] == 1 and _two_digits(text, at[k])
+    ]
+    return float(statistics.median(steps)) if len(steps) >= MIN_PITCHES else 0.0
 
 
 def respace(text: str, centres: Sequence[float], crop: Image, spacing: Spacing) -> str:
@@ -93,13 +121,17 @@ def respace(text: str, centres: Sequence[float], crop: Image, spacing: Spacing) 
         return text
     widths = np.array([w for _, w in runs], dtype=float) / max(1, height)
     middles = np.array([x for x, _ in runs])
+    pitch = digit_pitch(text, at, centres) if spacing.digits > 0 else 0.0
     read, missing = [], []
     for k in range(1, len(at)):
         between = widths[(middles >= centres[k - 1]) & (middles <= centres[k])]
         widest = float(between.max()) if len(between) else 0.0
         if at[k] - at[k - 1] > 1:
             read.append(widest)
-        elif widest >= spacing.gap and _may_split(text, at[k]):
+        elif widest >= spacing.gap and (
+            _may_split(text, at[k])
+            or (pitch > 0 and _two_digits(text, at[k]) and centres[k] - centres[k - 1] >= spacing.digits * pitch)
+        ):
             missing.append((at[k], widest))
     if read:
         floor = spacing.relative * statistics.median(read)
