@@ -100,6 +100,10 @@ _WIDE_SPACES = str.maketrans(dict.fromkeys("\u00a0\u2007\u2009\u202f", " "))
 text (``1 234,56``): an ordinary space for the amount shapes (one character for one: offsets hold)."""
 
 
+_ONE_MARK_GROUPED = regex.compile(r"[0-9]{1,3}(?:([.,])[0-9]{3})+\1[0-9]{1,2}")
+"""Thousands grouped by the mark that then stands before the cents (``1.318.99``, ``1,318,99``)."""
+
+
 def parse_amount(text: str, opts: ParseOptions | None = None) -> Decimal | None:
     """``"RM 1,234.50"`` -> ``Decimal("1234.50")``; ``"12,59"`` -> ``12.59``; ``"l2.5O"`` -> ``12.50``.
 
@@ -149,6 +153,10 @@ def parse_amount(text: str, opts: ParseOptions | None = None) -> Decimal | None:
                 decimal_sep = "."  # 9.000 (three decimals, common on receipts)
             elif c == "." and tail == 3 and all(ch in ". " for _, ch in seps[:-1]) and len(seps) > 1:
                 decimal_sep = ","  # 1.234.567 style thousands
+    if seps and decimal_sep == seps[-1][1] and _ONE_MARK_GROUPED.fullmatch(s):
+        # "1.318.99": the comma before the cents read as the point that groups the thousands
+        s = "".join(c for c in s[: seps[-1][0]] if c.isdigit()) + "." + s[seps[-1][0] + 1 :]
+        decimal_sep = "."
     if decimal_sep == ",":
         body = s.replace(".", "").replace(" ", "").replace("'", "")
         body = body.replace(",", ".")
