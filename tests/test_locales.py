@@ -16,7 +16,7 @@ from icr.text import ocr_from_lines
 from icr.text.corrector import DefaultTextCorrector
 from icr.text.fields import extract_currency, extract_tax_rate
 from icr.text.lines import Line
-from icr.text.locales import detect_locales, lexicon_for, load_packs
+from icr.text.locales import detect_locales, lexicon_for, load_packs, score_locales
 from icr.text.parsers import ParseOptions, find_amounts, parse_date
 
 GOLDEN = Path(__file__).resolve().parent / "golden" / "locales"
@@ -566,3 +566,22 @@ def test_a_weak_mark_before_many_amounts_is_the_documents_own(corrector: Default
           "TEH TARIK $2.00", "TOTAL $7.50", "CASH $10.00", "CHANGE $2.50"]  # fmt: skip
     assert detect_locales(my).tags == ("ms_MY",)
     assert corrector.extract(ocr_from_lines(my)).fields["currency"].value == "MYR"
+
+
+def test_r_dollar_read_as_rs_is_reais_not_rupees(corrector: DefaultTextCorrector) -> None:
+    # OCR reads Brazil's R$ as RS, the base pack's rupee mark; rupees print a decimal point
+    lines = ["PAO DE ACUCAR", "CNPJ 47.508.411/0001-56", "LEITE RS 4,99", "PAO RS 7,50", "TOTAL RS 12,49"]
+    assert detect_locales(lines).tags == ("pt_BR",)
+    assert corrector.extract(ocr_from_lines(lines)).fields["currency"].value == "BRL"
+    assert score_locales(lines).get("en_IN", 0) == 0
+    indian = ["SHARMA SWEETS", "KAJU BARFI RS. 450.00", "RASGULLA RS 120", "TOTAL RS. 1,05,570.00"]
+    assert score_locales(indian)["en_IN"] > 0
+
+
+def test_an_indonesian_street_read_with_an_i_for_its_l_still_names_the_country(
+    corrector: DefaultTextCorrector,
+) -> None:
+    lines = ["RM SEDERHANA", "JI. Gatot Subroto No. 10", "Jakarta Selatan", "Nasi Rendang 1 35.000 35.000",
+             "Total 56.100", "Tunai 100.000", "Kembalian 43.900", "20/05/2023 12:45"]  # fmt: skip
+    assert "id_ID" in detect_locales(lines).tags
+    assert corrector.extract(ocr_from_lines(lines)).fields["total"].value == "56100.00"

@@ -35,6 +35,11 @@ def test_spelling_fixes_words(speller: SpellingCorrector) -> None:
     assert speller.correct_text("Roundlng adjustment") == "Rounding adjustment"
 
 
+def test_the_plural_of_a_known_word_is_known(speller: SpellingCorrector) -> None:
+    assert speller.known("HYPERMARKETS") and speller.known("boxes") and not speller.known("HYPERMARKETZ")
+    assert speller.mend_sure_name("MAJID AL FUTTAIM HYPERMARKETS LLC") == "MAJID AL FUTTAIM HYPERMARKETS LLC"
+
+
 def test_spelling_can_keep_only_the_most_frequent_english_words() -> None:
     small = SpellingCorrector(("subtotal",), english_words=2000)
     assert small.known("the") and small.known("subtotal")  # the receipt vocabulary is always kept

@@ -127,7 +127,10 @@ class SpellingCorrector:
         return _same_case(word, fixes.pop()) if len(fixes) == 1 else word
 
     def known(self, word: str) -> bool:
-        return word.lower() in self._sym.words
+        """In the dictionary, or the plural of a word of four letters or more that is ("HYPERMARKETS")."""
+        low = word.lower()
+        words = self._sym.words
+        return low in words or (low.endswith("s") and len(low) >= 5 and (low[:-1] in words or low[:-2] in words))
 
     def correct_word(self, word: str) -> str:
         """The corrected word, or ``word`` itself when it has digits, is short, known, or has no close match."""
