@@ -1,0 +1,232 @@
+"""The whole pipeline on receipts from many countries, printed and scanned here (not a test).
+
+Each typed receipt of ``tests/golden/world_receipts.yaml`` (122 receipts, 48 countries) is printed
+as a till roll would print it (a receipt font, its lines as typed, columns kept) and, per
+``--mode``, scanned:
+
+* ``clean``: the print as it is;
+* ``scan``: turned up to 2 degrees, ink faded, blurred, grainy, shrunk and saved as JPEG;
+* ``photo``: the roll on a table under uneven light, seen at a slant (a perspective warp), blurred,
+  grainy, as JPEG;
+* ``worn``: a faded thermal print (ink at a third to a half of its contrast, fading along the roll)
+  scanned small (letters 9-13 px tall), grainy, as a coarse JPEG.
+
+Every image then goes through the pipeline as ``icr ingest`` runs it (the profile's image corrector,
+recognizer, text corrector; no database), and the fields the golden file wants are compared as
+``tests/test_world_receipts.py`` compares the text corrector's. Reported per mode: the share of
+receipts whose total, date, company and currency come out; ``--misses`` lists each wrong field.
+Seeded by receipt and mode: the same command gives the same images.
+
+    OMP_THREAD_LIMIT=1 .venv/bin/python benchmarks/world_scans.py --mode clean --mode scan --mode photo -j 2
+    .venv/bin/python benchmarks/world_scans.py --mode photo --only de_ --misses --keep /tmp/world
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import random
+import sys
+import tempfile
+import time
+from collections import Counter
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import cv2
+import numpy as np
+import yaml
+from PIL import Image, ImageDraw, ImageFont
+
+CASES = Path(__file__).resolve().parent.parent / "tests" / "golden" / "world_receipts.yaml"
+FIELDS = ("total", "date", "company", "currency")
+MODES = ("clean", "scan", "photo", "worn")
+FONTS = (
+    "/usr/share/fonts/truetype/dejavu/DejaVuSansMono.ttf",
+    "/usr/share/fonts/truetype/dejavu/DejaVuSansMono-Bold.ttf",
+    "/usr/share/fonts/truetype/liberation/LiberationMono-Regular.ttf",
+    "/usr/share/fonts/truetype/liberation/LiberationMono-Bold.ttf",
+    "/usr/share/fonts/truetype/dejavu/DejaVuSansCondensed.ttf",
+)
+
+
+def printed(text: str, rng: random.Random) -> np.ndarray:
+    """The receipt's lines in one of :data:`FONTS` (those this machine has), black on white, grey levels."""
+    fonts = [f for f in FONTS if Path(f).exists()]
+    if not fonts:
+        raise SystemExit(f"none of the receipt fonts is installed: {', '.join(FONTS)}")
+    font = ImageFont.truetype(rng.choice(fonts), rng.randint(20, 28))
+    lines = text.rstrip("\n").splitlines()
+    ascent, descent = font.getmetrics()
+    step = int((ascent + descent) * rng.uniform(1.1, 1.35))
+    width = max(int(font.getlength(line)) for line in lines if line.strip())
+    margin = rng.randint(20, 40)
+    page = Image.new("L", (width + 2 * margin, step * len(lines) + 2 * margin), 255)
+    draw = ImageDraw.Draw(page)
+    ink = rng.randint(0, 40)
+    for i, line in enumerate(lines):
+        draw.text((margin, margin + i * step), line, font=font, fill=ink)
+    return np.asarray(page)
+
+
+def _grain(img: np.ndarray, rng: random.Random, sigma: float) -> np.ndarray:
+    noise = np.random.default_rng(rng.randrange(2**32)).normal(0.0, sigma, img.shape)
+    return np.clip(img.astype(np.float32) + noise, 0, 255).astype(np.uint8)
+
+
+def _jpeg(img: np.ndarray, quality: int) -> np.ndarray:
+    ok, data = cv2.imencode(".jpg", img, [cv2.IMWRITE_JPEG_QUALITY, quality])
+    assert ok
+    return cv2.imdecode(data, cv2.IMREAD_UNCHANGED)
+
+
+def _faded(img: np.ndarray, fade: float | np.ndarray, paper: float) -> np.ndarray:
+    """The print with its ink at ``fade`` of its contrast on paper of grey ``paper`` (float)."""
+    return paper - (255.0 - img.astype(np.float32)) * fade * paper / 255.0
+
+
+def _captured(img: np.ndarray, rng: random.Random, scale: tuple[float, float], grain: tuple[float, float],
+              quality: tuple[int, int]) -> np.ndarray:  # fmt: skip
+    """``img`` (float) at a drawn scale, with grain, through a JPEG of a drawn quality."""
+    h, w = img.shape
+    factor = rng.uniform(*scale)
+    out = cv2.resize(img, (int(w * factor), int(h * factor)), interpolation=cv2.INTER_AREA)
+    return _jpeg(_grain(np.clip(out, 0, 255).astype(np.uint8), rng, rng.uniform(*grain)), rng.randint(*quality))
+
+
+def scanned(img: np.ndarray, rng: random.Random) -> np.ndarray:
+    """A flatbed scan of a worn print: faded ink, a small turn, blur, grain, fewer pixels, JPEG."""
+    fade = rng.uniform(0.55, 0.9)
+    paper = rng.uniform(225, 250)
+    out = _faded(img, fade, paper)
+    h, w = out.shape
+    turn = cv2.getRotationMatrix2D((w / 2, h / 2), rng.uniform(-2.0, 2.0), 1.0)
+    out = cv2.warpAffine(out, turn, (w, h), borderMode=cv2.BORDER_CONSTANT, borderValue=paper)
+    out = cv2.GaussianBlur(out, (0, 0), rng.uniform(0.5, 1.0))
+    return _captured(out, rng, (0.7, 0.9), (4, 9), (50, 75))
+
+
+def photographed(img: np.ndarray, rng: random.Random) -> np.ndarray:
+    """A phone photo of the roll on a table: darker surround, a slanted view, light falling off."""
+    h, w = img.shape
+    pad_x, pad_y = int(w * rng.uniform(0.15, 0.35)), int(h * rng.uniform(0.05, 0.12))
+    table = rng.uniform(70, 150)
+    canvas = np.full((h + 2 * pad_y, w + 2 * pad_x), table, np.float32)
+    canvas[pad_y : pad_y + h, pad_x : pad_x + w] = img.astype(np.float32) * rng.uniform(0.85, 1.0)
+    ch, cw = canvas.shape
+    src = np.float32([[0, 0], [cw, 0], [cw, ch], [0, ch]])
+    jitter = [(rng.uniform(-0.05, 0.05) * cw, rng.uniform(-0.03, 0.03) * ch) for _ in range(4)]
+    dst = np.float32([[x + dx, y + dy] for (x, y), (dx, dy) in zip(src.tolist(), jitter, strict=True)])
+    out = cv2.warpPerspective(canvas, cv2.getPerspectiveTransform(src, dst), (cw, ch), borderMode=cv2.BORDER_REPLICATE)
+    angle = rng.uniform(0, 2 * math.pi)
+    yy, xx = np.mgrid[0:ch, 0:cw].astype(np.float32)
+    ramp = (xx / cw - 0.5) * math.cos(angle) + (yy / ch - 0.5) * math.sin(angle)
+    out = out * (1.0 - rng.uniform(0.15, 0.35) * (ramp + 0.5))
+    out = cv2.GaussianBlur(out, (0, 0), rng.uniform(0.6, 1.2))
+    return _captured(out, rng, (0.8, 1.0), (3, 7), (60, 85))
+
+
+def worn(img: np.ndarray, rng: random.Random) -> np.ndarray:
+    """A thermal print gone pale, unevenly down the roll, scanned at a low resolution."""
+    rows = np.linspace(0.0, 1.0, img.shape[0], dtype=np.float32)[:, None]
+    start, end = rng.uniform(0.3, 0.5), rng.uniform(0.3, 0.5)
+    fade = start + (end - start) * rows
+    paper = rng.uniform(225, 245)
+    return _captured(_faded(img, fade, paper), rng, (0.45, 0.6), (3, 6), (40, 60))
+
+
+def make_image(case: dict[str, Any], mode: str, folder: Path) -> Path:
+    rng = random.Random(f"{case['name']}:{mode}")
+    img = printed(case["text"], rng)
+    if mode == "scan":
+        img = scanned(img, rng)
+    elif mode == "photo":
+        img = photographed(img, rng)
+    elif mode == "worn":
+        img = worn(img, rng)
+    path = folder / f"{case['name']}.{mode}.{'png' if mode == 'clean' else 'jpg'}"
+    cv2.imwrite(str(path), img)
+    return path
+
+
+_STAGES: Any = None
+
+
+def _init(profile: str | None) -> None:
+    global _STAGES
+    from icr.config import load_settings
+    from icr.pipeline import build_stages
+
+    _STAGES = build_stages(load_settings(profile=profile or "accurate"))
+
+
+def _process(path: str) -> tuple[str, dict[str, str | None], str]:
+    from icr.pipeline import Task, file_sha256, process_document
+
+    result = process_document(Task(path, file_sha256(Path(path))), _STAGES)
+    if result.extraction is None:
+        return path, {}, result.error or "failed"
+    fields = {name: str(f.value) for name, f in result.extraction.fields.items() if name in FIELDS}
+    return path, fields, result.ocr.text if result.ocr is not None else ""
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument(
+        "--mode", action="append", choices=MODES, help="how the prints are scanned (repeatable; default all)"
+    )
+    ap.add_argument("--profile", help="the pipeline's profile (default accurate)")
+    ap.add_argument("-j", "--jobs", type=int, default=2, help="worker processes")
+    ap.add_argument("--only", help="receipts whose name starts with this")
+    ap.add_argument("--cases", type=Path, default=CASES)
+    ap.add_argument("--keep", type=Path, help="write the images (and each one's OCR text) here")
+    ap.add_argument("--misses", action="store_true", help="list every wrong field")
+    ap.add_argument("--json", type=Path, help="write the figures and the misses as JSON")
+    args = ap.parse_args(argv)
+    cases = [c for c in yaml.safe_load(args.cases.read_text(encoding="utf-8")) if c["name"].startswith(args.only or "")]
+    modes = args.mode or list(MODES)
+    folder = args.keep or Path(tempfile.mkdtemp(prefix="icr-world-"))
+    folder.mkdir(parents=True, exist_ok=True)
+    wanted: dict[str, tuple[str, str, dict[str, str]]] = {}
+    for case in cases:
+        for mode in modes:
+            wanted[str(make_image(case, mode, folder))] = (case["name"], mode, case["want"])
+    start = time.perf_counter()
+    with ProcessPoolExecutor(args.jobs, initializer=_init, initargs=(args.profile,)) as pool:
+        results = list(pool.map(_process, sorted(wanted), chunksize=1))
+    seconds = time.perf_counter() - start
+    right: Counter[tuple[str, str]] = Counter()
+    seen: Counter[tuple[str, str]] = Counter()
+    misses = []
+    for path, got, text in results:
+        name, mode, want = wanted[path]
+        if args.keep:
+            Path(path).with_suffix(".txt").write_text(text, encoding="utf-8")
+        for field in FIELDS:
+            if field not in want:
+                continue
+            seen[mode, field] += 1
+            if got.get(field) == want[field]:
+                right[mode, field] += 1
+            else:
+                misses.append(
+                    {"receipt": name, "mode": mode, "field": field, "want": want[field], "got": got.get(field)}
+                )
+    figures = {mode: {f: round(right[mode, f] / seen[mode, f], 3) for f in FIELDS if seen[mode, f]} for mode in modes}
+    print(f"{len(cases)} receipts, {len(results)} images in {seconds:.0f} s ({args.jobs} workers)")
+    print("| mode | " + " | ".join(FIELDS) + " |")
+    print("| --- |" + " ---: |" * len(FIELDS))
+    for mode in modes:
+        print(f"| {mode} | " + " | ".join(f"{figures[mode].get(f, float('nan')):.3f}" for f in FIELDS) + " |")
+    if args.misses:
+        for m in sorted(misses, key=lambda m: (m["mode"], m["receipt"], m["field"])):
+            print(f"miss {m['mode']:5} {m['receipt']:28} {m['field']:8} want={m['want']!r} got={m['got']!r}")
+    if args.json:
+        args.json.write_text(json.dumps({"figures": figures, "misses": misses, "seconds": seconds}, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
