@@ -585,3 +585,10 @@ def test_an_indonesian_street_read_with_an_i_for_its_l_still_names_the_country(
              "Total 56.100", "Tunai 100.000", "Kembalian 43.900", "20/05/2023 12:45"]  # fmt: skip
     assert "id_ID" in detect_locales(lines).tags
     assert corrector.extract(ocr_from_lines(lines)).fields["total"].value == "56100.00"
+
+
+def test_a_dollar_mark_with_its_sign_read_as_an_s_still_marks_the_amounts(corrector: DefaultTextCorrector) -> None:
+    lines = ["WELLCOME", "Taikoo Place Store", "EGGS 10PCS HKS45.00", "TOTAL HKS86.40", "OCTOPUS HKS86.40"]
+    fields = corrector.extract(ocr_from_lines(lines)).fields
+    assert fields["total"].value == "86.40" and fields["currency"].value == "HKD"
+    assert [a for a, _, _ in find_amounts("GLASS 3.50 MASS 12.00")] == [Decimal("3.50"), Decimal("12.00")]

@@ -16,6 +16,7 @@ import regex
 
 from icr.text.ledger import Provenance
 from icr.text.lines import Line
+from icr.text.locale_models import SlipScope
 from icr.text.parsers import (
     ParseOptions,
     find_dates,
@@ -174,7 +175,7 @@ def extract_currency(lines: Sequence[Line], opts: ParseOptions) -> Found | None:
     marks = [
         (ln, cur)
         for ln in lines
-        for m in _currency_mark(lex.currency_alt).finditer(ln.text)
+        for m in _currency_mark(lex.currency_alt).finditer(lex.repair(SlipScope.AMOUNT, ln.text))
         if (cur := lex.currencies.get(m.group(0).upper())) is not None
     ]
     foreign = Counter(cur.code for _, cur in marks if cur.weak and home and cur.code not in home)
