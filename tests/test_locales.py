@@ -592,3 +592,12 @@ def test_a_dollar_mark_with_its_sign_read_as_an_s_still_marks_the_amounts(correc
     fields = corrector.extract(ocr_from_lines(lines)).fields
     assert fields["total"].value == "86.40" and fields["currency"].value == "HKD"
     assert [a for a, _, _ in find_amounts("GLASS 3.50 MASS 12.00")] == [Decimal("3.50"), Decimal("12.00")]
+
+
+def test_a_date_only_month_first_can_read_hints_at_the_us(corrector: DefaultTextCorrector) -> None:
+    lines = ["GRAND CAFE", "SERVER: JAKE 12/17/2017", "Coffee 2.95", "Burger 13.95", "Total 16.90"]
+    assert detect_locales(lines).hint == "en_US"
+    assert corrector.extract(ocr_from_lines(lines)).fields["currency"].value == "USD"
+    day_first = [ln.replace("12/17/2017", "17/12/2017") for ln in lines]
+    assert detect_locales(day_first).hint is None
+    assert "currency" not in corrector.extract(ocr_from_lines(day_first)).fields
