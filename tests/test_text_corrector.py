@@ -800,3 +800,18 @@ def test_a_recognized_address_reads_a_point_after_a_word_or_number_as_the_comma_
     assert guess_header([Line(i, text, 0.98) for i, text in enumerate(read)]).address == want
     # typed text keeps its points as printed; so does an abbreviation ("NO.") and a number's point
     assert guess_header([Line(i, text, 1.0) for i, text in enumerate(read)]).address == " ".join(read[1:])
+
+
+def test_the_subtotal_and_tax_are_the_pair_that_adds_up_to_the_total(corrector: DefaultTextCorrector) -> None:
+    # two "Sub Total" lines around the tax; a column of labels read apart from its column of amounts
+    twice = ["GRAND CAFE", "Coffee 2.95", "Chicken Parmesan 17.95", "Prime Sirloin 25.95", "Burger 13.95",
+             "Coffee 2.95", "Sub Total: 63.75", "Tax: 5.50", "Sub Total: 69.25", "TOTAL : 69.25",
+             "Suggested Gratuity:", "15% 10.39"]  # fmt: skip
+    apart = ["TAVERN", "Manhattan 48.00", "Grey Goose 28.50", "Rocks 3.00", "Subtotal", "Tax 79.50", "5.57",
+             "Total", "85.07", "Balance Due", "85.07"]  # fmt: skip
+    for lines, subtotal, tax, total in ((twice, "63.75", "5.50", "69.25"), (apart, "79.50", "5.57", "85.07")):
+        fields = corrector.extract(ocr_from_lines(lines)).fields
+        assert (fields["subtotal"].value, fields["tax"].value, fields["total"].value) == (subtotal, tax, total)
+    # item prices that happen to add up to the total are no subtotal and tax
+    items = corrector.extract(ocr_from_lines(["DELI", "Sandwich 8.00", "Soda 2.00", "TOTAL 10.00"])).fields
+    assert "subtotal" not in items and "tax" not in items

@@ -158,8 +158,9 @@ def settle(
     _reconcile_total(fields, hits)
     _garbled_final_total(fields, hits, lines, lex)
     _infer_subtotal(fields, hits)
+    fitted = _parts_by_sum(fields, hits)
     _derive_unreadable(fields, hits, lines, rate, lex)
-    _check_total(fields)
+    _check_total(fields, parts=not fitted)
 
 
 def _total_before_tax(fields: dict[str, FieldValue], hits: Sequence[_Hit]) -> None:
@@ -260,6 +261,52 @@ def _infer_subtotal(fields: dict[str, FieldValue], hits: Sequence[_Hit]) -> None
             return
 
 
+MAX_TAX_SHARE = Decimal("0.3")
+"""A tax is at most this share of the amount it is levied on (the highest VAT rates are 25-27 %)."""
+
+
+def _parts_by_sum(fields: dict[str, FieldValue], hits: Sequence[_Hit]) -> bool:
+    """Subtotal and tax taken from the wrong amounts (a column of labels read apart from its column
+    of amounts: "Tax 79.50 / 5.57", two "Sub Total" lines on either side of the tax) while the total
+    stands: of the amounts between the first subtotal or tax label and the total, the one pair, one
+    of them so labelled, that adds up to the total with the other parts is the subtotal (the larger,
+    printed first) and the tax. Whether they were so taken: they add up to the total because they were
+    chosen to, which says nothing more of the total."""
+    amounts = _amounts(fields)
+    t = amounts.get("total")
+    total = fields.get("total")
+    if t is None or total is None or t <= 0 or total.source in (Provenance.TEMPLATE, Provenance.STATIC):
+        return False
+    if PARTS.value(amounts) == t:
+        return False
+    labelled = [h for h in hits if h.kind in ("subtotal", "tax")]
+    ends = [h.line for h in hits if h.value == t and h.kind in ("total", "total_rounded", "")]
+    if not labelled or not ends:
+        return False
+    start, end = min(h.line for h in labelled), max(ends)
+    pool = [h for h in hits if start <= h.line <= end and h.kind in ("subtotal", "tax", "") and 0 < h.value < t]
+    # the other parts printed above the total (a suggested tip under it is no part of it)
+    above = {n for n in amounts if any(h.kind == n and h.value == amounts[n] and h.line <= end for h in hits)}
+    others = {n: (v if n in above else None) for n, v in amounts.items()}
+    rest = PARTS.value({**others, "subtotal": ZERO, "tax": None}) or ZERO
+    pairs = {
+        (a.value, b.value, a.raw, b.raw, min(a.confidence, b.confidence))
+        for a in pool
+        for b in pool
+        if a.line <= b.line
+        and a is not b
+        and (a.kind or b.kind)
+        and a.value + b.value + rest == t
+        and b.value <= MAX_TAX_SHARE * a.value
+    }
+    if len({(a, b) for a, b, *_ in pairs}) != 1:
+        return False
+    sub, tax, sub_raw, tax_raw, confidence = min(pairs)
+    fields["subtotal"] = _field("subtotal", sub, sub_raw, min(confidence, 0.8))
+    fields["tax"] = _field("tax", tax, tax_raw, min(confidence, 0.8))
+    return True
+
+
 def _derive_unreadable(
     fields: dict[str, FieldValue], hits: Sequence[_Hit], lines: Sequence[Line], rate: Decimal | None, lex: Lexicon
 ) -> None:
@@ -290,8 +337,9 @@ def _derive_unreadable(
             fields["change"] = _field("change", value, "", 0.5)
 
 
-def _check_total(fields: dict[str, FieldValue]) -> None:
-    """Raise the total's confidence when the other amounts add up to it."""
+def _check_total(fields: dict[str, FieldValue], parts: bool = True) -> None:
+    """Raise the total's confidence when the other amounts add up to it (``parts``: the subtotal and
+    tax too, unless they were picked for adding up)."""
     total = fields.get("total")
     if total is None or not isinstance(total.typed, Decimal):
         return
@@ -299,7 +347,7 @@ def _check_total(fields: dict[str, FieldValue]) -> None:
     checks = sum(
         1
         for relation, first in ((TENDER, "change"), (PARTS, "subtotal"))
-        if first in fields and relation.value(amounts) == total.typed
+        if first in fields and relation.value(amounts) == total.typed and (parts or relation is not PARTS)
     )
     if checks:
         try:
