@@ -815,3 +815,11 @@ def test_the_subtotal_and_tax_are_the_pair_that_adds_up_to_the_total(corrector: 
     # item prices that happen to add up to the total are no subtotal and tax
     items = corrector.extract(ocr_from_lines(["DELI", "Sandwich 8.00", "Soda 2.00", "TOTAL 10.00"])).fields
     assert "subtotal" not in items and "tax" not in items
+
+
+def test_a_tax_read_with_its_dollar_sign_as_a_digit_is_what_the_total_leaves(corrector: DefaultTextCorrector) -> None:
+    lines = ["BELLA PASTA", "Steak Tip Skewers 212.98", "Root Beer $2.50", "Subtotal $28.48", "Tax 52.28",
+             "Total $30.76"]  # fmt: skip
+    fields = corrector.extract(ocr_from_lines(lines)).fields
+    assert (fields["tax"].value, fields["total"].value) == ("2.28", "30.76")
+    assert "tip" not in fields  # an item's "Tip" with a price above the total is no tip

@@ -449,6 +449,9 @@ def choose_amounts(hits: Sequence[AmountHit], n_lines: int, lexicon: Lexicon | N
         ("paid", paid),
         ("change", change),
     ):
+        total = out.get("total")
+        if hit is not None and name in ("service_charge", "tip") and total is not None and hit.value >= total.value:
+            continue  # a part of the total is less than it ("Steak Tip Skewers 12.98" read 212.98)
         if hit is not None:
             out[name] = Chosen(hit.value, hit.raw, hit.line, round(0.8 * hit.confidence, 3), Provenance.KEYWORD)
     if taxes:

@@ -158,7 +158,7 @@ def settle(
     _reconcile_total(fields, hits)
     _garbled_final_total(fields, hits, lines, lex)
     _infer_subtotal(fields, hits)
-    fitted = _parts_by_sum(fields, hits)
+    fitted = _parts_by_sum(fields, hits) or _sign_read_as_digit(fields, hits)
     _derive_unreadable(fields, hits, lines, rate, lex)
     _check_total(fields, parts=not fitted)
 
@@ -305,6 +305,24 @@ def _parts_by_sum(fields: dict[str, FieldValue], hits: Sequence[_Hit]) -> bool:
     fields["subtotal"] = _field("subtotal", sub, sub_raw, min(confidence, 0.8))
     fields["tax"] = _field("tax", tax, tax_raw, min(confidence, 0.8))
     return True
+
+
+def _sign_read_as_digit(fields: dict[str, FieldValue], hits: Sequence[_Hit]) -> bool:
+    """A subtotal or tax line read with the currency sign before its amount as a digit ("Tax 52.28" for
+    $2.28): where dropping the amount's first digit gives what the total and the other parts leave for
+    it, that is the subtotal or tax. Whether one was so read (it then adds up by construction)."""
+    amounts = _amounts(fields)
+    if amounts.get("total") is None or PARTS.value(amounts) == amounts["total"]:
+        return False
+    for name in ("tax", "subtotal"):
+        value = PARTS.solve({**amounts, name: None}, name)
+        if value is None or value <= 0:
+            continue
+        for hit in hits:
+            if hit.kind == name and hit.value > value and f"{hit.value:.2f}"[1:] == f"{value:.2f}":
+                fields[name] = _field(name, value, hit.raw, min(hit.confidence, 0.7))
+                return True
+    return False
 
 
 def _derive_unreadable(
