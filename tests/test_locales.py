@@ -601,3 +601,9 @@ def test_a_date_only_month_first_can_read_hints_at_the_us(corrector: DefaultText
     day_first = [ln.replace("12/17/2017", "17/12/2017") for ln in lines]
     assert detect_locales(day_first).hint is None
     assert "currency" not in corrector.extract(ocr_from_lines(day_first)).fields
+
+
+def test_a_us_tills_tax_total_is_the_tax(corrector: DefaultTextCorrector) -> None:
+    lines = ["WINGS & THINGS", "1717 DUTCH BROADWAY ELMONT, NY 11003", "15 WINGS 5.75", "CORN BREAD 3.00",
+             "TXTL .75", "TOTL 9.50", "CASH 9.50", "CHNG .00"]  # fmt: skip
+    assert corrector.extract(ocr_from_lines(lines)).fields["tax"].value == "0.75"
