@@ -287,6 +287,18 @@ def test_a_budget_form_across_a_page_is_a_form_whatever_sums_it_prints() -> None
     assert reader.kind(_money("total", "tax", "change"), narrow) == "receipt"
 
 
+def test_short_labels_across_more_than_a_till_roll_with_no_amount_are_a_form() -> None:
+    # an order form's blanks ("City ____", "Zip ____") read as short lines, no amount anywhere
+    reader = FormReader()
+    labels = ["Direct Account", "Please Ship To", "Address", "City", "State", "Zip", "Delivery Date", "BRAND"]
+    zip_beside = {"State": [("Zip", 560, 160)]}
+    blanks = _page([line(t, 20, 40 * i) + zip_beside.get(t, []) for i, t in enumerate(labels)])
+    assert reader.kind(_money(), blanks) == "form"
+    # a receipt photo read so badly that no amount came out stays one within a till roll's width
+    narrow = _page([line(t, 20, 40 * i) for i, t in enumerate(labels)])
+    assert reader.kind(_money(), narrow) == "receipt"
+
+
 def test_funsd_scoring_counts_linked_pairs_and_labels(tmp_path: Path) -> None:
     gold = {
         "form": [

@@ -165,7 +165,8 @@ class FormReader:
         only the generic template matched, on which the receipt arithmetic found little money (or
         found it across a page that prints no amount in cents), is a receipt when its text runs
         down a till roll's width and a form when it runs across a page (:func:`text_span`); in
-        between, long lines with few amounts, or "Label: answer" lines, make a form."""
+        between, long lines with few amounts, or "Label: answer" lines, make a form, as does text wider
+        than a till roll with no amount at all."""
         if template_kind:
             return template_kind
         if extraction.template and extraction.template not in self.kind_options.generic_templates:
@@ -195,6 +196,8 @@ class FormReader:
             return FORM  # amounts, but no sure total among them, on a page of long lines
         if total is None and share == 0 and width >= opts.plain_lines and len(lines) >= opts.plain_min_lines:
             return FORM  # no amount at all on lines of some length: nothing of a receipt was read
+        if total is None and share == 0 and span >= opts.receipt_span:
+            return FORM  # no amount at all, in short lines across more than a till roll ("City ____")
         return extraction.doc_type
 
     def read(
