@@ -823,3 +823,10 @@ def test_a_tax_read_with_its_dollar_sign_as_a_digit_is_what_the_total_leaves(cor
     fields = corrector.extract(ocr_from_lines(lines)).fields
     assert (fields["tax"].value, fields["total"].value) == ("2.28", "30.76")
     assert "tip" not in fields  # an item's "Tip" with a price above the total is no tip
+
+
+def test_a_surely_read_name_keeps_a_letter_more_than_a_receipt_word(corrector: DefaultTextCorrector) -> None:
+    speller = corrector.speller
+    assert speller is not None
+    assert speller.mend_sure_name("WELLCOME") == "WELLCOME"  # Hong Kong's supermarket, not "WELCOME"
+    assert speller.mend_sure_name("HARDWAKE SDN BHD") == "HARDWARE SDN BHD"  # a letter misread is put right

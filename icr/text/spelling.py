@@ -210,10 +210,12 @@ class SpellingCorrector:
             if parted:
                 return parted
             if len(word) >= 7:
+                # a letter misread, never one added or lost: a sure reading with a letter more is a name's own
+                # spelling ("WELLCOME", not "WELCOME")
                 near = [
                     s.term
                     for s in self._sym.lookup(word.lower(), Verbosity.ALL, max_edit_distance=1)
-                    if s.term in self.vocabulary and len(s.term) >= 7
+                    if s.term in self.vocabulary and len(s.term) >= 7 and len(s.term) == len(word)
                 ]
                 if len(near) == 1:
                     return _same_case(word, near[0])
