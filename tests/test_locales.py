@@ -607,3 +607,10 @@ def test_a_us_tills_tax_total_is_the_tax(corrector: DefaultTextCorrector) -> Non
     lines = ["WINGS & THINGS", "1717 DUTCH BROADWAY ELMONT, NY 11003", "15 WINGS 5.75", "CORN BREAD 3.00",
              "TXTL .75", "TOTL 9.50", "CASH 9.50", "CHNG .00"]  # fmt: skip
     assert corrector.extract(ocr_from_lines(lines)).fields["tax"].value == "0.75"
+
+
+def test_a_limited_companys_small_letters_read_as_zeros_come_back(corrector: DefaultTextCorrector) -> None:
+    for text, name in (("Żabka Polska sp. z 0.0.", "Żabka Polska sp. z o.o."), ("MERCATOR d.O.o.", "MERCATOR d.o.o."),
+                       ("ACME D.O.O.", "ACME D.O.O.")):  # fmt: skip
+        fields = corrector.extract(ocr_from_lines([text, "Ljubljana", "SKUPAJ 5,00 EUR"])).fields
+        assert fields["company"].value == name
