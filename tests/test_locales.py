@@ -609,8 +609,9 @@ def test_a_us_tills_tax_total_is_the_tax(corrector: DefaultTextCorrector) -> Non
     assert corrector.extract(ocr_from_lines(lines)).fields["tax"].value == "0.75"
 
 
-def test_a_limited_companys_small_letters_read_as_zeros_come_back(corrector: DefaultTextCorrector) -> None:
+def test_small_letters_a_name_read_as_zeros_or_capitals_come_back(corrector: DefaultTextCorrector) -> None:
     for text, name in (("Żabka Polska sp. z 0.0.", "Żabka Polska sp. z o.o."), ("MERCATOR d.O.o.", "MERCATOR d.o.o."),
-                       ("ACME D.O.O.", "ACME D.O.O.")):  # fmt: skip
+                       ("ACME D.O.O.", "ACME D.O.O."), ("LidI Dienstleistung GmbH", "Lidl Dienstleistung GmbH"),
+                       ("Louis XIV Cafe", "Louis XIV Cafe")):  # fmt: skip
         fields = corrector.extract(ocr_from_lines([text, "Ljubljana", "SKUPAJ 5,00 EUR"])).fields
         assert fields["company"].value == name
