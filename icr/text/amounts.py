@@ -440,6 +440,7 @@ def choose_amounts(hits: Sequence[AmountHit], n_lines: int, lexicon: Lexicon | N
         v = paid.value - (change.value if change is not None else Decimal(0))
         out["total"] = Chosen(v, paid.raw, paid.line, 0.4 * paid.confidence, Provenance.ARITHMETIC)
 
+    total = out.get("total")
     for name, hit in (
         ("subtotal", subtotal),
         ("rounding", rounding),
@@ -449,13 +450,11 @@ def choose_amounts(hits: Sequence[AmountHit], n_lines: int, lexicon: Lexicon | N
         ("paid", paid),
         ("change", change),
     ):
-        total = out.get("total")
         if hit is not None and name in ("service_charge", "tip") and total is not None and hit.value >= total.value:
             continue  # a part of the total is less than it ("Steak Tip Skewers 12.98" read 212.98)
         if hit is not None:
             out[name] = Chosen(hit.value, hit.raw, hit.line, round(0.8 * hit.confidence, 3), Provenance.KEYWORD)
     if taxes:
-        total = out.get("total")
         ok = [t for t in taxes if total is None or t.value < total.value]
         if ok:
             t = ok[0]

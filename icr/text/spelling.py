@@ -127,10 +127,11 @@ class SpellingCorrector:
         return _same_case(word, fixes.pop()) if len(fixes) == 1 else word
 
     def known(self, word: str) -> bool:
-        """In the dictionary, or the plural of a word of four letters or more that is ("HYPERMARKETS")."""
+        """In the dictionary, or the plural (-s, -es) of a word of three letters or more that is ("HYPERMARKETS")."""
         low = word.lower()
         words = self._sym.words
-        return low in words or (low.endswith("s") and len(low) >= 5 and (low[:-1] in words or low[:-2] in words))
+        singular = (low[:-1] in words) or (low.endswith("es") and low[:-2] in words)
+        return low in words or (len(low) >= 5 and low.endswith("s") and singular)
 
     def correct_word(self, word: str) -> str:
         """The corrected word, or ``word`` itself when it has digits, is short, known, or has no close match."""
