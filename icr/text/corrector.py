@@ -17,7 +17,7 @@ import regex
 
 from icr.config import Settings, config_dir
 from icr.text.amounts import choose_amounts, labelled_amounts
-from icr.text.fields import EXTRACTORS, Found
+from icr.text.fields import EXTRACTORS, Found, extract_payment_method
 from icr.text.header import guess_header
 from icr.text.items import extract_line_items
 from icr.text.ledger import settle, supported
@@ -168,6 +168,9 @@ class DefaultTextCorrector:
             found: Found | None = extractor(lines, opts)
             if found is not None:
                 put(name, found.value, found.raw, found.confidence, found.source, found.margin)
+        paid_by = extract_payment_method(lines, opts, hits)
+        if paid_by is not None:
+            put("payment_method", paid_by.value, paid_by.raw, paid_by.confidence, paid_by.source)
 
         if template is not None:
             readings = dict(fields)

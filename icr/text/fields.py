@@ -14,11 +14,13 @@ from dataclasses import dataclass, replace
 
 import regex
 
+from icr.text.amounts import AmountHit
 from icr.text.ledger import Provenance
 from icr.text.lines import Line
 from icr.text.locale_models import SlipScope
 from icr.text.parsers import (
     ParseOptions,
+    find_amounts,
     find_dates,
     parse_card_last4,
     parse_payment_method,
@@ -143,16 +145,54 @@ def extract_card_last4(lines: Sequence[Line], opts: ParseOptions) -> Found | Non
     return _labelled(lines, opts.lex.card_label, parse_card_last4, confidence=0.75)
 
 
-def extract_payment_method(lines: Sequence[Line], opts: ParseOptions) -> Found | None:
-    found = None
+def extract_payment_method(
+    lines: Sequence[Line], opts: ParseOptions, hits: Sequence[AmountHit] = ()
+) -> Found | None:
+    """How the document was paid: a payment word on a tender line (the label of the amount paid or
+    of the change, a label line just above an amount, a line with an amount), else on a line that
+    names the method without its amount (``opts.lex.payment_named``: ``VISA ****1234``, ``PAY BY:
+    CASH``). A payment word elsewhere is no payment: ``Check #93`` numbers a bill, ``NO CASH REFUND``
+    is a policy. Of the surest, a card wins (a card slip and a cash line are a split bill's), else
+    the last."""
+    lex = opts.lex
+    found: list[tuple[int, Found]] = []
+    by_index = {ln.index: ln for ln in lines}
+
+    def add(strength: int, ln: Line, share: float) -> None:
+        method = parse_payment_method(ln.text, opts) if lex.payment_label.search(ln.text) else None
+        if method is not None:
+            found.append((strength, Found(method, ln.text, ln.index, round(share * ln.confidence, 3), "keyword")))
+
+    for hit in hits:
+        tender = hit.kind in ("paid", "change")
+        method = parse_payment_method(hit.label, opts) if tender and hit.label else None
+        if method is not None:
+            found.append((2, Found(method, hit.label, hit.line, round(0.7 * hit.confidence, 3), "keyword")))
+            continue
+        # else the label lines just above the amount ("PAYMENT MODE / AMOUNT / CASH / 8.20")
+        reach = _TENDER_REACH if tender else 1
+        for back in range(reach + 1):
+            ln = by_index.get(hit.line - back)
+            if ln is None or (back and find_amounts(ln.text, lex)):
+                break
+            if back and (tender or len(ln.text.split()) <= _LABEL_WORDS):
+                add(2, ln, 0.7)
+    above = ""
     for ln in lines:
-        if opts.lex.payment_label.search(ln.text):
-            method = parse_payment_method(ln.text, opts)
-            if method is not None:
-                found = Found(method, ln.text, ln.index, round(0.7 * ln.confidence, 3), "keyword")
-                if method == "card":
-                    break
-    return found
+        if find_amounts(ln.text, lex):
+            add(2, ln, 0.7)
+        elif lex.payment_named.search(ln.text) or lex.payment_named.search(above):  # "PAYMENT TYPE: / CASH"
+            add(1, ln, 0.6)
+        above = ln.text
+    if not found:
+        return None
+    surest = max(strength for strength, _ in found)
+    best = [f for strength, f in sorted(found, key=lambda t: t[1].line) if strength == surest]
+    return next((f for f in best if f.value == "card"), best[-1])
+
+
+_TENDER_REACH = 3  # label lines above a tender amount that may be its label ("PAYMENT MODE / AMOUNT / CASH")
+_LABEL_WORDS = 3  # a label line above any amount names its payment in this many words at most ("CASH :")
 
 
 def extract_tax_rate(lines: Sequence[Line], opts: ParseOptions) -> Found | None:
@@ -214,7 +254,6 @@ EXTRACTORS: dict[str, Callable[[Sequence[Line], ParseOptions], Found | None]] = 
     "tax_id": extract_tax_id,
     "receipt_number": extract_receipt_number,
     "card_last4": extract_card_last4,
-    "payment_method": extract_payment_method,
     "tax_rate": extract_tax_rate,
     "currency": extract_currency,
 }

@@ -137,6 +137,10 @@ class LocalePack(_Strict):
     payment_methods: dict[str, Literal["card", "cash", "ewallet", "cheque", "voucher"]] = {}
     payment_labels: PatternList = []
     """Payment words beyond ``payment_methods`` that mark a payment line (``CREDIT``)."""
+    payment_named: PatternList = []
+    """Words that say how a document was paid on a line without its amount (a card scheme, ``PAY BY:
+    CASH``, a masked card number). Elsewhere a payment word counts only on a tender line, one with an
+    amount: ``Check #93`` is a bill's number, ``NO CASH REFUND`` a policy, ``GUEST CHECK`` a heading."""
     date_labels: PatternList = []
     time_labels: PatternList = []
     legal_suffixes: PatternList = []
@@ -197,6 +201,7 @@ class LocalePack(_Strict):
         "final_total",
         "strong_total",
         "payment_labels",
+        "payment_named",
         "date_labels",
         "time_labels",
         "legal_suffixes",

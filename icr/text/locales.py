@@ -184,6 +184,7 @@ class Lexicon:
     month_alt: str
     payment_methods: dict[str, str]
     payment_label: regex.Pattern[str]
+    payment_named: regex.Pattern[str]
     date_label: regex.Pattern[str]
     date_label_alt: str
     time_label: regex.Pattern[str]
@@ -378,6 +379,7 @@ def compile_lexicon(packs: Sequence[LocalePack], chosen: bool = True) -> Lexicon
             + r"\b",
             _I,
         ),
+        payment_named=regex.compile(_alt(_joined(packs, "payment_named")), _I),
         date_label=regex.compile(rf"\b{date_label_alt}\b", _I),
         date_label_alt=date_label_alt,
         time_label=regex.compile(rf"\b{_alt(_joined(packs, 'time_labels'))}\b", _I),
