@@ -559,6 +559,7 @@ def test_total_from_cash_and_change_only_when_the_printed_one_is_an_ocr_digit_of
 
     assert one_digit_apart(Decimal("30.30"), Decimal("30.90"))
     assert not one_digit_apart(Decimal("5.90"), Decimal("35.80"))
+    assert not one_digit_apart(Decimal("0.29"), Decimal("3.29"))  # ".29": a digit lost, not misread
 
     def total(texts: list[str]) -> Decimal:
         lines = [Line(i, t, 0.8) for i, t in enumerate(texts)]

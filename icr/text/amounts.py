@@ -54,10 +54,15 @@ def _currency_word(currency_alt: str) -> regex.Pattern[str]:
     return regex.compile(rf"(?<![\p{{L}}]){currency_alt}(?![\p{{L}}])", regex.IGNORECASE)
 
 
+_NOT_LABEL = regex.compile(r"[^\p{L}\s/&%@()-]")
+_WORD = regex.compile(r"\p{L}{3,}")
+_FIRST_TOKEN = regex.compile(r"^\S+")
+
+
 def _label_text(text: str, lex: Lexicon) -> str:
-    words = " ".join(regex.sub(r"[^\p{L}\s/&%@()-]", " ", text).split())
+    words = " ".join(_NOT_LABEL.sub(" ", text).split())
     # a label needs a real word: not a currency mark nor a tax code such as "S" or "SR"
-    return words if regex.search(r"\p{L}{3,}", _currency_word(lex.currency_alt).sub("", words)) else ""
+    return words if _WORD.search(_currency_word(lex.currency_alt).sub("", words)) else ""
 
 
 _OWN_NUMBER = regex.compile(r":\s*\d+\s*$")
@@ -116,7 +121,7 @@ def labelled_amounts(lines: Sequence[Line], opts: ParseOptions | None = None) ->
     for ln in lines:
         if transparent.fullmatch(ln.text):
             continue  # ":" or "RM" alone between a label and its value
-        amounts = _amounts_in(ln.text, opts)
+        amounts = amounts_in(ln.text, opts)
         if not amounts:
             flush()
             if label_of(ln.text) and not _OWN_NUMBER.search(ln.text):
@@ -129,7 +134,7 @@ def labelled_amounts(lines: Sequence[Line], opts: ParseOptions | None = None) ->
         label = label_of(ln.text[:first_start])
         if not label:
             after = ln.text[amounts[-1][2] :]
-            after_label = label_of(regex.sub(r"^\S+", "", after))
+            after_label = label_of(_FIRST_TOKEN.sub("", after))
             label = after_label if len(amounts) == 1 else ""
         if label:
             flush()
@@ -179,7 +184,8 @@ def labelled_amounts(lines: Sequence[Line], opts: ParseOptions | None = None) ->
     return hits
 
 
-def _amounts_in(text: str, opts: ParseOptions) -> list[tuple[Decimal, str, int]]:
+def amounts_in(text: str, opts: ParseOptions) -> list[tuple[Decimal, str, int]]:
+    """The amounts of ``text`` as (value, raw, start), read with the document's decimal mark."""
     found = find_amounts(text, opts.lex)
     if opts.decimal == ",":
         redone: list[tuple[Decimal, str, int]] = []

@@ -16,7 +16,7 @@ from pathlib import Path
 import regex
 
 from icr.config import Settings, config_dir
-from icr.text.amounts import choose_amounts, labelled_amounts
+from icr.text.amounts import choose_amounts
 from icr.text.fields import EXTRACTORS, Found, extract_payment_method
 from icr.text.header import guess_header
 from icr.text.items import extract_line_items
@@ -24,6 +24,7 @@ from icr.text.ledger import settle, supported
 from icr.text.lines import TYPED_CONFIDENCE, Line, document_lines
 from icr.text.locales import detect_locales, lexicon_for, load_packs, unmark
 from icr.text.parsers import PARSERS, ParseOptions, find_amounts, mask_card_numbers, normalize
+from icr.text.realign import realign
 from icr.text.spelling import SpellingCorrector, read_vocabulary, shared_corrector
 from icr.text.templates import (
     Template,
@@ -39,13 +40,17 @@ from icr.types import Extraction, FieldValue, OcrResult, TypedValue
 DEFAULT_REQUIRED = ("company", "date", "total")
 
 
+_COMMA_CENTS = regex.compile(r"(?<![\d.,])\d{1,3}(?:\.\d{3})*,\d{2}(?![\d,.])")
+_POINT_CENTS = regex.compile(r"(?<![\d.,])\d{1,3}(?:,\d{3})*\.\d{2}(?![\d,.])")
+
+
 def infer_decimal(lines: Sequence[Line], default: str = ".") -> str:
     """``","`` when the document's amounts are written ``12,50``, ``"."`` for ``12.50``; ``default``
     when it prints no cents (the locale's convention)."""
     comma = dot = 0
     for ln in lines:
-        comma += len(regex.findall(r"(?<![\d.,])\d{1,3}(?:\.\d{3})*,\d{2}(?![\d,.])", ln.text))
-        dot += len(regex.findall(r"(?<![\d.,])\d{1,3}(?:,\d{3})*\.\d{2}(?![\d,.])", ln.text))
+        comma += len(_COMMA_CENTS.findall(ln.text))
+        dot += len(_POINT_CENTS.findall(ln.text))
     if comma == dot == 0:
         return default
     return "," if comma > dot else "."
@@ -158,11 +163,11 @@ class DefaultTextCorrector:
                 address = speller.correct_address(address)
             put("address", address, header.address, header.confidence_address, "header")
 
-        hits = labelled_amounts(lines, opts)
+        money_lines, hits = realign(lines, opts)  # amounts a curled photo read a line off their labels
         for name, chosen in choose_amounts(hits, len(lines), lex).items():
             put(name, chosen.value, chosen.raw, chosen.confidence, chosen.source.value, chosen.margin)
         rate = EXTRACTORS["tax_rate"](lines, opts)
-        settle(fields, hits, lines, rate.value if rate and isinstance(rate.value, Decimal) else None, lex)
+        settle(fields, hits, money_lines, rate.value if rate and isinstance(rate.value, Decimal) else None, lex)
 
         for name, extractor in EXTRACTORS.items():
             found: Found | None = extractor(lines, opts)

@@ -157,6 +157,12 @@ def extract_payment_method(
     lex = opts.lex
     found: list[tuple[int, Found]] = []
     by_index = {ln.index: ln for ln in lines}
+    has_amount: dict[int, bool] = {}
+
+    def amount_on(ln: Line) -> bool:
+        if ln.index not in has_amount:
+            has_amount[ln.index] = bool(find_amounts(ln.text, lex))
+        return has_amount[ln.index]
 
     def add(strength: int, ln: Line, share: float) -> None:
         method = parse_payment_method(ln.text, opts) if lex.payment_label.search(ln.text) else None
@@ -173,16 +179,17 @@ def extract_payment_method(
         reach = _TENDER_REACH if tender else 1
         for back in range(reach + 1):
             ln = by_index.get(hit.line - back)
-            if ln is None or (back and find_amounts(ln.text, lex)):
+            if ln is None or (back and amount_on(ln)):
                 break
             if back and (tender or len(ln.text.split()) <= _LABEL_WORDS):
                 add(2, ln, 0.7)
     above = ""
     for ln in lines:
-        if find_amounts(ln.text, lex):
-            add(2, ln, 0.7)
-        elif lex.payment_named.search(ln.text) or lex.payment_named.search(above):  # "PAYMENT TYPE: / CASH"
-            add(1, ln, 0.6)
+        if lex.payment_label.search(ln.text):
+            if amount_on(ln):
+                add(2, ln, 0.7)
+            elif lex.payment_named.search(ln.text) or lex.payment_named.search(above):  # "PAYMENT TYPE: / CASH"
+                add(1, ln, 0.6)
         above = ln.text
     if not found:
         return None

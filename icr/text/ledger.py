@@ -110,9 +110,10 @@ def items_sum(prices: Sequence[Decimal]) -> Decimal:
 
 
 def one_digit_apart(a: Decimal, b: Decimal) -> bool:
-    """``30.30`` and ``30.90``: the same length, one digit different (a likely OCR misreading)."""
+    """``30.30`` and ``30.90``: the same length, one digit different (a likely OCR misreading). Cents
+    alone and a whole amount are not (``.29`` printed is no misreading of ``3.29``)."""
     x, y = f"{a:.2f}", f"{b:.2f}"
-    return len(x) == len(y) and sum(c != d for c, d in zip(x, y, strict=True)) == 1
+    return (abs(a) < 1) == (abs(b) < 1) and len(x) == len(y) and sum(c != d for c, d in zip(x, y, strict=True)) == 1
 
 
 def one_digit_lost(printed: Decimal, value: Decimal) -> bool:

@@ -81,7 +81,7 @@ _AMOUNT_TOKEN = (
       | [0-9OSlIB]{1,3}(?:[,.' ][0-9OSlIB]{3})+[.,][0-9OSlIB]{2}   # 1,234.56 / 1.234,56 / 1 234,56
       | [0-9OSlIB]*[0-9][0-9OSlIB]*[.,][0-9OSlIB]{2}               # 12.59 / 12,59 / l2.5O
       | [0-9]{1,3}(?:,[0-9]{3})+                                  # 1,234
-      | (?<=(?:^|-|\s)\s?)\.[0-9]{2}                              # -.01 / CHANGE RM .40
+      | (?<=(?:^|-|\s|\p{Sc})\s?)\.[0-9]{2}                       # -.01 / CHANGE RM .40 / $.83
       #GROUPED
     )
     (?P<neg3>-)?
@@ -102,6 +102,9 @@ text (``1 234,56``): an ordinary space for the amount shapes (one character for 
 
 _ONE_MARK_GROUPED = regex.compile(r"[0-9]{1,3}(?:([.,])[0-9]{3})+\1[0-9]{1,2}")
 """Thousands grouped by the mark that then stands before the cents (``1.318.99``, ``1,318,99``)."""
+
+
+_AMOUNT_CHARS = regex.compile(r"[0-9OoDQSslIi|!BZzG]+(?:[ ,.'][0-9OoDQSslIi|!BZzG]+)*")
 
 
 def parse_amount(text: str, opts: ParseOptions | None = None) -> Decimal | None:
@@ -127,7 +130,7 @@ def parse_amount(text: str, opts: ParseOptions | None = None) -> Decimal | None:
     if s.endswith("-"):
         neg, s = True, s[:-1].strip()
     s = currency.sub("", s).strip()
-    if not s or not regex.fullmatch(r"[0-9OoDQSslIi|!BZzG]+(?:[ ,.'][0-9OoDQSslIi|!BZzG]+)*", s):
+    if not s or not _AMOUNT_CHARS.fullmatch(s):
         return None
     if not any(c.isdigit() for c in s):
         return None
@@ -544,9 +547,14 @@ def parse_payment_method(text: str, opts: ParseOptions | None = None) -> str | N
     """``"VISA CARD"`` -> ``"card"``; ``"CASH"`` -> ``"cash"``."""
     up = text.upper()
     for word, method in (opts or ParseOptions()).lex.payment_methods.items():
-        if regex.search(rf"(?<![A-Z]){regex.escape(word)}(?![A-Z])", up):
+        if _payment_word(word).search(up):
             return method
     return None
+
+
+@functools.cache
+def _payment_word(word: str) -> regex.Pattern[str]:
+    return regex.compile(rf"(?<![A-Z]){regex.escape(word)}(?![A-Z])")
 
 
 def parse_text(text: str, opts: ParseOptions | None = None) -> str | None:

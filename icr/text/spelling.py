@@ -25,6 +25,7 @@ WORD = regex.compile(r"\p{L}+(?:['’]\p{L}+)?")
 NAME_WORD = regex.compile(r"(?<![\p{N}])\p{L}+(?![\p{N}])")
 """A word of a name as the name mending sees it: letters, not touching a digit."""
 TOKEN = regex.compile(r"\S+")
+_LETTER_RUN = regex.compile(r"\p{L}+")
 PLAIN_WORD = regex.compile(r"(?<![\p{N}\p{L}])\p{L}+(?![\p{N}\p{L}])")
 """A run of letters touching no digit or other letter: the unit names and addresses are corrected in."""
 
@@ -280,7 +281,7 @@ class SpellingCorrector:
         """
         runs: dict[str, list[float]] = {}
         for text, confidence in words:
-            for run in regex.findall(r"\p{L}+", text):
+            for run in _LETTER_RUN.findall(text):
                 runs.setdefault(run.upper(), []).append(confidence)
 
         def fix(m: regex.Match[str]) -> str:

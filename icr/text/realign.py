@@ -1,0 +1,144 @@
+"""Amounts read a line away from their labels, put back beside them.
+
+On a photo of a curled or bent receipt the column of amounts drifts against the column of labels,
+and the recognizer's rows pair each amount with the label above or below its own ("TAX 8.25% 2.00",
+"Amount Due .17", "$2.17" for TAX .17 and Amount Due 2.17). The money then says something
+impossible: a tax larger than the total, a total of 0.00, change larger than the cash given.
+Only then are the amounts at the bottom of the receipt tried one line up and one line down, and
+a move is kept when more sums add up with it (subtotal + tax = total, paid - change = total) and
+no more is impossible.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from decimal import Decimal
+
+from icr.text.amounts import AmountHit, amounts_in, choose_amounts, labelled_amounts
+from icr.text.ledger import Provenance
+from icr.text.lines import Line
+from icr.text.parsers import ParseOptions
+
+REACH = 12
+"""Lines above the last amount that a drifting column may span."""
+TAX_SHARE = Decimal("0.5")
+"""A tax at least this share of the subtotal or total it belongs to is no tax."""
+CENT = Decimal("0.01")
+
+
+@dataclass(frozen=True)
+class Fit:
+    """How well a pairing of amounts and labels adds up."""
+
+    impossible: int
+    sums: int
+
+    def better_than(self, other: Fit) -> bool:
+        return self.sums > other.sums and self.impossible <= other.impossible
+
+
+def fit(hits: Sequence[AmountHit], n_lines: int, opts: ParseOptions) -> Fit:
+    """Impossibilities among the labelled amounts, and the sums the chosen ones make."""
+    impossible = impossibilities(hits)
+    chosen = choose_amounts(hits, n_lines, opts.lex)
+    total, subtotal, tax = chosen.get("total"), chosen.get("subtotal"), chosen.get("tax")
+    given, back = chosen.get("paid"), chosen.get("change")
+    sums = 0
+    if total is not None and total.source != Provenance.KEYWORD:
+        total = None  # a total the sums gave, or one no label names, checks nothing
+    if total is not None and subtotal is not None and tax is not None:
+        sums += abs(subtotal.value + tax.value - total.value) <= CENT and tax.value > 0
+    if total is not None and given is not None and back is not None:
+        sums += abs(given.value - back.value - total.value) <= CENT and back.value > 0
+    return Fit(impossible, int(sums))
+
+
+def impossibilities(hits: Sequence[AmountHit]) -> int:
+    """Labelled amounts that cannot be what their labels say: a total of nothing (a negative one is
+    a group of credits: "TOTAL 0% SUPPLIES -7.43"), a tax as large as half its subtotal or total,
+    change no less than the cash given."""
+    labelled = [h for h in hits if h.kind]
+    bases = [h.value for h in labelled if h.kind in ("total", "total_rounded", "subtotal") and h.value > 0]
+    ceiling = max(bases, default=None)
+    count = sum(1 for h in labelled if h.kind in ("total", "total_rounded") and h.value == 0)
+    if ceiling is not None:
+        count += sum(1 for h in labelled if h.kind == "tax" and h.value >= TAX_SHARE * ceiling)
+    paid = [h for h in labelled if h.kind == "paid"]
+    change = [h for h in labelled if h.kind == "change"]
+    if paid and change and change[-1].value >= paid[-1].value > 0:
+        count += 1
+    return count
+
+
+def _last_amount(text: str, opts: ParseOptions) -> tuple[str, str] | None:
+    """``text`` split into what stands before its one amount and that amount, when the amount
+    ends the line (a column of amounts); None for a line with none or several."""
+    found = amounts_in(text, opts)
+    if len(found) != 1:
+        return None
+    _, raw, start = found[0]
+    if text[start + len(raw) :].strip():
+        return None
+    return text[:start].rstrip(), raw
+
+
+def moved(lines: Sequence[Line], first: int, last: int, step: int, opts: ParseOptions) -> list[Line] | None:
+    """``lines`` with the amounts of lines ``first``..``last`` (positions in ``lines``) each moved
+    ``step`` lines (-1: up, 1: down); None when a line involved holds several amounts or an amount
+    off the line's end, or the line an amount leaves the window for holds one already."""
+    texts = [ln.text for ln in lines]
+    parts: dict[int, tuple[str, str] | None] = {}
+    for i in range(first, last + 1):
+        split = _last_amount(texts[i], opts)
+        if split is None and _has_amount(texts[i], opts):
+            return None
+        parts[i] = split
+    edge = first - 1 if step < 0 else last + 1
+    if not 0 <= edge < len(lines) or _has_amount(texts[edge], opts):
+        return None
+    labels = {i: (p[0] if p is not None else texts[i]) for i, p in parts.items()}
+    labels[edge] = texts[edge]
+    amounts = {i + step: p[1] for i, p in parts.items() if p is not None}
+    out = []
+    for i, ln in enumerate(lines):
+        if i not in labels:
+            out.append(ln)
+            continue
+        text = " ".join(t for t in (labels[i], amounts.get(i, "")) if t)
+        if text:
+            out.append(replace(ln, text=text))
+    return out
+
+
+def _has_amount(text: str, opts: ParseOptions) -> bool:
+    return bool(amounts_in(text, opts))
+
+
+def realign(lines: Sequence[Line], opts: ParseOptions) -> tuple[list[Line], list[AmountHit]]:
+    """The lines to read the money from and their labelled amounts: as read, unless the amounts
+    say something impossible and moving the bottom of the amount column a line up or down makes
+    them add up better."""
+    hits = labelled_amounts(lines, opts)
+    if not impossibilities(hits):
+        return list(lines), hits
+    here = fit(hits, len(lines), opts)
+    with_amount = [i for i, ln in enumerate(lines) if _has_amount(ln.text, opts)]
+    if not with_amount:
+        return list(lines), hits
+    last = with_amount[-1]
+    best: tuple[Fit, list[Line], list[AmountHit]] | None = None
+    for step in (-1, 1):
+        for first in range(max(0, last - REACH), last + 1):
+            candidate = moved(lines, first, last, step, opts)
+            if candidate is None:
+                continue
+            found = labelled_amounts(candidate, opts)
+            if impossibilities(found) > here.impossible:
+                continue
+            score = fit(found, len(lines), opts)
+            if score.better_than(here) and (best is None or score.better_than(best[0])):
+                best = (score, candidate, found)
+    if best is None:
+        return list(lines), hits
+    return best[1], best[2]
