@@ -38,6 +38,9 @@ def paid_by(corrector: DefaultTextCorrector, lines: list[str], confidence: float
         # named without the amount beside it
         (["TOTAL 35.10", "PAYMENT TYPE:", "CASH"], "cash"),
         (["TOTAL 35.10", "Card Type: VISA", "XXXXXXXXXXXX1234"], "card"),
+        # a tender's label alone, its amount in a column the reading lost
+        (["TOTAL AMOUNT", "CASH", "RM", "THANK YOU. PLEASE COME AGAIN"], "cash"),
+        (["TOTAL 9.50", "CHECK #:", "1234"], None),
         # a card slip beside a cash line: the card
         (["TOTAL 40.00", "VISA 30.00", "CASH 10.00"], "card"),
     ],

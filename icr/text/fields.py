@@ -18,6 +18,7 @@ from icr.text.amounts import AmountHit
 from icr.text.ledger import Provenance
 from icr.text.lines import Line
 from icr.text.locale_models import SlipScope
+from icr.text.locales import Lexicon
 from icr.text.parsers import (
     ParseOptions,
     find_amounts,
@@ -188,8 +189,8 @@ def extract_payment_method(
         if lex.payment_label.search(ln.text):
             if amount_on(ln):
                 add(2, ln, 0.7)
-            elif lex.payment_named.search(ln.text) or lex.payment_named.search(above):  # "PAYMENT TYPE: / CASH"
-                add(1, ln, 0.6)
+            elif lex.payment_named.search(ln.text) or lex.payment_named.search(above) or _alone(ln.text, lex):
+                add(1, ln, 0.6)  # "VISA ****1234", "PAYMENT TYPE: / CASH", "CASH :" (its amount elsewhere)
         above = ln.text
     if not found:
         return None
@@ -198,6 +199,16 @@ def extract_payment_method(
     return next((f for f in best if f.value == "card"), best[-1])
 
 
+def _alone(text: str, lex: Lexicon) -> bool:
+    """A line that is a payment word and nothing else but a currency mark or punctuation (a tender's
+    label whose amount stands in another column); not a number's label ("CHECK #:")."""
+    if "#" in text:
+        return False
+    words = [w for w in _LABEL_WORDS_RE.findall(text.upper()) if lex.currency_code(w) is None]
+    return len(words) == 1 and words[0] in lex.payment_methods
+
+
+_LABEL_WORDS_RE = regex.compile(r"[\p{L}-]+")
 _TENDER_REACH = 3  # label lines above a tender amount that may be its label ("PAYMENT MODE / AMOUNT / CASH")
 _LABEL_WORDS = 3  # a label line above any amount names its payment in this many words at most ("CASH :")
 
