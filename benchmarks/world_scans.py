@@ -9,7 +9,10 @@ as a till roll would print it (a receipt font, its lines as typed, columns kept)
 * ``photo``: the roll on a table under uneven light, seen at a slant (a perspective warp), blurred,
   grainy, as JPEG;
 * ``worn``: a faded thermal print (ink at a third to a half of its contrast, fading along the roll)
-  scanned small (letters 9-13 px tall), grainy, as a coarse JPEG.
+  scanned small (letters 9-13 px tall), grainy, as a coarse JPEG;
+* ``bent``: a photo of a roll that curls: its right side bends up or down by half a line to a line
+  and a half at the far edge, by an amount that changes along the roll (the amounts column drifts
+  against the labels), blurred, grainy, as JPEG.
 
 Every image then goes through the pipeline as ``icr ingest`` runs it (the profile's image corrector,
 recognizer, text corrector; no database), and the fields the golden file wants are compared as
@@ -42,7 +45,7 @@ from PIL import Image, ImageDraw, ImageFont
 
 CASES = Path(__file__).resolve().parent.parent / "tests" / "golden" / "world_receipts.yaml"
 FIELDS = ("total", "date", "company", "currency")
-MODES = ("clean", "scan", "photo", "worn")
+MODES = ("clean", "scan", "photo", "worn", "bent")
 FONTS = (
     "/usr/share/fonts/truetype/dejavu/DejaVuSansMono.ttf",
     "/usr/share/fonts/truetype/dejavu/DejaVuSansMono-Bold.ttf",
@@ -52,8 +55,9 @@ FONTS = (
 )
 
 
-def printed(text: str, rng: random.Random) -> np.ndarray:
-    """The receipt's lines in one of :data:`FONTS` (those this machine has), black on white, grey levels."""
+def printed(text: str, rng: random.Random) -> tuple[np.ndarray, int]:
+    """The receipt's lines in one of :data:`FONTS` (those this machine has), black on white, grey levels,
+    and the step from one line to the next (px)."""
     fonts = [f for f in FONTS if Path(f).exists()]
     if not fonts:
         raise SystemExit(f"none of the receipt fonts is installed: {', '.join(FONTS)}")
@@ -68,7 +72,7 @@ def printed(text: str, rng: random.Random) -> np.ndarray:
     ink = rng.randint(0, 40)
     for i, line in enumerate(lines):
         draw.text((margin, margin + i * step), line, font=font, fill=ink)
-    return np.asarray(page)
+    return np.asarray(page), step
 
 
 def _grain(img: np.ndarray, rng: random.Random, sigma: float) -> np.ndarray:
@@ -137,15 +141,37 @@ def worn(img: np.ndarray, rng: random.Random) -> np.ndarray:
     return _captured(_faded(img, fade, paper), rng, (0.45, 0.6), (3, 6), (40, 60))
 
 
+def bent(img: np.ndarray, rng: random.Random, step: int) -> np.ndarray:
+    """The print curled: each column right of a start point moved up or down by an amount growing
+    with the square of its distance from it, up to ``reach`` text lines at the right edge, that amount
+    itself swinging along the roll (a wave of half to one and a half periods)."""
+    start = rng.uniform(0.1, 0.4) * img.shape[1]
+    reach = rng.uniform(0.5, 1.5) * step * rng.choice((-1, 1))
+    margin = int(abs(reach)) + 1  # paper for the roll's ends to bend into
+    img = cv2.copyMakeBorder(img, margin, margin, 0, 0, cv2.BORDER_CONSTANT, value=255)
+    h, w = img.shape
+    periods, phase = rng.uniform(0.5, 1.5), rng.uniform(0, 2 * math.pi)
+    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+    along = np.clip((xx - start) / (w - start), 0.0, 1.0) ** 2
+    swing = 0.5 + 0.5 * np.sin(2 * math.pi * periods * yy / h + phase)
+    dy = (reach * along * swing).astype(np.float32)
+    out = cv2.remap(img.astype(np.float32), xx, yy - dy, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    out = _faded(out, rng.uniform(0.8, 1.0), rng.uniform(225, 250))
+    out = cv2.GaussianBlur(out, (0, 0), rng.uniform(0.5, 1.0))
+    return _captured(out, rng, (0.8, 1.0), (3, 7), (60, 85))
+
+
 def make_image(case: dict[str, Any], mode: str, folder: Path) -> Path:
     rng = random.Random(f"{case['name']}:{mode}")
-    img = printed(case["text"], rng)
+    img, step = printed(case["text"], rng)
     if mode == "scan":
         img = scanned(img, rng)
     elif mode == "photo":
         img = photographed(img, rng)
     elif mode == "worn":
         img = worn(img, rng)
+    elif mode == "bent":
+        img = bent(img, rng, step)
     path = folder / f"{case['name']}.{mode}.{'png' if mode == 'clean' else 'jpg'}"
     cv2.imwrite(str(path), img)
     return path

@@ -66,6 +66,9 @@ def test_amounts_move_up_to_their_labels_when_the_money_then_adds_up(corrector: 
         # a bill whose total the photo cut off: moved, nothing adds up more
         ["1 House Recipe 12.00", "1 Taquitos 140.00", "Sub-total 152.00", "Sub-total", "Sales Tax 152.00",
          "TOTAL 0.00"],
+        # cash that lost a digit: no move may take the rounded total's amount away to make the items add up
+        ["MILO 10.90 SR", "BREAD 3.83 SR", "TOTAL INCL GST 14.73", "R0UNDING ADJ -0.03", "TOTAL ROUNDED 14.70",
+         "CASH 2.00", "CHANGE 5.30", "Date : 05/04/2018 Time 13:20"],
         # a negative group total is no impossibility ("TOTAL 0% SUPPLIES -7.43")
         ["TOTAL 6% SUPPLIES (INC GST) 30.01", "TOTAL 0% SUPPLIES -7.43", "TOTAL PAYABLE 22.58", "CASH 50.00",
          "CHANGE 27.42"],
@@ -97,3 +100,24 @@ def test_cents_after_a_currency_sign_are_an_amount() -> None:
 def test_a_cash_amount_that_lost_its_first_digit_leaves_the_total_alone(corrector: DefaultTextCorrector) -> None:
     got = money(corrector, ["Dunnes Stores", "MILK 1.19", "BREAD 2.10", "TOTAL 3.29", "CARD €.29"])
     assert got["total"] == Decimal("3.29")
+
+
+def test_amounts_a_line_below_their_labels_move_up_when_the_items_then_add_up(
+    corrector: DefaultTextCorrector,
+) -> None:
+    texts = ["Albert Česká republika", "Radlická 117", "158 00 Praha 5", "Rohlík", "Mléko 3,90", "Sýr 24,90",
+             "Pivo 89,90", "CELKEM Kč 128,20", "Platba kartou 246,90", "DPH 12% 246,90", "26,45",
+             "15.07.2023 19:01"]  # fmt: skip
+    got = money(corrector, texts)
+    assert (got["total"], got["tax"]) == (Decimal("246.90"), Decimal("26.45"))
+
+
+def test_a_template_reads_the_amounts_back_beside_their_labels(corrector: DefaultTextCorrector) -> None:
+    texts = ["OLIVE GARDEN", "1234 Elm Street", "Dallas, TX 75201", "Server: Amy Table 12", "Guests: 2",
+             "Check #4521", "1 Lasagna 17.99", "1 Chicken Alfredo 18.49", "2 Iced Tea 5.98", "Subtotal 42.46",
+             "3.50", "Tax 45.96", "Total 8.00", "Tip 53.96", "Total", "Visa xxxxxxxxxxxXx4321",
+             "Date: 08/19/2022 7:45 PM"]  # fmt: skip
+    fields = corrector.extract(ocr_from_lines(texts, confidence=0.95)).fields
+    assert {k: fields[k].value for k in ("total", "subtotal", "tax", "tip")} == {
+        "total": "53.96", "subtotal": "42.46", "tax": "3.50", "tip": "8.00",
+    }  # fmt: skip

@@ -164,6 +164,8 @@ class DefaultTextCorrector:
             put("address", address, header.address, header.confidence_address, "header")
 
         money_lines, hits = realign(lines, opts)  # amounts a curled photo read a line off their labels
+        if money_lines != lines:
+            corrected_text = "\n".join(ln.text for ln in money_lines)  # templates read them beside their labels
         for name, chosen in choose_amounts(hits, len(lines), lex).items():
             put(name, chosen.value, chosen.raw, chosen.confidence, chosen.source.value, chosen.margin)
         rate = EXTRACTORS["tax_rate"](lines, opts)

@@ -5,8 +5,8 @@ and the recognizer's rows pair each amount with the label above or below its own
 "Amount Due .17", "$2.17" for TAX .17 and Amount Due 2.17). The money then says something
 impossible: a tax larger than the total, a total of 0.00, change larger than the cash given.
 Only then are the amounts at the bottom of the receipt tried one line up and one line down, and
-a move is kept when more sums add up with it (subtotal + tax = total, paid - change = total) and
-no more is impossible.
+a move is kept when more sums add up with it (subtotal + tax + tip... = total, paid - change =
+total, the items = total, with a total a label names) and no more is impossible.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from dataclasses import dataclass, replace
 from decimal import Decimal
 
 from icr.text.amounts import AmountHit, amounts_in, choose_amounts, labelled_amounts
-from icr.text.ledger import Provenance
+from icr.text.ledger import PARTS, TENDER, Provenance
 from icr.text.lines import Line
 from icr.text.parsers import ParseOptions
 
@@ -33,33 +33,49 @@ class Fit:
 
     impossible: int
     sums: int
+    credits: int = 0
+    """Totals below zero: a group of credits as printed ("TOTAL 0% SUPPLIES -7.43"), never one a move makes."""
+    totals: int = 0
+    """Total labels with an amount: a move that takes one away makes the other sums easy."""
 
     def better_than(self, other: Fit) -> bool:
-        return self.sums > other.sums and self.impossible <= other.impossible
+        return (
+            self.sums > other.sums
+            and self.impossible <= other.impossible
+            and self.credits <= other.credits
+            and self.totals >= other.totals
+        )
 
 
 def fit(hits: Sequence[AmountHit], n_lines: int, opts: ParseOptions) -> Fit:
     """Impossibilities among the labelled amounts, and the sums the chosen ones make."""
     impossible = impossibilities(hits)
+    totals = [h for h in hits if h.kind in ("total", "total_rounded")]
+    credits = sum(1 for h in totals if h.value < 0)
     chosen = choose_amounts(hits, n_lines, opts.lex)
-    total, subtotal, tax = chosen.get("total"), chosen.get("subtotal"), chosen.get("tax")
-    given, back = chosen.get("paid"), chosen.get("change")
+    total = chosen.get("total")
+    if total is None or total.source != Provenance.KEYWORD:
+        return Fit(impossible, 0, credits, len(totals))  # a total the sums gave, or none labelled: no check
+    amounts = {name: c.value for name, c in chosen.items()}
     sums = 0
-    if total is not None and total.source != Provenance.KEYWORD:
-        total = None  # a total the sums gave, or one no label names, checks nothing
-    if total is not None and subtotal is not None and tax is not None:
-        sums += abs(subtotal.value + tax.value - total.value) <= CENT and tax.value > 0
-    if total is not None and given is not None and back is not None:
-        sums += abs(given.value - back.value - total.value) <= CENT and back.value > 0
-    return Fit(impossible, int(sums))
+    parts = PARTS.value(amounts)
+    if parts is not None and amounts.get("tax") and abs(parts - total.value) <= CENT:
+        sums += 1  # subtotal + tax (+ tip, service, rounding - discount) = total
+    tendered = TENDER.value(amounts)
+    if tendered is not None and abs(tendered - total.value) <= CENT:
+        sums += 1  # paid - change = total
+    items = [h.value for h in hits if not h.kind and h.line < total.line and h.value > 0]
+    if len(items) >= 2 and abs(sum(items, Decimal(0)) - total.value) <= CENT:
+        sums += 1  # the items above the total add up to it
+    return Fit(impossible, sums, credits, len(totals))
 
 
 def impossibilities(hits: Sequence[AmountHit]) -> int:
     """Labelled amounts that cannot be what their labels say: a total of nothing (a negative one is
-    a group of credits: "TOTAL 0% SUPPLIES -7.43"), a tax as large as half its subtotal or total,
-    change no less than the cash given."""
+    a group of credits: "TOTAL 0% SUPPLIES -7.43"), a tax as large as half the largest subtotal,
+    total or payment, change no less than the cash given."""
     labelled = [h for h in hits if h.kind]
-    bases = [h.value for h in labelled if h.kind in ("total", "total_rounded", "subtotal") and h.value > 0]
+    bases = [h.value for h in labelled if h.kind in ("total", "total_rounded", "subtotal", "paid") and h.value > 0]
     ceiling = max(bases, default=None)
     count = sum(1 for h in labelled if h.kind in ("total", "total_rounded") and h.value == 0)
     if ceiling is not None:
