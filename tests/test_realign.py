@@ -121,3 +121,13 @@ def test_a_template_reads_the_amounts_back_beside_their_labels(corrector: Defaul
     assert {k: fields[k].value for k in ("total", "subtotal", "tax", "tip")} == {
         "total": "53.96", "subtotal": "42.46", "tax": "3.50", "tip": "8.00",
     }  # fmt: skip
+
+
+def test_a_times_minutes_start_no_amount() -> None:
+    from icr.text.locales import lexicon_for
+    from icr.text.parsers import find_amounts
+
+    german = lexicon_for(("de_DE",))
+    # a drifted amount that joined the date line is read whole, not grouped with the minutes
+    assert [v for v, _, _ in find_amounts("Datum 03.12.2023 10:15 210,59", german)] == [Decimal("210.59")]
+    assert [v for v, _, _ in find_amounts("TOTAL:12.50")] == [Decimal("12.50")]

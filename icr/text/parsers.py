@@ -76,6 +76,7 @@ _AMOUNT_TOKEN = (
         (?P<neg2>-)?
       | (?<=[\p{L}\d])CURRENCY(?=[0-9OSlIB]*[0-9])   # TOTALRM21.85: a label glued to the mark
     )
+    (?<![0-9]:)                                   # a time's minutes start no amount ("10:15 210,59")
     (?P<num>
         [0-9]{1,2}(?:,[0-9]{2})+,[0-9]{3}(?:\.[0-9]{2})?           # 1,05,000.00 (lakhs and crores)
       | [0-9OSlIB]{1,3}(?:[,.' ][0-9OSlIB]{3})+[.,][0-9OSlIB]{2}   # 1,234.56 / 1.234,56 / 1 234,56
