@@ -23,7 +23,7 @@ from icr.text.parsers import ParseOptions
 REACH = 12
 """Lines above the last amount that a drifting column may span."""
 TAX_SHARE = Decimal("0.5")
-"""A tax at least this share of the subtotal or total it belongs to is no tax."""
+"""A tax at least this share of the largest subtotal, total or payment beside it is no tax."""
 CENT = Decimal("0.01")
 
 
