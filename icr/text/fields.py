@@ -204,11 +204,11 @@ def _alone(text: str, lex: Lexicon) -> bool:
     label whose amount stands in another column); not a number's label ("CHECK #:")."""
     if "#" in text:
         return False
-    words = [w for w in _LABEL_WORDS_RE.findall(text.upper()) if lex.currency_code(w) is None]
+    words = [w for w in _WORD_RUN.findall(text.upper()) if lex.currency_code(w) is None]
     return len(words) == 1 and words[0] in lex.payment_methods
 
 
-_LABEL_WORDS_RE = regex.compile(r"[\p{L}-]+")
+_WORD_RUN = regex.compile(r"[\p{L}-]+")
 _TENDER_REACH = 3  # label lines above a tender amount that may be its label ("PAYMENT MODE / AMOUNT / CASH")
 _LABEL_WORDS = 3  # a label line above any amount names its payment in this many words at most ("CASH :")
 

@@ -87,10 +87,13 @@ def impossibilities(hits: Sequence[AmountHit]) -> int:
     return count
 
 
-def _last_amount(text: str, opts: ParseOptions) -> tuple[str, str] | None:
+Found = list[tuple[Decimal, str, int]]
+"""The amounts of one line as :func:`icr.text.amounts.amounts_in` gives them."""
+
+
+def _last_amount(text: str, found: Found) -> tuple[str, str] | None:
     """``text`` split into what stands before its one amount and that amount, when the amount
     ends the line (a column of amounts); None for a line with none or several."""
-    found = amounts_in(text, opts)
     if len(found) != 1:
         return None
     _, raw, start = found[0]
@@ -99,19 +102,20 @@ def _last_amount(text: str, opts: ParseOptions) -> tuple[str, str] | None:
     return text[:start].rstrip(), raw
 
 
-def moved(lines: Sequence[Line], first: int, last: int, step: int, opts: ParseOptions) -> list[Line] | None:
-    """``lines`` with the amounts of lines ``first``..``last`` (positions in ``lines``) each moved
-    ``step`` lines (-1: up, 1: down); None when a line involved holds several amounts or an amount
-    off the line's end, or the line an amount leaves the window for holds one already."""
+def moved(lines: Sequence[Line], found: Sequence[Found], first: int, last: int, step: int) -> list[Line] | None:
+    """``lines`` (with ``found``, each line's amounts) with the amounts of lines ``first``..``last``
+    (positions in ``lines``) each moved ``step`` lines (-1: up, 1: down); None when a line involved
+    holds several amounts or an amount off the line's end, or the line an amount leaves the window
+    for holds one already."""
     texts = [ln.text for ln in lines]
     parts: dict[int, tuple[str, str] | None] = {}
     for i in range(first, last + 1):
-        split = _last_amount(texts[i], opts)
-        if split is None and _has_amount(texts[i], opts):
+        split = _last_amount(texts[i], found[i])
+        if split is None and found[i]:
             return None
         parts[i] = split
     edge = first - 1 if step < 0 else last + 1
-    if not 0 <= edge < len(lines) or _has_amount(texts[edge], opts):
+    if not 0 <= edge < len(lines) or found[edge]:
         return None
     labels = {i: (p[0] if p is not None else texts[i]) for i, p in parts.items()}
     labels[edge] = texts[edge]
@@ -127,10 +131,6 @@ def moved(lines: Sequence[Line], first: int, last: int, step: int, opts: ParseOp
     return out
 
 
-def _has_amount(text: str, opts: ParseOptions) -> bool:
-    return bool(amounts_in(text, opts))
-
-
 def realign(lines: Sequence[Line], opts: ParseOptions) -> tuple[list[Line], list[AmountHit]]:
     """The lines to read the money from and their labelled amounts: as read, unless the amounts
     say something impossible and moving the bottom of the amount column a line up or down makes
@@ -139,22 +139,23 @@ def realign(lines: Sequence[Line], opts: ParseOptions) -> tuple[list[Line], list
     if not impossibilities(hits):
         return list(lines), hits
     here = fit(hits, len(lines), opts)
-    with_amount = [i for i, ln in enumerate(lines) if _has_amount(ln.text, opts)]
+    found = [amounts_in(ln.text, opts) for ln in lines]  # read once for every move tried
+    with_amount = [i for i, amounts in enumerate(found) if amounts]
     if not with_amount:
         return list(lines), hits
     last = with_amount[-1]
     best: tuple[Fit, list[Line], list[AmountHit]] | None = None
     for step in (-1, 1):
         for first in range(max(0, last - REACH), last + 1):
-            candidate = moved(lines, first, last, step, opts)
+            candidate = moved(lines, found, first, last, step)
             if candidate is None:
                 continue
-            found = labelled_amounts(candidate, opts)
-            if impossibilities(found) > here.impossible:
+            paired = labelled_amounts(candidate, opts)
+            if impossibilities(paired) > here.impossible:
                 continue
-            score = fit(found, len(lines), opts)
+            score = fit(paired, len(lines), opts)
             if score.better_than(here) and (best is None or score.better_than(best[0])):
-                best = (score, candidate, found)
+                best = (score, candidate, paired)
     if best is None:
         return list(lines), hits
     return best[1], best[2]
