@@ -1,6 +1,6 @@
 """The whole pipeline on receipts from many countries, printed and scanned here (not a test).
 
-Each typed receipt of ``tests/golden/world_receipts.yaml`` (122 receipts, 48 countries) is printed
+Each typed receipt of ``tests/golden/world_receipts.yaml`` (128 receipts, 49 countries) is printed
 as a till roll would print it (a receipt font, its lines as typed, columns kept) and, per
 ``--mode``, scanned:
 
@@ -40,6 +40,7 @@ from typing import Any
 
 import cv2
 import numpy as np
+import regex
 import yaml
 from PIL import Image, ImageDraw, ImageFont
 
@@ -55,12 +56,29 @@ FONTS = (
 )
 
 
+KANA_FONTS = ("/usr/share/fonts/opentype/ipafont-gothic/ipag.ttf", "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc")
+"""Fonts for Japanese receipts (Debian's fonts-ipafont-gothic, fonts-wqy-microhei)."""
+HAN_FONTS = ("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc",)
+"""Fonts for Chinese receipts, simplified and traditional (fonts-wqy-microhei)."""
+
+
+def fonts_for(text: str) -> tuple[str, ...]:
+    """The fonts that draw every character of ``text``: the receipt fonts, or a Chinese or Japanese
+    one for a receipt in those scripts."""
+    if regex.search(r"[\p{Hiragana}\p{Katakana}]", text):
+        return KANA_FONTS
+    if regex.search(r"\p{Han}", text):
+        return HAN_FONTS
+    return FONTS
+
+
 def printed(text: str, rng: random.Random) -> tuple[np.ndarray, int]:
-    """The receipt's lines in one of :data:`FONTS` (those this machine has), black on white, grey levels,
-    and the step from one line to the next (px)."""
-    fonts = [f for f in FONTS if Path(f).exists()]
+    """The receipt's lines in one of the fonts for it (:func:`fonts_for`; those this machine has),
+    black on white, grey levels, and the step from one line to the next (px)."""
+    wanted = fonts_for(text)
+    fonts = [f for f in wanted if Path(f).exists()]
     if not fonts:
-        raise SystemExit(f"none of the receipt fonts is installed: {', '.join(FONTS)}")
+        raise SystemExit(f"none of the fonts for this receipt is installed: {', '.join(wanted)}")
     font = ImageFont.truetype(rng.choice(fonts), rng.randint(20, 28))
     lines = text.rstrip("\n").splitlines()
     ascent, descent = font.getmetrics()

@@ -191,6 +191,23 @@ class SpacingConfig(_Section):
     """Between two digits: where their centres step this many of the line's digit pitches (0: never)."""
 
 
+class OtherScriptsConfig(_Section):
+    share: float = Field(ge=0, le=1)
+    """A page where this share of the detected lines read as nothing or unsurely is looked at again ..."""
+    unsure: float = Field(ge=0, le=1)
+    """... a line read under this score being unsure, ..."""
+    under: float = Field(ge=0)
+    """... or read as fewer characters than this many per line height of its crop;"""
+    probes: int = Field(ge=1)
+    """its widest unsure lines, this many, are read with every character the model knows;"""
+    agree: int = Field(ge=1)
+    """when this many of them (and of the page's unsure lines) ..."""
+    sure: float = Field(ge=0, le=1)
+    """... read at least this surely ..."""
+    letters: int = Field(ge=1)
+    """... with this many letters outside the alphabet, the page is read again so."""
+
+
 class RecognizerConfig(_Section):
     language: str = Field(pattern=r"^[A-Za-z_]{3,}(\+[A-Za-z_]{3,})*$")
     psm: int = Field(ge=0, le=13)
@@ -220,6 +237,8 @@ class RecognizerConfig(_Section):
     """rapidocr: digit -> letter, put back inside words of letters."""
     spacing: SpacingConfig | None = None
     """rapidocr: spaces it left out put back where the line shows a gap."""
+    other_scripts: OtherScriptsConfig | None = None
+    """rapidocr: a page in a script the alphabet leaves out is told and read with every character."""
     line_gap: float | None = Field(default=None, gt=0)
     """hybrid: Tesseract's lines are cut where words stand this many line heights apart."""
     fusion: FusionConfig | None = None

@@ -14,6 +14,7 @@ from icr.ocr.recognizer import FakeRecognizer, PytesseractRecognizer
 from icr.stages import ImageCorrector, Recognizer, TextCorrector
 
 if TYPE_CHECKING:
+    from icr.ocr.neural import OtherScripts
     from icr.ocr.spacing import Spacing
 
 
@@ -86,6 +87,7 @@ def build_recognizer(settings: Settings) -> Recognizer:
             spacing(opts.get("spacing")),
             str(opts.get("det_model", "float")),
             float(opts.get("tile_aspect", 0.0)),
+            other_scripts(opts.get("other_scripts")),
         )
         if name in ("hybrid", "fusion"):
             tesseract = build_recognizer(settings.with_overrides({"stages": {"recognizer": "auto"}}))
@@ -103,6 +105,15 @@ def build_recognizer(settings: Settings) -> Recognizer:
         return FakeRecognizer(default_lines=list(opts.get("fake_lines", [])))
     known = "auto, tesserocr, pytesseract, system, rapidocr, hybrid, fusion, fake"
     raise ConfigError(f"unknown recognizer '{name}' (known: {known})")
+
+
+def other_scripts(opts: Any) -> OtherScripts | None:
+    """``recognizer.other_scripts`` as the neural recognizer takes it (None or false: off)."""
+    from icr.ocr.neural import OtherScripts
+
+    if not opts:
+        return None
+    return OtherScripts(**{str(k): v for k, v in dict(opts).items()})
 
 
 def spacing(opts: Any) -> Spacing | None:

@@ -8,11 +8,14 @@ as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 
 # fonts-humor-sans, -sjfonts, -femkeklaver: the handwriting fonts the htr tests render words in
 # (held out of training); the rest of the second line, fonts-liberation and fonts-dejavu-extra: what
-# `icr htr train` renders its words in (every installed DejaVu face counts: the same set everywhere)
+# `icr htr train` renders its words in (every installed DejaVu face counts: the same set everywhere);
+# fonts-ipafont-gothic, fonts-wqy-microhei: the Japanese and Chinese receipts the tests and
+# benchmarks/world_scans.py print
 packages=(tesseract-ocr tesseract-ocr-eng tesseract-ocr-osd fonts-dejavu-core python3-venv python3-pip
   fonts-humor-sans fonts-sjfonts fonts-femkeklaver
   fonts-bwht fonts-dkg-handwriting fonts-breip fonts-kristi fonts-rufscript fonts-klee fonts-comic-neue
-  fonts-dancingscript fonts-kaushanscript fonts-liberation fonts-dejavu-extra)
+  fonts-dancingscript fonts-kaushanscript fonts-liberation fonts-dejavu-extra
+  fonts-ipafont-gothic fonts-wqy-microhei)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -18,7 +18,7 @@ from icr.errors import ConfigError
 from icr.imaging.load import load_pages
 from icr.ocr import rapidocr_api
 from icr.ocr.adapter import repair_slips, reread_words, rows, segments, split_line, words_from_lines
-from icr.ocr.neural import RapidOcrRecognizer, alphabet, enlargement, tiles
+from icr.ocr.neural import OtherScripts, RapidOcrRecognizer, alphabet, enlargement, foreign, merged, normal, tiles
 from icr.registry import build_image_corrector, build_recognizer
 from icr.types import CorrectedPage, OcrResult, Word
 
@@ -441,3 +441,126 @@ def test_a_page_on_its_side_or_upside_down_is_settled_by_reading_it_turned(tmp_p
     assert result.info["orientation_probe"] == 0.0  # Tesseract's probe was never asked
     assert word_accuracy("\n".join(text), result.ocr.text) > 0.8
     assert "TOTAL 11.40" in [line.text for line in result.ocr.lines()]
+
+
+# ---------------------------------------------------------------- pages in another script
+
+
+def test_a_line_reading_nothing_unsurely_or_too_little_for_its_width_is_unsure() -> None:
+    rule = OtherScripts(unsure=0.9, under=0.5)
+    crop = np.zeros((40, 520), np.uint8)  # 13 line heights wide
+    assert rule.unsure_line(crop, "", 0.0)
+    assert rule.unsure_line(crop, "t", 0.56)  # a stray mark read unsurely
+    assert rule.unsure_line(crop, "30", 0.99)  # "北京市东城区前门大街30号" held to Latin letters
+    assert not rule.unsure_line(crop, "TOTAL AMOUNT 12.50", 0.98)
+
+
+def test_full_width_signs_and_digits_read_as_receipts_print_them() -> None:
+    assert normal("合計 ￥１，０３６") == "合計 ¥1,036"
+    assert foreign("合計 ¥1,036 TOTAL", frozenset(alphabet(["0020-007E", "00A0-024F"]))) == 2
+
+
+def test_lines_in_another_script_take_the_wider_reading_and_the_rest_keep_their_own() -> None:
+    known = frozenset(alphabet(["0020-007E", "00A0-024F"]))
+    own = [
+        L(quad(0, 0, 300, 30), "TEL 03-3461-0000", 0.96, columns=(0.1,)),
+        L(quad(0, 40, 300, 70), "20181205()14:32", 1.0),
+        L(quad(0, 80, 100, 110), "¥635", 1.0),
+    ]
+    wider = [
+        L(quad(0, 0, 300, 30), "TEL 03-3461-0000", 0.95),
+        L(quad(0, 40, 300, 70), "2018年12月05日(水) 14:32", 0.97),
+        L(quad(0, 80, 100, 110), "¥635", 0.96),
+        L(quad(0, 120, 100, 150), "合計", 1.0),
+    ]
+    out = merged(own, wider, known)  # type: ignore[arg-type]
+    texts = sorted(line.text for line in out)
+    assert texts == sorted(["TEL 03-3461-0000", "2018年12月05日(水) 14:32", "¥635", "合計"])
+    assert next(line for line in out if line.text.startswith("TEL")).columns == (0.1,)  # its own reading
+
+
+class _Engine:
+    """A fake engine: ``read`` gives the lines held to the alphabet and leaves what it saw in ``seen``."""
+
+    def __init__(self, lines: list[L], seen: list[tuple[np.ndarray, str, float]], every: dict[str, str]) -> None:
+        self.lines, self.seen, self.every, self.read_crops = lines, seen, every, 0
+
+    def read(self, image: np.ndarray) -> list[L]:
+        return self.lines
+
+    def read_lines(self, crops: list[np.ndarray]) -> list[tuple[str, float]]:
+        self.read_crops += len(crops)
+        return [(self.every.get(str(crop.shape[1]), "TOTAL"), 0.99) for crop in crops]
+
+
+def _recognizer(engine: _Engine, wider: _Engine, monkeypatch: pytest.MonkeyPatch) -> RapidOcrRecognizer:
+    reader = RapidOcrRecognizer(alphabet=alphabet(["0020-007E", "00A0-024F"]), other_scripts=OtherScripts())
+    reader._api = engine  # type: ignore[assignment]
+    monkeypatch.setattr(RapidOcrRecognizer, "every_character", property(lambda self: wider))
+    return reader
+
+
+def test_a_page_in_another_script_is_read_again_with_every_character(monkeypatch: pytest.MonkeyPatch) -> None:
+    held = [L(quad(0, 0, 300, 30), "30", 0.99), L(quad(0, 40, 300, 70), "18.00", 1.0)]
+    seen = [(np.zeros((30, 390), np.uint8), "30", 0.99), (np.zeros((30, 150), np.uint8), "18.00", 1.0)]
+    page = [L(quad(0, 0, 300, 30), "北京市东城区前门大街30号", 0.99), L(quad(0, 40, 300, 70), "18.00", 1.0)]
+    wider = _Engine(page, [], {"390": "北京市东城区前门大街30号"})
+    reader = _recognizer(_Engine(held, seen, {}), wider, monkeypatch)
+    out = reader._page_lines(np.zeros((100, 300), np.uint8))
+    assert sorted(line.text for line in out) == ["18.00", "北京市东城区前门大街30号"]
+    assert wider.read_crops == 1  # the one unsure line was the probe
+
+
+def test_a_latin_page_with_unsure_lines_stays_as_it_was_read(monkeypatch: pytest.MonkeyPatch) -> None:
+    held = [L(quad(0, 0, 300, 30), "ANK00T", 0.6), L(quad(0, 40, 300, 70), "TOTAL 18.00", 1.0)]
+    seen = [(np.zeros((30, 200), np.uint8), "ANK00T", 0.6), (np.zeros((30, 300), np.uint8), "TOTAL 18.00", 1.0)]
+    wider = _Engine([], [], {"200": "ANKOOT"})  # the logo reads Latin with every character too
+    reader = _recognizer(_Engine(held, seen, {}), wider, monkeypatch)
+    assert reader._page_lines(np.zeros((100, 300), np.uint8)) == held
+    assert wider.read_crops == 1
+    clean = [(np.zeros((30, 300), np.uint8), "TOTAL 18.00", 1.0)]
+    quiet = _Engine([], [], {})
+    reader = _recognizer(_Engine(held[1:], clean, {}), quiet, monkeypatch)
+    assert reader._page_lines(np.zeros((100, 300), np.uint8)) == held[1:]
+    assert quiet.read_crops == 0  # nothing unsure: no second look at all
+
+
+JAPANESE_FONT = Path("/usr/share/fonts/opentype/ipafont-gothic/ipag.ttf")
+
+
+@needs_engine
+@pytest.mark.slow
+@pytest.mark.skipif(not JAPANESE_FONT.exists(), reason="no Japanese font (Debian's fonts-ipafont-gothic)")
+def test_real_engine_reads_a_japanese_receipt_and_the_packs_give_its_fields() -> None:
+    from PIL import Image, ImageDraw, ImageFont
+
+    from icr.text.corrector import DefaultTextCorrector
+
+    text = [
+        "ローソン渋谷道玄坂店",
+        "東京都渋谷区道玄坂1-12-3",
+        "2023年05月12日(金) 18:42",
+        "おにぎり紅しゃけ    ¥160",
+        "緑茶600ml           ¥148",
+        "合計                ¥308",
+        "お預り              ¥500",
+        "お釣り              ¥192",
+    ]
+    font = ImageFont.truetype(str(JAPANESE_FONT), 26)
+    image = Image.new("L", (560, 40 * len(text) + 40), 255)
+    draw = ImageDraw.Draw(image)
+    for i, line in enumerate(text):
+        draw.text((20, 20 + 40 * i), line, font=font, fill=20)
+    settings = load_settings(profile="accurate")
+    page = CorrectedPage(np.asarray(image), 1)
+    ocr = build_recognizer(settings).recognize([page])
+    assert "合計" in ocr.text and "ローソン" in ocr.text, ocr.text
+    fields = DefaultTextCorrector(settings).extract(ocr).fields
+    assert {name: str(fields[name].value) for name in ("total", "paid", "change", "date", "currency")} == {
+        "total": "308.00",
+        "paid": "500.00",
+        "change": "192.00",
+        "date": "2023-05-12",
+        "currency": "JPY",
+    }
+    assert fields["company"].value == "ローソン渋谷道玄坂店"

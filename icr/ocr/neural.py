@@ -10,6 +10,7 @@ reads every page, and its detector finds the lines whatever the layout.
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
@@ -55,6 +56,8 @@ class RapidOcrRecognizer:
     tile_aspect: float = 0.0
     """A page more than this many times taller than it is wide is read in overlapping pieces of that
     shape, each scaled to ``det_side`` on its own (0: always whole)."""
+    other_scripts: OtherScripts | None = None
+    """How a page in a script ``alphabet`` leaves out is told and read (None: never)."""
     name: str = "rapidocr"
     _api: RapidOcrApi | None = field(default=None, init=False, repr=False)
 
@@ -63,6 +66,11 @@ class RapidOcrRecognizer:
         if self._api is None:
             self._api = shared_api(self.text_score, self.det_side, self.rec_width, self.alphabet, self.det_model)
         return self._api
+
+    @property
+    def every_character(self) -> RapidOcrApi:
+        """The engine with every character its model knows (loaded the first time a page needs it)."""
+        return shared_api(self.text_score, self.det_side, self.rec_width, "", self.det_model)
 
     def recognize(
         self, pages: Sequence[CorrectedPage], *, language: str | None = None, psm: int | None = None
@@ -101,14 +109,37 @@ class RapidOcrRecognizer:
         # only down a tall page: a cut across a wide one would go through its lines
         spans = tiles(h, w, self.tile_aspect)
         if len(spans) == 1:
-            return self.api.read(image)
+            return self._page_lines(image)
         lines: list[RawLine] = []
         for start, end, keep_from, keep_to in spans:
-            for line in self.api.read(np.ascontiguousarray(image[start:end])):
+            for line in self._page_lines(np.ascontiguousarray(image[start:end])):
                 centre = sum(y for _, y in line.box) / len(line.box) + start
                 if keep_from <= centre < keep_to:  # a line cut by the piece's edge is whole in its neighbour
                     lines.append(scaled(line, 1.0, 0.0, float(start)))
         return lines
+
+    def _page_lines(self, image: Image) -> list[RawLine]:
+        """The engine's lines of ``image``; on a page in a script ``alphabet`` leaves out (Chinese,
+        Japanese), its lines in that script read with every character the model knows."""
+        lines = self.api.read(image)
+        rule = self.other_scripts
+        if rule is None or not self.alphabet:
+            return lines
+        seen = self.api.seen
+        unsure = [(crop, text) for crop, text, score in seen if rule.unsure_line(crop, text, score)]
+        if len(unsure) < rule.agree or len(unsure) < rule.share * len(seen):
+            return lines
+        # the widest unsure lines hold the most letters to tell a script by
+        probes = sorted(unsure, key=lambda seen_line: -seen_line[0].shape[1])[: rule.probes]
+        wider = self.every_character
+        readings = wider.read_lines([crop for crop, _ in probes])
+        known = frozenset(self.alphabet)
+        other = sum(
+            1 for text, score in readings if score >= rule.sure and foreign(normal(text), known) >= rule.letters
+        )
+        if other < min(rule.agree, len(probes)):
+            return lines
+        return merged(lines, [normalized(line) for line in wider.read(image)], known)
 
     def _respace(self, grey: Image, line: RawLine) -> RawLine:
         """``line`` with the spaces its crop shows and the engine left out (its words cut to match)."""
@@ -142,6 +173,69 @@ class RapidOcrRecognizer:
 
     def close(self) -> None:
         self._api = None  # the shared engine stays loaded for the worker's next recognizer
+
+
+@dataclass(frozen=True)
+class OtherScripts:
+    """``recognizer.other_scripts``: when a page is taken to be in a script ``alphabet`` leaves out.
+
+    The engine reads every page held to ``alphabet`` first; a line in another script then reads as
+    nothing, as a few stray marks read unsurely (under ``unsure``), or as the few characters of it that
+    are Latin ("30" of "北京市东城区前门大街30号": fewer than ``under`` characters per line height of
+    its crop). A page where at least ``share`` of the detected lines (and ``agree`` of them) read so
+    has its ``probes`` widest such lines read again with every character the model knows; when
+    ``agree`` of them read at least ``sure`` with ``letters`` letters or more outside ``alphabet``,
+    the page is read again so, and each of its lines holding such letters takes that reading."""
+
+    share: float = 0.1
+    unsure: float = 0.9
+    under: float = 0.5
+    probes: int = 2
+    agree: int = 1
+    sure: float = 0.9
+    letters: int = 3
+
+    def unsure_line(self, crop: Image, text: str, score: float) -> bool:
+        height, width = crop.shape[:2]
+        read = len(text) - text.count(" ")
+        return not read or score < self.unsure or read < self.under * width / max(1, height)
+
+
+def normal(text: str) -> str:
+    """``text`` in Unicode's compatibility form: full-width signs and digits (``￥１００``) as receipts'
+    own (``¥100``)."""
+    return unicodedata.normalize("NFKC", text)
+
+
+def foreign(text: str, known: frozenset[str]) -> int:
+    """How many of ``text``'s letters are not among ``known``."""
+    return sum(1 for c in text if c.isalpha() and c not in known)
+
+
+def normalized(line: RawLine) -> RawLine:
+    """``line`` with its text and words in :func:`normal` form (its characters' places only while
+    they still match its characters: "㈱" becomes three)."""
+    text = normal(line.text)
+    words = tuple(RawWord(normal(w.text), w.confidence, w.box) for w in line.words)
+    return RawLine(line.box, text, line.confidence, words, line.columns if len(text) == len(line.text) else ())
+
+
+def merged(lines: Sequence[RawLine], wider: Sequence[RawLine], known: frozenset[str]) -> list[RawLine]:
+    """A page's lines read held to ``known`` characters (``lines``) and read with every character
+    (``wider``; the same detector, so the same boxes): a line holding letters outside ``known`` takes
+    the wider reading, every other line keeps its own."""
+
+    def key(box: Quad) -> tuple[int, ...]:
+        return tuple(round(v) for point in box for v in point)
+
+    own = {key(line.box): line for line in lines}
+    out: list[RawLine] = []
+    for line in wider:
+        if foreign(line.text, known):
+            own.pop(key(line.box), None)
+            out.append(line)
+    out.extend(own.values())
+    return out
 
 
 def alphabet(ranges: Sequence[str]) -> str:

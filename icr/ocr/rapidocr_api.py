@@ -154,6 +154,18 @@ class RapidOcrApi:
             return boxes(crops, dt_boxes, rec, single)
 
         self._engine.cal_rec_boxes = keep_columns  # type: ignore[assignment]
+        self.seen: list[tuple[Image, str, float]] = []
+        """Every line the last :meth:`read` detected: its crop, text and score, the lines rapidocr then
+        drops (read as nothing) and those under ``text_score`` included."""
+        steps = self._engine.run_ocr_steps
+
+        def keep_crops(img: Any, op_record: Any) -> Any:
+            det, cls, rec, crops = steps(img, op_record)
+            read = zip(crops, rec.txts or (), rec.scores or (), strict=False)
+            self.seen = [(crop, str(text), float(score)) for crop, text, score in read]
+            return det, cls, rec, crops
+
+        self._engine.run_ocr_steps = keep_crops  # type: ignore[method-assign]
         self._head: tuple[Any, ...] = ()
         if alphabet:
             self._restrict(rec, alphabet, threads)
@@ -187,6 +199,7 @@ class RapidOcrApi:
     def read(self, image: Image) -> list[RawLine]:
         """Detect and read every text line of ``image`` (grey or BGR)."""
         self._columns = []
+        self.seen = []
         return self._lines(self._engine(_bgr(detectable(image, self.det_side))))
 
     def read_lines(self, crops: Sequence[Image]) -> list[tuple[str, float]]:

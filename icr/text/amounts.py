@@ -55,7 +55,8 @@ def _currency_word(currency_alt: str) -> regex.Pattern[str]:
 
 
 _NOT_LABEL = regex.compile(r"[^\p{L}\s/&%@()-]")
-_WORD = regex.compile(r"\p{L}{3,}")
+_WORD = regex.compile(r"\p{L}{3,}|[\p{Han}\p{Hiragana}\p{Katakana}\p{Hangul}]{2,}")
+"""A real word: three letters, or two of a script that writes a word in one or two (小计, 合計)."""
 _FIRST_TOKEN = regex.compile(r"^\S+")
 
 

@@ -193,8 +193,9 @@ _COMMA_IN_NAME = regex.compile(r"(?<=\p{L}{2}),(?=\s+\p{L})")
 
 _OPEN_BRACKET_TAIL = regex.compile(r"\s*\([^()]*$")
 
-_GLUED_BRACKET = regex.compile(r"(?<=[\p{L}.]{2})\((?=\p{L})")
-"""``ENTERPRISE(SETIA ALAM)``: OCR lost the space names keep before a bracket."""
+_GLUED_BRACKET = regex.compile(r"(?<=[\p{L}.]{2})(?<![\p{Han}\p{Hiragana}\p{Katakana}\p{Hangul}])\((?=\p{L})")
+"""``ENTERPRISE(SETIA ALAM)``: OCR lost the space names keep before a bracket (a script written without
+spaces keeps none: ``百佳超級市場(香港)``)."""
 
 
 _QUOTE = regex.compile(r"[\"“”„«»]")
@@ -457,6 +458,19 @@ def _footer_name(lines: Sequence[Line], skip: int, lex: Lexicon) -> Line | None:
     return None
 
 
+def _dated(text: str, lex: Lexicon) -> bool:
+    """Whether ``text`` prints a date: not a street number shaped like one, glued to the street's name
+    on a line the address cues mark ("東京都渋谷区道玄坂2-6-17", in a script without spaces)."""
+    dates = find_dates(text, ParseOptions(lexicon=lex))
+    glued = all(start > 0 and text[start - 1].isalpha() for _, _, start in dates)
+    return bool(dates) and not (glued and lex.address_cue.search(text))
+
+
+def _postcode_alone(text: str, lex: Lexicon) -> bool:
+    """Whether ``text`` is a postcode and nothing else: where it is printed above the street."""
+    return bool(lex.postcode.search(text)) and not any(c.isalnum() for c in lex.postcode.sub("", text))
+
+
 def _address(lines: Sequence[Line], after: int, lex: Lexicon) -> tuple[str | None, tuple[int, ...], float]:
     """The address in the lines after the line with index ``after`` (the name's last line), up to the
     first stop line; its line indexes and confidence."""
@@ -470,7 +484,7 @@ def _address(lines: Sequence[Line], after: int, lex: Lexicon) -> tuple[str | Non
             addr = []  # "JIAWEI HOUSE / 002693074-K": a second name line above the registration number
             continue
         stop = lex.stop_line.search(text)
-        if stop or find_dates(text, ParseOptions(lexicon=lex)):
+        if stop or _dated(text, lex):
             head = text[: stop.start()] if stop else ""
             if lex.postcode.search(head) and (addr or lex.address_cue.search(head)):
                 addr.append(Line(ln.index, head, ln.confidence))  # "81750 JOHOR BAHRU, JOHOR. TEL: ..."
@@ -480,7 +494,7 @@ def _address(lines: Sequence[Line], after: int, lex: Lexicon) -> tuple[str | Non
             continue
         if not addr and lex.legal_suffix.search(text) and not lex.address_cue.search(text):
             continue  # a second name line ("branch of X LTD")
-        if PHONE_ONLY.fullmatch(text):
+        if PHONE_ONLY.fullmatch(text) and not lex.postcode.search(text):  # not "〒140-0002"
             break
         if addr and lex.postcode.search(addr[-1].text) and lex.region_line.fullmatch(text):
             addr.append(ln)  # "45600 BATANG BERJUNTAI / SELANGOR DARUL EHSAN"
@@ -492,6 +506,7 @@ def _address(lines: Sequence[Line], after: int, lex: Lexicon) -> tuple[str | Non
         if (
             addr
             and lex.postcode.search(addr[-1].text)
+            and not (len(addr) == 1 and _postcode_alone(addr[0].text, lex))  # "〒140-0002" / "東京都品川区..."
             and not lex.postcode.search(text)
             and (
                 len(text.split()) > most_words
@@ -521,6 +536,7 @@ def _address(lines: Sequence[Line], after: int, lex: Lexicon) -> tuple[str | Non
         len(addr) > 1
         and not cue.search(addr[0].text)
         and not lex.street_line.search(addr[0].text)
+        and not _postcode_alone(addr[0].text, lex)
         and not (_NAME_AND_NUMBER.fullmatch(addr[0].text) and lex.postcode.search(addr[1].text))
         and any(cue.search(a.text) for a in addr[1:])
     ):

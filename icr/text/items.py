@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Collection, Sequence
 from decimal import Decimal, InvalidOperation
 
@@ -81,4 +82,6 @@ def _description(text: str) -> str:
     head = text[: cut.start()] if cut else text
     words = [w for w in head.split() if any(c.isalpha() for c in w) and not NOT_WORD.match(w)]
     words = [w for w in words if not NUMBER.fullmatch(w)]
-    return " ".join(words) if words and sum(c.isalpha() for w in words for c in w) >= 3 else ""
+    # a wide letter (a Chinese or Japanese character, "面包") is a word's worth of a narrow one
+    letters = sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for w in words for c in w if c.isalpha())
+    return " ".join(words) if words and letters >= 3 else ""

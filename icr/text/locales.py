@@ -297,6 +297,9 @@ def _joined(packs: Sequence[LocalePack], name: str) -> list[str]:
 
 
 _I = regex.IGNORECASE
+_B = r"(?:\b|(?<=[\p{Han}\p{Hiragana}\p{Katakana}\p{Hangul}])|(?=[\p{Han}\p{Hiragana}\p{Katakana}\p{Hangul}]))"
+"""A word's edge: where ``\b`` puts it, and beside every character of a script that writes without
+spaces (a pack's "合計" or "都...区" is a word inside "合計金額" or "東京都渋谷区道玄坂")."""
 
 
 def compile_lexicon(packs: Sequence[LocalePack], chosen: bool = True) -> Lexicon:
@@ -374,17 +377,17 @@ def compile_lexicon(packs: Sequence[LocalePack], chosen: bool = True) -> Lexicon
         or "(?!)",
         payment_methods=methods,
         payment_label=regex.compile(
-            r"\b"
+            _B
             + _alt([*(regex.escape(w).replace(r"\ ", r"\s*") for w in methods), *_joined(packs, "payment_labels")])
-            + r"\b",
+            + _B,
             _I,
         ),
         payment_named=regex.compile(_alt(_joined(packs, "payment_named")), _I),
-        date_label=regex.compile(rf"\b{date_label_alt}\b", _I),
+        date_label=regex.compile(rf"{_B}{date_label_alt}{_B}", _I),
         date_label_alt=date_label_alt,
-        time_label=regex.compile(rf"\b{_alt(_joined(packs, 'time_labels'))}\b", _I),
+        time_label=regex.compile(rf"{_B}{_alt(_joined(packs, 'time_labels'))}{_B}", _I),
         legal_suffix=regex.compile(
-            r"(?:\b|(?<=\s)(?=\$))"  # a suffix whose first letter OCR read as a sign ("$/B")
+            rf"(?:{_B}|(?<=\s)(?=\$))"  # a suffix whose first letter OCR read as a sign ("$/B")
             + legal_suffix_alt
             # or before one speck of OCR debris, or the company's registration or tax number
             + r"(?:\W*$|\s*[({\[]|\s+[^\s\d]{1,2}\W*$|\s+\p{Lu}{0,3}-?\d[\d.\s-]{4,}\d\s?-?\s?\p{Lu}?\W*$)",
@@ -398,10 +401,10 @@ def compile_lexicon(packs: Sequence[LocalePack], chosen: bool = True) -> Lexicon
         legal_only=regex.compile(rf"\W*{legal_only_alt}\W*", _I),
         legal_only_alt=legal_only_alt,
         legal_name_end=regex.compile(rf"(\b{_alt(_joined(packs, 'legal_name_ends'))}\.?)(?:\s+[^\s(\[{{][^(\[{{]*)$"),
-        business_word=regex.compile(rf"\b{_alt(_joined(packs, 'business_words'))}\b", _I),
-        not_name=regex.compile(rf"\b{_alt(_joined(packs, 'not_name'))}\b", _I),
-        stop_line=regex.compile(rf"\b{_alt(_joined(packs, 'stop_words'))}\b|@|WWW\.|HTTP|\.COM\b", _I),
-        address_cue=regex.compile(rf"\b{_alt(_joined(packs, 'address_cues'))}\b|\d+[A-Z]?\s*,", _I),
+        business_word=regex.compile(rf"{_B}{_alt(_joined(packs, 'business_words'))}{_B}", _I),
+        not_name=regex.compile(rf"{_B}{_alt(_joined(packs, 'not_name'))}{_B}", _I),
+        stop_line=regex.compile(rf"{_B}{_alt(_joined(packs, 'stop_words'))}{_B}|@|WWW\.|HTTP|\.COM\b", _I),
+        address_cue=regex.compile(rf"{_B}{_alt(_joined(packs, 'address_cues'))}{_B}|\d+[A-Z]?\s*,", _I),
         street_line=regex.compile(
             rf"^\W*{_alt(_joined(packs, 'street_starts'))}\b\W*\d|^\W*\d+[A-Z]?\s*,"
             + "".join(rf"|^\W*(?:{p})" for p in _joined(packs, "street_lines")),
@@ -411,27 +414,27 @@ def compile_lexicon(packs: Sequence[LocalePack], chosen: bool = True) -> Lexicon
         postcode=regex.compile(_alt(_joined(packs, "postcodes"))),
         address_ocr_words=ocr_words,
         address_ocr_word=regex.compile(rf"(?<!\p{{L}}){_alt(regex.escape(w) for w in ocr_words)}(?!\p{{L}})", _I),
-        body_line=regex.compile(rf"\b(?:{titles}|{_alt(_joined(packs, 'body_words'))})\b", _I),
+        body_line=regex.compile(rf"{_B}(?:{titles}|{_alt(_joined(packs, 'body_words'))}){_B}", _I),
         # a title glued to the town before it ("Johor TAXINVOICE") ends the address too
         address_label=regex.compile(rf"^\W*{_alt(_joined(packs, 'address_labels'))}\s*[:.]\s*", _I),
-        address_end=regex.compile(rf"(?:\p{{L}}+:?)?\+?\(?0\d{{1,2}}\)?[\s-]?\d{{3,4}}[\s-]?\d{{4}}\b|{titles}", _I),
+        address_end=regex.compile(rf"(?:\p{{L}}+:?)?\+?\(?0\d{{1,2}}\)?[\s-]?\d{{3,4}}[\s-]?\d{{4}}{_B}|{titles}", _I),
         registration=regex.compile(
             rf"^\(?\s*(?:{company}\.?\s*(?:{reg}\.?)?\s*(?:NO|NUMBER)?\.?\s*:?\s*)?[A-Z]{{0,3}}\d[\d\s]{{3,}}\s*-?\s*[A-Z]\s*\)?\W*$"
             rf"|^\(?\s*(?:{company}|{registers}|{reg})\.?\s*(?:{reg}\.?)?\s*(?:NO|NUMBER)\.?\s*:?.*$",
             _I,
         ),
-        phone_label=regex.compile(rf"\b{_alt(_joined(packs, 'phone_labels'))}\b\.?\s*(?:NO\.?)?\s*:?", _I),
-        tax_id_label=regex.compile(rf"\b{tax_ids}\b", _I),
+        phone_label=regex.compile(rf"{_B}{_alt(_joined(packs, 'phone_labels'))}{_B}\.?\s*(?:NO\.?)?\s*:?", _I),
+        tax_id_label=regex.compile(rf"{_B}{tax_ids}{_B}", _I),
         tax_id=regex.compile(
             rf"(?:{tax_ids}|{company}\.?)\s*(?:{reg}\.?\s*)?"
             r"(?:(?:ID|NO|NUMBER|#)\.?\s*){0,2}[:.#]?\s*(?P<id>[A-Z0-9][A-Z0-9-]{5,20})",
             _I,
         ),
-        tax_rate_label=regex.compile(rf"\b{tax_names}\b.*\d\s?%|\d\s?%.*\b{tax_names}\b", _I),
-        receipt_label=regex.compile(rf"\b{_alt(_joined(packs, 'receipt_labels'))}\s*:?", _I),
-        card_label=regex.compile(rf"\b{_alt(_joined(packs, 'card_labels'))}\b|[X*]{{4}}", _I),
-        not_doc_date=regex.compile(rf"\b{_alt(_joined(packs, 'not_date_labels'))}\b", _I),
-        not_item=regex.compile(rf"\b{_alt(_joined(packs, 'not_item_words'))}\b", _I),
+        tax_rate_label=regex.compile(rf"{_B}{tax_names}{_B}.*\d\s?%|\d\s?%.*{_B}{tax_names}{_B}", _I),
+        receipt_label=regex.compile(rf"{_B}{_alt(_joined(packs, 'receipt_labels'))}\s*:?", _I),
+        card_label=regex.compile(rf"{_B}{_alt(_joined(packs, 'card_labels'))}{_B}|[X*]{{4}}", _I),
+        not_doc_date=regex.compile(rf"{_B}{_alt(_joined(packs, 'not_date_labels'))}{_B}", _I),
+        not_item=regex.compile(rf"{_B}{_alt(_joined(packs, 'not_item_words'))}{_B}", _I),
         slips={scope: tuple(s for _, s in sorted(rows, key=lambda r: r[0])) for scope, rows in slips.items()},
         home_currencies=frozenset(home),
         english="en" in {lang for p in (packs[1:] or packs) for lang in p.languages},

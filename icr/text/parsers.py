@@ -70,7 +70,8 @@ def amount_token(
 _AMOUNT_TOKEN = (
     r"""
     (?:
-        (?<![\w.,/-])                            # not glued to another token
+        (?<!(?![\p{Han}\p{Hiragana}\p{Katakana}\p{Hangul}])[\w.,/-])   # not glued to another token
+                                                 # (a script without spaces glues its labels: 合計3,300円)
         (?P<neg>-\s?)?
         (?P<cur>CURRENCY\s?)?
         (?P<neg2>-)?
@@ -240,7 +241,10 @@ def date_patterns(month_alt: str, word_alt: str = "(?!)") -> list[tuple[str, reg
         # 2018-03-04, 2018/3/4
         (
             "ymd",
-            regex.compile(rf"(?<!\d)(?P<y>(?:19|20)\d\d)\s?{_SEP}\s?(?P<m>\d{{1,2}})\s?{_SEP}\s?(?P<d>\d{{1,2}})(?!\d)"),
+            regex.compile(
+                rf"(?<!\d)(?P<y>(?:19|20)\d\d)\s?{_SEP}\s?(?P<m>\d{{1,2}})\s?{_SEP}\s?"
+                rf"(?P<d>[0-3]\d{_INTO_TIME}|\d{{1,2}}(?!\d))"  # "2023/06/0119:05": the day ran into the time
+            ),
         ),
         # 04/03/2018, 4-3-18, 04.03.18, 04 03 2018; a year may run into the time after it when the
         # gap between them is read as nothing ("06-05-201812:43:19", "05/12/2319:42")
