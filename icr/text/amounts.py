@@ -19,7 +19,7 @@ import regex
 
 from icr.text.ledger import PARTS, ROUNDED, TENDER, Provenance, one_digit_apart, one_digit_lost
 from icr.text.lines import Line
-from icr.text.locales import Lexicon, default_lexicon
+from icr.text.locales import SPACELESS, Lexicon, default_lexicon
 from icr.text.parsers import ParseOptions, find_amounts, parse_amount
 
 
@@ -55,7 +55,7 @@ def _currency_word(currency_alt: str) -> regex.Pattern[str]:
 
 
 _NOT_LABEL = regex.compile(r"[^\p{L}\s/&%@()-]")
-_WORD = regex.compile(r"\p{L}{3,}|[\p{Han}\p{Hiragana}\p{Katakana}\p{Hangul}]{2,}")
+_WORD = regex.compile(rf"\p{{L}}{{3,}}|{SPACELESS}{{2,}}")
 """A real word: three letters, or two of a script that writes a word in one or two (小计, 合計)."""
 _FIRST_TOKEN = regex.compile(r"^\S+")
 

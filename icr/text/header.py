@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import regex
 
 from icr.text.lines import TYPED_CONFIDENCE, Line
-from icr.text.locales import Lexicon, SlipScope, default_lexicon
+from icr.text.locales import SPACELESS, Lexicon, SlipScope, default_lexicon
 from icr.text.parsers import ParseOptions, find_amounts, find_dates
 
 TRAILING_REG = regex.compile(
@@ -193,7 +193,7 @@ _COMMA_IN_NAME = regex.compile(r"(?<=\p{L}{2}),(?=\s+\p{L})")
 
 _OPEN_BRACKET_TAIL = regex.compile(r"\s*\([^()]*$")
 
-_GLUED_BRACKET = regex.compile(r"(?<=[\p{L}.]{2})(?<![\p{Han}\p{Hiragana}\p{Katakana}\p{Hangul}])\((?=\p{L})")
+_GLUED_BRACKET = regex.compile(rf"(?<=[\p{{L}}.]{{2}})(?<!{SPACELESS})\((?=\p{{L}})")
 """``ENTERPRISE(SETIA ALAM)``: OCR lost the space names keep before a bracket (a script written without
 spaces keeps none: ``百佳超級市場(香港)``)."""
 

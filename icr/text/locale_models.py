@@ -127,6 +127,10 @@ class LocalePack(_Strict):
     town_ends_address: bool = False
     """The address ends with the line of the postcode and its town ("10115 Berlin"): no region or
     mall name follows it, so a short line after it is the receipt's body."""
+    spaceless: bool = False
+    """The language writes its words without spaces between them (Chinese, Japanese): where the pack
+    applies, a word looked for may stand inside a run of its letters, and an amount glued to its
+    label (``合計3,300円``) is still an amount."""
     detect: list[Cue] = []
     currencies: list[Currency] = []
     amount_labels: list[LabelRule] = []

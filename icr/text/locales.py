@@ -234,6 +234,8 @@ class Lexicon:
     """The marked letters the applied country packs write; None: any (a pack leaves it open)."""
     town_ends_address: bool = False
     """Every applied country pack ends an address with the postcode and town line."""
+    spaceless: bool = False
+    """An applied pack's language writes without spaces (its words are looked for inside runs of letters)."""
     decimal: str | None = None
     """The country packs' decimal separator when they agree."""
     home_currencies: frozenset[str] = frozenset()
@@ -297,9 +299,12 @@ def _joined(packs: Sequence[LocalePack], name: str) -> list[str]:
 
 
 _I = regex.IGNORECASE
-_B = r"(?:\b|(?<=[\p{Han}\p{Hiragana}\p{Katakana}\p{Hangul}])|(?=[\p{Han}\p{Hiragana}\p{Katakana}\p{Hangul}]))"
-"""A word's edge: where ``\b`` puts it, and beside every character of a script that writes without
-spaces (a pack's "合計" or "都...区" is a word inside "合計金額" or "東京都渋谷区道玄坂")."""
+SPACELESS = r"[\p{Han}\p{Hiragana}\p{Katakana}\p{Hangul}]"
+"""A letter of a script written without spaces between words."""
+SPACELESS_EDGE = rf"(?:\b|(?<={SPACELESS})|(?={SPACELESS}))"
+"""A word's edge where a language writing without spaces applies: where ``\b`` puts it, and beside every
+character of such a script (a pack's "合計" or "都...区" is a word inside "合計金額" or "東京都渋谷区道玄坂");
+elsewhere ``\b``, which is cheaper."""
 
 
 def compile_lexicon(packs: Sequence[LocalePack], chosen: bool = True) -> Lexicon:
@@ -356,6 +361,8 @@ def compile_lexicon(packs: Sequence[LocalePack], chosen: bool = True) -> Lexicon
     company, reg = _alt(_joined(packs, "company_words")), _alt(_joined(packs, "registration_words"))
     registers = _alt(_joined(packs, "registers"))
     tax_ids, tax_names = _alt(_joined(packs, "tax_id_labels")), _alt(_joined(packs, "tax_rate_labels"))
+    spaceless = any(p.spaceless for p in packs)
+    edge = SPACELESS_EDGE if spaceless else r"\b"
     return Lexicon(
         tags=tuple(p.tag for p in packs),
         day_first=order != "month_first",
@@ -377,17 +384,17 @@ def compile_lexicon(packs: Sequence[LocalePack], chosen: bool = True) -> Lexicon
         or "(?!)",
         payment_methods=methods,
         payment_label=regex.compile(
-            _B
+            edge
             + _alt([*(regex.escape(w).replace(r"\ ", r"\s*") for w in methods), *_joined(packs, "payment_labels")])
-            + _B,
+            + edge,
             _I,
         ),
         payment_named=regex.compile(_alt(_joined(packs, "payment_named")), _I),
-        date_label=regex.compile(rf"{_B}{date_label_alt}{_B}", _I),
+        date_label=regex.compile(rf"{edge}{date_label_alt}{edge}", _I),
         date_label_alt=date_label_alt,
-        time_label=regex.compile(rf"{_B}{_alt(_joined(packs, 'time_labels'))}{_B}", _I),
+        time_label=regex.compile(rf"{edge}{_alt(_joined(packs, 'time_labels'))}{edge}", _I),
         legal_suffix=regex.compile(
-            rf"(?:{_B}|(?<=\s)(?=\$))"  # a suffix whose first letter OCR read as a sign ("$/B")
+            rf"(?:{edge}|(?<=\s)(?=\$))"  # a suffix whose first letter OCR read as a sign ("$/B")
             + legal_suffix_alt
             # or before one speck of OCR debris, or the company's registration or tax number
             + r"(?:\W*$|\s*[({\[]|\s+[^\s\d]{1,2}\W*$|\s+\p{Lu}{0,3}-?\d[\d.\s-]{4,}\d\s?-?\s?\p{Lu}?\W*$)",
@@ -401,10 +408,10 @@ def compile_lexicon(packs: Sequence[LocalePack], chosen: bool = True) -> Lexicon
         legal_only=regex.compile(rf"\W*{legal_only_alt}\W*", _I),
         legal_only_alt=legal_only_alt,
         legal_name_end=regex.compile(rf"(\b{_alt(_joined(packs, 'legal_name_ends'))}\.?)(?:\s+[^\s(\[{{][^(\[{{]*)$"),
-        business_word=regex.compile(rf"{_B}{_alt(_joined(packs, 'business_words'))}{_B}", _I),
-        not_name=regex.compile(rf"{_B}{_alt(_joined(packs, 'not_name'))}{_B}", _I),
-        stop_line=regex.compile(rf"{_B}{_alt(_joined(packs, 'stop_words'))}{_B}|@|WWW\.|HTTP|\.COM\b", _I),
-        address_cue=regex.compile(rf"{_B}{_alt(_joined(packs, 'address_cues'))}{_B}|\d+[A-Z]?\s*,", _I),
+        business_word=regex.compile(rf"{edge}{_alt(_joined(packs, 'business_words'))}{edge}", _I),
+        not_name=regex.compile(rf"{edge}{_alt(_joined(packs, 'not_name'))}{edge}", _I),
+        stop_line=regex.compile(rf"{edge}{_alt(_joined(packs, 'stop_words'))}{edge}|@|WWW\.|HTTP|\.COM\b", _I),
+        address_cue=regex.compile(rf"{edge}{_alt(_joined(packs, 'address_cues'))}{edge}|\d+[A-Z]?\s*,", _I),
         street_line=regex.compile(
             rf"^\W*{_alt(_joined(packs, 'street_starts'))}\b\W*\d|^\W*\d+[A-Z]?\s*,"
             + "".join(rf"|^\W*(?:{p})" for p in _joined(packs, "street_lines")),
@@ -414,31 +421,32 @@ def compile_lexicon(packs: Sequence[LocalePack], chosen: bool = True) -> Lexicon
         postcode=regex.compile(_alt(_joined(packs, "postcodes"))),
         address_ocr_words=ocr_words,
         address_ocr_word=regex.compile(rf"(?<!\p{{L}}){_alt(regex.escape(w) for w in ocr_words)}(?!\p{{L}})", _I),
-        body_line=regex.compile(rf"{_B}(?:{titles}|{_alt(_joined(packs, 'body_words'))}){_B}", _I),
+        body_line=regex.compile(rf"{edge}(?:{titles}|{_alt(_joined(packs, 'body_words'))}){edge}", _I),
         # a title glued to the town before it ("Johor TAXINVOICE") ends the address too
         address_label=regex.compile(rf"^\W*{_alt(_joined(packs, 'address_labels'))}\s*[:.]\s*", _I),
-        address_end=regex.compile(rf"(?:\p{{L}}+:?)?\+?\(?0\d{{1,2}}\)?[\s-]?\d{{3,4}}[\s-]?\d{{4}}{_B}|{titles}", _I),
+        address_end=regex.compile(rf"(?:\p{{L}}+:?)?\+?\(?0\d{{1,2}}\)?[\s-]?\d{{3,4}}[\s-]?\d{{4}}\b|{titles}", _I),
         registration=regex.compile(
             rf"^\(?\s*(?:{company}\.?\s*(?:{reg}\.?)?\s*(?:NO|NUMBER)?\.?\s*:?\s*)?[A-Z]{{0,3}}\d[\d\s]{{3,}}\s*-?\s*[A-Z]\s*\)?\W*$"
             rf"|^\(?\s*(?:{company}|{registers}|{reg})\.?\s*(?:{reg}\.?)?\s*(?:NO|NUMBER)\.?\s*:?.*$",
             _I,
         ),
-        phone_label=regex.compile(rf"{_B}{_alt(_joined(packs, 'phone_labels'))}{_B}\.?\s*(?:NO\.?)?\s*:?", _I),
-        tax_id_label=regex.compile(rf"{_B}{tax_ids}{_B}", _I),
+        phone_label=regex.compile(rf"{edge}{_alt(_joined(packs, 'phone_labels'))}{edge}\.?\s*(?:NO\.?)?\s*:?", _I),
+        tax_id_label=regex.compile(rf"{edge}{tax_ids}{edge}", _I),
         tax_id=regex.compile(
             rf"(?:{tax_ids}|{company}\.?)\s*(?:{reg}\.?\s*)?"
             r"(?:(?:ID|NO|NUMBER|#)\.?\s*){0,2}[:.#]?\s*(?P<id>[A-Z0-9][A-Z0-9-]{5,20})",
             _I,
         ),
-        tax_rate_label=regex.compile(rf"{_B}{tax_names}{_B}.*\d\s?%|\d\s?%.*{_B}{tax_names}{_B}", _I),
-        receipt_label=regex.compile(rf"{_B}{_alt(_joined(packs, 'receipt_labels'))}\s*:?", _I),
-        card_label=regex.compile(rf"{_B}{_alt(_joined(packs, 'card_labels'))}{_B}|[X*]{{4}}", _I),
-        not_doc_date=regex.compile(rf"{_B}{_alt(_joined(packs, 'not_date_labels'))}{_B}", _I),
-        not_item=regex.compile(rf"{_B}{_alt(_joined(packs, 'not_item_words'))}{_B}", _I),
+        tax_rate_label=regex.compile(rf"{edge}{tax_names}{edge}.*\d\s?%|\d\s?%.*{edge}{tax_names}{edge}", _I),
+        receipt_label=regex.compile(rf"{edge}{_alt(_joined(packs, 'receipt_labels'))}\s*:?", _I),
+        card_label=regex.compile(rf"{edge}{_alt(_joined(packs, 'card_labels'))}{edge}|[X*]{{4}}", _I),
+        not_doc_date=regex.compile(rf"{edge}{_alt(_joined(packs, 'not_date_labels'))}{edge}", _I),
+        not_item=regex.compile(rf"{edge}{_alt(_joined(packs, 'not_item_words'))}{edge}", _I),
         slips={scope: tuple(s for _, s in sorted(rows, key=lambda r: r[0])) for scope, rows in slips.items()},
         home_currencies=frozenset(home),
         english="en" in {lang for p in (packs[1:] or packs) for lang in p.languages},
         town_ends_address=bool(packs[1:]) and all(p.town_ends_address for p in packs[1:]),
+        spaceless=spaceless,
         marked_letters=frozenset("".join(p.marked_letters or "" for p in packs[1:]))
         if packs[1:] and all(p.marked_letters is not None for p in packs[1:])
         else None,

@@ -17,7 +17,7 @@ from decimal import Decimal, InvalidOperation
 
 import regex
 
-from icr.text.locales import DIGIT_CONFUSIONS, Lexicon, SlipScope, default_lexicon
+from icr.text.locales import DIGIT_CONFUSIONS, SPACELESS, Lexicon, SlipScope, default_lexicon
 from icr.types import TypedValue
 
 CENT = Decimal("0.01")
@@ -54,24 +54,31 @@ def _currency_re(alt: str) -> regex.Pattern[str]:
 
 @functools.cache
 def amount_token(
-    currency_alt: str, point_groups: bool = False, whole_alt: str = "(?!)", whole_after: str = "(?!)"
+    currency_alt: str,
+    point_groups: bool = False,
+    whole_alt: str = "(?!)",
+    whole_after: str = "(?!)",
+    spaceless: bool = False,
 ) -> regex.Pattern[str]:
     """An amount-shaped token, optionally after a currency mark of ``currency_alt``; with
     ``point_groups`` (a decimal-comma locale) also whole amounts grouped by points (``47.500``); a
     whole number right after a mark of ``whole_alt`` (a currency without cents: ``¥290``) or, grouped
-    by spaces or points or not, right before a mark of ``whole_after`` (``3 490 Ft``)."""
+    by spaces or points or not, right before a mark of ``whole_after`` (``3 490 Ft``); with
+    ``spaceless`` (a language written without spaces) also right after a letter of such a script
+    (``合計3,300円``: the label glued to its amount)."""
     grouped = r"| [0-9]{1,3}(?:\.[0-9]{3})+  # 47.500" if point_groups else ""
     grouped += "\n" + rf"| (?<=(?:{whole_alt})\s?)[0-9]{{1,9}}  # ¥290"
     before_mark = rf"(?=\s?(?i:{whole_after})(?!\p{{L}}))"
     grouped += "\n" + rf"| (?:[0-9]{{1,3}}(?:[ .][0-9]{{3}})+|[0-9]{{1,9}}){before_mark}  # 3 490 Ft"
-    return regex.compile(_AMOUNT_TOKEN.replace("CURRENCY", currency_alt).replace("#GROUPED", grouped), regex.VERBOSE)
+    apart = rf"(?:(?<![\w.,/-])|(?<={SPACELESS}))" if spaceless else r"(?<![\w.,/-])"
+    token = _AMOUNT_TOKEN.replace("CURRENCY", currency_alt).replace("#GROUPED", grouped).replace("APART", apart)
+    return regex.compile(token, regex.VERBOSE)
 
 
 _AMOUNT_TOKEN = (
     r"""
     (?:
-        (?<!(?![\p{Han}\p{Hiragana}\p{Katakana}\p{Hangul}])[\w.,/-])   # not glued to another token
-                                                 # (a script without spaces glues its labels: 合計3,300円)
+        APART                                    # not glued to another token
         (?P<neg>-\s?)?
         (?P<cur>CURRENCY\s?)?
         (?P<neg2>-)?
@@ -198,7 +205,8 @@ def find_amounts(text: str, lexicon: Lexicon | None = None) -> list[tuple[Decima
     whole_after = lex.whole_currency_alt if lex.whole_money else "(?!)"
     if lex.whole_money:
         text = _SPLIT_GROUP.sub(r"\1\2\3 ", text)  # the space moves after the amount: offsets hold
-    for m in amount_token(lex.currency_alt, lex.decimal == ",", lex.whole_currency_alt, whole_after).finditer(text):
+    token = amount_token(lex.currency_alt, lex.decimal == ",", lex.whole_currency_alt, whole_after, lex.spaceless)
+    for m in token.finditer(text):
         raw = m.group(0).strip()
         value = parse_amount(raw, opts)
         if value is not None:
