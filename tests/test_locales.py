@@ -16,7 +16,7 @@ from icr.text import ocr_from_lines
 from icr.text.corrector import DefaultTextCorrector
 from icr.text.fields import extract_currency, extract_tax_rate
 from icr.text.lines import Line
-from icr.text.locales import detect_locales, lexicon_for, load_packs, score_locales
+from icr.text.locales import default_lexicon, detect_locales, lexicon_for, load_packs, score_locales
 from icr.text.parsers import ParseOptions, find_amounts, parse_date
 
 GOLDEN = Path(__file__).resolve().parent / "golden" / "locales"
@@ -484,6 +484,19 @@ def test_wide_spaces_group_thousands() -> None:
     # no-break and narrow no-break spaces, as exported text and some recognizers write them
     assert [a for a, _, _ in find_amounts("TOTAL 1\u00a0234,56 €")] == [Decimal("1234.56")]
     assert [a for a, _, _ in find_amounts("Summe 12\u202f345,00")] == [Decimal("12345.00")]
+
+
+def test_a_language_written_without_spaces_glues_labels_and_groups_no_thousands_by_spaces() -> None:
+    japanese, chinese = lexicon_for(("ja_JP",)), lexicon_for(("zh_CN",))
+    assert japanese.spaceless and chinese.spaceless and not lexicon_for(("fr_FR",)).spaceless
+    assert [a for a, _, _ in find_amounts("合計3,300円", japanese)] == [Decimal("3300")]
+    assert [a for a, _, _ in find_amounts("焼き鳥盛り合わせ 1 980円", japanese)] == [Decimal("980")]  # 1 is the count
+    assert [a for a, _, _ in find_amounts("烤鸭 1 268.00", chinese)] == [Decimal("268.00")]
+    assert find_amounts("TOTAL12.50", japanese) == []  # a Latin label glued to its amount is still no amount
+    assert [a for a, _, _ in find_amounts("TOTAL 1 234,56 €", lexicon_for(("fr_FR",)))] == [Decimal("1234.56")]
+    # a pack's word is found inside a run of kanji; "No." is no stop word outside the pack's script
+    assert japanese.stop_line.search("登録番号T1234") and chinese.address_cue.search("上海市黄浦区南京东路100号")
+    assert not default_lexicon().spaceless
 
 
 def test_a_year_before_the_month_in_words() -> None:

@@ -235,7 +235,8 @@ class Lexicon:
     town_ends_address: bool = False
     """Every applied country pack ends an address with the postcode and town line."""
     spaceless: bool = False
-    """An applied pack's language writes without spaces (its words are looked for inside runs of letters)."""
+    """Every applied country pack's language writes without spaces (its words are looked for inside runs of
+    letters)."""
     decimal: str | None = None
     """The country packs' decimal separator when they agree."""
     home_currencies: frozenset[str] = frozenset()
@@ -361,7 +362,8 @@ def compile_lexicon(packs: Sequence[LocalePack], chosen: bool = True) -> Lexicon
     company, reg = _alt(_joined(packs, "company_words")), _alt(_joined(packs, "registration_words"))
     registers = _alt(_joined(packs, "registers"))
     tax_ids, tax_names = _alt(_joined(packs, "tax_id_labels")), _alt(_joined(packs, "tax_rate_labels"))
-    spaceless = any(p.spaceless for p in packs)
+    # only where every applied country pack writes so: a document no pack recognises keeps the rest
+    spaceless = bool(packs[1:]) and all(p.spaceless for p in packs[1:])
     edge = SPACELESS_EDGE if spaceless else r"\b"
     return Lexicon(
         tags=tuple(p.tag for p in packs),

@@ -65,13 +65,16 @@ def amount_token(
     whole number right after a mark of ``whole_alt`` (a currency without cents: ``¥290``) or, grouped
     by spaces or points or not, right before a mark of ``whole_after`` (``3 490 Ft``); with
     ``spaceless`` (a language written without spaces) also right after a letter of such a script
-    (``合計3,300円``: the label glued to its amount)."""
+    (``合計3,300円``: the label glued to its amount), and never grouped by a space (``1 980円``)."""
     grouped = r"| [0-9]{1,3}(?:\.[0-9]{3})+  # 47.500" if point_groups else ""
     grouped += "\n" + rf"| (?<=(?:{whole_alt})\s?)[0-9]{{1,9}}  # ¥290"
     before_mark = rf"(?=\s?(?i:{whole_after})(?!\p{{L}}))"
-    grouped += "\n" + rf"| (?:[0-9]{{1,3}}(?:[ .][0-9]{{3}})+|[0-9]{{1,9}}){before_mark}  # 3 490 Ft"
+    # a language written without spaces groups no thousands by them: "1 980円" is a quantity and a price
+    space = "" if spaceless else " "
+    grouped += "\n" + rf"| (?:[0-9]{{1,3}}(?:[{space}.][0-9]{{3}})+|[0-9]{{1,9}}){before_mark}  # 3 490 Ft"
     apart = rf"(?:(?<![\w.,/-])|(?<={SPACELESS}))" if spaceless else r"(?<![\w.,/-])"
     token = _AMOUNT_TOKEN.replace("CURRENCY", currency_alt).replace("#GROUPED", grouped).replace("APART", apart)
+    token = token.replace("GROUP_SPACE", r"\ " if space else "")  # a space in a VERBOSE pattern is escaped
     return regex.compile(token, regex.VERBOSE)
 
 
@@ -87,7 +90,7 @@ _AMOUNT_TOKEN = (
     (?<![0-9]:)                                   # a time's minutes start no amount ("10:15 210,59")
     (?P<num>
         [0-9]{1,2}(?:,[0-9]{2})+,[0-9]{3}(?:\.[0-9]{2})?           # 1,05,000.00 (lakhs and crores)
-      | [0-9OSlIB]{1,3}(?:[,.' ][0-9OSlIB]{3})+[.,][0-9OSlIB]{2}   # 1,234.56 / 1.234,56 / 1 234,56
+      | [0-9OSlIB]{1,3}(?:[,.'GROUP_SPACE][0-9OSlIB]{3})+[.,][0-9OSlIB]{2}   # 1,234.56 / 1.234,56 / 1 234,56
       | [0-9OSlIB]*[0-9][0-9OSlIB]*[.,][0-9OSlIB]{2}               # 12.59 / 12,59 / l2.5O
       | [0-9]{1,3}(?:,[0-9]{3})+                                  # 1,234
       | (?<=(?:^|-|\s|\p{Sc})\s?)\.[0-9]{2}                       # -.01 / CHANGE RM .40 / $.83
