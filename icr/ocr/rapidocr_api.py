@@ -159,11 +159,13 @@ class RapidOcrApi:
         drops (read as nothing) and those under ``text_score`` included."""
         steps = self._engine.run_ocr_steps
 
-        def keep_crops(img: Any, op_record: Any) -> Any:
-            det, cls, rec, crops = steps(img, op_record)
-            read = zip(crops, rec.txts or (), rec.scores or (), strict=False)
-            self.seen = [(crop, str(text), float(score)) for crop, text, score in read]
-            return det, cls, rec, crops
+        def keep_crops(*args: Any, **kwargs: Any) -> Any:
+            out = steps(*args, **kwargs)
+            if isinstance(out, tuple) and len(out) == 4:  # (det, cls, rec, crops) in rapidocr 3.10
+                rec, crops = out[2], out[3]
+                read = zip(crops, getattr(rec, "txts", None) or (), getattr(rec, "scores", None) or (), strict=False)
+                self.seen = [(crop, str(text), float(score)) for crop, text, score in read]
+            return out
 
         self._engine.run_ocr_steps = keep_crops  # type: ignore[method-assign]
         self._head: tuple[Any, ...] = ()
