@@ -499,6 +499,15 @@ def test_a_language_written_without_spaces_glues_labels_and_groups_no_thousands_
     assert not default_lexicon().spaceless
 
 
+def test_a_year_counted_in_an_era_is_a_western_year() -> None:
+    japanese, chinese = ParseOptions(lexicon=lexicon_for(("ja_JP",))), ParseOptions(lexicon=lexicon_for(("zh_CN",)))
+    assert parse_date("令和5年5月12日", japanese) == dt.date(2023, 5, 12)
+    assert parse_date("令和元年5月1日 10:00", japanese) == dt.date(2019, 5, 1)  # an era's first year
+    assert parse_date("平成30年12月1日(土)", japanese) == dt.date(2018, 12, 1)
+    assert parse_date("中華民國 112 年 05 月 12 日", chinese) == dt.date(2023, 5, 12)
+    assert parse_date("2023年05月12日(金)", japanese) == dt.date(2023, 5, 12)
+
+
 def test_a_year_before_the_month_in_words() -> None:
     hungarian = ParseOptions(lexicon=lexicon_for(("hu_HU",)))
     assert parse_date("2024. március 5.", hungarian) == dt.date(2024, 3, 5)

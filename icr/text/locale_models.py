@@ -127,6 +127,9 @@ class LocalePack(_Strict):
     town_ends_address: bool = False
     """The address ends with the line of the postcode and its town ("10115 Berlin"): no region or
     mall name follows it, so a short line after it is the receipt's body."""
+    eras: dict[str, int] = {}
+    """Era names a date's year may count in, each with the Western year before its first
+    (``令和: 2018``: 令和5年 is 2023; its first year may be written 元年)."""
     spaceless: bool = False
     """The language writes its words without spaces between them (Chinese, Japanese): where the pack
     applies, a word looked for may stand inside a run of its letters, and an amount glued to its

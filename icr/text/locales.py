@@ -234,6 +234,8 @@ class Lexicon:
     """The marked letters the applied country packs write; None: any (a pack leaves it open)."""
     town_ends_address: bool = False
     """Every applied country pack ends an address with the postcode and town line."""
+    eras: tuple[tuple[str, int], ...] = ()
+    """The applied packs' eras (name, the Western year before its first)."""
     spaceless: bool = False
     """Every applied country pack's language writes without spaces (its words are looked for inside runs of
     letters)."""
@@ -259,6 +261,14 @@ class Lexicon:
     def currency_code(self, mark: str) -> str | None:
         cur = self.currencies.get(mark.upper())
         return cur.code if cur is not None else None
+
+    def western_years(self, text: str) -> str:
+        """``text`` with each year counted in an era written as its Western year (令和5年 -> 2023年)."""
+        if not self.eras:
+            return text
+        base = dict(self.eras)
+        pattern = _era_pattern(self.eras)
+        return pattern.sub(lambda m: str(base[m["era"]] + (1 if m["n"] == "元" else int(m["n"]))), text)
 
     def repair(self, scope: SlipScope, text: str) -> str:
         """``text`` with the applied packs' OCR-slip repairs of ``scope``; an amount line keeps its length."""
@@ -297,6 +307,12 @@ DIGIT_CONFUSIONS = str.maketrans(
 
 def _joined(packs: Sequence[LocalePack], name: str) -> list[str]:
     return [p for pack in packs for p in getattr(pack, name)]
+
+
+@functools.cache
+def _era_pattern(eras: tuple[tuple[str, int], ...]) -> regex.Pattern[str]:
+    names = "|".join(regex.escape(name) for name, _ in sorted(eras, key=lambda e: -len(e[0])))
+    return regex.compile(rf"(?P<era>{names})\s?(?P<n>元|\d{{1,3}})\s?(?=年)")
 
 
 _I = regex.IGNORECASE
@@ -449,6 +465,7 @@ def compile_lexicon(packs: Sequence[LocalePack], chosen: bool = True) -> Lexicon
         english="en" in {lang for p in (packs[1:] or packs) for lang in p.languages},
         town_ends_address=bool(packs[1:]) and all(p.town_ends_address for p in packs[1:]),
         spaceless=spaceless,
+        eras=tuple(sorted({(name, year) for p in packs for name, year in p.eras.items()})),
         marked_letters=frozenset("".join(p.marked_letters or "" for p in packs[1:]))
         if packs[1:] and all(p.marked_letters is not None for p in packs[1:])
         else None,

@@ -383,7 +383,8 @@ def _short_day_before_month(lex: Lexicon) -> regex.Pattern[str]:
 
 def repair_dates(text: str, lexicon: Lexicon | None = None) -> str:
     """Undo OCR confusions inside date-shaped tokens: ``D2/O2/17`` -> ``02/02/17``, a month one letter
-    off (``26/Fen/2017`` -> ``26/Feb/2017``), then the locale packs' date slips (``12/03/2518``)."""
+    off (``26/Fen/2017`` -> ``26/Feb/2017``), then the locale packs' date slips (``12/03/2518``); a
+    year counted in a pack's era first becomes a Western one (``令和5年`` -> ``2023年``)."""
     lex = lexicon if lexicon is not None else default_lexicon()
     months = lex.months
 
@@ -393,7 +394,7 @@ def repair_dates(text: str, lexicon: Lexicon | None = None) -> str:
             return tok
         return tok.translate(_DIGIT_CONFUSIONS)
 
-    out = _DATEISH.sub(digits, text)
+    out = _DATEISH.sub(digits, lex.western_years(text))
     out = _short_day_before_month(lex).sub(lambda m: m.group(0).translate(_DIGIT_CONFUSIONS), out)
     out = lex.repair(SlipScope.DATE, out)
 
