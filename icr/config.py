@@ -205,7 +205,9 @@ class OtherScriptsConfig(_Section):
     sure: float = Field(ge=0, le=1)
     """... read at least this surely ..."""
     letters: int = Field(ge=1)
-    """... with this many letters outside the alphabet, the page is read again so."""
+    """... with this many letters outside the alphabet, the page is read again so;"""
+    keep: float = Field(default=0.7, ge=0, le=1)
+    """a line of it whose reading holds such letters takes that reading when it is at least this sure."""
 
 
 class RecognizerConfig(_Section):

@@ -473,9 +473,11 @@ def test_lines_in_another_script_take_the_wider_reading_and_the_rest_keep_their_
         L(quad(0, 80, 100, 110), "¥635", 0.96),
         L(quad(0, 120, 100, 150), "合計", 1.0),
     ]
-    out = merged(own, wider, known)  # type: ignore[arg-type]
+    own.append(L(quad(0, 160, 300, 190), "**************", 0.99))
+    wider.append(L(quad(0, 160, 300, 190), "冰冰水东窜家京东家", 0.55))  # a rule of stars, read as kanji unsurely
+    out = merged(own, wider, known, keep=0.7)  # type: ignore[arg-type]
     texts = sorted(line.text for line in out)
-    assert texts == sorted(["TEL 03-3461-0000", "2018年12月05日(水) 14:32", "¥635", "合計"])
+    assert texts == sorted(["TEL 03-3461-0000", "2018年12月05日(水) 14:32", "¥635", "合計", "**************"])
     assert next(line for line in out if line.text.startswith("TEL")).columns == (0.1,)  # its own reading
 
 
@@ -542,6 +544,7 @@ def test_real_engine_reads_a_japanese_receipt_and_the_packs_give_its_fields() ->
         "2023年05月12日(金) 18:42",
         "おにぎり紅しゃけ    ¥160",
         "緑茶600ml           ¥148",
+        "************************",
         "合計                ¥308",
         "お預り              ¥500",
         "お釣り              ¥192",
@@ -555,6 +558,9 @@ def test_real_engine_reads_a_japanese_receipt_and_the_packs_give_its_fields() ->
     page = CorrectedPage(np.asarray(image), 1)
     ocr = build_recognizer(settings).recognize([page])
     assert "合計" in ocr.text and "ローソン" in ocr.text, ocr.text
+    # the rule of stars, which the model reads as a row of kanji unsurely, adds no line of kanji: the
+    # printed lines but the stars, and at most the stars as stars
+    assert len([line for line in ocr.text.splitlines() if "*" not in line]) == len(text) - 1, ocr.text
     fields = DefaultTextCorrector(settings).extract(ocr).fields
     assert {name: str(fields[name].value) for name in ("total", "paid", "change", "date", "currency")} == {
         "total": "308.00",

@@ -139,7 +139,7 @@ class RapidOcrRecognizer:
         )
         if other < min(rule.agree, len(probes)):
             return lines
-        return merged(lines, [normalized(line) for line in wider.read(image)], known)
+        return merged(lines, [normalized(line) for line in wider.read(image)], known, rule.keep)
 
     def _respace(self, grey: Image, line: RawLine) -> RawLine:
         """``line`` with the spaces its crop shows and the engine left out (its words cut to match)."""
@@ -185,7 +185,8 @@ class OtherScripts:
     its crop). A page where at least ``share`` of the detected lines (and ``agree`` of them) read so
     has its ``probes`` widest such lines read again with every character the model knows; when
     ``agree`` of them read at least ``sure`` with ``letters`` letters or more outside ``alphabet``,
-    the page is read again so, and each of its lines holding such letters takes that reading."""
+    the page is read again so, and each of its lines holding such letters at least ``keep`` surely
+    takes that reading (a rule of stars reads as a row of kanji, unsurely)."""
 
     share: float = 0.1
     unsure: float = 0.9
@@ -194,6 +195,7 @@ class OtherScripts:
     agree: int = 1
     sure: float = 0.9
     letters: int = 3
+    keep: float = 0.7
 
     def unsure_line(self, crop: Image, text: str, score: float) -> bool:
         height, width = crop.shape[:2]
@@ -220,10 +222,12 @@ def normalized(line: RawLine) -> RawLine:
     return RawLine(line.box, text, line.confidence, words, line.columns if len(text) == len(line.text) else ())
 
 
-def merged(lines: Sequence[RawLine], wider: Sequence[RawLine], known: frozenset[str]) -> list[RawLine]:
+def merged(
+    lines: Sequence[RawLine], wider: Sequence[RawLine], known: frozenset[str], keep: float = 0.0
+) -> list[RawLine]:
     """A page's lines read held to ``known`` characters (``lines``) and read with every character
-    (``wider``; the same detector, so the same boxes): a line holding letters outside ``known`` takes
-    the wider reading, every other line keeps its own."""
+    (``wider``; the same detector, so the same boxes): a line whose wider reading holds letters outside
+    ``known`` and is at least ``keep`` sure takes it, every other line keeps its own."""
 
     def key(box: Quad) -> tuple[int, ...]:
         return tuple(round(v) for point in box for v in point)
@@ -231,7 +235,7 @@ def merged(lines: Sequence[RawLine], wider: Sequence[RawLine], known: frozenset[
     own = {key(line.box): line for line in lines}
     out: list[RawLine] = []
     for line in wider:
-        if foreign(line.text, known):
+        if line.confidence >= keep and foreign(line.text, known):
             own.pop(key(line.box), None)
             out.append(line)
     out.extend(own.values())
