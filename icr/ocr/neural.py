@@ -188,7 +188,7 @@ class OtherScripts:
     the page is read again so, and each of its lines holding such letters at least ``keep`` surely
     takes that reading (a rule of stars reads as a row of kanji, unsurely)."""
 
-    share: float = 0.1
+    share: float = 0.05
     unsure: float = 0.9
     under: float = 0.5
     probes: int = 2

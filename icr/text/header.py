@@ -494,7 +494,7 @@ def _address(lines: Sequence[Line], after: int, lex: Lexicon) -> tuple[str | Non
             continue
         if not addr and lex.legal_suffix.search(text) and not lex.address_cue.search(text):
             continue  # a second name line ("branch of X LTD")
-        if PHONE_ONLY.fullmatch(text) and not lex.postcode.search(text):  # not "〒140-0002"
+        if PHONE_ONLY.fullmatch(text) and not _postcode_alone(text, lex):  # not "〒140-0002"
             break
         if addr and lex.postcode.search(addr[-1].text) and lex.region_line.fullmatch(text):
             addr.append(ln)  # "45600 BATANG BERJUNTAI / SELANGOR DARUL EHSAN"

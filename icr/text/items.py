@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import unicodedata
 from collections.abc import Collection, Sequence
 from decimal import Decimal, InvalidOperation
 
@@ -10,7 +9,7 @@ import regex
 
 from icr.text.amounts import AmountHit
 from icr.text.lines import Line
-from icr.text.locales import Lexicon
+from icr.text.locales import SPACELESS, Lexicon
 from icr.types import LineItem
 
 QTY_PRICE = regex.compile(
@@ -82,6 +81,9 @@ def _description(text: str) -> str:
     head = text[: cut.start()] if cut else text
     words = [w for w in head.split() if any(c.isalpha() for c in w) and not NOT_WORD.match(w)]
     words = [w for w in words if not NUMBER.fullmatch(w)]
-    # a wide letter (a Chinese or Japanese character, "面包") is a word's worth of a narrow one
-    letters = sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for w in words for c in w if c.isalpha())
+    # a letter of a script written without spaces ("面包") is a word's worth of another
+    letters = sum(2 if _SPACELESS.match(c) else 1 for w in words for c in w if c.isalpha())
     return " ".join(words) if words and letters >= 3 else ""
+
+
+_SPACELESS = regex.compile(SPACELESS)

@@ -266,8 +266,7 @@ class Lexicon:
         """``text`` with each year counted in an era written as its Western year (令和5年 -> 2023年)."""
         if not self.eras:
             return text
-        base = dict(self.eras)
-        pattern = _era_pattern(self.eras)
+        pattern, base = _era_pattern(self.eras)
         return pattern.sub(lambda m: str(base[m["era"]] + (1 if m["n"] == "元" else int(m["n"]))), text)
 
     def repair(self, scope: SlipScope, text: str) -> str:
@@ -310,9 +309,10 @@ def _joined(packs: Sequence[LocalePack], name: str) -> list[str]:
 
 
 @functools.cache
-def _era_pattern(eras: tuple[tuple[str, int], ...]) -> regex.Pattern[str]:
+def _era_pattern(eras: tuple[tuple[str, int], ...]) -> tuple[regex.Pattern[str], dict[str, int]]:
+    """A year counted in one of ``eras`` ("令和5年", "令和元年"), and each era's Western year before its first."""
     names = "|".join(regex.escape(name) for name, _ in sorted(eras, key=lambda e: -len(e[0])))
-    return regex.compile(rf"(?P<era>{names})\s?(?P<n>元|\d{{1,3}})\s?(?=年)")
+    return regex.compile(rf"(?P<era>{names})\s?(?P<n>元|\d{{1,3}})\s?(?=年)"), dict(eras)
 
 
 _I = regex.IGNORECASE

@@ -70,11 +70,11 @@ def amount_token(
     grouped += "\n" + rf"| (?<=(?:{whole_alt})\s?)[0-9]{{1,9}}  # ¥290"
     before_mark = rf"(?=\s?(?i:{whole_after})(?!\p{{L}}))"
     # a language written without spaces groups no thousands by them: "1 980円" is a quantity and a price
-    space = "" if spaceless else " "
+    space = "" if spaceless else r"\ "
     grouped += "\n" + rf"| (?:[0-9]{{1,3}}(?:[{space}.][0-9]{{3}})+|[0-9]{{1,9}}){before_mark}  # 3 490 Ft"
     apart = rf"(?:(?<![\w.,/-])|(?<={SPACELESS}))" if spaceless else r"(?<![\w.,/-])"
     token = _AMOUNT_TOKEN.replace("CURRENCY", currency_alt).replace("#GROUPED", grouped).replace("APART", apart)
-    token = token.replace("GROUP_SPACE", r"\ " if space else "")  # a space in a VERBOSE pattern is escaped
+    token = token.replace("GROUP_SPACE", space)
     return regex.compile(token, regex.VERBOSE)
 
 
