@@ -17,10 +17,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 
 from icr.errors import ConfigError
 
@@ -264,6 +264,10 @@ class ConsolidateConfig(_Section):
     agree: float = Field(ge=0, le=100)
 
 
+Digit = Annotated[str, StringConstraints(pattern=r"^[0-9]$")]
+SmallLetters = Annotated[str, StringConstraints(pattern=r"^[a-z]+$")]
+
+
 class TextCorrectorConfig(_Section):
     spelling: bool
     english_words: int = Field(ge=0)
@@ -271,6 +275,8 @@ class TextCorrectorConfig(_Section):
     name_spelling: bool | None = None
     variant_similarity: float = Field(ge=0, le=100)
     branch_similarity: float = Field(ge=0, le=100)
+    lookalike_digits: dict[Digit, SmallLetters] | None = None
+    """Digits a recognizer reads for letters and the small letters each may stand for ("1": "il")."""
 
 
 class IngestConfig(_Section):

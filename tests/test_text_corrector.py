@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from icr.config import load_settings
+from icr.errors import ConfigError
 from icr.stages import TextCorrector
 from icr.text import ocr_from_lines
 from icr.text.corrector import DefaultTextCorrector, FakeTextCorrector
@@ -38,6 +39,30 @@ def test_spelling_fixes_words(speller: SpellingCorrector) -> None:
 def test_the_plural_of_a_known_word_is_known(speller: SpellingCorrector) -> None:
     assert speller.known("HYPERMARKETS") and speller.known("boxes") and not speller.known("HYPERMARKETZ")
     assert speller.mend_sure_name("MAJID AL FUTTAIM HYPERMARKETS LLC") == "MAJID AL FUTTAIM HYPERMARKETS LLC"
+
+
+def test_digits_read_for_letters_become_the_word_they_spell() -> None:
+    speller = SpellingCorrector(("subtotal",), english_words=30000, lookalikes={"0": "o", "1": "il"})
+    fixed = {"Gr111": "Grill", "Tota1": "Total", "C1osed": "Closed", "C0FFEE": "COFFEE", "B1vd": "Blvd"}
+    for read, word in fixed.items():
+        assert speller.lookalike_word(read) == word
+    # codes in capitals, a known word numbered, digits with no letter to stand for, too short
+    for kept in ("SE11", "GR111", "TAX1", "Room1", "A101", "X5ml", "12pc", "B1G"):
+        assert speller.lookalike_word(kept) == kept
+    read = "Firepoint Gr111 Tota1 10.00 TAX1 0.70"
+    assert speller.correct_lookalikes(read) == "Firepoint Grill Total 10.00 TAX1 0.70"
+    assert SpellingCorrector(("subtotal",), english_words=2000).correct_lookalikes("Gr111") == "Gr111"  # none given
+    with pytest.raises(ConfigError, match=r"lookalike_digits\.12"):
+        load_settings(overrides={"text_corrector": {"lookalike_digits": {"12": "il"}}})
+
+
+def test_a_company_read_with_digits_for_letters_is_spelled_right(corrector: DefaultTextCorrector) -> None:
+    lines = ["Firepoint Gr111", "3739 West Chester Pike", "Newtown Square, PA 19013", "TAX1 0.70", "Tota1 10.70"]
+    fields = corrector.extract(ocr_from_lines(lines, confidence=0.95)).fields
+    assert fields["company"].value == "Firepoint Grill"
+    assert fields["total"].value == "10.70" and fields["tax"].value == "0.70"
+    typed = corrector.extract(ocr_from_lines(lines)).fields  # a transcript is as printed
+    assert typed["company"].value != "Firepoint Grill"
 
 
 def test_spelling_can_keep_only_the_most_frequent_english_words() -> None:
@@ -423,6 +448,14 @@ def test_header_address_keeps_the_town_and_state_after_a_line_ending_in_its_post
             "Loaded Cafe",
             "15700 Bellflower Blvd Bellflower, CA 90706",
         ),
+        # a logo a word a line, the name printed again whole under it: no part of the address
+        (
+            ["BELLA", "PASTA", "Bella Pastà", "12 Main Street", "Lincoln, RI 02865"],
+            "BELLA PASTA",
+            "12 Main Street Lincoln, RI 02865",
+        ),
+        # ... but two lines that spell nothing printed again stay apart
+        (["BELLA", "PASTA", "12 Main Street", "Lincoln, RI 02865"], "BELLA", "12 Main Street Lincoln, RI 02865"),
     ],
 )
 def test_header_address_structure(read: list[str], company: str | None, address: str | None) -> None:

@@ -83,8 +83,12 @@ class DefaultTextCorrector:
             dict_dir = config_dir() / "dictionaries"
             for path in sorted(dict_dir.glob("*.txt")) if dict_dir.is_dir() else []:
                 (places if path.name.startswith("places") else vocab).extend(read_vocabulary(path))
+            lookalikes = options.get("lookalike_digits") or {}
             self.speller = shared_corrector(
-                tuple(vocab), int(options.get("english_words", 0) or 0), tuple(sorted(set(places)))
+                tuple(vocab),
+                int(options.get("english_words", 0) or 0),
+                tuple(sorted(set(places))),
+                tuple(sorted((str(d), str(letters)) for d, letters in lookalikes.items())),
             )
 
     @classmethod
@@ -104,6 +108,13 @@ class DefaultTextCorrector:
         # The speller knows English: a receipt in another language keeps its words as read.
         speller = self.speller if lex.english else None
         if speller is not None:
+            # a word's letters read as digits ("Gr111") before any field is read from the line
+            raw_lines = [
+                Line(ln.index, speller.correct_lookalikes(ln.text), ln.confidence)
+                if ln.confidence < TYPED_CONFIDENCE
+                else ln
+                for ln in raw_lines
+            ]
             # Typed text (a PDF's text layer, a transcript) is as printed: only OCR'd lines are respelled.
             lines = [
                 Line(

@@ -11,6 +11,7 @@ skipping registration numbers.
 from __future__ import annotations
 
 import functools
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -46,6 +47,7 @@ def _drop_trailing_reg(name: str) -> str:
     if digits >= 5 or _REG_MARK.search(tail):
         return name[: m.start()]
     return name
+
 
 _OUTLET = regex.compile(r"\d{3,4}\s?-\s?\p{Lu}[\p{Lu}\s.']+")
 """``1320-TMN BATU``: the outlet number and name a chain prints under its head office address."""
@@ -415,6 +417,9 @@ def guess_header(lines: Sequence[Line], lexicon: Lexicon | None = None) -> Heade
             and not lex.address_cue.search(prev.text)
         ):
             start -= 1
+    # a logo's name a word a line ("BELLA / PASTA") that the receipt prints again whole ("Bella Pasta")
+    while start == best and end + 1 < len(block) and _printed_whole(block, start, end + 1):
+        end += 1
     while end + 1 < len(block) and (
         (regex.search(r"[&-]\s*$", block[end].text) and not lex.street_line.search(block[end + 1].text))
         or lex.legal_only.fullmatch(block[end + 1].text)
@@ -435,7 +440,10 @@ def guess_header(lines: Sequence[Line], lexicon: Lexicon | None = None) -> Heade
         company = _capitals_kept(company)
     conf_c = min(1.0, max(0.2, 0.45 + 0.12 * best_score)) * min(ln.confidence for ln in block[start : end + 1])
 
-    address, address_lines, conf_a = _address(lines, block[end].index, lex)
+    after = block[end].index
+    if end + 1 < len(block) and _letters_key(block[end + 1].text) == _letters_key(company_raw):
+        after = block[end + 1].index  # the name printed again under its logo is no part of the address
+    address, address_lines, conf_a = _address(lines, after, lex)
     return HeaderGuess(
         company=company,
         company_lines=tuple(ln.index for ln in block[start : end + 1]),
@@ -444,6 +452,17 @@ def guess_header(lines: Sequence[Line], lexicon: Lexicon | None = None) -> Heade
         confidence_company=round(conf_c, 3),
         confidence_address=conf_a,
     )
+
+
+def _letters_key(text: str) -> str:
+    """``text``'s letters alone, case and accents left out."""
+    return "".join(c for c in unicodedata.normalize("NFKD", text).casefold() if c.isalpha())
+
+
+def _printed_whole(block: Sequence[Line], first: int, last: int) -> bool:
+    """Lines ``first``..``last`` of ``block`` together spell another line of it, letter for letter."""
+    key = _letters_key(" ".join(ln.text for ln in block[first : last + 1]))
+    return len(key) >= 6 and any(_letters_key(ln.text) == key for i, ln in enumerate(block) if not first <= i <= last)
 
 
 def _footer_name(lines: Sequence[Line], skip: int, lex: Lexicon) -> Line | None:

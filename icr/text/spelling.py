@@ -15,7 +15,7 @@ import itertools
 import json
 import os
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 import regex
@@ -28,6 +28,10 @@ TOKEN = regex.compile(r"\S+")
 _LETTER_RUN = regex.compile(r"\p{L}+")
 PLAIN_WORD = regex.compile(r"(?<![\p{N}\p{L}])\p{L}+(?![\p{N}\p{L}])")
 """A run of letters touching no digit or other letter: the unit names and addresses are corrected in."""
+ALNUM_RUN = regex.compile(r"(?<![\p{L}\p{N}])[\p{L}\p{N}]{4,}(?![\p{L}\p{N}])")
+"""A run of four letters and digits or more: where a digit may stand for a letter."""
+LOOKALIKE_READINGS = 16
+"""Readings of a run tried at most (each lookalike digit one of its letters)."""
 
 _MISREAD_AS = {"t": "i", "l": "i", "n": "m", "h": "m"}
 """Letters Tesseract reads for another in receipt capitals: I as T or L ("KEDAT", "ALK"), M as N or H
@@ -68,11 +72,15 @@ class SpellingCorrector:
         max_edit_distance: int = 2,
         min_length: int = 4,
         places: Iterable[str] = (),
+        lookalikes: Mapping[str, str] | None = None,
     ) -> None:
         """``english_words``: only the N most frequent English words (0: all 82,765 of symspellpy's list);
         ``places``: the words addresses are corrected against (:meth:`correct_address`) and nothing else
-        (a place word as a target of every correction turned "GERBANG" in a company name into "TERBANG")."""
+        (a place word as a target of every correction turned "GERBANG" in a company name into "TERBANG");
+        ``lookalikes``: digits a recognizer reads for letters and the small letters each may stand for
+        (:meth:`lookalike_word`)."""
         self.max_edit_distance = max_edit_distance
+        self.lookalikes = {d: letters.lower() for d, letters in (lookalikes or {}).items()}
         self.min_length = min_length
         # A prefix length of 5 keeps the deletes index at ~35 MB per worker (7: ~135 MB) and
         # loads in a third of the time; suggestions for receipt words are the same.
@@ -301,6 +309,39 @@ class SpellingCorrector:
 
         return PLAIN_WORD.sub(fix, name)
 
+    def lookalike_word(self, run: str) -> str:
+        """``run`` (letters and digits) as the one known word its lookalike digits spell when read as
+        letters ("Gr111" -> "Grill", "Tota1" -> "Total", "C0FFEE" -> "COFFEE"), else as it is. Only a
+        run whose letters are not outnumbered two to one by digits, or that has a small letter: a code
+        in capitals ("SE11", "GR111") keeps its digits, and so does a known word numbered ("TAX1")."""
+        if len(run) < 4 or not self.lookalikes or any(c.isdigit() and c not in self.lookalikes for c in run):
+            return run
+        letters = [c for c in run if c.isalpha()]
+        digits = len(run) - len(letters)
+        if not digits or len(letters) < 2 or not (any(c.islower() for c in letters) or len(letters) >= 2 * digits):
+            return run
+        if self.known(run.strip("0123456789")):
+            return run  # a word numbered ("TAX1", "Room1"), not a word misread
+        choices = [self.lookalikes[c] if c.isdigit() else c.lower() for c in run]
+        readings = 1
+        for options in choices:
+            readings *= len(options)
+        if readings > LOOKALIKE_READINGS:
+            return run
+        known = {w for w in ("".join(p) for p in itertools.product(*choices)) if self.known(w)}
+        if len(known) != 1:
+            return run
+        word = known.pop()
+        if all(c.isupper() for c in letters):
+            return word.upper()
+        return word[:1].upper() + word[1:] if letters[0].isupper() and run[0].isalpha() else word
+
+    def correct_lookalikes(self, text: str) -> str:
+        """``text`` with the digits a recognizer read for a word's letters put back (:meth:`lookalike_word`)."""
+        if not self.lookalikes:
+            return text
+        return ALNUM_RUN.sub(lambda r: self.lookalike_word(r.group(0)), text)
+
     def correct_text(self, text: str) -> str:
         """``text`` with each digit-free token's words corrected; spacing and line breaks kept."""
 
@@ -368,7 +409,10 @@ def _same_case(original: str, term: str) -> str:
 
 @functools.lru_cache(maxsize=4)
 def shared_corrector(
-    vocabulary: tuple[str, ...], english_words: int = 0, places: tuple[str, ...] = ()
+    vocabulary: tuple[str, ...],
+    english_words: int = 0,
+    places: tuple[str, ...] = (),
+    lookalikes: tuple[tuple[str, str], ...] = (),
 ) -> SpellingCorrector:
     """One :class:`SpellingCorrector` per vocabulary per process (loading the dictionary takes seconds)."""
-    return SpellingCorrector(vocabulary, english_words=english_words, places=places)
+    return SpellingCorrector(vocabulary, english_words=english_words, places=places, lookalikes=dict(lookalikes))
