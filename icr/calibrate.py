@@ -58,10 +58,25 @@ def _printed(fv: FieldValue, text: str, amounts: list[Decimal]) -> int:
     return text.count(fv.raw) if fv.raw.strip() else 0
 
 
-def _ambiguous_date(fv: FieldValue) -> bool:
-    """A numeric date whose day and month could be each other (04/05/2018): the order is a guess."""
+def _ambiguous_date(fv: FieldValue, text: str) -> bool:
+    """A numeric date whose day and month could be each other (04/05/2018) on a page whose cues name
+    no country that settles their order: the order is a guess."""
     m = _NUMERIC_DATE.search(fv.raw)
-    return bool(m) and int(m.group(1)) <= 12 and int(m.group(2)) <= 12 and int(m.group(1)) != int(m.group(2))
+    swappable = bool(m) and int(m.group(1)) <= 12 and int(m.group(2)) <= 12 and int(m.group(1)) != int(m.group(2))
+    return swappable and _date_order(text) is None
+
+
+def _date_order(text: str) -> str | None:
+    """The date order the countries the page's cues name agree on (None: no country named, or
+    countries that write dates in different orders)."""
+    from icr.text.locales import all_tags, detect_locales, load_packs
+
+    choice = detect_locales(text.splitlines())
+    if set(choice.tags) == set(all_tags()):
+        return choice.date_order  # a weak hint's, or none
+    packs = load_packs()
+    orders = {packs[t].date_order for t in choice.tags if packs[t].date_order}
+    return orders.pop() if len(orders) == 1 else None
 
 
 def features(
@@ -103,7 +118,7 @@ def features(
         paid = _amount(extraction.fields, "paid")
         x["larger"] = min(3, sum(1 for a in amounts if a > fv.typed and a != paid)) / 3
     if isinstance(fv.typed, dt.date):
-        x["ambiguous"] = float(_ambiguous_date(fv))
+        x["ambiguous"] = float(_ambiguous_date(fv, text))
         x["implausible"] = float(fv.typed.year < 2000 or fv.typed > dt.date.today())
     return x
 

@@ -62,6 +62,11 @@ def test_features_see_the_receipts_sums_the_page_and_the_date() -> None:
     odd = FieldValue("date", "1918-05-24", dt.date(1918, 5, 24), "24/05/1918", 0.6, "keyword")
     assert features(odd, Extraction({"date": odd}, ""), 0.9)["implausible"] == 1.0
     assert features(odd, Extraction({"date": odd}, ""), 0.9)["ambiguous"] == 0.0  # 24 is no month
+    # a country whose cues the page shows settles the order: Malaysia's day first, the US's month first
+    malaysia = "SDN BHD\nJALAN SS 15/4B\n47500 SUBANG JAYA, SELANGOR\nGST ID 000123"
+    for country in (malaysia, "CANOGA PARK, CA 91303\n(818) 576-0490"):
+        settled = features(day, Extraction({"date": day}, country + "\n" + text), 0.9)
+        assert settled["ambiguous"] == 0.0
 
 
 def test_a_close_call_is_a_value_whose_rival_scored_within_the_calibrations_margin() -> None:
