@@ -28,6 +28,7 @@ import json
 import random
 import sys
 from dataclasses import dataclass, replace
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -214,7 +215,11 @@ def fit_models(
 
 
 def thresholds(
-    docs: list[Doc], models: dict[str, FieldModel], max_flagged: float, close_within: float | None = None
+    docs: list[Doc],
+    models: dict[str, FieldModel],
+    max_flagged: float,
+    close_within: float | None = None,
+    rounding_pair: Decimal | None = None,
 ) -> dict[str, float]:
     """The review thresholds for total and date catching the most wrong ones within the budget
     (ties: the budget used, the least confident readings flagged — 5-fold cross-validation on the
@@ -223,7 +228,8 @@ def thresholds(
     Scans and transcripts count alike (5-fold cross-validation on both caught as many held out so
     as with the budget on the scans alone, and kept the transcripts' flagged share in it)."""
     rows = []
-    for d in applied(docs, Calibration(models, {}, close_within)):  # no thresholds: the reasons every threshold keeps
+    # no thresholds: the reasons every threshold keeps (a missing field, a rounding pair)
+    for d in applied(docs, Calibration(models, {}, close_within, rounding_pair)):
         p = {n: d.fields[n].confidence if n in d.fields else None for n in FLAG_FIELDS}
         wrong = any(d.labelled(n) and not d.right(n) for n in FLAG_FIELDS)
         rows.append((d.needs_review, p["total"], p["date"], wrong))
@@ -256,6 +262,7 @@ def cross_validated(
     keep: tuple[str, ...] = FEATURES,
     close_within: float | None = None,
     text_fields: tuple[str, ...] = EVAL_FIELDS,
+    rounding_pair: Decimal | None = None,
 ) -> list[Doc]:
     """Each held-out fold of ``docs`` as calibrated when fitted on the rest, pooled. A receipt's
     scan and its transcript fall in one fold."""
@@ -267,7 +274,8 @@ def cross_validated(
         test = [d for d in docs if fold[d.name] == k]
         train = [d for d in docs if fold[d.name] != k]
         m = fit_models(train, l2, caution, keep, close_within, text_fields)
-        cal = Calibration(m, thresholds(train, m, max_flagged, close_within), close_within)
+        below = thresholds(train, m, max_flagged, close_within, rounding_pair)
+        cal = Calibration(m, below, close_within, rounding_pair)
         held += applied(test, cal)
     return held
 
@@ -294,6 +302,12 @@ def main(argv: list[str] | None = None) -> int:
     f.add_argument("--text", type=Path, action="append", default=[], help="a folder of labelled transcripts")
     f.add_argument("--exclude-dir", type=Path, action="append", default=[], help="leave out the ids labelled here")
     f.add_argument("--text-fields", default="total,date", help="the fields the transcripts' readings fit")
+    f.add_argument(
+        "--rounding-pair",
+        type=float,
+        default=None,
+        help="flag a total that another printed amount lies within this of (the budget counts these flags)",
+    )
     m = sub.add_parser("measure")
     m.add_argument("db")
     m.add_argument("gold", type=Path)
@@ -316,9 +330,10 @@ def main(argv: list[str] | None = None) -> int:
             ap.error(f"--text-fields: one of {', '.join(EVAL_FIELDS)}")
         close = args.close_within if "close" in keep else None
         docs += texts
+        pair = Decimal(str(args.rounding_pair)) if args.rounding_pair else None
         models = fit_models(docs, args.l2, args.caution, keep, close, text_fields)
-        below = thresholds(docs, models, args.max_flagged, close)
-        cal = Calibration(models, below, close)
+        below = thresholds(docs, models, args.max_flagged, close, pair)
+        cal = Calibration(models, below, close, pair)
         scanned = len(docs) - len(texts)
         folders = " and ".join(t.name for t in args.text)
         transcripts = f"# and {len(texts)} transcripts of {folders} (for {', '.join(text_fields)})\n" if texts else ""
@@ -332,7 +347,14 @@ def main(argv: list[str] | None = None) -> int:
         )
         args.out.write_text(header + yaml.safe_dump(cal.as_dict(), sort_keys=False), encoding="utf-8")
         held = cross_validated(
-            docs, args.l2, args.max_flagged, args.caution, keep=keep, close_within=close, text_fields=text_fields
+            docs,
+            args.l2,
+            args.max_flagged,
+            args.caution,
+            keep=keep,
+            close_within=close,
+            text_fields=text_fields,
+            rounding_pair=pair,
         )
         report = {"fitted_on": split_figures(applied(docs, cal)), "cross_validated": split_figures(held)}
         print(json.dumps(report, indent=2))

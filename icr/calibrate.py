@@ -154,6 +154,9 @@ class Calibration:
     """Field -> a calibrated confidence under this flags the document for review."""
     close_within: float | None = None
     """A value whose extractor's score led a rival by less than this was a close call (``close``)."""
+    rounding_pair: Decimal | None = None
+    """A total that another amount printed on the page lies within this of flags the document: whether
+    the rounded or the unrounded one of such a pair is the total is the vendor's convention."""
 
     def probability(self, x: Mapping[str, float], name: str) -> float | None:
         """The calibrated confidence of a reading of the field ``name`` with features ``x`` (None:
@@ -174,6 +177,7 @@ class Calibration:
             },
             "review_below": {n: round(v, 4) for n, v in self.review_below.items()},
             **({"close_within": self.close_within} if self.close_within is not None else {}),
+            **({"rounding_pair": float(self.rounding_pair)} if self.rounding_pair is not None else {}),
         }
 
 
@@ -195,6 +199,8 @@ def load_calibration(path: Path | str | None = None) -> Calibration:
         }
         review_below = {str(n): float(v) for n, v in below.items()}
         close_within = float(data["close_within"]) if data.get("close_within") is not None else None
+        pair = data.get("rounding_pair")
+        rounding_pair = Decimal(str(float(pair))) if pair is not None else None
     except (TypeError, ValueError, AttributeError) as exc:
         raise ConfigError(f"{file}: weights, curves and thresholds must be numbers ({exc})") from exc
     unknown = {k for m in models.values() for k in m.weights} - set(FEATURES)
@@ -202,7 +208,15 @@ def load_calibration(path: Path | str | None = None) -> Calibration:
         raise ConfigError(f"{file}: unknown feature {sorted(unknown)[0]!r} (known: {', '.join(FEATURES)})")
     if close_within is None and any("close" in m.weights for m in models.values()):
         raise ConfigError(f"{file}: the feature 'close' needs 'close_within' (the margin of a close call)")
-    return Calibration(models, review_below, close_within)
+    if rounding_pair is not None and rounding_pair <= 0:
+        raise ConfigError(f"{file}: 'rounding_pair' must be a positive amount")
+    return Calibration(models, review_below, close_within, rounding_pair)
+
+
+def rounding_partner(total: Decimal, amounts: list[Decimal], within: Decimal) -> Decimal | None:
+    """Another amount printed on the page that lies within ``within`` of ``total`` (72.93 beside a
+    total of 72.95): the receipt prints a total before and after its rounding."""
+    return next((a for a in amounts if a > 0 and a != total and abs(a - total) < within), None)
 
 
 def calibrate(extraction: Extraction, ocr_confidence: float, calibration: Calibration) -> Extraction:
@@ -228,6 +242,15 @@ def calibrate(extraction: Extraction, ocr_confidence: float, calibration: Calibr
         found = fields.get(name)
         if found is not None and found.confidence < below:
             reasons.append(f"{name}: low confidence {found.confidence:.2f}")
+    total = _amount(fields, "total")
+    if calibration.rounding_pair is not None and total is not None and not any(r.startswith("total:") for r in reasons):
+        if amounts is None:
+            from icr.text.parsers import find_amounts
+
+            amounts = [a for a, _, _ in find_amounts(extraction.corrected_text)]
+        partner = rounding_partner(total, amounts, calibration.rounding_pair)
+        if partner is not None:
+            reasons.append(f"total: {partner} printed beside it (rounded or not?)")
     return replace(extraction, fields=fields, needs_review=bool(reasons), review_reasons=reasons)
 
 

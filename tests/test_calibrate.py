@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 from decimal import Decimal
 from pathlib import Path
 
@@ -146,6 +147,26 @@ def test_calibrate_sets_confidences_and_decides_the_flag_on_them() -> None:
     assert sure.review_reasons == ["date: missing", "phone: odd"] and sure.needs_review
     doubtful = calibrate(Extraction({"total": FieldValue("total", "1", None, "", 0.2, "")}), 0.8, cal)
     assert doubtful.needs_review and doubtful.review_reasons == ["total: low confidence 0.28"]
+
+
+def test_a_total_printed_beside_its_rounding_partner_is_flagged(tmp_path: Path) -> None:
+    cal = Calibration(
+        {"total": FieldModel({"bias": 0.0, "confidence": 10.0}, ((0.0, 0.1), (10.0, 0.99)))},
+        {"total": 0.5},
+        rounding_pair=Decimal("0.05"),
+    )
+    total = FieldValue("total", "72.95", Decimal("72.95"), "72.95", 0.95, "keyword")
+    rounded = "TOTAL: 72.93\nRND ADJ 0.02\nTTL ATF RND 72.95\nCASH 73.00\nCHANGE 0.05"
+    flagged = calibrate(Extraction({"total": total}, rounded), 0.9, cal)
+    assert flagged.needs_review and flagged.review_reasons == ["total: 72.93 printed beside it (rounded or not?)"]
+    alone = calibrate(Extraction({"total": total}, "TOTAL 72.95\nCASH 80.00\nCHANGE 7.05"), 0.9, cal)
+    assert not alone.needs_review  # 72.95 printed twice is one amount, and 7.05 is far from it
+    assert not calibrate(Extraction({"total": total}, rounded), 0.9, replace(cal, rounding_pair=None)).needs_review
+    assert load_calibration().rounding_pair == Decimal("0.05")
+    bad = tmp_path / "calibration.yaml"
+    bad.write_text("fields:\n  total:\n    weights: {bias: 1}\nrounding_pair: -1\n")
+    with pytest.raises(ConfigError, match=r"calibration\.yaml.*rounding_pair"):
+        load_calibration(bad)
 
 
 def test_a_broken_calibration_file_names_the_file(tmp_path: Path) -> None:
