@@ -454,6 +454,12 @@ def test_header_address_keeps_the_town_and_state_after_a_line_ending_in_its_post
             "BELLA PASTA",
             "12 Main Street Lincoln, RI 02865",
         ),
+        # a legal form inside a registration in brackets does not end the name
+        (
+            ["DION REALTIES SDN BHD (CO. NO:20154-T)", "MENARA DION #02-03, LEVEL 2,", "50250 KUALA LUMPUR."],
+            "DION REALTIES SDN BHD",
+            "MENARA DION #02-03, LEVEL 2, 50250 KUALA LUMPUR.",
+        ),
         # ... but two lines that spell nothing printed again stay apart
         (["BELLA", "PASTA", "12 Main Street", "Lincoln, RI 02865"], "BELLA", "12 Main Street Lincoln, RI 02865"),
     ],
@@ -465,6 +471,21 @@ def test_header_address_structure(read: list[str], company: str | None, address:
     header = guess_header([Line(i, text, 0.9) for i, text in enumerate(read)])
     assert (clean_company(header.company) if header.company else None) == company
     assert header.address == address
+
+
+def test_an_address_run_onto_the_names_line_starts_after_its_legal_form() -> None:
+    """A curled photo reads the postcode's line onto the name's: the name ends at its legal form."""
+    from icr.text.header import guess_header
+    from icr.text.lines import Line
+    from icr.text.locales import lexicon_for
+
+    read = ["Selver AS 11624 Tallinn", "Pärnu mnt 238", "Tel 667 3333", "KOKKU 12,30"]
+    header = guess_header([Line(i, text, 0.9) for i, text in enumerate(read)], lexicon_for(("et_EE",)))
+    assert (header.company, header.address) == ("Selver AS", "11624 Tallinn Pärnu mnt 238")
+    assert header.address_lines == (0, 1)
+    read = ["TESCO Stores Ltd London SE1 9GF", "Tel 0345 677 9000"]
+    header = guess_header([Line(i, text, 0.9) for i, text in enumerate(read)], lexicon_for(("en_GB",)))
+    assert (header.company, header.address) == ("TESCO Stores Ltd", "London SE1 9GF")
 
 
 @pytest.mark.parametrize(

@@ -433,6 +433,10 @@ def guess_header(lines: Sequence[Line], lexicon: Lexicon | None = None) -> Heade
     ):
         end += 1
     company_raw = " ".join(ln.text for ln in block[start : end + 1])
+    # the address run onto the name's line ("Selver AS 11624 Tallinn"): the name ends at its legal form
+    address_head = _address_after_legal_form(company_raw, lex)
+    if address_head:
+        company_raw = company_raw[: len(company_raw) - len(address_head)].rstrip(" ,;-")
     company = clean_company(
         company_raw, ocr=any(ln.confidence < TYPED_CONFIDENCE for ln in block[start : end + 1]), lexicon=lex
     )
@@ -444,6 +448,10 @@ def guess_header(lines: Sequence[Line], lexicon: Lexicon | None = None) -> Heade
     if end + 1 < len(block) and _letters_key(block[end + 1].text) == _letters_key(company_raw):
         after = block[end + 1].index  # the name printed again under its logo is no part of the address
     address, address_lines, conf_a = _address(lines, after, lex)
+    if address_head:
+        address = " ".join(t for t in (address_head, address) if t)
+        address_lines = (block[end].index, *address_lines)
+        conf_a = conf_a or round(block[end].confidence * 0.5, 3)
     return HeaderGuess(
         company=company,
         company_lines=tuple(ln.index for ln in block[start : end + 1]),
@@ -452,6 +460,21 @@ def guess_header(lines: Sequence[Line], lexicon: Lexicon | None = None) -> Heade
         confidence_company=round(conf_c, 3),
         confidence_address=conf_a,
     )
+
+
+def _address_after_legal_form(name: str, lex: Lexicon) -> str:
+    """What follows a name's last legal form when it is the start of an address (a postcode or a
+    street, and no other legal form), else ""."""
+    forms = list(_legal_form(lex.legal_suffix_alt).finditer(name))
+    if not forms:
+        return ""
+    last = forms[-1]
+    rest = name[last.end() :].lstrip(" ,;-")
+    if not rest or _unbalanced(name[: last.start()]) or regex.search(r"[()\[\]]", rest):
+        return ""  # "(CO. NO: 20154-T)": a registration in brackets, not a legal form and an address
+    if lex.legal_suffix.search(rest) or lex.registration.search(rest):
+        return ""
+    return rest if lex.postcode.search(rest) or lex.street_line.search(rest) else ""
 
 
 def _letters_key(text: str) -> str:
