@@ -633,6 +633,7 @@ def test_a_us_tills_tax_total_is_the_tax(corrector: DefaultTextCorrector) -> Non
 
 def test_small_letters_a_name_read_as_zeros_or_capitals_come_back(corrector: DefaultTextCorrector) -> None:
     for text, name in (("Żabka Polska sp. z 0.0.", "Żabka Polska sp. z o.o."), ("MERCATOR d.O.o.", "MERCATOR d.o.o."),
+                       ("Zabka Polska sp. 2 0.0.", "Zabka Polska sp. z o.o."),
                        ("ACME D.O.O.", "ACME D.O.O."), ("LidI Dienstleistung GmbH", "Lidl Dienstleistung GmbH"),
                        ("Louis XIV Cafe", "Louis XIV Cafe")):  # fmt: skip
         fields = corrector.extract(ocr_from_lines([text, "Ljubljana", "SKUPAJ 5,00 EUR"])).fields
