@@ -338,7 +338,7 @@ class SpellingCorrector:
 
     def correct_lookalikes(self, text: str) -> str:
         """``text`` with the digits a recognizer read for a word's letters put back (:meth:`lookalike_word`)."""
-        if not self.lookalikes:
+        if not self.lookalikes or not any(c in self.lookalikes for c in text):
             return text
         return ALNUM_RUN.sub(lambda r: self.lookalike_word(r.group(0)), text)
 
