@@ -454,6 +454,14 @@ def test_header_address_keeps_the_town_and_state_after_a_line_ending_in_its_post
             "BELLA PASTA",
             "12 Main Street Lincoln, RI 02865",
         ),
+        # a logo read with slips, the name printed again under it: the printed one
+        (
+            ['RAW BAR" Falmoath', "FALMOUTH RAW BAR", "56 Scranton Ave.", "Falmouth, MA 02540", "(508) 548-7729"],
+            "FALMOUTH RAW BAR",
+            "56 Scranton Ave. Falmouth, MA 02540",
+        ),
+        # ... and a name read clean stays over a copy with more marks
+        (["GOLDEN BAKERY", "GOLDEN BAKERY!", "12 Main St", "Boston, MA"], "GOLDEN BAKERY", "12 Main St Boston, MA"),
         # a legal form inside a registration in brackets does not end the name
         (
             ["DION REALTIES SDN BHD (CO. NO:20154-T)", "MENARA DION #02-03, LEVEL 2,", "50250 KUALA LUMPUR."],

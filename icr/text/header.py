@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import regex
+from rapidfuzz import fuzz
 
 from icr.text.lines import TYPED_CONFIDENCE, Line
 from icr.text.locales import SPACELESS, Lexicon, SlipScope, default_lexicon
@@ -48,6 +49,9 @@ def _drop_trailing_reg(name: str) -> str:
         return name[: m.start()]
     return name
 
+
+SAME_WORDS = 85
+"""Two lines whose words sort alike at least this much (rapidfuzz) print one name twice."""
 
 _OUTLET = regex.compile(r"\d{3,4}\s?-\s?\p{Lu}[\p{Lu}\s.']+")
 """``1320-TMN BATU``: the outlet number and name a chain prints under its head office address."""
@@ -377,6 +381,8 @@ def guess_header(lines: Sequence[Line], lexicon: Lexicon | None = None) -> Heade
     best_score, best = max(scored, key=lambda t: (t[0], -t[1]))
     if best_score < -3.0:
         return HeaderGuess(None, (), None, (), 0.0, 0.0)
+    if best + 1 < len(block) and _cleaner_copy(block[best].text, block[best + 1].text):
+        best += 1  # a logo read with slips and the name printed under it ('RAW BAR" Falmoath' / 'FALMOUTH RAW BAR')
     name_line = block[best].text
     if not (lex.legal_suffix.search(name_line) or lex.business_word.search(name_line)):
         # the best "name" is the street or a line under it: the name is a logo OCR did not read,
@@ -475,6 +481,25 @@ def _address_after_legal_form(name: str, lex: Lexicon) -> str:
     if lex.legal_suffix.search(rest) or lex.registration.search(rest):
         return ""
     return rest if lex.postcode.search(rest) or lex.street_line.search(rest) else ""
+
+
+def _cleaner_copy(first: str, second: str) -> bool:
+    """``second`` prints ``first``'s words again (in any order, a letter or two apart) with fewer stray
+    marks."""
+    words = first.split()
+    if len(words) < 2 or len(words) != len(second.split()):
+        return False
+    if fuzz.token_sort_ratio(first.casefold(), second.casefold(), processor=_letters_only) < SAME_WORDS:
+        return False
+    return _marks(second) < _marks(first)
+
+
+def _letters_only(text: str) -> str:
+    return " ".join(regex.sub(r"[^\p{L}\p{N}]+", " ", text).split())
+
+
+def _marks(text: str) -> int:
+    return sum(1 for c in text if not (c.isalnum() or c.isspace()))
 
 
 def _letters_key(text: str) -> str:
