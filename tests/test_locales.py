@@ -631,6 +631,12 @@ def test_a_us_tills_tax_total_is_the_tax(corrector: DefaultTextCorrector) -> Non
     assert corrector.extract(ocr_from_lines(lines)).fields["tax"].value == "0.75"
 
 
+def test_the_words_before_an_owning_company_are_no_part_of_its_name(corrector: DefaultTextCorrector) -> None:
+    for head in ("OWN BY: ", "OPERATED BY ", "DIMILIKI OLEH : ", "DIMILIKI: "):
+        lines = [head + "KEDAI MAJU SDN BHD", "NO 5, JALAN MAWAR 2", "43000 KAJANG", "TOTAL 5.00"]
+        assert corrector.extract(ocr_from_lines(lines)).fields["company"].value == "KEDAI MAJU SDN BHD"
+
+
 def test_small_letters_a_name_read_as_zeros_or_capitals_come_back(corrector: DefaultTextCorrector) -> None:
     for text, name in (("Żabka Polska sp. z 0.0.", "Żabka Polska sp. z o.o."), ("MERCATOR d.O.o.", "MERCATOR d.o.o."),
                        ("Zabka Polska sp. 2 0.0.", "Zabka Polska sp. z o.o."),
