@@ -421,12 +421,33 @@ def find_dates(text: str, opts: ParseOptions | None = None) -> list[tuple[dt.dat
         for m in pattern.finditer(text):
             if any(m.start() < e and s < m.end() for s, e in taken):
                 continue
+            if kind != "dMy" and _in_code(text, m.start(), m.end(), opts.lex):
+                continue
             value = _date_from_match(kind, m, opts)
             if value is not None:
                 found.append((value, m.group(0), m.start()))
                 taken.append((m.start(), m.end()))
     found.sort(key=lambda t: t[2])
     return found
+
+
+_GLUED_LETTERS = regex.compile(r"[A-Za-z]+$")
+_CODE_GOES_ON = regex.compile(r"[-_](?!\d\d?\s?[:.]\s?\d\d)[\p{L}\p{N}]{3}")
+
+
+def _in_code(text: str, start: int, end: int, lex: Lexicon) -> bool:
+    """Whether the numeric date ``text[start:end]`` is part of a code: glued to letters before it that
+    are no date label ("HD03-04-06", not "DATE04/06/2018"), to a code's joint before it
+    ("SP-NULL-18/06/04", "11/3-21"), or going on after it as a code ("18/06/04-1016956"; not a time,
+    "03/08/2017-15:30", nor a shift's letter, "07/02/18-A")."""
+    before = text[:start]
+    if _GLUED_LETTERS.search(before[-1:]):  # Latin letters: in a script without spaces a date follows words
+        glued = _GLUED_LETTERS.search(before)
+        if glued is None or not lex.date_label.fullmatch(glued.group(0)):
+            return True
+    elif before[-1:].isdigit() or (before[-1:] in ("-", "/", "_") and before[-2:-1].isalnum()):
+        return True
+    return bool(_CODE_GOES_ON.match(text, end))
 
 
 def parse_date(text: str, opts: ParseOptions | None = None) -> dt.date | None:
