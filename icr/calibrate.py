@@ -68,7 +68,8 @@ def _ambiguous_date(fv: FieldValue, text: str) -> bool:
 
 def _date_order(text: str) -> str | None:
     """The date order the countries the page's cues name agree on (None: no country named, or
-    countries that write dates in different orders)."""
+    countries that write dates in different orders). Read off the text again: stored readings are
+    calibrated too (``benchmarks/calibration.py``), and they keep no packs."""
     from icr.text.locales import all_tags, detect_locales, load_packs
 
     choice = detect_locales(text.splitlines())

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import regex
-from rapidfuzz import fuzz
+from rapidfuzz import fuzz, utils
 
 from icr.text.lines import TYPED_CONFIDENCE, Line
 from icr.text.locales import SPACELESS, Lexicon, SlipScope, default_lexicon
@@ -489,13 +489,9 @@ def _cleaner_copy(first: str, second: str) -> bool:
     words = first.split()
     if len(words) < 2 or len(words) != len(second.split()):
         return False
-    if fuzz.token_sort_ratio(first.casefold(), second.casefold(), processor=_letters_only) < SAME_WORDS:
+    if fuzz.token_sort_ratio(first, second, processor=utils.default_process) < SAME_WORDS:
         return False
     return _marks(second) < _marks(first)
-
-
-def _letters_only(text: str) -> str:
-    return " ".join(regex.sub(r"[^\p{L}\p{N}]+", " ", text).split())
 
 
 def _marks(text: str) -> int:

@@ -441,9 +441,9 @@ def _in_code(text: str, start: int, end: int, lex: Lexicon) -> bool:
     ("SP-NULL-18/06/04", "11/3-21"), or going on after it as a code ("18/06/04-1016956"; not a time,
     "03/08/2017-15:30", nor a shift's letter, "07/02/18-A")."""
     before = text[:start]
-    if _GLUED_LETTERS.search(before[-1:]):  # Latin letters: in a script without spaces a date follows words
-        glued = _GLUED_LETTERS.search(before)
-        if glued is None or not lex.date_label.fullmatch(glued.group(0)):
+    glued = _GLUED_LETTERS.search(before)  # Latin letters: in a script without spaces a date follows words
+    if glued is not None:
+        if not lex.date_label.fullmatch(glued.group(0)):
             return True
     elif before[-1:].isdigit() or (before[-1:] in ("-", "/", "_") and before[-2:-1].isalnum()):
         return True

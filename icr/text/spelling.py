@@ -13,6 +13,7 @@ import importlib.metadata
 import importlib.resources
 import itertools
 import json
+import math
 import os
 import tempfile
 from collections.abc import Iterable, Mapping
@@ -323,18 +324,10 @@ class SpellingCorrector:
         if self.known(run.strip("0123456789")):
             return run  # a word numbered ("TAX1", "Room1"), not a word misread
         choices = [self.lookalikes[c] if c.isdigit() else c.lower() for c in run]
-        readings = 1
-        for options in choices:
-            readings *= len(options)
-        if readings > LOOKALIKE_READINGS:
+        if math.prod(len(options) for options in choices) > LOOKALIKE_READINGS:
             return run
         known = {w for w in ("".join(p) for p in itertools.product(*choices)) if self.known(w)}
-        if len(known) != 1:
-            return run
-        word = known.pop()
-        if all(c.isupper() for c in letters):
-            return word.upper()
-        return word[:1].upper() + word[1:] if letters[0].isupper() and run[0].isalpha() else word
+        return _same_case(run, known.pop()) if len(known) == 1 else run
 
     def correct_lookalikes(self, text: str) -> str:
         """``text`` with the digits a recognizer read for a word's letters put back (:meth:`lookalike_word`)."""
