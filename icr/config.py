@@ -231,6 +231,9 @@ class RecognizerConfig(_Section):
     """rapidocr: a page taller than this many widths is read in overlapping pieces of that shape (0: whole)."""
     small_text: float | None = Field(default=None, ge=0)
     """rapidocr: a page smaller than det_side with letters shorter than this (px) is read enlarged."""
+    zoom: float | None = Field(default=None, ge=0)
+    """rapidocr: a page whose text its detector would see this many times larger alone is read again
+    cut to its text (0: never)."""
     alphabet: list[str] | None = None
     """rapidocr: the characters it may read, as hex code points or ranges ("0020-024F"); none: all."""
     reread: RereadConfig | None = None

@@ -88,6 +88,7 @@ def build_recognizer(settings: Settings) -> Recognizer:
             str(opts.get("det_model", "float")),
             float(opts.get("tile_aspect", 0.0)),
             other_scripts(opts.get("other_scripts")),
+            float(opts.get("zoom", 0.0)),
         )
         if name in ("hybrid", "fusion"):
             tesseract = build_recognizer(settings.with_overrides({"stages": {"recognizer": "auto"}}))

@@ -18,7 +18,17 @@ from icr.errors import ConfigError
 from icr.imaging.load import load_pages
 from icr.ocr import rapidocr_api
 from icr.ocr.adapter import repair_slips, reread_words, rows, segments, split_line, words_from_lines
-from icr.ocr.neural import OtherScripts, RapidOcrRecognizer, alphabet, enlargement, foreign, merged, normal, tiles
+from icr.ocr.neural import (
+    OtherScripts,
+    RapidOcrRecognizer,
+    alphabet,
+    enlargement,
+    foreign,
+    merged,
+    normal,
+    text_block,
+    tiles,
+)
 from icr.registry import build_image_corrector, build_recognizer
 from icr.types import CorrectedPage, OcrResult, Word
 
@@ -318,6 +328,64 @@ def test_an_enlarged_page_is_read_back_in_its_own_coordinates() -> None:
     assert seen[0][0] > 300  # the engine saw the page enlarged
     assert (words[0].text, words[0].top, words[0].left) == ("TOTAL", 30, 0)
     assert words[0].height == 30  # a tenth of the page, as on the page itself
+
+
+def test_the_text_block_is_cut_out_when_the_detector_would_see_it_larger_alone() -> None:
+    page = np.full((3000, 2400), 255, np.uint8)  # a receipt on a table: its lines in a small middle part
+    lines = [L(quad(1000, 1200 + 40 * i, 1400, 1220 + 40 * i), f"LINE {i}", 0.9) for i in range(10)]
+    x0, y0, x1, y1 = text_block(page, lines, 960, 1.4)  # type: ignore[arg-type,misc]
+    assert (x0, y0) == (1000 - 40, 1200 - 40)  # a margin of two line heights
+    assert (x1, y1) == (1400 + 40 + 1, 1580 + 40 + 1)
+    assert text_block(page, lines, 960, 0) is None  # switched off
+    assert text_block(page, lines, 4000, 1.4) is None  # the detector sees the whole page at its size
+    assert text_block(page, [], 960, 1.4) is None
+    spread = [*lines, L(quad(100, 100, 2300, 120), "HEADER", 0.9), L(quad(100, 2800, 2300, 2820), "FOOT", 0.9)]
+    assert text_block(page, spread, 960, 1.4) is None  # text over the whole page: nothing to gain
+    assert text_block(page, lines, 960, 4.0) is None  # a gain of 3.1 is under what is asked
+    strip = np.full((20000, 2000), 255, np.uint8)
+    assert text_block(strip, lines, 960, 1.4, tile_aspect=4.0) is None  # read in pieces already
+
+
+def test_a_page_whose_text_fills_a_small_part_is_read_again_cut_to_it() -> None:
+    seen: list[tuple[int, ...]] = []
+
+    class Api:
+        def read(self, image: np.ndarray) -> list[L]:
+            seen.append(image.shape)
+            if image.shape == (3000, 2400):  # the whole page: two lines found, the small one missed
+                return [L(quad(1000, 1200, 1400, 1220), "SHOP", 0.9), L(quad(1000, 1560, 1400, 1580), "TOTAL", 0.9)]
+            # the block alone, in its own coordinates: every line found
+            return [
+                L(quad(40, 40, 440, 60), "SHOP", 0.95),
+                L(quad(40, 200, 440, 220), "DATE 01/02/2024", 0.9),
+                L(quad(40, 400, 440, 420), "TOTAL", 0.95),
+            ]
+
+    reader = RapidOcrRecognizer(det_side=960, zoom=1.4)
+    reader._api = Api()  # type: ignore[assignment]
+    words = reader.recognize([CorrectedPage(np.full((3000, 2400), 255, np.uint8), 1)]).pages[0].words
+    assert seen == [(3000, 2400), (1580 + 40 + 1 - 1160, 1400 + 40 + 1 - 960)]
+    assert [w.text for w in words] == ["SHOP", "DATE", "01/02/2024", "TOTAL"]
+    assert (words[0].left, words[0].top) == (1000, 1200)  # back in the page's coordinates
+    seen.clear()
+    reader.zoom = 0
+    page = CorrectedPage(np.full((3000, 2400), 255, np.uint8), 1)
+    assert [w.text for w in reader.recognize([page]).pages[0].words] == ["SHOP", "TOTAL"]
+    assert len(seen) == 1
+
+
+def test_a_block_read_again_worse_than_the_page_gives_way_to_the_page_s_reading() -> None:
+    class Api:
+        def read(self, image: np.ndarray) -> list[L]:
+            if image.shape == (3000, 2400):
+                shop, total = quad(1000, 1200, 1400, 1220), quad(1000, 1560, 1400, 1580)
+                return [L(shop, "SHOP", 0.9), L(total, "TOTAL 9.99", 0.9)]
+            return [L(quad(40, 40, 440, 60), "SH0P", 0.5)]
+
+    reader = RapidOcrRecognizer(det_side=960, zoom=1.4)
+    reader._api = Api()  # type: ignore[assignment]
+    words = reader.recognize([CorrectedPage(np.full((3000, 2400), 255, np.uint8), 1)]).pages[0].words
+    assert [w.text for w in words] == ["SHOP", "TOTAL", "9.99"]
 
 
 def test_a_long_strip_is_cut_into_overlapping_pieces_no_longer_than_the_aspect() -> None:

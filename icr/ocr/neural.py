@@ -58,6 +58,9 @@ class RapidOcrRecognizer:
     shape, each scaled to ``det_side`` on its own (0: always whole)."""
     other_scripts: OtherScripts | None = None
     """How a page in a script ``alphabet`` leaves out is told and read (None: never)."""
+    zoom: float = 0.0
+    """A page whose text fills so little of it that the detector would see that text at least this
+    many times larger alone is read again cut to its text (0: never; see :func:`text_block`)."""
     name: str = "rapidocr"
     _api: RapidOcrApi | None = field(default=None, init=False, repr=False)
 
@@ -89,10 +92,11 @@ class RapidOcrRecognizer:
         return OcrResult(pages=out, engine=self.name, language=language or self.language)
 
     def _read(self, image: Image) -> list[RawLine]:
-        """The engine's lines, in ``image``'s coordinates, read enlarged when its text is small."""
+        """The engine's lines, in ``image``'s coordinates, read enlarged when its text is small, or cut
+        to its text when that fills a small part of a large page."""
         factor = enlargement(image, self.small_text, self.det_side)
         if factor == 1.0:
-            lines = self._detect(image)
+            lines = self._zoomed(image, self._detect(image))
         else:
             bigger = u8(cv2.resize(image, None, fx=factor, fy=factor, interpolation=cv2.INTER_CUBIC))
             lines = [scaled(line, 1.0 / factor) for line in self._detect(bigger)]
@@ -117,6 +121,18 @@ class RapidOcrRecognizer:
                 if keep_from <= centre < keep_to:  # a line cut by the piece's edge is whole in its neighbour
                     lines.append(scaled(line, 1.0, 0.0, float(start)))
         return lines
+
+    def _zoomed(self, image: Image, lines: list[RawLine]) -> list[RawLine]:
+        """``lines``, or the lines of the block of the page they stand in, read again alone: a receipt
+        photographed on a table, or scanned small on a large page, reaches the detector shrunk with
+        the whole page, and its small print goes undetected. The second reading is kept when it
+        reads more of the text (characters weighed by confidence)."""
+        block = text_block(image, lines, self.det_side, self.zoom, self.tile_aspect)
+        if block is None:
+            return lines
+        x0, y0, x1, y1 = block
+        again = [scaled(line, 1.0, x0, y0) for line in self._detect(np.ascontiguousarray(image[y0:y1, x0:x1]))]
+        return again if read_weight(again) >= read_weight(lines) else lines
 
     def _page_lines(self, image: Image) -> list[RawLine]:
         """The engine's lines of ``image``; on a page in a script ``alphabet`` leaves out (Chinese,
@@ -296,6 +312,37 @@ def tiles(length: int, width: int, aspect: float) -> list[tuple[int, int, int, i
         keep_to = length if i == count - 1 else (starts[i + 1] + start + piece) // 2
         spans.append((start, start + piece, keep_from, keep_to))
     return spans
+
+
+ZOOM_MARGIN = 2.0
+"""The margin a page's text block is cut with, in its lines' median height."""
+
+
+def text_block(
+    image: Image, lines: Sequence[RawLine], det_side: int, zoom: float, tile_aspect: float = 0.0
+) -> tuple[int, int, int, int] | None:
+    """The box (x0, y0, x1, y1) around every line of ``lines`` with a margin, when the detector would
+    see it at least ``zoom`` times larger than the whole page (it scales the longer side of what it
+    reads to ``det_side``); else None. A page read in tiles is left alone: its pieces are scaled
+    on their own."""
+    if zoom <= 0 or not lines:
+        return None
+    h, w = image.shape[:2]
+    if len(tiles(h, w, tile_aspect)) > 1:
+        return None
+    xs = [x for line in lines for x, _ in line.box]
+    ys = [y for line in lines for _, y in line.box]
+    heights = sorted(abs(line.box[3][1] - line.box[0][1]) for line in lines)
+    pad = ZOOM_MARGIN * heights[len(heights) // 2]
+    x0, y0 = max(0, int(min(xs) - pad)), max(0, int(min(ys) - pad))
+    x1, y1 = min(w, int(max(xs) + pad) + 1), min(h, int(max(ys) + pad) + 1)
+    page, block = min(1.0, det_side / max(h, w)), min(1.0, det_side / max(x1 - x0, y1 - y0))
+    return (x0, y0, x1, y1) if block >= zoom * page else None
+
+
+def read_weight(lines: Sequence[RawLine]) -> float:
+    """How much of a page ``lines`` read: their characters, each weighed by its line's confidence."""
+    return sum(len(line.text.replace(" ", "")) * line.confidence for line in lines)
 
 
 MIN_ENLARGEMENT = 1.2
