@@ -108,11 +108,10 @@ class DefaultTextCorrector:
         # The speller knows English: a receipt in another language keeps its words as read.
         speller = self.speller if lex.english else None
         if speller is not None:
-            # a word's letters read as digits ("Gr111") before any field is read from the line
+            # a word's letters read as digits ("Gr111") before any field is read from the line, on
+            # every line a recognizer read: a neural engine reads "Gril1" as surely as the rest
             raw_lines = [
-                Line(ln.index, speller.correct_lookalikes(ln.text), ln.confidence)
-                if ln.confidence < TYPED_CONFIDENCE
-                else ln
+                Line(ln.index, speller.correct_lookalikes(ln.text), ln.confidence) if ln.confidence < 1.0 else ln
                 for ln in raw_lines
             ]
             # Typed text (a PDF's text layer, a transcript) is as printed: only OCR'd lines are respelled.
