@@ -234,6 +234,10 @@ class RecognizerConfig(_Section):
     zoom: float | None = Field(default=None, ge=0)
     """rapidocr: a page whose text its detector would see this many times larger alone is read again
     cut to its text (0: never)."""
+    retry_side: int | None = Field(default=None, ge=0)
+    """rapidocr: a page larger than det_side that reads under retry_below characters is read again
+    with its detector at this size (0: never)."""
+    retry_below: float | None = Field(default=None, ge=0)
     alphabet: list[str] | None = None
     """rapidocr: the characters it may read, as hex code points or ranges ("0020-024F"); none: all."""
     reread: RereadConfig | None = None

@@ -89,6 +89,8 @@ def build_recognizer(settings: Settings) -> Recognizer:
             float(opts.get("tile_aspect", 0.0)),
             other_scripts(opts.get("other_scripts")),
             float(opts.get("zoom", 0.0)),
+            int(opts.get("retry_side", 0)),
+            float(opts.get("retry_below", 20.0)),
         )
         if name in ("hybrid", "fusion"):
             tesseract = build_recognizer(settings.with_overrides({"stages": {"recognizer": "auto"}}))

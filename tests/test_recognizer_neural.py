@@ -344,6 +344,10 @@ def test_the_text_block_is_cut_out_when_the_detector_would_see_it_larger_alone()
     assert text_block(page, lines, 960, 4.0) is None  # a gain of 3.1 is under what is asked
     strip = np.full((20000, 2000), 255, np.uint8)
     assert text_block(strip, lines, 960, 1.4, tile_aspect=4.0) is None  # read in pieces already
+    # a long receipt photographed whole: its block is read in pieces, each far larger than the page
+    roll = [L(quad(1050, 200 + 40 * i, 1350, 220 + 40 * i), f"ITEM {i}", 0.9) for i in range(65)]
+    assert text_block(page, roll, 960, 1.4, tile_aspect=4.0) is not None
+    assert text_block(page, roll, 960, 1.4) is None  # whole, the block is nearly the page's length
 
 
 def test_a_page_whose_text_fills_a_small_part_is_read_again_cut_to_it() -> None:
@@ -386,6 +390,37 @@ def test_a_block_read_again_worse_than_the_page_gives_way_to_the_page_s_reading(
     reader._api = Api()  # type: ignore[assignment]
     words = reader.recognize([CorrectedPage(np.full((3000, 2400), 255, np.uint8), 1)]).pages[0].words
     assert [w.text for w in words] == ["SHOP", "TOTAL", "9.99"]
+
+
+def test_a_large_page_that_reads_next_to_nothing_is_read_again_with_a_larger_detector(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    sides: list[int] = []
+
+    class Api:
+        def __init__(self, side: int) -> None:
+            self.side = side
+
+        def read(self, image: np.ndarray) -> list[L]:
+            sides.append(self.side)
+            if self.side == 960:  # a long receipt far off in a photo: nothing found at this size
+                return [L(quad(10, 10, 30, 20), "x", 0.6)]
+            return [L(quad(1000, 400, 1400, 420), "TOTAL 9.99", 0.95)]
+
+    monkeypatch.setattr("icr.ocr.neural.shared_api", lambda *args: Api(args[1]))
+    reader = RapidOcrRecognizer(det_side=960, retry_side=1920, retry_below=20)
+    reader._api = Api(960)  # type: ignore[assignment]
+    photo = CorrectedPage(np.full((3900, 2900), 255, np.uint8), 1)
+    assert [w.text for w in reader.recognize([photo]).pages[0].words] == ["TOTAL", "9.99"]
+    assert sides == [960, 1920]
+    sides.clear()
+    small = CorrectedPage(np.full((900, 600), 255, np.uint8), 1)  # the detector saw it at its own size
+    assert [w.text for w in reader.recognize([small]).pages[0].words] == ["x"]
+    assert sides == [960]
+    sides.clear()
+    reader.retry_side = 0
+    assert [w.text for w in reader.recognize([photo]).pages[0].words] == ["x"]
+    assert sides == [960]
 
 
 def test_a_long_strip_is_cut_into_overlapping_pieces_no_longer_than_the_aspect() -> None:

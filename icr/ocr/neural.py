@@ -61,6 +61,11 @@ class RapidOcrRecognizer:
     zoom: float = 0.0
     """A page whose text fills so little of it that the detector would see that text at least this
     many times larger alone is read again cut to its text (0: never; see :func:`text_block`)."""
+    retry_side: int = 0
+    """A page larger than ``det_side`` that reads under ``retry_below`` characters is read again with
+    its detector at this size (0: never): print that small on a large photo reaches the detector too
+    small to be found at all."""
+    retry_below: float = 20.0
     name: str = "rapidocr"
     _api: RapidOcrApi | None = field(default=None, init=False, repr=False)
 
@@ -96,7 +101,7 @@ class RapidOcrRecognizer:
         to its text when that fills a small part of a large page."""
         factor = enlargement(image, self.small_text, self.det_side)
         if factor == 1.0:
-            lines = self._zoomed(image, self._detect(image))
+            lines = self._retried(image, self._zoomed(image, self._detect(image)))
         else:
             bigger = u8(cv2.resize(image, None, fx=factor, fy=factor, interpolation=cv2.INTER_CUBIC))
             lines = [scaled(line, 1.0 / factor) for line in self._detect(bigger)]
@@ -133,6 +138,17 @@ class RapidOcrRecognizer:
         x0, y0, x1, y1 = block
         again = [scaled(line, 1.0, x0, y0) for line in self._detect(np.ascontiguousarray(image[y0:y1, x0:x1]))]
         return again if read_weight(again) >= read_weight(lines) else lines
+
+    def _retried(self, image: Image, lines: list[RawLine]) -> list[RawLine]:
+        """``lines``, or, when they read next to nothing of a page larger than the detector's size, the
+        page read with the detector at ``retry_side`` if that reads more."""
+        if self.retry_side <= self.det_side or max(image.shape[:2]) <= self.det_side:
+            return lines
+        if read_weight(lines) >= self.retry_below:
+            return lines
+        larger = shared_api(self.text_score, self.retry_side, self.rec_width, self.alphabet, self.det_model)
+        again = larger.read(image)
+        return again if read_weight(again) > read_weight(lines) else lines
 
     def _page_lines(self, image: Image) -> list[RawLine]:
         """The engine's lines of ``image``; on a page in a script ``alphabet`` leaves out (Chinese,
@@ -323,8 +339,8 @@ def text_block(
 ) -> tuple[int, int, int, int] | None:
     """The box (x0, y0, x1, y1) around every line of ``lines`` with a margin, when the detector would
     see it at least ``zoom`` times larger than the whole page (it scales the longer side of what it
-    reads to ``det_side``); else None. A page read in tiles is left alone: its pieces are scaled
-    on their own."""
+    reads to ``det_side``, of each piece for a long block); else None. A page read in tiles is left
+    alone: its pieces are scaled on their own."""
     if zoom <= 0 or not lines:
         return None
     h, w = image.shape[:2]
@@ -336,7 +352,9 @@ def text_block(
     pad = ZOOM_MARGIN * heights[len(heights) // 2]
     x0, y0 = max(0, int(min(xs) - pad)), max(0, int(min(ys) - pad))
     x1, y1 = min(w, int(max(xs) + pad) + 1), min(h, int(max(ys) + pad) + 1)
-    page, block = min(1.0, det_side / max(h, w)), min(1.0, det_side / max(x1 - x0, y1 - y0))
+    # a block far longer than wide is read in pieces (:func:`tiles`), each scaled on its own
+    piece = max(end - start for start, end, _, _ in tiles(y1 - y0, x1 - x0, tile_aspect))
+    page, block = min(1.0, det_side / max(h, w)), min(1.0, det_side / max(x1 - x0, piece))
     return (x0, y0, x1, y1) if block >= zoom * page else None
 
 
