@@ -106,6 +106,26 @@ def on_desk(img: Img, rng: Rng) -> Img:
     return cv2.GaussianBlur(out, (3, 3), 0)
 
 
+PHOTO_SIDE = 4000
+"""The longer side of a phone's photo, in pixels."""
+
+
+def far_off(img: Img, rng: Rng, distance: float = 2.2) -> Img:
+    """The receipt photographed from farther off: flat in the middle of a table photo ``distance`` times
+    its height (4:3 where the receipt allows), the photo at most :data:`PHOTO_SIDE` px, a little blur."""
+    h, w = img.shape[:2]
+    scale = min(1.0, PHOTO_SIDE / (distance * max(h, w)))
+    if scale < 1.0:
+        img = cv2.resize(img, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+        h, w = img.shape[:2]
+    ch = int(distance * h)
+    cw = max(int(0.75 * ch), int(1.5 * w))
+    canvas = _desk(ch, cw, rng)
+    y0, x0 = (ch - h) // 2, (cw - w) // 2
+    canvas[y0 : y0 + h, x0 : x0 + w] = img
+    return cv2.GaussianBlur(canvas, (3, 3), 0)
+
+
 def combo_shadow_rot(img: Img, rng: Rng) -> Img:
     return rotate_small(shadow(img, rng), 5.0)
 
@@ -133,8 +153,14 @@ VARIANTS: dict[str, Callable[[Img, Rng], Img]] = {
 }
 
 
+PHOTO_VARIANTS: dict[str, Callable[[Img, Rng], Img]] = {"far": far_off}
+"""Variants for the neural reader's photo benchmarks, not among the corrector's defaults."""
+
+
 def degrade_folder(images: list[Path], out: Path, seed: int = 0, variants: list[str] | None = None) -> Path:
-    """Write every variant of every image under ``out``; returns ``out``."""
+    """Write every variant (of :data:`VARIANTS`, or the ones named, :data:`PHOTO_VARIANTS` too) of every
+    image under ``out``; returns ``out``."""
+    known = {**VARIANTS, **PHOTO_VARIANTS}
     for name in variants or list(VARIANTS):
         folder = out / name
         folder.mkdir(parents=True, exist_ok=True)
@@ -146,7 +172,7 @@ def degrade_folder(images: list[Path], out: Path, seed: int = 0, variants: list[
             if img is None:
                 continue
             rng = np.random.default_rng([seed, index, sum(map(ord, name))])
-            cv2.imwrite(str(target), VARIANTS[name](img, rng))
+            cv2.imwrite(str(target), known[name](img, rng))
     return out
 
 
