@@ -61,6 +61,19 @@ def test_deskew_recovers_a_known_rotation_within_half_a_degree(angle: float) -> 
     assert abs(estimate_skew(straight)) < 0.5
 
 
+@pytest.mark.parametrize("angle", [-35.0, 22.0])
+def test_a_photo_taken_at_a_slant_is_levelled_within_the_profile_s_reach(angle: float) -> None:
+    from icr.config import load_settings
+
+    reach = float(load_settings(profile="accurate").get("image_corrector", "max_skew"))
+    assert reach > abs(angle)
+    skewed = rotate(page(), angle)
+    straight, info = deskew(skewed, {"max_skew": reach})
+    assert info["skew_degrees"] == pytest.approx(angle, abs=0.5)
+    assert abs(estimate_skew(straight)) < 0.5
+    assert abs(deskew(skewed, {})[1]["skew_degrees"] - angle) > 5  # the default reach stops at 15 degrees
+
+
 def test_deskew_leaves_a_straight_page_alone() -> None:
     img = page()
     out, info = deskew(img, {})
