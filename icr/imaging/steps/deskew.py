@@ -1,4 +1,5 @@
-"""Deskew: measure a small rotation (up to ±15°) of the text lines and undo it.
+"""Deskew: measure a rotation of the text lines (up to ``max_skew``: ±15° unless configured; icr.yaml
+sets 45° for photos taken at a slant) and undo it.
 
 Two stages. A coarse angle comes from the minimum-area boxes of text lines
 (letters joined by a wide dilation), weighted by line length. It is then refined
