@@ -238,6 +238,7 @@ class RecognizerConfig(_Section):
     """rapidocr: a page larger than det_side that reads under retry_below characters is read again
     with its detector at this size (0: never)."""
     retry_below: float | None = Field(default=None, ge=0)
+    """rapidocr: see retry_side (characters, each weighed by its line's confidence)."""
     alphabet: list[str] | None = None
     """rapidocr: the characters it may read, as hex code points or ranges ("0020-024F"); none: all."""
     reread: RereadConfig | None = None

@@ -66,6 +66,7 @@ class RapidOcrRecognizer:
     its detector at this size (0: never): print that small on a large photo reaches the detector too
     small to be found at all."""
     retry_below: float = 20.0
+    """The characters (weighed by confidence, :func:`read_weight`) a reading holds under which it is retried."""
     name: str = "rapidocr"
     _api: RapidOcrApi | None = field(default=None, init=False, repr=False)
 
