@@ -307,6 +307,15 @@ def test_a_currency_without_cents_prints_whole_amounts() -> None:
     assert find_amounts("GET RM5 VOUCHER", lex) == [] and find_amounts("$5 OFF", lex) == []
 
 
+
+def test_a_point_after_a_mark_of_a_currency_without_cents_groups_thousands() -> None:
+    # a faded till's comma read as a point: the yen has no cents, so "1.480" is 1480
+    lex = lexicon_for(("ja_JP",))
+    assert [a for a, _, _ in find_amounts("合計 ¥1.480", lex)] == [Decimal("1480.00")]
+    assert [a for a, _, _ in find_amounts("TOTAL ₩12.345.000", lexicon_for(()))] == [Decimal("12345000.00")]
+    assert find_amounts("TOTAL $1.480", lexicon_for(("en_US",))) == []  # dollars have cents: no amount
+
+
 def test_rupiah_and_dong_print_whole_amounts_grouped_by_points_or_commas() -> None:
     # no cents in either currency: a point or a comma before three digits groups thousands
     for tag in ("vi_VN", "id_ID"):

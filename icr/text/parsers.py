@@ -67,7 +67,8 @@ def amount_token(
     ``spaceless`` (a language written without spaces) also right after a letter of such a script
     (``合計3,300円``: the label glued to its amount), and never grouped by a space (``1 980円``)."""
     grouped = r"| [0-9]{1,3}(?:\.[0-9]{3})+  # 47.500" if point_groups else ""
-    grouped += "\n" + rf"| (?<=(?:{whole_alt})\s?)[0-9]{{1,9}}  # ¥290"
+    # after a mark of a currency without cents a point groups thousands too: "¥1.480" (a comma misread)
+    grouped += "\n" + rf"| (?<=(?:{whole_alt})\s?)(?:[0-9]{{1,3}}(?:[.,][0-9]{{3}})+|[0-9]{{1,9}})  # ¥290, ¥1.480"
     before_mark = rf"(?=\s?(?i:{whole_after})(?!\p{{L}}))"
     # a language written without spaces groups no thousands by them: "1 980円" is a quantity and a price
     space = "" if spaceless else r"\ "
