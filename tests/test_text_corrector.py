@@ -15,7 +15,9 @@ from icr.config import load_settings
 from icr.errors import ConfigError
 from icr.stages import TextCorrector
 from icr.text import ocr_from_lines
+from icr.text.amounts import SUGGESTED, labelled_amounts
 from icr.text.corrector import DefaultTextCorrector, FakeTextCorrector
+from icr.text.lines import document_lines
 from icr.text.spelling import SpellingCorrector, shared_corrector
 
 DATASETS = Path(__file__).resolve().parents[2] / "shared" / "datasets"
@@ -894,6 +896,25 @@ def test_a_tax_read_with_its_dollar_sign_as_a_digit_is_what_the_total_leaves(cor
     fields = corrector.extract(ocr_from_lines(lines)).fields
     assert (fields["tax"].value, fields["total"].value) == ("2.28", "30.76")
     assert "tip" not in fields  # an item's "Tip" with a price above the total is no tip
+
+
+def test_a_tip_guide_is_no_tip_and_the_total_adds_up(corrector: DefaultTextCorrector) -> None:
+    # a guide of tips under the total, each its percentage of one bill: none was paid
+    guide = ["LUNA GRILL", "Pasta 18.00", "Salad 12.00", "SUB TOTAL: 30.00", "Tax: 2.40", "TOTAL: $32.40",
+             "Suggested Tips:", "15%=$4.50", "18%=$5.40", "20%=$6.00"]  # fmt: skip
+    named = [*guide[:6], "10% Gratuity = $3.00", "20% Gratuity = $6.00"]
+    for lines in (guide, named):
+        fields = corrector.extract(ocr_from_lines(lines)).fields
+        assert "tip" not in fields and fields["total"].value == "32.40"
+        assert fields["total"].source == "keyword+arithmetic"
+    # tax rates before their amounts are on different sums: still taxes
+    taxed = ["MARKT", "Brot 2.00", "Wein 10.00", "SUMME 12.20", "MwSt 7% 0.14", "MwSt 19% 1.90"]
+    hits = labelled_amounts(document_lines(ocr_from_lines(taxed)))
+    rates = [h.kind for h in hits if h.value < 2]
+    assert len(rates) == 2 and all(rates) and SUGGESTED not in rates  # the taxes keep their labels
+    # a tip paid is one
+    paid = ["CAFE", "Coffee 4.00", "Subtotal 4.00", "Tip 1.00", "Total 5.00"]
+    assert corrector.extract(ocr_from_lines(paid)).fields["tip"].value == "1.00"
 
 
 def test_a_surely_read_name_keeps_a_letter_more_than_a_receipt_word(corrector: DefaultTextCorrector) -> None:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import functools
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 
 import regex
@@ -182,7 +182,46 @@ def labelled_amounts(lines: Sequence[Line], opts: ParseOptions | None = None) ->
                 for value, raw, _ in amounts:
                     hits.append(AmountHit(value, raw, ln.index, "", "", False, ln.confidence))
     flush()
-    return hits
+    return _tip_guides(hits, lines)
+
+
+_PERCENT_THEN_AMOUNT = regex.compile(r"(\d{1,2}(?:[.,]\d{1,2})?)\s?%[^%\d]*$")
+"""A line's text before its amount ending in a percentage and no other number ("18% Gratuity = $")."""
+GUIDE_BASE_SPREAD = Decimal("0.02")
+"""How far (a share) the base each line of a tip guide implies may stray from the others': the cents
+its amounts were rounded to."""
+SUGGESTED = "suggested"
+"""The kind of an amount a tip guide suggests: no part of any sum."""
+
+
+def _tip_guides(hits: list[AmountHit], lines: Sequence[Line]) -> list[AmountHit]:
+    """``hits`` with the amounts of a tip guide made :data:`SUGGESTED`: two or more lines in a row each
+    printing a percentage and then one amount, every amount that percentage of one base ("15%=$5.98",
+    "18%=$7.17", "20%=$7.97" of 39.85). A tax table's rates apply to different sums; a guide's all to
+    the bill. Whatever label a guide's amounts took ("Recommended Tips:" above them), none was paid."""
+    text = {ln.index: ln.text for ln in lines}
+    per_line = Counter(h.line for h in hits)
+    rated: list[tuple[int, Decimal]] = []  # (line, base the amount implies)
+    for h in hits:
+        before = text.get(h.line, "").rsplit(h.raw, 1)[0] if per_line[h.line] == 1 else ""
+        m = _PERCENT_THEN_AMOUNT.search(before)
+        if m is None:
+            continue
+        rate = Decimal(m.group(1).replace(",", "."))
+        if rate > 0 and h.value > 0:
+            rated.append((h.line, h.value * 100 / rate))
+    guide: set[int] = set()
+    run: list[tuple[int, Decimal]] = []
+    for line, base in [*sorted(rated), (-1, Decimal(0))]:
+        if run and line == run[-1][0] + 1 and abs(base - run[0][1]) <= GUIDE_BASE_SPREAD * run[0][1]:
+            run.append((line, base))
+            continue
+        if len(run) >= 2:
+            guide.update(n for n, _ in run)
+        run = [(line, base)]
+    if not guide:
+        return hits
+    return [replace(h, kind=SUGGESTED) if h.line in guide else h for h in hits]
 
 
 def amounts_in(text: str, opts: ParseOptions) -> list[tuple[Decimal, str, int]]:
