@@ -917,6 +917,19 @@ def test_a_tip_guide_is_no_tip_and_the_total_adds_up(corrector: DefaultTextCorre
     assert corrector.extract(ocr_from_lines(paid)).fields["tip"].value == "1.00"
 
 
+def test_items_adding_up_to_the_total_check_it_where_nothing_stands_between(corrector: DefaultTextCorrector) -> None:
+    # a bill with its taxes included: the items add up to the total
+    bill = ["OSTERIA DEL PONTE", "Via Roma 3, 20121 Milano", "Tavolo 4  12/03/2024", "2 COPERTO 5,00",
+            "1 RISOTTO 14,50", "1 ACQUA 3,00", "TOTALE EURO 22,50", "Grazie"]  # fmt: skip
+    total = corrector.extract(ocr_from_lines(bill, confidence=0.95)).fields["total"]
+    assert (total.value, total.source) == ("22.50", "keyword+arithmetic")
+    # with a tax line between them, the items add up to the subtotal: no check of a total so chosen
+    taxed = ["DINER", "12 Main St, Springfield", "03/12/2024 12:30", "Burger 9.00", "Fries 3.00", "Tax 0.96",
+             "Amount 12.00"]  # fmt: skip
+    total = corrector.extract(ocr_from_lines(taxed, confidence=0.95)).fields["total"]
+    assert not total.source.endswith("arithmetic")
+
+
 def test_a_surely_read_name_keeps_a_letter_more_than_a_receipt_word(corrector: DefaultTextCorrector) -> None:
     speller = corrector.speller
     assert speller is not None

@@ -20,7 +20,7 @@ from icr.text.amounts import choose_amounts
 from icr.text.fields import EXTRACTORS, Found, extract_payment_method
 from icr.text.header import guess_header
 from icr.text.items import extract_line_items
-from icr.text.ledger import settle, supported
+from icr.text.ledger import check_by_items, settle, supported
 from icr.text.lines import TYPED_CONFIDENCE, Line, document_lines
 from icr.text.locales import detect_locales, lexicon_for, load_packs, unmark
 from icr.text.parsers import PARSERS, ParseOptions, find_amounts, mask_card_numbers, normalize
@@ -195,6 +195,7 @@ class DefaultTextCorrector:
             self._apply_variants(template, readings, lex.postcode, put)
 
         items = extract_line_items(lines, hits, header.company_lines + header.address_lines, lex)
+        check_by_items(fields, [i.amount for i in items if i.amount is not None], hits)
         missing, reasons = self._review(fields, template)
         return Extraction(
             fields=fields,

@@ -356,6 +356,29 @@ def _derive_unreadable(
             fields["change"] = _field("change", value, "", 0.5)
 
 
+PARTS_KINDS = frozenset({"subtotal", "tax", "service_charge", "tip", "discount", "rounding"})
+"""Labels of the amounts between the items and the total: where one is printed, the items add up to
+the subtotal, not the total."""
+
+
+def check_by_items(fields: dict[str, FieldValue], prices: Sequence[Decimal], hits: Sequence[_Hit]) -> None:
+    """Raise the total's confidence when the receipt prints nothing between its items and its total
+    (no subtotal, tax, service, tip, discount or rounding line: a bill with its taxes included) and
+    two or more item prices add up to it, as :func:`_check_total` does for the other sums."""
+    total = fields.get("total")
+    if total is None or not isinstance(total.typed, Decimal) or len(prices) < 2:
+        return
+    if any(h.kind in PARTS_KINDS for h in hits) or items_sum(prices) != total.typed:
+        return
+    try:
+        how = Provenance(total.source)
+    except ValueError:
+        return
+    if not how.arithmetic:
+        conf = min(1.0, total.confidence + 0.15)
+        fields["total"] = replace(total, confidence=round(conf, 3), source=how.checked().value)
+
+
 def _check_total(fields: dict[str, FieldValue], parts: bool = True) -> None:
     """Raise the total's confidence when the other amounts add up to it (``parts``: the subtotal and
     tax too, unless they were picked for adding up)."""
