@@ -930,6 +930,17 @@ def test_items_adding_up_to_the_total_check_it_where_nothing_stands_between(corr
     assert not total.source.endswith("arithmetic")
 
 
+def test_an_amount_over_the_tax_that_the_total_needs_is_the_subtotal(corrector: DefaultTextCorrector) -> None:
+    # "Goods" carries no role of its own, but it is what the total and the tax leave
+    lines = ["HARBOR FISH", "1 Clams 18.00", "2 Lobster 96.00", "Goods 114.00", "State tax 7.13", "TOTAL 121.13"]
+    fields = corrector.extract(ocr_from_lines(lines, confidence=0.95)).fields
+    assert fields["subtotal"].value == "114.00"
+    assert fields["total"].source == "keyword+arithmetic"
+    # under the tax line an amount is no subtotal
+    under = ["HARBOR FISH", "1 Clams 18.00", "State tax 7.13", "TOTAL 121.13", "Cash 114.00"]
+    assert "subtotal" not in corrector.extract(ocr_from_lines(under, confidence=0.95)).fields
+
+
 def test_a_surely_read_name_keeps_a_letter_more_than_a_receipt_word(corrector: DefaultTextCorrector) -> None:
     speller = corrector.speller
     assert speller is not None

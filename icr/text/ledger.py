@@ -255,9 +255,12 @@ def _infer_subtotal(fields: dict[str, FieldValue], hits: Sequence[_Hit]) -> None
     if not isinstance(total.typed, Decimal) or not isinstance(tax.typed, Decimal) or tax.typed <= 0:
         return
     want = PARTS.solve(_amounts(fields), "subtotal")
+    tax_line = min((h.line for h in hits if h.kind == "tax" and h.value == tax.typed), default=-1)
     for hit in hits:
-        # ("Total 2 item(s) 11.50" is labelled as an item count, but its amount is money.)
-        if hit.kind in ("total", "subtotal", "qty") and hit.value == want and hit.value != total.typed:
+        # ("Total 2 item(s) 11.50" is labelled as an item count, but its amount is money; "Items
+        # 219.81" over the tax line is labelled with no role at all.)
+        labelled = hit.kind in ("total", "subtotal", "qty") or (hit.kind == "" and hit.line < tax_line)
+        if labelled and hit.value == want and hit.value != total.typed:
             fields["subtotal"] = _field("subtotal", hit.value, hit.raw, min(1.0, 0.8 * hit.confidence + 0.1))
             return
 
