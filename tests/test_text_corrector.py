@@ -912,9 +912,12 @@ def test_a_tip_guide_is_no_tip_and_the_total_adds_up(corrector: DefaultTextCorre
     hits = labelled_amounts(document_lines(ocr_from_lines(taxed)))
     rates = [h.kind for h in hits if h.value < 2]
     assert len(rates) == 2 and all(rates) and SUGGESTED not in rates  # the taxes keep their labels
-    # a tip paid is one
+    # a tip paid is one, an 18 % gratuity charged as "GRAT" too (not respelled "GREAT" by OCR's speller)
     paid = ["CAFE", "Coffee 4.00", "Subtotal 4.00", "Tip 1.00", "Total 5.00"]
     assert corrector.extract(ocr_from_lines(paid)).fields["tip"].value == "1.00"
+    charged = ["CAFE", "1 Soup 10.00", "Sub Total : 10.00", "Tax 0.60", "GRAT 18 1.80", "TOTAL: 12.40"]
+    fields = corrector.extract(ocr_from_lines(charged, confidence=0.95)).fields
+    assert fields["tip"].value == "1.80" and fields["total"].source == "keyword+arithmetic"
 
 
 def test_items_adding_up_to_the_total_check_it_where_nothing_stands_between(corrector: DefaultTextCorrector) -> None:
