@@ -78,13 +78,14 @@ def _read(path: str) -> str:
     return str(recognizer.recognize(pages).text)
 
 
-def _amounts(text: str) -> set[str]:
+def amounts_in(text: str) -> set[str]:
     return {m.group(0).rstrip(",").replace(",", "") for m in AMOUNT.finditer(text)}
 
 
-def _dates_read(text: str) -> set[Any]:
+def dates_read(text: str) -> set[Any]:
     """The dates printed in ``text`` as the extractor reads them (the document's locale packs and date
-    order), each only where its token stands in the text as read: no slip repaired."""
+    order), each only where its token stands in the text as read, its digits as printed: no slip
+    repaired, though a pack's marks may be ("2023年05月12日" reads as 2023/05/12)."""
     from icr.text.locales import detect_locales, lexicon_for
     from icr.text.parsers import ParseOptions, find_dates
 
@@ -94,7 +95,16 @@ def _dates_read(text: str) -> set[Any]:
     # the order the cues hint at when no pack is sure, as the corrector takes it
     day_first = choice.date_order != "month_first" if choice.date_order else lex.day_first
     opts = ParseOptions(day_first=day_first, lexicon=lex)
-    return {date for line in lines for date, raw, _ in find_dates(line, opts) if raw in line}
+    return {
+        date
+        for line in lines
+        for date, raw, at in find_dates(line, opts)
+        if raw in line or _digits(line[at : at + len(raw)]) == _digits(raw)
+    }
+
+
+def _digits(text: str) -> str:
+    return "".join(c for c in text if c.isdigit())
 
 
 @dataclass
@@ -116,16 +126,16 @@ def score(text: str, transcript: str, gold: dict[str, Any]) -> Scores:
 
     out, ref = normalize(text), normalize(transcript)
     gold_date = to_date(gold.get("date")) if gold.get("date") else None
-    total = next(iter(sorted(_amounts(str(gold.get("total") or "")), key=len, reverse=True)), "")  # "RM 3.90"
+    total = next(iter(sorted(amounts_in(str(gold.get("total") or "")), key=len, reverse=True)), "")  # "RM 3.90"
     date = " ".join(str(gold.get("date") or "").upper().split())
     return Scores(
         cer(text, transcript),
         word_accuracy(text, transcript),
         out.count(" "),
         ref.count(" "),
-        (total in _amounts(text)) if total else None,
+        (total in amounts_in(text)) if total else None,
         (date in out) if date else None,
-        (gold_date in _dates_read(text)) if gold_date else None,
+        (gold_date in dates_read(text)) if gold_date else None,
     )
 
 

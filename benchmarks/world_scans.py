@@ -17,7 +17,11 @@ as a till roll would print it (a receipt font, its lines as typed, columns kept)
 Every image then goes through the pipeline as ``icr ingest`` runs it (the profile's image corrector,
 recognizer, text corrector; no database), and the fields the golden file wants are compared as
 ``tests/test_world_receipts.py`` compares the text corrector's. Reported per mode: the share of
-receipts whose total, date, company and currency come out; ``--misses`` lists each wrong field.
+receipts whose total, date, company and currency come out; the reading against the typed text (CER,
+word recall, the printed total among the text's amounts, the date among the dates it prints: what
+``ocr_engines.py`` measures on scans with transcripts); and the review flag's figures (documents
+flagged, fields at a calibrated confidence of 0.9 or more and how many of those are right, wrong totals
+and dates flagged). ``--misses`` lists each wrong field and each flagged receipt with its reasons.
 Seeded by receipt and mode: the same command gives the same images.
 
     OMP_THREAD_LIMIT=1 .venv/bin/python benchmarks/world_scans.py --mode clean --mode scan --mode photo -j 2
@@ -27,6 +31,7 @@ Seeded by receipt and mode: the same command gives the same images.
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import json
 import math
 import random
@@ -42,7 +47,10 @@ import cv2
 import numpy as np
 import regex
 import yaml
+from ocr_engines import amounts_in, dates_read
 from PIL import Image, ImageDraw, ImageFont
+
+from icr.metrics import cer, word_accuracy
 
 CASES = Path(__file__).resolve().parent.parent / "tests" / "golden" / "world_receipts.yaml"
 FIELDS = ("total", "date", "company", "currency")
@@ -206,14 +214,31 @@ def _init(profile: str | None) -> None:
     _STAGES = build_stages(load_settings(profile=profile or "accurate"))
 
 
-def _process(path: str) -> tuple[str, dict[str, str | None], str]:
+def _process(path: str) -> tuple[str, dict[str, str | None], str, dict[str, Any]]:
     from icr.pipeline import Task, file_sha256, process_document
 
     result = process_document(Task(path, file_sha256(Path(path))), _STAGES)
     if result.extraction is None:
-        return path, {}, result.error or "failed"
-    fields = {name: str(f.value) for name, f in result.extraction.fields.items() if name in FIELDS}
-    return path, fields, result.ocr.text if result.ocr is not None else ""
+        return path, {}, result.error or "failed", {"flagged": True, "confidence": {}, "reasons": []}
+    ex = result.extraction
+    fields = {name: str(f.value) for name, f in ex.fields.items() if name in FIELDS}
+    # what the review flag and the calibrated confidences make of it (issue 21's figures)
+    confidence = {n: f.confidence for n, f in ex.fields.items() if n in FIELDS}
+    review = {"flagged": ex.needs_review, "confidence": confidence, "reasons": ex.review_reasons}
+    return path, fields, result.ocr.text if result.ocr is not None else "", review
+
+
+def total_printed(text: str, total: str) -> list[str]:
+    """How the typed receipt prints its total: the amounts whose value it is, as ``amounts_in`` writes
+    them (digits and marks, no currency sign; what "present exactly in the OCR text" looks for)."""
+    from decimal import Decimal
+
+    from icr.text.locales import detect_locales, lexicon_for
+    from icr.text.parsers import find_amounts
+
+    lex = lexicon_for(detect_locales(text.splitlines()).tags)
+    raws = [raw for line in text.splitlines() for value, raw, _ in find_amounts(line, lex) if value == Decimal(total)]
+    return sorted({a for raw in raws for a in amounts_in(raw)})
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -237,6 +262,7 @@ def main(argv: list[str] | None = None) -> int:
     for case in cases:
         for mode in modes:
             wanted[str(make_image(case, mode, folder))] = (case["name"], mode, case["want"])
+    typed = {c["name"]: (c["text"], total_printed(c["text"], c["want"]["total"])) for c in cases}
     start = time.perf_counter()
     with ProcessPoolExecutor(args.jobs, initializer=_init, initargs=(args.profile,)) as pool:
         results = list(pool.map(_process, sorted(wanted), chunksize=1))
@@ -244,15 +270,37 @@ def main(argv: list[str] | None = None) -> int:
     right: Counter[tuple[str, str]] = Counter()
     seen: Counter[tuple[str, str]] = Counter()
     misses = []
-    for path, got, text in results:
+    review: dict[str, Counter[str]] = {mode: Counter() for mode in modes}
+    flags: list[tuple[str, str, str]] = []
+    ocr: dict[str, Counter[str]] = {mode: Counter() for mode in modes}
+    for path, got, text, flag in results:
         name, mode, want = wanted[path]
         if args.keep:
             Path(path).with_suffix(".txt").write_text(text, encoding="utf-8")
+        r = review[mode]
+        r["docs"] += 1
+        # the reading itself against the typed text (issue 17's figures)
+        source, totals = typed[name]
+        ocr[mode]["cer"] += cer(text, source)
+        ocr[mode]["words"] += word_accuracy(text, source)
+        ocr[mode]["total_in_text"] += bool(set(totals) & amounts_in(text))
+        ocr[mode]["date_read"] += "date" in want and dt.date.fromisoformat(want["date"]) in dates_read(text)
+        ocr[mode]["dated"] += "date" in want
+        r["flagged"] += bool(flag["flagged"])
+        if flag["flagged"]:
+            flags.append((mode, name, "; ".join(flag["reasons"])))
         for field in FIELDS:
             if field not in want:
                 continue
             seen[mode, field] += 1
-            if got.get(field) == want[field]:
+            ok = got.get(field) == want[field]
+            if field != "currency" and flag["confidence"].get(field, 0.0) >= 0.9:  # the calibrated fields
+                r["sure"] += 1
+                r["sure_right"] += ok
+            if field in ("total", "date") and not ok:
+                r["wrong"] += 1
+                r["caught"] += bool(flag["flagged"])
+            if ok:
                 right[mode, field] += 1
             else:
                 misses.append(
@@ -264,11 +312,27 @@ def main(argv: list[str] | None = None) -> int:
     print("| --- |" + " ---: |" * len(FIELDS))
     for mode in modes:
         print(f"| {mode} | " + " | ".join(f"{figures[mode].get(f, float('nan')):.3f}" for f in FIELDS) + " |")
+    print("| mode | CER | words | total in text | date read |")
+    print("| --- | ---: | ---: | ---: | ---: |")
+    for mode in modes:
+        o, n = ocr[mode], max(review[mode]["docs"], 1)
+        dated = f"{o['date_read'] / o['dated']:.3f}" if o["dated"] else "-"
+        print(f"| {mode} | {o['cer'] / n:.4f} | {o['words'] / n:.3f} | {o['total_in_text'] / n:.3f} | {dated} |")
+    print("| mode | flagged | fields at >= 0.9 | right of those | wrong totals and dates caught |")
+    print("| --- | ---: | ---: | ---: | ---: |")
+    for mode in modes:
+        r = review[mode]
+        sure = f"{r['sure_right'] / r['sure']:.3f}" if r["sure"] else "-"
+        flagged = r["flagged"] / max(r["docs"], 1)
+        print(f"| {mode} | {flagged:.3f} | {r['sure']} | {sure} | {r['caught']} of {r['wrong']} |")
     if args.misses:
         for m in sorted(misses, key=lambda m: (m["mode"], m["receipt"], m["field"])):
             print(f"miss {m['mode']:5} {m['receipt']:28} {m['field']:8} want={m['want']!r} got={m['got']!r}")
+        for mode, name, why in sorted(flags):
+            print(f"flag {mode:5} {name:28} {why}")
     if args.json:
-        args.json.write_text(json.dumps({"figures": figures, "misses": misses, "seconds": seconds}, indent=1))
+        report = {"figures": figures, "ocr": ocr, "review": review, "misses": misses, "seconds": seconds}
+        args.json.write_text(json.dumps(report, indent=1))
     return 0
 
 
