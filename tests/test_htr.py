@@ -186,6 +186,17 @@ def _line(words: str, height: int = 60) -> np.ndarray:
     return image
 
 
+def test_light_writing_on_a_dark_ground_reads_as_dark_on_light() -> None:
+    from icr.htr import read_crop
+    from icr.htr.preprocess import dark_on_light
+
+    line = _line("Paid in full")
+    assert (dark_on_light(255 - line) == line).all() and (dark_on_light(line) == line).all()
+    assert read_crop(255 - line) == read_crop(line)  # chalk on a board, a negative scan
+    shaded = np.where(line < 128, 0, 90).astype(np.uint8)  # dark writing in a shaded box stays
+    assert (dark_on_light(shaded) == shaded).all()
+
+
 def test_a_long_line_is_cut_at_gaps_between_words_into_pieces_the_model_can_read() -> None:
     from icr.htr.preprocess import PIECE_RATIO, pieces
 

@@ -144,6 +144,18 @@ SKEW_MIN_DEGREES = 1.0  # a line sloping less is read as it is
 SKEW_POINTS = 3000  # ink pixels sampled to measure the slope
 
 
+def dark_on_light(image: np.ndarray) -> np.ndarray:
+    """A grey copy of ``image`` with its writing darker than its ground, as the recognizer was trained:
+    the paper is the middle grey level (it covers most of a crop) and the writing what stands furthest
+    from it; writing lighter than its ground (chalk, a negative scan) comes back inverted, dark writing
+    in a shaded box as it is."""
+    gray = to_gray(image)
+    if gray.size == 0:
+        return gray
+    low, paper, high = np.percentile(gray, (2, 50, 98))
+    return 255 - gray if high - paper > paper - low else gray
+
+
 def straighten(image: np.ndarray) -> np.ndarray:
     """A line of writing that slopes, sheared level: the slope is the one whose rows hold the ink most
     tightly (the sum of squared ink counts per row, searched to a quarter degree). A vertical shear

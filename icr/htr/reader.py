@@ -17,7 +17,7 @@ from icr.config import config_dir, load_yaml
 from icr.errors import ConfigError
 from icr.htr.decode import Reading, beam, greedy
 from icr.htr.model import HandwritingModel
-from icr.htr.preprocess import ink_box, pieces, straighten, text_lines
+from icr.htr.preprocess import dark_on_light, ink_box, pieces, straighten, text_lines
 
 ENGINE = "htr"  # what a word read here records as its engine
 
@@ -63,11 +63,12 @@ class HandwritingReader:
         lexicon: Sequence[str] | None = None,
         trim: bool = False,
     ) -> list[Reading]:
-        """One reading (text, confidence 0..1, its words) per crop, in order. A sloping line is
-        sheared level first (:func:`straighten`). ``trim``: a loose crop (a form's zone) is read cut
-        down to its ink (:func:`ink_box`); its words' places stay shares of the whole crop's width."""
+        """One reading (text, confidence 0..1, its words) per crop, in order. Light writing on a dark
+        ground is inverted and a sloping line sheared level first (:func:`straighten`). ``trim``: a
+        loose crop (a form's zone) is read cut down to its ink (:func:`ink_box`); its words' places
+        stay shares of the whole crop's width."""
         pattern = _pattern(grammar)
-        images = [straighten(image) for image in images]
+        images = [straighten(dark_on_light(image)) for image in images]
         boxes = [ink_box(image) if trim else None for image in images]
         cut = [image if b is None else image[b[1] : b[3], b[0] : b[2]] for image, b in zip(images, boxes, strict=True)]
         # a crop is read as one line and, where it holds several (text_lines), line by line, the surer
