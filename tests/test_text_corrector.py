@@ -926,6 +926,11 @@ def test_items_adding_up_to_the_total_check_it_where_nothing_stands_between(corr
             "1 RISOTTO 14,50", "1 ACQUA 3,00", "TOTALE EURO 22,50", "Grazie"]  # fmt: skip
     total = corrector.extract(ocr_from_lines(bill, confidence=0.95)).fields["total"]
     assert (total.value, total.source) == ("22.50", "keyword+arithmetic")
+    # a VAT line under the total says what it includes
+    fuel = ["MOORSIDE GARAGE", "3 Mill Lane, York YO1 7HT", "12/01/2022 09:14", "UNLEADED 30.00",
+            "SCREENWASH 3.60", "TOTAL GBP 33.60", "VAT @ 20% 5.60", "PAID BY CARD"]  # fmt: skip
+    total = corrector.extract(ocr_from_lines(fuel, confidence=0.95)).fields["total"]
+    assert (total.value, total.source) == ("33.60", "keyword+arithmetic")
     # with a tax line between them, the items add up to the subtotal: no check of a total so chosen
     taxed = ["DINER", "12 Main St, Springfield", "03/12/2024 12:30", "Burger 9.00", "Fries 3.00", "Tax 0.96",
              "Amount 12.00"]  # fmt: skip

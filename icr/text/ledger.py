@@ -366,12 +366,20 @@ the subtotal, not the total."""
 
 def check_by_items(fields: dict[str, FieldValue], prices: Sequence[Decimal], hits: Sequence[_Hit]) -> None:
     """Raise the total's confidence when the receipt prints nothing between its items and its total
-    (no subtotal, tax, service, tip, discount or rounding line: a bill with its taxes included) and
-    two or more item prices add up to it, as :func:`_check_total` does for the other sums."""
+    (no subtotal, service, tip, discount or rounding line, and no tax line above it: a bill with its
+    taxes included, printed under it if at all) and two or more item prices add up to it, as
+    :func:`_check_total` does for the other sums."""
     total = fields.get("total")
     if total is None or not isinstance(total.typed, Decimal) or len(prices) < 2:
         return
-    if any(h.kind in PARTS_KINDS for h in hits) or items_sum(prices) != total.typed:
+    # the total's line: where its amount is first printed as a total (else first printed at all)
+    printed = [h for h in hits if h.value == total.typed]
+    labelled = [h.line for h in printed if h.kind in ("total", "total_rounded")]
+    at = min(labelled or [h.line for h in printed], default=None)
+    # a tax line under the total ("VAT @ 20% 7.63") says what the total includes; any other part, or
+    # a tax above it, stands between the items and the total
+    between = any(h.kind in PARTS_KINDS and (h.kind != "tax" or h.line < at) for h in hits) if at is not None else True
+    if between or items_sum(prices) != total.typed:
         return
     try:
         how = Provenance(total.source)
