@@ -57,6 +57,7 @@ _CHECKED = {
     Provenance.TEMPLATE: Provenance.TEMPLATE_CHECKED,
 }
 _BY_ARITHMETIC = frozenset({Provenance.ARITHMETIC, *_CHECKED.values()})
+_SOURCES = frozenset(p.value for p in Provenance)
 
 
 def supported(source: str) -> bool:
@@ -359,35 +360,25 @@ def _derive_unreadable(
             fields["change"] = _field("change", value, "", 0.5)
 
 
-PARTS_KINDS = frozenset({"subtotal", "tax", "service_charge", "tip", "discount", "rounding"})
-"""Labels of the amounts between the items and the total: where one is printed, the items add up to
-the subtotal, not the total."""
-
-
 def check_by_items(fields: dict[str, FieldValue], prices: Sequence[Decimal], hits: Sequence[_Hit]) -> None:
     """Raise the total's confidence when the receipt prints nothing between its items and its total
-    (no subtotal, service, tip, discount or rounding line, and no tax line above it: a bill with its
-    taxes included, printed under it if at all) and two or more item prices add up to it, as
+    (none of the other terms of :data:`PARTS`, and no tax line above it: a bill with its taxes
+    included, printed under it if at all) and two or more item prices add up to it, as
     :func:`_check_total` does for the other sums."""
     total = fields.get("total")
     if total is None or not isinstance(total.typed, Decimal) or len(prices) < 2:
         return
-    # the total's line: where its amount is first printed as a total (else first printed at all)
+    if total.source not in _SOURCES or Provenance(total.source).arithmetic:
+        return  # already checked, or not a reading the sums speak of
     printed = [h for h in hits if h.value == total.typed]
-    labelled = [h.line for h in printed if h.kind in ("total", "total_rounded")]
-    at = min(labelled or [h.line for h in printed], default=None)
-    # a tax line under the total ("VAT @ 20% 7.63") says what the total includes; any other part, or
-    # a tax above it, stands between the items and the total
-    between = any(h.kind in PARTS_KINDS and (h.kind != "tax" or h.line < at) for h in hits) if at is not None else True
-    if between or items_sum(prices) != total.typed:
+    if not printed or items_sum(prices) != total.typed:
         return
-    try:
-        how = Provenance(total.source)
-    except ValueError:
-        return
-    if not how.arithmetic:
-        conf = min(1.0, total.confidence + 0.15)
-        fields["total"] = replace(total, confidence=round(conf, 3), source=how.checked().value)
+    # the total's line: where its amount is first printed as a total (else first printed at all)
+    at = min([h.line for h in printed if h.kind in ("total", "total_rounded")] or [h.line for h in printed])
+    # a tax line under the total ("VAT @ 20% 7.63") says what the total includes
+    parts = (*PARTS.plus, *PARTS.minus)
+    if not any(h.kind in parts and (h.kind != "tax" or h.line < at) for h in hits):
+        _confirm(fields, 1)
 
 
 def _check_total(fields: dict[str, FieldValue], parts: bool = True) -> None:
@@ -403,9 +394,15 @@ def _check_total(fields: dict[str, FieldValue], parts: bool = True) -> None:
         if first in fields and relation.value(amounts) == total.typed and (parts or relation is not PARTS)
     )
     if checks:
-        try:
-            source = Provenance(total.source).checked().value
-        except ValueError:
-            source = total.source
-        conf = min(1.0, total.confidence + 0.15 * checks)
-        fields["total"] = replace(total, confidence=round(conf, 3), source=source)
+        _confirm(fields, checks)
+
+
+def _confirm(fields: dict[str, FieldValue], checks: int) -> None:
+    """The total's confidence raised for ``checks`` sums that add up to it, its source marked checked."""
+    total = fields["total"]
+    try:
+        source = Provenance(total.source).checked().value
+    except ValueError:
+        source = total.source
+    conf = min(1.0, total.confidence + 0.15 * checks)
+    fields["total"] = replace(total, confidence=round(conf, 3), source=source)
