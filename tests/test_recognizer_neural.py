@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 import json
 import socket
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -29,6 +30,7 @@ from icr.ocr.neural import (
     text_block,
     tiles,
 )
+from icr.ocr.rapidocr_api import Declined, Quad
 from icr.registry import build_image_corrector, build_recognizer
 from icr.types import CorrectedPage, OcrResult, Word
 
@@ -202,6 +204,27 @@ def test_an_engine_held_to_an_alphabet_reads_only_its_characters() -> None:
 
 
 @needs_engine
+def test_the_engine_shows_the_lines_it_found_before_it_reads_them_and_can_be_stopped() -> None:
+    api = rapidocr_api.RapidOcrApi(det_model="int8")
+    image = cv2.imread(str(sorted(SAMPLES.glob("*.png"))[0]), cv2.IMREAD_GRAYSCALE)
+    shown: list[list[Quad]] = []
+
+    def keep_going(boxes: list[Quad], kept: Callable[[Sequence[int]], list[bool]]) -> bool:
+        shown.append(boxes)
+        assert kept(range(len(boxes))) == [True] * len(boxes)  # every line of a clean sample reads
+        return False
+
+    lines = api.read_unless(image, keep_going)
+    assert lines is not None and [line.text for line in lines] == [line.text for line in api.read(image)]
+    # every line read stands in a box the engine showed, in the page's coordinates
+    centres = np.array([np.mean(box, axis=0) for box in shown[0]])
+    for line in lines:
+        assert np.abs(centres - np.mean(line.box, axis=0)).max(axis=1).min() <= 2, line.text
+    assert api.read_unless(image, lambda boxes, _: len(boxes) >= 10) is None  # stopped before reading
+    assert api.read(image)  # and the engine reads the next page as before
+
+
+@needs_engine
 @pytest.mark.slow
 def test_the_8bit_detector_finds_the_sample_receipts_lines_as_the_float_one_does() -> None:
     float_api = rapidocr_api.RapidOcrApi(det_model="float")
@@ -333,63 +356,110 @@ def test_an_enlarged_page_is_read_back_in_its_own_coordinates() -> None:
 def test_the_text_block_is_cut_out_when_the_detector_would_see_it_larger_alone() -> None:
     page = np.full((3000, 2400), 255, np.uint8)  # a receipt on a table: its lines in a small middle part
     lines = [L(quad(1000, 1200 + 40 * i, 1400, 1220 + 40 * i), f"LINE {i}", 0.9) for i in range(10)]
-    x0, y0, x1, y1 = text_block(page, lines, 960, 1.4)  # type: ignore[arg-type,misc]
+    boxes = [line.box for line in lines]
+    x0, y0, x1, y1 = text_block(page, boxes, 960, 1.4)  # type: ignore[misc]
     assert (x0, y0) == (1000 - 40, 1200 - 40)  # a margin of two line heights
     assert (x1, y1) == (1400 + 40 + 1, 1580 + 40 + 1)
-    assert text_block(page, lines, 960, 0) is None  # switched off
-    assert text_block(page, lines, 4000, 1.4) is None  # the detector sees the whole page at its size
+    assert text_block(page, boxes, 960, 0) is None  # switched off
+    assert text_block(page, boxes, 4000, 1.4) is None  # the detector sees the whole page at its size
     assert text_block(page, [], 960, 1.4) is None
-    spread = [*lines, L(quad(100, 100, 2300, 120), "HEADER", 0.9), L(quad(100, 2800, 2300, 2820), "FOOT", 0.9)]
+    spread = [*boxes, quad(100, 100, 2300, 120), quad(100, 2800, 2300, 2820)]  # a header and a foot
     assert text_block(page, spread, 960, 1.4) is None  # text over the whole page: nothing to gain
-    assert text_block(page, lines, 960, 4.0) is None  # a gain of 3.1 is under what is asked
+    assert text_block(page, boxes, 960, 4.0) is None  # a gain of 3.1 is under what is asked
     strip = np.full((20000, 2000), 255, np.uint8)
-    assert text_block(strip, lines, 960, 1.4, tile_aspect=4.0) is None  # read in pieces already
+    assert text_block(strip, boxes, 960, 1.4, tile_aspect=4.0) is None  # read in pieces already
     # a long receipt photographed whole: its block is read in pieces, each far larger than the page
-    roll = [L(quad(1050, 200 + 40 * i, 1350, 220 + 40 * i), f"ITEM {i}", 0.9) for i in range(65)]
+    roll = [quad(1050, 200 + 40 * i, 1350, 220 + 40 * i) for i in range(65)]
     assert text_block(page, roll, 960, 1.4, tile_aspect=4.0) is not None
     assert text_block(page, roll, 960, 1.4) is None  # whole, the block is nearly the page's length
 
 
+class _Zooming:
+    """A fake engine that finds ``page_lines`` on a 3000 x 2400 page and reads ``block_lines`` off
+    its text block; it records what it was asked to read and whether it recognized it."""
+
+    def __init__(self, page_lines: list[L], block_lines: list[L]) -> None:
+        self.page_lines, self.block_lines = page_lines, block_lines
+        self.seen: list[tuple[tuple[int, ...], bool]] = []
+        self.asked: list[int] = []
+
+    def _lines(self, image: np.ndarray) -> list[L]:
+        return self.page_lines if image.shape == (3000, 2400) else self.block_lines
+
+    def read(self, image: np.ndarray) -> list[L]:
+        self.seen.append((image.shape, True))
+        return self._lines(image)
+
+    def read_unless(self, image: np.ndarray, declined: Declined) -> list[L] | None:
+        found = self._lines(image)  # a line "read" as nothing stands for a speck the detector found
+
+        def kept(ids: Sequence[int]) -> list[bool]:
+            self.asked.extend(ids)
+            return [bool(found[i].text) for i in ids]
+
+        if declined([line.box for line in found], kept):
+            self.seen.append((image.shape, False))
+            return None
+        self.seen.append((image.shape, True))
+        return [line for line in found if line.text]
+
+
 def test_a_page_whose_text_fills_a_small_part_is_read_again_cut_to_it() -> None:
-    seen: list[tuple[int, ...]] = []
-
-    class Api:
-        def read(self, image: np.ndarray) -> list[L]:
-            seen.append(image.shape)
-            if image.shape == (3000, 2400):  # the whole page: two lines found, the small one missed
-                return [L(quad(1000, 1200, 1400, 1220), "SHOP", 0.9), L(quad(1000, 1560, 1400, 1580), "TOTAL", 0.9)]
-            # the block alone, in its own coordinates: every line found
-            return [
-                L(quad(40, 40, 440, 60), "SHOP", 0.95),
-                L(quad(40, 200, 440, 220), "DATE 01/02/2024", 0.9),
-                L(quad(40, 400, 440, 420), "TOTAL", 0.95),
-            ]
-
+    # the whole page: two lines found, the small one missed; the block alone, in its own coordinates:
+    # every line found
+    page_lines = [L(quad(1000, 1200, 1400, 1220), "SHOP", 0.9), L(quad(1000, 1560, 1400, 1580), "TOTAL", 0.9)]
+    block_lines = [
+        L(quad(40, 40, 440, 60), "SHOP", 0.95),
+        L(quad(40, 200, 440, 220), "DATE 01/02/2024", 0.9),
+        L(quad(40, 400, 440, 420), "TOTAL", 0.95),
+    ]
+    api = _Zooming(page_lines, block_lines)
     reader = RapidOcrRecognizer(det_side=960, zoom=1.4)
-    reader._api = Api()  # type: ignore[assignment]
+    reader._api = api  # type: ignore[assignment]
     words = reader.recognize([CorrectedPage(np.full((3000, 2400), 255, np.uint8), 1)]).pages[0].words
-    assert seen == [(3000, 2400), (1580 + 40 + 1 - 1160, 1400 + 40 + 1 - 960)]
+    # the page's lines were found but not recognized: only the block's are
+    assert api.seen == [((3000, 2400), False), ((1580 + 40 + 1 - 1160, 1400 + 40 + 1 - 960), True)]
     assert [w.text for w in words] == ["SHOP", "DATE", "01/02/2024", "TOTAL"]
     assert (words[0].left, words[0].top) == (1000, 1200)  # back in the page's coordinates
-    seen.clear()
+    api.seen.clear()
     reader.zoom = 0
     page = CorrectedPage(np.full((3000, 2400), 255, np.uint8), 1)
     assert [w.text for w in reader.recognize([page]).pages[0].words] == ["SHOP", "TOTAL"]
-    assert len(seen) == 1
+    assert api.seen == [((3000, 2400), True)]
 
 
-def test_a_block_read_again_worse_than_the_page_gives_way_to_the_page_s_reading() -> None:
-    class Api:
-        def read(self, image: np.ndarray) -> list[L]:
-            if image.shape == (3000, 2400):
-                shop, total = quad(1000, 1200, 1400, 1220), quad(1000, 1560, 1400, 1580)
-                return [L(shop, "SHOP", 0.9), L(total, "TOTAL 9.99", 0.9)]
-            return [L(quad(40, 40, 440, 60), "SH0P", 0.5)]
-
+def test_a_speck_at_the_edge_of_the_page_s_text_is_read_and_left_out_of_its_block() -> None:
+    page_lines = [
+        L(quad(1000, 1200, 1400, 1220), "SHOP", 0.9),
+        L(quad(1000, 1560, 1400, 1580), "TOTAL", 0.9),
+        L(quad(1100, 1380, 1300, 1400), "ITEM", 0.9),
+        L(quad(100, 2900, 140, 2940), "", 0.2),  # a speck in a corner, read as nothing
+    ]
+    api = _Zooming(page_lines, [L(quad(40, 40, 440, 60), "SHOP", 0.95), L(quad(40, 400, 440, 420), "TOTAL", 0.95)])
     reader = RapidOcrRecognizer(det_side=960, zoom=1.4)
-    reader._api = Api()  # type: ignore[assignment]
+    reader._api = api  # type: ignore[assignment]
+    reader.recognize([CorrectedPage(np.full((3000, 2400), 255, np.uint8), 1)])
+    # the block stands on SHOP, TOTAL and the speck first; the speck reads as nothing, the block
+    # shrinks to the text; the lines it then stands on were read: no line inside it is read first
+    assert sorted(set(api.asked)) == [0, 1, 3]
+    assert api.seen == [((3000, 2400), False), ((1580 + 40 + 1 - 1160, 1400 + 40 + 1 - 960), True)]
+
+
+def test_a_block_that_reads_far_fewer_lines_than_the_page_had_gives_way_to_the_page_s_reading() -> None:
+    shop, total, date = quad(1000, 1200, 1400, 1220), quad(1000, 1560, 1400, 1580), quad(1000, 1380, 1400, 1400)
+    page_lines = [L(shop, "SHOP", 0.9), L(date, "01/02/2024", 0.9), L(total, "TOTAL 9.99", 0.9)]
+    api = _Zooming(page_lines, [L(quad(40, 40, 440, 60), "SH0P", 0.5)])
+    reader = RapidOcrRecognizer(det_side=960, zoom=1.4)
+    reader._api = api  # type: ignore[assignment]
+    words = reader.recognize([CorrectedPage(np.full((3000, 2400), 255, np.uint8), 1)]).pages[0].words
+    assert [w.text for w in words] == ["SHOP", "01/02/2024", "TOTAL", "9.99"]
+    assert [recognized for _, recognized in api.seen] == [False, True, True]  # the page read whole at last
+    # half the page's lines or more: the block's reading stands, the page is not read again
+    api.block_lines = [L(quad(40, 40, 440, 60), "SHOP", 0.95), L(quad(40, 400, 440, 420), "TOTAL 9.99", 0.95)]
+    api.seen.clear()
     words = reader.recognize([CorrectedPage(np.full((3000, 2400), 255, np.uint8), 1)]).pages[0].words
     assert [w.text for w in words] == ["SHOP", "TOTAL", "9.99"]
+    assert len(api.seen) == 2
 
 
 def test_a_large_page_that_reads_next_to_nothing_is_read_again_with_a_larger_detector(

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 
 import cv2
@@ -20,7 +20,7 @@ import numpy as np
 from icr.imaging.steps.scale import text_height
 from icr.imaging.steps.util import u8
 from icr.ocr.adapter import box_of, page_from_words, repair_slips, reread_words, segments, words_from_lines
-from icr.ocr.rapidocr_api import Quad, RapidOcrApi, RawLine, RawWord, shared_api
+from icr.ocr.rapidocr_api import Declined, Quad, RapidOcrApi, RawLine, RawWord, shared_api
 from icr.ocr.recognizer import text_layer_page
 from icr.ocr.spacing import Spacing, respace, splittable
 from icr.stages import Recognizer
@@ -102,7 +102,7 @@ class RapidOcrRecognizer:
         to its text when that fills a small part of a large page."""
         factor = enlargement(image, self.small_text, self.det_side)
         if factor == 1.0:
-            lines = self._retried(image, self._zoomed(image, self._detect(image)))
+            lines = self._retried(image, self._whole_or_block(image))
         else:
             bigger = u8(cv2.resize(image, None, fx=factor, fy=factor, interpolation=cv2.INTER_CUBIC))
             lines = [scaled(line, 1.0 / factor) for line in self._detect(bigger)]
@@ -111,15 +111,16 @@ class RapidOcrRecognizer:
             lines = [self._respace(grey, line) for line in lines]
         return self._reread(image, lines) if self.suspects else lines
 
-    def _detect(self, image: Image) -> list[RawLine]:
+    def _detect(self, image: Image, declined: Declined | None = None) -> list[RawLine]:
         """The engine's lines of ``image``, a long strip read piece by piece (:func:`tiles`): the
         detector scales a whole page to ``det_side``, and a receipt six times longer than wide would
-        reach it with letters a few pixels tall."""
+        reach it with letters a few pixels tall. ``declined``: see :meth:`_page_lines` (a page read
+        in pieces is read whole)."""
         h, w = image.shape[:2]
         # only down a tall page: a cut across a wide one would go through its lines
         spans = tiles(h, w, self.tile_aspect)
         if len(spans) == 1:
-            return self._page_lines(image)
+            return self._page_lines(image, declined)
         lines: list[RawLine] = []
         for start, end, keep_from, keep_to in spans:
             for line in self._page_lines(np.ascontiguousarray(image[start:end])):
@@ -128,17 +129,41 @@ class RapidOcrRecognizer:
                     lines.append(scaled(line, 1.0, 0.0, float(start)))
         return lines
 
-    def _zoomed(self, image: Image, lines: list[RawLine]) -> list[RawLine]:
-        """``lines``, or the lines of the block of the page they stand in, read again alone: a receipt
-        photographed on a table, or scanned small on a large page, reaches the detector shrunk with
-        the whole page, and its small print goes undetected. The second reading is kept when it
-        reads more of the text (characters weighed by confidence)."""
-        block = text_block(image, lines, self.det_side, self.zoom, self.tile_aspect)
-        if block is None:
+    def _whole_or_block(self, image: Image) -> list[RawLine]:
+        """The page's lines, or the lines of the block of the page its text stands in, read alone: a
+        receipt photographed on a table, or scanned small on a large page, reaches the detector shrunk
+        with the whole page, and its small print goes undetected. The block is told from the lines the
+        detector found on the whole page, before they are recognized, so that a page read again costs
+        one more detection and not two recognitions. The detector also finds specks and edges that
+        read as nothing, so the lines at the block's edges are read first, and those that read as
+        nothing left out of it, until the lines it stands on read. Should the block's reading find
+        fewer than half as many lines as the page's detector did, the page is read whole after all,
+        and the reading that reads more of it (characters weighed by confidence) is kept."""
+        found: list[tuple[tuple[int, int, int, int], int]] = []
+
+        def block_found(boxes: list[Quad], kept: Callable[[Sequence[int]], list[bool]]) -> bool:
+            keep, unread = list(range(len(boxes))), set(range(len(boxes)))
+            while True:
+                block = text_block(image, [boxes[i] for i in keep], self.det_side, self.zoom, self.tile_aspect)
+                edge = [i for i in outermost([boxes[i] for i in keep], keep) if i in unread]
+                if block is None or not edge:
+                    break
+                unread.difference_update(edge)
+                nothing = {i for i, ok in zip(edge, kept(edge), strict=True) if not ok}
+                keep = [i for i in keep if i not in nothing]
+            if block is not None:
+                found.append((block, len(keep)))
+            return block is not None
+
+        lines = self._detect(image, block_found if self.zoom > 0 else None)
+        if not found:
             return lines
-        x0, y0, x1, y1 = block
+        (x0, y0, x1, y1), page_lines = found[0]
         again = [scaled(line, 1.0, x0, y0) for line in self._detect(np.ascontiguousarray(image[y0:y1, x0:x1]))]
-        return again if read_weight(again) >= read_weight(lines) else lines
+        if 2 * len(again) >= page_lines:
+            return again
+        whole = self._detect(image)
+        return again if read_weight(again) >= read_weight(whole) else whole
 
     def _retried(self, image: Image, lines: list[RawLine]) -> list[RawLine]:
         """``lines``, or, when they read next to nothing of a page larger than the detector's size, the
@@ -151,10 +176,13 @@ class RapidOcrRecognizer:
         again = larger.read(image)
         return again if read_weight(again) > read_weight(lines) else lines
 
-    def _page_lines(self, image: Image) -> list[RawLine]:
+    def _page_lines(self, image: Image, declined: Declined | None = None) -> list[RawLine]:
         """The engine's lines of ``image``; on a page in a script ``alphabet`` leaves out (Chinese,
-        Japanese), its lines in that script read with every character the model knows."""
-        lines = self.api.read(image)
+        Japanese), its lines in that script read with every character the model knows. None are
+        read (``[]``) when ``declined``, shown the boxes of the lines found, says so."""
+        lines = self.api.read(image) if declined is None else self.api.read_unless(image, declined)
+        if lines is None:
+            return []
         rule = self.other_scripts
         if rule is None or not self.alphabet:
             return lines
@@ -336,20 +364,20 @@ ZOOM_MARGIN = 2.0
 
 
 def text_block(
-    image: Image, lines: Sequence[RawLine], det_side: int, zoom: float, tile_aspect: float = 0.0
+    image: Image, boxes: Sequence[Quad], det_side: int, zoom: float, tile_aspect: float = 0.0
 ) -> tuple[int, int, int, int] | None:
-    """The box (x0, y0, x1, y1) around every line of ``lines`` with a margin, when the detector would
+    """The box (x0, y0, x1, y1) around every line's box of ``boxes`` with a margin, when the detector would
     see it at least ``zoom`` times larger than the whole page (it scales the longer side of what it
     reads to ``det_side``, of each piece for a long block); else None. A page read in tiles is left
     alone: its pieces are scaled on their own."""
-    if zoom <= 0 or not lines:
+    if zoom <= 0 or not boxes:
         return None
     h, w = image.shape[:2]
     if len(tiles(h, w, tile_aspect)) > 1:
         return None
-    xs = [x for line in lines for x, _ in line.box]
-    ys = [y for line in lines for _, y in line.box]
-    heights = sorted(abs(line.box[3][1] - line.box[0][1]) for line in lines)
+    xs = [x for box in boxes for x, _ in box]
+    ys = [y for box in boxes for _, y in box]
+    heights = sorted(abs(box[3][1] - box[0][1]) for box in boxes)
     pad = ZOOM_MARGIN * heights[len(heights) // 2]
     x0, y0 = max(0, int(min(xs) - pad)), max(0, int(min(ys) - pad))
     x1, y1 = min(w, int(max(xs) + pad) + 1), min(h, int(max(ys) + pad) + 1)
@@ -357,6 +385,20 @@ def text_block(
     piece = max(end - start for start, end, _, _ in tiles(y1 - y0, x1 - x0, tile_aspect))
     page, block = min(1.0, det_side / max(h, w)), min(1.0, det_side / max(x1 - x0, piece))
     return (x0, y0, x1, y1) if block >= zoom * page else None
+
+
+def outermost(boxes: Sequence[Quad], ids: Sequence[int]) -> list[int]:
+    """The ids (``ids[i]`` names ``boxes[i]``) of the boxes that reach furthest left, up, right and
+    down: the ones a block around them all stands on."""
+    if not boxes:
+        return []
+    reach = [
+        min(range(len(boxes)), key=lambda i: min(x for x, _ in boxes[i])),
+        min(range(len(boxes)), key=lambda i: min(y for _, y in boxes[i])),
+        max(range(len(boxes)), key=lambda i: max(x for x, _ in boxes[i])),
+        max(range(len(boxes)), key=lambda i: max(y for _, y in boxes[i])),
+    ]
+    return [ids[i] for i in dict.fromkeys(reach)]
 
 
 def read_weight(lines: Sequence[RawLine]) -> float:

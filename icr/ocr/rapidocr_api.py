@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import importlib.util
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -41,6 +41,13 @@ HEAD = ("linear_8.w_0", "linear_8.b_0")
 classes are the CTC blank, the model's 18,708 characters and the space."""
 
 Quad = tuple[tuple[float, float], ...]
+Declined = Callable[[list[Quad], Callable[[Sequence[int]], list[bool]]], bool]
+"""Shown the boxes of the lines the detector found on a page, and a way to learn which of some of
+them the reading would keep, says whether to leave the page unrecognized."""
+
+
+class _Declined(Exception):
+    """Raised between detection and recognition when the caller declines the page's lines."""
 
 
 class EngineMissing(RuntimeError):
@@ -168,6 +175,27 @@ class RapidOcrApi:
             return out
 
         self._engine.run_ocr_steps = keep_crops  # type: ignore[method-assign]
+        self._declined: Declined | None = None
+        self._shape: tuple[int, int] = (0, 0)
+        detect = self._engine.detect_and_crop
+
+        def gated(img: Any, op_record: Any) -> Any:
+            crops, det = detect(img, op_record)
+            if self._declined is not None and det.boxes is not None:
+                from rapidocr.utils.process_img import map_boxes_to_original
+
+                boxes = map_boxes_to_original(np.array(det.boxes, dtype=np.float32), op_record, *self._shape)
+
+                def kept(indices: Sequence[int]) -> list[bool]:
+                    # the crops the recognizer would read: a line reads here as it would in the page's pass
+                    readings = self.read_lines([crops[i] for i in indices])
+                    return [bool(text.strip()) and score >= self.text_score for text, score in readings]
+
+                if self._declined([_quad(b) for b in boxes], kept):
+                    raise _Declined
+            return crops, det
+
+        self._engine.detect_and_crop = gated  # type: ignore[method-assign]
         self._head: tuple[Any, ...] = ()
         if alphabet:
             self._restrict(rec, alphabet, threads)
@@ -203,6 +231,22 @@ class RapidOcrApi:
         self._columns = []
         self.seen = []
         return self._lines(self._engine(_bgr(detectable(image, self.det_side))))
+
+    def read_unless(self, image: Image, declined: Declined) -> list[RawLine] | None:
+        """:meth:`read`, or None when ``declined``, shown the boxes of the lines the detector found (in
+        ``image``'s coordinates), says not to recognize them: the recognizer's time is saved. It may
+        ask which of some of those lines the reading would keep (text read at ``text_score`` or
+        above), reading only them."""
+        page = _bgr(detectable(image, self.det_side))
+        self._declined, self._shape = declined, (page.shape[0], page.shape[1])
+        try:
+            self._columns = []
+            self.seen = []
+            return self._lines(self._engine(page))
+        except _Declined:
+            return None
+        finally:
+            self._declined = None
 
     def read_lines(self, crops: Sequence[Image]) -> list[tuple[str, float]]:
         """Read each crop as one line of text (recognition only, in the engine's batches)."""
