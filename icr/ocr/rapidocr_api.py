@@ -175,23 +175,23 @@ class RapidOcrApi:
             return out
 
         self._engine.run_ocr_steps = keep_crops  # type: ignore[method-assign]
-        self._declined: Declined | None = None
-        self._shape: tuple[int, int] = (0, 0)
+        self._gate: tuple[Declined, int, int] | None = None
+        """While :meth:`read_unless` runs: its ``declined`` and the page's height and width."""
         detect = self._engine.detect_and_crop
 
         def gated(img: Any, op_record: Any) -> Any:
             crops, det = detect(img, op_record)
-            if self._declined is not None and det.boxes is not None:
+            if self._gate is not None and det.boxes is not None:
                 from rapidocr.utils.process_img import map_boxes_to_original
 
-                boxes = map_boxes_to_original(np.array(det.boxes, dtype=np.float32), op_record, *self._shape)
+                declined, h, w = self._gate
+                boxes = map_boxes_to_original(np.array(det.boxes, dtype=np.float32), op_record, h, w)
 
                 def kept(indices: Sequence[int]) -> list[bool]:
                     # the crops the recognizer would read: a line reads here as it would in the page's pass
-                    readings = self.read_lines([crops[i] for i in indices])
-                    return [bool(text.strip()) and score >= self.text_score for text, score in readings]
+                    return [self._kept(text, score) for text, score in self.read_lines([crops[i] for i in indices])]
 
-                if self._declined([_quad(b) for b in boxes], kept):
+                if declined([_quad(b) for b in boxes], kept):
                     raise _Declined
             return crops, det
 
@@ -237,16 +237,18 @@ class RapidOcrApi:
         ``image``'s coordinates), says not to recognize them: the recognizer's time is saved. It may
         ask which of some of those lines the reading would keep (text read at ``text_score`` or
         above), reading only them."""
-        page = _bgr(detectable(image, self.det_side))
-        self._declined, self._shape = declined, (page.shape[0], page.shape[1])
+        # the padding :func:`detectable` may add holds no text: boxes are clipped to the page itself
+        self._gate = (declined, image.shape[0], image.shape[1])
         try:
-            self._columns = []
-            self.seen = []
-            return self._lines(self._engine(page))
+            return self.read(image)
         except _Declined:
             return None
         finally:
-            self._declined = None
+            self._gate = None
+
+    def _kept(self, text: str, score: float) -> bool:
+        """Whether a line read so stays in the reading (rapidocr's empty readings and low scores go)."""
+        return float(score) >= self.text_score and bool(str(text).strip())
 
     def read_lines(self, crops: Sequence[Image]) -> list[tuple[str, float]]:
         """Read each crop as one line of text (recognition only, in the engine's batches)."""
@@ -269,7 +271,7 @@ class RapidOcrApi:
         cols = self._columns if len(self._columns) == len(txts) else [()] * len(txts)
         lines: list[RawLine] = []
         for i, (box, text, score) in enumerate(zip(boxes, txts, scores, strict=True)):
-            if float(score) < self.text_score or not str(text).strip():
+            if not self._kept(text, score):
                 continue
             words = tuple(RawWord(str(t), float(s), _quad(b)) for t, s, b in split[i]) if aligned else ()
             lines.append(RawLine(_quad(box), str(text), float(score), words, cols[i]))
