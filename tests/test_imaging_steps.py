@@ -370,6 +370,19 @@ def test_unknown_step_is_a_config_error() -> None:
         OpenCVCorrector({}).correct(Page(page()), ["sharpen"])
 
 
+@pytest.mark.parametrize("shape", [(12, 20000), (20000, 12), (9, 9000), (40, 30000)])
+def test_every_step_runs_on_a_strip_thinner_than_the_analysis_reduction(shape: tuple[int, int]) -> None:
+    # 20,000 px long needs a 25-fold reduction for the analysis copy: a 12 px side must not vanish.
+    from icr.config import load_settings
+
+    strip = np.full(shape, 255, np.uint8)
+    strip[shape[0] // 3 : shape[0] // 2, shape[1] // 3 : shape[1] // 2] = 0
+    for profile in ("accurate", "fast"):
+        options = load_settings(profile=profile).section("image_corrector")
+        out = OpenCVCorrector(options).correct(Page(strip), list(ORDER))
+        assert out.steps == list(ORDER) and out.image.size > 0, profile
+
+
 def test_noop_corrector_only_converts_to_gray() -> None:
     bgr = u8(cv2.cvtColor(page(), cv2.COLOR_GRAY2BGR))
     out = NoopCorrector({}).correct(Page(bgr))

@@ -34,6 +34,20 @@ def test_multipage_tiff_keeps_page_order(tmp_path: Path) -> None:
     assert [int(p.image.mean()) for p in pages] == [10, 120, 240]
 
 
+@pytest.mark.parametrize(("top", "dtype"), [(1.0, np.float32), (255.0, np.float32), (65535.0, np.int32)])
+def test_float_and_32_bit_tiffs_load_with_white_paper(tmp_path: Path, top: float, dtype: type) -> None:
+    # OpenCV decodes no 32-bit samples; such a TIFF is read by Pillow, scaled from its apparent range.
+    from PIL import Image
+
+    samples = np.full((60, 80), top, dtype)
+    samples[20:40, 10:30] = 0
+    path = tmp_path / "scientific.tif"
+    Image.fromarray(samples).save(path)
+    (page,) = load_pages(path)
+    assert page.image.shape == (60, 80, 3) and page.image.dtype == np.uint8
+    assert page.image[5, 5].tolist() == [255, 255, 255] and page.image[30, 20].tolist() == [0, 0, 0]
+
+
 @pytest.mark.parametrize(
     ("name", "content", "problem"),
     [

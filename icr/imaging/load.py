@@ -162,11 +162,21 @@ def _to_bgr(frame: Any) -> np.ndarray:
     from PIL import Image, ImageOps
 
     frame = ImageOps.exif_transpose(frame)
+    if frame.mode in ("F", "I"):
+        frame = Image.fromarray(_eight_bit(np.asarray(frame, dtype=np.float64)))
     if _see_through(frame):
         rgba = frame.convert("RGBA")
         frame = Image.alpha_composite(Image.new("RGBA", rgba.size, (255, 255, 255, 255)), rgba)
     rgb = np.asarray(frame.convert("RGB"))
     return np.ascontiguousarray(rgb[:, :, ::-1])
+
+
+def _eight_bit(samples: np.ndarray) -> np.ndarray:
+    """32-bit float or integer samples (a scientific TIFF) as 8 bits, white kept white: scaled from
+    the range their largest value suggests (0-1, 0-255, 0-65535, else their own maximum)."""
+    top = float(samples.max(initial=0.0))
+    full = next((t for t in (1.0, 255.0, 65535.0) if top <= t), top)
+    return np.clip(samples * (255.0 / full), 0, 255).astype(np.uint8)
 
 
 def _load_framed(path: Path, data: bytes, limits: PageLimits) -> list[Page]:
@@ -254,6 +264,9 @@ def load_pages(path: Path, limits: PageLimits | None = None) -> list[Page]:
         img = cv2.imdecode(buf, cv2.IMREAD_COLOR)
         if img is not None:
             images = [img]
+    if not images and fmt is not None:
+        # OpenCV reads no float or 32-bit samples; Pillow does (and names the problem of a broken file).
+        return _load_framed(path, data, limits)
     if not images:
         kind = "truncated or corrupt image" if _looks_like_image(data) else "not an image file"
         raise DocumentError(path, f"cannot decode: {kind}")

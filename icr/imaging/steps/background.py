@@ -27,7 +27,7 @@ import cv2
 import numpy as np
 
 from icr.imaging.steps.scale import text_height
-from icr.imaging.steps.util import StepResult, analysis_copy, as_uint8, to_gray, u8
+from icr.imaging.steps.util import StepResult, analysis_copy, as_uint8, resized, to_gray, u8
 from icr.types import Image
 
 
@@ -35,7 +35,7 @@ def estimate_background(gray: Image, stroke: float) -> Image:
     """The paper's brightness at every pixel (text removed), same size as ``gray``."""
     h, w = gray.shape
     factor = min(1.0, 600 / max(h, w))
-    small = cv2.resize(gray, None, fx=factor, fy=factor, interpolation=cv2.INTER_AREA) if factor < 1 else gray
+    small = resized(gray, factor) if factor < 1 else gray
     k = int(max(5, stroke * factor * 2.5)) | 1
     kernel = cv2.getStructuringElement(cv2.MORPH_RECT, (k, k))
     bg = cv2.morphologyEx(small, cv2.MORPH_CLOSE, kernel)

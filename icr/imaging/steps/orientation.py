@@ -49,7 +49,7 @@ import numpy as np
 
 from icr.imaging.steps.background import flatten
 from icr.imaging.steps.deskew import estimate_skew, rotate
-from icr.imaging.steps.util import StepResult, analysis_copy, ink, to_gray, u8
+from icr.imaging.steps.util import StepResult, analysis_copy, ink, resized, to_gray, u8
 from icr.types import Image
 
 _ROTATE = re.compile(r"Rotate:\s*(\d+)")
@@ -81,8 +81,7 @@ def probe(gray: Image, target: float = 30.0, side: int = 700) -> Image:
     size = letter_size(gray)
     scale = min(max(target / size, 0.25), 3.0) if size > 0 else 1.0
     if abs(scale - 1.0) > 0.1:
-        interp = cv2.INTER_CUBIC if scale > 1 else cv2.INTER_AREA
-        gray = u8(cv2.resize(gray, None, fx=scale, fy=scale, interpolation=interp))
+        gray = resized(gray, scale)
     h, w = gray.shape
     y0, x0 = max(0, (h - side) // 2), max(0, (w - side) // 2)
     return np.ascontiguousarray(gray[y0 : y0 + side, x0 : x0 + side])

@@ -13,7 +13,7 @@ from typing import Any
 import cv2
 import numpy as np
 
-from icr.imaging.steps.util import StepResult, analysis_copy, ink, to_gray, u8
+from icr.imaging.steps.util import StepResult, analysis_copy, ink, resized, to_gray
 from icr.types import Image
 
 
@@ -59,11 +59,6 @@ def page_text_height(image: Image, options: dict[str, Any]) -> float:
     ``rescale_side`` px (letters stay well above the 4 px floor)."""
     small, factor = analysis_copy(image, int(options.get("rescale_side", 1600)))
     return text_height(small) / factor
-
-
-def resized(image: Image, scale: float) -> Image:
-    interp = cv2.INTER_CUBIC if scale > 1 else cv2.INTER_AREA
-    return u8(cv2.resize(image, None, fx=scale, fy=scale, interpolation=interp))
 
 
 def reduce(image: Image, options: dict[str, Any]) -> StepResult:

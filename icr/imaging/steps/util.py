@@ -31,13 +31,25 @@ def grayscale(image: Image, options: dict[str, Any]) -> StepResult:
     return to_gray(image), {}
 
 
+def resized(image: Image, scale: float, interpolation: int | None = None) -> Image:
+    """``image`` scaled by ``scale`` (cubic up, area averages down), at least one pixel a side."""
+    if interpolation is None:
+        interpolation = cv2.INTER_CUBIC if scale > 1 else cv2.INTER_AREA
+    h, w = image.shape[:2]
+    if round(h * scale) >= 1 and round(w * scale) >= 1:
+        return u8(cv2.resize(image, None, fx=scale, fy=scale, interpolation=interpolation))
+    # A strip thinner than the factor's step (a 20,000 x 12 banner) keeps one pixel across.
+    size = (max(1, round(w * scale)), max(1, round(h * scale)))
+    return u8(cv2.resize(image, size, interpolation=interpolation))
+
+
 def shrink(image: Image, max_side: int) -> tuple[Image, float]:
     """A copy no larger than ``max_side`` on its long side, and the factor used (<= 1)."""
     side = max(image.shape[:2])
     if side <= max_side:
         return image, 1.0
     scale = max_side / side
-    return u8(cv2.resize(image, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)), scale
+    return resized(image, scale, cv2.INTER_AREA), scale
 
 
 def ink(gray: Image) -> Image:
@@ -67,7 +79,8 @@ def analysis_copy(image: Image, max_side: int = ANALYSIS_SIDE, gray: bool = True
     ``gray=False`` the reduced copy keeps its colours.
     """
     h, w = image.shape[:2]
-    step = -(-max(h, w) // max_side)
+    # A strip thinner than the step (a 20,000 x 12 banner) is reduced by its short side at most.
+    step = min(-(-max(h, w) // max_side), min(h, w))
     if step <= 1:
         return (to_gray(image) if gray else image), 1.0
     # The edge rows and columns beyond a multiple of ``step`` are left out: only an exact whole-number
