@@ -1,11 +1,13 @@
 """Make degraded copies of receipt scans, for measuring the image corrector.
 
-usage: python benchmarks/degrade.py IMAGE_DIR OUT_DIR [--limit N] [--seed 0]
+usage: python benchmarks/degrade.py IMAGE_DIR OUT_DIR [--limit N] [--seed 0] [--variants A,B] [--flat]
 
 OUT_DIR must be outside the repository (default in the benchmark: a temp folder);
 the copies are derived from research data and must never be committed.
 Each ``<id>.jpg`` becomes ``OUT_DIR/<variant>/<id>.png`` for every variant in
-:data:`VARIANTS`. Everything is seeded, so two runs make the same images.
+:data:`VARIANTS` (or those named). Everything is seeded, so two runs make the same images.
+``--flat`` also lays them out as ``icr eval`` reads a labelled set: ``OUT_DIR/flat/<variant>__<id>.png``
+beside symlinks to the image's ``<id>.json`` and ``<id>.ocr.txt``.
 """
 
 from __future__ import annotations
@@ -157,10 +159,40 @@ PHOTO_VARIANTS: dict[str, Callable[[Img, Rng], Img]] = {"far": far_off}
 """Variants for the neural reader's photo benchmarks, not among the corrector's defaults."""
 
 
+def low_resolution(img: Img, rng: Rng) -> Img:
+    """A small upload: the longer side cut to 700 px (0.6 of a page already smaller), saved as a
+    JPEG of quality 35."""
+    h, w = img.shape[:2]
+    scale = 700 / max(h, w) if max(h, w) > 700 else 0.6
+    small = cv2.resize(img, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+    ok, buf = cv2.imencode(".jpg", small, [cv2.IMWRITE_JPEG_QUALITY, 35])
+    return cv2.imdecode(buf, cv2.IMREAD_COLOR) if ok else small
+
+
+def faded(img: Img, rng: Rng) -> Img:
+    """Faded thermal print: the ink at 45 % of its contrast against the paper, and sensor noise."""
+    ink = 255.0 - (255.0 - img.astype(np.float32)) * 0.45
+    return np.clip(ink + rng.normal(0, 9, img.shape), 0, 255).astype(np.uint8)
+
+
+def out_of_focus(img: Img, rng: Rng) -> Img:
+    """A blurred photo: a Gaussian of 1.3 px per 1,400 px of the longer side (0.9 px at least)."""
+    side = max(img.shape[:2])
+    return cv2.GaussianBlur(img, (0, 0), 1.3 * max(side / 1400, 0.7))
+
+
+QUALITY_VARIANTS: dict[str, Callable[[Img, Rng], Img]] = {
+    "lowres": low_resolution,
+    "faded": faded,
+    "blur": out_of_focus,
+}
+"""Poor print and poor pictures, for the recognizer and the review flag (misread amounts and dates)."""
+
+
 def degrade_folder(images: list[Path], out: Path, seed: int = 0, variants: list[str] | None = None) -> Path:
-    """Write every variant (of :data:`VARIANTS`, or the ones named, :data:`PHOTO_VARIANTS` too) of every
-    image under ``out``; returns ``out``."""
-    known = {**VARIANTS, **PHOTO_VARIANTS}
+    """Write every variant (of :data:`VARIANTS`, or the ones named, :data:`PHOTO_VARIANTS` and
+    :data:`QUALITY_VARIANTS` too) of every image under ``out``; returns ``out``."""
+    known = {**VARIANTS, **PHOTO_VARIANTS, **QUALITY_VARIANTS}
     for name in variants or list(VARIANTS):
         folder = out / name
         folder.mkdir(parents=True, exist_ok=True)
@@ -182,13 +214,32 @@ def main() -> None:
     parser.add_argument("out_dir", type=Path)
     parser.add_argument("--limit", type=int, default=30)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--variants", help="comma-separated (default: the corrector's set)")
+    parser.add_argument("--flat", action="store_true", help="also OUT_DIR/flat, labelled for `icr eval`")
     args = parser.parse_args()
+    known = {**VARIANTS, **PHOTO_VARIANTS, **QUALITY_VARIANTS}
+    names = [v.strip() for v in args.variants.split(",")] if args.variants else list(VARIANTS)
+    if unknown := [v for v in names if v not in known]:
+        parser.error(f"unknown variants {unknown} (known: {', '.join(known)})")
     repo = Path(__file__).resolve().parents[1]
     if args.out_dir.resolve().is_relative_to(repo):
         parser.error("OUT_DIR must be outside the repository (derived research data is never committed)")
     images = sorted(args.image_dir.glob("*.jpg"))[: args.limit]
-    degrade_folder(images, args.out_dir, args.seed)
-    print(f"{len(images)} images x {len(VARIANTS)} variants in {args.out_dir}")
+    degrade_folder(images, args.out_dir, args.seed, names)
+    if args.flat:
+        flat = args.out_dir / "flat"
+        flat.mkdir(exist_ok=True)
+        for name in names:
+            for path in images:
+                stem = f"{name}__{path.stem}"
+                link = flat / f"{stem}.png"
+                if not link.exists():
+                    link.symlink_to((args.out_dir / name / f"{path.stem}.png").resolve())
+                for suffix in (".json", ".ocr.txt"):
+                    label, target = flat / f"{stem}{suffix}", path.with_name(path.stem + suffix)
+                    if target.exists() and not label.exists():
+                        label.symlink_to(target.resolve())
+    print(f"{len(images)} images x {len(names)} variants in {args.out_dir}")
 
 
 if __name__ == "__main__":

@@ -1,0 +1,53 @@
+"""benchmarks/degrade.py's print-quality copies and the labelled layout `icr eval` reads, on a
+receipt rendered here (no research data)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from tests.conftest import ROOT, benchmark_module
+
+
+def _scan(path: Path) -> Path:
+    page = np.full((1200, 600, 3), 245, np.uint8)
+    for row, text in enumerate(["SHOP SDN BHD", "MILK 7.90", "TOTAL 7.90"]):
+        cv2.putText(page, text, (30, 120 + 90 * row), cv2.FONT_HERSHEY_SIMPLEX, 1.2, (20, 20, 20), 3)
+    cv2.imwrite(str(path), page)
+    return path
+
+
+def test_quality_variants_fade_blur_and_shrink_a_scan(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    degrade = benchmark_module("degrade", monkeypatch)
+    img = cv2.imread(str(_scan(tmp_path / "r.jpg")))
+    rng = np.random.default_rng(0)
+    small = degrade.QUALITY_VARIANTS["lowres"](img, rng)
+    assert max(small.shape[:2]) == 700 and small.shape[2] == 3
+    faded = degrade.QUALITY_VARIANTS["faded"](img, rng)
+    assert faded.shape == img.shape and faded.min() > img.min() + 80  # the ink is paler
+    blurred = degrade.QUALITY_VARIANTS["blur"](img, rng)
+    edges = lambda a: float((np.diff(a.astype(float), axis=1) ** 2).sum())  # noqa: E731 (sharpness)
+    assert blurred.shape == img.shape and edges(blurred) < 0.7 * edges(img)
+
+
+def test_the_flat_layout_pairs_each_copy_with_its_labels(tmp_path: Path) -> None:
+    source = tmp_path / "set"
+    source.mkdir()
+    _scan(source / "r1.jpg")
+    (source / "r1.json").write_text(json.dumps({"total": "7.90"}), encoding="utf-8")
+    (source / "r1.ocr.txt").write_text("SHOP SDN BHD\nTOTAL 7.90\n", encoding="utf-8")
+    out = tmp_path / "copies"
+    cmd = [sys.executable, str(ROOT / "benchmarks" / "degrade.py"), str(source), str(out)]
+    subprocess.run([*cmd, "--variants", "faded,blur", "--flat"], check=True, capture_output=True, timeout=120)
+    flat = sorted(p.name for p in (out / "flat").iterdir())
+    assert flat == [f"{v}__r1{s}" for v in ("blur", "faded") for s in (".json", ".ocr.txt", ".png")]
+    assert json.loads((out / "flat" / "faded__r1.json").read_text(encoding="utf-8")) == {"total": "7.90"}
+    assert cv2.imread(str(out / "flat" / "blur__r1.png")) is not None
+    bad = subprocess.run([*cmd, "--variants", "smudge"], capture_output=True, text=True, timeout=120)
+    assert bad.returncode == 2 and "unknown variants ['smudge']" in bad.stderr
