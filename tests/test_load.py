@@ -48,6 +48,19 @@ def test_float_and_32_bit_tiffs_load_with_white_paper(tmp_path: Path, top: float
     assert page.image[5, 5].tolist() == [255, 255, 255] and page.image[30, 20].tolist() == [0, 0, 0]
 
 
+@pytest.mark.parametrize(("name", "top"), [("full.png", 65535), ("eight-bit-values.png", 255), ("g.tif", 255)])
+def test_16_bit_pages_keep_their_paper_white(tmp_path: Path, name: str, top: int) -> None:
+    # A 16-bit file may hold 8-bit values (numpy arrays saved without scaling): OpenCV's own
+    # conversion keeps the high byte and would read such a page as black.
+    samples = np.full((60, 80), top, np.uint16)
+    samples[20:40, 10:30] = 0
+    path = tmp_path / name
+    assert cv2.imwrite(str(path), samples)
+    (page,) = load_pages(path)
+    assert page.image.dtype == np.uint8
+    assert page.image[5, 5].tolist() == [255, 255, 255] and page.image[30, 20].tolist() == [0, 0, 0]
+
+
 @pytest.mark.parametrize(
     ("name", "content", "problem"),
     [

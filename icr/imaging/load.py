@@ -172,10 +172,15 @@ def _to_bgr(frame: Any) -> np.ndarray:
 
 
 def _eight_bit(samples: np.ndarray) -> np.ndarray:
-    """32-bit float or integer samples (a scientific TIFF) as 8 bits, white kept white: scaled from
-    the range their largest value suggests (0-1, 0-255, 0-65535, else their own maximum)."""
-    top = float(samples.max(initial=0.0))
-    full = next((t for t in (1.0, 255.0, 65535.0) if top <= t), top)
+    """16- or 32-bit samples as 8 bits, white kept white: scaled from the range their largest value
+    suggests (0-255: a 16-bit file holding 8-bit values; 0-65535; floats 0-1; else their maximum)."""
+    top = samples.max(initial=0)
+    integers = samples.dtype.kind in "ui"
+    if integers and top <= 255:
+        return samples.astype(np.uint8)
+    if samples.dtype == np.uint16:
+        return (samples // 257).astype(np.uint8)
+    full = next((t for t in (1.0, 255.0, 65535.0) if top <= t and not (integers and t == 1.0)), float(top))
     return np.clip(samples * (255.0 / full), 0, 255).astype(np.uint8)
 
 
@@ -252,16 +257,19 @@ def load_pages(path: Path, limits: PageLimits | None = None) -> list[Page]:
         used = limits.check_budget(path, number, used, 3 * width * height)  # decoded as BGR
     buf = np.frombuffer(data, dtype=np.uint8)
     images: list[np.ndarray] = []
+    # 16-bit samples decoded as they are, made 8-bit by their range below (OpenCV's own conversion
+    # keeps the high byte: black for a 16-bit file holding 8-bit values)
+    flags = cv2.IMREAD_COLOR | cv2.IMREAD_ANYDEPTH
     if tiff:
         for index in range(len(sizes) if sizes else 1):
-            ok, decoded = cv2.imdecodemulti(buf, cv2.IMREAD_COLOR, None, (index, index + 1))
+            ok, decoded = cv2.imdecodemulti(buf, flags, None, (index, index + 1))
             if not ok or not decoded:
                 if index:
                     raise DocumentError(path, f"cannot decode page {index + 1}: truncated or corrupt image")
                 break
             images.extend(decoded)
     else:
-        img = cv2.imdecode(buf, cv2.IMREAD_COLOR)
+        img = cv2.imdecode(buf, flags)
         if img is not None:
             images = [img]
     if not images and fmt is not None:
@@ -273,7 +281,7 @@ def load_pages(path: Path, limits: PageLimits | None = None) -> list[Page]:
     pages = []
     for number, img in enumerate(images, start=1):
         _check_size(path, img.shape[1], img.shape[0])
-        pages.append(Page(image=np.ascontiguousarray(img), number=number))
+        pages.append(Page(image=np.ascontiguousarray(img if img.dtype == np.uint8 else _eight_bit(img)), number=number))
     return pages
 
 
