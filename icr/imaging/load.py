@@ -175,12 +175,11 @@ def _eight_bit(samples: np.ndarray) -> np.ndarray:
     """16- or 32-bit samples as 8 bits, white kept white: scaled from the range their largest value
     suggests (0-255: a 16-bit file holding 8-bit values; 0-65535; floats 0-1; else their maximum)."""
     top = samples.max(initial=0)
-    integers = samples.dtype.kind in "ui"
-    if integers and top <= 255:
+    if samples.dtype.kind in "ui" and top <= 255:
         return samples.astype(np.uint8)
     if samples.dtype == np.uint16:
         return (samples // 257).astype(np.uint8)
-    full = next((t for t in (1.0, 255.0, 65535.0) if top <= t and not (integers and t == 1.0)), float(top))
+    full = next((t for t in (1.0, 255.0, 65535.0) if top <= t), float(top))
     return np.clip(samples * (255.0 / full), 0, 255).astype(np.uint8)
 
 
