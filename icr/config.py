@@ -299,6 +299,8 @@ class IngestConfig(_Section):
     """A worker process's data limit (RLIMIT_DATA); 0: no cap."""
     split: Literal["none", "pages", "auto"] | None = None
     """How a multi-page file becomes documents (:func:`icr.pipeline.split_step`)."""
+    side_by_side_gap: float | None = Field(default=None, ge=0)
+    """Receipts side by side on a page are cut apart at gutters this many word heights wide (0: never)."""
 
 
 class DaskConfig(_Section):

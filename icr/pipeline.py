@@ -12,6 +12,7 @@ Follow one document from file to database here:
 from __future__ import annotations
 
 import hashlib
+import itertools
 import os
 import resource
 import time
@@ -28,6 +29,7 @@ from icr.files import open_regular
 from icr.forms.reader import FORM, FormReader
 from icr.forms.zonal import ZonalLayout
 from icr.imaging.load import PageLimits, load_pages, supported_extensions
+from icr.layout import joined, word_columns
 from icr.stages import ImageCorrector, Populator, Recognizer, TextCorrector
 from icr.store import FileStore, encode_png
 from icr.text.ledger import Provenance
@@ -76,6 +78,9 @@ class Stages:
     """Pages and decoded memory one document may take."""
     split: str = "auto"
     """How a multi-page file becomes documents (``ingest.split``): none, pages or auto; see :func:`split_step`."""
+    side_by_side_gap: float = 0.0
+    """Receipts side by side on a page are cut apart at gutters this many word heights wide
+    (``ingest.side_by_side_gap``; 0: never); see :func:`split_step`."""
     forms: FormReader | None = None
     """The forms step: tells a form from a receipt and reads its pairs (None: every document is read as a receipt)."""
     form_corrector: ImageCorrector | None = None
@@ -130,6 +135,7 @@ def build_stages(settings: Settings) -> Stages:
         keep_pages=bool(settings.get("store", "keep_pages", False)),
         limits=PageLimits.from_settings(settings),
         split=str(settings.get("ingest", "split") or "auto"),
+        side_by_side_gap=float(settings.get("ingest", "side_by_side_gap") or 0.0),
         forms=forms,
         form_corrector=form_corrector,
         form_recognizer=form_recognizer,
@@ -460,17 +466,30 @@ def _page_reading(ocr: OcrResult, number: int) -> OcrResult:
 def split_step(
     task: Task, stages: Stages, ocr: OcrResult, extraction: Extraction, is_form: bool, page_images: list[bytes]
 ) -> tuple[list[DocumentResult], Extraction]:
-    """Decide the documents of a multi-page file: ``pages`` makes each page a document; ``auto``
-    does when its pages read as complete receipts of their own (each its own total and a date,
-    the total not the previous page's), as a scanner batch of receipts does — a multi-page
+    """Decide the documents of a file: ``pages`` makes each page of a multi-page file a document;
+    ``auto`` does when its pages read as complete receipts of their own (each its own total and a
+    date, the total not the previous page's), as a scanner batch of receipts does — a multi-page
     invoice prints its total once, a bill the same total on every page.
     A batch may hold a page or two whose total was misread (:func:`_misses_allowed`); those become
-    documents of their own too, flagged by their missing total. ``none`` keeps one document, and a
-    document kept whole with two pages or more that print a total of their own is flagged for
-    review, so a record never silently mixes fields from unrelated receipts. Returns the parts (empty: the
+    documents of their own too, flagged by their missing total. Under both, a page whose text stands
+    in columns apart that each read as a complete receipt (receipts laid side by side on a flatbed,
+    :mod:`icr.layout`) makes a document of each. ``none`` keeps one document, and a document kept
+    whole with two pages or columns or more that print a total of their own is flagged for review,
+    so a record never silently mixes fields from unrelated receipts. Returns the parts (empty: the
     file is one document) and the whole document's extraction."""
     numbers = [p.number for p in ocr.pages]
-    if len(numbers) < 2 or is_form:
+    if is_form:
+        return [], extraction
+    if len(numbers) < 2:
+        columns, totals = _columns(stages, ocr)
+        if columns and stages.split != "none":
+            return _column_parts(task, stages, numbers[0], columns, page_images), extraction
+        if totals >= 2:
+            reason = (
+                f"{totals} receipts side by side on the page print a total of their own, so fields may "
+                "come from different receipts: scan them apart, or ingest with --split auto"
+            )
+            extraction = replace(extraction, needs_review=True, review_reasons=[*extraction.review_reasons, reason])
         return [], extraction
     readings = {n: _page_reading(ocr, n) for n in numbers}
     pages: dict[int, Extraction] = {}
@@ -492,26 +511,119 @@ def split_step(
     if stages.split == "pages" or (stages.split == "auto" and batch):
         parts = []
         for i, n in enumerate(numbers):
-            key = hashlib.sha256(f"{task.sha256}#page={n}".encode()).hexdigest()
-            parts.append(
-                DocumentResult(
-                    source=f"{task.path}#page={n}",
-                    sha256=key,
-                    status="ok",
-                    ocr=readings[n],
-                    extraction=locate_fields(pages[n], readings[n]),
-                    pages=1,
-                    page_images=page_images[i : i + 1],
-                )
-            )
+            columns, _ = _columns(stages, readings[n])
+            if columns:
+                parts += _column_parts(task, stages, n, columns, page_images[i : i + 1])
+                continue
+            parts.append(_part(task, stages, f"#page={n}", readings[n], pages[n], page_images[i : i + 1]))
         return parts, extraction
     if totals >= 2:  # a false flag costs a look, a false split a wrong record: flagged on less
         reason = (
-            f"{totals} of {len(numbers)} pages print a total of their own; "
-            "fields may come from different receipts: ingest with --split auto or --split pages"
+            f"{totals} of {len(numbers)} pages print a total of their own, "
+            "so fields may come from different receipts: ingest with --split auto or --split pages"
         )
         extraction = replace(extraction, needs_review=True, review_reasons=[*extraction.review_reasons, reason])
     return [], extraction
+
+
+MAX_COLUMNS = 6
+"""A page cut into more columns than this is no set of receipts side by side (a table): read whole."""
+
+
+def _receipt(extraction: Extraction) -> bool:
+    """A column that reads as a receipt beside others: a total and a date (the gutter is evidence
+    enough that it stands alone; its total may be the last amount, with its label misread)."""
+    return "total" in extraction.fields and "date" in extraction.fields
+
+
+def _columns(stages: Stages, reading: OcrResult) -> tuple[list[tuple[OcrResult, Extraction, str]], int]:
+    """A one-page reading as receipts side by side: the page's columns (:func:`icr.layout.word_columns`)
+    grouped, neighbours with neighbours, into the most groups that each read as a receipt (a total
+    and a date; at least half of them a total under a total label) — a receipt's own columns, names
+    apart from prices, hold neither labelled total alone; each group's reading, extraction and a
+    review reason (empty: none: a group of columns two of which read a total or a date alone, or start
+    at its top, may hold a receipt beside the one that made it whole), or none when no grouping into
+    two or more does.
+    Also the most groups of one grouping that print a labelled total."""
+    if stages.side_by_side_gap <= 0 or len(reading.pages) != 1:
+        return [], 0
+    page = reading.pages[0]
+    columns = word_columns(page, stages.side_by_side_gap)
+    if not 2 <= len(columns) <= MAX_COLUMNS:
+        return [], 0
+    read: dict[tuple[int, int], tuple[OcrResult, Extraction]] = {}
+
+    def group(i: int, j: int) -> tuple[OcrResult, Extraction]:
+        if (i, j) not in read:
+            part = replace(reading, pages=[joined(page, columns[i:j])])
+            read[i, j] = (part, stages.text.extract(part))
+        return read[i, j]
+
+    best: list[tuple[int, int]] = []
+    totals = 0
+    for cuts in itertools.product((False, True), repeat=len(columns) - 1):
+        bounds = [0, *(k + 1 for k, cut in enumerate(cuts) if cut), len(columns)]
+        groups = list(itertools.pairwise(bounds))
+        if len(groups) < 2:
+            continue
+        labelled = sum(1 for i, j in groups if _labelled(group(i, j)[1]))
+        totals = max(totals, labelled)
+        if len(groups) > len(best) and 2 * labelled >= len(groups) and all(_receipt(group(i, j)[1]) for i, j in groups):
+            best = groups
+
+    def doubt(i: int, j: int) -> str:
+        if j - i < 2:
+            return ""
+        alone = [group(k, k + 1)[1].fields for k in range(i, j)]
+        tops = [min(w.top for w in column) for column in columns[i:j]]
+        reach = 0.1 * (max(w.top + w.height for c in columns[i:j] for w in c) - min(tops))
+        headed = sum(1 for top in tops if top - min(tops) <= reach)  # a receipt's prices start below its name
+        if max(sum("total" in f for f in alone), sum("date" in f for f in alone), headed) < 2:
+            return ""
+        return f"side by side: {j - i} columns of text read as one receipt, and it may hold two"
+
+    return [(*group(i, j), doubt(i, j)) for i, j in best], totals
+
+
+def _column_parts(
+    task: Task,
+    stages: Stages,
+    number: int,
+    columns: list[tuple[OcrResult, Extraction, str]],
+    page_images: list[bytes],
+) -> list[DocumentResult]:
+    return [
+        _part(task, stages, f"#page={number}&part={k}", reading, ex, page_images, doubt)
+        for k, (reading, ex, doubt) in enumerate(columns, start=1)
+    ]
+
+
+def _part(
+    task: Task,
+    stages: Stages,
+    mark: str,
+    reading: OcrResult,
+    extraction: Extraction,
+    page_images: list[bytes],
+    doubt: str = "",
+) -> DocumentResult:
+    """One document of a file split into several (``FILE#page=N`` or ``FILE#page=N&part=K``), its key
+    derived from the file's sha256 and the mark, its fields located and calibrated as a whole file's;
+    ``doubt``: a review reason besides."""
+    extraction = locate_fields(extraction, reading)
+    if stages.calibration is not None:
+        extraction = calibrate(extraction, reading.mean_confidence, stages.calibration)
+    if doubt:
+        extraction = replace(extraction, needs_review=True, review_reasons=[*extraction.review_reasons, doubt])
+    return DocumentResult(
+        source=f"{task.path}{mark}",
+        sha256=hashlib.sha256(f"{task.sha256}{mark}".encode()).hexdigest(),
+        status="ok",
+        ocr=reading,
+        extraction=extraction,
+        pages=1,
+        page_images=page_images,
+    )
 
 
 def _misses_allowed(pages: int) -> int:

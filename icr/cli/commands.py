@@ -207,7 +207,8 @@ def print_summary(summary: IngestSummary, most: int = 20) -> None:
     type=click.Choice(["auto", "pages", "none"]),
     help="A multi-page file: one document per page when its pages read as receipts of their own, as a "
     "scanner batch's do (auto, the default: ingest.split); always (pages); or one document, flagged "
-    "when pages print totals of their own (none).",
+    "when pages print totals of their own (none). Receipts side by side on a page are cut apart under "
+    "auto and pages.",
 )
 @click.option(
     "--lang",

@@ -8,6 +8,7 @@ from dataclasses import replace
 from decimal import Decimal
 from pathlib import Path
 
+import regex
 from sqlalchemy import Engine, Numeric, delete, select, update
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session
@@ -188,8 +189,10 @@ def _fill(doc: Document, result: DocumentResult, reviewed: Sequence[Field] = ())
     # no database can store, and one such document must not abort its batch.
     doc.source = storable(result.source)
     path, mark, page = doc.source.rpartition("#page=")
-    # a page of a file split into documents (ingest --split) is named by its page too
-    doc.name = (f"{Path(path).stem}#page={page}" if mark and page.isdigit() else Path(doc.source).stem)[:255]
+    # a page of a file split into documents (ingest --split), or a receipt beside others on a page,
+    # is named by its page (and part) too
+    split = bool(mark) and regex.fullmatch(r"\d+(?:&part=\d+)?", page) is not None
+    doc.name = (f"{Path(path).stem}#page={page}" if split else Path(doc.source).stem)[:255]
     doc.status = result.status
     doc.consolidated = False  # (re)stored: the next consolidation looks at it
     doc.error = storable(result.error) if result.error else result.error

@@ -1,0 +1,118 @@
+#!/usr/bin/env python3
+"""Receipts laid side by side on one scan (not a test): whether ingest makes a document of each.
+
+Consecutive receipts of a labelled folder (``<id>.jpg`` + ``<id>.json``) are set side by side on a
+light flatbed page, two or three at a time, each scaled to a common height, with a gap of 3-8 % of
+it between them and small shifts up or down; each page goes through the whole pipeline
+(``process_document``, the profile's settings) as ingest reads a file. Reported: the share of pages
+cut into exactly their receipts, and of each receipt's company, date and total read right
+(``icr.evaluate.field_correct``, the scorer's rules) on the documents made, left to right; a page
+not cut into exactly its receipts counts their fields as wrong. Also the pages cut into fewer
+documents than receipts (one document holds two) and how many of them are flagged for it.
+Compare with ``icr eval`` on the same folder (each receipt alone). The pages are written to a
+temporary folder and deleted.
+
+    nice -n 5 .venv/bin/python benchmarks/side_by_side.py ../shared/datasets/sroie-dev --pages 30 --per 2 --jobs 2
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import tempfile
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from PIL import Image
+
+FIELDS = ("company", "date", "total")
+_STAGES: Any = None
+
+
+def _stages(profile: str) -> Any:
+    global _STAGES
+    if _STAGES is None:
+        from icr.config import load_settings
+        from icr.pipeline import build_stages
+
+        _STAGES = build_stages(load_settings(profile=profile))
+    return _STAGES
+
+
+def compose(images: list[Image.Image], rng: np.random.Generator, height: int = 1400) -> Image.Image:
+    """The receipts side by side on a light page, each ``height`` px tall, apart by 3-8 % of it."""
+    scaled = [im.convert("RGB").resize((max(1, round(im.width * height / im.height)), height)) for im in images]
+    gaps = [int(height * rng.uniform(0.03, 0.08)) for _ in scaled]
+    shifts = [int(height * rng.uniform(0, 0.05)) for _ in scaled]
+    margin = int(height * 0.04)
+    width = sum(im.width for im in scaled) + sum(gaps[1:]) + 2 * margin
+    page = Image.new("RGB", (width, height + max(shifts) + 2 * margin), (238, 238, 236))
+    x = margin
+    for im, gap, shift in zip(scaled, [0, *gaps[1:]], shifts, strict=True):
+        x += gap
+        page.paste(im, (x, margin + shift))
+        x += im.width
+    return page
+
+
+def measure(args: tuple[list[str], str, int]) -> dict[str, Any]:
+    from icr.evaluate import field_correct, read_gold
+    from icr.pipeline import Task, process_document
+
+    paths, profile, seed = args
+    stages = _stages(profile)
+    page = compose([Image.open(p) for p in paths], np.random.default_rng(seed))
+    with tempfile.TemporaryDirectory() as work:
+        file = Path(work) / "page.png"
+        page.save(file)
+        result = process_document(Task(str(file), f"{seed:064d}"), stages)
+    parts = result.parts if result.ok else []
+    right = {name: 0 for name in FIELDS}
+    counted = {name: 0 for name in FIELDS}
+    for k, path in enumerate(paths):
+        gold = read_gold(Path(path).with_suffix(".json")) or {}
+        fields = parts[k].extraction.fields if len(parts) == len(paths) and parts[k].extraction else {}
+        for name in FIELDS:
+            if gold.get(name):
+                counted[name] += 1
+                fv = fields.get(name)
+                right[name] += int(fv is not None and field_correct(name, fv.value, gold[name]))
+    doubted = sum(1 for p in parts if p.extraction and any(r.startswith("side by side:") for r in p.extraction.review_reasons))  # noqa: E501
+    cut = len(parts) == len(paths)
+    return {"cut": cut, "parts": len(parts), "doubted": doubted, "right": right, "counted": counted}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("folder", type=Path)
+    parser.add_argument("--pages", type=int, default=30)
+    parser.add_argument("--per", type=int, default=2, help="receipts a page")
+    parser.add_argument("--profile", default="accurate")
+    parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args()
+    images = [p for p in sorted(args.folder.glob("*.jpg")) if p.with_suffix(".json").exists()]
+    groups = [images[i : i + args.per] for i in range(0, len(images) - args.per + 1, args.per)][: args.pages]
+    work = [([str(p) for p in group], args.profile, args.seed * 100_000 + i) for i, group in enumerate(groups)]
+    with ProcessPoolExecutor(args.jobs) as pool:
+        results = list(pool.map(measure, work))
+    right = {name: sum(r["right"][name] for r in results) for name in FIELDS}
+    counted = {name: sum(r["counted"][name] for r in results) for name in FIELDS}
+    report = {
+        "pages": len(results),
+        "receipts_a_page": args.per,
+        "cut_right": round(sum(r["cut"] for r in results) / max(1, len(results)), 3),
+        "parts_made": sorted({r["parts"] for r in results}),
+        # pages cut into fewer documents than receipts (one holds two) and whether one is flagged so
+        "cut_short": sum(1 for r in results if 0 < r["parts"] < args.per),
+        "cut_short_flagged": sum(1 for r in results if 0 < r["parts"] < args.per and r["doubted"]),
+        "flagged_when_cut_right": sum(r["doubted"] for r in results if r["cut"]),
+        "fields_right": {name: round(right[name] / counted[name], 3) if counted[name] else None for name in FIELDS},
+    }
+    print(json.dumps(report, indent=1))
+
+
+if __name__ == "__main__":
+    main()

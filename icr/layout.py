@@ -1,0 +1,58 @@
+"""Receipts laid side by side on one scan: the page's words cut at the gutters no word crosses.
+
+A flatbed holds several receipts at once, and a scan of them is one page. Read whole, its rows
+run across every receipt and the fields of one mix with another's. The words the recognizer
+read keep their boxes, so the page is cut where a band of it, top to bottom, holds no word at
+all: each side is read as a page of its own, and :func:`icr.pipeline.split_step` decides whether
+they are receipts of their own. A receipt's own columns (names on the left, prices on the right)
+are cut too, but neither side reads as a receipt alone, and the page stays whole.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections.abc import Sequence
+
+from icr.ocr.adapter import page_from_words
+from icr.types import OcrPage, Word
+
+
+def _inked(word: Word) -> bool:
+    """A word with a letter or digit: a speck read as a point in a gutter does not bridge it."""
+    return word.width > 0 and any(c.isalnum() for c in word.text)
+
+
+def column_spans(words: Sequence[Word], min_gap: float) -> list[tuple[int, int]]:
+    """The x spans (left, right) of the page's text, split where at least ``min_gap`` word heights
+    (the median's) of the page's width hold no word from top to bottom; one span when none does."""
+    inked = [w for w in words if _inked(w)]
+    if not inked:
+        return []
+    gap = min_gap * statistics.median(w.height for w in inked)
+    spans: list[tuple[int, int]] = []
+    for w in sorted(inked, key=lambda w: w.left):
+        if spans and w.left - spans[-1][1] < gap:
+            spans[-1] = (spans[-1][0], max(spans[-1][1], w.left + w.width))
+        else:
+            spans.append((w.left, w.left + w.width))
+    return spans
+
+
+def word_columns(page: OcrPage, min_gap: float) -> list[list[Word]]:
+    """The page's words by column (:func:`column_spans`), each word in the column its centre lies
+    in (or nearest to), in the page's order; one column when the page has no gutter."""
+    spans = column_spans(page.words, min_gap)
+    if len(spans) < 2:
+        return [list(page.words)]
+    columns: list[list[Word]] = [[] for _ in spans]
+    for w in page.words:
+        centre = w.left + w.width / 2
+        nearest = min(range(len(spans)), key=lambda i: max(spans[i][0] - centre, centre - spans[i][1], 0))
+        columns[nearest].append(w)
+    return columns
+
+
+def joined(page: OcrPage, columns: Sequence[Sequence[Word]]) -> OcrPage:
+    """A page of the page's size and number holding these columns' words, in the page's order."""
+    keep = {id(w) for column in columns for w in column}
+    return page_from_words([w for w in page.words if id(w) in keep], page.width, page.height, page.number)

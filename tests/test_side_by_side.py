@@ -1,0 +1,98 @@
+"""Receipts laid side by side on one scan (icr/layout.py, icr.pipeline.split_step): the page cut
+at its gutters, each receipt its own record; one receipt with a column of prices stays whole."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+from PIL import Image
+
+from icr.cli import main
+from icr.layout import column_spans, joined, word_columns
+from icr.types import OcrPage, Word
+from tests.conftest import SAMPLES, requires_tesseract
+
+
+def _word(text: str, left: int, top: int, width: int = 60, line: int = 0) -> Word:
+    return Word(text, left, top, width, 20, 0.99, block=1, paragraph=1, line=line or top // 30)
+
+
+def _page(words: list[Word]) -> OcrPage:
+    return OcrPage("", words, width=1000, height=800)
+
+
+def test_a_band_no_word_crosses_top_to_bottom_cuts_the_page() -> None:
+    left = [_word("SHOP", 50, 30), _word("TOTAL", 50, 60), _word("9.90", 130, 60)]
+    right = [_word("CAFE", 500, 30), _word("TOTAL", 500, 60), _word("4.20", 580, 60)]
+    assert column_spans(left + right, 2.0) == [(50, 190), (500, 640)]
+    # a narrower band (under two word heights) is only the space between words
+    assert column_spans(left + right, 16.0) == [(50, 640)]
+    # a speck read as a point in the band does not close it; a word across it does
+    assert len(column_spans([*left, _word(".", 300, 90, width=150), *right], 2.0)) == 2
+    assert column_spans([*left, _word("HEADING", 100, 0, width=420), *right], 2.0) == [(50, 640)]
+
+
+def test_words_go_to_their_column_and_columns_join_in_the_page_order() -> None:
+    words = [_word("A", 50, 30), _word("B", 500, 30), _word("C", 50, 60), _word("D", 500, 60)]
+    page = _page(words)
+    columns = word_columns(page, 2.0)
+    assert [[w.text for w in c] for c in columns] == [["A", "C"], ["B", "D"]]
+    assert [w.text for w in joined(page, columns).words] == ["A", "B", "C", "D"]
+    assert [w.text for w in joined(page, columns[1:]).words] == ["B", "D"]
+    assert word_columns(_page(words[:1]), 2.0) == [words[:1]]
+
+
+def _side_by_side(path: Path, names: list[str], gap: int = 120) -> Path:
+    images = [Image.open(SAMPLES / f"{name}.png").convert("RGB") for name in names]
+    height = max(im.height for im in images)
+    page = Image.new("RGB", (sum(im.width for im in images) + gap * (len(images) - 1), height), "white")
+    x = 0
+    for im in images:
+        page.paste(im, (x, 0))
+        x += im.width + gap
+    page.save(path)
+    return path
+
+
+@pytest.mark.slow
+def test_two_receipts_on_one_scan_are_two_records_and_flagged_when_kept_whole(tmp_path: Path) -> None:
+    requires_tesseract()
+    names = ["kedai-maju-jaya", "green-valley-grocer"]
+    (tmp_path / "in").mkdir()
+    _side_by_side(tmp_path / "in" / "flatbed.png", names)
+    found = {}
+    runner = CliRunner()
+    for split in ("auto", "none"):
+        db = f"sqlite:///{tmp_path / split}.db"
+        res = runner.invoke(main, ["ingest", str(tmp_path / "in"), "--db", db, "-q", "-j", "1", "--profile", "fast",
+                                   "--split", split])  # fmt: skip
+        assert res.exit_code == 0, res.output
+        res = runner.invoke(main, ["export", "--db", db, "--no-text"])
+        found[split] = [json.loads(line) for line in res.stdout.splitlines()]
+    want = [json.loads((SAMPLES / f"{name}.json").read_text()) for name in names]
+    assert [(r["id"], r["fields"].get("total"), r["fields"].get("date")) for r in found["auto"]] == [
+        (f"flatbed#page=1&part={k}", w["total"], w["date"]) for k, w in enumerate(want, 1)
+    ]
+    assert len({r["sha256"] for r in found["auto"]}) == 2
+    (whole,) = found["none"]
+    assert whole["needs_review"] and any("side by side" in r for r in whole["review_reasons"])
+
+
+@pytest.mark.slow
+def test_one_receipt_with_its_prices_far_right_stays_one_record(tmp_path: Path) -> None:
+    # the sample's prices stand in a column of their own: cut there, neither side is a receipt
+    requires_tesseract()
+    (tmp_path / "in").mkdir()
+    image = np.asarray(Image.open(SAMPLES / "green-valley-grocer.png").convert("RGB"))
+    Image.fromarray(image).save(tmp_path / "in" / "one.png")
+    db = f"sqlite:///{tmp_path / 'x.db'}"
+    res = CliRunner().invoke(main, ["ingest", str(tmp_path / "in"), "--db", db, "-q", "-j", "1", "--profile", "fast"])
+    assert res.exit_code == 0, res.output
+    res = CliRunner().invoke(main, ["export", "--db", db, "--no-text"])
+    (record,) = [json.loads(line) for line in res.stdout.splitlines()]
+    assert record["id"] == "one" and record["fields"]["total"] == "12.21"
+    assert not any("side by side" in r for r in record["review_reasons"])
