@@ -485,9 +485,10 @@ def split_step(
         if columns and stages.split != "none":
             return _column_parts(task, stages, numbers[0], columns, page_images), extraction
         if totals >= 2:
+            remedy = "ingest with --split auto" if stages.split == "none" else "scan them apart"
             reason = (
                 f"{totals} receipts side by side on the page print a total of their own, so fields may "
-                "come from different receipts: scan them apart, or ingest with --split auto"
+                f"come from different receipts: {remedy}"
             )
             extraction = replace(extraction, needs_review=True, review_reasons=[*extraction.review_reasons, reason])
         return [], extraction
@@ -540,11 +541,11 @@ def _columns(stages: Stages, reading: OcrResult) -> tuple[list[tuple[OcrResult, 
     """A one-page reading as receipts side by side: the page's columns (:func:`icr.layout.word_columns`)
     grouped, neighbours with neighbours, into the most groups that each read as a receipt (a total
     and a date; at least half of them a total under a total label) — a receipt's own columns, names
-    apart from prices, hold neither labelled total alone; each group's reading, extraction and a
-    review reason (empty: none: a group of columns two of which read a total or a date alone, or start
-    at its top, may hold a receipt beside the one that made it whole), or none when no grouping into
-    two or more does.
-    Also the most groups of one grouping that print a labelled total."""
+    apart from prices, hold no labelled total alone. Returns each group's reading, extraction and
+    doubt, or nothing when no grouping into two or more qualifies; and the most groups of any one
+    grouping that print a labelled total. A doubt is a review reason (empty: none) for a group of
+    columns two of which read a total or a date alone, or start at its top: it may hold a receipt
+    besides the one that made it whole."""
     if stages.side_by_side_gap <= 0 or len(reading.pages) != 1:
         return [], 0
     page = reading.pages[0]
