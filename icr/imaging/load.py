@@ -163,7 +163,7 @@ def _to_bgr(frame: Any) -> np.ndarray:
 
     frame = ImageOps.exif_transpose(frame)
     if frame.mode in ("F", "I"):
-        frame = Image.fromarray(_eight_bit(np.asarray(frame, dtype=np.float64)))
+        frame = Image.fromarray(_eight_bit(np.asarray(frame)))
     if _see_through(frame):
         rgba = frame.convert("RGBA")
         frame = Image.alpha_composite(Image.new("RGBA", rgba.size, (255, 255, 255, 255)), rgba)
