@@ -1,9 +1,9 @@
 #!/usr/bin/env python3
 """OCR engines and modes side by side on a folder with transcripts (not a test).
 
-For each mode, every ``<stem>.jpg`` with a ``<stem>.ocr.txt`` transcript beside it is
-corrected by the configured image corrector and read by the mode's recognizer (the
-first read only: no second read, no date check). Reported per mode:
+For each mode, every ``<stem>.jpg`` (or ``.png``, as ``degrade.py --flat`` writes) with a
+``<stem>.ocr.txt`` transcript beside it is corrected by the configured image corrector and read by
+the mode's recognizer (the first read only: no second read, no date check). Reported per mode:
 
 * CER and word accuracy (:mod:`icr.metrics`' normalisation), means over receipts;
 * spaces: spaces in the OCR text / spaces in the transcript (both normalised), summed;
@@ -196,7 +196,9 @@ def main() -> None:
     args = parser.parse_args()
     if not args.images.is_dir():
         raise SystemExit(f"no folder at {args.images} (it is read from ../shared/datasets, never copied in)")
-    stems = sorted(p.stem for p in args.images.glob("*.jpg") if p.with_suffix(".ocr.txt").is_file())
+    images = [p for ext in ("png", "jpg") for p in args.images.glob(f"*.{ext}")]
+    files = {p.stem: p for p in images if p.with_suffix(".ocr.txt").is_file()}
+    stems = sorted(files)
     stems = stems[: args.limit] if args.limit else stems
     if args.db:
         stored = stored_texts(args.db)
@@ -213,7 +215,7 @@ def main() -> None:
     unknown = [m for m in modes if m not in MODES]
     if unknown or not stems:
         raise SystemExit(
-            f"unknown modes {unknown}" if unknown else f"no <stem>.jpg with <stem>.ocr.txt in {args.images}"
+            f"unknown modes {unknown}" if unknown else f"no <stem>.jpg or .png with <stem>.ocr.txt in {args.images}"
         )
     print(f"{len(stems)} receipts from {args.images}, {args.jobs} jobs, load average {os.getloadavg()[0]:.1f}")
 
@@ -224,13 +226,13 @@ def main() -> None:
     seconds: dict[str, float] = dict.fromkeys(modes, 0.0)
     try:
         for m in modes:
-            list(pools[m].map(_read, [str(args.images / f"{stems[0]}.jpg")] * args.jobs))
+            list(pools[m].map(_read, [str(files[stems[0]])] * args.jobs))
         chunks = [stems[i : i + args.chunk] for i in range(0, len(stems), args.chunk)]
         for c, chunk in enumerate(chunks):
             order = modes[c % len(modes) :] + modes[: c % len(modes)]
             for m in order:
                 start = time.perf_counter()
-                read = list(pools[m].map(_read, [str(args.images / f"{s}.jpg") for s in chunk]))
+                read = list(pools[m].map(_read, [str(files[s]) for s in chunk]))
                 seconds[m] += time.perf_counter() - start
                 texts[m].update(zip(chunk, read, strict=True))
             done = list(texts[modes[0]])

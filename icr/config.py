@@ -239,6 +239,11 @@ class RecognizerConfig(_Section):
     with its detector at this size (0: never)."""
     retry_below: float | None = Field(default=None, ge=0)
     """rapidocr: see retry_side (characters, each weighed by its line's confidence)."""
+    column_gap: float | None = Field(default=None, ge=0)
+    """rapidocr: a page whose text stands in columns parted by this many line heights is read column by
+    column when its detector would see each at least column_zoom times larger alone (0: never)."""
+    column_zoom: float | None = Field(default=None, ge=1)
+    """rapidocr: see column_gap."""
     alphabet: list[str] | None = None
     """rapidocr: the characters it may read, as hex code points or ranges ("0020-024F"); none: all."""
     reread: RereadConfig | None = None

@@ -527,7 +527,7 @@ def split_step(
     return [], extraction
 
 
-MAX_COLUMNS = 6
+MAX_COLUMNS = 10
 """A page cut into more columns than this is no set of receipts side by side (a table): read whole."""
 
 

@@ -91,6 +91,8 @@ def build_recognizer(settings: Settings) -> Recognizer:
             float(opts.get("zoom", 0.0)),
             int(opts.get("retry_side", 0)),
             float(opts.get("retry_below", 20.0)),
+            float(opts.get("column_gap", 0.0)),
+            float(opts.get("column_zoom", 1.2)),
         )
         if name in ("hybrid", "fusion"):
             tesseract = build_recognizer(settings.with_overrides({"stages": {"recognizer": "auto"}}))

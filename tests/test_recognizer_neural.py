@@ -28,6 +28,7 @@ from icr.ocr.neural import (
     merged,
     normal,
     text_block,
+    text_columns,
     tiles,
 )
 from icr.ocr.rapidocr_api import Declined, Quad
@@ -460,6 +461,104 @@ def test_a_block_that_reads_far_fewer_lines_than_the_page_had_gives_way_to_the_p
     words = reader.recognize([CorrectedPage(np.full((3000, 2400), 255, np.uint8), 1)]).pages[0].words
     assert [w.text for w in words] == ["SHOP", "TOTAL", "9.99"]
     assert len(api.seen) == 2
+
+
+RECEIPTS_AT = (150, 950, 1750)
+"""The left edges of three receipts 500 px wide side by side on a 1000 x 2400 flatbed page."""
+
+
+def _flatbed() -> np.ndarray:
+    """The page, each pixel column's grey its x / 10: a fake engine tells where a crop was cut from."""
+    return np.tile((np.arange(2400) // 10).astype(np.uint8), (1000, 1))
+
+
+def _flatbed_boxes(lefts: Sequence[int] = RECEIPTS_AT) -> list[Quad]:
+    """Ten lines 20 px tall down each receipt."""
+    return [quad(x, 100 + 60 * i, x + 500, 120 + 60 * i) for x in lefts for i in range(10)]
+
+
+def test_receipts_side_by_side_are_cut_in_the_middle_of_their_gutters() -> None:
+    page = _flatbed()
+    boxes = _flatbed_boxes()
+    assert text_columns(page, boxes, 960, 1.2, 4.0, 2.0) == [(0, 800), (800, 1600), (1600, 2400)]
+    assert text_columns(page, boxes, 960, 1.2, 4.0, 0) == []  # switched off
+    assert text_columns(page, boxes, 960, 1.2, 4.0, 16.0) == []  # the gutters are 15 line heights wide
+    assert text_columns(page, boxes, 960, 3.0, 4.0, 2.0) == []  # each alone is seen 2.4 times larger
+    assert text_columns(page, boxes, 2400, 1.2, 4.0, 2.0) == []  # the detector sees the page at its size
+    header = [*boxes, quad(100, 20, 2200, 50)]  # a heading across the page: one column
+    assert text_columns(page, header, 960, 1.2, 4.0, 2.0) == []
+    # a tall page's columns are as tall as the page: the detector would see them no larger
+    tall = np.full((3000, 2400), 255, np.uint8)
+    assert text_columns(tall, boxes, 960, 1.2, 4.0, 2.0) == []
+
+
+class _Flatbed:
+    """A fake engine for :func:`_flatbed`'s page: on the whole page it finds ``page_lines``; on a crop
+    it reads ``crop_lines(left, width)`` (``left``: where on the page the crop starts), in the crop's
+    coordinates. It records the shapes it was asked to read and whether it recognized them."""
+
+    def __init__(self, page_lines: list[L], crop_lines: Callable[[int, int], list[L]]) -> None:
+        self.page_lines, self.crop_lines = page_lines, crop_lines
+        self.seen: list[tuple[tuple[int, ...], bool]] = []
+
+    def _lines(self, image: np.ndarray) -> list[L]:
+        if image.shape == (1000, 2400):
+            return self.page_lines
+        return self.crop_lines(int(image[0, 0]) * 10, image.shape[1])
+
+    def read(self, image: np.ndarray) -> list[L]:
+        self.seen.append((image.shape, True))
+        return self._lines(image)
+
+    def read_unless(self, image: np.ndarray, declined: Declined) -> list[L] | None:
+        found = self._lines(image)
+        if declined([line.box for line in found], lambda ids: [True for _ in ids]):
+            self.seen.append((image.shape, False))
+            return None
+        self.seen.append((image.shape, True))
+        return found
+
+
+def _reader(api: _Flatbed, gap: float = 2.0) -> RapidOcrRecognizer:
+    reader = RapidOcrRecognizer(det_side=960, zoom=1.4, tile_aspect=4.0, column_gap=gap, column_zoom=1.2)
+    reader._api = api  # type: ignore[assignment]
+    return reader
+
+
+def test_receipts_side_by_side_are_read_column_by_column() -> None:
+    page_lines = [L(box, "TOTAL", 0.9) for box in _flatbed_boxes()]
+
+    def crop_lines(left: int, width: int) -> list[L]:  # every line of its receipt, the small print too
+        return [L(quad(150, 100 + 30 * i, 650, 115 + 30 * i), f"FROM{left}", 0.95) for i in range(20)]
+
+    api = _Flatbed(page_lines, crop_lines)
+    words = _reader(api).recognize([CorrectedPage(_flatbed(), 1)]).pages[0].words
+    # the page's lines were found, not recognized; then each column was read as a page of its own
+    assert api.seen == [((1000, 2400), False), *[((1000, 800), True)] * 3]
+    assert len(words) == 3 * 20
+    # each column's lines, in the page's coordinates
+    assert sorted({(w.left, w.text) for w in words}) == [(150, "FROM0"), (950, "FROM800"), (1750, "FROM1600")]
+    api.seen.clear()
+    words = _reader(api, gap=0).recognize([CorrectedPage(_flatbed(), 1)]).pages[0].words
+    assert len(words) == 30  # switched off: the page is read whole
+    assert api.seen == [((1000, 2400), True)]
+
+
+def test_a_cut_through_a_line_the_page_s_detector_missed_joins_the_two_columns() -> None:
+    page_lines = [L(box, "TOTAL", 0.9) for box in _flatbed_boxes()]
+
+    def crop_lines(left: int, width: int) -> list[L]:
+        shop = L(quad(150, 100, 650, 120), "SHOP", 0.95)
+        if left == 1600:  # the right-hand receipt's crop: a line of it reaches the cut on its left
+            return [shop, L(quad(0, 500, 300, 520), "CUT", 0.9)]
+        if width == 1600:  # the two right-hand columns again as one
+            return [L(quad(150, 100, 650, 120), "SHOP", 0.95), L(quad(950, 100, 1450, 120), "SHOP", 0.95)]
+        return [shop]
+
+    api = _Flatbed(page_lines, crop_lines)
+    words = _reader(api).recognize([CorrectedPage(_flatbed(), 1)]).pages[0].words
+    assert api.seen == [((1000, 2400), False), *[((1000, 800), True)] * 3, ((1000, 1600), True)]
+    assert [(w.text, w.left) for w in words] == [("SHOP", 150), ("SHOP", 950), ("SHOP", 1750)]
 
 
 def test_a_large_page_that_reads_next_to_nothing_is_read_again_with_a_larger_detector(

@@ -9,6 +9,7 @@ reads every page, and its detector finds the lines whatever the layout.
 
 from __future__ import annotations
 
+import itertools
 import re
 import unicodedata
 from collections.abc import Callable, Sequence
@@ -67,6 +68,12 @@ class RapidOcrRecognizer:
     small to be found at all."""
     retry_below: float = 20.0
     """The characters (weighed by confidence, :func:`read_weight`) a reading holds under which it is retried."""
+    column_gap: float = 0.0
+    """A page whose detected lines stand in columns parted by bands at least this many line heights wide,
+    top to bottom (receipts side by side on a flatbed), is read column by column when the detector
+    would see each column at least ``column_zoom`` times larger alone (0: never)."""
+    column_zoom: float = 1.2
+    """See ``column_gap``."""
     name: str = "rapidocr"
     _api: RapidOcrApi | None = field(default=None, init=False, repr=False)
 
@@ -129,7 +136,7 @@ class RapidOcrRecognizer:
                     lines.append(scaled(line, 1.0, 0.0, float(start)))
         return lines
 
-    def _whole_or_block(self, image: Image) -> list[RawLine]:
+    def _whole_or_block(self, image: Image, split: bool = True) -> list[RawLine]:
         """The page's lines, or the lines of the block of the page its text stands in, read alone: a
         receipt photographed on a table, or scanned small on a large page, reaches the detector shrunk
         with the whole page, and its small print goes undetected. The block is told from the lines the
@@ -138,12 +145,16 @@ class RapidOcrRecognizer:
         read as nothing, so the lines at the block's edges are read first, and those that read as
         nothing left out of it, until the lines it stands on read. Should the block's reading find
         fewer than half as many lines as the page's detector did, the page is read whole after all,
-        and the reading that reads more of it (characters weighed by confidence) is kept."""
+        and the reading that reads more of it (characters weighed by confidence) is kept. With
+        ``split``, the page or its block is read column by column where its lines stand in columns
+        (:meth:`_by_columns`)."""
         found: list[tuple[tuple[int, int, int, int], int]] = []
+        columns: list[tuple[int, int]] = []
 
         def block_found(boxes: list[Quad], kept: Callable[[Sequence[int]], list[bool]]) -> bool:
             keep, unread = list(range(len(boxes))), set(range(len(boxes)))
-            while True:
+            block = None
+            while self.zoom > 0:
                 block = text_block(image, [boxes[i] for i in keep], self.det_side, self.zoom, self.tile_aspect)
                 edge = [i for i in outermost([boxes[i] for i in keep], keep) if i in unread]
                 if block is None or not edge:
@@ -153,17 +164,77 @@ class RapidOcrRecognizer:
                 keep = [i for i in keep if i not in nothing]
             if block is not None:
                 found.append((block, len(keep)))
-            return block is not None
+                return True
+            if split:
+                columns.extend(self._columns(image, boxes))
+            return bool(columns)
 
-        lines = self._detect(image, block_found if self.zoom > 0 else None)
+        gated = self.zoom > 0 or (split and self.column_gap > 0)
+        lines = self._detect(image, block_found if gated else None)
+        if columns:
+            return self._in_columns(image, columns)
         if not found:
             return lines
         (x0, y0, x1, y1), page_lines = found[0]
-        again = [scaled(line, 1.0, x0, y0) for line in self._detect(np.ascontiguousarray(image[y0:y1, x0:x1]))]
+        crop = np.ascontiguousarray(image[y0:y1, x0:x1])
+        again = [scaled(line, 1.0, x0, y0) for line in (self._split(crop) if split else self._detect(crop))]
         if 2 * len(again) >= page_lines:
             return again
         whole = self._detect(image)
         return again if read_weight(again) >= read_weight(whole) else whole
+
+    def _columns(self, image: Image, boxes: Sequence[Quad]) -> list[tuple[int, int]]:
+        return text_columns(image, boxes, self.det_side, self.column_zoom, self.tile_aspect, self.column_gap)
+
+    def _split(self, image: Image) -> list[RawLine]:
+        """``image``'s lines, read column by column where they stand in columns (:meth:`_by_columns`)."""
+        if self.column_gap <= 0:
+            return self._detect(image)
+        columns: list[tuple[int, int]] = []
+
+        def split(boxes: list[Quad], kept: Callable[[Sequence[int]], list[bool]]) -> bool:
+            columns.extend(self._columns(image, boxes))
+            return bool(columns)
+
+        lines = self._detect(image, split)
+        return self._in_columns(image, columns) if columns else lines
+
+    def _in_columns(self, image: Image, columns: Sequence[tuple[int, int]]) -> list[RawLine]:
+        """``image``'s lines read column by column (:meth:`_by_columns`), or read whole when every cut
+        between them went through text."""
+        by_column = self._by_columns(image, columns)
+        return by_column if by_column is not None else self._detect(image)
+
+    def _by_columns(self, image: Image, columns: Sequence[tuple[int, int]]) -> list[RawLine] | None:
+        """The lines of each column of ``image`` (its x spans, :func:`text_columns`), each read as a page
+        of its own (its own text block): receipts laid side by side on a flatbed reach the detector
+        shrunk with the whole row of them. Where a line read reaches a cut between two columns, the
+        cut went through text the detector had missed on the whole page: the two are read again as
+        one. None when no cut is left."""
+        w = image.shape[1]
+        spans = list(columns)
+        read: dict[tuple[int, int], list[RawLine]] = {}
+        while len(spans) > 1:
+            crossed: set[int] = set()  # the cuts (after the column of that index) a line reaches
+            for k, (a, b) in enumerate(spans):
+                if (a, b) not in read:
+                    read[a, b] = self._whole_or_block(np.ascontiguousarray(image[:, a:b]), split=False)
+                for line in read[a, b]:
+                    xs = [x for x, _ in line.box]
+                    if a > 0 and min(xs) <= CUT_MARGIN:
+                        crossed.add(k - 1)
+                    if b < w and max(xs) >= b - a - CUT_MARGIN:
+                        crossed.add(k)
+            if not crossed:
+                return [scaled(line, 1.0, a, 0.0) for a, b in spans for line in read[a, b]]
+            merged = [spans[0]]
+            for k in range(1, len(spans)):
+                if k - 1 in crossed:
+                    merged[-1] = (merged[-1][0], spans[k][1])
+                else:
+                    merged.append(spans[k])
+            spans = merged
+        return None
 
     def _retried(self, image: Image, lines: list[RawLine]) -> list[RawLine]:
         """``lines``, or, when they read next to nothing of a page larger than the detector's size, the
@@ -385,6 +456,46 @@ def text_block(
     piece = max(end - start for start, end, _, _ in tiles(y1 - y0, x1 - x0, tile_aspect))
     page, block = min(1.0, det_side / max(h, w)), min(1.0, det_side / max(x1 - x0, piece))
     return (x0, y0, x1, y1) if block >= zoom * page else None
+
+
+CUT_MARGIN = 2.0
+"""A line read within this many pixels of a cut between columns was cut through."""
+
+
+def text_columns(
+    image: Image, boxes: Sequence[Quad], det_side: int, zoom: float, tile_aspect: float, gap: float
+) -> list[tuple[int, int]]:
+    """The x spans (left, right) of the page's columns of text: its lines' boxes parted where a band at
+    least ``gap`` line heights (the median's) wide holds none from top to bottom, the page cut in the
+    middle of each such band (text the detector missed on the whole page stays in its column); []
+    when there is one column, or when the detector would not see every column, the page's height
+    tall, at least ``zoom`` times larger alone than within the page (it scales the longer side of what
+    it reads to ``det_side``, of each piece for a long column)."""
+    if gap <= 0 or len(boxes) < 2:
+        return []
+    h, w = image.shape[:2]
+    rects = sorted(
+        (min(x for x, _ in b), max(x for x, _ in b), max(y for _, y in b) - min(y for _, y in b)) for b in boxes
+    )
+    height = sorted(r[2] for r in rects)[len(rects) // 2]
+    if height <= 0:
+        return []
+    spans: list[list[float]] = []
+    for x0, x1, _ in rects:
+        if spans and x0 - spans[-1][1] < gap * height:
+            spans[-1][1] = max(spans[-1][1], x1)
+        else:
+            spans.append([x0, x1])
+    if len(spans) < 2:
+        return []
+    cuts = [0, *(round((a[1] + b[0]) / 2) for a, b in itertools.pairwise(spans)), w]
+    page = min(1.0, det_side / max(h, w))
+    out = list(itertools.pairwise(cuts))
+    for a, b in out:
+        piece = max(end - start for start, end, _, _ in tiles(h, b - a, tile_aspect))
+        if min(1.0, det_side / max(b - a, piece)) < zoom * page:
+            return []
+    return out
 
 
 def outermost(boxes: Sequence[Quad], ids: Sequence[int]) -> list[int]:
