@@ -41,14 +41,21 @@ def _stages(profile: str) -> Any:
     return _STAGES
 
 
-def compose(images: list[Image.Image], rng: np.random.Generator, height: int = 1400) -> Image.Image:
-    """The receipts side by side on a light page, each ``height`` px tall, apart by 3-8 % of it."""
+def compose(images: list[Image.Image], rng: np.random.Generator, height: int = 1400, tilt: float = 0.0) -> Image.Image:
+    """The receipts side by side on a light page, each ``height`` px tall, apart by 3-8 % of it; with
+    ``tilt``, each turned by its own angle of up to that many degrees either way, as hands lay them."""
     scaled = [im.convert("RGB").resize((max(1, round(im.width * height / im.height)), height)) for im in images]
     gaps = [int(height * rng.uniform(0.03, 0.08)) for _ in scaled]
     shifts = [int(height * rng.uniform(0, 0.05)) for _ in scaled]
+    if tilt > 0:
+        angles = [float(rng.uniform(-tilt, tilt)) for _ in scaled]
+        scaled = [
+            im.rotate(a, resample=Image.BICUBIC, expand=True, fillcolor=(238, 238, 236))
+            for im, a in zip(scaled, angles, strict=True)
+        ]
     margin = int(height * 0.04)
     width = sum(im.width for im in scaled) + sum(gaps[1:]) + 2 * margin
-    page = Image.new("RGB", (width, height + max(shifts) + 2 * margin), (238, 238, 236))
+    page = Image.new("RGB", (width, max(im.height for im in scaled) + max(shifts) + 2 * margin), (238, 238, 236))
     x = margin
     for im, gap, shift in zip(scaled, [0, *gaps[1:]], shifts, strict=True):
         x += gap
@@ -57,13 +64,13 @@ def compose(images: list[Image.Image], rng: np.random.Generator, height: int = 1
     return page
 
 
-def measure(args: tuple[list[str], str, int]) -> dict[str, Any]:
+def measure(args: tuple[list[str], str, int, float]) -> dict[str, Any]:
     from icr.evaluate import field_correct, read_gold
     from icr.pipeline import Task, process_document
 
-    paths, profile, seed = args
+    paths, profile, seed, tilt = args
     stages = _stages(profile)
-    page = compose([Image.open(p) for p in paths], np.random.default_rng(seed))
+    page = compose([Image.open(p) for p in paths], np.random.default_rng(seed), tilt=tilt)
     with tempfile.TemporaryDirectory() as work:
         file = Path(work) / "page.png"
         page.save(file)
@@ -92,10 +99,12 @@ def main() -> None:
     parser.add_argument("--profile", default="accurate")
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--tilt", type=float, default=0.0, help="each receipt turned by up to this many degrees")
     args = parser.parse_args()
     images = [p for p in sorted(args.folder.glob("*.jpg")) if p.with_suffix(".json").exists()]
     groups = [images[i : i + args.per] for i in range(0, len(images) - args.per + 1, args.per)][: args.pages]
-    work = [([str(p) for p in group], args.profile, args.seed * 100_000 + i) for i, group in enumerate(groups)]
+    seeds = [args.seed * 100_000 + i for i in range(len(groups))]
+    work = [([str(p) for p in group], args.profile, seed, args.tilt) for group, seed in zip(groups, seeds, strict=True)]
     with ProcessPoolExecutor(args.jobs) as pool:
         results = list(pool.map(measure, work))
     right = {name: sum(r["right"][name] for r in results) for name in FIELDS}

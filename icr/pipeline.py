@@ -350,6 +350,9 @@ def process_document(task: Task, stages: Stages) -> DocumentResult:
         template = _template(stages, extraction.template)
         if stages.forms is not None:
             kind = stages.forms.kind(extraction, ocr, FORM if template and template.doc_type == FORM else None)
+            # receipts side by side spread text across the page as a form does: they are no form
+            if kind == FORM and not (template and template.doc_type == FORM) and _columns(stages, ocr)[0]:
+                kind = extraction.doc_type
             if kind == FORM:
                 t = time.perf_counter()
                 layout = template.layout if template is not None else None

@@ -102,6 +102,38 @@ def test_a_tilted_photo_keeps_each_amount_on_its_label_s_row() -> None:
     assert [" ".join(v) for v in by_line.values()][-3:] == ["SUBTOTAL 10.28", "TAX 0.62", "TOTAL 10.90"]
 
 
+def _tilted_receipt(left: float, slope: float) -> list[L]:
+    """A receipt whose lines drop ``slope`` px per px: two long item lines, then three labels each
+    with its amount 400 px to the right (40 px lower at a slope of 0.1)."""
+    lines = [
+        L(tilted(left, 100 + 20 * i, left + 590, 12, slope), f"ITEM NUMBER {i} WITH A LONG NAME", 0.9)
+        for i in range(2)
+    ]
+    labels = ["SUB", "TAX", "TOTAL"]
+    lines += [L(tilted(left, 200 + 20 * i, left + 100, 12, slope), label, 0.9) for i, label in enumerate(labels)]
+    lines += [
+        L(tilted(left + 490, 200 + 20 * i + 49 * slope / 0.1, left + 550, 12, slope), amount, 0.9)
+        for i, amount in enumerate(["10.28", "0.62", "10.90"])
+    ]
+    return lines
+
+
+def test_a_receipt_laid_askew_beside_straight_ones_keeps_each_amount_on_its_label_s_row() -> None:
+    # the page's tilt is its straight receipts' (none); the askew one, a wide gutter apart, is levelled
+    # by its own
+    lines = [*_tilted_receipt(10, 0.0), *_tilted_receipt(900, 0.1), *_tilted_receipt(1800, 0.0)]
+    by_line: dict[int, list[str]] = {}
+    for w in words_from_lines(lines):
+        if 900 <= w.left < 1700:
+            by_line.setdefault(w.line, []).append(w.text)
+    assert [" ".join(v) for v in by_line.values()][-3:] == ["SUB 10.28", "TAX 0.62", "TOTAL 10.90"]
+    # alone on its page it is levelled by the page's tilt, as before
+    by_line.clear()
+    for w in words_from_lines(_tilted_receipt(900, 0.1)):
+        by_line.setdefault(w.line, []).append(w.text)
+    assert [" ".join(v) for v in by_line.values()][-3:] == ["SUB 10.28", "TAX 0.62", "TOTAL 10.90"]
+
+
 def test_rows_keep_lines_apart_that_barely_touch() -> None:
     assert rows([(0, 0, 50, 20), (60, 15, 50, 20), (0, 40, 50, 20)]) == [[0], [1], [2]]
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 import shutil
+from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -12,9 +14,13 @@ from click.testing import CliRunner
 from PIL import Image
 
 from icr.cli import main
+from icr.config import load_settings
+from icr.forms.reader import FORM
 from icr.layout import column_spans, joined, word_columns
 from icr.ocr import rapidocr_api
-from icr.types import OcrPage, Word
+from icr.ocr.adapter import page_from_words
+from icr.pipeline import Task, build_stages, process_document
+from icr.types import CorrectedPage, OcrPage, OcrResult, Word
 from tests.conftest import SAMPLES, requires_tesseract
 
 
@@ -118,3 +124,43 @@ def test_five_receipts_side_by_side_are_read_column_by_column_and_each_is_a_reco
     assert [(r["id"], r["fields"].get("total"), r["fields"].get("date")) for r in found] == [
         (f"flatbed#page=1&part={k}", w["total"], w["date"]) for k, w in enumerate(want, 1)
     ]
+
+
+class _TwoReceipts:
+    """A recognizer that reads two receipts side by side off any page."""
+
+    name = "two-receipts"
+
+    def recognize(
+        self, pages: Sequence[CorrectedPage], *, language: str | None = None, psm: int | None = None
+    ) -> OcrResult:
+        rows = [("SHOP ONE", "CAFE TWO"), ("DATE 01/02/2024", "DATE 03/04/2024"), ("TOTAL 12.50", "TOTAL 4.20")]
+        words = [
+            _word(token, left + 70 * k, 30 + 40 * i, line=i + 1)
+            for i, row in enumerate(rows)
+            for left, text in zip((50, 600), row, strict=True)
+            for k, token in enumerate(text.split())
+        ]
+        return OcrResult([page_from_words(words, 1000, 800, 1)], engine=self.name, language="eng")
+
+    def close(self) -> None:
+        return None
+
+
+def test_receipts_side_by_side_are_no_form_when_their_spread_looks_like_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # text across the whole page is what the kind rules take for a form; columns that each read as a
+    # receipt are receipts all the same
+    stages = replace(
+        build_stages(load_settings(profile="fast")), recognizer=_TwoReceipts(), second_read=None, date_check=False
+    )
+    assert stages.forms is not None
+    monkeypatch.setattr(stages.forms, "kind", lambda *args, **kwargs: FORM)
+    path = tmp_path / "flatbed.png"
+    Image.new("RGB", (1000, 800), "white").save(path)
+    result = process_document(Task(str(path), "0" * 64), stages)
+    assert result.ok and result.form is None
+    assert [
+        (str(p.extraction.fields["total"].value), str(p.extraction.fields["date"].value)) for p in result.parts
+    ] == [("12.50", "2024-02-01"), ("4.20", "2024-04-03")]

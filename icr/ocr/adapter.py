@@ -159,20 +159,67 @@ def _edges(quad: Sequence[tuple[float, float]]) -> tuple[float, float, float, fl
     return (left_x + right_x) / 2, (left_y + right_y) / 2, max(1.0, height), width, (right_y - left_y) / width
 
 
+SIDE_GAP = 2.0
+"""Lines parted by a band this many line heights wide, top to bottom, may lie on different papers."""
+
+OWN_TILT = 0.02
+"""A column of lines whose tilt differs from the page's by more than this (dy/dx; about 1.1 degrees)
+is levelled by its own: a receipt laid askew beside straight ones on a flatbed."""
+
+
 def level_boxes(quads: Sequence[Sequence[tuple[float, float]]]) -> list[tuple[int, int, int, int]]:
     """The lines' boxes with the page's tilt taken out, for grouping into rows: on a photo taken at a
     slant, a row's label and its amount far to the right sit at different heights, and an upright
-    box around a tilted line spans two rows. The tilt is the median slope of the long lines."""
+    box around a tilted line spans two rows. The tilt is the median slope of the long lines; a
+    column of the page (:func:`paper_columns`) tilted otherwise is levelled about its own middle
+    by its own."""
     geometry = [_edges(q) for q in quads if len(q) >= 4]
     if len(geometry) != len(quads):
         return [_rect(q) for q in quads]
     slopes = [g[4] for g in geometry if g[3] >= 4 * g[2]]
     tilt = statistics.median(slopes) if slopes else 0.0
+    tilts, origins = [tilt] * len(geometry), [0.0] * len(geometry)
+    for members in paper_columns(geometry):
+        own = [geometry[i][4] for i in members if geometry[i][3] >= 4 * geometry[i][2]]
+        if own and abs(statistics.median(own) - tilt) > OWN_TILT:
+            middle = statistics.median(geometry[i][0] for i in members)
+            for i in members:
+                tilts[i], origins[i] = statistics.median(own), middle
     out = []
-    for cx, cy, height, width, _ in geometry:
-        level_y = cy - tilt * cx
+    for (cx, cy, height, width, _), t, x0 in zip(geometry, tilts, origins, strict=True):
+        level_y = cy - t * (cx - x0)
         out.append((round(cx - width / 2), round(level_y - height / 2), max(1, round(width)), max(1, round(height))))
     return out
+
+
+def paper_columns(geometry: Sequence[tuple[float, float, float, float, float]]) -> list[list[int]]:
+    """Indices of the lines (:func:`_edges`) by column: parted where a band :data:`SIDE_GAP` line
+    heights (the median's) wide holds none from top to bottom, a column without a long line (a
+    receipt's prices) joined to its neighbour on the left (or right). Several columns with long
+    lines are receipts side by side, or the columns of one page."""
+    if len(geometry) < 2:
+        return [list(range(len(geometry)))]
+    gap = SIDE_GAP * statistics.median(g[2] for g in geometry)
+    columns: list[list[int]] = []
+    right = 0.0
+    for i in sorted(range(len(geometry)), key=lambda i: geometry[i][0] - geometry[i][3] / 2):
+        cx, _, _, width, _ = geometry[i]
+        if not columns or cx - width / 2 - right >= gap:
+            columns.append([])
+            right = cx + width / 2
+        columns[-1].append(i)
+        right = max(right, cx + width / 2)
+
+    def has_long(column: list[int]) -> bool:
+        return any(geometry[i][3] >= 4 * geometry[i][2] for i in column)
+
+    joined: list[list[int]] = []
+    for column in columns:
+        if joined and not (has_long(column) and has_long(joined[-1])):
+            joined[-1].extend(column)
+        else:
+            joined.append(list(column))
+    return joined
 
 
 def words_from_lines(lines: Sequence[DetectedLine], page: int = 1) -> list[Word]:
