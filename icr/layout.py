@@ -13,7 +13,7 @@ from __future__ import annotations
 import statistics
 from collections.abc import Sequence
 
-from icr.ocr.adapter import page_from_words
+from icr.ocr.adapter import gutter_groups, page_from_words
 from icr.types import OcrPage, Word
 
 
@@ -29,13 +29,8 @@ def column_spans(words: Sequence[Word], min_gap: float) -> list[tuple[int, int]]
     if not inked:
         return []
     gap = min_gap * statistics.median(w.height for w in inked)
-    spans: list[tuple[int, int]] = []
-    for w in sorted(inked, key=lambda w: w.left):
-        if spans and w.left - spans[-1][1] < gap:
-            spans[-1] = (spans[-1][0], max(spans[-1][1], w.left + w.width))
-        else:
-            spans.append((w.left, w.left + w.width))
-    return spans
+    groups = gutter_groups([(w.left, w.left + w.width) for w in inked], gap)
+    return [(min(inked[i].left for i in g), max(inked[i].left + inked[i].width for i in g)) for g in groups]
 
 
 def word_columns(page: OcrPage, min_gap: float) -> list[list[Word]]:

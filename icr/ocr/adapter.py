@@ -97,6 +97,22 @@ def _rect(quad: Sequence[tuple[float, float]]) -> tuple[int, int, int, int]:
     return left, top, max(1, round(max(xs)) - left), max(1, round(max(ys)) - top)
 
 
+def gutter_groups(extents: Sequence[tuple[float, float]], gap: float) -> list[list[int]]:
+    """Indices of ``extents`` (left, right) grouped into columns, left to right: a column ends where
+    a band at least ``gap`` wide holds none of them from top to bottom (receipts side by side, or a
+    receipt's names apart from its prices)."""
+    groups: list[list[int]] = []
+    right = 0.0
+    for i in sorted(range(len(extents)), key=lambda k: extents[k][0]):
+        left, end = extents[i]
+        if not groups or left - right >= gap:
+            groups.append([])
+            right = end
+        groups[-1].append(i)
+        right = max(right, end)
+    return groups
+
+
 def rows(boxes: Sequence[tuple[int, int, int, int]], overlap: float = 0.5) -> list[list[int]]:
     """Indices of ``boxes`` (left, top, width, height) grouped into visual rows, top to bottom, each
     left to right: a box joins the row it shares the most height with, when that is at least
@@ -200,15 +216,7 @@ def paper_columns(geometry: Sequence[tuple[float, float, float, float, float]]) 
     if len(geometry) < 2:
         return [list(range(len(geometry)))]
     gap = SIDE_GAP * statistics.median(g[2] for g in geometry)
-    columns: list[list[int]] = []
-    right = 0.0
-    for i in sorted(range(len(geometry)), key=lambda i: geometry[i][0] - geometry[i][3] / 2):
-        cx, _, _, width, _ = geometry[i]
-        if not columns or cx - width / 2 - right >= gap:
-            columns.append([])
-            right = cx + width / 2
-        columns[-1].append(i)
-        right = max(right, cx + width / 2)
+    columns = gutter_groups([(cx - width / 2, cx + width / 2) for cx, _, _, width, _ in geometry], gap)
 
     def has_long(column: list[int]) -> bool:
         return any(geometry[i][3] >= 4 * geometry[i][2] for i in column)

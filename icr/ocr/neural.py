@@ -20,7 +20,15 @@ import numpy as np
 
 from icr.imaging.steps.scale import text_height
 from icr.imaging.steps.util import u8
-from icr.ocr.adapter import box_of, page_from_words, repair_slips, reread_words, segments, words_from_lines
+from icr.ocr.adapter import (
+    box_of,
+    gutter_groups,
+    page_from_words,
+    repair_slips,
+    reread_words,
+    segments,
+    words_from_lines,
+)
 from icr.ocr.rapidocr_api import Declined, Quad, RapidOcrApi, RawLine, RawWord, shared_api
 from icr.ocr.recognizer import text_layer_page
 from icr.ocr.spacing import Spacing, respace, splittable
@@ -474,20 +482,14 @@ def text_columns(
     if gap <= 0 or len(boxes) < 2:
         return []
     h, w = image.shape[:2]
-    rects = sorted(
-        (min(x for x, _ in b), max(x for x, _ in b), max(y for _, y in b) - min(y for _, y in b)) for b in boxes
-    )
+    rects = [(min(x for x, _ in b), max(x for x, _ in b), max(y for _, y in b) - min(y for _, y in b)) for b in boxes]
     height = sorted(r[2] for r in rects)[len(rects) // 2]
     if height <= 0:
         return []
-    spans: list[list[float]] = []
-    for x0, x1, _ in rects:
-        if spans and x0 - spans[-1][1] < gap * height:
-            spans[-1][1] = max(spans[-1][1], x1)
-        else:
-            spans.append([x0, x1])
-    if len(spans) < 2:
+    groups = gutter_groups([(r[0], r[1]) for r in rects], gap * height)
+    if len(groups) < 2:
         return []
+    spans = [(min(rects[i][0] for i in g), max(rects[i][1] for i in g)) for g in groups]
     cuts = [0, *(round((a[1] + b[0]) / 2) for a, b in itertools.pairwise(spans)), w]
     page = min(1.0, det_side / max(h, w))
     out = list(itertools.pairwise(cuts))
