@@ -347,12 +347,15 @@ def process_document(task: Task, stages: Stages) -> DocumentResult:
             timings["reread"] = time.perf_counter() - t
 
         form: FormData | None = None
+        side: Columns | None = None  # the page as receipts side by side, once worked out
         template = _template(stages, extraction.template)
         if stages.forms is not None:
             kind = stages.forms.kind(extraction, ocr, FORM if template and template.doc_type == FORM else None)
-            # receipts side by side spread text across the page as a form does: they are no form
-            if kind == FORM and not (template and template.doc_type == FORM) and _columns(stages, ocr)[0]:
-                kind = extraction.doc_type
+            if kind == FORM and not (template and template.doc_type == FORM):
+                # receipts side by side spread text across the page as a form does: they are no form
+                side = _columns(stages, ocr)
+                if side[0]:
+                    kind = extraction.doc_type
             if kind == FORM:
                 t = time.perf_counter()
                 layout = template.layout if template is not None else None
@@ -391,7 +394,7 @@ def process_document(task: Task, stages: Stages) -> DocumentResult:
         page_images = [encode_png(page.image) for page in corrected] if stages.keep_pages else []
 
         t = time.perf_counter()
-        parts, extraction = split_step(task, stages, ocr, extraction, form is not None, page_images)
+        parts, extraction = split_step(task, stages, ocr, extraction, form is not None, page_images, side)
         timings["split"] = time.perf_counter() - t
     except DocumentError as exc:
         timings["total"] = time.perf_counter() - start
@@ -467,7 +470,13 @@ def _page_reading(ocr: OcrResult, number: int) -> OcrResult:
 
 
 def split_step(
-    task: Task, stages: Stages, ocr: OcrResult, extraction: Extraction, is_form: bool, page_images: list[bytes]
+    task: Task,
+    stages: Stages,
+    ocr: OcrResult,
+    extraction: Extraction,
+    is_form: bool,
+    page_images: list[bytes],
+    side: Columns | None = None,
 ) -> tuple[list[DocumentResult], Extraction]:
     """Decide the documents of a file: ``pages`` makes each page of a multi-page file a document;
     ``auto`` does when its pages read as complete receipts of their own (each its own total and a
@@ -478,13 +487,14 @@ def split_step(
     in columns apart that each read as a complete receipt (receipts laid side by side on a flatbed,
     :mod:`icr.layout`) makes a document of each. ``none`` keeps one document, and a document kept
     whole with two pages or columns or more that print a total of their own is flagged for review,
-    so a record never silently mixes fields from unrelated receipts. Returns the parts (empty: the
-    file is one document) and the whole document's extraction."""
+    so a record never silently mixes fields from unrelated receipts. ``side``: :func:`_columns` of
+    ``ocr`` when already worked out. Returns the parts (empty: the file is one document) and the
+    whole document's extraction."""
     numbers = [p.number for p in ocr.pages]
     if is_form:
         return [], extraction
     if len(numbers) < 2:
-        columns, totals = _columns(stages, ocr)
+        columns, totals = side if side is not None else _columns(stages, ocr)
         if columns and stages.split != "none":
             return _column_parts(task, stages, numbers[0], columns, page_images), extraction
         if totals >= 2:
@@ -540,7 +550,12 @@ def _receipt(extraction: Extraction) -> bool:
     return "total" in extraction.fields and "date" in extraction.fields
 
 
-def _columns(stages: Stages, reading: OcrResult) -> tuple[list[tuple[OcrResult, Extraction, str]], int]:
+Columns = tuple[list[tuple[OcrResult, Extraction, str]], int]
+"""A page as receipts side by side (:func:`_columns`): each group's reading, extraction and doubt, and
+the most groups of any one grouping that print a labelled total."""
+
+
+def _columns(stages: Stages, reading: OcrResult) -> Columns:
     """A one-page reading as receipts side by side: the page's columns (:func:`icr.layout.word_columns`)
     grouped, neighbours with neighbours, into the most groups that each read as a receipt (a total
     and a date; at least half of them a total under a total label) — a receipt's own columns, names
