@@ -10,8 +10,10 @@ are cut too, but neither side reads as a receipt alone, and the page stays whole
 
 from __future__ import annotations
 
+import itertools
 import statistics
 from collections.abc import Sequence
+from dataclasses import replace
 
 from icr.ocr.adapter import gutter_groups, page_from_words
 from icr.types import OcrPage, Word
@@ -51,3 +53,21 @@ def joined(page: OcrPage, columns: Sequence[Sequence[Word]]) -> OcrPage:
     """A page of the page's size and number holding these columns' words, in the page's order."""
     keep = {id(w) for column in columns for w in column}
     return page_from_words([w for w in page.words if id(w) in keep], page.width, page.height, page.number)
+
+
+def gutter_cuts(spans: Sequence[tuple[int, int]], width: int) -> list[int]:
+    """Where a page ``width`` wide is cut between its text's ``spans`` (:func:`column_spans`): the
+    middle of each gutter, with the page's edges; column ``k`` lies between cuts ``k`` and ``k + 1``."""
+    return [0, *((right + left) // 2 for (_, right), (left, _) in itertools.pairwise(spans)), width]
+
+
+def side_by_side(page: OcrPage, columns: Sequence[OcrPage], cuts: Sequence[int]) -> OcrPage:
+    """A page of ``page``'s size and number holding ``columns``, each read alone from its cut of it
+    (:func:`gutter_cuts`), back in the page's coordinates; each column's rows are numbered apart from
+    the others' so that no line joins two columns."""
+    words = [
+        replace(w, left=w.left + left, block=(k + 1) * 1000 + w.block)
+        for k, (left, column) in enumerate(zip(cuts[:-1], columns, strict=True))
+        for w in column.words
+    ]
+    return page_from_words(words, page.width, page.height, page.number)

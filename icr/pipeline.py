@@ -29,7 +29,7 @@ from icr.files import open_regular
 from icr.forms.reader import FORM, FormReader
 from icr.forms.zonal import ZonalLayout
 from icr.imaging.load import PageLimits, load_pages, supported_extensions
-from icr.layout import joined, word_columns
+from icr.layout import column_spans, gutter_cuts, joined, side_by_side, word_columns
 from icr.stages import ImageCorrector, Populator, Recognizer, TextCorrector
 from icr.store import FileStore, encode_png
 from icr.text.ledger import Provenance
@@ -81,6 +81,10 @@ class Stages:
     side_by_side_gap: float = 0.0
     """Receipts side by side on a page are cut apart at gutters this many word heights wide
     (``ingest.side_by_side_gap``; 0: never); see :func:`split_step`."""
+    side_by_side_apart: float = 0.0
+    """A page whose columns did not read as receipts side by side is read again column by column when
+    two of them hold at least this share of the largest one's words (``ingest.side_by_side_apart``;
+    0: never); see :func:`_read_apart`."""
     forms: FormReader | None = None
     """The forms step: tells a form from a receipt and reads its pairs (None: every document is read as a receipt)."""
     form_corrector: ImageCorrector | None = None
@@ -136,6 +140,7 @@ def build_stages(settings: Settings) -> Stages:
         limits=PageLimits.from_settings(settings),
         split=str(settings.get("ingest", "split") or "auto"),
         side_by_side_gap=float(settings.get("ingest", "side_by_side_gap") or 0.0),
+        side_by_side_apart=float(settings.get("ingest", "side_by_side_apart") or 0.0),
         forms=forms,
         form_corrector=form_corrector,
         form_recognizer=form_recognizer,
@@ -393,6 +398,13 @@ def process_document(task: Task, stages: Stages) -> DocumentResult:
             extraction = calibrate(extraction, ocr.mean_confidence, stages.calibration)
         page_images = [encode_png(page.image) for page in corrected] if stages.keep_pages else []
 
+        if form is None and len(corrected) == 1 and stages.side_by_side_apart > 0:
+            side = side if side is not None else _columns(stages, ocr)
+            if not side[0] or any(doubt for *_, doubt in side[0]):  # no receipts side by side, or fewer than may be
+                apart = _read_apart(stages, corrected[0], ocr, wanted, timings)
+                if apart is not None and len(apart[0]) > len(side[0]):
+                    side = apart
+
         t = time.perf_counter()
         parts, extraction = split_step(task, stages, ocr, extraction, form is not None, page_images, side)
         timings["split"] = time.perf_counter() - t
@@ -602,6 +614,31 @@ def _columns(stages: Stages, reading: OcrResult) -> Columns:
         return f"side by side: {j - i} columns of text read as one receipt, and it may hold two"
 
     return [(*group(i, j), doubt(i, j)) for i, j in best], totals
+
+
+def _read_apart(
+    stages: Stages, page: CorrectedPage, reading: OcrResult, how: ReadOptions, timings: dict[str, float]
+) -> Columns | None:
+    """The page read again column by column, when its text stands in two or more columns of a like
+    size (each at least ``side_by_side_apart`` of the largest's words) that did not read as receipts
+    side by side, or as fewer than they may be: a recognizer that finds its rows across the whole page
+    (Tesseract) runs them over the gutters and garbles both sides. Each column, cut at the middle of
+    its gutters, is read as a page of its own; returns that reading's columns (:func:`_columns`) when
+    they read as receipts."""
+    if page.text_layer or len(reading.pages) != 1 or stages.side_by_side_gap <= 0:
+        return None
+    words = reading.pages[0].words
+    spans = column_spans(words, stages.side_by_side_gap)
+    sizes = [len(c) for c in word_columns(reading.pages[0], stages.side_by_side_gap)]
+    if not 2 <= len(spans) <= MAX_COLUMNS or sum(n >= stages.side_by_side_apart * max(sizes) for n in sizes) < 2:
+        return None
+    t = time.perf_counter()
+    cuts = gutter_cuts(spans, page.image.shape[1])
+    crops = [CorrectedPage(page.image[:, a:b], page.number) for a, b in itertools.pairwise(cuts)]
+    read = stages.recognizer.recognize(crops, language=how.language or stages.language, psm=how.psm)
+    side = _columns(stages, replace(reading, pages=[side_by_side(reading.pages[0], read.pages, cuts)]))
+    timings["read_apart"] = time.perf_counter() - t
+    return side if side[0] else None
 
 
 def _column_parts(

@@ -16,10 +16,11 @@ from PIL import Image
 from icr.cli import main
 from icr.config import load_settings
 from icr.forms.reader import FORM
-from icr.layout import column_spans, joined, word_columns
+from icr.layout import column_spans, gutter_cuts, joined, side_by_side, word_columns
 from icr.ocr import rapidocr_api
 from icr.ocr.adapter import page_from_words
-from icr.pipeline import Task, build_stages, process_document
+from icr.pipeline import Stages, Task, build_stages, process_document
+from icr.stages import Recognizer
 from icr.types import CorrectedPage, OcrPage, OcrResult, Word
 from tests.conftest import SAMPLES, requires_tesseract
 
@@ -67,9 +68,17 @@ def _side_by_side(path: Path, names: list[str], gap: int = 120, scale: float = 1
 
 
 @pytest.mark.slow
-def test_two_receipts_on_one_scan_are_two_records_and_flagged_when_kept_whole(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    "names",
+    [
+        ["kedai-maju-jaya", "green-valley-grocer"],
+        # read whole, Tesseract runs its rows from one into the other and neither side reads as a
+        # receipt: each column is read again alone
+        ["ying-thai-kitchen", "kedai-maju-jaya"],
+    ],
+)
+def test_two_receipts_on_one_scan_are_two_records_and_flagged_when_kept_whole(tmp_path: Path, names: list[str]) -> None:
     requires_tesseract()
-    names = ["kedai-maju-jaya", "green-valley-grocer"]
     (tmp_path / "in").mkdir()
     _side_by_side(tmp_path / "in" / "flatbed.png", names)
     found = {}
@@ -165,3 +174,92 @@ def test_receipts_side_by_side_are_no_form_when_their_spread_looks_like_one(
     assert [
         (str(p.extraction.fields["total"].value), str(p.extraction.fields["date"].value)) for p in result.parts
     ] == [("12.50", "2024-02-01"), ("4.20", "2024-04-03")]
+
+
+def test_gutter_cuts_fall_midway_and_columns_read_apart_come_back_in_page_coordinates() -> None:
+    assert gutter_cuts([(50, 190), (500, 640)], 1000) == [0, 345, 1000]
+    assert gutter_cuts([(50, 190)], 1000) == [0, 1000]
+    page = _page([_word("X", 10, 10)])
+    left = OcrPage("", [_word("SHOP", 50, 30, line=1), _word("ONE", 120, 30, line=1)])
+    right = OcrPage("", [_word("CAFE", 155, 30, line=1)])
+    both = side_by_side(page, [left, right], [0, 345, 1000])
+    assert [(w.text, w.left) for w in both.words] == [("SHOP", 50), ("ONE", 120), ("CAFE", 500)]
+    assert (both.width, both.height) == (1000, 800)
+    # the columns' rows stay apart though each column numbered its own from 1
+    assert [line.text for line in both.lines()] == ["SHOP ONE", "CAFE"]
+
+
+RECEIPTS = (("SHOP ONE", "DATE 01/02/2024", "TOTAL 12.50"), ("CAFE TWO", "DATE 03/04/2024", "TOTAL 4.20"))
+
+
+def _rows(rows: Sequence[Sequence[str]], lefts: Sequence[int]) -> list[Word]:
+    return [
+        _word(token, left + 70 * k, 30 + 40 * i, line=i + 1)
+        for i, row in enumerate(rows)
+        for left, text in zip(lefts, row, strict=True)
+        for k, token in enumerate(text.split())
+    ]
+
+
+class _RowsAcross:
+    """A recognizer that reads a page of two receipts side by side with its rows run across the
+    gutter, as Tesseract does, losing the left one's date so; each column alone reads right.
+    With ``prices``: one receipt whose prices stand in a small column far right."""
+
+    name = "rows-across"
+
+    def __init__(self, prices: bool = False) -> None:
+        self.widths: list[int] = []
+        self.prices = prices
+
+    def recognize(
+        self, pages: Sequence[CorrectedPage], *, language: str | None = None, psm: int | None = None
+    ) -> OcrResult:
+        out = []
+        for page in pages:
+            width = page.image.shape[1]
+            if self.prices:
+                rows = [("SHOP ONE", ""), ("DATE 01/02/2024", ""), ("COFFEE", "12.50"), ("TOTAL", "12.50")]
+                words = _rows(rows, (50, 600))
+            elif width == 1000:
+                words = _rows(list(zip(("SHOP ONE", "", "TOTAL 12.50"), RECEIPTS[1], strict=True)), (50, 600))
+            else:  # the n-th column alone, in its own coordinates
+                words = _rows([(text,) for text in RECEIPTS[len(self.widths) - 1]], (50,))
+            self.widths.append(width)
+            out.append(page_from_words(words, width, 800, page.number))
+        return OcrResult(out, engine=self.name, language="eng")
+
+    def close(self) -> None:
+        return None
+
+
+def _stages_with(recognizer: Recognizer) -> Stages:
+    stages = build_stages(load_settings(profile="fast"))
+    return replace(stages, recognizer=recognizer, second_read=None, date_check=False)
+
+
+def test_receipts_whose_rows_were_read_across_the_gutter_are_read_again_column_by_column(tmp_path: Path) -> None:
+    reader = _RowsAcross()
+    path = tmp_path / "flatbed.png"
+    Image.new("RGB", (1000, 800), "white").save(path)
+    result = process_document(Task(str(path), "0" * 64), _stages_with(reader))
+    assert result.ok
+    # read whole, then each column cut at the middle of the gutter
+    right_of_left = 50 + 70 + 60  # "TOTAL 12.50": two words 70 apart, 60 wide
+    assert reader.widths == [1000, (right_of_left + 600) // 2, 1000 - (right_of_left + 600) // 2]
+    assert [
+        (str(p.extraction.fields["total"].value), str(p.extraction.fields["date"].value)) for p in result.parts
+    ] == [("12.50", "2024-02-01"), ("4.20", "2024-04-03")]
+    # back in the page's coordinates: 50 px into the right column's cut
+    assert result.parts[1].ocr and min(w.left for w in result.parts[1].ocr.words) == reader.widths[1] + 50
+    assert "read_apart" in result.timings
+
+
+def test_a_receipt_with_a_small_column_of_prices_is_not_read_again(tmp_path: Path) -> None:
+    reader = _RowsAcross(prices=True)
+    path = tmp_path / "one.png"
+    Image.new("RGB", (1000, 800), "white").save(path)
+    result = process_document(Task(str(path), "0" * 64), _stages_with(reader))
+    assert result.ok and not result.parts and reader.widths == [1000]
+    assert result.extraction is not None and str(result.extraction.fields["total"].value) == "12.50"
+
