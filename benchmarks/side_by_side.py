@@ -2,9 +2,10 @@
 """Receipts laid side by side on one scan (not a test): whether ingest makes a document of each.
 
 Consecutive receipts of a labelled folder (``<id>.jpg`` + ``<id>.json``) are set side by side on a
-light flatbed page, two or three at a time, each scaled to a common height, with a gap of 3-8 % of
-it between them and small shifts up or down; each page goes through the whole pipeline
-(``process_document``, the profile's settings) as ingest reads a file. Reported: the share of pages
+flatbed page (light, or dark with ``--bed 40`` as under an open lid), two or more at a time, each
+scaled to a common height, with a gap of 3-8 % of it between them and small shifts up or down; each
+page goes through the whole pipeline (``process_document``, the profile's settings) as ingest reads
+a file. Reported: the share of pages
 cut into exactly their receipts, and of each receipt's company, date and total read right
 (``icr.evaluate.field_correct``, the scorer's rules) on the documents made, left to right; a page
 not cut into exactly its receipts counts their fields as wrong. Also the pages cut into fewer
@@ -41,21 +42,24 @@ def _stages(profile: str) -> Any:
     return _STAGES
 
 
-def compose(images: list[Image.Image], rng: np.random.Generator, height: int = 1400, tilt: float = 0.0) -> Image.Image:
-    """The receipts side by side on a light page, each ``height`` px tall, apart by 3-8 % of it; with
-    ``tilt``, each turned by its own angle of up to that many degrees either way, as hands lay them."""
+def compose(
+    images: list[Image.Image], rng: np.random.Generator, height: int = 1400, tilt: float = 0.0, bed: int = 238
+) -> Image.Image:
+    """The receipts side by side on a page of grey ``bed`` (light: a closed lid; dark: an open one),
+    each ``height`` px tall, apart by 3-8 % of it; with ``tilt``, each turned by its own angle of up
+    to that many degrees either way, as hands lay them."""
     scaled = [im.convert("RGB").resize((max(1, round(im.width * height / im.height)), height)) for im in images]
     gaps = [int(height * rng.uniform(0.03, 0.08)) for _ in scaled]
     shifts = [int(height * rng.uniform(0, 0.05)) for _ in scaled]
     if tilt > 0:
         angles = [float(rng.uniform(-tilt, tilt)) for _ in scaled]
         scaled = [
-            im.rotate(a, resample=Image.BICUBIC, expand=True, fillcolor=(238, 238, 236))
+            im.rotate(a, resample=Image.BICUBIC, expand=True, fillcolor=(bed, bed, bed - 2))
             for im, a in zip(scaled, angles, strict=True)
         ]
     margin = int(height * 0.04)
     width = sum(im.width for im in scaled) + sum(gaps[1:]) + 2 * margin
-    page = Image.new("RGB", (width, max(im.height for im in scaled) + max(shifts) + 2 * margin), (238, 238, 236))
+    page = Image.new("RGB", (width, max(im.height for im in scaled) + max(shifts) + 2 * margin), (bed, bed, bed - 2))
     x = margin
     for im, gap, shift in zip(scaled, [0, *gaps[1:]], shifts, strict=True):
         x += gap
@@ -64,13 +68,13 @@ def compose(images: list[Image.Image], rng: np.random.Generator, height: int = 1
     return page
 
 
-def measure(args: tuple[list[str], str, int, float]) -> dict[str, Any]:
+def measure(args: tuple[list[str], str, int, float, int]) -> dict[str, Any]:
     from icr.evaluate import field_correct, read_gold
     from icr.pipeline import Task, process_document
 
-    paths, profile, seed, tilt = args
+    paths, profile, seed, tilt, bed = args
     stages = _stages(profile)
-    page = compose([Image.open(p) for p in paths], np.random.default_rng(seed), tilt=tilt)
+    page = compose([Image.open(p) for p in paths], np.random.default_rng(seed), tilt=tilt, bed=bed)
     with tempfile.TemporaryDirectory() as work:
         file = Path(work) / "page.png"
         page.save(file)
@@ -100,11 +104,12 @@ def main() -> None:
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--tilt", type=float, default=0.0, help="each receipt turned by up to this many degrees")
+    parser.add_argument("--bed", type=int, default=238, help="the page's grey (40: a dark scanner lid left open)")
     args = parser.parse_args()
     images = [p for p in sorted(args.folder.glob("*.jpg")) if p.with_suffix(".json").exists()]
     groups = [images[i : i + args.per] for i in range(0, len(images) - args.per + 1, args.per)][: args.pages]
     seeds = [args.seed * 100_000 + i for i in range(len(groups))]
-    work = [([str(p) for p in group], args.profile, seed, args.tilt) for group, seed in zip(groups, seeds, strict=True)]
+    work = [([str(p) for p in g], args.profile, s, args.tilt, args.bed) for g, s in zip(groups, seeds, strict=True)]
     with ProcessPoolExecutor(args.jobs) as pool:
         results = list(pool.map(measure, work))
     right = {name: sum(r["right"][name] for r in results) for name in FIELDS}

@@ -101,6 +101,7 @@ class ImageCorrectorConfig(_Section):
     max_area: float | None = _fraction()
     min_contrast: float | None = None
     crop_saturation_weight: float | None = None
+    crop_paper_share: float | None = Field(default=None, gt=0, le=1)
     crop_square_tolerance: float | None = _fraction()
     crop_ring: float | None = _fraction()
     crop_margin: int | None = Field(default=None, ge=0)

@@ -273,6 +273,22 @@ def test_crop_cuts_a_straight_page_without_resampling_it() -> None:
     assert np.array_equal(out[ys.min() : ys.max() + 1, xs.min() : xs.max() + 1], _ink_box(img))
 
 
+def test_crop_keeps_every_receipt_laid_side_by_side_on_a_dark_bed() -> None:
+    # under an open scanner lid: two receipts, the second a little smaller; cutting out the larger
+    # alone would lose the other with its text
+    first, second = page(), page(scale=0.8)
+    bed = np.full((max(first.shape[0], second.shape[0]) + 120, first.shape[1] + second.shape[1] + 180), 35, np.uint8)
+    bed[60 : 60 + first.shape[0], 60 : 60 + first.shape[1]] = first
+    x = 120 + first.shape[1]
+    bed[60 : 60 + second.shape[0], x : x + second.shape[1]] = second
+    out, info = crop(bed, {})
+    assert info["cropped"] == 1.0 and info["perspective"] == 0.0
+    assert out.shape[1] >= first.shape[1] + second.shape[1] + 60  # both, and the gap between them
+    # a second region under the share asked for is no paper: the larger alone is cut out
+    _, alone = crop(bed, {"crop_paper_share": 0.9})
+    assert alone["crop_fraction"] < 0.7 * info["crop_fraction"]
+
+
 def _ink_box(img: np.ndarray) -> np.ndarray:
     ys, xs = np.nonzero(img < 100)
     return img[ys.min() : ys.max() + 1, xs.min() : xs.max() + 1]

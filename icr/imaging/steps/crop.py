@@ -1,6 +1,7 @@
 """Crop: find the document in a photo or scan with darker surroundings and cut it out.
 
-The paper is the largest bright, colourless region: on a reduced, blurred copy
+The paper is the largest bright, colourless region, with any other nearly as large (receipts side
+by side on a scanner bed): on a reduced, blurred copy
 (grey level less half the colour saturation, so a brown desk stays dark even
 where a shadow darkens the page as much) the pixels above Otsu's threshold are
 closed (to fill the text) and opened (to cut thin bridges to bright clutter), and
@@ -97,9 +98,12 @@ def find_page(small: Image, factor: float, options: dict[str, Any]) -> tuple[np.
     n, labels, stats, _ = cv2.connectedComponentsWithStats(bright, connectivity=4)
     if n <= 1:
         return None
-    best = 1 + int(np.argmax(stats[1:, cv2.CC_STAT_AREA]))
-    region = (labels == best).astype(np.uint8) * 255
-    fraction = stats[best, cv2.CC_STAT_AREA] / region.size
+    areas = stats[1:, cv2.CC_STAT_AREA]
+    # Other regions near the largest's size are paper too (receipts side by side on a scanner bed, a
+    # page a shadow cuts in two): all are kept, or the rest would be cut away with their text.
+    papers = 1 + np.flatnonzero(areas >= float(options.get("crop_paper_share", 0.25)) * areas.max())
+    region = np.isin(labels, papers).astype(np.uint8) * 255
+    fraction = float(areas[papers - 1].sum()) / region.size
     if not float(options.get("min_area", 0.08)) <= fraction <= float(options.get("max_area", 0.9)):
         return None
     # A page lies inside the photo; a lit patch of a shadowed page runs along the frame.
@@ -111,6 +115,8 @@ def find_page(small: Image, factor: float, options: dict[str, Any]) -> tuple[np.
     if inside - outside < float(options.get("min_contrast", 40)):
         return None
     contours, _ = cv2.findContours(region, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+    if len(papers) > 1:  # several papers: the box around them all, none warped into another's shape
+        return cv2.convexHull(np.concatenate(contours)).reshape(-1, 2).astype(np.float32) / factor, False
     outline = cv2.convexHull(max(contours, key=cv2.contourArea))
     for eps in (0.02, 0.03, 0.04, 0.05):
         approx = cv2.approxPolyDP(outline, eps * cv2.arcLength(outline, True), True)
@@ -126,6 +132,8 @@ def crop(image: Image, options: dict[str, Any]) -> StepResult:
     """Options: ``min_area`` (0.08), ``max_area`` (0.9), ``min_contrast`` (40 grey levels),
     ``max_frame_contact`` (share of the image's edge the page may touch, 0.4),
     ``crop_saturation_weight`` (0.5: colour counts against being paper, see :func:`paperness`),
+    ``crop_paper_share`` (other bright regions at least this share of the largest's area are paper
+    too, and the crop keeps them all, 0.25),
     ``crop_margin`` (pixels kept around a bounding-box crop, 4), ``crop_square_tolerance`` (a
     quadrilateral whose corners are this share of the long side from its bounding box is cut, not
     warped; 0.01), ``crop_gate`` (share of the frame ring that must be dark before the page is
