@@ -43,11 +43,17 @@ def _stages(profile: str) -> Any:
 
 
 def compose(
-    images: list[Image.Image], rng: np.random.Generator, height: int = 1400, tilt: float = 0.0, bed: int = 238
+    images: list[Image.Image],
+    rng: np.random.Generator,
+    height: int = 1400,
+    tilt: float = 0.0,
+    bed: int = 238,
+    rows: int = 1,
 ) -> Image.Image:
     """The receipts side by side on a page of grey ``bed`` (light: a closed lid; dark: an open one),
     each ``height`` px tall, apart by 3-8 % of it; with ``tilt``, each turned by its own angle of up
-    to that many degrees either way, as hands lay them."""
+    to that many degrees either way, as hands lay them; with ``rows``, that many one above another in
+    each column, column after column."""
     scaled = [im.convert("RGB").resize((max(1, round(im.width * height / im.height)), height)) for im in images]
     gaps = [int(height * rng.uniform(0.03, 0.08)) for _ in scaled]
     shifts = [int(height * rng.uniform(0, 0.05)) for _ in scaled]
@@ -57,6 +63,9 @@ def compose(
             im.rotate(a, resample=Image.BICUBIC, expand=True, fillcolor=(bed, bed, bed - 2))
             for im, a in zip(scaled, angles, strict=True)
         ]
+    if rows > 1:
+        scaled = [stack(scaled[i : i + rows], rng, height, bed) for i in range(0, len(scaled), rows)]
+        gaps, shifts = gaps[: len(scaled)], shifts[: len(scaled)]
     margin = int(height * 0.04)
     width = sum(im.width for im in scaled) + sum(gaps[1:]) + 2 * margin
     page = Image.new("RGB", (width, max(im.height for im in scaled) + max(shifts) + 2 * margin), (bed, bed, bed - 2))
@@ -68,13 +77,26 @@ def compose(
     return page
 
 
-def measure(args: tuple[list[str], str, int, float, int]) -> dict[str, Any]:
+def stack(images: list[Image.Image], rng: np.random.Generator, height: int, bed: int) -> Image.Image:
+    """``images`` one above another, apart by 3-8 % of ``height``, each shifted right by up to 5 % of it."""
+    gaps = [int(height * rng.uniform(0.03, 0.08)) for _ in images[1:]]
+    shifts = [int(height * rng.uniform(0, 0.05)) for _ in images]
+    width = max(im.width + dx for im, dx in zip(images, shifts, strict=True))
+    column = Image.new("RGB", (width, sum(im.height for im in images) + sum(gaps)), (bed, bed, bed - 2))
+    y = 0
+    for im, dx, gap in zip(images, shifts, [*gaps, 0], strict=True):
+        column.paste(im, (dx, y))
+        y += im.height + gap
+    return column
+
+
+def measure(args: tuple[list[str], str, int, float, int, int]) -> dict[str, Any]:
     from icr.evaluate import field_correct, read_gold
     from icr.pipeline import Task, process_document
 
-    paths, profile, seed, tilt, bed = args
+    paths, profile, seed, tilt, bed, rows = args
     stages = _stages(profile)
-    page = compose([Image.open(p) for p in paths], np.random.default_rng(seed), tilt=tilt, bed=bed)
+    page = compose([Image.open(p) for p in paths], np.random.default_rng(seed), tilt=tilt, bed=bed, rows=rows)
     with tempfile.TemporaryDirectory() as work:
         file = Path(work) / "page.png"
         page.save(file)
@@ -90,7 +112,7 @@ def measure(args: tuple[list[str], str, int, float, int]) -> dict[str, Any]:
                 counted[name] += 1
                 fv = fields.get(name)
                 right[name] += int(fv is not None and field_correct(name, fv.value, gold[name]))
-    doubted = sum(1 for p in parts if p.extraction and any(r.startswith("side by side:") for r in p.extraction.review_reasons))  # noqa: E501
+    doubted = sum(1 for p in parts if p.extraction and any(r.startswith(("side by side:", "one above another:")) for r in p.extraction.review_reasons))  # noqa: E501
     cut = len(parts) == len(paths)
     return {"cut": cut, "parts": len(parts), "doubted": doubted, "right": right, "counted": counted}
 
@@ -105,11 +127,13 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--tilt", type=float, default=0.0, help="each receipt turned by up to this many degrees")
     parser.add_argument("--bed", type=int, default=238, help="the page's grey (40: a dark scanner lid left open)")
+    parser.add_argument("--rows", type=int, default=1, help="receipts one above another in each column")
     args = parser.parse_args()
     images = [p for p in sorted(args.folder.glob("*.jpg")) if p.with_suffix(".json").exists()]
     groups = [images[i : i + args.per] for i in range(0, len(images) - args.per + 1, args.per)][: args.pages]
     seeds = [args.seed * 100_000 + i for i in range(len(groups))]
-    work = [([str(p) for p in g], args.profile, s, args.tilt, args.bed) for g, s in zip(groups, seeds, strict=True)]
+    options = (args.tilt, args.bed, args.rows)
+    work = [([str(p) for p in g], args.profile, s, *options) for g, s in zip(groups, seeds, strict=True)]
     with ProcessPoolExecutor(args.jobs) as pool:
         results = list(pool.map(measure, work))
     right = {name: sum(r["right"][name] for r in results) for name in FIELDS}

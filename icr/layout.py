@@ -24,26 +24,34 @@ def _inked(word: Word) -> bool:
     return word.width > 0 and any(c.isalnum() for c in word.text)
 
 
-def column_spans(words: Sequence[Word], min_gap: float) -> list[tuple[int, int]]:
+def _extent(word: Word, across: bool) -> tuple[int, int]:
+    return (word.top, word.top + word.height) if across else (word.left, word.left + word.width)
+
+
+def column_spans(words: Sequence[Word], min_gap: float, across: bool = False) -> list[tuple[int, int]]:
     """The x spans (left, right) of the page's text, split where at least ``min_gap`` word heights
-    (the median's) of the page's width hold no word from top to bottom; one span when none does."""
+    (the median's) of the page's width hold no word from top to bottom; one span when none does.
+    ``across``: the y spans (top, bottom), split where as many blank rows run the page's width."""
     inked = [w for w in words if _inked(w)]
     if not inked:
         return []
     gap = min_gap * statistics.median(w.height for w in inked)
-    groups = gutter_groups([(w.left, w.left + w.width) for w in inked], gap)
-    return [(min(inked[i].left for i in g), max(inked[i].left + inked[i].width for i in g)) for g in groups]
+    extents = [_extent(w, across) for w in inked]
+    groups = gutter_groups(extents, gap)
+    return [(min(extents[i][0] for i in g), max(extents[i][1] for i in g)) for g in groups]
 
 
-def word_columns(page: OcrPage, min_gap: float) -> list[list[Word]]:
+def word_columns(page: OcrPage, min_gap: float, across: bool = False) -> list[list[Word]]:
     """The page's words by column (:func:`column_spans`), each word in the column its centre lies
-    in (or nearest to), in the page's order; one column when the page has no gutter."""
-    spans = column_spans(page.words, min_gap)
+    in (or nearest to), in the page's order; one column when the page has no gutter. ``across``: by
+    bands of rows, top to bottom (receipts one above another)."""
+    spans = column_spans(page.words, min_gap, across)
     if len(spans) < 2:
         return [list(page.words)]
     columns: list[list[Word]] = [[] for _ in spans]
     for w in page.words:
-        centre = w.left + w.width / 2
+        start, end = _extent(w, across)
+        centre = (start + end) / 2
         nearest = min(range(len(spans)), key=lambda i: max(spans[i][0] - centre, centre - spans[i][1], 0))
         columns[nearest].append(w)
     return columns

@@ -81,6 +81,9 @@ class Stages:
     side_by_side_gap: float = 0.0
     """Receipts side by side on a page are cut apart at gutters this many word heights wide
     (``ingest.side_by_side_gap``; 0: never); see :func:`split_step`."""
+    stacked_gap: float = 0.0
+    """Receipts one above another on a page are cut apart at blank bands this many word heights tall
+    (``ingest.stacked_gap``; 0: never); see :func:`_stacked`."""
     side_by_side_apart: float = 0.0
     """A page whose columns did not read as receipts side by side is read again column by column when
     two of them hold at least this share of the largest one's words (``ingest.side_by_side_apart``;
@@ -140,6 +143,7 @@ def build_stages(settings: Settings) -> Stages:
         limits=PageLimits.from_settings(settings),
         split=str(settings.get("ingest", "split") or "auto"),
         side_by_side_gap=float(settings.get("ingest", "side_by_side_gap") or 0.0),
+        stacked_gap=float(settings.get("ingest", "stacked_gap") or 0.0),
         side_by_side_apart=float(settings.get("ingest", "side_by_side_apart") or 0.0),
         forms=forms,
         form_corrector=form_corrector,
@@ -507,13 +511,22 @@ def split_step(
         return [], extraction
     if len(numbers) < 2:
         columns, totals = side if side is not None else _columns(stages, ocr)
-        if columns and stages.split != "none":
-            return _column_parts(task, stages, numbers[0], columns, page_images), extraction
+        # each receipt of a row of them, or the page, may hold receipts one above another
+        found: list[tuple[OcrResult, Extraction, str]] = []
+        for reading, extracted, doubt in columns or [(ocr, extraction, "")]:
+            stacked, labelled, dated = _stacked(stages, reading)
+            # a receipt cut from beside others is doubted on less than a whole page is flagged on
+            if labelled >= 2 and columns and not stacked and not doubt:
+                doubt = f"one above another: {labelled} bands of text print a total of their own, and it may hold two"
+            found += stacked or [(reading, extracted, doubt)]
+            totals = max(totals, dated)
+        if len(found) > 1 and stages.split != "none":
+            return _column_parts(task, stages, numbers[0], found, page_images), extraction
         if totals >= 2:
             remedy = "ingest with --split auto" if stages.split == "none" else "scan them apart"
             reason = (
-                f"{totals} receipts side by side on the page print a total of their own, so fields may "
-                f"come from different receipts: {remedy}"
+                f"{totals} receipts on the page (side by side or one above another) print a total of their own, "
+                f"so fields may come from different receipts: {remedy}"
             )
             extraction = replace(extraction, needs_review=True, review_reasons=[*extraction.review_reasons, reason])
         return [], extraction
@@ -578,29 +591,11 @@ def _columns(stages: Stages, reading: OcrResult) -> Columns:
     besides the one that made it whole."""
     if stages.side_by_side_gap <= 0 or len(reading.pages) != 1:
         return [], 0
-    page = reading.pages[0]
-    columns = word_columns(page, stages.side_by_side_gap)
+    columns = word_columns(reading.pages[0], stages.side_by_side_gap)
     if not 2 <= len(columns) <= MAX_COLUMNS:
         return [], 0
-    read: dict[tuple[int, int], tuple[OcrResult, Extraction]] = {}
-
-    def group(i: int, j: int) -> tuple[OcrResult, Extraction]:
-        if (i, j) not in read:
-            part = replace(reading, pages=[joined(page, columns[i:j])])
-            read[i, j] = (part, stages.text.extract(part))
-        return read[i, j]
-
-    best: list[tuple[int, int]] = []
-    totals = 0
-    for cuts in itertools.product((False, True), repeat=len(columns) - 1):
-        bounds = [0, *(k + 1 for k, cut in enumerate(cuts) if cut), len(columns)]
-        groups = list(itertools.pairwise(bounds))
-        if len(groups) < 2:
-            continue
-        labelled = sum(1 for i, j in groups if _labelled(group(i, j)[1]))
-        totals = max(totals, labelled)
-        if len(groups) > len(best) and 2 * labelled >= len(groups) and all(_receipt(group(i, j)[1]) for i, j in groups):
-            best = groups
+    group = _group_reader(stages, reading, columns)
+    best, totals, _ = _grouping(group, len(columns), stacked=False)
 
     def doubt(i: int, j: int) -> str:
         if j - i < 2:
@@ -614,6 +609,63 @@ def _columns(stages: Stages, reading: OcrResult) -> Columns:
         return f"side by side: {j - i} columns of text read as one receipt, and it may hold two"
 
     return [(*group(i, j), doubt(i, j)) for i, j in best], totals
+
+
+def _stacked(stages: Stages, reading: OcrResult) -> tuple[list[tuple[OcrResult, Extraction, str]], int, int]:
+    """A one-page reading (or one receipt's column of a page) as receipts one above another: its
+    bands of text parted by at least ``stacked_gap`` word heights of blank rows across it, grouped
+    as :func:`_columns` groups columns but stricter (:func:`_grouping`). Returns the groups (no
+    doubts), and the most groups of any grouping that print a labelled total, each another than the
+    one above, and of those the most that read a date as well."""
+    if stages.stacked_gap <= 0 or len(reading.pages) != 1:
+        return [], 0, 0
+    bands = word_columns(reading.pages[0], stages.stacked_gap, across=True)
+    if not 2 <= len(bands) <= MAX_COLUMNS:
+        return [], 0, 0
+    group = _group_reader(stages, reading, bands)
+    best, totals, dated = _grouping(group, len(bands), stacked=True)
+    return [(*group(i, j), "") for i, j in best], totals, dated
+
+
+Reading = Callable[[int, int], tuple[OcrResult, Extraction]]
+"""Cells ``i`` to ``j`` (columns or bands of a page) read together: the reading and its extraction."""
+
+
+def _group_reader(stages: Stages, reading: OcrResult, cells: list[list[Word]]) -> Reading:
+    page = reading.pages[0]
+    read: dict[tuple[int, int], tuple[OcrResult, Extraction]] = {}
+
+    def group(i: int, j: int) -> tuple[OcrResult, Extraction]:
+        if (i, j) not in read:
+            part = replace(reading, pages=[joined(page, cells[i:j])])
+            read[i, j] = (part, stages.text.extract(part))
+        return read[i, j]
+
+    return group
+
+
+def _grouping(group: Reading, cells: int, stacked: bool) -> tuple[list[tuple[int, int]], int, int]:
+    """The most groups of neighbouring cells that each read as a receipt, at least half of them a
+    labelled total; the most groups printing a labelled total of any grouping, and of those the
+    most that read a date as well. ``stacked`` (bands one above another): every group a labelled
+    total, another than the group's above — a receipt's last band (a tax summary, a card slip) may
+    read a total and a date of its own."""
+    best: list[tuple[int, int]] = []
+    totals = dated = 0
+    for cuts in itertools.product((False, True), repeat=cells - 1):
+        bounds = [0, *(k + 1 for k, cut in enumerate(cuts) if cut), cells]
+        groups = list(itertools.pairwise(bounds))
+        if len(groups) < 2:
+            continue
+        if stacked and any(_total(group(*a)[1]) == _total(group(*b)[1]) for a, b in itertools.pairwise(groups)):
+            continue
+        labelled = sum(1 for i, j in groups if _labelled(group(i, j)[1]))
+        totals = max(totals, labelled)
+        dated = max(dated, sum(1 for i, j in groups if _labelled(group(i, j)[1]) and _receipt(group(i, j)[1])))
+        enough = labelled == len(groups) if stacked else 2 * labelled >= len(groups)
+        if len(groups) > len(best) and enough and all(_receipt(group(i, j)[1]) for i, j in groups):
+            best = groups
+    return best, totals, dated
 
 
 def _read_apart(

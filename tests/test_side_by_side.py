@@ -125,15 +125,23 @@ def test_five_receipts_side_by_side_are_read_column_by_column_and_each_is_a_reco
     names = ["kedai-maju-jaya", "green-valley-grocer", "northway-fuel", "ying-thai-kitchen", "kedai-maju-jaya"]
     (tmp_path / "in").mkdir()
     _side_by_side(tmp_path / "in" / "flatbed.png", names, gap=60, scale=0.7)
+    assert _records(tmp_path) == _parts_of(names)
+
+
+def _records(tmp_path: Path, *options: str) -> list[tuple[str, str | None, str | None]]:
+    """(id, total, date) of each record ``icr ingest`` makes of the files in ``tmp_path / "in"``."""
     db = f"sqlite:///{tmp_path / 'x.db'}"
-    res = CliRunner().invoke(main, ["ingest", str(tmp_path / "in"), "--db", db, "-q", "-j", "1"])
+    res = CliRunner().invoke(main, ["ingest", str(tmp_path / "in"), "--db", db, "-q", "-j", "1", *options])
     assert res.exit_code == 0, res.output
     res = CliRunner().invoke(main, ["export", "--db", db, "--no-text"])
     found = [json.loads(line) for line in res.stdout.splitlines()]
+    return [(r["id"], r["fields"].get("total"), r["fields"].get("date")) for r in found]
+
+
+def _parts_of(names: list[str]) -> list[tuple[str, str | None, str | None]]:
+    """The records a page of the samples ``names`` should make, in order."""
     want = [json.loads((SAMPLES / f"{name}.json").read_text()) for name in names]
-    assert [(r["id"], r["fields"].get("total"), r["fields"].get("date")) for r in found] == [
-        (f"flatbed#page=1&part={k}", w["total"], w["date"]) for k, w in enumerate(want, 1)
-    ]
+    return [(f"flatbed#page=1&part={k}", w["total"], w["date"]) for k, w in enumerate(want, 1)]
 
 
 class _TwoReceipts:
@@ -263,3 +271,56 @@ def test_a_receipt_with_a_small_column_of_prices_is_not_read_again(tmp_path: Pat
     assert result.ok and not result.parts and reader.widths == [1000]
     assert result.extraction is not None and str(result.extraction.fields["total"].value) == "12.50"
 
+
+
+class _Stacked:
+    """A recognizer that reads two receipts one above another off any page, or with ``slip`` one
+    receipt with its card slip under it, the slip repeating its total and date."""
+
+    name = "stacked"
+
+    def __init__(self, slip: bool = False) -> None:
+        self.slip = slip
+
+    def recognize(
+        self, pages: Sequence[CorrectedPage], *, language: str | None = None, psm: int | None = None
+    ) -> OcrResult:
+        lower = ("CARD SLIP", "DATE 01/02/2024", "TOTAL 12.50") if self.slip else RECEIPTS[1]
+        # the second receipt starts 10 rows of the first's lines below its top: a blank band between
+        words = _rows([(text,) for text in RECEIPTS[0]], (50,)) + [
+            replace(w, top=w.top + 400, line=w.line + 10) for w in _rows([(text,) for text in lower], (50,))
+        ]
+        return OcrResult([page_from_words(words, 1000, 800, 1)], engine=self.name, language="eng")
+
+    def close(self) -> None:
+        return None
+
+
+@pytest.mark.parametrize("slip", [False, True])
+def test_receipts_one_above_another_are_records_of_their_own_but_a_card_slip_is_not(
+    tmp_path: Path, slip: bool
+) -> None:
+    path = tmp_path / "flatbed.png"
+    Image.new("RGB", (1000, 800), "white").save(path)
+    result = process_document(Task(str(path), "0" * 64), _stages_with(_Stacked(slip)))
+    assert result.ok and result.extraction is not None
+    found = [(str(p.extraction.fields["total"].value), str(p.extraction.fields["date"].value)) for p in result.parts]
+    if slip:  # it repeats its receipt's total: one receipt, not flagged for two
+        assert found == [] and not any("print a total" in r for r in result.extraction.review_reasons)
+    else:
+        assert found == [("12.50", "2024-02-01"), ("4.20", "2024-04-03")]
+
+
+@pytest.mark.slow
+def test_receipts_one_above_another_on_one_scan_are_records_of_their_own(tmp_path: Path) -> None:
+    requires_tesseract()
+    names = ["kedai-maju-jaya", "northway-fuel", "green-valley-grocer"]
+    images = [Image.open(SAMPLES / f"{name}.png").convert("RGB") for name in names]
+    page = Image.new("RGB", (max(im.width for im in images), sum(im.height + 100 for im in images)), "white")
+    y = 0
+    for im in images:
+        page.paste(im, (0, y))
+        y += im.height + 100
+    (tmp_path / "in").mkdir()
+    page.save(tmp_path / "in" / "flatbed.png")
+    assert _records(tmp_path, "--profile", "fast") == _parts_of(names)
