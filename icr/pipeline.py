@@ -514,7 +514,7 @@ def split_step(
         # each receipt of a row of them, or the page, may hold receipts one above another
         found: list[tuple[OcrResult, Extraction, str]] = []
         for reading, extracted, doubt in columns or [(ocr, extraction, "")]:
-            stacked, labelled, dated = _stacked(stages, reading)
+            stacked, labelled, dated = _stacked(stages, reading, thorough=bool(columns))
             # a receipt cut from beside others is doubted on less than a whole page is flagged on
             if labelled >= 2 and columns and not stacked and not doubt:
                 doubt = f"one above another: {labelled} bands of text print a total of their own, and it may hold two"
@@ -611,20 +611,45 @@ def _columns(stages: Stages, reading: OcrResult) -> Columns:
     return [(*group(i, j), doubt(i, j)) for i, j in best], totals
 
 
-def _stacked(stages: Stages, reading: OcrResult) -> tuple[list[tuple[OcrResult, Extraction, str]], int, int]:
+def _stacked(
+    stages: Stages, reading: OcrResult, thorough: bool = False
+) -> tuple[list[tuple[OcrResult, Extraction, str]], int, int]:
     """A one-page reading (or one receipt's column of a page) as receipts one above another: its
     bands of text parted by at least ``stacked_gap`` word heights of blank rows across it, grouped
     as :func:`_columns` groups columns but stricter (:func:`_grouping`). Returns the groups (no
     doubts), and the most groups of any grouping that print a labelled total, each another than the
-    one above, and of those the most that read a date as well."""
+    one above, and of those the most that read a date as well. Unless ``thorough``, groupings are
+    read top down only until a group fails, and the counts are those of the groups returned: nearly
+    every page is one receipt whose top band prints no total, and reading each band costs a text
+    extraction."""
     if stages.stacked_gap <= 0 or len(reading.pages) != 1:
         return [], 0, 0
     bands = word_columns(reading.pages[0], stages.stacked_gap, across=True)
     if not 2 <= len(bands) <= MAX_COLUMNS:
         return [], 0, 0
     group = _group_reader(stages, reading, bands)
-    best, totals, dated = _grouping(group, len(bands), stacked=True)
+    if thorough:
+        best, totals, dated = _grouping(group, len(bands), stacked=True)
+    else:
+        best = _first_stacking(group, len(bands))
+        totals = dated = len(best)
     return [(*group(i, j), "") for i, j in best], totals, dated
+
+
+def _first_stacking(group: Reading, cells: int) -> list[tuple[int, int]]:
+    """:func:`_grouping`'s best stacked grouping, each grouping's groups read top down only until one
+    is no receipt under a labelled total."""
+    best: list[tuple[int, int]] = []
+    for cuts in itertools.product((False, True), repeat=cells - 1):
+        bounds = [0, *(k + 1 for k, cut in enumerate(cuts) if cut), cells]
+        groups = list(itertools.pairwise(bounds))
+        if len(groups) <= max(1, len(best)):
+            continue
+        if not all(_labelled(group(i, j)[1]) and _receipt(group(i, j)[1]) for i, j in groups):
+            continue
+        if all(_total(group(*a)[1]) != _total(group(*b)[1]) for a, b in itertools.pairwise(groups)):
+            best = groups
+    return best
 
 
 Reading = Callable[[int, int], tuple[OcrResult, Extraction]]

@@ -324,3 +324,38 @@ def test_receipts_one_above_another_on_one_scan_are_records_of_their_own(tmp_pat
     (tmp_path / "in").mkdir()
     page.save(tmp_path / "in" / "flatbed.png")
     assert _records(tmp_path, "--profile", "fast") == _parts_of(names)
+
+
+def test_receipts_one_above_another_kept_whole_are_flagged(tmp_path: Path) -> None:
+    path = tmp_path / "flatbed.png"
+    Image.new("RGB", (1000, 800), "white").save(path)
+    stages = replace(_stages_with(_Stacked()), split="none")
+    result = process_document(Task(str(path), "0" * 64), stages)
+    assert result.ok and result.extraction is not None and not result.parts
+    assert result.extraction.needs_review and any("print a total" in r for r in result.extraction.review_reasons)
+
+
+class _Grid:
+    """Two receipts side by side, the left one with another under it whose date went unread."""
+
+    name = "grid"
+
+    def recognize(
+        self, pages: Sequence[CorrectedPage], *, language: str | None = None, psm: int | None = None
+    ) -> OcrResult:
+        below = _rows([("SHOP THREE",), ("TOTAL 7.00",)], (50,))
+        below = [replace(w, top=w.top + 400, line=w.line + 10) for w in below]
+        words = _rows(list(zip(RECEIPTS[0], RECEIPTS[1], strict=True)), (50, 600)) + below
+        return OcrResult([page_from_words(words, 1000, 800, 1)], engine=self.name, language="eng")
+
+    def close(self) -> None:
+        return None
+
+
+def test_a_receipt_cut_from_beside_another_is_flagged_when_one_may_lie_under_it(tmp_path: Path) -> None:
+    path = tmp_path / "flatbed.png"
+    Image.new("RGB", (1000, 800), "white").save(path)
+    result = process_document(Task(str(path), "0" * 64), _stages_with(_Grid()))
+    assert result.ok and len(result.parts) == 2
+    reasons = [p.extraction.review_reasons for p in result.parts if p.extraction]
+    assert [any(r.startswith("one above another") for r in rs) for rs in reasons] == [True, False]
