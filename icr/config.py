@@ -309,6 +309,8 @@ class IngestConfig(_Section):
     """Receipts side by side on a page are cut apart at gutters this many word heights wide (0: never)."""
     stacked_gap: float | None = Field(default=None, ge=0)
     """Receipts one above another on a page are cut apart at blank bands this many word heights tall (0: never)."""
+    stacked_apart: bool | None = None
+    """Bands of a like size that did not read as receipts one above another are read again apart."""
     side_by_side_apart: float | None = Field(default=None, ge=0, le=1)
     """Columns holding at least this share of the largest one's words are read again apart when they
     did not read as receipts side by side (0: never)."""

@@ -64,18 +64,21 @@ def joined(page: OcrPage, columns: Sequence[Sequence[Word]]) -> OcrPage:
 
 
 def gutter_cuts(spans: Sequence[tuple[int, int]], width: int) -> list[int]:
-    """Where a page ``width`` wide is cut between its text's ``spans`` (:func:`column_spans`): the
-    middle of each gutter, with the page's edges; column ``k`` lies between cuts ``k`` and ``k + 1``."""
-    return [0, *((right + left) // 2 for (_, right), (left, _) in itertools.pairwise(spans)), width]
+    """Where a page ``width`` wide (or tall, for bands) is cut between its text's ``spans``
+    (:func:`column_spans`): the middle of each gutter, with the page's edges; column ``k`` lies
+    between cuts ``k`` and ``k + 1``."""
+    return [0, *((end + start) // 2 for (_, end), (start, _) in itertools.pairwise(spans)), width]
 
 
-def side_by_side(page: OcrPage, columns: Sequence[OcrPage], cuts: Sequence[int]) -> OcrPage:
+def side_by_side(page: OcrPage, columns: Sequence[OcrPage], cuts: Sequence[int], across: bool = False) -> OcrPage:
     """A page of ``page``'s size and number holding ``columns``, each read alone from its cut of it
-    (:func:`gutter_cuts`), back in the page's coordinates; each column's rows are numbered apart from
-    the others' so that no line joins two columns."""
+    (:func:`gutter_cuts`; ``across``: bands cut top to bottom), back in the page's coordinates; each
+    column's rows are numbered apart from the others' so that no line joins two columns."""
     words = [
-        replace(w, left=w.left + left, block=(k + 1) * 1000 + w.block)
-        for k, (left, column) in enumerate(zip(cuts[:-1], columns, strict=True))
+        replace(w, top=w.top + start, block=(k + 1) * 1000 + w.block)
+        if across
+        else replace(w, left=w.left + start, block=(k + 1) * 1000 + w.block)
+        for k, (start, column) in enumerate(zip(cuts[:-1], columns, strict=True))
         for w in column.words
     ]
     return page_from_words(words, page.width, page.height, page.number)

@@ -84,6 +84,9 @@ class Stages:
     stacked_gap: float = 0.0
     """Receipts one above another on a page are cut apart at blank bands this many word heights tall
     (``ingest.stacked_gap``; 0: never); see :func:`_stacked`."""
+    stacked_apart: bool = False
+    """Read a page's bands again apart when it did not read as receipts one above another
+    (``ingest.stacked_apart``); see :func:`_read_apart`."""
     side_by_side_apart: float = 0.0
     """A page whose columns did not read as receipts side by side is read again column by column when
     two of them hold at least this share of the largest one's words (``ingest.side_by_side_apart``;
@@ -144,6 +147,7 @@ def build_stages(settings: Settings) -> Stages:
         split=str(settings.get("ingest", "split") or "auto"),
         side_by_side_gap=float(settings.get("ingest", "side_by_side_gap") or 0.0),
         stacked_gap=float(settings.get("ingest", "stacked_gap") or 0.0),
+        stacked_apart=bool(settings.get("ingest", "stacked_apart", False)),
         side_by_side_apart=float(settings.get("ingest", "side_by_side_apart") or 0.0),
         forms=forms,
         form_corrector=form_corrector,
@@ -357,6 +361,7 @@ def process_document(task: Task, stages: Stages) -> DocumentResult:
 
         form: FormData | None = None
         side: Columns | None = None  # the page as receipts side by side, once worked out
+        bands: OcrResult | None = None  # the page read band by band, when that shows receipts one above another
         template = _template(stages, extraction.template)
         if stages.forms is not None:
             kind = stages.forms.kind(extraction, ocr, FORM if template and template.doc_type == FORM else None)
@@ -405,12 +410,18 @@ def process_document(task: Task, stages: Stages) -> DocumentResult:
         if form is None and len(corrected) == 1 and stages.side_by_side_apart > 0:
             side = side if side is not None else _columns(stages, ocr)
             if not side[0] or any(doubt for *_, doubt in side[0]):  # no receipts side by side, or fewer than may be
-                apart = _read_apart(stages, corrected[0], ocr, wanted, timings)
+                again = _read_apart(stages, corrected[0], ocr, wanted, timings)
+                apart = _columns(stages, again) if again is not None else None
                 if apart is not None and len(apart[0]) > len(side[0]):
                     side = apart
+            if not side[0] and stages.stacked_apart and stages.stacked_gap > 0 and not _stacked(stages, ocr)[0]:
+                # the page two receipts tall reaches a detector shrunk by half again: read its bands apart
+                again = _read_apart(stages, corrected[0], ocr, wanted, timings, across=True)
+                if again is not None and _stacked(stages, again)[0]:
+                    bands = again
 
         t = time.perf_counter()
-        parts, extraction = split_step(task, stages, ocr, extraction, form is not None, page_images, side)
+        parts, extraction = split_step(task, stages, ocr, extraction, form is not None, page_images, side, bands)
         timings["split"] = time.perf_counter() - t
     except DocumentError as exc:
         timings["total"] = time.perf_counter() - start
@@ -493,6 +504,7 @@ def split_step(
     is_form: bool,
     page_images: list[bytes],
     side: Columns | None = None,
+    bands: OcrResult | None = None,
 ) -> tuple[list[DocumentResult], Extraction]:
     """Decide the documents of a file: ``pages`` makes each page of a multi-page file a document;
     ``auto`` does when its pages read as complete receipts of their own (each its own total and a
@@ -504,8 +516,9 @@ def split_step(
     :mod:`icr.layout`) makes a document of each. ``none`` keeps one document, and a document kept
     whole with two pages or columns or more that print a total of their own is flagged for review,
     so a record never silently mixes fields from unrelated receipts. ``side``: :func:`_columns` of
-    ``ocr`` when already worked out. Returns the parts (empty: the file is one document) and the
-    whole document's extraction."""
+    ``ocr`` when already worked out; ``bands``: the page read band by band (:func:`_read_apart`),
+    looked at for receipts one above another instead of ``ocr``. Returns the parts (empty: the file
+    is one document) and the whole document's extraction."""
     numbers = [p.number for p in ocr.pages]
     if is_form:
         return [], extraction
@@ -513,7 +526,7 @@ def split_step(
         columns, totals = side if side is not None else _columns(stages, ocr)
         # each receipt of a row of them, or the page, may hold receipts one above another
         found: list[tuple[OcrResult, Extraction, str]] = []
-        for reading, extracted, doubt in columns or [(ocr, extraction, "")]:
+        for reading, extracted, doubt in columns or [(bands or ocr, extraction, "")]:
             stacked, labelled, dated = _stacked(stages, reading, thorough=bool(columns))
             # a receipt cut from beside others is doubted on less than a whole page is flagged on
             if labelled >= 2 and columns and not stacked and not doubt:
@@ -694,28 +707,36 @@ def _grouping(group: Reading, cells: int, stacked: bool) -> tuple[list[tuple[int
 
 
 def _read_apart(
-    stages: Stages, page: CorrectedPage, reading: OcrResult, how: ReadOptions, timings: dict[str, float]
-) -> Columns | None:
+    stages: Stages,
+    page: CorrectedPage,
+    reading: OcrResult,
+    how: ReadOptions,
+    timings: dict[str, float],
+    across: bool = False,
+) -> OcrResult | None:
     """The page read again column by column, when its text stands in two or more columns of a like
-    size (each at least ``side_by_side_apart`` of the largest's words) that did not read as receipts
-    side by side, or as fewer than they may be: a recognizer that finds its rows across the whole page
-    (Tesseract) runs them over the gutters and garbles both sides. Each column, cut at the middle of
-    its gutters, is read as a page of its own; returns that reading's columns (:func:`_columns`) when
-    they read as receipts."""
-    if page.text_layer or len(reading.pages) != 1 or stages.side_by_side_gap <= 0:
+    size (each at least ``side_by_side_apart`` of the largest's words): a recognizer that finds its
+    rows across the whole page (Tesseract) runs them over the gutters and garbles both sides. Each
+    column, cut at the middle of its gutters, is read as a page of its own. ``across``: band by
+    band (:func:`_stacked`'s bands): a page two receipts tall reaches a detector that scales the
+    page's longer side (the neural engine's) with letters half as tall. None when the text stands in
+    one column or band, or in none of a like size."""
+    gap = stages.stacked_gap if across else stages.side_by_side_gap
+    if page.text_layer or len(reading.pages) != 1 or gap <= 0:
         return None
     words = reading.pages[0].words
-    spans = column_spans(words, stages.side_by_side_gap)
-    sizes = [len(c) for c in word_columns(reading.pages[0], stages.side_by_side_gap)]
+    spans = column_spans(words, gap, across)
+    sizes = [len(c) for c in word_columns(reading.pages[0], gap, across)]
     if not 2 <= len(spans) <= MAX_COLUMNS or sum(n >= stages.side_by_side_apart * max(sizes) for n in sizes) < 2:
         return None
     t = time.perf_counter()
-    cuts = gutter_cuts(spans, page.image.shape[1])
-    crops = [CorrectedPage(page.image[:, a:b], page.number) for a, b in itertools.pairwise(cuts)]
+    cuts = gutter_cuts(spans, page.image.shape[0 if across else 1])
+    pieces = [page.image[a:b] if across else page.image[:, a:b] for a, b in itertools.pairwise(cuts)]
+    crops = [CorrectedPage(piece, page.number) for piece in pieces]
     read = stages.recognizer.recognize(crops, language=how.language or stages.language, psm=how.psm)
-    side = _columns(stages, replace(reading, pages=[side_by_side(reading.pages[0], read.pages, cuts)]))
-    timings["read_apart"] = time.perf_counter() - t
-    return side if side[0] else None
+    again = replace(reading, pages=[side_by_side(reading.pages[0], read.pages, cuts, across)])
+    timings["read_apart"] = timings.get("read_apart", 0.0) + time.perf_counter() - t
+    return again
 
 
 def _column_parts(

@@ -159,7 +159,7 @@ class _TwoReceipts:
             for left, text in zip((50, 600), row, strict=True)
             for k, token in enumerate(text.split())
         ]
-        return OcrResult([page_from_words(words, 1000, 800, 1)], engine=self.name, language="eng")
+        return OcrResult([page_from_words(words, 1000, 800, 1) for _ in pages], engine=self.name, language="eng")
 
     def close(self) -> None:
         return None
@@ -290,7 +290,7 @@ class _Stacked:
         words = _rows([(text,) for text in RECEIPTS[0]], (50,)) + [
             replace(w, top=w.top + 400, line=w.line + 10) for w in _rows([(text,) for text in lower], (50,))
         ]
-        return OcrResult([page_from_words(words, 1000, 800, 1)], engine=self.name, language="eng")
+        return OcrResult([page_from_words(words, 1000, 800, 1) for _ in pages], engine=self.name, language="eng")
 
     def close(self) -> None:
         return None
@@ -346,7 +346,7 @@ class _Grid:
         below = _rows([("SHOP THREE",), ("TOTAL 7.00",)], (50,))
         below = [replace(w, top=w.top + 400, line=w.line + 10) for w in below]
         words = _rows(list(zip(RECEIPTS[0], RECEIPTS[1], strict=True)), (50, 600)) + below
-        return OcrResult([page_from_words(words, 1000, 800, 1)], engine=self.name, language="eng")
+        return OcrResult([page_from_words(words, 1000, 800, 1) for _ in pages], engine=self.name, language="eng")
 
     def close(self) -> None:
         return None
@@ -359,3 +359,46 @@ def test_a_receipt_cut_from_beside_another_is_flagged_when_one_may_lie_under_it(
     assert result.ok and len(result.parts) == 2
     reasons = [p.extraction.review_reasons for p in result.parts if p.extraction]
     assert [any(r.startswith("one above another") for r in rs) for rs in reasons] == [True, False]
+
+
+class _Shrunk:
+    """Two receipts one above another, as a detector that scales the whole page down reads them:
+    the lower one's date lost; each band read alone reads right."""
+
+    name = "shrunk"
+
+    def __init__(self) -> None:
+        self.heights: list[int] = []
+
+    def recognize(
+        self, pages: Sequence[CorrectedPage], *, language: str | None = None, psm: int | None = None
+    ) -> OcrResult:
+        out = []
+        for page in pages:
+            height = page.image.shape[0]
+            if height == 800:
+                lower = _rows([("CAFE TWO",), ("TOTAL 4.20",)], (50,))
+                words = _rows([(text,) for text in RECEIPTS[0]], (50,)) + [
+                    replace(w, top=w.top + 400, line=w.line + 10) for w in lower
+                ]
+            else:  # the n-th band alone, in its own coordinates
+                words = _rows([(text,) for text in RECEIPTS[len(self.heights) - 1]], (50,))
+            self.heights.append(height)
+            out.append(page_from_words(words, 1000, height, page.number))
+        return OcrResult(out, engine=self.name, language="eng")
+
+    def close(self) -> None:
+        return None
+
+
+def test_receipts_one_above_another_read_short_of_a_date_are_read_again_band_by_band(tmp_path: Path) -> None:
+    reader = _Shrunk()
+    path = tmp_path / "flatbed.png"
+    Image.new("RGB", (1000, 800), "white").save(path)
+    result = process_document(Task(str(path), "0" * 64), replace(_stages_with(reader), stacked_apart=True))
+    assert result.ok and len(reader.heights) == 3 and sum(reader.heights[1:]) == 800
+    fields = [p.extraction.fields for p in result.parts if p.extraction]
+    found = [(str(f["total"].value), str(f["date"].value)) for f in fields]
+    assert found == [("12.50", "2024-02-01"), ("4.20", "2024-04-03")]
+    # the lower band's words back in the page's coordinates: below the cut
+    assert result.parts[1].ocr and min(w.top for w in result.parts[1].ocr.words) >= reader.heights[1]
