@@ -361,7 +361,7 @@ def process_document(task: Task, stages: Stages) -> DocumentResult:
 
         form: FormData | None = None
         side: Columns | None = None  # the page as receipts side by side, once worked out
-        bands: OcrResult | None = None  # the page read band by band, when that shows receipts one above another
+        rows: Stacked | None = None  # the page as receipts one above another, once worked out
         template = _template(stages, extraction.template)
         if stages.forms is not None:
             kind = stages.forms.kind(extraction, ocr, FORM if template and template.doc_type == FORM else None)
@@ -407,21 +407,24 @@ def process_document(task: Task, stages: Stages) -> DocumentResult:
             extraction = calibrate(extraction, ocr.mean_confidence, stages.calibration)
         page_images = [encode_png(page.image) for page in corrected] if stages.keep_pages else []
 
-        if form is None and len(corrected) == 1 and stages.side_by_side_apart > 0:
+        if form is None and len(corrected) == 1:
             side = side if side is not None else _columns(stages, ocr)
-            if not side[0] or any(doubt for *_, doubt in side[0]):  # no receipts side by side, or fewer than may be
+            if stages.side_by_side_apart > 0 and (not side[0] or any(doubt for *_, doubt in side[0])):
+                # no receipts side by side, or fewer than may be: read the columns apart
                 again = _read_apart(stages, corrected[0], ocr, wanted, timings)
                 apart = _columns(stages, again) if again is not None else None
                 if apart is not None and len(apart[0]) > len(side[0]):
                     side = apart
-            if not side[0] and stages.stacked_apart and stages.stacked_gap > 0 and not _stacked(stages, ocr)[0]:
-                # the page two receipts tall reaches a detector shrunk by half again: read its bands apart
-                again = _read_apart(stages, corrected[0], ocr, wanted, timings, across=True)
-                if again is not None and _stacked(stages, again)[0]:
-                    bands = again
+            if not side[0]:
+                rows = _stacked(stages, ocr)
+                if not rows[0] and stages.stacked_apart:
+                    # a page two receipts tall reaches a detector shrunk by half again: read its bands apart
+                    again = _read_apart(stages, corrected[0], ocr, wanted, timings, across=True)
+                    other = _stacked(stages, again) if again is not None else None
+                    rows = other if other is not None and other[0] else rows
 
         t = time.perf_counter()
-        parts, extraction = split_step(task, stages, ocr, extraction, form is not None, page_images, side, bands)
+        parts, extraction = split_step(task, stages, ocr, extraction, form is not None, page_images, side, rows)
         timings["split"] = time.perf_counter() - t
     except DocumentError as exc:
         timings["total"] = time.perf_counter() - start
@@ -504,7 +507,7 @@ def split_step(
     is_form: bool,
     page_images: list[bytes],
     side: Columns | None = None,
-    bands: OcrResult | None = None,
+    rows: Stacked | None = None,
 ) -> tuple[list[DocumentResult], Extraction]:
     """Decide the documents of a file: ``pages`` makes each page of a multi-page file a document;
     ``auto`` does when its pages read as complete receipts of their own (each its own total and a
@@ -516,8 +519,8 @@ def split_step(
     :mod:`icr.layout`) makes a document of each. ``none`` keeps one document, and a document kept
     whole with two pages or columns or more that print a total of their own is flagged for review,
     so a record never silently mixes fields from unrelated receipts. ``side``: :func:`_columns` of
-    ``ocr`` when already worked out; ``bands``: the page read band by band (:func:`_read_apart`),
-    looked at for receipts one above another instead of ``ocr``. Returns the parts (empty: the file
+    ``ocr`` when already worked out; ``rows``: :func:`_stacked` of the page when it stands in no
+    columns, worked out (of its bands read apart, when that found more). Returns the parts (empty: the file
     is one document) and the whole document's extraction."""
     numbers = [p.number for p in ocr.pages]
     if is_form:
@@ -526,8 +529,8 @@ def split_step(
         columns, totals = side if side is not None else _columns(stages, ocr)
         # each receipt of a row of them, or the page, may hold receipts one above another
         found: list[tuple[OcrResult, Extraction, str]] = []
-        for reading, extracted, doubt in columns or [(bands or ocr, extraction, "")]:
-            stacked, labelled, dated = _stacked(stages, reading, thorough=bool(columns))
+        for reading, extracted, doubt in columns or [(ocr, extraction, "")]:
+            stacked, labelled, dated = _stacked(stages, reading, bool(columns)) if columns or rows is None else rows
             # a receipt cut from beside others is doubted on less than a whole page is flagged on
             if labelled >= 2 and columns and not stacked and not doubt:
                 doubt = f"one above another: {labelled} bands of text print a total of their own, and it may hold two"
@@ -624,9 +627,12 @@ def _columns(stages: Stages, reading: OcrResult) -> Columns:
     return [(*group(i, j), doubt(i, j)) for i, j in best], totals
 
 
-def _stacked(
-    stages: Stages, reading: OcrResult, thorough: bool = False
-) -> tuple[list[tuple[OcrResult, Extraction, str]], int, int]:
+Stacked = tuple[list[tuple[OcrResult, Extraction, str]], int, int]
+"""A page as receipts one above another (:func:`_stacked`): each group's reading, extraction and doubt,
+the most groups printing a labelled total, and of those the most that read a date as well."""
+
+
+def _stacked(stages: Stages, reading: OcrResult, thorough: bool = False) -> Stacked:
     """A one-page reading (or one receipt's column of a page) as receipts one above another: its
     bands of text parted by at least ``stacked_gap`` word heights of blank rows across it, grouped
     as :func:`_columns` groups columns but stricter (:func:`_grouping`). Returns the groups (no
