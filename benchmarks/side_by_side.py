@@ -9,7 +9,8 @@ a file. Reported: the share of pages
 cut into exactly their receipts, and of each receipt's company, date and total read right
 (``icr.evaluate.field_correct``, the scorer's rules) on the documents made, left to right; a page
 not cut into exactly its receipts counts their fields as wrong. Also the pages cut into fewer
-documents than receipts (one document holds two) and how many of them are flagged for it.
+documents than receipts (one document holds two) and how many of them are flagged for it, and the
+pages whose columns or bands were read again apart.
 Compare with ``icr eval`` on the same folder (each receipt alone). The pages are written to a
 temporary folder and deleted.
 
@@ -114,7 +115,8 @@ def measure(args: tuple[list[str], str, int, float, int, int]) -> dict[str, Any]
                 right[name] += int(fv is not None and field_correct(name, fv.value, gold[name]))
     doubted = sum(1 for p in parts if p.extraction and any(r.startswith(("side by side:", "one above another:")) for r in p.extraction.review_reasons))  # noqa: E501
     cut = len(parts) == len(paths)
-    return {"cut": cut, "parts": len(parts), "doubted": doubted, "right": right, "counted": counted}
+    again = "read_apart" in result.timings
+    return {"cut": cut, "parts": len(parts), "doubted": doubted, "right": right, "counted": counted, "again": again}
 
 
 def main() -> None:
@@ -147,6 +149,8 @@ def main() -> None:
         "cut_short": sum(1 for r in results if 0 < r["parts"] < args.per),
         "cut_short_flagged": sum(1 for r in results if 0 < r["parts"] < args.per and r["doubted"]),
         "flagged_when_cut_right": sum(r["doubted"] for r in results if r["cut"]),
+        # pages whose columns or bands were read again apart (icr.pipeline._read_apart)
+        "read_apart": sum(r["again"] for r in results),
         "fields_right": {name: round(right[name] / counted[name], 3) if counted[name] else None for name in FIELDS},
     }
     print(json.dumps(report, indent=1))

@@ -41,6 +41,13 @@ def column_spans(words: Sequence[Word], min_gap: float, across: bool = False) ->
     return [(min(extents[i][0] for i in g), max(extents[i][1] for i in g)) for g in groups]
 
 
+def text_extent(words: Sequence[Word], across: bool = False) -> tuple[int, int]:
+    """The span (left, right) of the words' text across the page (``across``: top, bottom); (0, 0)
+    for none."""
+    extents = [_extent(w, across) for w in words if _inked(w)]
+    return (min(a for a, _ in extents), max(b for _, b in extents)) if extents else (0, 0)
+
+
 def word_columns(page: OcrPage, min_gap: float, across: bool = False) -> list[list[Word]]:
     """The page's words by column (:func:`column_spans`), each word in the column its centre lies
     in (or nearest to), in the page's order; one column when the page has no gutter. ``across``: by
@@ -70,12 +77,15 @@ def gutter_cuts(spans: Sequence[tuple[int, int]], width: int) -> list[int]:
     return [0, *((end + start) // 2 for (_, end), (start, _) in itertools.pairwise(spans)), width]
 
 
-def side_by_side(page: OcrPage, columns: Sequence[OcrPage], cuts: Sequence[int], across: bool = False) -> OcrPage:
+def side_by_side(
+    page: OcrPage, columns: Sequence[OcrPage], cuts: Sequence[int], across: bool = False, left: int = 0
+) -> OcrPage:
     """A page of ``page``'s size and number holding ``columns``, each read alone from its cut of it
-    (:func:`gutter_cuts`; ``across``: bands cut top to bottom), back in the page's coordinates; each
-    column's rows are numbered apart from the others' so that no line joins two columns."""
+    (:func:`gutter_cuts`; ``across``: bands cut top to bottom, from ``left`` on: the bands of one
+    column of the page), back in the page's coordinates; each column's rows are numbered apart from
+    the others' so that no line joins two columns."""
     words = [
-        replace(w, top=w.top + start, block=(k + 1) * 1000 + w.block)
+        replace(w, top=w.top + start, left=w.left + left, block=(k + 1) * 1000 + w.block)
         if across
         else replace(w, left=w.left + start, block=(k + 1) * 1000 + w.block)
         for k, (start, column) in enumerate(zip(cuts[:-1], columns, strict=True))

@@ -29,7 +29,7 @@ from icr.files import open_regular
 from icr.forms.reader import FORM, FormReader
 from icr.forms.zonal import ZonalLayout
 from icr.imaging.load import PageLimits, load_pages, supported_extensions
-from icr.layout import column_spans, gutter_cuts, joined, side_by_side, word_columns
+from icr.layout import column_spans, gutter_cuts, joined, side_by_side, text_extent, word_columns
 from icr.stages import ImageCorrector, Populator, Recognizer, TextCorrector
 from icr.store import FileStore, encode_png
 from icr.text.ledger import Provenance
@@ -361,7 +361,7 @@ def process_document(task: Task, stages: Stages) -> DocumentResult:
 
         form: FormData | None = None
         side: Columns | None = None  # the page as receipts side by side, once worked out
-        rows: Stacked | None = None  # the page as receipts one above another, once worked out
+        rows: list[Stacked] | None = None  # its receipts (or the page) as receipts one above another
         template = _template(stages, extraction.template)
         if stages.forms is not None:
             kind = stages.forms.kind(extraction, ocr, FORM if template and template.doc_type == FORM else None)
@@ -415,13 +415,7 @@ def process_document(task: Task, stages: Stages) -> DocumentResult:
                 apart = _columns(stages, again) if again is not None else None
                 if apart is not None and len(apart[0]) > len(side[0]):
                     side = apart
-            if not side[0]:
-                rows = _stacked(stages, ocr)
-                if not rows[0] and stages.stacked_apart:
-                    # a page two receipts tall reaches a detector shrunk by half again: read its bands apart
-                    again = _read_apart(stages, corrected[0], ocr, wanted, timings, across=True)
-                    other = _stacked(stages, again) if again is not None else None
-                    rows = other if other is not None and other[0] else rows
+            rows = _rows(stages, corrected[0], ocr, side[0], wanted, timings)
 
         t = time.perf_counter()
         parts, extraction = split_step(task, stages, ocr, extraction, form is not None, page_images, side, rows)
@@ -507,7 +501,7 @@ def split_step(
     is_form: bool,
     page_images: list[bytes],
     side: Columns | None = None,
-    rows: Stacked | None = None,
+    rows: list[Stacked] | None = None,
 ) -> tuple[list[DocumentResult], Extraction]:
     """Decide the documents of a file: ``pages`` makes each page of a multi-page file a document;
     ``auto`` does when its pages read as complete receipts of their own (each its own total and a
@@ -519,9 +513,9 @@ def split_step(
     :mod:`icr.layout`) makes a document of each. ``none`` keeps one document, and a document kept
     whole with two pages or columns or more that print a total of their own is flagged for review,
     so a record never silently mixes fields from unrelated receipts. ``side``: :func:`_columns` of
-    ``ocr`` when already worked out; ``rows``: :func:`_stacked` of the page when it stands in no
-    columns, worked out (of its bands read apart, when that found more). Returns the parts (empty: the file
-    is one document) and the whole document's extraction."""
+    ``ocr`` when already worked out; ``rows``: :func:`_rows`, each of those columns (or the page,
+    when it stands in none) as receipts one above another, when worked out. Returns the parts (empty:
+    the file is one document) and the whole document's extraction."""
     numbers = [p.number for p in ocr.pages]
     if is_form:
         return [], extraction
@@ -529,11 +523,13 @@ def split_step(
         columns, totals = side if side is not None else _columns(stages, ocr)
         # each receipt of a row of them, or the page, may hold receipts one above another
         found: list[tuple[OcrResult, Extraction, str]] = []
-        for reading, extracted, doubt in columns or [(ocr, extraction, "")]:
-            stacked, labelled, dated = _stacked(stages, reading, bool(columns)) if columns or rows is None else rows
+        for k, (reading, extracted, doubt) in enumerate(columns or [(ocr, extraction, "")]):
+            below = rows[k] if rows is not None else _stacked(stages, reading, bool(columns))
+            stacked, labelled, dated, receipts = below
             # a receipt cut from beside others is doubted on less than a whole page is flagged on
-            if labelled >= 2 and columns and not stacked and not doubt:
-                doubt = f"one above another: {labelled} bands of text print a total of their own, and it may hold two"
+            if max(labelled, receipts) >= 2 and columns and not stacked and not doubt:
+                n, what = (labelled, "print a total") if labelled >= 2 else (receipts, "read a total and a date")
+                doubt = f"one above another: {n} bands of text {what} of their own, and it may hold two"
             found += stacked or [(reading, extracted, doubt)]
             totals = max(totals, dated)
         if len(found) > 1 and stages.split != "none":
@@ -611,7 +607,7 @@ def _columns(stages: Stages, reading: OcrResult) -> Columns:
     if not 2 <= len(columns) <= MAX_COLUMNS:
         return [], 0
     group = _group_reader(stages, reading, columns)
-    best, totals, _ = _grouping(group, len(columns), stacked=False)
+    best, totals, *_ = _grouping(group, len(columns), stacked=False)
 
     def doubt(i: int, j: int) -> str:
         if j - i < 2:
@@ -627,9 +623,10 @@ def _columns(stages: Stages, reading: OcrResult) -> Columns:
     return [(*group(i, j), doubt(i, j)) for i, j in best], totals
 
 
-Stacked = tuple[list[tuple[OcrResult, Extraction, str]], int, int]
+Stacked = tuple[list[tuple[OcrResult, Extraction, str]], int, int, int]
 """A page as receipts one above another (:func:`_stacked`): each group's reading, extraction and doubt,
-the most groups printing a labelled total, and of those the most that read a date as well."""
+the most groups printing a labelled total, of those the most that read a date as well, and the most
+groups that read a total (labelled or not) and a date."""
 
 
 def _stacked(stages: Stages, reading: OcrResult, thorough: bool = False) -> Stacked:
@@ -637,22 +634,65 @@ def _stacked(stages: Stages, reading: OcrResult, thorough: bool = False) -> Stac
     bands of text parted by at least ``stacked_gap`` word heights of blank rows across it, grouped
     as :func:`_columns` groups columns but stricter (:func:`_grouping`). Returns the groups (no
     doubts), and the most groups of any grouping that print a labelled total, each another than the
-    one above, and of those the most that read a date as well. Unless ``thorough``, groupings are
-    read top down only until a group fails, and the counts are those of the groups returned: nearly
-    every page is one receipt whose top band prints no total, and reading each band costs a text
-    extraction."""
+    one above, of those the most that read a date as well, and the most that read a total and a date,
+    labelled or not. Unless ``thorough``, groupings are read top down only until a group fails, and
+    the counts are those of the groups returned: nearly every page is one receipt whose top band
+    prints no total, and reading each band costs a text extraction."""
     if stages.stacked_gap <= 0 or len(reading.pages) != 1:
-        return [], 0, 0
+        return [], 0, 0, 0
     bands = word_columns(reading.pages[0], stages.stacked_gap, across=True)
     if not 2 <= len(bands) <= MAX_COLUMNS:
-        return [], 0, 0
+        return [], 0, 0, 0
     group = _group_reader(stages, reading, bands)
     if thorough:
-        best, totals, dated = _grouping(group, len(bands), stacked=True)
+        best, totals, dated, receipts = _grouping(group, len(bands), stacked=True)
     else:
         best = _first_stacking(group, len(bands))
-        totals = dated = len(best)
-    return [(*group(i, j), "") for i, j in best], totals, dated
+        totals = dated = receipts = len(best)
+    return [(*group(i, j), "") for i, j in best], totals, dated, receipts
+
+
+def _rows(
+    stages: Stages,
+    page: CorrectedPage,
+    ocr: OcrResult,
+    columns: list[tuple[OcrResult, Extraction, str]],
+    how: ReadOptions,
+    timings: dict[str, float],
+) -> list[Stacked]:
+    """Each receipt cut from beside others (``columns``: :func:`_columns`), or the page when it
+    stands in none, as receipts one above another (:func:`_stacked`; a column's groupings read
+    thoroughly, since it is doubted on less). One that does not read so has its bands read apart
+    (``stacked_apart``): a page two receipts tall reaches a detector that scales the page's longer
+    side with letters half as tall, and a column of a grid of receipts as well."""
+    if not columns:
+        return [_stacked_apart(stages, page, ocr, how, timings, False, None)]
+    spans = [text_extent(reading.pages[0].words) for reading, *_ in columns]
+    cuts = gutter_cuts(spans, page.image.shape[1])
+    return [
+        _stacked_apart(stages, page, reading, how, timings, True, within)
+        for (reading, *_), within in zip(columns, itertools.pairwise(cuts), strict=True)
+    ]
+
+
+def _stacked_apart(
+    stages: Stages,
+    page: CorrectedPage,
+    reading: OcrResult,
+    how: ReadOptions,
+    timings: dict[str, float],
+    thorough: bool,
+    within: tuple[int, int] | None,
+) -> Stacked:
+    rows = _stacked(stages, reading, thorough)
+    if rows[0] or not stages.stacked_apart:
+        return rows
+    again = _read_apart(stages, page, reading, how, timings, across=True, within=within)
+    if again is None:
+        return rows
+    other = _stacked(stages, again, thorough)
+    # read apart or not, a band that read a total of its own did print one
+    return other if other[0] else (rows[0], max(rows[1], other[1]), max(rows[2], other[2]), max(rows[3], other[3]))
 
 
 def _first_stacking(group: Reading, cells: int) -> list[tuple[int, int]]:
@@ -688,14 +728,14 @@ def _group_reader(stages: Stages, reading: OcrResult, cells: list[list[Word]]) -
     return group
 
 
-def _grouping(group: Reading, cells: int, stacked: bool) -> tuple[list[tuple[int, int]], int, int]:
+def _grouping(group: Reading, cells: int, stacked: bool) -> tuple[list[tuple[int, int]], int, int, int]:
     """The most groups of neighbouring cells that each read as a receipt, at least half of them a
-    labelled total; the most groups printing a labelled total of any grouping, and of those the
-    most that read a date as well. ``stacked`` (bands one above another): every group a labelled
-    total, another than the group's above — a receipt's last band (a tax summary, a card slip) may
-    read a total and a date of its own."""
+    labelled total; the most groups printing a labelled total of any grouping, of those the most
+    that read a date as well, and the most that read as a receipt, labelled or not. ``stacked``
+    (bands one above another): every group a labelled total, another than the group's above — a
+    receipt's last band (a tax summary, a card slip) may read a total and a date of its own."""
     best: list[tuple[int, int]] = []
-    totals = dated = 0
+    totals = dated = receipts = 0
     for cuts in itertools.product((False, True), repeat=cells - 1):
         bounds = [0, *(k + 1 for k, cut in enumerate(cuts) if cut), cells]
         groups = list(itertools.pairwise(bounds))
@@ -706,10 +746,11 @@ def _grouping(group: Reading, cells: int, stacked: bool) -> tuple[list[tuple[int
         labelled = sum(1 for i, j in groups if _labelled(group(i, j)[1]))
         totals = max(totals, labelled)
         dated = max(dated, sum(1 for i, j in groups if _labelled(group(i, j)[1]) and _receipt(group(i, j)[1])))
+        receipts = max(receipts, sum(1 for i, j in groups if _receipt(group(i, j)[1])))
         enough = labelled == len(groups) if stacked else 2 * labelled >= len(groups)
         if len(groups) > len(best) and enough and all(_receipt(group(i, j)[1]) for i, j in groups):
             best = groups
-    return best, totals, dated
+    return best, totals, dated, receipts
 
 
 def _read_apart(
@@ -719,14 +760,16 @@ def _read_apart(
     how: ReadOptions,
     timings: dict[str, float],
     across: bool = False,
+    within: tuple[int, int] | None = None,
 ) -> OcrResult | None:
     """The page read again column by column, when its text stands in two or more columns of a like
     size (each at least ``side_by_side_apart`` of the largest's words): a recognizer that finds its
     rows across the whole page (Tesseract) runs them over the gutters and garbles both sides. Each
     column, cut at the middle of its gutters, is read as a page of its own. ``across``: band by
     band (:func:`_stacked`'s bands): a page two receipts tall reaches a detector that scales the
-    page's longer side (the neural engine's) with letters half as tall. None when the text stands in
-    one column or band, or in none of a like size."""
+    page's longer side (the neural engine's) with letters half as tall; ``within``: the bands of the
+    page's columns from x ``a`` to ``b`` (``reading`` holds that column's words). None when the text
+    stands in one column or band, or in none of a like size."""
     gap = stages.stacked_gap if across else stages.side_by_side_gap
     if page.text_layer or len(reading.pages) != 1 or gap <= 0:
         return None
@@ -737,10 +780,11 @@ def _read_apart(
         return None
     t = time.perf_counter()
     cuts = gutter_cuts(spans, page.image.shape[0 if across else 1])
-    pieces = [page.image[a:b] if across else page.image[:, a:b] for a, b in itertools.pairwise(cuts)]
+    left, right = within if across and within is not None else (0, page.image.shape[1])
+    pieces = [page.image[a:b, left:right] if across else page.image[:, a:b] for a, b in itertools.pairwise(cuts)]
     crops = [CorrectedPage(piece, page.number) for piece in pieces]
     read = stages.recognizer.recognize(crops, language=how.language or stages.language, psm=how.psm)
-    again = replace(reading, pages=[side_by_side(reading.pages[0], read.pages, cuts, across)])
+    again = replace(reading, pages=[side_by_side(reading.pages[0], read.pages, cuts, across, left)])
     timings["read_apart"] = timings.get("read_apart", 0.0) + time.perf_counter() - t
     return again
 

@@ -336,14 +336,18 @@ def test_receipts_one_above_another_kept_whole_are_flagged(tmp_path: Path) -> No
 
 
 class _Grid:
-    """Two receipts side by side, the left one with another under it whose date went unread."""
+    """Two receipts side by side, the left one with another under it whose date went unread, or
+    with ``unlabelled``, whose total's label did."""
 
     name = "grid"
+
+    def __init__(self, unlabelled: bool = False) -> None:
+        self.lower = ("SHOP THREE", "DATE 05/06/2024", "7.00") if unlabelled else ("SHOP THREE", "TOTAL 7.00")
 
     def recognize(
         self, pages: Sequence[CorrectedPage], *, language: str | None = None, psm: int | None = None
     ) -> OcrResult:
-        below = _rows([("SHOP THREE",), ("TOTAL 7.00",)], (50,))
+        below = _rows([(text,) for text in self.lower], (50,))
         below = [replace(w, top=w.top + 400, line=w.line + 10) for w in below]
         words = _rows(list(zip(RECEIPTS[0], RECEIPTS[1], strict=True)), (50, 600)) + below
         return OcrResult([page_from_words(words, 1000, 800, 1) for _ in pages], engine=self.name, language="eng")
@@ -352,39 +356,48 @@ class _Grid:
         return None
 
 
-def test_a_receipt_cut_from_beside_another_is_flagged_when_one_may_lie_under_it(tmp_path: Path) -> None:
+@pytest.mark.parametrize("unlabelled", [False, True])
+def test_a_receipt_cut_from_beside_another_is_flagged_when_one_may_lie_under_it(
+    tmp_path: Path, unlabelled: bool
+) -> None:
     path = tmp_path / "flatbed.png"
     Image.new("RGB", (1000, 800), "white").save(path)
-    result = process_document(Task(str(path), "0" * 64), _stages_with(_Grid()))
+    result = process_document(Task(str(path), "0" * 64), _stages_with(_Grid(unlabelled)))
     assert result.ok and len(result.parts) == 2
     reasons = [p.extraction.review_reasons for p in result.parts if p.extraction]
     assert [any(r.startswith("one above another") for r in rs) for rs in reasons] == [True, False]
+    doubt = next(r for r in reasons[0] if r.startswith("one above another"))
+    assert ("read a total and a date" in doubt) == unlabelled
 
 
 class _Shrunk:
     """Two receipts one above another, as a detector that scales the whole page down reads them:
-    the lower one's date lost; each band read alone reads right."""
+    the lower one's date lost; each band read alone reads right. With ``beside``, a third receipt
+    stands beside them in a column of its own (a grid of receipts)."""
 
     name = "shrunk"
 
-    def __init__(self) -> None:
-        self.heights: list[int] = []
+    def __init__(self, beside: bool = False) -> None:
+        self.sizes: list[tuple[int, int]] = []
+        self.beside = beside
 
     def recognize(
         self, pages: Sequence[CorrectedPage], *, language: str | None = None, psm: int | None = None
     ) -> OcrResult:
         out = []
         for page in pages:
-            height = page.image.shape[0]
-            if height == 800:
+            height, width = page.image.shape[:2]
+            if (width, height) == (1000, 800):
                 lower = _rows([("CAFE TWO",), ("TOTAL 4.20",)], (50,))
                 words = _rows([(text,) for text in RECEIPTS[0]], (50,)) + [
                     replace(w, top=w.top + 400, line=w.line + 10) for w in lower
                 ]
-            else:  # the n-th band alone, in its own coordinates
-                words = _rows([(text,) for text in RECEIPTS[len(self.heights) - 1]], (50,))
-            self.heights.append(height)
-            out.append(page_from_words(words, 1000, height, page.number))
+                if self.beside:
+                    words += _rows([("SHOP THREE",), ("DATE 05/06/2024",), ("TOTAL 7.00",)], (600,))
+            else:  # the n-th band (of the left column) alone, in its own coordinates
+                words = _rows([(text,) for text in RECEIPTS[len(self.sizes) - 1]], (50,))
+            self.sizes.append((width, height))
+            out.append(page_from_words(words, width, height, page.number))
         return OcrResult(out, engine=self.name, language="eng")
 
     def close(self) -> None:
@@ -396,9 +409,27 @@ def test_receipts_one_above_another_read_short_of_a_date_are_read_again_band_by_
     path = tmp_path / "flatbed.png"
     Image.new("RGB", (1000, 800), "white").save(path)
     result = process_document(Task(str(path), "0" * 64), replace(_stages_with(reader), stacked_apart=True))
-    assert result.ok and len(reader.heights) == 3 and sum(reader.heights[1:]) == 800
+    assert result.ok and len(reader.sizes) == 3 and sum(h for _, h in reader.sizes[1:]) == 800
     fields = [p.extraction.fields for p in result.parts if p.extraction]
     found = [(str(f["total"].value), str(f["date"].value)) for f in fields]
     assert found == [("12.50", "2024-02-01"), ("4.20", "2024-04-03")]
     # the lower band's words back in the page's coordinates: below the cut
-    assert result.parts[1].ocr and min(w.top for w in result.parts[1].ocr.words) >= reader.heights[1]
+    assert result.parts[1].ocr and min(w.top for w in result.parts[1].ocr.words) >= reader.sizes[1][1]
+
+
+def test_a_column_of_two_receipts_beside_another_is_read_again_band_by_band(tmp_path: Path) -> None:
+    reader = _Shrunk(beside=True)
+    path = tmp_path / "flatbed.png"
+    Image.new("RGB", (1000, 800), "white").save(path)
+    result = process_document(Task(str(path), "0" * 64), replace(_stages_with(reader), stacked_apart=True))
+    assert result.ok
+    # the left column (its text ends at 180, the right one's starts at 600) cut into its two bands
+    (whole, upper, lower) = reader.sizes
+    assert whole == (1000, 800) and upper[0] == lower[0] == (180 + 600) // 2 and upper[1] + lower[1] == 800
+    fields = [p.extraction.fields for p in result.parts if p.extraction]
+    found = [(str(f["total"].value), str(f["date"].value)) for f in fields]
+    assert found == [("12.50", "2024-02-01"), ("4.20", "2024-04-03"), ("7.00", "2024-06-05")]
+    # the lower band's words back in the page's coordinates: below the cut, in the left column
+    assert result.parts[1].ocr and min(w.top for w in result.parts[1].ocr.words) >= upper[1]
+    assert max(w.left + w.width for w in result.parts[1].ocr.words) <= upper[0]
+    assert result.parts[2].ocr and min(w.left for w in result.parts[2].ocr.words) == 600
