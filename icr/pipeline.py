@@ -11,6 +11,7 @@ Follow one document from file to database here:
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import itertools
 import os
@@ -489,6 +490,16 @@ def _total(extraction: Extraction) -> object:
     return total.typed if total is not None else None
 
 
+def _one_purchase(a: Extraction, b: Extraction) -> bool:
+    """Two readings of one purchase: a receipt and its card slip print the same total and date (its
+    day and month maybe swapped: a slip alone may show no cue of the country's order)."""
+    date, other = (e.fields["date"].typed if "date" in e.fields else None for e in (a, b))
+    if not isinstance(date, dt.date) or not isinstance(other, dt.date) or _total(a) is None:
+        return False
+    swapped = (other.year, other.day, other.month) == (date.year, date.month, date.day)
+    return (date == other or swapped) and _total(a) == _total(b)
+
+
 def _page_reading(ocr: OcrResult, number: int) -> OcrResult:
     return replace(ocr, pages=[p for p in ocr.pages if p.number == number])
 
@@ -733,7 +744,8 @@ def _grouping(group: Reading, cells: int, stacked: bool) -> tuple[list[tuple[int
     labelled total; the most groups printing a labelled total of any grouping, of those the most
     that read a date as well, and the most that read as a receipt, labelled or not. ``stacked``
     (bands one above another): every group a labelled total, another than the group's above — a
-    receipt's last band (a tax summary, a card slip) may read a total and a date of its own."""
+    receipt's last band (a tax summary, a card slip) may read a total and a date of its own. Side by
+    side, neighbours printing the same total and date are one purchase (:func:`_one_purchase`)."""
     best: list[tuple[int, int]] = []
     totals = dated = receipts = 0
     for cuts in itertools.product((False, True), repeat=cells - 1):
@@ -743,6 +755,8 @@ def _grouping(group: Reading, cells: int, stacked: bool) -> tuple[list[tuple[int
             continue
         if stacked and any(_total(group(*a)[1]) == _total(group(*b)[1]) for a, b in itertools.pairwise(groups)):
             continue
+        if any(_one_purchase(group(*a)[1], group(*b)[1]) for a, b in itertools.pairwise(groups)):
+            continue  # a receipt with its card slip beside it: one record, not the purchase twice
         labelled = sum(1 for i, j in groups if _labelled(group(i, j)[1]))
         totals = max(totals, labelled)
         dated = max(dated, sum(1 for i, j in groups if _labelled(group(i, j)[1]) and _receipt(group(i, j)[1])))

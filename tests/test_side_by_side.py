@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from PIL import Image
+from PIL import Image, ImageDraw, ImageFont
 
 from icr.cli import main
 from icr.config import load_settings
@@ -19,7 +19,7 @@ from icr.forms.reader import FORM
 from icr.layout import column_spans, gutter_cuts, joined, side_by_side, word_columns
 from icr.ocr import rapidocr_api
 from icr.ocr.adapter import page_from_words
-from icr.pipeline import Stages, Task, build_stages, process_document
+from icr.pipeline import DocumentResult, Stages, Task, build_stages, process_document
 from icr.stages import Recognizer
 from icr.types import CorrectedPage, OcrPage, OcrResult, Word
 from tests.conftest import SAMPLES, requires_tesseract
@@ -31,6 +31,9 @@ def _word(text: str, left: int, top: int, width: int = 60, line: int = 0) -> Wor
 
 def _page(words: list[Word]) -> OcrPage:
     return OcrPage("", words, width=1000, height=800)
+
+
+RECEIPTS = (("SHOP ONE", "DATE 01/02/2024", "TOTAL 12.50"), ("CAFE TWO", "DATE 03/04/2024", "TOTAL 4.20"))
 
 
 def test_a_band_no_word_crosses_top_to_bottom_cuts_the_page() -> None:
@@ -99,6 +102,33 @@ def test_two_receipts_on_one_scan_are_two_records_and_flagged_when_kept_whole(tm
     assert whole["needs_review"] and any("side by side" in r for r in whole["review_reasons"])
 
 
+def _card_slip(path: Path, rows: Sequence[str], size: int = 26) -> Path:
+    """A card slip drawn as the samples are: black text on white paper."""
+    font = ImageFont.truetype("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf", size)
+    page = Image.new("RGB", (16 * size, round(size * 1.45) * (len(rows) + 4)), "white")
+    draw = ImageDraw.Draw(page)
+    for i, row in enumerate(rows):
+        draw.text((2 * size, round(size * 1.45) * (i + 2)), row, font=font, fill="black")
+    page.save(path)
+    return path
+
+
+@pytest.mark.slow
+def test_a_receipt_scanned_with_its_card_slip_beside_it_is_one_record(tmp_path: Path) -> None:
+    requires_tesseract()
+    slip = ["Ying Thai Kitchen", "MERCHANT COPY", "Date: 7/4/2013 7:28 PM", "VISA ****4242", "TOTAL $12.59", "",
+            "Signature ____________"]  # fmt: skip
+    _card_slip(tmp_path / "slip.png", slip)
+    receipt = Image.open(SAMPLES / "ying-thai-kitchen.png").convert("RGB")
+    card = Image.open(tmp_path / "slip.png")
+    page = Image.new("RGB", (receipt.width + 120 + card.width, max(receipt.height, card.height)), "white")
+    page.paste(receipt, (0, 0))
+    page.paste(card, (receipt.width + 120, 0))
+    (tmp_path / "in").mkdir()
+    page.save(tmp_path / "in" / "flatbed.png")
+    assert _records(tmp_path, "--profile", "fast") == [("flatbed", "12.59", "2013-07-04")]
+
+
 @pytest.mark.slow
 def test_one_receipt_with_its_prices_far_right_stays_one_record(tmp_path: Path) -> None:
     # the sample's prices stand in a column of their own: cut there, neither side is a receipt
@@ -145,14 +175,18 @@ def _parts_of(names: list[str]) -> list[tuple[str, str | None, str | None]]:
 
 
 class _TwoReceipts:
-    """A recognizer that reads two receipts side by side off any page."""
+    """A recognizer that reads two receipts side by side off any page (``right``: the right one's
+    rows)."""
 
     name = "two-receipts"
+
+    def __init__(self, right: Sequence[str] = RECEIPTS[1]) -> None:
+        self.right = right
 
     def recognize(
         self, pages: Sequence[CorrectedPage], *, language: str | None = None, psm: int | None = None
     ) -> OcrResult:
-        rows = [("SHOP ONE", "CAFE TWO"), ("DATE 01/02/2024", "DATE 03/04/2024"), ("TOTAL 12.50", "TOTAL 4.20")]
+        rows = list(zip(RECEIPTS[0], self.right, strict=True))
         words = [
             _word(token, left + 70 * k, 30 + 40 * i, line=i + 1)
             for i, row in enumerate(rows)
@@ -184,6 +218,40 @@ def test_receipts_side_by_side_are_no_form_when_their_spread_looks_like_one(
     ] == [("12.50", "2024-02-01"), ("4.20", "2024-04-03")]
 
 
+def _flatbed(tmp_path: Path, stages: Stages) -> DocumentResult:
+    """A blank page read by ``stages`` (their fake recognizer makes up its words)."""
+    path = tmp_path / "flatbed.png"
+    Image.new("RGB", (1000, 800), "white").save(path)
+    return process_document(Task(str(path), "0" * 64), stages)
+
+
+def _found(result: DocumentResult) -> list[tuple[str, str]]:
+    """(total, date) of each record a page was cut into."""
+    return [
+        (str(p.extraction.fields["total"].value), str(p.extraction.fields["date"].value))
+        for p in result.parts
+        if p.extraction
+    ]
+
+
+@pytest.mark.parametrize(
+    ("right", "records"),
+    [
+        (("CARD SLIP", "DATE 01/02/2024", "TOTAL 12.50"), []),  # the same total and date: its card slip
+        (("CARD SLIP", "DATE 02/01/2024", "TOTAL 12.50"), []),  # its day and month read the other way
+        (("CAFE TWO", "DATE 03/04/2024", "TOTAL 12.50"), [("12.50", "2024-02-01"), ("12.50", "2024-04-03")]),
+    ],
+)
+def test_a_receipt_with_its_card_slip_beside_it_is_one_record(
+    tmp_path: Path, right: tuple[str, ...], records: list[tuple[str, str]]
+) -> None:
+    result = _flatbed(tmp_path, _stages_with(_TwoReceipts(right)))
+    assert result.ok and result.extraction is not None and _found(result) == records
+    if not records:  # one purchase, not flagged as two receipts on the page
+        assert str(result.extraction.fields["total"].value) == "12.50"
+        assert not any("print a total" in r for r in result.extraction.review_reasons)
+
+
 def test_gutter_cuts_fall_midway_and_columns_read_apart_come_back_in_page_coordinates() -> None:
     assert gutter_cuts([(50, 190), (500, 640)], 1000) == [0, 345, 1000]
     assert gutter_cuts([(50, 190)], 1000) == [0, 1000]
@@ -195,9 +263,6 @@ def test_gutter_cuts_fall_midway_and_columns_read_apart_come_back_in_page_coordi
     assert (both.width, both.height) == (1000, 800)
     # the columns' rows stay apart though each column numbered its own from 1
     assert [line.text for line in both.lines()] == ["SHOP ONE", "CAFE"]
-
-
-RECEIPTS = (("SHOP ONE", "DATE 01/02/2024", "TOTAL 12.50"), ("CAFE TWO", "DATE 03/04/2024", "TOTAL 4.20"))
 
 
 def _rows(rows: Sequence[Sequence[str]], lefts: Sequence[int]) -> list[Word]:
@@ -300,11 +365,9 @@ class _Stacked:
 def test_receipts_one_above_another_are_records_of_their_own_but_a_card_slip_is_not(
     tmp_path: Path, slip: bool
 ) -> None:
-    path = tmp_path / "flatbed.png"
-    Image.new("RGB", (1000, 800), "white").save(path)
-    result = process_document(Task(str(path), "0" * 64), _stages_with(_Stacked(slip)))
+    result = _flatbed(tmp_path, _stages_with(_Stacked(slip)))
     assert result.ok and result.extraction is not None
-    found = [(str(p.extraction.fields["total"].value), str(p.extraction.fields["date"].value)) for p in result.parts]
+    found = _found(result)
     if slip:  # it repeats its receipt's total: one receipt, not flagged for two
         assert found == [] and not any("print a total" in r for r in result.extraction.review_reasons)
     else:
