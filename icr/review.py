@@ -20,7 +20,7 @@ from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session, aliased, selectinload
 
 from icr.db.models import Correction, Document, Field
-from icr.db.populator import review_pending
+from icr.db.populator import FIELD_NAME, review_pending
 from icr.errors import InputError
 from icr.text.parsers import normalize, parse_percent, parse_time
 
@@ -100,7 +100,7 @@ def correct_field(
 ) -> Field:
     """Set the field ``name`` of a document to a person's value (creating a field the reading
     missed); a changed value is recorded in ``corrections`` with the value it replaced."""
-    if not regex.fullmatch(r"[a-z][a-z0-9_]{0,63}", name):
+    if not FIELD_NAME.fullmatch(name):
         raise InvalidValue(f"{name!r} is not a field name")
     parsed = parse_value(name, text, field_types)
     doc = get_document(session, doc_id)

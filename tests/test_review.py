@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from icr.db.database import open_engine, upgrade
 from icr.db.models import Correction, Document, Field
-from icr.db.populator import SqlPopulator
+from icr.db.populator import SqlPopulator, review_pending
 from icr.export import iter_records
 from icr.review import InvalidValue, confirm_document, correct_field, parse_value
 from icr.store import FileStore, store_for
@@ -122,6 +122,20 @@ def test_confirm_clears_the_flag_only_when_every_reason_is_settled(tmp_path: Pat
         assert doc.needs_review is True  # a missing field cannot be confirmed, only entered
         correct_field(s, doc.id, "tax", "0.71", "ana", {"tax": "amount"})
         assert doc.needs_review is False
+
+
+def test_a_reason_about_the_whole_document_is_settled_by_confirming_it(tmp_path: Path) -> None:
+    url, _ = review_db(tmp_path)
+    engine = open_engine(url)
+    whole = "side by side: 2 columns of text read as one receipt, and it may hold two"
+    with Session(engine) as s, s.begin():
+        doc = s.scalars(select(Document).where(Document.name == "receipt-1")).one()
+        doc.review_reasons, doc.needs_review = f"total: low confidence 0.30; {whole}", True
+        correct_field(s, doc.id, "total", "12.50", "ana", TYPES)
+        assert review_pending(doc) == [whole] and doc.needs_review is True  # one field looked at, not all
+        confirm_document(s, doc.id, "ana")  # the person saw it is one receipt
+        assert review_pending(doc) == [] and doc.needs_review is False
+    engine.dispose()
     engine.dispose()
 
 

@@ -163,12 +163,24 @@ def _detached(f: Field) -> Field:
     return Field(**{c: getattr(f, c) for c in REVIEWED_COLUMNS})
 
 
+FIELD_NAME = regex.compile(r"[a-z][a-z0-9_]{0,63}")
+"""What a field's name looks like (a reason about a field names it first)."""
+
+
 def review_pending(doc: Document) -> list[str]:
-    """The reasons to review ``doc`` that its reviewed fields have not settled (a reason names its
-    field first, "total: low confidence 0.41")."""
+    """The reasons to review ``doc`` that its reviewed fields have not settled. A reason about a
+    field names it first ("total: low confidence 0.41") and is settled when a person has reviewed
+    that field; one about the whole document ("side by side: 2 columns ... may hold two") when a
+    person has reviewed every field it has (confirmed it as it stands)."""
     reviewed = {f.name for f in doc.fields if f.reviewed_at is not None}
+    confirmed = bool(doc.fields) and len(reviewed) == len({f.name for f in doc.fields})
     reasons = [r.strip() for r in (doc.review_reasons or "").split(";") if r.strip()]
-    return [r for r in reasons if r.split(":", 1)[0].strip() not in reviewed]
+
+    def settled(reason: str) -> bool:
+        subject = reason.split(":", 1)[0].strip()
+        return subject in reviewed if FIELD_NAME.fullmatch(subject) else confirmed
+
+    return [r for r in reasons if not settled(r)]
 
 
 def _delete_documents(session: Session, ids: Sequence[int]) -> None:
