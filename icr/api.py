@@ -99,6 +99,7 @@ def ingest(
     from icr.consolidate import options_from
     from icr.db.database import open_engine, upgrade
     from icr.db.populator import SqlPopulator
+    from icr.duplicates import options_from as duplicate_options
     from icr.executor import make_executor
     from icr.pipeline import ingest as run
 
@@ -114,6 +115,7 @@ def ingest(
             reprocess=reprocess,
             batch_size=config.config.ingest.batch_size,
             consolidate=options_from(config.section("consolidate")),
+            duplicates=duplicate_options(config.section("duplicates")),
         )
     finally:
         executor.close()

@@ -278,6 +278,16 @@ class ConsolidateConfig(_Section):
     agree: float = Field(ge=0, le=100)
 
 
+FieldName = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,63}$")]
+
+
+class DuplicatesConfig(_Section):
+    enabled: bool
+    similarity: float = Field(ge=0, le=100)
+    identify_by: list[FieldName]
+    distinct_by: list[FieldName]
+
+
 Digit = Annotated[str, StringConstraints(pattern=r"^[0-9]$")]
 SmallLetters = Annotated[str, StringConstraints(pattern=r"^[a-z]+$")]
 
@@ -388,6 +398,7 @@ class IcrConfig(_Section):
     second_read: SecondReadConfig
     date_check: DateCheckConfig
     consolidate: ConsolidateConfig
+    duplicates: DuplicatesConfig | None = None
     text_corrector: TextCorrectorConfig
     ingest: IngestConfig
     store: StoreConfig

@@ -25,6 +25,7 @@ from typing import Any
 from icr.calibrate import Calibration, calibrate, load_calibration
 from icr.config import Settings
 from icr.consolidate import ConsolidateOptions
+from icr.duplicates import DuplicateOptions
 from icr.errors import DocumentError
 from icr.files import open_regular
 from icr.forms.reader import FORM, FormReader
@@ -980,6 +981,8 @@ class IngestSummary:
     failures: list[tuple[str, str]] = field(default_factory=list)
     consolidated: int = 0
     """Fields respelled after the vendor's other receipts (:mod:`icr.consolidate`)."""
+    duplicates: int = 0
+    """Documents flagged as repeating a purchase stored before (:mod:`icr.duplicates`)."""
 
     @property
     def processed(self) -> int:
@@ -1066,6 +1069,7 @@ def ingest(
     on_planned: Callable[[int, int], None] | None = None,
     on_result: Callable[[DocumentResult], None] | None = None,
     consolidate: ConsolidateOptions | None = None,
+    duplicates: DuplicateOptions | None = None,
     store: FileStore | None = None,
 ) -> IngestSummary:
     """Ingest files and folders into the populator's database.
@@ -1073,7 +1077,8 @@ def ingest(
     ``on_planned(to_process, skipped)`` is called once the files are hashed;
     ``on_result(result)`` once per document as it is stored. With ``consolidate``, once all
     are in, the names and addresses of every document not consolidated yet (these, and any a
-    killed run left) are consolidated (:mod:`icr.consolidate`).
+    killed run left) are consolidated (:mod:`icr.consolidate`); with ``duplicates``, then each
+    document stored that repeats a purchase stored before it is flagged (:mod:`icr.duplicates`).
     With ``store``, each file read is kept there once, with the pages as read (:mod:`icr.store`).
     """
     start = time.perf_counter()
@@ -1087,12 +1092,14 @@ def ingest(
         on_planned(len(tasks) + len(failed_early), summary.skipped)
 
     pending: list[DocumentResult] = []
+    stored: list[str] = []
 
     def flush() -> None:
         if pending:
             if store is not None:
                 _keep_originals(store, pending)
             populator.store(pending, reprocess=reprocess)
+            stored.extend(r.sha256 for r in pending if r.ok)
             for r in pending:
                 _count(summary, r)
                 if on_result:
@@ -1109,6 +1116,8 @@ def ingest(
     flush()
     if consolidate is not None:
         summary.consolidated = populator.consolidate(consolidate)
+    if duplicates is not None and stored:  # after consolidation: the vendors' names agree
+        summary.duplicates = populator.flag_duplicates(stored, duplicates)
     summary.seconds = time.perf_counter() - start
     return summary
 

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from typing import Protocol, runtime_checkable
 
 from icr.consolidate import ConsolidateOptions
+from icr.duplicates import DuplicateOptions
 from icr.types import CorrectedPage, DocumentResult, Extraction, OcrResult, Page
 
 
@@ -73,4 +74,9 @@ class Populator(Protocol):
         """Respell single OCR readings of a vendor's name and address on the documents stored
         since the last consolidation (a killed run's too) after the vendor's other receipts
         (:mod:`icr.consolidate`); the number of fields changed."""
+        ...
+
+    def flag_duplicates(self, sha256s: Sequence[str], options: DuplicateOptions) -> int:
+        """Flag for review each of these stored documents that repeats a purchase stored before it
+        (:mod:`icr.duplicates`); how many were flagged anew."""
         ...

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from icr.consolidate import ConsolidateOptions
+from icr.duplicates import DuplicateOptions
 from icr.pipeline import Executor, IngestSummary, discover, ingest
 from icr.stages import Populator
 from icr.types import DocumentResult
@@ -121,6 +122,7 @@ def watch(
     on_skipped: Callable[[int], None] | None = None,
     totals: WatchTotals | None = None,
     consolidate: ConsolidateOptions | None = None,
+    duplicates: DuplicateOptions | None = None,
     done: Path | None = None,
     failed: Path | None = None,
     on_moved: Callable[[Path, Path], None] | None = None,
@@ -154,7 +156,13 @@ def watch(
         if ready:
             outcome.clear()
             summary = ingest(
-                ready, populator, executor, batch_size=batch_size, on_result=stored, consolidate=consolidate
+                ready,
+                populator,
+                executor,
+                batch_size=batch_size,
+                on_result=stored,
+                consolidate=consolidate,
+                duplicates=duplicates,
             )
             totals.add(summary)
             if on_skipped and summary.skipped:

@@ -13,8 +13,9 @@ from icr.consolidate import ConsolidateOptions, options_from, respellings
 from icr.db.database import open_engine, upgrade
 from icr.db.models import Document, Field
 from icr.db.populator import MemoryPopulator, SqlPopulator
-from icr.pipeline import Executor, Task, ingest
+from icr.pipeline import Task, ingest
 from icr.types import DocumentResult, Extraction, FieldValue, OcrPage, OcrResult
+from tests.conftest import Replay
 
 ADDRESS = "LOT 3, JALAN PELABUR 23/1, 40300 SHAH ALAM, SELANGOR."
 OPTIONS = ConsolidateOptions()
@@ -107,30 +108,20 @@ def test_typed_documents_are_not_respelled(tmp_path: Path) -> None:
     engine.dispose()
 
 
-class _Replay(Executor):
-    def __init__(self, results: dict[str, DocumentResult]) -> None:
-        self.results = results
-
-    def run(self, tasks: Sequence[Task]) -> Iterator[DocumentResult]:
-        for task in tasks:
-            r = self.results[Path(task.path).stem]
-            yield DocumentResult(task.path, task.sha256, r.status, ocr=r.ocr, extraction=r.extraction, pages=1)
-
-
 def test_ingest_consolidates_once_all_are_stored(tmp_path: Path) -> None:
     names = {"a": ADDRESS, "b": ADDRESS, "c": ADDRESS.replace("JALAN", "JALAM")}
     for stem in names:
         (tmp_path / f"{stem}.png").write_bytes(stem.encode())
     pop = MemoryPopulator()
     results = {stem: _result(stem, value) for stem, value in names.items()}
-    summary = ingest([tmp_path], pop, _Replay(results), consolidate=OPTIONS)
+    summary = ingest([tmp_path], pop, Replay(results), consolidate=OPTIONS)
     assert summary.ok == 3 and summary.consolidated == 1
     values = {Path(r.source).stem: r.extraction.fields["address"] for r in pop.documents.values() if r.extraction}
     assert values["c"].value == ADDRESS and values["c"].source == "consensus" and values["c"].raw == names["c"].lower()
     # without the option nothing is respelled
     pop2 = MemoryPopulator()
     results = {stem: _result(stem, value) for stem, value in names.items()}
-    assert ingest([tmp_path], pop2, _Replay(results)).consolidated == 0
+    assert ingest([tmp_path], pop2, Replay(results)).consolidated == 0
 
 
 def test_the_summary_says_how_many_were_respelled(capsys: pytest.CaptureFixture[str]) -> None:
@@ -143,7 +134,7 @@ def test_the_summary_says_how_many_were_respelled(capsys: pytest.CaptureFixture[
     assert "2 names/addresses respelled" in capsys.readouterr().err
 
 
-class _Killed(_Replay):
+class _Killed(Replay):
     """Stops the run (as kill -9 would) once ``after`` documents are out: never consolidated."""
 
     def __init__(self, results: dict[str, DocumentResult], after: int) -> None:
@@ -186,13 +177,13 @@ def test_a_rerun_after_an_interruption_consolidates_what_the_killed_run_stored(d
         return SqlPopulator(engine)
 
     clean = populator(uninterrupted)
-    assert ingest([tmp_path], clean, _Replay(results()), consolidate=OPTIONS, batch_size=1).consolidated == 2
+    assert ingest([tmp_path], clean, Replay(results()), consolidate=OPTIONS, batch_size=1).consolidated == 2
     clean.engine.dispose()
 
     killed = populator(db_url)
     with pytest.raises(KeyboardInterrupt):
         ingest([tmp_path], killed, _Killed(results(), after=3), consolidate=OPTIONS, batch_size=1)
-    summary = ingest([tmp_path], killed, _Replay(results()), consolidate=OPTIONS, batch_size=1)
+    summary = ingest([tmp_path], killed, Replay(results()), consolidate=OPTIONS, batch_size=1)
     assert (summary.ok, summary.skipped, summary.consolidated) == (2, 3, 2)
     killed.engine.dispose()
     assert _addresses(db_url) == _addresses(uninterrupted)

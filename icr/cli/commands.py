@@ -22,6 +22,7 @@ from icr.config import Settings, default_profile, load_settings
 from icr.consolidate import options_from
 from icr.db.database import database_url, downgrade, open_engine, open_existing, shown_url, upgrade
 from icr.db.populator import SqlPopulator
+from icr.duplicates import options_from as duplicate_options
 from icr.errors import EXIT_SOME_FAILED, ConfigError, InputError
 from icr.evaluate import format_report, score
 from icr.executor import make_executor
@@ -158,6 +159,7 @@ def run_ingest(
                 on_planned=planned,
                 on_result=done,
                 consolidate=options_from(settings.section("consolidate")),
+                duplicates=duplicate_options(settings.section("duplicates")),
                 store=store,
             )
     finally:
@@ -187,10 +189,12 @@ def print_summary(summary: IngestSummary, most: int = 20) -> None:
     if len(summary.failures) > most:
         click.echo(f"... and {len(summary.failures) - most} more failed (see `icr export`)", err=True)
     respelled = f" ({summary.consolidated} names/addresses respelled after their vendor's receipts)"
+    repeated = f" ({summary.duplicates} flagged as a purchase stored before: see `icr report review`)"
     click.echo(
         f"ok {summary.ok}, failed {summary.failed}, skipped {summary.skipped} "
         f"in {summary.seconds:.1f} s ({summary.docs_per_second:.2f} documents/s)"
-        + (respelled if summary.consolidated else ""),
+        + (respelled if summary.consolidated else "")
+        + (repeated if summary.duplicates else ""),
         err=True,
     )
 

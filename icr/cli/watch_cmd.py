@@ -19,6 +19,7 @@ from icr.cli.commands import (
 from icr.consolidate import options_from
 from icr.db.database import open_engine, shown_url, upgrade
 from icr.db.populator import SqlPopulator
+from icr.duplicates import options_from as duplicate_options
 from icr.executor import make_executor
 from icr.files import storable
 from icr.types import DocumentResult
@@ -108,6 +109,7 @@ def watch_cmd(
             on_result=stored,
             on_skipped=skipped,
             consolidate=options_from(settings.section("consolidate")),
+            duplicates=duplicate_options(settings.section("duplicates")),
             done=done,
             failed=failed_dir,
         )

@@ -13,6 +13,7 @@ from sqlalchemy import (
     DateTime,
     Float,
     ForeignKey,
+    Index,
     Integer,
     MetaData,
     Numeric,
@@ -83,7 +84,8 @@ class Document(Base):
 
 class Field(Base):
     __tablename__ = "fields"
-    __table_args__ = (UniqueConstraint("document_id", "name"),)
+    # (name, amount): the documents printing a total, found without a scan (icr/duplicates.py)
+    __table_args__ = (UniqueConstraint("document_id", "name"), Index("ix_fields_name_amount", "name", "amount"))
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     document_id: Mapped[int] = mapped_column(ForeignKey("documents.id", ondelete="CASCADE"), nullable=False)

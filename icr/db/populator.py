@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from decimal import Decimal
 from pathlib import Path
+from typing import TypeVar
 
 import regex
 from sqlalchemy import Engine, Numeric, delete, select, update
@@ -16,11 +17,16 @@ from sqlalchemy.orm import Session
 from icr.consolidate import READ_SOURCES, ConsolidateOptions, respellings
 from icr.consolidate import SOURCE as CONSENSUS
 from icr.db.models import AMOUNT, NUMBER, QUANTITY, Correction, Document, Field, FormPairRow, LineItemRow
+from icr.duplicates import REASON as DUPLICATE
+from icr.duplicates import DuplicateOptions, duplicates
+from icr.duplicates import reason as duplicate_reason
 from icr.errors import DatabaseError
 from icr.files import storable
 from icr.text.lines import TYPED_CONFIDENCE
 from icr.text.parsers import mask_card_numbers
 from icr.types import Checkbox, DocumentResult, FormData, FormPair
+
+_T = TypeVar("_T")
 
 
 class SqlPopulator:
@@ -153,6 +159,71 @@ class SqlPopulator:
         except SQLAlchemyError as exc:
             raise DatabaseError(f"cannot write to the database: {exc}") from exc
         return changed
+
+    def flag_duplicates(self, sha256s: Sequence[str], options: DuplicateOptions) -> int:
+        """Flag for review each of these documents that repeats a purchase stored before it
+        (:mod:`icr.duplicates`), in one transaction; how many were flagged anew."""
+        names = ("total", "date", *options.identify_by, *options.distinct_by)
+        flagged = 0
+        try:
+            with Session(self.engine) as session, session.begin():
+                ids: list[int] = []
+                for chunk in _chunks(list(dict.fromkeys(sha256s))):
+                    ids += session.scalars(
+                        select(Document.id).where(Document.sha256.in_(chunk), Document.status == "ok")
+                    ).all()
+                new = _records(session, ids, names)
+                totals: set[Decimal] = set()
+                for some in _chunks(ids):
+                    totals.update(
+                        session.scalars(
+                            select(Field.amount).where(
+                                Field.document_id.in_(some), Field.name == "total", Field.amount.is_not(None)
+                            )
+                        )
+                    )
+                alike: list[int] = []
+                for amounts in _chunks(sorted(totals)):
+                    alike += session.scalars(
+                        select(Field.document_id)
+                        .join(Document, Field.document_id == Document.id)
+                        .where(Field.name == "total", Field.amount.in_(amounts), Document.status == "ok")
+                    ).all()
+                found = duplicates(new, _records(session, alike, names), options)
+                for doc_id, first in sorted(found.items()):
+                    doc, earlier = session.get(Document, doc_id), session.get(Document, first)
+                    if doc is None or earlier is None:
+                        continue
+                    reasons = [r.strip() for r in (doc.review_reasons or "").split(";") if r.strip()]
+                    if any(r.startswith(DUPLICATE) for r in reasons):
+                        continue  # flagged by an earlier run
+                    reasons.append(duplicate_reason(earlier.name))
+                    doc.review_reasons = _text("; ".join(reasons))
+                    doc.needs_review = bool(review_pending(doc))
+                    flagged += 1
+        except SQLAlchemyError as exc:
+            raise DatabaseError(f"cannot write to the database: {exc}") from exc
+        return flagged
+
+
+def _chunks(items: Sequence[_T], size: int = 500) -> Iterator[Sequence[_T]]:
+    """``items`` in slices of ``size`` (an IN list of a query stays within every database's limit)."""
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def _records(session: Session, ids: Sequence[int], names: Sequence[str]) -> dict[int, dict[str, str]]:
+    """The values of the fields ``names`` of the documents ``ids``, by document."""
+    records: dict[int, dict[str, str]] = {}
+    for chunk in _chunks(list(dict.fromkeys(ids))):
+        rows = session.execute(
+            select(Field.document_id, Field.name, Field.value).where(
+                Field.document_id.in_(chunk), Field.name.in_(names), Field.value.is_not(None)
+            )
+        )
+        for doc_id, name, value in rows:
+            records.setdefault(doc_id, {})[name] = value or ""
+    return records
 
 
 REVIEWED_COLUMNS = ("name", "value", "amount", "date_value", "raw", "confidence", "source", "page", "box",
@@ -373,3 +444,24 @@ class MemoryPopulator:
                 done[i].fields[name] = replace(values[i], value=value, typed=value, source=CONSENSUS)
             changed += len(new)
         return changed
+
+    def flag_duplicates(self, sha256s: Sequence[str], options: DuplicateOptions) -> int:
+        order = {sha: i for i, sha in enumerate(self.documents)}  # stored first, first
+        records = {
+            order[sha]: {name: fv.value for name, fv in r.extraction.fields.items()}
+            for sha, r in self.documents.items()
+            if r.ok and r.extraction is not None
+        }
+        new = {order[s]: records[order[s]] for s in sha256s if s in order and order[s] in records}
+        shas = list(self.documents)
+        flagged = 0
+        for i, first in duplicates(new, records, options).items():
+            result = self.documents[shas[i]]
+            ex = result.extraction
+            if ex is None or any(r.startswith(DUPLICATE) for r in ex.review_reasons):
+                continue
+            reason = duplicate_reason(Path(self.documents[shas[first]].source).stem)
+            extraction = replace(ex, needs_review=True, review_reasons=[*ex.review_reasons, reason])
+            self.documents[shas[i]] = replace(result, extraction=extraction)
+            flagged += 1
+        return flagged
