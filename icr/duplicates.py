@@ -7,9 +7,9 @@ stored before it is flagged for review, naming the earlier one. Two documents re
 when they print the same total and the same date, no field of :attr:`DuplicateOptions.distinct_by`
 (a currency) read otherwise on both, and more of the fields that tell purchases apart
 (:attr:`DuplicateOptions.identify_by`: the company, the time, the receipt number) read alike on
-both than otherwise; with the date unread on one, two of those at least and all read alike —
-alike: at least :attr:`DuplicateOptions.similarity` (rapidfuzz ratio of the
-upper-cased readings, as read or with their words sorted), so that a letter or digit misread on one copy, or a name's
+both than otherwise; with the date unread on one, two of those at least and all read alike.
+Alike: at least :attr:`DuplicateOptions.similarity` (rapidfuzz ratio of the upper-cased readings,
+as read or with their words sorted), so that a letter or digit misread on one copy, or a name's
 words read in another order, still agree. A company read with a word of its address on one copy
 is outvoted by the time and receipt number; two coffees of one price on one day at one shop are
 told apart by their times. Nothing is deleted: a person decides.
