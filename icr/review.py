@@ -20,7 +20,7 @@ from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session, aliased, selectinload
 
 from icr.db.models import Correction, Document, Field
-from icr.db.populator import FIELD_NAME, review_pending
+from icr.db.populator import DISCARDED, FIELD_NAME, review_pending
 from icr.errors import InputError
 from icr.text.parsers import normalize, parse_percent, parse_time
 
@@ -137,6 +137,30 @@ def confirm_document(session: Session, doc_id: int, who: str) -> Document:
         if f.reviewed_at is None:
             f.reviewed_at, f.reviewed_by = now, who
     doc.needs_review = bool(review_pending(doc))
+    session.flush()
+    return doc
+
+
+def discard_document(session: Session, doc_id: int, who: str) -> Document:
+    """Set a document aside: a person found it repeats another (the change is recorded in
+    ``corrections`` as its ``status``)."""
+    return _set_status(session, doc_id, who, "ok", DISCARDED)
+
+
+def restore_document(session: Session, doc_id: int, who: str) -> Document:
+    """Take a discarded document back: it counts again, flagged as before unless settled."""
+    return _set_status(session, doc_id, who, DISCARDED, "ok")
+
+
+def _set_status(session: Session, doc_id: int, who: str, old: str, new: str) -> Document:
+    doc = get_document(session, doc_id)
+    if doc.status != old:
+        raise InvalidValue(f"document {doc_id} is {doc.status}, not {old}")
+    change = Correction(document_id=doc.id, field="status", old_value=old, new_value=new, corrected_by=who)
+    change.corrected_at = _now()
+    session.add(change)
+    doc.status = new
+    doc.needs_review = new == "ok" and bool(review_pending(doc))
     session.flush()
     return doc
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 from review_support import HOSTILE, receipt, review_db
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from icr.db.database import open_engine, upgrade
@@ -179,6 +179,38 @@ def test_api_corrects_with_normalized_values_and_refuses_wrong_types(client: Tes
     confirmed = client.post("/api/documents/2/confirm").json()
     assert confirmed["needs_review"] is False and all(f["reviewed"] for f in confirmed["fields"].values())
     assert [d["id"] for d in client.get("/api/documents", params={"needs_review": "true"}).json()] == [3]
+
+
+def test_a_document_set_aside_leaves_the_queue_and_the_reports_and_can_come_back(
+    client: TestClient, tmp_path: Path
+) -> None:
+    discarded = client.post("/api/documents/1/discard")
+    assert discarded.status_code == 200
+    assert (discarded.json()["status"], discarded.json()["needs_review"]) == ("discarded", False)
+    assert [d["id"] for d in client.get("/api/documents", params={"needs_review": "true"}).json()] == [2, 3]
+    assert client.post("/api/documents/1/discard").status_code == 422  # it is aside already
+    engine = open_engine(f"sqlite:///{tmp_path / 'review.db'}")
+    with Session(engine) as s:
+        assert s.scalar(text("SELECT count(*) FROM v_receipts WHERE document_id = 1")) == 0
+        change = s.scalars(select(Correction)).one()
+        assert (change.field, change.old_value, change.new_value, change.corrected_by) == (
+            "status", "ok", "discarded", "ana",
+        )  # fmt: skip
+    # ingest does not read it again, even told to reprocess
+    pop = SqlPopulator(engine)
+    again = receipt(1, "KEDAI MAJU JAYA", "12.50", 0.3)
+    assert again.sha256 in pop.known([again.sha256])
+    pop.store([again], reprocess=True)
+    with Session(engine) as s:
+        assert s.scalar(select(Document.status).where(Document.id == 1)) == "discarded"
+    engine.dispose()
+    restored = client.post("/api/documents/1/restore").json()
+    assert (restored["status"], restored["needs_review"]) == ("ok", True)  # flagged as before
+    # the page's button sets a document aside and goes on
+    client.get("/documents/2")
+    token = client.cookies.get("icr_csrf")
+    page = client.post("/documents/2", data={"action": "discard", "csrf_token": token}, follow_redirects=False)
+    assert page.status_code == 303 and client.get("/api/documents/2").json()["status"] == "discarded"
 
 
 def test_pages_escape_ocr_text_and_forms_need_csrf(client: TestClient) -> None:

@@ -28,6 +28,11 @@ from icr.types import Checkbox, DocumentResult, FormData, FormPair
 
 _T = TypeVar("_T")
 
+DISCARDED = "discarded"
+"""The status of a document a person set aside (:func:`icr.review.discard_document`)."""
+KEPT = ("ok", DISCARDED)
+"""Statuses of a document ingest does not read again unless told to (a discarded one, never)."""
+
 
 class SqlPopulator:
     """Writes :class:`DocumentResult` objects, one transaction per batch.
@@ -41,14 +46,15 @@ class SqlPopulator:
         self.engine = engine
 
     def known(self, sha256s: Sequence[str]) -> set[str]:
-        """The sha256s among these whose document is stored with status ok."""
+        """The sha256s among these whose document is stored with status ok (or set aside by a
+        person: never read again)."""
         found: set[str] = set()
         unique = list(dict.fromkeys(sha256s))
         with Session(self.engine) as session:
             for start in range(0, len(unique), 500):
                 chunk = unique[start : start + 500]
                 rows = session.scalars(
-                    select(Document.sha256).where(Document.sha256.in_(chunk), Document.status == "ok")
+                    select(Document.sha256).where(Document.sha256.in_(chunk), Document.status.in_(KEPT))
                 )
                 found.update(rows)
         return found
@@ -91,8 +97,8 @@ class SqlPopulator:
         _delete_documents(session, stale)
         existing = session.scalar(select(Document).where(Document.sha256 == result.sha256))
         if existing is not None:
-            if existing.status == "ok" and not reprocess:
-                return
+            if (existing.status == "ok" and not reprocess) or existing.status == DISCARDED:
+                return  # a document a person set aside stays aside, read again or not
             # A person's review outlives any reading: keep those fields as they are.
             reviewed = [_detached(f) for f in existing.fields if f.reviewed_at is not None]
             # Delete the old children first: the unit of work would insert before deleting.

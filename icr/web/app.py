@@ -9,6 +9,8 @@ nothing is fetched from elsewhere. The JSON API offers the pages' operations::
     GET  /api/documents/{id}/image?page=N             the page as read (PNG)
     PUT  /api/documents/{id}/fields/{name}  {"value": "..."}   200 + the stored value, 422 + why not
     POST /api/documents/{id}/confirm
+    POST /api/documents/{id}/discard      (a purchase stored twice: set aside, out of the reports)
+    POST /api/documents/{id}/restore
 """
 
 from __future__ import annotations
@@ -41,10 +43,12 @@ from icr.review import (
     confirm_document,
     correct_field,
     detail,
+    discard_document,
     field_dict,
     get_document,
     list_documents,
     queue_ids,
+    restore_document,
     summary,
 )
 from icr.store import FileStore
@@ -241,6 +245,16 @@ def create_app(
         with Session(engine) as session, session.begin():
             return detail(confirm_document(session, doc_id, cfg.reviewer))
 
+    @app.post("/api/documents/{doc_id}/discard")
+    def api_discard(doc_id: int) -> dict[str, Any]:
+        with Session(engine) as session, session.begin():
+            return detail(discard_document(session, doc_id, cfg.reviewer))
+
+    @app.post("/api/documents/{doc_id}/restore")
+    def api_restore(doc_id: int) -> dict[str, Any]:
+        with Session(engine) as session, session.begin():
+            return detail(restore_document(session, doc_id, cfg.reviewer))
+
     # -- the pages -----------------------------------------------------------------------
 
     @app.get("/", response_class=HTMLResponse)
@@ -324,6 +338,8 @@ def create_app(
             else:
                 if values.get("action") == "confirm":
                     confirm_document(session, doc_id, cfg.reviewer)
+                elif values.get("action") == "discard":
+                    discard_document(session, doc_id, cfg.reviewer)
                 session.commit()
         if errors:
             return _document_page(request, doc_id, errors, submitted, status_code=422)
