@@ -128,3 +128,22 @@ def test_a_receipt_ingested_again_from_another_scan_is_flagged(tmp_path: Path) -
     flagged = "ying" if reasons["ying"] else "ying-again"
     other = "ying-again" if flagged == "ying" else "ying"
     assert reasons[flagged] == [f"possible duplicate: the same total and date as {other}, read alike (stored twice?)"]
+
+
+@pytest.mark.slow
+def test_eval_scores_each_copy_on_its_own(tmp_path: Path) -> None:
+    requires_tesseract()
+    folder = tmp_path / "set"
+    folder.mkdir()
+    scan = Image.open(SAMPLES / "kedai-maju-jaya.png").convert("RGB")
+    gold = (SAMPLES / "kedai-maju-jaya.json").read_text()
+    for name, image in (("a", scan), ("b", scan.resize((round(scan.width * 1.1), round(scan.height * 1.1))))):
+        image.save(folder / f"{name}.png")
+        (folder / f"{name}.json").write_text(gold)
+    db = f"sqlite:///{tmp_path / 'eval.db'}"
+    res = CliRunner().invoke(main, ["eval", str(folder), "--json", "--db", db, "-j", "1", "--profile", "fast"])
+    assert res.exit_code == 0, res.output
+    res = CliRunner().invoke(main, ["export", "--db", db, "--no-text"])
+    records = [json.loads(line) for line in res.stdout.splitlines()]
+    assert len(records) == 2 and records[0]["fields"]["total"] == records[1]["fields"]["total"]
+    assert not any(r.startswith("possible duplicate") for rec in records for r in rec["review_reasons"])
