@@ -211,6 +211,9 @@ def test_a_document_set_aside_leaves_the_queue_and_the_reports_and_can_come_back
     token = client.cookies.get("icr_csrf")
     page = client.post("/documents/2", data={"action": "discard", "csrf_token": token}, follow_redirects=False)
     assert page.status_code == 303 and client.get("/api/documents/2").json()["status"] == "discarded"
+    assert 'value="restore"' in client.get("/documents/2").text  # and a button takes it back
+    client.post("/documents/2", data={"action": "restore", "csrf_token": token}, follow_redirects=False)
+    assert client.get("/api/documents/2").json()["status"] == "ok"
 
 
 def test_pages_escape_ocr_text_and_forms_need_csrf(client: TestClient) -> None:

@@ -340,6 +340,8 @@ def create_app(
                     confirm_document(session, doc_id, cfg.reviewer)
                 elif values.get("action") == "discard":
                     discard_document(session, doc_id, cfg.reviewer)
+                elif values.get("action") == "restore":
+                    restore_document(session, doc_id, cfg.reviewer)
                 session.commit()
         if errors:
             return _document_page(request, doc_id, errors, submitted, status_code=422)
