@@ -156,9 +156,11 @@ def _set_status(session: Session, doc_id: int, who: str, old: str, new: str) -> 
     doc = get_document(session, doc_id)
     if doc.status != old:
         raise InvalidValue(f"document {doc_id} is {doc.status}, not {old}")
-    change = Correction(document_id=doc.id, field="status", old_value=old, new_value=new, corrected_by=who)
-    change.corrected_at = _now()
-    session.add(change)
+    session.add(
+        Correction(
+            document_id=doc.id, field="status", old_value=old, new_value=new, corrected_by=who, corrected_at=_now()
+        )
+    )
     doc.status = new
     doc.needs_review = new == "ok" and bool(review_pending(doc))
     session.flush()

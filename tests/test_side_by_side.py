@@ -209,9 +209,7 @@ def test_receipts_side_by_side_are_no_form_when_their_spread_looks_like_one(
     )
     assert stages.forms is not None
     monkeypatch.setattr(stages.forms, "kind", lambda *args, **kwargs: FORM)
-    path = tmp_path / "flatbed.png"
-    Image.new("RGB", (1000, 800), "white").save(path)
-    result = process_document(Task(str(path), "0" * 64), stages)
+    result = _flatbed(tmp_path, stages)
     assert result.ok and result.form is None
     assert [
         (str(p.extraction.fields["total"].value), str(p.extraction.fields["date"].value)) for p in result.parts
@@ -306,6 +304,11 @@ class _RowsAcross:
         return None
 
 
+def _under(words: list[Word]) -> list[Word]:
+    """``words`` 10 of a receipt's lines lower on the page: a receipt under another, a blank band between."""
+    return [replace(w, top=w.top + 400, line=w.line + 10) for w in words]
+
+
 def _stages_with(recognizer: Recognizer) -> Stages:
     stages = build_stages(load_settings(profile="fast"))
     return replace(stages, recognizer=recognizer, second_read=None, date_check=False)
@@ -313,9 +316,7 @@ def _stages_with(recognizer: Recognizer) -> Stages:
 
 def test_receipts_whose_rows_were_read_across_the_gutter_are_read_again_column_by_column(tmp_path: Path) -> None:
     reader = _RowsAcross()
-    path = tmp_path / "flatbed.png"
-    Image.new("RGB", (1000, 800), "white").save(path)
-    result = process_document(Task(str(path), "0" * 64), _stages_with(reader))
+    result = _flatbed(tmp_path, _stages_with(reader))
     assert result.ok
     # read whole, then each column cut at the middle of the gutter
     right_of_left = 50 + 70 + 60  # "TOTAL 12.50": two words 70 apart, 60 wide
@@ -330,9 +331,7 @@ def test_receipts_whose_rows_were_read_across_the_gutter_are_read_again_column_b
 
 def test_a_receipt_with_a_small_column_of_prices_is_not_read_again(tmp_path: Path) -> None:
     reader = _RowsAcross(prices=True)
-    path = tmp_path / "one.png"
-    Image.new("RGB", (1000, 800), "white").save(path)
-    result = process_document(Task(str(path), "0" * 64), _stages_with(reader))
+    result = _flatbed(tmp_path, _stages_with(reader))
     assert result.ok and not result.parts and reader.widths == [1000]
     assert result.extraction is not None and str(result.extraction.fields["total"].value) == "12.50"
 
@@ -351,10 +350,7 @@ class _Stacked:
         self, pages: Sequence[CorrectedPage], *, language: str | None = None, psm: int | None = None
     ) -> OcrResult:
         lower = ("CARD SLIP", "DATE 01/02/2024", "TOTAL 12.50") if self.slip else RECEIPTS[1]
-        # the second receipt starts 10 rows of the first's lines below its top: a blank band between
-        words = _rows([(text,) for text in RECEIPTS[0]], (50,)) + [
-            replace(w, top=w.top + 400, line=w.line + 10) for w in _rows([(text,) for text in lower], (50,))
-        ]
+        words = _rows([(text,) for text in RECEIPTS[0]], (50,)) + _under(_rows([(text,) for text in lower], (50,)))
         return OcrResult([page_from_words(words, 1000, 800, 1) for _ in pages], engine=self.name, language="eng")
 
     def close(self) -> None:
@@ -390,10 +386,7 @@ def test_receipts_one_above_another_on_one_scan_are_records_of_their_own(tmp_pat
 
 
 def test_receipts_one_above_another_kept_whole_are_flagged(tmp_path: Path) -> None:
-    path = tmp_path / "flatbed.png"
-    Image.new("RGB", (1000, 800), "white").save(path)
-    stages = replace(_stages_with(_Stacked()), split="none")
-    result = process_document(Task(str(path), "0" * 64), stages)
+    result = _flatbed(tmp_path, replace(_stages_with(_Stacked()), split="none"))
     assert result.ok and result.extraction is not None and not result.parts
     assert result.extraction.needs_review and any("print a total" in r for r in result.extraction.review_reasons)
 
@@ -410,8 +403,7 @@ class _Grid:
     def recognize(
         self, pages: Sequence[CorrectedPage], *, language: str | None = None, psm: int | None = None
     ) -> OcrResult:
-        below = _rows([(text,) for text in self.lower], (50,))
-        below = [replace(w, top=w.top + 400, line=w.line + 10) for w in below]
+        below = _under(_rows([(text,) for text in self.lower], (50,)))
         words = _rows(list(zip(RECEIPTS[0], RECEIPTS[1], strict=True)), (50, 600)) + below
         return OcrResult([page_from_words(words, 1000, 800, 1) for _ in pages], engine=self.name, language="eng")
 
@@ -423,9 +415,7 @@ class _Grid:
 def test_a_receipt_cut_from_beside_another_is_flagged_when_one_may_lie_under_it(
     tmp_path: Path, unlabelled: bool
 ) -> None:
-    path = tmp_path / "flatbed.png"
-    Image.new("RGB", (1000, 800), "white").save(path)
-    result = process_document(Task(str(path), "0" * 64), _stages_with(_Grid(unlabelled)))
+    result = _flatbed(tmp_path, _stages_with(_Grid(unlabelled)))
     assert result.ok and len(result.parts) == 2
     reasons = [p.extraction.review_reasons for p in result.parts if p.extraction]
     assert [any(r.startswith("one above another") for r in rs) for rs in reasons] == [True, False]
@@ -451,10 +441,8 @@ class _Shrunk:
         for page in pages:
             height, width = page.image.shape[:2]
             if (width, height) == (1000, 800):
-                lower = _rows([("CAFE TWO",), ("TOTAL 4.20",)], (50,))
-                words = _rows([(text,) for text in RECEIPTS[0]], (50,)) + [
-                    replace(w, top=w.top + 400, line=w.line + 10) for w in lower
-                ]
+                lower = _under(_rows([("CAFE TWO",), ("TOTAL 4.20",)], (50,)))
+                words = _rows([(text,) for text in RECEIPTS[0]], (50,)) + lower
                 if self.beside:
                     words += _rows([("SHOP THREE",), ("DATE 05/06/2024",), ("TOTAL 7.00",)], (600,))
             else:  # the n-th band (of the left column) alone, in its own coordinates
@@ -469,9 +457,7 @@ class _Shrunk:
 
 def test_receipts_one_above_another_read_short_of_a_date_are_read_again_band_by_band(tmp_path: Path) -> None:
     reader = _Shrunk()
-    path = tmp_path / "flatbed.png"
-    Image.new("RGB", (1000, 800), "white").save(path)
-    result = process_document(Task(str(path), "0" * 64), replace(_stages_with(reader), stacked_apart=True))
+    result = _flatbed(tmp_path, replace(_stages_with(reader), stacked_apart=True))
     assert result.ok and len(reader.sizes) == 3 and sum(h for _, h in reader.sizes[1:]) == 800
     fields = [p.extraction.fields for p in result.parts if p.extraction]
     found = [(str(f["total"].value), str(f["date"].value)) for f in fields]
@@ -482,9 +468,7 @@ def test_receipts_one_above_another_read_short_of_a_date_are_read_again_band_by_
 
 def test_a_column_of_two_receipts_beside_another_is_read_again_band_by_band(tmp_path: Path) -> None:
     reader = _Shrunk(beside=True)
-    path = tmp_path / "flatbed.png"
-    Image.new("RGB", (1000, 800), "white").save(path)
-    result = process_document(Task(str(path), "0" * 64), replace(_stages_with(reader), stacked_apart=True))
+    result = _flatbed(tmp_path, replace(_stages_with(reader), stacked_apart=True))
     assert result.ok
     # the left column (its text ends at 180, the right one's starts at 600) cut into its two bands
     (whole, upper, lower) = reader.sizes
