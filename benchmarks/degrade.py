@@ -1,6 +1,6 @@
 """Make degraded copies of receipt scans, for measuring the image corrector.
 
-usage: python benchmarks/degrade.py IMAGE_DIR OUT_DIR [--limit N] [--seed 0] [--variants A,B] [--flat]
+usage: python benchmarks/degrade.py IMAGE_DIR OUT_DIR [--every K] [--limit N] [--seed 0] [--variants A,B] [--flat]
 
 OUT_DIR must be outside the repository (default in the benchmark: a temp folder);
 the copies are derived from research data and must never be committed.
@@ -189,10 +189,100 @@ QUALITY_VARIANTS: dict[str, Callable[[Img, Rng], Img]] = {
 """Poor print and poor pictures, for the recognizer and the review flag (misread amounts and dates)."""
 
 
+def glare(img: Img, rng: Rng) -> Img:
+    """A lamp's or flash's reflection on glossy thermal paper: an oblong bright patch, a fifth to a third
+    of the page wide, that washes the ink out towards its middle (to a fifth of its contrast there)."""
+    h, w = img.shape[:2]
+    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+    cx, cy = rng.uniform(0.25, 0.75) * w, rng.uniform(0.15, 0.85) * h
+    rx = rng.uniform(0.10, 0.17) * w
+    ry = rx * rng.uniform(0.6, 1.4) * max(1.0, h / max(w, 1)) ** 0.3
+    theta = rng.uniform(0, np.pi)
+    u = (xx - cx) * np.cos(theta) + (yy - cy) * np.sin(theta)
+    v = -(xx - cx) * np.sin(theta) + (yy - cy) * np.cos(theta)
+    spot = 0.8 * np.exp(-((u / rx) ** 2 + (v / ry) ** 2) ** 1.5)
+    x = img.astype(np.float32)
+    out = x + (255.0 - x) * spot[..., None]
+    return np.clip(out, 0, 255).astype(np.uint8)
+
+
+def letter_height(img: Img) -> float:
+    """The median height of the page's dark marks of letter size (Otsu), in pixels: blur and warps are
+    scaled to the print, not to the page (a receipt may fill a phone's photo or a corner of an A4 scan)."""
+    grey = cv2.cvtColor(img, cv2.COLOR_BGR2GRAY) if img.ndim == 3 else img
+    _, ink = cv2.threshold(grey, 0, 255, cv2.THRESH_BINARY_INV | cv2.THRESH_OTSU)
+    n, _, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
+    heights = [int(h) for _, _, w, h, area in stats[1:n] if 5 <= h <= 200 and w <= 3 * h and area >= 12]
+    return float(np.median(heights)) if heights else 20.0
+
+
+def dim_light(img: Img, rng: Rng) -> Img:
+    """A photo in dim indoor light: the paper at 40-50 % of white under a warm cast, the ink a little
+    lifted, the sensor's grain (in the light and in the colours) and a phone's JPEG. The grain is a
+    sensor's that saw letters 40 px tall, averaged down with the photo to the letters' size here."""
+    paper = rng.uniform(0.40, 0.50)
+    cast = np.array([rng.uniform(0.65, 0.8), rng.uniform(0.85, 0.95), 1.0], np.float32)
+    x = img.astype(np.float32) / 255.0
+    x = (0.08 + (paper - 0.08) * x) * cast
+    h, w = img.shape[:2]
+    sigma = 0.05 * min(1.0, letter_height(img) / 40)
+    grain = rng.normal(0, sigma, (h, w, 1)) + rng.normal(0, 0.6 * sigma, (h, w, 3))
+    out = np.clip((x + grain) * 255.0, 0, 255).astype(np.uint8)
+    ok, buf = cv2.imencode(".jpg", out, [cv2.IMWRITE_JPEG_QUALITY, 60])
+    return cv2.imdecode(buf, cv2.IMREAD_COLOR) if ok else out
+
+
+def motion_blur(img: Img, rng: Rng) -> Img:
+    """A shaken hand: a straight blur a third to a half of a letter's height long, at any angle."""
+    length = max(3, round(letter_height(img) * rng.uniform(0.33, 0.5)))
+    kernel = np.zeros((length, length), np.float32)
+    kernel[length // 2, :] = 1.0
+    m = cv2.getRotationMatrix2D(((length - 1) / 2, (length - 1) / 2), rng.uniform(0, 180), 1.0)
+    kernel = cv2.warpAffine(kernel, m, (length, length))
+    return cv2.filter2D(img, -1, kernel / max(float(kernel.sum()), 1e-6))
+
+
+def crumpled(img: Img, rng: Rng) -> Img:
+    """A receipt crumpled in a pocket and smoothed out: the paper warped by a smooth random field (up to
+    half a letter's height), shaded where it bends, and two or three creases across it."""
+    h, w = img.shape[:2]
+    amp = 0.5 * letter_height(img)
+    coarse = (max(3, h // 150), max(3, w // 150))
+
+    def field() -> Img:
+        f = cv2.resize(rng.normal(0, 1, coarse).astype(np.float32), (w, h), interpolation=cv2.INTER_CUBIC)
+        return cv2.GaussianBlur(f, (0, 0), max(h, w) / 120)
+
+    fx, fy = field(), field()
+    scale = amp / max(float(np.abs(fx).max()), float(np.abs(fy).max()), 1e-6)
+    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+    warped = cv2.remap(img, xx + fx * scale, yy + fy * scale, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    gy, gx = np.gradient(fx + fy)
+    shade = 1.0 + 0.12 * (gx + gy) / max(float(np.abs(gx + gy).max()), 1e-6)
+    out = warped.astype(np.float32) * shade[..., None]
+    for _ in range(int(rng.integers(2, 4))):
+        x0, x1 = rng.uniform(-0.2, 1.2, 2) * w
+        y0, y1 = rng.uniform(0, 1, 2) * h
+        crease = np.zeros((h, w), np.float32)
+        cv2.line(crease, (int(x0), int(y0)), (int(x1), int(y1)), 1.0, max(2, round(max(h, w) / 600)))
+        crease = cv2.GaussianBlur(crease, (0, 0), max(h, w) / 800)
+        out *= 1.0 - 0.25 * crease[..., None]
+    return np.clip(out, 0, 255).astype(np.uint8)
+
+
+LIGHT_VARIANTS: dict[str, Callable[[Img, Rng], Img]] = {
+    "dim": dim_light,
+    "glare": glare,
+    "motion": motion_blur,
+    "crumpled": crumpled,
+}
+"""Phone photos as people take them: poor light, a reflection, a shaken hand, paper that was crumpled."""
+
+
 def degrade_folder(images: list[Path], out: Path, seed: int = 0, variants: list[str] | None = None) -> Path:
     """Write every variant (of :data:`VARIANTS`, or the ones named, :data:`PHOTO_VARIANTS` and
     :data:`QUALITY_VARIANTS` too) of every image under ``out``; returns ``out``."""
-    known = {**VARIANTS, **PHOTO_VARIANTS, **QUALITY_VARIANTS}
+    known = {**VARIANTS, **PHOTO_VARIANTS, **QUALITY_VARIANTS, **LIGHT_VARIANTS}
     for name in variants or list(VARIANTS):
         folder = out / name
         folder.mkdir(parents=True, exist_ok=True)
@@ -213,18 +303,19 @@ def main() -> None:
     parser.add_argument("image_dir", type=Path)
     parser.add_argument("out_dir", type=Path)
     parser.add_argument("--limit", type=int, default=30)
+    parser.add_argument("--every", type=int, default=1, help="every Nth image (before --limit)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--variants", help="comma-separated (default: the corrector's set)")
     parser.add_argument("--flat", action="store_true", help="also OUT_DIR/flat, labelled for `icr eval`")
     args = parser.parse_args()
-    known = {**VARIANTS, **PHOTO_VARIANTS, **QUALITY_VARIANTS}
+    known = {**VARIANTS, **PHOTO_VARIANTS, **QUALITY_VARIANTS, **LIGHT_VARIANTS}
     names = [v.strip() for v in args.variants.split(",")] if args.variants else list(VARIANTS)
     if unknown := [v for v in names if v not in known]:
         parser.error(f"unknown variants {unknown} (known: {', '.join(known)})")
     repo = Path(__file__).resolve().parents[1]
     if args.out_dir.resolve().is_relative_to(repo):
         parser.error("OUT_DIR must be outside the repository (derived research data is never committed)")
-    images = sorted(args.image_dir.glob("*.jpg"))[: args.limit]
+    images = sorted(args.image_dir.glob("*.jpg"))[:: args.every][: args.limit]
     degrade_folder(images, args.out_dir, args.seed, names)
     if args.flat:
         flat = args.out_dir / "flat"

@@ -60,10 +60,14 @@ def _printed(fv: FieldValue, text: str, amounts: list[Decimal]) -> int:
 
 def _ambiguous_date(fv: FieldValue, text: str) -> bool:
     """A numeric date whose day and month could be each other (04/05/2018) on a page whose cues name
-    no country that settles their order: the order is a guess."""
+    no country that settles their order, nor a weekday printed beside it: the order is a guess."""
     m = _NUMERIC_DATE.search(fv.raw)
     swappable = bool(m) and int(m.group(1)) <= 12 and int(m.group(2)) <= 12 and int(m.group(1)) != int(m.group(2))
-    return swappable and _date_order(text) is None
+    if not swappable or _date_order(text) is not None:
+        return False
+    from icr.text.parsers import weekday_settles
+
+    return not weekday_settles(fv.raw, text)
 
 
 def _date_order(text: str) -> str | None:

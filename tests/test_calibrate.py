@@ -68,6 +68,11 @@ def test_features_see_the_receipts_sums_the_page_and_the_date() -> None:
     for country in (malaysia, "CANOGA PARK, CA 91303\n(818) 576-0490"):
         settled = features(day, Extraction({"date": day}, country + "\n" + text), 0.9)
         assert settled["ambiguous"] == 0.0
+    # so does a weekday printed beside the date: 4 May 2018 was a Friday, 5 April a Thursday
+    for weekday in ("FRI 04/05/2018", "04/05/2018 (Thu)"):
+        page = text.replace("04/05/2018", weekday) if "04/05/2018" in text else text + "\n" + weekday
+        assert features(day, Extraction({"date": day}, page), 0.9)["ambiguous"] == 0.0
+    assert features(day, Extraction({"date": day}, text + "\nMON 04/05/2018"), 0.9)["ambiguous"] == 1.0
 
 
 def test_a_close_call_is_a_value_whose_rival_scored_within_the_calibrations_margin() -> None:

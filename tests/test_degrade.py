@@ -36,6 +36,24 @@ def test_quality_variants_fade_blur_and_shrink_a_scan(tmp_path: Path, monkeypatc
     assert blurred.shape == img.shape and edges(blurred) < 0.7 * edges(img)
 
 
+def test_light_variants_dim_glare_shake_and_crumple_a_photo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    degrade = benchmark_module("degrade", monkeypatch)
+    img = cv2.imread(str(_scan(tmp_path / "r.jpg")))
+    assert 20 <= degrade.letter_height(img) <= 40  # cv2's 1.2-scale capitals
+    rng = np.random.default_rng(0)
+    out = {name: make(img, rng) for name, make in degrade.LIGHT_VARIANTS.items()}
+    assert all(o.shape == img.shape and o.dtype == np.uint8 for o in out.values())
+    dim = out["dim"].astype(float)
+    assert dim.mean() < 0.55 * img.mean() and dim[..., 0].mean() < dim[..., 2].mean()  # darker, warm
+    ink = degrade.LIGHT_VARIANTS["glare"](np.full_like(img, 20), rng)[..., 0].astype(float)  # ink everywhere
+    assert ink.max() > 150 and np.median(ink) < 40  # washed out in the patch, not elsewhere
+    a, b = img.astype(float), out["motion"].astype(float)
+    edges = lambda x: float((np.diff(x, axis=0) ** 2).sum() + (np.diff(x, axis=1) ** 2).sum())  # noqa: E731
+    assert edges(b) < 0.8 * edges(a)
+    moved = np.abs(out["crumpled"].astype(float) - img.astype(float)).mean()
+    assert moved > 1.0 and abs(out["crumpled"].mean() - img.mean()) < 20  # warped and shaded, still paper
+
+
 def test_the_flat_layout_pairs_each_copy_with_its_labels(tmp_path: Path) -> None:
     source = tmp_path / "set"
     source.mkdir()

@@ -106,6 +106,30 @@ def test_month_names_come_from_babel_per_language() -> None:
     assert parse_date("3 MÄRZ 2023", ParseOptions(lexicon=lexicon_for(("ms_MY",)))) is None
 
 
+def test_a_weekday_printed_beside_a_numeric_date_tells_its_day_from_its_month() -> None:
+    day_first, month_first = ParseOptions(day_first=True), ParseOptions(day_first=False)
+    # 9 February 2019 was a Saturday, 2 September a Monday: the weekday settles the order either way
+    for opts in (day_first, month_first):
+        assert parse_date("SAT 2/09/19 5:30pm", opts) == dt.date(2019, 2, 9)
+        assert parse_date("Date: 03/04/2018 (SUN)", opts) == dt.date(2018, 3, 4)
+        assert parse_date("03/04/2018 12:30 PM Tue", opts) == dt.date(2018, 4, 3)
+    # without one, or with a word that names no weekday, the document's order decides
+    assert parse_date("2/09/19 5:30pm", day_first) == dt.date(2019, 9, 2)
+    assert parse_date("TO 03/04/2018", day_first) == dt.date(2018, 4, 3)
+    assert parse_date("SATAY 2/09/19", day_first) == dt.date(2019, 9, 2)
+    # a weekday not next to the date may be another's
+    assert parse_date("SAT CASHIER 01 2/09/19", day_first) == dt.date(2019, 9, 2)
+    # a weekday that fits neither order (misread, or the date is) leaves the order as it was
+    assert parse_date("WED 2/09/19", day_first) == dt.date(2019, 9, 2)
+    # the names come from babel for the packs' languages: German "Samstag", Spanish "sáb."
+    de = ParseOptions(lexicon=lexicon_for(("de_DE",)))
+    assert parse_date("Samstag, 09.02.2019", de) == dt.date(2019, 2, 9)
+    assert parse_date("Montag, 09.02.2019", de) == dt.date(2019, 9, 2)
+    es = ParseOptions(lexicon=lexicon_for(("es_ES",)), day_first=False)
+    assert parse_date("sáb. 09/02/2019", es) == dt.date(2019, 2, 9)
+    assert parse_date("lun. 09/02/2019", es) == dt.date(2019, 9, 2)
+
+
 def test_the_words_between_a_dates_parts_come_from_babel_per_language() -> None:
     es = ParseOptions(lexicon=lexicon_for(("es_ES",)))
     assert parse_date("Fecha: 3 de diciembre de 2026", es) == dt.date(2026, 12, 3)

@@ -155,6 +155,36 @@ def month_names(languages: Iterable[str]) -> dict[str, int]:
     return names
 
 
+@functools.cache
+def _babel_weekdays(language: str) -> dict[str, int]:
+    """Weekday names and abbreviations of ``language`` (babel's CLDR data; Monday 0, as
+    ``date.weekday()``), and each name cut one letter past an abbreviation of three ("THUR", "TUES").
+    Names of two letters are left out: "TO", "LA", "MA" are words too."""
+    from babel import Locale
+
+    loc = Locale.parse(language)
+    found: dict[str, set[int]] = {}
+    for context in ("format", "stand-alone"):
+        for number, name in loc.days[context]["wide"].items():
+            short = loc.days[context]["abbreviated"][number]
+            for plain in (_plain, lambda w: "".join(c for c in w.upper() if c.isalpha())):
+                word, abbr = plain(name), plain(short)
+                keys = [word, abbr] + ([word[: len(abbr) + 1]] if len(abbr) >= 3 and word.startswith(abbr) else [])
+                for key in keys:
+                    if len(key) >= 3:
+                        found.setdefault(key, set()).add(int(number))
+    return {key: next(iter(numbers)) for key, numbers in found.items() if len(numbers) == 1}
+
+
+def weekday_names(languages: Iterable[str]) -> dict[str, int]:
+    """Names of the weekdays in ``languages``; a name two languages give different days is left out."""
+    numbers: dict[str, set[int]] = {}
+    for lang in languages:
+        for key, number in _babel_weekdays(lang).items():
+            numbers.setdefault(key, set()).add(number)
+    return {key: next(iter(found)) for key, found in numbers.items() if len(found) == 1}
+
+
 @dataclass(frozen=True)
 class CompiledSlip:
     pattern: regex.Pattern[str]
@@ -243,6 +273,10 @@ class Lexicon:
     """The country packs' decimal separator when they agree."""
     home_currencies: frozenset[str] = frozenset()
     """Codes of the currencies of the countries of the applied packs (besides base)."""
+    weekdays: dict[str, int] = field(default_factory=dict)
+    """Weekday name (upper case) -> its number, Monday 0: a weekday printed beside a numeric date
+    tells its day from its month."""
+    weekday_alt: str = "(?!)"
 
     @property
     def whole_money(self) -> bool:
@@ -358,6 +392,7 @@ def compile_lexicon(packs: Sequence[LocalePack], chosen: bool = True) -> Lexicon
     orders = {p.date_order for p in packs[1:] if p.date_order}
     order = orders.pop() if len(orders) == 1 else packs[0].date_order
     months = month_names(lang for p in packs for lang in p.languages)
+    weekdays = weekday_names(dict.fromkeys(lang for p in packs for lang in p.languages))
     methods: dict[str, str] = {}
     for pack in packs:
         for word, method in pack.payment_methods.items():
@@ -462,6 +497,8 @@ def compile_lexicon(packs: Sequence[LocalePack], chosen: bool = True) -> Lexicon
         not_item=regex.compile(rf"{edge}{_alt(_joined(packs, 'not_item_words'))}{edge}", _I),
         slips={scope: tuple(s for _, s in sorted(rows, key=lambda r: r[0])) for scope, rows in slips.items()},
         home_currencies=frozenset(home),
+        weekdays=weekdays,
+        weekday_alt=_alt(regex.escape(w) for w in sorted(weekdays, key=len, reverse=True)),
         english="en" in {lang for p in (packs[1:] or packs) for lang in p.languages},
         town_ends_address=bool(packs[1:]) and all(p.town_ends_address for p in packs[1:]),
         spaceless=spaceless,

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
@@ -342,6 +343,69 @@ def _repair_tens(a: str, b: str, y: int, opts: ParseOptions) -> dt.date | None:
     return None
 
 
+@functools.lru_cache(maxsize=64)
+def _weekday_patterns(lex: Lexicon) -> tuple[regex.Pattern[str], regex.Pattern[str]]:
+    """A weekday name of the lexicon's languages just before a date ("SAT 2/09/19", "Sun, 03/04")
+    and just after it, maybe past its time ("03/04/2018 (SUN)", "08/13/19 12:30 PM Tue")."""
+    alt = lex.weekday_alt
+    before = regex.compile(rf"(?<!\p{{L}})(?P<w>{alt})\.?[\s,(\[-]*$", regex.IGNORECASE)
+    after = regex.compile(
+        r"^[\s,)\]-]*(?:(?:[01]?\d|2[0-3])\s?[:.]\s?[0-5]\d(?:\s?[:.]\s?[0-5]\d)?\s?(?:[AaPp]\.?[Mm]\.?)?[\s,-]*)?"
+        rf"[(\[]?\s?(?P<w>{alt})(?!\p{{L}})",
+        regex.IGNORECASE,
+    )
+    return before, after
+
+
+WEEKDAY_REACH = 24
+"""Characters either side of a date looked through for its weekday (on its own line)."""
+
+
+def weekday_beside(text: str, start: int, end: int, lexicon: Lexicon | None = None) -> int | None:
+    """The weekday (Monday 0) printed next to the date at ``text[start:end]``, on its line; None when
+    there is none or two that disagree."""
+    lex = lexicon if lexicon is not None else default_lexicon()
+    if not lex.weekdays:
+        return None
+    before, after = _weekday_patterns(lex)
+    head = text[max(0, start - WEEKDAY_REACH) : start].rpartition("\n")[2]
+    tail = text[end : end + WEEKDAY_REACH].partition("\n")[0]
+    days = set()
+    for found in (before.search(head), after.search(tail)):
+        if found is not None:
+            word = found["w"].upper()
+            day = lex.weekdays.get(word, lex.weekdays.get(_plain_word(word)))
+            if day is not None:
+                days.add(day)
+    return days.pop() if len(days) == 1 else None
+
+
+_TWO_ORDERS = regex.compile(r"(?<!\d)(\d{1,2})\s?[-/.]\s?(\d{1,2})\s?[-/.]\s?((?:19|20)?\d\d)(?!\d)")
+
+
+def weekday_settles(raw: str, text: str, lexicon: Lexicon | None = None) -> bool:
+    """Whether a weekday printed beside the numeric date ``raw`` somewhere in ``text`` fits one of
+    its two orders (day first, month first) and not the other."""
+    m = _TWO_ORDERS.search(raw)
+    if m is None or not raw:
+        return False
+    a, b, y = int(m[1]), int(m[2]), _year(m[3])
+    one, two = _make_date(y, b, a), _make_date(y, a, b)
+    if one is None or two is None or one == two:
+        return False
+    start = text.find(raw)
+    while start >= 0:
+        day = weekday_beside(text, start, start + len(raw), lexicon)
+        if day is not None and (one.weekday() == day) != (two.weekday() == day):
+            return True
+        start = text.find(raw, start + 1)
+    return False
+
+
+def _plain_word(word: str) -> str:
+    return "".join(c for c in unicodedata.normalize("NFKD", word) if c.isalpha())
+
+
 def _date_from_match(kind: str, m: regex.Match[str], opts: ParseOptions) -> dt.date | None:
     if kind in ("ymd", "compact", "compact_dmy"):
         return _make_date(_year(m["y"]), int(m["m"]), int(m["d"]))
@@ -349,7 +413,13 @@ def _date_from_match(kind: str, m: regex.Match[str], opts: ParseOptions) -> dt.d
         a, b, y = int(m["a"]), int(m["b"]), _year(m["y"])
         first, second = ((b, a), (a, b)) if opts.day_first else ((a, b), (b, a))
         # preferred order first, the other when the preferred one is impossible (13/04 vs 04/13)
+        # or when the weekday printed beside the date is the other one's ("SAT 2/09/19")
         found = _make_date(y, *first) or _make_date(y, *second)
+        other = _make_date(y, *second)
+        if found is not None and other is not None and other != found:
+            day = weekday_beside(m.string, m.start(), m.end(), opts.lex)
+            if day is not None and found.weekday() != day and other.weekday() == day:
+                found = other
         if found is None and len(m["y"]) == 4:
             found = _repair_tens(m["a"], m["b"], y, opts)
         return found
