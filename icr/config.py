@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, field_validator
 
 from icr.errors import ConfigError
 
@@ -301,6 +301,19 @@ class TextCorrectorConfig(_Section):
     branch_similarity: float = Field(ge=0, le=100)
     lookalike_digits: dict[Digit, SmallLetters] | None = None
     """Digits a recognizer reads for letters and the small letters each may stand for ("1": "il")."""
+    home_locale: str | None = None
+    """The locale pack of the user's own country: a document whose cues name no country surely is read
+    with its date order and currency (a guess), not day first with no currency."""
+
+    @field_validator("home_locale")
+    @classmethod
+    def _a_country_pack(cls, tag: str | None) -> str | None:
+        from icr.text.locales import BASE, load_packs
+
+        countries = sorted(t for t in load_packs() if t != BASE)
+        if tag is not None and tag not in countries:
+            raise ValueError(f"{tag!r} is no country's locale pack (known: {', '.join(countries)})")
+        return tag
 
 
 class IngestConfig(_Section):

@@ -96,6 +96,27 @@ def test_a_weak_cue_still_orders_the_dates_when_every_pack_applies() -> None:
     assert ex.fields["date"].value == "2017-06-10"
 
 
+def test_a_receipt_that_names_no_country_is_read_as_one_of_the_users_own() -> None:
+    blank = ["SHOP", "06/10/17", "TOTAL 9.00"]  # a photo too dark to read its address: no cue at all
+    home = detect_locales(blank, home="en_US")
+    assert len(home.tags) == len(PACKS) - 1 and (home.date_order, home.hint) == ("month_first", "en_US")
+    # the document's own cues come first: a Malaysian receipt, or a weak cue of another country
+    assert detect_locales(["KEDAI MAJU SDN BHD", "TEL: 012-345 6789", "TOTAL RM 5.00"], home="en_US").tags == ("ms_MY",)
+    weak = ["BURGER PLACE", "(562) 699-7484", "06/10/17 11:47a", "Total 9.00"]
+    assert detect_locales(weak, home="en_GB").hint == "en_US"
+
+    def read(home: str | None) -> dict[str, str | None]:
+        settings = load_settings(overrides={"text_corrector": {"home_locale": home}})
+        fields = DefaultTextCorrector(settings).extract(ocr_from_lines(blank)).fields
+        return {name: fields[name].value if name in fields else None for name in ("date", "currency")}
+
+    assert read(None) == {"date": "2017-10-06", "currency": None}
+    assert read("en_US") == {"date": "2017-06-10", "currency": "USD"}
+    assert read("de_DE") == {"date": "2017-10-06", "currency": "EUR"}
+    with pytest.raises(ConfigError, match=r"home_locale.*'xx_YY' is no country's locale pack"):
+        load_settings(overrides={"text_corrector": {"home_locale": "xx_YY"}})
+
+
 def test_month_names_come_from_babel_per_language() -> None:
     de = ParseOptions(lexicon=lexicon_for(("de_DE",)))
     fr = ParseOptions(lexicon=lexicon_for(("fr_FR",)))

@@ -74,6 +74,8 @@ class DefaultTextCorrector:
         """Correct long unknown words in company names one edit away, and misread place words in
         addresses (config/dictionaries/places*.txt); helps OCR, may alter rare names."""
         load_packs()  # a locale pack that fails validation stops here, naming its file and key
+        self.home_locale: str | None = options.get("home_locale")  # a country's pack (validated settings)
+        """A document whose cues name no country surely takes this pack's date order and currency."""
         folders = [*settings.template_dirs, config_dir() / "templates"]
         self.templates: list[Template] = load_templates(folders)
         self.speller: SpellingCorrector | None = None
@@ -99,7 +101,7 @@ class DefaultTextCorrector:
     def extract(self, ocr: OcrResult) -> Extraction:
         raw_lines = [Line(ln.index, mask_card_numbers(ln.text), ln.confidence) for ln in document_lines(ocr)]
         # The packs whose cues the document shows (a US receipt: 7/4/2013), unless a template names them.
-        cues = detect_locales([ln.text for ln in raw_lines])
+        cues = detect_locales([ln.text for ln in raw_lines], home=self.home_locale)
         lex = lexicon_for(cues.tags)
         if lex.marked_letters is not None:
             # even a sure reading: PP-OCRv6 reads "Jaça" for JAYA at 0.99

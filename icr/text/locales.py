@@ -588,11 +588,11 @@ class LocaleChoice:
     """The one pack whose cues show, too weakly to be chosen (a North American phone number alone)."""
 
 
-def detect_locales(lines: Sequence[str], folder: Path | None = None) -> LocaleChoice:
+def detect_locales(lines: Sequence[str], folder: Path | None = None, home: str | None = None) -> LocaleChoice:
     """The best-scoring pack and a second close to it; every pack when none scores
     :data:`MIN_SCORE`, with the date order of the one pack whose cues show too weakly for it to be
     chosen (a North American phone number alone) and lead every other pack's clearly, as the packs'
-    orders disagree."""
+    orders disagree; failing that, of the ``home`` pack (the user's country), as a hint too."""
     scores = score_locales(lines, folder)
     ranked = sorted(scores.items(), key=lambda kv: (-kv[1], kv[0]))
     best = ranked[0][1] if ranked else 0.0
@@ -602,6 +602,8 @@ def detect_locales(lines: Sequence[str], folder: Path | None = None) -> LocaleCh
         if best > 0 and runner_up < SECOND_RATIO * best:
             leader = ranked[0][0]
             return LocaleChoice(all_tags(folder), load_packs(folder)[leader].date_order, leader)
+        if home is not None:
+            return LocaleChoice(all_tags(folder), load_packs(folder)[home].date_order, home)
         return LocaleChoice(all_tags(folder))
     return LocaleChoice(
         tuple(t for i, (t, s) in enumerate(ranked[:2]) if i == 0 or (s >= MIN_SCORE and s >= SECOND_RATIO * best))
