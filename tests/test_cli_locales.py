@@ -45,7 +45,21 @@ def test_detect_shows_the_scores_the_choice_and_the_fields() -> None:
     assert out["chosen"] == "hu_HU" and out["total"] == "570.00" and out["currency"] == "HUF"
     assert res.output.startswith("score\thu_HU\t")
     res = CliRunner().invoke(main, ["locales", "detect", "-"], input="TOTAL 5.00\n")
-    assert "chosen\tevery pack (none sure)" in res.output
+    assert "chosen\tevery pack (none sure)\n" in res.output
+
+
+def test_detect_says_when_the_users_home_country_orders_the_dates(tmp_path: Path) -> None:
+    cfg = tmp_path / "home.yaml"
+    cfg.write_text("text_corrector: {home_locale: en_US}\n", encoding="utf-8")
+    receipt = "SHOP\n06/10/17\nTOTAL 5.00\n"
+    res = CliRunner().invoke(main, ["locales", "detect", "-"], input=receipt, env={"ICR_CONFIG": str(cfg)})
+    assert res.exit_code == 0, res.output
+    out = dict(line.split("\t", 1) for line in res.output.splitlines() if not line.startswith("score"))
+    assert out["chosen"] == "every pack (none sure); dates and currency as en_US's (text_corrector.home_locale)"
+    assert (out["date"], out["currency"]) == ("2017-06-10", "USD")
+    weak = "BURGER PLACE\n(562) 699-7484\n06/10/17\nTOTAL 5.00\n"  # a US phone number alone
+    res = CliRunner().invoke(main, ["locales", "detect", "-"], input=weak)
+    assert "chosen\tevery pack (none sure); dates and currency as en_US's (a weak cue)" in res.output
 
 
 def test_detect_names_an_unreadable_file(tmp_path: Path) -> None:

@@ -66,10 +66,15 @@ def detect_cmd(text_file: str) -> None:
     scores = {t: s for t, s in score_locales(lines).items() if s > 0}
     for tag, score in sorted(scores.items(), key=lambda kv: (-kv[1], kv[0])):
         click.echo(f"score\t{tag}\t{score:g}")
-    choice = detect_locales(lines)
+    settings = load_settings()
+    home = settings.section("text_corrector").get("home_locale")
+    choice = detect_locales(lines, home=home)
     chosen = ", ".join(choice.tags) if max(scores.values(), default=0.0) >= MIN_SCORE else "every pack (none sure)"
+    if choice.hint is not None:
+        why = "a weak cue" if detect_locales(lines).hint == choice.hint else "text_corrector.home_locale"
+        chosen += f"; dates and currency as {choice.hint}'s ({why})"
     click.echo(f"chosen\t{chosen}")
-    extraction = DefaultTextCorrector(load_settings()).extract(ocr_from_lines(lines))
+    extraction = DefaultTextCorrector(settings).extract(ocr_from_lines(lines))
     for name in ("company", "address", "date", "total", "currency"):
         field = extraction.fields.get(name)
         click.echo(f"{name}\t{field.value if field is not None and field.value is not None else ''}")
