@@ -7,7 +7,8 @@ stored before it is flagged for review, naming the earlier one. Two documents re
 when they print the same total and the same date, no field of :attr:`DuplicateOptions.distinct_by`
 (a currency) read otherwise on both, and more of the fields that tell purchases apart
 (:attr:`DuplicateOptions.identify_by`: the company, the time, the receipt number) read alike on
-both than otherwise; with the date unread on one, two of those at least and all read alike.
+both than otherwise; with the date unread on one, two of those at least and all read alike. A date's
+day and month may be swapped on one copy, a time twelve hours off (its order, its "PM", unread).
 Alike: at least :attr:`DuplicateOptions.similarity` (rapidfuzz ratio of the upper-cased readings,
 as read or with their words sorted), so that a letter or digit misread on one copy, or a name's
 words read in another order, still agree. A company read with a word of its address on one copy
@@ -69,15 +70,42 @@ def same_purchase(a: Record, b: Record, options: DuplicateOptions) -> bool:
     """Whether two documents record one purchase (see the module's docstring)."""
     if not a.get("total") or a.get("total") != b.get("total"):
         return False
-    if a.get("date") and b.get("date") and a["date"] != b["date"]:
+    if a.get("date") and b.get("date") and not _same_day(a["date"], b["date"]):
         return False
     if any(a.get(f) and b.get(f) and _key(a[f]) != _key(b[f]) for f in options.distinct_by):
         return False
-    both = [(a[f], b[f]) for f in options.identify_by if a.get(f) and b.get(f)]
-    alike = sum(1 for x, y in both if _likeness(_key(x), _key(y)) >= options.similarity)
+    both = [(f, a[f], b[f]) for f in options.identify_by if a.get(f) and b.get(f)]
+    alike = sum(1 for f, x, y in both if _alike(f, _key(x), _key(y), options.similarity))
     if not (a.get("date") and b.get("date")):  # a date unread on one copy: the others must all agree
         return alike >= 2 and alike == len(both)
     return alike > len(both) - alike
+
+
+def _same_day(a: str, b: str) -> bool:
+    """Two stored dates (ISO) of one day, or of one day read in two orders: a copy whose cues went
+    unread takes 2019-02-09 for 2019-09-02."""
+    if a == b:
+        return True
+    x, y = a.split("-"), b.split("-")
+    return len(x) == len(y) == 3 and x[0] == y[0] and (x[1], x[2]) == (y[2], y[1])
+
+
+def _minutes(time: str) -> int | None:
+    parts = time.split(":")
+    if len(parts) < 2 or not all(p.isdigit() for p in parts[:2]):
+        return None
+    return int(parts[0]) * 60 + int(parts[1])
+
+
+def _alike(field: str, a: str, b: str, similarity: float) -> bool:
+    """Two readings of ``field`` name one value: alike as text, or for a time, twelve hours apart
+    (a "PM" read on one copy and lost on the other)."""
+    if _likeness(a, b) >= similarity:
+        return True
+    if field == "time":
+        x, y = _minutes(a), _minutes(b)
+        return x is not None and y is not None and abs(x - y) == 12 * 60
+    return False
 
 
 def _likeness(a: str, b: str) -> float:

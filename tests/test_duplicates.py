@@ -46,6 +46,12 @@ def test_the_same_total_and_date_read_alike_on_more_than_otherwise_are_one_purch
     undated = {k: v for k, v in COFFEE.items() if k != "date"}
     assert same_purchase(COFFEE, undated, OPTIONS)  # its company and time
     assert not same_purchase({k: v for k, v in COFFEE.items() if k != "time"}, undated, OPTIONS)  # its company
+    # a copy whose cues went unread: its day and month swapped, its "PM" lost (2019-02-09 17:30)
+    burger = {"total": "34.21", "date": "2019-02-09", "company": "DOUGLAS BURGERS #15", "time": "17:30"}
+    dark = {"total": "34.21", "date": "2019-09-02", "time": "05:30"}
+    assert same_purchase(burger, dark, OPTIONS)
+    assert not same_purchase(burger, {**dark, "date": "2019-09-03"}, OPTIONS)  # no swap of 2019-02-09
+    assert not same_purchase(burger, {**dark, "time": "06:30"}, OPTIONS)  # another hour
     # too little to tell two purchases apart: nothing read on both but the total and date
     assert not same_purchase({"total": "4.50", "date": "2024-03-01"}, COFFEE, OPTIONS)
 
