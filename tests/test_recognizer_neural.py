@@ -344,9 +344,14 @@ def test_real_engine_reads_the_samples_total_on_its_line(read_offline: dict[str,
 
 def test_digits_read_for_letters_inside_words_are_put_back() -> None:
     slips = load_settings().get("recognizer", "letter_slips")
-    tokens = ["0CT", "INV0ICENO:", "B00K", "2016", "10.00", "A0", "INV-2019-0457", "R0M4"]
+    tokens = ["0CT", "INV0ICENO:", "B00K", "2016", "10.00", "A0", "INV-2019-0457", "R0M4", "c0ffee"]
     assert [repair_slips(t, slips) for t in tokens] == [
-        "OCT", "INVOICENO:", "BOOK", "2016", "10.00", "A0", "INV-2019-0457", "R0M4"
+        "OCT", "INVOICENO:", "BOOK", "2016", "10.00", "A0", "INV-2019-0457", "R0M4", "coffee"
+    ]  # fmt: skip
+    # an x read as the multiplication sign inside a word; a count's sign stays ("2×", "×3", "Coke×2")
+    tokens = ["SmokeBo×BBQ", "Ta×(RM)", "BO×ES", "2×", "×3", "Coke×2", "×"]
+    assert [repair_slips(t, slips) for t in tokens] == [
+        "SmokeBoxBBQ", "Tax(RM)", "BOXES", "2×", "×3", "Coke×2", "×"
     ]  # fmt: skip
 
 

@@ -285,11 +285,22 @@ def reread_words(piece: Sequence[Word], text: str, confidence: float) -> list[Wo
 
 
 def repair_slips(token: str, slips: Mapping[str, str]) -> str:
-    """``token`` with its digits read for letters put back (``slips``: digit -> letter, from config)
-    when every other character is a letter or punctuation and two at least are letters ("0CT")."""
+    """``token`` with its digits or signs read for letters put back (``slips``: character -> letter,
+    from config) when every other character is a letter or punctuation and two at least are letters
+    ("0CT", "SmokeBo×BBQ"). The letter takes the case of the letter before it (after it, first in
+    the word): "Ta×" is "Tax", "BO×ES" "BOXES"."""
     letters = sum(c.isalpha() for c in token)
     if letters < 2 or not any(c in slips for c in token):
         return token
     if any(c.isdigit() and c not in slips for c in token):
         return token
-    return "".join(slips.get(c, c) for c in token)
+    out: list[str] = []
+    for i, c in enumerate(token):
+        letter = slips.get(c)
+        if letter is None:
+            out.append(c)
+            continue
+        near = next((x for x in reversed(token[:i]) if x.isalpha()), None)
+        near = near or next((x for x in token[i + 1 :] if x.isalpha()), None)
+        out.append(letter.lower() if near is not None and near.islower() else letter.upper())
+    return "".join(out)
