@@ -83,10 +83,15 @@ def _without_cents(code: str) -> bool:
     return get_currency_precision(code) == 0
 
 
-def _plain(word: str) -> str:
+def plain(word: str) -> str:
     """Upper case without accents or dots: ``févr.`` -> ``FEVR``."""
     decomposed = unicodedata.normalize("NFKD", word.upper())
     return "".join(c for c in decomposed if c.isalpha())
+
+
+def _letters(word: str) -> str:
+    """Upper case without dots, accents kept: ``févr.`` -> ``FÉVR``."""
+    return "".join(c for c in word.upper() if c.isalpha())
 
 
 @functools.cache
@@ -112,7 +117,7 @@ def _babel_date_words(language: str) -> frozenset[str]:
     words: set[str] = set()
     for width in ("full", "long", "medium"):
         for literal in regex.findall(r"'([^']+)'", loc.date_formats[width].pattern):
-            words.update(w for w in (_plain(x) for x in literal.split()) if w)
+            words.update(w for w in (plain(x) for x in literal.split()) if w)
     return frozenset(words)
 
 
@@ -124,7 +129,7 @@ def _babel_month_forms(language: str) -> tuple[tuple[int, str, str], ...]:
 
     loc = Locale.parse(language)
     return tuple(
-        (int(number), _plain(name), "".join(c for c in name.upper() if c.isalpha()))
+        (int(number), plain(name), _letters(name))
         for context in ("format", "stand-alone")
         for width in ("wide", "abbreviated")
         for number, name in loc.months[context][width].items()
@@ -167,8 +172,8 @@ def _babel_weekdays(language: str) -> dict[str, int]:
     for context in ("format", "stand-alone"):
         for number, name in loc.days[context]["wide"].items():
             short = loc.days[context]["abbreviated"][number]
-            for plain in (_plain, lambda w: "".join(c for c in w.upper() if c.isalpha())):
-                word, abbr = plain(name), plain(short)
+            for spell in (plain, _letters):
+                word, abbr = spell(name), spell(short)
                 keys = [word, abbr] + ([word[: len(abbr) + 1]] if len(abbr) >= 3 and word.startswith(abbr) else [])
                 for key in keys:
                     if len(key) >= 3:

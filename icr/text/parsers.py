@@ -11,14 +11,13 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
 import regex
 
-from icr.text.locales import DIGIT_CONFUSIONS, SPACELESS, Lexicon, SlipScope, default_lexicon
+from icr.text.locales import DIGIT_CONFUSIONS, SPACELESS, Lexicon, SlipScope, default_lexicon, plain
 from icr.types import TypedValue
 
 CENT = Decimal("0.01")
@@ -374,7 +373,7 @@ def weekday_beside(text: str, start: int, end: int, lexicon: Lexicon | None = No
     for found in (before.search(head), after.search(tail)):
         if found is not None:
             word = found["w"].upper()
-            day = lex.weekdays.get(word, lex.weekdays.get(_plain_word(word)))
+            day = lex.weekdays.get(word, lex.weekdays.get(plain(word)))
             if day is not None:
                 days.add(day)
     return days.pop() if len(days) == 1 else None
@@ -402,10 +401,6 @@ def weekday_settles(raw: str, text: str, lexicon: Lexicon | None = None) -> bool
     return False
 
 
-def _plain_word(word: str) -> str:
-    return "".join(c for c in unicodedata.normalize("NFKD", word) if c.isalpha())
-
-
 def _date_from_match(kind: str, m: regex.Match[str], opts: ParseOptions) -> dt.date | None:
     if kind in ("ymd", "compact", "compact_dmy"):
         return _make_date(_year(m["y"]), int(m["m"]), int(m["d"]))
@@ -414,11 +409,11 @@ def _date_from_match(kind: str, m: regex.Match[str], opts: ParseOptions) -> dt.d
         first, second = ((b, a), (a, b)) if opts.day_first else ((a, b), (b, a))
         # preferred order first, the other when the preferred one is impossible (13/04 vs 04/13)
         # or when the weekday printed beside the date is the other one's ("SAT 2/09/19")
-        found = _make_date(y, *first) or _make_date(y, *second)
-        other = _make_date(y, *second)
-        if found is not None and other is not None and other != found:
+        preferred, other = _make_date(y, *first), _make_date(y, *second)
+        found = preferred or other
+        if preferred is not None and other is not None and other != preferred:
             day = weekday_beside(m.string, m.start(), m.end(), opts.lex)
-            if day is not None and found.weekday() != day and other.weekday() == day:
+            if day is not None and preferred.weekday() != day and other.weekday() == day:
                 found = other
         if found is None and len(m["y"]) == 4:
             found = _repair_tens(m["a"], m["b"], y, opts)
