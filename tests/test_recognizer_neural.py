@@ -500,6 +500,44 @@ def test_a_block_that_reads_far_fewer_lines_than_the_page_had_gives_way_to_the_p
     assert len(api.seen) == 2
 
 
+def test_small_print_in_a_small_part_of_a_small_photo_is_read_enlarged_cut_to_it() -> None:
+    # a low-resolution photo of a receipt on a table: 800 x 600 px, letters of about 7 px in a block
+    # in its middle; the page alone can be enlarged only 1.2 times (to the detector's 960 px)
+    photo = np.full((800, 600), 255, np.uint8)
+    for y in range(320, 480, 16):
+        cv2.putText(photo, "TOTAL 12.50", (220, y), cv2.FONT_HERSHEY_SIMPLEX, 0.3, 0, 1)
+    seen: list[tuple[tuple[int, ...], bool]] = []
+
+    class Api:
+        def read(self, image: np.ndarray) -> list[L]:
+            seen.append((image.shape, True))  # the block: its ten lines, in its coordinates
+            return [L(quad(10, 10 + 50 * i, 400, 40 + 50 * i), "TOTAL 12.50", 0.9) for i in range(10)]
+
+        def read_unless(self, image: np.ndarray, declined: Declined) -> list[L] | None:
+            boxes = [quad(240, 360 + 20 * i, 460, 380 + 20 * i) for i in range(10)]  # the enlarged page's lines
+            if declined(boxes, lambda ids: [True] * len(ids)):
+                seen.append((image.shape, False))
+                return None
+            seen.append((image.shape, True))
+            return [L(box, "TOTAL", 0.5) for box in boxes]
+
+    reader = RapidOcrRecognizer(det_side=960, zoom=1.4, small_text=16)
+    reader._api = Api()  # type: ignore[assignment]
+    words = reader.recognize([CorrectedPage(photo, 1)]).pages[0].words
+    (page_shape, recognized), (block_shape, _) = seen
+    assert page_shape == (960, 720) and not recognized  # the page enlarged to the detector's size, not read
+    # its text block (lines 240-460 x 360-560 and a margin of two line heights) enlarged once more
+    assert block_shape[1] > 1.4 * (460 + 40 - (240 - 40))
+    assert words[0].text == "TOTAL"
+    # back in the photo's coordinates: the block's corner (200, 320) on the enlarged page, over 1.2
+    assert 167 <= words[0].left <= 172 and 267 <= words[0].top <= 272
+    # a photo whose print is large enough: read as it is, whole
+    seen.clear()
+    reader.small_text = 5
+    reader.recognize([CorrectedPage(photo, 1)])
+    assert [shape for shape, _ in seen] == [(800, 600)]
+
+
 RECEIPTS_AT = (150, 950, 1750)
 """The left edges of three receipts 500 px wide side by side on a 1000 x 2400 flatbed page."""
 

@@ -115,12 +115,14 @@ class RapidOcrRecognizer:
     def _read(self, image: Image) -> list[RawLine]:
         """The engine's lines, in ``image``'s coordinates, read enlarged when its text is small, or cut
         to its text when that fills a small part of a large page."""
-        factor = enlargement(image, self.small_text, self.det_side)
-        if factor == 1.0:
-            lines = self._retried(image, self._whole_or_block(image))
+        want = wanted_scale(image, self.small_text, self.det_side)
+        factor = min(want, self.det_side / max(image.shape[:2]))
+        if factor < MIN_ENLARGEMENT:
+            lines = self._retried(image, self._whole_or_block(image, most=want))
         else:
-            bigger = u8(cv2.resize(image, None, fx=factor, fy=factor, interpolation=cv2.INTER_CUBIC))
-            lines = [scaled(line, 1.0 / factor) for line in self._detect(bigger)]
+            # what the page's size leaves of the enlargement its print wants, its text block may have
+            read = self._whole_or_block(enlarged(image, factor), most=want / factor)
+            lines = [scaled(line, 1.0 / factor) for line in read]
         if self.spacing is not None:
             grey = image if image.ndim == 2 else u8(cv2.cvtColor(image, cv2.COLOR_BGR2GRAY))
             lines = [self._respace(grey, line) for line in lines]
@@ -144,7 +146,7 @@ class RapidOcrRecognizer:
                     lines.append(scaled(line, 1.0, 0.0, float(start)))
         return lines
 
-    def _whole_or_block(self, image: Image, split: bool = True) -> list[RawLine]:
+    def _whole_or_block(self, image: Image, split: bool = True, most: float = 1.0) -> list[RawLine]:
         """The page's lines, or the lines of the block of the page its text stands in, read alone: a
         receipt photographed on a table, or scanned small on a large page, reaches the detector shrunk
         with the whole page, and its small print goes undetected. The block is told from the lines the
@@ -155,7 +157,8 @@ class RapidOcrRecognizer:
         fewer than half as many lines as the page's detector did, the page is read whole after all,
         and the reading that reads more of it (characters weighed by confidence) is kept. With
         ``split``, the page or its block is read column by column where its lines stand in columns
-        (:meth:`_by_columns`)."""
+        (:meth:`_by_columns`). ``most``: how much more the page's print could be enlarged and gain (1.0:
+        no more; the block is then read larger only by what the detector would have shrunk it)."""
         found: list[tuple[tuple[int, int, int, int], int]] = []
         columns: list[tuple[int, int]] = []
 
@@ -163,7 +166,7 @@ class RapidOcrRecognizer:
             keep, unread = list(range(len(boxes))), set(range(len(boxes)))
             block = None
             while self.zoom > 0:
-                block = text_block(image, [boxes[i] for i in keep], self.det_side, self.zoom, self.tile_aspect)
+                block = text_block(image, [boxes[i] for i in keep], self.det_side, self.zoom, self.tile_aspect, most)
                 edge = [i for i in outermost([boxes[i] for i in keep], keep) if i in unread]
                 if block is None or not edge:
                     break
@@ -180,12 +183,17 @@ class RapidOcrRecognizer:
         gated = self.zoom > 0 or (split and self.column_gap > 0)
         lines = self._detect(image, block_found if gated else None)
         if columns:
-            return self._in_columns(image, columns)
+            return self._in_columns(image, columns, most)
         if not found:
             return lines
         (x0, y0, x1, y1), page_lines = found[0]
         crop = np.ascontiguousarray(image[y0:y1, x0:x1])
-        again = [scaled(line, 1.0, x0, y0) for line in (self._split(crop) if split else self._detect(crop))]
+        grow = min(most, self.det_side / block_side(x1 - x0, y1 - y0, self.tile_aspect))
+        grow = grow if grow >= MIN_ENLARGEMENT else 1.0
+        if grow > 1.0:
+            crop = enlarged(crop, grow)
+        read = self._split(crop, most / grow) if split else self._detect(crop)
+        again = [scaled(line, 1.0 / grow, x0, y0) for line in read]
         if 2 * len(again) >= page_lines:
             return again
         whole = self._detect(image)
@@ -194,7 +202,7 @@ class RapidOcrRecognizer:
     def _columns(self, image: Image, boxes: Sequence[Quad]) -> list[tuple[int, int]]:
         return text_columns(image, boxes, self.det_side, self.column_zoom, self.tile_aspect, self.column_gap)
 
-    def _split(self, image: Image) -> list[RawLine]:
+    def _split(self, image: Image, most: float = 1.0) -> list[RawLine]:
         """``image``'s lines, read column by column where they stand in columns (:meth:`_by_columns`)."""
         if self.column_gap <= 0:
             return self._detect(image)
@@ -205,15 +213,15 @@ class RapidOcrRecognizer:
             return bool(columns)
 
         lines = self._detect(image, split)
-        return self._in_columns(image, columns) if columns else lines
+        return self._in_columns(image, columns, most) if columns else lines
 
-    def _in_columns(self, image: Image, columns: Sequence[tuple[int, int]]) -> list[RawLine]:
+    def _in_columns(self, image: Image, columns: Sequence[tuple[int, int]], most: float = 1.0) -> list[RawLine]:
         """``image``'s lines read column by column (:meth:`_by_columns`), or read whole when every cut
         between them went through text."""
-        by_column = self._by_columns(image, columns)
+        by_column = self._by_columns(image, columns, most)
         return by_column if by_column is not None else self._detect(image)
 
-    def _by_columns(self, image: Image, columns: Sequence[tuple[int, int]]) -> list[RawLine] | None:
+    def _by_columns(self, image: Image, columns: Sequence[tuple[int, int]], most: float = 1.0) -> list[RawLine] | None:
         """The lines of each column of ``image`` (its x spans, :func:`text_columns`), each read as a page
         of its own (its own text block): receipts laid side by side on a flatbed reach the detector
         shrunk with the whole row of them. Where a line read reaches a cut between two columns, the
@@ -226,7 +234,7 @@ class RapidOcrRecognizer:
             crossed: set[int] = set()  # the cuts (after the column of that index) a line reaches
             for k, (a, b) in enumerate(spans):
                 if (a, b) not in read:
-                    read[a, b] = self._whole_or_block(np.ascontiguousarray(image[:, a:b]), split=False)
+                    read[a, b] = self._whole_or_block(np.ascontiguousarray(image[:, a:b]), False, most)
                 for line in read[a, b]:
                     xs = [x for x, _ in line.box]
                     if a > 0 and min(xs) <= CUT_MARGIN:
@@ -443,12 +451,13 @@ ZOOM_MARGIN = 2.0
 
 
 def text_block(
-    image: Image, boxes: Sequence[Quad], det_side: int, zoom: float, tile_aspect: float = 0.0
+    image: Image, boxes: Sequence[Quad], det_side: int, zoom: float, tile_aspect: float = 0.0, most: float = 1.0
 ) -> tuple[int, int, int, int] | None:
     """The box (x0, y0, x1, y1) around every line's box of ``boxes`` with a margin, when the detector would
     see it at least ``zoom`` times larger than the whole page (it scales the longer side of what it
-    reads to ``det_side``, of each piece for a long block); else None. A page read in tiles is left
-    alone: its pieces are scaled on their own."""
+    reads to ``det_side``, of each piece for a long block; and what is read may be enlarged up to
+    ``most`` times, small print on a small page); else None. A page read in tiles is left alone: its
+    pieces are scaled on their own."""
     if zoom <= 0 or not boxes:
         return None
     h, w = image.shape[:2]
@@ -460,10 +469,16 @@ def text_block(
     pad = ZOOM_MARGIN * heights[len(heights) // 2]
     x0, y0 = max(0, int(min(xs) - pad)), max(0, int(min(ys) - pad))
     x1, y1 = min(w, int(max(xs) + pad) + 1), min(h, int(max(ys) + pad) + 1)
-    # a block far longer than wide is read in pieces (:func:`tiles`), each scaled on its own
-    piece = max(end - start for start, end, _, _ in tiles(y1 - y0, x1 - x0, tile_aspect))
-    page, block = min(1.0, det_side / max(h, w)), min(1.0, det_side / max(x1 - x0, piece))
+    page = min(most, det_side / max(h, w))
+    block = min(most, det_side / block_side(x1 - x0, y1 - y0, tile_aspect))
     return (x0, y0, x1, y1) if block >= zoom * page else None
+
+
+def block_side(width: int, height: int, tile_aspect: float) -> int:
+    """The longer side the detector scales of a block this size: a block far longer than wide is
+    read in pieces (:func:`tiles`), each scaled on its own."""
+    piece = max(end - start for start, end, _, _ in tiles(height, width, tile_aspect))
+    return max(width, piece)
 
 
 CUT_MARGIN = 2.0
@@ -523,21 +538,28 @@ MIN_ENLARGEMENT = 1.2
 """Enlarging a page by less than this is not worth a second look at its size: it is read as it is."""
 
 
-def enlargement(image: Image, small_text: float, det_side: int) -> float:
-    """How much to enlarge ``image`` before the engine reads it (1.0: not at all).
+def wanted_scale(image: Image, small_text: float, det_side: int) -> float:
+    """How much ``image``'s print would have to be enlarged to be ``small_text`` px tall (1.0: not at all).
 
     The detector sees a page no larger than ``det_side`` at its own size, so on a small photo
     (a few hundred pixels) small print stays a few pixels tall for it and for the recognizer's line
     crops, and whole lines go unread; a larger page is reduced for the detector anyway and read as
     it is. Only pages smaller than ``det_side`` are measured (cheap at that size)."""
-    side = max(image.shape[:2])
-    if small_text <= 0 or side >= det_side:
+    if small_text <= 0 or max(image.shape[:2]) >= det_side:
         return 1.0
     height = text_height(image)
-    if height <= 0 or height >= small_text:
-        return 1.0
-    factor = min(small_text / height, det_side / side)
+    return small_text / height if 0 < height < small_text else 1.0
+
+
+def enlargement(image: Image, small_text: float, det_side: int) -> float:
+    """How much to enlarge ``image`` before the engine reads it (1.0: not at all): as its print wants
+    (:func:`wanted_scale`), at most to ``det_side``."""
+    factor = min(wanted_scale(image, small_text, det_side), det_side / max(image.shape[:2]))
     return factor if factor >= MIN_ENLARGEMENT else 1.0
+
+
+def enlarged(image: Image, factor: float) -> Image:
+    return u8(cv2.resize(image, None, fx=factor, fy=factor, interpolation=cv2.INTER_CUBIC))
 
 
 def pieces(words: Sequence[RawWord], text: str) -> tuple[RawWord, ...]:
