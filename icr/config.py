@@ -245,6 +245,9 @@ class RecognizerConfig(_Section):
     column when its detector would see each at least column_zoom times larger alone (0: never)."""
     column_zoom: float | None = Field(default=None, ge=1)
     """rapidocr: see column_gap."""
+    block_growth: int | None = Field(default=None, ge=0)
+    """rapidocr: how many times a text block whose reading reaches its edge is widened and read again
+    (0: never)."""
     alphabet: list[str] | None = None
     """rapidocr: the characters it may read, as hex code points or ranges ("0020-024F"); none: all."""
     reread: RereadConfig | None = None

@@ -93,6 +93,7 @@ def build_recognizer(settings: Settings) -> Recognizer:
             float(opts.get("retry_below", 20.0)),
             float(opts.get("column_gap", 0.0)),
             float(opts.get("column_zoom", 1.2)),
+            int(opts.get("block_growth", 0)),
         )
         if name in ("hybrid", "fusion"):
             tesseract = build_recognizer(settings.with_overrides({"stages": {"recognizer": "auto"}}))

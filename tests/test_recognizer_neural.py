@@ -25,6 +25,7 @@ from icr.ocr.neural import (
     alphabet,
     enlargement,
     foreign,
+    grown_block,
     merged,
     normal,
     text_block,
@@ -536,6 +537,53 @@ def test_small_print_in_a_small_part_of_a_small_photo_is_read_enlarged_cut_to_it
     reader.small_text = 5
     reader.recognize([CorrectedPage(photo, 1)])
     assert [shape for shape, _ in seen] == [(800, 600)]
+
+
+def test_a_block_whose_reading_reaches_its_edge_is_widened_past_that_text() -> None:
+    page = np.full((3000, 2400), 255, np.uint8)
+    block = (960, 1160, 1441, 1621)
+    inside = [quad(1000, 1200, 1400, 1220), quad(1000, 1560, 1400, 1580)]  # two line heights from its sides
+    assert grown_block(page, block, inside) is None
+    header = quad(1000, 1170, 1400, 1190)  # a line the page's detector missed, a line height from the top
+    assert grown_block(page, block, [header, *inside]) == (960, 1130, 1441, 1621)
+    assert grown_block(page, (960, 0, 1441, 1621), [quad(1000, 5, 1400, 25), *inside]) is None  # the page's edge
+    assert grown_block(page, block, []) is None
+
+
+def test_a_receipt_s_header_the_page_s_detector_missed_is_read_with_its_block() -> None:
+    # the whole page: the detector finds the middle of a receipt only; its block, read alone, finds a
+    # line at its top edge, and the block widened past that line finds the header above it
+    found = [quad(1000, 1200 + 40 * i, 1400, 1220 + 40 * i) for i in range(10)]
+    receipt = [
+        L(quad(1000, 1120, 1400, 1140), "SHOP NAME", 0.95),
+        L(quad(1000, 1160, 1400, 1180), "NO. 12", 0.9),
+        *[L(box, "ITEM 1.00", 0.9) for box in found],
+    ]
+    ys, xs = np.mgrid[0:3000, 0:2400]
+    page = np.dstack([ys % 256, ys // 256, xs // 10]).astype(np.uint8)  # a crop tells where it was cut
+    seen: list[tuple[int, ...]] = []
+
+    class Api:
+        def read(self, image: np.ndarray) -> list[L]:
+            seen.append(image.shape)
+            top, left = int(image[0, 0, 1]) * 256 + int(image[0, 0, 0]), int(image[0, 0, 2]) * 10
+            inside = [ln for ln in receipt if ln.box[0][1] >= top and ln.box[2][1] < top + image.shape[0]]
+            return [L(tuple((x - left, y - top) for x, y in ln.box), ln.text, ln.confidence) for ln in inside]
+
+        def read_unless(self, image: np.ndarray, declined: Declined) -> list[L] | None:
+            assert declined(found, lambda ids: [True] * len(ids))
+            return None
+
+    reader = RapidOcrRecognizer(det_side=960, zoom=1.4, block_growth=2)
+    reader._api = Api()  # type: ignore[assignment]
+    words = reader.recognize([CorrectedPage(page, 1)]).pages[0].words
+    assert [w.text for w in words][:4] == ["SHOP", "NAME", "NO.", "12"]
+    assert (words[0].left, words[0].top) == (1000, 1120)
+    assert len(seen) == 3  # the block, widened past the line at its top, then past the header
+    seen.clear()
+    reader.block_growth = 0
+    words = reader.recognize([CorrectedPage(page, 1)]).pages[0].words
+    assert [w.text for w in words][:2] == ["NO.", "12"] and len(seen) == 1
 
 
 RECEIPTS_AT = (150, 950, 1750)

@@ -82,6 +82,9 @@ class RapidOcrRecognizer:
     would see each column at least ``column_zoom`` times larger alone (0: never)."""
     column_zoom: float = 1.2
     """See ``column_gap``."""
+    block_growth: int = 0
+    """How many times a text block whose reading reaches its edge is widened and read again (0: never):
+    the lines the detector found on the whole page may be only part of its text."""
     name: str = "rapidocr"
     _api: RapidOcrApi | None = field(default=None, init=False, repr=False)
 
@@ -186,18 +189,32 @@ class RapidOcrRecognizer:
             return self._in_columns(image, columns, most)
         if not found:
             return lines
-        (x0, y0, x1, y1), page_lines = found[0]
+        block, page_lines = found[0]
+        again = self._block_lines(image, block, split, most)
+        for _ in range(self.block_growth):
+            wider = grown_block(image, block, [line.box for line in again])
+            if wider is None:
+                break
+            more = self._block_lines(image, wider, split, most)
+            if read_weight(more) <= read_weight(again):
+                break
+            block, again = wider, more
+        if 2 * len(again) >= page_lines:
+            return again
+        whole = self._detect(image)
+        return again if read_weight(again) >= read_weight(whole) else whole
+
+    def _block_lines(self, image: Image, block: tuple[int, int, int, int], split: bool, most: float) -> list[RawLine]:
+        """The lines of ``block`` (x0, y0, x1, y1) of ``image`` read alone, enlarged as far as ``most``
+        and the detector's size allow, in ``image``'s coordinates."""
+        x0, y0, x1, y1 = block
         crop = np.ascontiguousarray(image[y0:y1, x0:x1])
         grow = min(most, self.det_side / block_side(x1 - x0, y1 - y0, self.tile_aspect))
         grow = grow if grow >= MIN_ENLARGEMENT else 1.0
         if grow > 1.0:
             crop = enlarged(crop, grow)
         read = self._split(crop, most / grow) if split else self._detect(crop)
-        again = [scaled(line, 1.0 / grow, x0, y0) for line in read]
-        if 2 * len(again) >= page_lines:
-            return again
-        whole = self._detect(image)
-        return again if read_weight(again) >= read_weight(whole) else whole
+        return [scaled(line, 1.0 / grow, x0, y0) for line in read]
 
     def _columns(self, image: Image, boxes: Sequence[Quad]) -> list[tuple[int, int]]:
         return text_columns(image, boxes, self.det_side, self.column_zoom, self.tile_aspect, self.column_gap)
@@ -472,6 +489,30 @@ def text_block(
     page = min(most, det_side / max(h, w))
     block = min(most, det_side / block_side(x1 - x0, y1 - y0, tile_aspect))
     return (x0, y0, x1, y1) if block >= zoom * page else None
+
+
+def grown_block(
+    image: Image, block: tuple[int, int, int, int], boxes: Sequence[Quad]
+) -> tuple[int, int, int, int] | None:
+    """``block`` widened to the margin :func:`text_block` gives ``boxes`` (the lines its reading found)
+    where they reach within half that margin of one of its sides short of the page's edge: text
+    goes on beyond it that the detector missed on the whole page; None when none does."""
+    if not boxes:
+        return None
+    h, w = image.shape[:2]
+    heights = sorted(abs(box[3][1] - box[0][1]) for box in boxes)
+    pad = ZOOM_MARGIN * heights[len(heights) // 2]
+    x0, y0, x1, y1 = block
+    left, top = min(x for box in boxes for x, _ in box), min(y for box in boxes for _, y in box)
+    right, bottom = max(x for box in boxes for x, _ in box), max(y for box in boxes for _, y in box)
+    near = pad / 2
+    wider = (
+        max(0, int(left - pad)) if x0 > 0 and left - x0 < near else x0,
+        max(0, int(top - pad)) if y0 > 0 and top - y0 < near else y0,
+        min(w, int(right + pad) + 1) if x1 < w and x1 - right < near else x1,
+        min(h, int(bottom + pad) + 1) if y1 < h and y1 - bottom < near else y1,
+    )
+    return wider if wider != block else None
 
 
 def block_side(width: int, height: int, tile_aspect: float) -> int:
