@@ -164,12 +164,14 @@ class RapidOcrRecognizer:
         no more; the block is then read larger only by what the detector would have shrunk it)."""
         found: list[tuple[tuple[int, int, int, int], int]] = []
         columns: list[tuple[int, int]] = []
+        # a block that can be enlarged is worth reading for any gain an enlargement is worth
+        gain = min(self.zoom, MIN_ENLARGEMENT) if most > 1.0 else self.zoom
 
         def block_found(boxes: list[Quad], kept: Callable[[Sequence[int]], list[bool]]) -> bool:
             keep, unread = list(range(len(boxes))), set(range(len(boxes)))
             block = None
             while self.zoom > 0:
-                block = text_block(image, [boxes[i] for i in keep], self.det_side, self.zoom, self.tile_aspect, most)
+                block = text_block(image, [boxes[i] for i in keep], self.det_side, gain, self.tile_aspect, most)
                 edge = [i for i in outermost([boxes[i] for i in keep], keep) if i in unread]
                 if block is None or not edge:
                     break
