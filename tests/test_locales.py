@@ -589,6 +589,11 @@ def test_a_name_keeps_its_own_number_and_paired_quotes() -> None:
     assert clean_company('UAB "MAXIMA LT"') == 'UAB "MAXIMA LT"'
     assert clean_company('"MAXIMA" UAB') == '"MAXIMA" UAB'
     assert clean_company('~ "SOME SHOP ~') == "SOME SHOP"  # an unpaired quote at an end is a speck
+    # a time of day read onto the name's line (a tilted photo); a name's own figures stay
+    assert clean_company("IN-N-OUT BURGER SANTA CLARA 12:48 PM") == "IN-N-OUT BURGER SANTA CLARA"
+    assert clean_company("KEDAI RUNCIT 19:05:33") == "KEDAI RUNCIT"
+    assert clean_company("SHOP 24:7") == "SHOP 24:7"
+    assert clean_company("12:30 CAFE") == "12:30 CAFE"
 
 
 def test_initials_of_a_legal_form_read_with_digits_or_a_comma() -> None:

@@ -161,6 +161,12 @@ _REG_THEN_DEBRIS = regex.compile(r"(?<=\p{L}\.?)\s+[({\[]?\d[\d/]{3,6}\d\s?-\s?[
 """``KING'S CONFECTIONERY S/B 273500-U (8KJ}``: a registration number (as OCR read it) and whatever
 OCR read after it."""
 
+_TIME_AFTER = regex.compile(
+    r"(?<=\p{L}\.?)\s+(?:[01]?\d|2[0-3])\s?:\s?[0-5]\d(?:\s?:\s?[0-5]\d)?(?:\s?[AaPp]\.?\s?[Mm]\.?)?\s*$"
+)
+"""A time of day read onto the end of a name's line ("IN-N-OUT BURGER SANTA CLARA 12:48 PM": a photo's
+tilt joined the name to the time printed beside it below): no name ends in one."""
+
 _GLUED_SIGN = regex.compile(r"(?<=\p{L})[¥£€©®]+|[¥£€©®]+(?=\p{L})")
 """A currency or other sign OCR glued to a letter of a name ("D.I.Y¥.", "£LC"): a speck, not a letter."""
 _INITIALS = regex.compile(r"(?<![\w.,])(?:[\p{L}\d¥][.,]){2,}(?![\w])")
@@ -233,7 +239,7 @@ def clean_company(text: str, ocr: bool = True, lexicon: Lexicon | None = None) -
     registration number from a company name; with ``ocr`` (text from an OCR engine, not typed) also
     a comma or point standing alone between its words."""
     lex = lexicon if lexicon is not None else default_lexicon()
-    text = _REG_THEN_DEBRIS.sub("", fix_legal_name(text, lex))
+    text = _TIME_AFTER.sub("", _REG_THEN_DEBRIS.sub("", fix_legal_name(text, lex)))
     # "{SP}" for "(SP)"; "BERRY’S" for "BERRY'S"; a quote OCR put after a word ("PAPAN’ YEW")
     text = _CURLY_BRACKETS.sub(r"(\1)", text)
     text = _GLUED_BRACKET.sub(" (", text)
