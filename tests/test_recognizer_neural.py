@@ -23,7 +23,6 @@ from icr.ocr.neural import (
     OtherScripts,
     RapidOcrRecognizer,
     alphabet,
-    enlargement,
     foreign,
     grown_block,
     merged,
@@ -31,6 +30,7 @@ from icr.ocr.neural import (
     text_block,
     text_columns,
     tiles,
+    wanted_scale,
 )
 from icr.ocr.rapidocr_api import Declined, Quad
 from icr.registry import build_image_corrector, build_recognizer
@@ -364,13 +364,12 @@ def page_with_text(side: int, scale: float) -> np.ndarray:
     return page
 
 
-def test_a_small_photo_with_small_print_is_enlarged_at_most_to_the_detector_size() -> None:
+def test_a_small_photo_with_small_print_wants_enlarging() -> None:
     small = page_with_text(300, 0.3)  # letters of about 7 px
-    factor = enlargement(small, 16, 960)
-    assert 1.2 <= factor <= 960 / 300
-    assert enlargement(small, 0, 960) == 1.0  # switched off
-    assert enlargement(small, 16, 280) == 1.0  # larger than the detector's size: reduced for it anyway
-    assert enlargement(page_with_text(300, 1.0), 16, 960) == 1.0  # print already large enough
+    assert 16 / 8 <= wanted_scale(small, 16, 960) <= 16 / 5
+    assert wanted_scale(small, 0, 960) == 1.0  # switched off
+    assert wanted_scale(small, 16, 280) == 1.0  # larger than the detector's size: reduced for it anyway
+    assert wanted_scale(page_with_text(300, 1.0), 16, 960) == 1.0  # print already large enough
 
 
 def test_an_enlarged_page_is_read_back_in_its_own_coordinates() -> None:

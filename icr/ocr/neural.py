@@ -119,7 +119,7 @@ class RapidOcrRecognizer:
         """The engine's lines, in ``image``'s coordinates, read enlarged when its text is small, or cut
         to its text when that fills a small part of a large page."""
         want = wanted_scale(image, self.small_text, self.det_side)
-        factor = min(want, self.det_side / max(image.shape[:2]))
+        factor = min(want, self.det_side / max(image.shape[:2]))  # at most to the detector's size
         if factor < MIN_ENLARGEMENT:
             lines = self._retried(image, self._whole_or_block(image, most=want))
         else:
@@ -592,13 +592,6 @@ def wanted_scale(image: Image, small_text: float, det_side: int) -> float:
         return 1.0
     height = text_height(image)
     return small_text / height if 0 < height < small_text else 1.0
-
-
-def enlargement(image: Image, small_text: float, det_side: int) -> float:
-    """How much to enlarge ``image`` before the engine reads it (1.0: not at all): as its print wants
-    (:func:`wanted_scale`), at most to ``det_side``."""
-    factor = min(wanted_scale(image, small_text, det_side), det_side / max(image.shape[:2]))
-    return factor if factor >= MIN_ENLARGEMENT else 1.0
 
 
 def enlarged(image: Image, factor: float) -> Image:
