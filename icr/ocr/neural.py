@@ -496,9 +496,11 @@ def text_block(
 def grown_block(
     image: Image, block: tuple[int, int, int, int], boxes: Sequence[Quad]
 ) -> tuple[int, int, int, int] | None:
-    """``block`` widened to the margin :func:`text_block` gives ``boxes`` (the lines its reading found)
-    where they reach within half that margin of one of its sides short of the page's edge: text
-    goes on beyond it that the detector missed on the whole page; None when none does."""
+    """``block`` widened where ``boxes`` (the lines its reading found) reach within half the margin
+    :func:`text_block` gives them of one of its sides short of the page's edge: text goes on past it
+    that the detector missed on the whole page, maybe far (a block drawn round the few lines found on
+    a large photo), so that side moves out past them by half the block's extent, or by the margin
+    when that is more; None when no line reaches a side."""
     if not boxes:
         return None
     h, w = image.shape[:2]
@@ -508,11 +510,12 @@ def grown_block(
     left, top = min(x for box in boxes for x, _ in box), min(y for box in boxes for _, y in box)
     right, bottom = max(x for box in boxes for x, _ in box), max(y for box in boxes for _, y in box)
     near = pad / 2
+    across, down = max(pad, (x1 - x0) / 2), max(pad, (y1 - y0) / 2)
     wider = (
-        max(0, int(left - pad)) if x0 > 0 and left - x0 < near else x0,
-        max(0, int(top - pad)) if y0 > 0 and top - y0 < near else y0,
-        min(w, int(right + pad) + 1) if x1 < w and x1 - right < near else x1,
-        min(h, int(bottom + pad) + 1) if y1 < h and y1 - bottom < near else y1,
+        max(0, int(left - across)) if x0 > 0 and left - x0 < near else x0,
+        max(0, int(top - down)) if y0 > 0 and top - y0 < near else y0,
+        min(w, int(right + across) + 1) if x1 < w and x1 - right < near else x1,
+        min(h, int(bottom + down) + 1) if y1 < h and y1 - bottom < near else y1,
     )
     return wider if wider != block else None
 
