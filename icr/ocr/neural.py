@@ -469,6 +469,12 @@ ZOOM_MARGIN = 2.0
 """The margin a page's text block is cut with, in its lines' median height."""
 
 
+def block_margin(boxes: Sequence[Quad]) -> float:
+    """The margin a block is drawn with round ``boxes``: :data:`ZOOM_MARGIN` times their median height."""
+    heights = sorted(abs(box[3][1] - box[0][1]) for box in boxes)
+    return ZOOM_MARGIN * heights[len(heights) // 2]
+
+
 def text_block(
     image: Image, boxes: Sequence[Quad], det_side: int, zoom: float, tile_aspect: float = 0.0, most: float = 1.0
 ) -> tuple[int, int, int, int] | None:
@@ -484,8 +490,7 @@ def text_block(
         return None
     xs = [x for box in boxes for x, _ in box]
     ys = [y for box in boxes for _, y in box]
-    heights = sorted(abs(box[3][1] - box[0][1]) for box in boxes)
-    pad = ZOOM_MARGIN * heights[len(heights) // 2]
+    pad = block_margin(boxes)
     x0, y0 = max(0, int(min(xs) - pad)), max(0, int(min(ys) - pad))
     x1, y1 = min(w, int(max(xs) + pad) + 1), min(h, int(max(ys) + pad) + 1)
     page = min(most, det_side / max(h, w))
@@ -504,8 +509,7 @@ def grown_block(
     if not boxes:
         return None
     h, w = image.shape[:2]
-    heights = sorted(abs(box[3][1] - box[0][1]) for box in boxes)
-    pad = ZOOM_MARGIN * heights[len(heights) // 2]
+    pad = block_margin(boxes)
     x0, y0, x1, y1 = block
     left, top = min(x for box in boxes for x, _ in box), min(y for box in boxes for _, y in box)
     right, bottom = max(x for box in boxes for x, _ in box), max(y for box in boxes for _, y in box)

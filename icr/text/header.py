@@ -20,7 +20,7 @@ from rapidfuzz import fuzz, utils
 
 from icr.text.lines import TYPED_CONFIDENCE, Line
 from icr.text.locales import SPACELESS, Lexicon, SlipScope, default_lexicon
-from icr.text.parsers import ParseOptions, find_amounts, find_dates
+from icr.text.parsers import CLOCK, ParseOptions, find_amounts, find_dates
 
 TRAILING_REG = regex.compile(
     r"\s*[\(\[{]?\s*(?:CO\.?\s*(?:REG\.?)?\s*(?:NO\.?)?\s*:?\s*)?(?:(?<!\S)[A-Z]{1,3}-?(?=\d{5}))?(?<![#\d])\d{3,}[\d\s]*-?\s*[A-Z]?\s*[\)\]}]{0,2}\s*$",
@@ -161,9 +161,7 @@ _REG_THEN_DEBRIS = regex.compile(r"(?<=\p{L}\.?)\s+[({\[]?\d[\d/]{3,6}\d\s?-\s?[
 """``KING'S CONFECTIONERY S/B 273500-U (8KJ}``: a registration number (as OCR read it) and whatever
 OCR read after it."""
 
-_TIME_AFTER = regex.compile(
-    r"(?<=\p{L}\.?)\s+(?:[01]?\d|2[0-3])\s?:\s?[0-5]\d(?:\s?:\s?[0-5]\d)?(?:\s?[AaPp]\.?\s?[Mm]\.?)?\s*$"
-)
+_TIME_AFTER = regex.compile(rf"(?<=\p{{L}}\.?)\s+{CLOCK}\s*$")
 """A time of day read onto the end of a name's line ("IN-N-OUT BURGER SANTA CLARA 12:48 PM": a photo's
 tilt joined the name to the time printed beside it below): no name ends in one."""
 

@@ -524,6 +524,9 @@ def parse_date(text: str, opts: ParseOptions | None = None) -> dt.date | None:
 
 # ---------------------------------------------------------------- times
 
+CLOCK = r"(?:[01]?\d|2[0-3])\s?:\s?[0-5]\d(?:\s?:\s?[0-5]\d)?(?:\s?[AaPp]\.?\s?[Mm]\.?)?"
+"""A time of day written with a colon ("12:48 PM", "19:05:33"): never an amount."""
+
 TIME_RE = regex.compile(
     # after a date's four-digit year when OCR lost the space between them ("06-05-201812:43:19")
     r"(?:(?<![\d.:])|(?<=\d[-/.](?:19|20)\d\d))(?P<h>[01]?\d|2[0-3])\s?[:.hH]\s?(?P<m>[0-5]\d)(?:\s?[:.]\s?(?P<s>[0-5]\d))?"
