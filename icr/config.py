@@ -307,6 +307,9 @@ class TextCorrectorConfig(_Section):
     home_locale: str | None = None
     """The locale pack of the user's own country: a document whose cues name no country surely is read
     with its date order and currency (a guess), not day first with no currency."""
+    scoring: str | None = None
+    """A file of the points each kind of evidence counts for a field (default: ``scoring.yaml`` in the
+    config folder)."""
 
     @field_validator("home_locale")
     @classmethod

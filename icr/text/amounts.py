@@ -21,6 +21,7 @@ from icr.text.ledger import PARTS, ROUNDED, TENDER, Provenance, one_digit_apart,
 from icr.text.lines import Line
 from icr.text.locales import SPACELESS, Lexicon, default_lexicon
 from icr.text.parsers import ParseOptions, find_amounts, parse_amount
+from icr.text.scoring import TotalWeights, default_scoring
 
 
 def classify_label(label: str, lexicon: Lexicon | None = None) -> str:
@@ -237,7 +238,7 @@ def amounts_in(text: str, opts: ParseOptions) -> list[tuple[Decimal, str, int]]:
     return found
 
 
-def _sequence_checks(hits: Sequence[AmountHit]) -> tuple[dict[Decimal, float], set[Decimal]]:
+def _sequence_checks(hits: Sequence[AmountHit], w: TotalWeights) -> tuple[dict[Decimal, float], set[Decimal]]:
     """Bonuses from amounts that check each other whatever their labels say.
 
     ``X, r, X + r`` with a small ``r`` is a total, its rounding and the rounded
@@ -250,7 +251,7 @@ def _sequence_checks(hits: Sequence[AmountHit]) -> tuple[dict[Decimal, float], s
     for i in range(len(vals) - 2):
         a, r, b = vals[i], vals[i + 1], vals[i + 2]
         if Decimal(0) < abs(r.value) < Decimal("0.10") and a.value + r.value == b.value:
-            bonus[b.value] = max(bonus.get(b.value, 0.0), 3.0)
+            bonus[b.value] = max(bonus.get(b.value, 0.0), w.arithmetic.rounding_run)
     for i, t in enumerate(vals):
         # a label paired from runs of different lengths may belong to a neighbour: its kind is a guess
         if (
@@ -268,7 +269,7 @@ def _sequence_checks(hits: Sequence[AmountHit]) -> tuple[dict[Decimal, float], s
                 if (c.kind not in ("change", "") and not c.ambiguous) or (c.kind == "" and c.line - p.line > 2):
                     continue
                 if c.value > 0 and p.value - c.value == t.value:
-                    bonus[t.value] = max(bonus.get(t.value, 0.0), 2.5)
+                    bonus[t.value] = max(bonus.get(t.value, 0.0), w.arithmetic.tender_run)
                     tendered.update((p.value, c.value))
     return bonus, tendered
 
@@ -296,6 +297,7 @@ def _last(hits: Sequence[AmountHit], kind: str) -> AmountHit | None:
 def _derived_total(
     hits: Sequence[AmountHit],
     best: AmountHit,
+    share: float,
     paid: AmountHit | None,
     change: AmountHit | None,
     rounding: AmountHit | None,
@@ -338,14 +340,19 @@ def _derived_total(
     ):
         src = paid if paid is not None else best
         return Chosen(
-            from_change, f"{from_change:.2f}", src.line, round(0.6 * src.confidence, 3), Provenance.ARITHMETIC
+            from_change, f"{from_change:.2f}", src.line, round(share * src.confidence, 3), Provenance.ARITHMETIC
         )
     return None
 
 
-def choose_amounts(hits: Sequence[AmountHit], n_lines: int, lexicon: Lexicon | None = None) -> dict[str, Chosen]:
-    """Pick total and the other money fields from labelled amounts."""
+def choose_amounts(
+    hits: Sequence[AmountHit], n_lines: int, lexicon: Lexicon | None = None, weights: TotalWeights | None = None
+) -> dict[str, Chosen]:
+    """Pick total and the other money fields from labelled amounts, the total by the points of
+    ``weights`` (default: ``config/scoring.yaml``'s)."""
     lex = lexicon if lexicon is not None else default_lexicon()
+    w = weights if weights is not None else default_scoring().total
+    arith = w.arithmetic
     out: dict[str, Chosen] = {}
     if not hits:
         return out
@@ -360,7 +367,7 @@ def choose_amounts(hits: Sequence[AmountHit], n_lines: int, lexicon: Lexicon | N
     service = _last(hits, "service_charge")
     tip = _last(hits, "tip")
 
-    sequence_bonus, tendered = _sequence_checks(hits)
+    sequence_bonus, tendered = _sequence_checks(hits, w)
     non_paid = [
         h.value for h in hits if h.kind not in ("paid", "change", "qty", "note", "tax") and h.value not in tendered
     ]
@@ -400,22 +407,22 @@ def choose_amounts(hits: Sequence[AmountHit], n_lines: int, lexicon: Lexicon | N
     def arithmetic(v: Decimal) -> float:
         bonus = 0.0
         if paid is not None and change is not None and change.value > 0 and TENDER.value(terms) == v:
-            bonus += 3.5
+            bonus += arith.tendered_less_change
         elif paid is not None and change is not None and change.value == 0 and TENDER.value(terms) == v:
-            bonus += 1.5
+            bonus += arith.tendered_exactly
         elif paid is not None and change is None and paid.value == v:
-            bonus += 1.0
+            bonus += arith.paid_no_change
         if (
             rounding is not None
             and rounding.value != 0
             and ROUNDED.solve({"total_rounded": v, "rounding": rounding.value}, "total") in rounded_from
         ):
-            bonus += 3.0
+            bonus += arith.rounded
         if subtotal is not None:
             if v != subtotal.value and v in from_subtotal:
-                bonus += 1.5
+                bonus += arith.parts
         elif taxes and v in from_tax:
-            bonus += 1.5
+            bonus += arith.parts
         return bonus + sequence_bonus.get(v, 0.0)
 
     def sums_groups(h: AmountHit) -> bool:
@@ -435,56 +442,57 @@ def choose_amounts(hits: Sequence[AmountHit], n_lines: int, lexicon: Lexicon | N
     first_line: dict[Decimal, int] = {}
     for g in group_totals:
         first_line.setdefault(g.value, g.line)
+    labels = w.labels
     scored: list[tuple[float, AmountHit]] = []
     for h in hits:
         if h.kind == "subtotal" and not has_total and h is subtotal:
-            base = 1.0  # no total label was read ("Total (RM): Cea)"): the subtotal may be the total
+            base = labels.subtotal_alone  # no total label was read ("Total (RM): Cea)")
         elif h.kind in ("total", "total_rounded"):
-            base = 4.0 if h.kind == "total" else 5.0
+            base = labels.total if h.kind == "total" else labels.total_rounded
             if h.ambiguous:
-                base -= 2.0
+                base += labels.paired_unsure
             if lex.final_total.search(h.label.upper()):
-                base += 1.5
+                base += labels.final
             elif h.kind == "total" and lex.strong_total.search(h.label.upper()):
-                base += 0.7
+                base += labels.strong
             if h.same_line:
-                base += 0.3
+                base += labels.same_line
         elif h.kind in ("", "rounding") or (h.ambiguous and h.kind not in ("paid", "change")):
-            base = 0.5
+            base = labels.unlabelled
         elif h.kind == "paid":
-            base = -0.5  # only arithmetic can make a tendered amount the total
+            base = labels.paid
         else:
             continue
-        score = base + arithmetic(h.value) + 0.4 * min(counts[h.value] - 1, 3)
+        score = base + arithmetic(h.value) + w.repeated * min(counts[h.value] - 1, w.repeated_most)
         if sums_groups(h):
-            score += 1.5
+            score += arith.sums_groups
         if biggest is not None and h.value == biggest:
-            score += 0.5
+            score += w.largest
         if h.value <= 0:
-            score -= 4.0
+            score += w.not_positive
         if h.value in tendered and h.value not in sequence_bonus:
-            score -= 2.0
+            score += w.tendered
         if subtotal is not None and discount is None and not credits and h.value < subtotal.value - Decimal("0.10"):
-            score -= 2.0  # less than the subtotal with nothing taken off: a misread or another amount
+            score += w.under_subtotal
         if summary_from is not None and h.line > summary_from and h.kind:
-            score -= 2.0  # "TOTAL" in a tax summary table below the payment
+            score += w.tax_summary
         elif payment_end is not None and h.line > payment_end + 2 and h.kind:
-            score -= 1.0
-        score += 0.3 * (h.line / max(n_lines, 1))
+            score += w.after_payment
+        score += w.position * (h.line / max(n_lines, 1))
         scored.append((score, h))
     if scored:
         score, best = max(scored, key=lambda t: (t[0], t[1].line))
         source = Provenance.KEYWORD if best.kind else Provenance.POSITION
-        conf = min(1.0, 0.35 + 0.1 * score) * best.confidence
+        conf = w.confidence.of(score, best.confidence)
         rival = max((s for s, h in scored if h.value != best.value), default=None)
         margin = round(score - rival, 3) if rival is not None else None
         out["total"] = Chosen(best.value, best.raw, best.line, round(conf, 3), source, margin)
-        derived = _derived_total(hits, best, paid, change, rounding, sequence_bonus)
+        derived = _derived_total(hits, best, w.derived_share, paid, change, rounding, sequence_bonus)
         if derived is not None:
             out["total"] = derived
     elif paid is not None:
         v = paid.value - (change.value if change is not None else Decimal(0))
-        out["total"] = Chosen(v, paid.raw, paid.line, 0.4 * paid.confidence, Provenance.ARITHMETIC)
+        out["total"] = Chosen(v, paid.raw, paid.line, w.paid_share * paid.confidence, Provenance.ARITHMETIC)
 
     total = out.get("total")
     for name, hit in (
@@ -499,10 +507,11 @@ def choose_amounts(hits: Sequence[AmountHit], n_lines: int, lexicon: Lexicon | N
         if hit is not None and name in ("service_charge", "tip") and total is not None and hit.value >= total.value:
             continue  # a part of the total is less than it ("Steak Tip Skewers 12.98" read 212.98)
         if hit is not None:
-            out[name] = Chosen(hit.value, hit.raw, hit.line, round(0.8 * hit.confidence, 3), Provenance.KEYWORD)
+            sure = round(w.parts_share * hit.confidence, 3)
+            out[name] = Chosen(hit.value, hit.raw, hit.line, sure, Provenance.KEYWORD)
     if taxes:
         ok = [t for t in taxes if total is None or t.value < total.value]
         if ok:
             t = ok[0]
-            out["tax"] = Chosen(t.value, t.raw, t.line, round(0.8 * t.confidence, 3), Provenance.KEYWORD)
+            out["tax"] = Chosen(t.value, t.raw, t.line, round(w.parts_share * t.confidence, 3), Provenance.KEYWORD)
     return out

@@ -25,6 +25,7 @@ from icr.text.lines import TYPED_CONFIDENCE, Line, document_lines
 from icr.text.locales import detect_locales, lexicon_for, load_packs, unmark
 from icr.text.parsers import PARSERS, ParseOptions, find_amounts, mask_card_numbers, normalize
 from icr.text.realign import realign
+from icr.text.scoring import default_scoring, load_scoring
 from icr.text.spelling import SpellingCorrector, read_vocabulary, shared_corrector
 from icr.text.templates import (
     Template,
@@ -74,6 +75,9 @@ class DefaultTextCorrector:
         """Correct long unknown words in company names one edit away, and misread place words in
         addresses (config/dictionaries/places*.txt); helps OCR, may alter rare names."""
         load_packs()  # a locale pack that fails validation stops here, naming its file and key
+        scoring = options.get("scoring")
+        self.scoring = load_scoring(Path(scoring)) if scoring else default_scoring()
+        """The points of the evidence for the total, date, company and address (validated here)."""
         self.home_locale: str | None = options.get("home_locale")  # a country's pack (validated settings)
         """A document whose cues name no country surely takes this pack's date order and currency."""
         folders = [*settings.template_dirs, config_dir() / "templates"]
@@ -141,7 +145,12 @@ class DefaultTextCorrector:
         hinted = lexicon_for((cues.hint,)).home_currencies if cues.hint and not named else frozenset()
         hint_currency = next(iter(hinted)) if len(hinted) == 1 else None
         opts = ParseOptions(
-            day_first=day_first, decimal=decimal, currency=currency, hint_currency=hint_currency, lexicon=lex
+            day_first=day_first,
+            decimal=decimal,
+            currency=currency,
+            hint_currency=hint_currency,
+            lexicon=lex,
+            scoring=self.scoring,
         )
         fields: dict[str, FieldValue] = {}
 
@@ -152,7 +161,7 @@ class DefaultTextCorrector:
                 return
             fields[name] = FieldValue(name, normalize(value), value, raw, round(confidence, 3), source, margin=margin)
 
-        header = guess_header(raw_lines, lex)
+        header = guess_header(raw_lines, lex, self.scoring)
 
         def read_by_ocr(indexes: Sequence[int]) -> bool:
             # typed text (a transcript, a PDF's text layer) is as printed: only OCR misreads names
@@ -178,7 +187,7 @@ class DefaultTextCorrector:
         money_lines, hits = realign(lines, opts)  # amounts a curled photo read a line off their labels
         if money_lines != lines:
             corrected_text = "\n".join(ln.text for ln in money_lines)  # templates read them beside their labels
-        for name, chosen in choose_amounts(hits, len(lines), lex).items():
+        for name, chosen in choose_amounts(hits, len(lines), lex, self.scoring.total).items():
             put(name, chosen.value, chosen.raw, chosen.confidence, chosen.source.value, chosen.margin)
         rate = EXTRACTORS["tax_rate"](lines, opts)
         settle(fields, hits, money_lines, rate.value if rate and isinstance(rate.value, Decimal) else None, lex)

@@ -55,30 +55,31 @@ def extract_date(lines: Sequence[Line], opts: ParseOptions, today: dt.date | Non
     best: tuple[float, Found] | None = None
     scores: dict[dt.date, float] = {}  # per date: its best score (a date printed twice is one candidate)
     n = max(len(lines), 1)
-    lex = opts.lex
+    lex, w = opts.lex, opts.weights.date
     for i, ln in enumerate(lines):
         dates = find_dates(ln.text, opts)
         if not dates:
             continue
         prev = lines[i - 1].text if i > 0 else ""
         for k, (value, raw, start) in enumerate(dates):
-            score = 1.0
+            score = w.base
             before = ln.text[:start]
             label = lex.date_label
             if label.search(before) or (not before.strip() and label.search(prev) and not find_dates(prev, opts)):
-                score += 2.0
+                score += w.label
             after = ln.text[start + len(raw) : start + len(raw) + 15]
             if lex.not_doc_date.search(before) or lex.not_doc_date.search(after):
-                score -= 2.5
+                score += w.not_document_date
             if parse_time(ln.text[start + len(raw) :]) is not None:
-                score += 0.5
+                score += w.time_after
             if value > latest or value.year < 2000:
-                score -= 2.0
-            score -= 0.8 * (i / n) + 0.1 * k
+                score += w.implausible
+            score += w.position * (i / n) + w.later_on_line * k
             if regex.fullmatch(r"\d{8}", raw):
-                score -= 0.7  # 20180304 is as likely a code as a date
-            conf = min(1.0, 0.45 + 0.15 * score) * ln.confidence
-            found = Found(value, raw, ln.index, round(max(conf, 0.05), 3), "keyword" if score >= 2.5 else "position")
+                score += w.eight_digits
+            conf = max(w.confidence.of(score, ln.confidence), w.least_confidence)
+            how = "keyword" if score >= w.keyword_from else "position"
+            found = Found(value, raw, ln.index, round(conf, 3), how)
             scores[value] = max(score, scores.get(value, score))
             if best is None or score > best[0]:
                 best = (score, found)

@@ -21,6 +21,7 @@ from rapidfuzz import fuzz, utils
 from icr.text.lines import TYPED_CONFIDENCE, Line
 from icr.text.locales import SPACELESS, Lexicon, SlipScope, default_lexicon
 from icr.text.parsers import CLOCK, ParseOptions, find_amounts, find_dates
+from icr.text.scoring import AddressWeights, NameWeights, Scoring, default_scoring
 
 TRAILING_REG = regex.compile(
     r"\s*[\(\[{]?\s*(?:CO\.?\s*(?:REG\.?)?\s*(?:NO\.?)?\s*:?\s*)?(?:(?<!\S)[A-Z]{1,3}-?(?=\d{5}))?(?<![#\d])\d{3,}[\d\s]*-?\s*[A-Z]?\s*[\)\]}]{0,2}\s*$",
@@ -92,33 +93,37 @@ def _letters(text: str) -> int:
     return len(regex.findall(r"\p{L}", text))
 
 
-def _name_score(ln: Line, pos: int, lex: Lexicon) -> float:
+_NO_NAME = -9.0
+"""The points of a line of fewer than three letters: never a name."""
+
+
+def _name_score(ln: Line, pos: int, lex: Lexicon, w: NameWeights) -> float:
     text = ln.text
     letters = _letters(text)
     if letters < 3:
-        return -9.0
+        return _NO_NAME
     digits = sum(c.isdigit() for c in text)
     score = 0.0
-    if sum(len(w) for w in regex.findall(r"\p{L}{3,}", text)) < 4:
-        score -= 2.0  # no real word in it ("ihe a", "of Te"): OCR of a logo, not the name
+    if sum(len(word) for word in regex.findall(r"\p{L}{3,}", text)) < 4:
+        score += w.no_word  # no real word in it ("ihe a", "of Te"): OCR of a logo, not the name
     if lex.legal_suffix.search(text):
-        score += 3.0
+        score += w.legal_form
     if lex.business_word.search(text):
-        score += 1.0
+        score += w.business_word
     if lex.not_name.search(text):
-        score -= 3.0
+        score += w.not_name
     if lex.registration.search(text):
-        score -= 4.0
+        score += w.registration
     if lex.address_cue.search(text) and not lex.legal_suffix.search(text):
-        score -= 1.5
+        score += w.address_cue
         if lex.street_line.search(text):
-            score -= 1.5  # a whole street line ("Calle Sol 3") is no name, whatever names its brand
+            score += w.street_line  # a whole street line ("Calle Sol 3") is no name, whatever names its brand
     if digits > letters / 2:
-        score -= 2.0
+        score += w.mostly_digits
     if find_dates(text, ParseOptions(lexicon=lex)):
-        score -= 3.0
-    score -= 0.45 * pos
-    score += 0.3 * ln.confidence
+        score += w.dated
+    score += w.position * pos
+    score += w.read_surely * ln.confidence
     return score
 
 
@@ -372,18 +377,21 @@ comma read small (labels write 1,279 such commas and 19 points)."""
 _POSTCODE_DIGITS = str.maketrans({"S": "5", "s": "5", "$": "5", "O": "0", "o": "0", "I": "1", "i": "1", "l": "1"})
 
 
-def guess_header(lines: Sequence[Line], lexicon: Lexicon | None = None) -> HeaderGuess:
-    """Company and address from the top of the receipt."""
+def guess_header(lines: Sequence[Line], lexicon: Lexicon | None = None, scoring: Scoring | None = None) -> HeaderGuess:
+    """Company and address from the top of the receipt, the name's line by the points of ``scoring``
+    (default: ``config/scoring.yaml``'s)."""
     lex = lexicon if lexicon is not None else default_lexicon()
+    weights = scoring if scoring is not None else default_scoring()
+    w, aw = weights.company, weights.address
     clean = [ln for ln in lines if ln.confidence >= NOISE_CONFIDENCE or ln.index > 14]
     if len(clean) >= 2:
         lines = clean
     block = header_block(lines, lexicon=lex)
     if not block:
         return HeaderGuess(None, (), None, (), 0.0, 0.0)
-    scored = [(_name_score(ln, i, lex), i) for i, ln in enumerate(block)]
+    scored = [(_name_score(ln, i, lex, w), i) for i, ln in enumerate(block)]
     best_score, best = max(scored, key=lambda t: (t[0], -t[1]))
-    if best_score < -3.0:
+    if best_score < w.none_below:
         return HeaderGuess(None, (), None, (), 0.0, 0.0)
     if best + 1 < len(block) and _cleaner_copy(block[best].text, block[best + 1].text):
         best += 1  # a logo read with slips and the name printed under it ('RAW BAR" Falmoath' / 'FALMOUTH RAW BAR')
@@ -395,13 +403,13 @@ def guess_header(lines: Sequence[Line], lexicon: Lexicon | None = None) -> Heade
         if street is None and lex.postcode.search(name_line):
             street = best
         if street is not None:
-            address, address_lines, conf_a = _address(lines, block[street].index - 1, lex)
+            address, address_lines, conf_a = _address(lines, block[street].index - 1, lex, aw)
             footer = _footer_name(lines, len(block), lex)
             if footer is None:
                 return HeaderGuess(None, (), address, address_lines, 0.0, conf_a)
             company = clean_company(footer.text, ocr=footer.confidence < TYPED_CONFIDENCE, lexicon=lex)
             company = _capitals_kept(company) if footer.confidence < 1.0 else company
-            conf_c = round(0.5 * footer.confidence, 3)
+            conf_c = round(w.footer_share * footer.confidence, 3)
             return HeaderGuess(company, (footer.index,), address, address_lines, conf_c, conf_a)
     start = end = best
     # a name wrapped over several lines: "AIK HUAT HARDWARE / ENTERPRISE (SETIA / ALAM) LTD"
@@ -410,7 +418,7 @@ def guess_header(lines: Sequence[Line], lexicon: Lexicon | None = None) -> Heade
         joined = " ".join(ln.text for ln in block[start : end + 1])
         if (
             (_unbalanced(joined) or lex.continuation.match(cur.text))
-            and _name_score(prev, 0, lex) > -2.5
+            and _name_score(prev, 0, lex, w) > w.joins_below
             and not lex.registration.search(prev.text)
         ):
             start -= 1
@@ -422,7 +430,7 @@ def guess_header(lines: Sequence[Line], lexicon: Lexicon | None = None) -> Heade
         prev, cur = block[start - 1], block[start]
         if (
             (_business_only(cur.text, lex) != _business_only(prev.text, lex) or _kind_and_suffix(cur.text, lex))
-            and _name_score(prev, 0, lex) > -2.5
+            and _name_score(prev, 0, lex, w) > w.joins_below
             and not lex.registration.search(prev.text)
             and not lex.address_cue.search(prev.text)
         ):
@@ -452,16 +460,16 @@ def guess_header(lines: Sequence[Line], lexicon: Lexicon | None = None) -> Heade
     )
     if any(ln.confidence < 1.0 for ln in block[start : end + 1]):  # read by a recognizer, however surely
         company = _capitals_kept(company)
-    conf_c = min(1.0, max(0.2, 0.45 + 0.12 * best_score)) * min(ln.confidence for ln in block[start : end + 1])
+    conf_c = w.confidence.of(best_score, min(ln.confidence for ln in block[start : end + 1]))
 
     after = block[end].index
     if end + 1 < len(block) and _letters_key(block[end + 1].text) == _letters_key(company_raw):
         after = block[end + 1].index  # the name printed again under its logo is no part of the address
-    address, address_lines, conf_a = _address(lines, after, lex)
+    address, address_lines, conf_a = _address(lines, after, lex, aw)
     if address_head:
         address = " ".join(t for t in (address_head, address) if t)
         address_lines = (block[end].index, *address_lines)
-        conf_a = conf_a or round(block[end].confidence * 0.5, 3)
+        conf_a = conf_a or round(block[end].confidence * aw.on_name_line_share, 3)
     return HeaderGuess(
         company=company,
         company_lines=tuple(ln.index for ln in block[start : end + 1]),
@@ -538,7 +546,9 @@ def _postcode_alone(text: str, lex: Lexicon) -> bool:
     return bool(lex.postcode.search(text)) and not any(c.isalnum() for c in lex.postcode.sub("", text))
 
 
-def _address(lines: Sequence[Line], after: int, lex: Lexicon) -> tuple[str | None, tuple[int, ...], float]:
+def _address(
+    lines: Sequence[Line], after: int, lex: Lexicon, w: AddressWeights
+) -> tuple[str | None, tuple[int, ...], float]:
     """The address in the lines after the line with index ``after`` (the name's last line), up to the
     first stop line; its line indexes and confidence."""
     end = next((i for i, ln in enumerate(lines) if ln.index > after), len(lines)) - 1
@@ -619,5 +629,5 @@ def _address(lines: Sequence[Line], after: int, lex: Lexicon) -> tuple[str | Non
     cues = sum(1 for ln in addr if lex.address_cue.search(ln.text))
     conf_a = 0.0
     if addr:
-        conf_a = min(1.0, 0.35 + 0.15 * cues) * min(ln.confidence for ln in addr)
+        conf_a = w.confidence.of(cues, min(ln.confidence for ln in addr))
     return address, tuple(ln.index for ln in addr), round(conf_a, 3)

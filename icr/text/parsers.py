@@ -18,6 +18,7 @@ from decimal import Decimal, InvalidOperation
 import regex
 
 from icr.text.locales import DIGIT_CONFUSIONS, SPACELESS, Lexicon, SlipScope, default_lexicon, plain
+from icr.text.scoring import Scoring, default_scoring
 from icr.types import TypedValue
 
 CENT = Decimal("0.01")
@@ -36,10 +37,16 @@ class ParseOptions:
     """The currency of the one pack whose cues show too weakly to be chosen: a guess, when nothing better."""
     lexicon: Lexicon | None = None
     """The applied locale packs; ``None``: every pack."""
+    scoring: Scoring | None = None
+    """The points of the evidence for a field; ``None``: ``config/scoring.yaml``'s."""
 
     @property
     def lex(self) -> Lexicon:
         return self.lexicon if self.lexicon is not None else default_lexicon()
+
+    @property
+    def weights(self) -> Scoring:
+        return self.scoring if self.scoring is not None else default_scoring()
 
 
 # ---------------------------------------------------------------- amounts

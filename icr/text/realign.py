@@ -52,7 +52,7 @@ def fit(hits: Sequence[AmountHit], n_lines: int, opts: ParseOptions) -> Fit:
     impossible = impossibilities(hits)
     totals = [h for h in hits if h.kind in ("total", "total_rounded")]
     credits = sum(1 for h in totals if h.value < 0)
-    chosen = choose_amounts(hits, n_lines, opts.lex)
+    chosen = choose_amounts(hits, n_lines, opts.lex, opts.weights.total)
     total = chosen.get("total")
     if total is None or total.source != Provenance.KEYWORD:
         return Fit(impossible, 0, credits, len(totals))  # a total the sums gave, or none labelled: no check
