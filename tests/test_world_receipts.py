@@ -1,6 +1,6 @@
 """Receipts from 49 countries, typed as OCR reads them (tests/golden/world_receipts.yaml): the text
-corrector gives each its company, total, date and currency. Countries without a locale pack read with
-the base pack and whichever packs their words call up."""
+corrector gives each its company, total, date and currency, and some their tax or company number.
+Countries without a locale pack read with the base pack and whichever packs their words call up."""
 
 from __future__ import annotations
 

@@ -31,6 +31,7 @@ from icr.text.parsers import (
     parse_tax_id,
     parse_time,
 )
+from icr.text.taxids import checked_number
 from icr.types import TypedValue
 
 DENSE_MARKS = 3
@@ -135,7 +136,20 @@ def extract_phone(lines: Sequence[Line], opts: ParseOptions) -> Found | None:
 
 
 def extract_tax_id(lines: Sequence[Line], opts: ParseOptions) -> Found | None:
-    return _labelled(lines, opts.lex.tax_id_label, lambda s: parse_tax_id(s, opts))
+    """The first labelled tax or company number whose check digits agree with a scheme of the
+    document's countries (on the label's line, or the next when the label ends its line), else the
+    first labelled number as read, less sure where such schemes exist."""
+    lex, w = opts.lex, opts.weights.tax_id
+    if lex.tax_id_schemes:
+        for i, ln in enumerate(lines):
+            for m in lex.tax_id_label.finditer(ln.text):
+                rest = ln.text[m.end() :]
+                at = ln if any(c.isdigit() for c in rest) or i + 1 == len(lines) else lines[i + 1]
+                number = checked_number(rest if at is ln else at.text, lex.tax_id_schemes)
+                if number is not None:
+                    return Found(number, at.text, at.index, round(w.checked * at.confidence, 3), "keyword")
+    sure = w.check_failed if lex.own_tax_ids else w.unchecked
+    return _labelled(lines, lex.tax_id_label, lambda s: parse_tax_id(s, opts), confidence=sure)
 
 
 def extract_receipt_number(lines: Sequence[Line], opts: ParseOptions) -> Found | None:

@@ -192,6 +192,10 @@ class LocalePack(_Strict):
     """Labels of a telephone number (``TEL``, ``HP``), before an optional ``NO``."""
     tax_id_labels: PatternList = []
     """Labels of a tax registration number (``GST``, ``VAT``, ``UST``)."""
+    tax_id_schemes: list[str] = []
+    """The tax and company numbers such a label prints, as python-stdnum modules (``se.orgnr``,
+    ``fr.siret``; the base pack's ``eu.vat``), besides the VAT number stdnum knows for each of the
+    pack's ``countries``: a number whose check digits agree with one is taken for sure."""
     tax_rate_labels: PatternList = []
     """Names of the tax a rate is printed with (``VAT 20%``, ``19% MwSt``)."""
     receipt_labels: PatternList = []
@@ -241,3 +245,12 @@ class LocalePack(_Strict):
     @classmethod
     def _compile(cls, values: list[str]) -> list[str]:
         return [_check_pattern(v) for v in values]
+
+    @field_validator("tax_id_schemes")
+    @classmethod
+    def _known_schemes(cls, names: list[str]) -> list[str]:
+        from icr.text.taxids import scheme
+
+        for name in names:
+            scheme(name)  # ValueError: stdnum has no such module
+        return names

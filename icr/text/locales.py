@@ -21,6 +21,7 @@ from pydantic import ValidationError
 from icr.config import config_dir
 from icr.errors import LocaleError
 from icr.text.locale_models import Currency, LocalePack, Role, SlipScope
+from icr.text.taxids import country_vat
 
 BASE = "base"
 
@@ -278,6 +279,12 @@ class Lexicon:
     """The country packs' decimal separator when they agree."""
     home_currencies: frozenset[str] = frozenset()
     """Codes of the currencies of the countries of the applied packs (besides base)."""
+    tax_id_schemes: tuple[str, ...] = ()
+    """python-stdnum modules a labelled tax or company number is checked against, the chosen country
+    packs' first (with no country chosen, the base pack's alone: ``eu.vat``, whose numbers name their
+    country)."""
+    own_tax_ids: bool = False
+    """The chosen countries' numbers have check digits (a scheme of their own, not only ``eu.vat``)."""
     weekdays: dict[str, int] = field(default_factory=dict)
     """Weekday name (upper case) -> its number, Monday 0: a weekday printed beside a numeric date
     tells its day from its month."""
@@ -420,6 +427,8 @@ def compile_lexicon(packs: Sequence[LocalePack], chosen: bool = True) -> Lexicon
     tax_ids, tax_names = _alt(_joined(packs, "tax_id_labels")), _alt(_joined(packs, "tax_rate_labels"))
     # only where every applied country pack writes so: a document no pack recognises keeps the rest
     spaceless = bool(packs[1:]) and all(p.spaceless for p in packs[1:])
+    countries = packs[1:] if chosen else []
+    own = [n for p in countries for n in (*p.tax_id_schemes, *filter(None, map(country_vat, p.countries)))]
     edge = SPACELESS_EDGE if spaceless else r"\b"
     return Lexicon(
         tags=tuple(p.tag for p in packs),
@@ -490,6 +499,8 @@ def compile_lexicon(packs: Sequence[LocalePack], chosen: bool = True) -> Lexicon
         ),
         phone_label=regex.compile(rf"{edge}{_alt(_joined(packs, 'phone_labels'))}{edge}\.?\s*(?:NO\.?)?\s*:?", _I),
         tax_id_label=regex.compile(rf"{edge}{tax_ids}{edge}", _I),
+        tax_id_schemes=tuple(dict.fromkeys([*own, *packs[0].tax_id_schemes])),
+        own_tax_ids=bool(own),
         tax_id=regex.compile(
             rf"(?:{tax_ids}|{company}\.?)\s*(?:{reg}\.?\s*)?"
             r"(?:(?:ID|NO|NUMBER|#)\.?\s*){0,2}[:.#]?\s*(?P<id>[A-Z0-9][A-Z0-9-]{5,20})",

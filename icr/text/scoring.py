@@ -170,6 +170,17 @@ class AddressWeights(_Weights):
     """An address run onto the name's line is this share as sure as that line."""
 
 
+class TaxIdWeights(_Weights):
+    """A labelled tax or company number's confidence, times its line's."""
+
+    checked: float
+    """Its check digits agree with a scheme of the document's countries (python-stdnum)."""
+    unchecked: float
+    """The document's countries have no scheme of their own (an EU VAT number's aside): as read."""
+    check_failed: float
+    """They have, and it agrees with none: a digit misread, or another number."""
+
+
 class Scoring(_Weights):
     """``config/scoring.yaml``."""
 
@@ -177,6 +188,7 @@ class Scoring(_Weights):
     date: DateWeights
     company: NameWeights
     address: AddressWeights
+    tax_id: TaxIdWeights
 
 
 def scoring_file() -> Path:
