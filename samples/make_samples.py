@@ -179,7 +179,7 @@ def fixed_samples() -> list[Receipt]:
         {
             "company": "Ying Thai Kitchen",
             "address": "2220 Queen Anne AVE N Seattle WA 98109",
-            "phone": "(206) 285-8424",
+            "phone": "+12062858424",
             "date": "2013-07-04",
             "time": "19:28",
             "subtotal": "11.50",

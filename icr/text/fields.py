@@ -31,6 +31,7 @@ from icr.text.parsers import (
     parse_tax_id,
     parse_time,
 )
+from icr.text.phones import find_phone
 from icr.text.taxids import checked_number
 from icr.types import TypedValue
 
@@ -131,8 +132,28 @@ def _labelled(
 
 
 def extract_phone(lines: Sequence[Line], opts: ParseOptions) -> Found | None:
-    label = opts.lex.phone_label
-    return _labelled(lines, label, lambda s: parse_phone(label.sub(" ", s, count=1)))
+    """The first labelled telephone number valid in the document's countries (or written with its
+    country code), in E.164 form; else the first one of a length they could dial, as printed. With no
+    country chosen, else the first labelled number as printed; in a known country a number none of
+    its plans could dial is no telephone number (a GST number after the ``T`` of ``315481-T)``)."""
+    lex, w = opts.lex, opts.weights.phone
+    label = lex.phone_label
+    possible: Found | None = None
+    for i, ln in enumerate(lines):
+        for m in label.finditer(ln.text):
+            rest = ln.text[m.end() :]
+            at = ln if any(c.isdigit() for c in rest) or i + 1 == len(lines) else lines[i + 1]
+            found = find_phone(rest if at is ln else at.text, lex.countries)
+            if found is None:
+                continue
+            number, valid = found
+            if valid:
+                return Found(number, at.text, at.index, round(w.valid * at.confidence, 3), "keyword")
+            if possible is None:
+                possible = Found(number, at.text, at.index, round(w.possible * at.confidence, 3), "keyword")
+    if possible is not None or lex.countries:
+        return possible
+    return _labelled(lines, label, lambda s: parse_phone(label.sub(" ", s, count=1)), confidence=w.as_read)
 
 
 def extract_tax_id(lines: Sequence[Line], opts: ParseOptions) -> Found | None:

@@ -283,6 +283,8 @@ class Lexicon:
     """python-stdnum modules a labelled tax or company number is checked against, the chosen country
     packs' first (with no country chosen, the base pack's alone: ``eu.vat``, whose numbers name their
     country)."""
+    countries: tuple[str, ...] = ()
+    """The chosen country packs' countries (ISO codes), best first; none when no country was chosen."""
     own_tax_ids: bool = False
     """The chosen countries' numbers have check digits (a scheme of their own, not only ``eu.vat``)."""
     weekdays: dict[str, int] = field(default_factory=dict)
@@ -501,6 +503,7 @@ def compile_lexicon(packs: Sequence[LocalePack], chosen: bool = True) -> Lexicon
         tax_id_label=regex.compile(rf"{edge}{tax_ids}{edge}", _I),
         tax_id_schemes=tuple(dict.fromkeys([*own, *packs[0].tax_id_schemes])),
         own_tax_ids=bool(own),
+        countries=tuple(dict.fromkeys(c for p in countries for c in p.countries)),
         tax_id=regex.compile(
             rf"(?:{tax_ids}|{company}\.?)\s*(?:{reg}\.?\s*)?"
             r"(?:(?:ID|NO|NUMBER|#)\.?\s*){0,2}[:.#]?\s*(?P<id>[A-Z0-9][A-Z0-9-]{5,20})",

@@ -181,6 +181,17 @@ class TaxIdWeights(_Weights):
     """They have, and it agrees with none: a digit misread, or another number."""
 
 
+class PhoneWeights(_Weights):
+    """A labelled telephone number's confidence, times its line's."""
+
+    valid: float
+    """Valid in the numbering plan of one of the document's countries (or written with its country code)."""
+    possible: float
+    """Of a length the document's countries could dial, but valid in none of their plans: as printed."""
+    as_read: float
+    """No country chosen and no country code printed: as read."""
+
+
 class Scoring(_Weights):
     """``config/scoring.yaml``."""
 
@@ -189,6 +200,7 @@ class Scoring(_Weights):
     company: NameWeights
     address: AddressWeights
     tax_id: TaxIdWeights
+    phone: PhoneWeights
 
 
 def scoring_file() -> Path:

@@ -1,0 +1,29 @@
+"""Telephone numbers checked against the numbering plans of the document's countries, with the
+``phonenumbers`` library (Google's libphonenumber metadata); this module is the only one that talks
+to it."""
+
+from __future__ import annotations
+
+from phonenumbers import Leniency, PhoneNumberFormat, PhoneNumberMatcher, format_number
+
+_REACH = 48
+"""Characters after a label a number is looked for in."""
+_FEWEST_DIGITS = 8
+"""A number valid in no plan is taken only with this many digits: shorter runs after a stray label are
+a ticket's number, a registration's or two amounts more often than a telephone's."""
+
+
+def find_phone(text: str, regions: tuple[str, ...]) -> tuple[str, bool] | None:
+    """The first number in ``text`` that one of ``regions`` (ISO country codes, tried in order) could
+    dial, or one written with its country code (``+44 1865 123456``): in E.164 form (``+60361569266``)
+    and True when it is valid there, else as printed and False (of a possible length only:
+    ``03-9221345``, a digit short of a Kuala Lumpur number)."""
+    head = text[:_REACH]
+    for region in (*regions, None):
+        for match in PhoneNumberMatcher(head, region, leniency=Leniency.VALID):
+            return format_number(match.number, PhoneNumberFormat.E164), True
+    for region in regions:
+        for match in PhoneNumberMatcher(head, region, leniency=Leniency.POSSIBLE):
+            if sum(c.isdigit() for c in match.raw_string) >= _FEWEST_DIGITS:
+                return match.raw_string, False
+    return None
