@@ -47,6 +47,10 @@ def test_a_typed_pdf_keeps_its_words_and_item_quantities(tmp_path: Path) -> None
         ("Stapler 1 12.00 12.00", "12.00", ("Stapler", "1", "12.00")),
         ("Cable 2m 7.90", "7.90", ("Cable 2m", None, None)),
         ("NOODLES 2 3.00 5.00", "5.00", ("NOODLES", None, None)),  # 2 x 3.00 is not 5.00: no reading
+        # any pack's currency marks, not only RM, $, € and £
+        ("ALMARAI MILK 2L AED 12.75", "12.75", ("ALMARAI MILK 2L", None, None)),
+        ("LEITE R$ 4,99", "4.99", ("LEITE", None, None)),
+        ("VITASOY 250ML 3 x HK$1.20 3.60", "3.60", ("VITASOY 250ML", "3", "1.20")),
     ],
 )
 def test_item_lines(line: str, amount: str, want: tuple[str, str | None, str | None]) -> None:
