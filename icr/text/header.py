@@ -344,7 +344,7 @@ def clean_address(text: str, ocr: bool = True, lexicon: Lexicon | None = None) -
     if ocr:
         out = lex.address_ocr_word.sub(lambda m: lex.address_ocr_words[m.group(0).upper()], out)
         out = _INITIALS_COMMA.sub(".", out)
-        out = _NUMBER_WORD.sub("NO.", out)
+        out = lex.repair(SlipScope.ADDRESS, out)
         out = _BAR_IN_NUMBER.sub("1", out)
         out = _L_AS_SIGN.sub("l", out)
     return out
@@ -352,10 +352,6 @@ def clean_address(text: str, ocr: bool = True, lexicon: Lexicon | None = None) -
 
 _TRAILING_QUOTE = regex.compile(r"(?<=\p{L}\.?)[“”\"‘’']+$")
 """``SEL.”``: a quote after the last word is a speck; an address never ends in one."""
-
-_NUMBER_WORD = regex.compile(r"(?<![\p{L}\p{N}])(?:N[Q0][.,]|NO,(?=\s))(?=\s?\d)")
-"""``NQ.9``, ``N0.9``, ``NO, 89``: the house-number word "NO." with its O or point misread (typed
-addresses write ``NO,1`` without a space, and that stays)."""
 
 _BAR_IN_NUMBER = regex.compile(r"(?<=\b\d+)[\]|](?=\d|-\w)")
 """``4]-1``: a 1 read as a bracket or bar inside a house number."""

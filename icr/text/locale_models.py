@@ -43,6 +43,8 @@ class SlipScope(StrEnum):
     """A line before its dates are read."""
     COMPANY = "company"
     """The company name."""
+    ADDRESS = "address"
+    """An address a recognizer read (typed text is as printed)."""
 
 
 def _check_pattern(value: str) -> str:
