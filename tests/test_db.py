@@ -10,7 +10,7 @@ from pathlib import Path
 
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import inspect, select
+from sqlalchemy import inspect, select, text
 from sqlalchemy.orm import Session
 
 from icr.db.database import downgrade, open_engine, upgrade
@@ -55,6 +55,24 @@ def test_migrations_down_and_up(db_url: str) -> None:
     assert not {"documents", "fields", "line_items"} & set(inspect(engine).get_table_names())
     upgrade(engine)
     assert {"documents", "fields", "line_items"} <= set(inspect(engine).get_table_names())
+    engine.dispose()
+
+
+def test_the_receipts_view_carries_the_vendor_s_tax_and_phone_numbers(db_url: str) -> None:
+    engine = open_engine(db_url)
+    upgrade(engine)
+    result = _result("d")
+    assert result.extraction is not None
+    result.extraction.fields["tax_id"] = FieldValue("tax_id", "GB220430231", "GB220430231", "VAT NO: GB 220 4302 31")
+    result.extraction.fields["phone"] = FieldValue("phone", "+12062858424", "+12062858424", "Tel (206) 285-8424")
+    SqlPopulator(engine).store([result])
+    query = text("SELECT company, tax_id, phone FROM v_receipts")
+    with engine.connect() as conn:
+        assert conn.execute(query).one() == ("YING THAI KITCHEN", "GB220430231", "+12062858424")
+    downgrade(engine, "0008")  # the view as it was, the rows kept
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT company FROM v_receipts")).scalar_one() == "YING THAI KITCHEN"
+        assert "tax_id" not in {c["name"] for c in inspect(conn).get_columns("v_receipts")}
     engine.dispose()
 
 

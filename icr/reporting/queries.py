@@ -40,7 +40,8 @@ CENT = Decimal("0.01")
 ZERO = Decimal("0.00")
 
 _views = MetaData()
-"""The views of migration 0002, typed for reading. Not the models' metadata: Alembic never creates these."""
+"""The views of migrations 0002, 0004 and 0009, typed for reading. Not the models' metadata: Alembic
+never creates these."""
 
 v_receipts = Table(
     "v_receipts",
@@ -57,6 +58,8 @@ v_receipts = Table(
     Column("tax", Numeric(14, 2)),
     Column("total", Numeric(14, 2)),
     Column("currency", Text),
+    Column("tax_id", Text),
+    Column("phone", Text),
     Column("stored_at", DateTime(timezone=True)),
 )
 
@@ -79,6 +82,7 @@ RECEIPT_COLUMNS = (
     "tax",
     "subtotal",
     "currency",
+    "tax_id",
     "doc_type",
     "needs_review",
     "source",
@@ -140,7 +144,8 @@ def dsum(values: Iterable[Any]) -> Decimal:
 
 def receipts(engine: Engine, filters: Filters | None = None) -> pd.DataFrame:
     """One row per receipt read successfully: document_id, name, company, date, total, tax, subtotal,
-    currency, doc_type, needs_review, source — ordered by date (undated last), then id."""
+    currency, tax_id (the vendor's tax number), doc_type, needs_review, source — ordered by date
+    (undated last), then id."""
     return _frame(_read(engine, _receipts_query(filters, RECEIPT_COLUMNS)), RECEIPT_COLUMNS)
 
 
