@@ -17,10 +17,11 @@ def test_list_names_every_pack_with_its_currency() -> None:
     res = CliRunner().invoke(main, ["locales", "list"])
     assert res.exit_code == 0, res.output
     rows = [line.split("\t") for line in res.output.splitlines()]
-    assert rows[0] == ["tag", "countries", "currencies", "date_order", "decimal", "description"]
+    assert rows[0] == ["tag", "countries", "currencies", "date_order", "decimal", "tax_ids", "description"]
     tags = {row[0]: row for row in rows[1:]}
     assert set(tags) == {p.stem for p in (config_dir() / "locales").glob("*.yaml")}
     assert tags["hu_HU"][1:5] == ["HU", "HUF", "day_first", ","]
+    assert tags["de_DE"][5] == "de.stnr,de.vat" and tags["base"][5] == "eu.vat" and tags["en_US"][5] == ""
 
 
 def test_check_passes_the_shipped_packs_and_stops_a_bad_one(tmp_path: Path) -> None:

@@ -17,17 +17,18 @@ def locales() -> None:
 
 @locales.command("list")
 def list_cmd() -> None:
-    """The packs: tag, countries, currencies, date order, decimal separator, description.
+    """The packs: tag, countries, currencies, date order, decimal separator, the python-stdnum schemes
+    a tax or company number is checked with, description.
 
     Tab-separated with a header line (for a terminal, `column -ts$'\\t'`)."""
-    from icr.text.locales import load_packs
+    from icr.text.locales import load_packs, tax_id_schemes
 
-    click.echo("tag\tcountries\tcurrencies\tdate_order\tdecimal\tdescription")
+    click.echo("tag\tcountries\tcurrencies\tdate_order\tdecimal\ttax_ids\tdescription")
     for tag, pack in load_packs().items():
         currencies = ",".join(dict.fromkeys(c.code for c in pack.currencies))
         click.echo(
             f"{tag}\t{','.join(pack.countries)}\t{currencies}\t{pack.date_order or ''}\t{pack.decimal or ''}"
-            f"\t{pack.description}"
+            f"\t{','.join(tax_id_schemes(pack))}\t{pack.description}"
         )
 
 

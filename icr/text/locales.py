@@ -372,6 +372,12 @@ character of such a script (a pack's "合計" or "都...区" is a word inside "�
 elsewhere ``\b``, which is cheaper."""
 
 
+def tax_id_schemes(pack: LocalePack) -> tuple[str, ...]:
+    """The stdnum schemes a pack checks tax and company numbers with: those it lists, then the VAT
+    number stdnum knows for each of its countries."""
+    return tuple(dict.fromkeys((*pack.tax_id_schemes, *filter(None, map(country_vat, pack.countries)))))
+
+
 def compile_lexicon(packs: Sequence[LocalePack], chosen: bool = True) -> Lexicon:
     """One lexicon from ``packs`` (base first): lists are joined in order. ``chosen``: the document's
     cues chose the packs (False: every pack applies, the country unknown)."""
@@ -430,7 +436,7 @@ def compile_lexicon(packs: Sequence[LocalePack], chosen: bool = True) -> Lexicon
     # only where every applied country pack writes so: a document no pack recognises keeps the rest
     spaceless = bool(packs[1:]) and all(p.spaceless for p in packs[1:])
     countries = packs[1:] if chosen else []
-    own = [n for p in countries for n in (*p.tax_id_schemes, *filter(None, map(country_vat, p.countries)))]
+    own = [n for p in countries for n in tax_id_schemes(p)]
     edge = SPACELESS_EDGE if spaceless else r"\b"
     return Lexicon(
         tags=tuple(p.tag for p in packs),
