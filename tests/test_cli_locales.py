@@ -21,7 +21,8 @@ def test_list_names_every_pack_with_its_currency() -> None:
     tags = {row[0]: row for row in rows[1:]}
     assert set(tags) == {p.stem for p in (config_dir() / "locales").glob("*.yaml")}
     assert tags["hu_HU"][1:5] == ["HU", "HUF", "day_first", ","]
-    assert tags["de_DE"][5] == "de.stnr,de.vat" and tags["base"][5] == "eu.vat" and tags["en_US"][5] == ""
+    assert tags["de_DE"][5] == "de.vat" and tags["sv_SE"][5] == "se.orgnr,se.vat"
+    assert tags["base"][5] == "eu.vat" and tags["en_US"][5] == ""
 
 
 def test_check_passes_the_shipped_packs_and_stops_a_bad_one(tmp_path: Path) -> None:

@@ -9,6 +9,7 @@ from icr.text.fields import extract_phone
 from icr.text.lines import Line
 from icr.text.locales import detect_locales, lexicon_for
 from icr.text.parsers import ParseOptions
+from icr.text.phones import find_phone
 from icr.text.scoring import load_scoring
 
 GOLDEN = [
@@ -52,6 +53,10 @@ def test_a_number_of_a_length_the_country_dials_is_kept_as_printed_but_unsure() 
     found = extract_phone(lines, opts)
     assert found is not None and found.value == "03-9221345"
     assert found.confidence == pytest.approx(load_scoring().phone.possible * 0.98, abs=1e-3)
+
+
+def test_amounts_after_a_stray_label_are_no_telephone_number() -> None:
+    assert find_phone(" 6% 12.50 0.75 13.25", ("GB", "DE")) is None  # ten digits a plan could dial
 
 
 def test_with_no_country_chosen_a_labelled_number_is_as_printed() -> None:

@@ -63,6 +63,8 @@ def test_where_the_country_has_no_scheme_a_number_is_as_sure_as_before() -> None
 def test_a_tax_line_or_an_amount_after_the_label_is_no_number() -> None:
     assert checked_number(" 20% 2.50 12.50", ("gb.vat", "eu.vat")) is None
     assert checked_number(" INCL 14.73", ("au.abn",)) is None
+    # amounts run together are no number, whatever scheme would take their digits
+    assert checked_number(" 6% 12.50 0.75 13.25", ("de.vat", "gb.vat", "de.stnr")) is None
     # the first run that checks, past the label's own words
     assert checked_number(" Reg. No.: 220 4302 31 Tel 01865 123456", ("gb.vat",)) == "220430231"
 

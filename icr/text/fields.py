@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import itertools
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
@@ -131,6 +132,12 @@ def _labelled(
     return None
 
 
+MOST_LABELS = 12
+"""Labels a phone or tax number is checked after, in order: a receipt prints its numbers once or twice
+near the top or the foot; a long document's every tax line and stray label (the T of ``-T)``) are not
+all checked."""
+
+
 def extract_phone(lines: Sequence[Line], opts: ParseOptions) -> Found | None:
     """The first labelled telephone number valid in the document's countries (or written with its
     country code), in E.164 form; else the first one of a length they could dial, as printed. With no
@@ -139,18 +146,19 @@ def extract_phone(lines: Sequence[Line], opts: ParseOptions) -> Found | None:
     lex, w = opts.lex, opts.weights.phone
     label = lex.phone_label
     possible: Found | None = None
-    for i, ln in enumerate(lines):
-        for m in label.finditer(ln.text):
-            rest = ln.text[m.end() :]
-            at = ln if any(c.isdigit() for c in rest) or i + 1 == len(lines) else lines[i + 1]
-            found = find_phone(rest if at is ln else at.text, lex.countries)
-            if found is None:
-                continue
-            number, valid = found
-            if valid:
-                return Found(number, at.text, at.index, round(w.valid * at.confidence, 3), "keyword")
-            if possible is None:
-                possible = Found(number, at.text, at.index, round(w.possible * at.confidence, 3), "keyword")
+    labelled = ((i, m) for i, ln in enumerate(lines) for m in label.finditer(ln.text))
+    for i, m in itertools.islice(labelled, MOST_LABELS):
+        ln = lines[i]
+        rest = ln.text[m.end() :]
+        at = ln if any(c.isdigit() for c in rest) or i + 1 == len(lines) else lines[i + 1]
+        found = find_phone(rest if at is ln else at.text, lex.countries)
+        if found is None:
+            continue
+        number, valid = found
+        if valid:
+            return Found(number, at.text, at.index, round(w.valid * at.confidence, 3), "keyword")
+        if possible is None:
+            possible = Found(number, at.text, at.index, round(w.possible * at.confidence, 3), "keyword")
     if possible is not None or lex.countries:
         return possible
     return _labelled(lines, label, lambda s: parse_phone(label.sub(" ", s, count=1)), confidence=w.as_read)
@@ -162,13 +170,14 @@ def extract_tax_id(lines: Sequence[Line], opts: ParseOptions) -> Found | None:
     first labelled number as read, less sure where such schemes exist."""
     lex, w = opts.lex, opts.weights.tax_id
     if lex.tax_id_schemes:
-        for i, ln in enumerate(lines):
-            for m in lex.tax_id_label.finditer(ln.text):
-                rest = ln.text[m.end() :]
-                at = ln if any(c.isdigit() for c in rest) or i + 1 == len(lines) else lines[i + 1]
-                number = checked_number(rest if at is ln else at.text, lex.tax_id_schemes)
-                if number is not None:
-                    return Found(number, at.text, at.index, round(w.checked * at.confidence, 3), "keyword")
+        labelled = ((i, m) for i, ln in enumerate(lines) for m in lex.tax_id_label.finditer(ln.text))
+        for i, m in itertools.islice(labelled, MOST_LABELS):
+            ln = lines[i]
+            rest = ln.text[m.end() :]
+            at = ln if any(c.isdigit() for c in rest) or i + 1 == len(lines) else lines[i + 1]
+            number = checked_number(rest if at is ln else at.text, lex.tax_id_schemes)
+            if number is not None:
+                return Found(number, at.text, at.index, round(w.checked * at.confidence, 3), "keyword")
     sure = w.check_failed if lex.own_tax_ids else w.unchecked
     return _labelled(lines, lex.tax_id_label, lambda s: parse_tax_id(s, opts), confidence=sure)
 

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from phonenumbers import Leniency, PhoneNumberFormat, PhoneNumberMatcher, format_number
 
+from icr.text.taxids import AMOUNT
+
 _REACH = 48
 """Characters after a label a number is looked for in."""
 _FEWEST_DIGITS = 8
@@ -24,6 +26,7 @@ def find_phone(text: str, regions: tuple[str, ...]) -> tuple[str, bool] | None:
             return format_number(match.number, PhoneNumberFormat.E164), True
     for region in regions:
         for match in PhoneNumberMatcher(head, region, leniency=Leniency.POSSIBLE):
-            if sum(c.isdigit() for c in match.raw_string) >= _FEWEST_DIGITS:
-                return match.raw_string, False
+            raw = match.raw_string
+            if sum(c.isdigit() for c in raw) >= _FEWEST_DIGITS and not AMOUNT.search(raw):
+                return raw, False
     return None

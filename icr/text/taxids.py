@@ -24,6 +24,9 @@ _FEWEST_DIGITS = 6
 """No scheme's number has fewer digits: a tax rate or an amount after the label is none."""
 _REACH = 64
 """Characters after the label a number is looked for in."""
+AMOUNT = regex.compile(r"\d[.,]\d{2}(?![\d.,/-])")
+"""A money amount's cents (``12.50``): no tax, company or telephone number has a group of two digits
+after a point or comma at its end, and joining amounts makes digit runs some scheme accepts."""
 
 
 @functools.cache
@@ -77,7 +80,7 @@ def checked_number(text: str, schemes: tuple[str, ...]) -> str | None:
             if any(head[tokens[k].end() : tokens[k + 1].start()] != " " for k in range(i, j - 1)):
                 continue
             candidate = head[tokens[i].start() : tokens[j - 1].end()].rstrip(".-/")
-            if sum(c.isdigit() for c in candidate) < _FEWEST_DIGITS:
+            if sum(c.isdigit() for c in candidate) < _FEWEST_DIGITS or AMOUNT.search(candidate):
                 continue
             for name in schemes:
                 number = canonical(candidate, name)
