@@ -55,6 +55,18 @@ def test_a_number_of_a_length_the_country_dials_is_kept_as_printed_but_unsure() 
     assert found.confidence == pytest.approx(load_scoring().phone.possible * 0.98, abs=1e-3)
 
 
+def test_an_unlabelled_number_valid_in_the_country_is_read_from_the_top_lines() -> None:
+    lines, opts = _lines(["SURATI FARSAN MART", "11814 186TH STREET", "ARTESIA, CA 90701", "562-860-2310",
+                          "Aug0819 07:33PM", "TOTAL 6.56"])  # fmt: skip
+    found = extract_phone(lines, opts)
+    assert found is not None and found.value == "+15628602310" and found.source == "position"
+    assert found.confidence == pytest.approx(load_scoring().phone.unlabelled * 0.98, abs=1e-3)
+    # a date and its time is no telephone number, nor one far down the page
+    lines, opts = _lines(["KEDAI MAJU SDN BHD", "NO 3, JALAN SATU, 43000 KAJANG, SELANGOR", ": 01-06-2018 18:21:09",
+                          *(["ITEM 1.00"] * 14), "03-7880 5750", "TOTAL RM 5.00"])  # fmt: skip
+    assert extract_phone(lines, opts) is None
+
+
 def test_amounts_after_a_stray_label_are_no_telephone_number() -> None:
     assert find_phone(" 6% 12.50 0.75 13.25", ("GB", "DE")) is None  # ten digits a plan could dial
 

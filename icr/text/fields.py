@@ -32,7 +32,7 @@ from icr.text.parsers import (
     parse_tax_id,
     parse_time,
 )
-from icr.text.phones import find_phone
+from icr.text.phones import find_phone, valid_phone
 from icr.text.taxids import checked_number
 from icr.types import TypedValue
 
@@ -132,6 +132,9 @@ def _labelled(
     return None
 
 
+HEAD_LINES = 14
+"""The lines at a document's top (its name, address and contact details) an unlabelled telephone
+number is looked for in."""
 MOST_LABELS = 12
 """Labels a phone or tax number is checked after, in order: a receipt prints its numbers once or twice
 near the top or the foot; a long document's every tax line and stray label (the T of ``-T)``) are not
@@ -142,7 +145,9 @@ def extract_phone(lines: Sequence[Line], opts: ParseOptions) -> Found | None:
     """The first labelled telephone number valid in the document's countries (or written with its
     country code), in E.164 form; else the first one of a length they could dial, as printed. With no
     country chosen, else the first labelled number as printed; in a known country a number none of
-    its plans could dial is no telephone number (a GST number after the ``T`` of ``315481-T)``)."""
+    its plans could dial is no telephone number (a GST number after the ``T`` of ``315481-T)``), and
+    with no label at all the first valid one among the document's top lines ("(206) 285-8424" under
+    the address)."""
     lex, w = opts.lex, opts.weights.phone
     label = lex.phone_label
     possible: Found | None = None
@@ -159,9 +164,14 @@ def extract_phone(lines: Sequence[Line], opts: ParseOptions) -> Found | None:
             return Found(number, at.text, at.index, round(w.valid * at.confidence, 3), "keyword")
         if possible is None:
             possible = Found(number, at.text, at.index, round(w.possible * at.confidence, 3), "keyword")
-    if possible is not None or lex.countries:
-        return possible
-    return _labelled(lines, label, lambda s: parse_phone(label.sub(" ", s, count=1)), confidence=w.as_read)
+    if possible is not None or not lex.countries:
+        return possible or _labelled(lines, label, lambda s: parse_phone(label.sub(" ", s, count=1)), w.as_read)
+    # no label: a number valid in the country, printed under the name and address (not a date or time)
+    for ln in lines[:HEAD_LINES]:
+        unlabelled = valid_phone(ln.text, lex.countries)
+        if unlabelled is not None and not find_dates(unlabelled[1], opts) and parse_time(unlabelled[1]) is None:
+            return Found(unlabelled[0], ln.text, ln.index, round(w.unlabelled * ln.confidence, 3), "position")
+    return None
 
 
 def extract_tax_id(lines: Sequence[Line], opts: ParseOptions) -> Found | None:

@@ -15,6 +15,16 @@ _FEWEST_DIGITS = 8
 a ticket's number, a registration's or two amounts more often than a telephone's."""
 
 
+def valid_phone(text: str, regions: tuple[str, ...]) -> tuple[str, str] | None:
+    """The first number in ``text`` valid in one of ``regions`` (not one written with its country code
+    alone: unlabelled, a number must fit the document's own country), in E.164 form, and as printed."""
+    for region in regions:
+        for match in PhoneNumberMatcher(text, region, leniency=Leniency.VALID):
+            if not AMOUNT.search(match.raw_string):
+                return format_number(match.number, PhoneNumberFormat.E164), match.raw_string
+    return None
+
+
 def find_phone(text: str, regions: tuple[str, ...]) -> tuple[str, bool] | None:
     """The first number in ``text`` that one of ``regions`` (ISO country codes, tried in order) could
     dial, or one written with its country code (``+44 1865 123456``): in E.164 form (``+60361569266``)

@@ -190,6 +190,8 @@ class PhoneWeights(_Weights):
     """Of a length the document's countries could dial, but valid in none of their plans: as printed."""
     as_read: float
     """No country chosen and no country code printed: as read."""
+    unlabelled: float
+    """No label: a number valid in the document's country among the lines at its top."""
 
 
 class Scoring(_Weights):
