@@ -108,6 +108,18 @@ def test_typed_documents_are_not_respelled(tmp_path: Path) -> None:
     engine.dispose()
 
 
+def test_a_confident_neural_reading_is_still_ocr_and_respelled(tmp_path: Path) -> None:
+    engine = open_engine(f"sqlite:///{tmp_path / 't.db'}")
+    upgrade(engine)
+    pop = SqlPopulator(engine)
+    pop.store([_result("a", ADDRESS), _result("b", ADDRESS), _result("c", ADDRESS.replace("JALAN", "JALAU"))])
+    with Session(engine) as s, s.begin():
+        for doc in s.scalars(select(Document).where(Document.name == "c")):
+            doc.ocr_confidence = 0.9931  # PP-OCRv6 on a clean scan, "Jalau" and all
+    assert pop.consolidate(OPTIONS) == 1
+    engine.dispose()
+
+
 def test_ingest_consolidates_once_all_are_stored(tmp_path: Path) -> None:
     names = {"a": ADDRESS, "b": ADDRESS, "c": ADDRESS.replace("JALAN", "JALAM")}
     for stem in names:

@@ -22,7 +22,7 @@ from icr.duplicates import DuplicateOptions, duplicates
 from icr.duplicates import reason as duplicate_reason
 from icr.errors import DatabaseError
 from icr.files import storable
-from icr.text.lines import TYPED_CONFIDENCE
+from icr.text.lines import TEXT_LAYER_CONFIDENCE
 from icr.text.parsers import mask_card_numbers
 from icr.types import Checkbox, DocumentResult, FormData, FormPair
 
@@ -145,7 +145,7 @@ class SqlPopulator:
                 lend_only: set[int] = set()
                 for f, confidence, sha256 in rows:
                     by_doc.setdefault(f.document_id, {})[f.name] = f
-                    if sha256 not in wanted or (confidence is not None and confidence >= TYPED_CONFIDENCE):
+                    if sha256 not in wanted or (confidence is not None and confidence >= TEXT_LAYER_CONFIDENCE):
                         lend_only.add(f.document_id)  # lends its spelling, keeps its own
                 for name in options.fields:
                     fields = {d: fs[name] for d, fs in by_doc.items() if name in fs}
@@ -435,7 +435,9 @@ class MemoryPopulator:
         wanted, self.pending = self.pending, set()
         docs = [r for r in self.documents.values() if r.ok and r.extraction is not None]
         done = [r.extraction for r in docs if r.extraction is not None]
-        typed = {i for i, r in enumerate(docs) if r.ocr is not None and r.ocr.mean_confidence >= TYPED_CONFIDENCE}
+        typed = {
+            i for i, r in enumerate(docs) if r.ocr is not None and r.ocr.mean_confidence >= TEXT_LAYER_CONFIDENCE
+        }
         for name in options.fields:
             values = {i: ex.fields[name] for i, ex in enumerate(done) if name in ex.fields}
             fixed = {
