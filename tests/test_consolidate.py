@@ -96,27 +96,19 @@ def test_the_database_is_consolidated_in_place_keeping_what_was_read(db_url: str
     engine.dispose()
 
 
-def test_typed_documents_are_not_respelled(tmp_path: Path) -> None:
-    engine = open_engine(f"sqlite:///{tmp_path / 't.db'}")
-    upgrade(engine)
-    pop = SqlPopulator(engine)
-    pop.store([_result("a", ADDRESS), _result("b", ADDRESS), _result("c", ADDRESS.replace("LOT 3", "LOT 8"))])
-    with Session(engine) as s, s.begin():
-        for doc in s.scalars(select(Document).where(Document.name == "c")):
-            doc.ocr_confidence = 1.0  # a PDF's text layer: as printed
-    assert pop.consolidate(OPTIONS) == 0
-    engine.dispose()
-
-
-def test_a_confident_neural_reading_is_still_ocr_and_respelled(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("confidence", "respelled"),
+    [(1.0, 0), (0.9931, 1)],  # a PDF's text layer is as printed; PP-OCRv6 on a clean scan is still OCR
+)
+def test_typed_documents_are_not_respelled(tmp_path: Path, confidence: float, respelled: int) -> None:
     engine = open_engine(f"sqlite:///{tmp_path / 't.db'}")
     upgrade(engine)
     pop = SqlPopulator(engine)
     pop.store([_result("a", ADDRESS), _result("b", ADDRESS), _result("c", ADDRESS.replace("JALAN", "JALAU"))])
     with Session(engine) as s, s.begin():
         for doc in s.scalars(select(Document).where(Document.name == "c")):
-            doc.ocr_confidence = 0.9931  # PP-OCRv6 on a clean scan, "Jalau" and all
-    assert pop.consolidate(OPTIONS) == 1
+            doc.ocr_confidence = confidence
+    assert pop.consolidate(OPTIONS) == respelled
     engine.dispose()
 
 
