@@ -6,8 +6,9 @@ counts the expense twice. After a batch is stored, each document it stored that 
 stored before it is flagged for review, naming the earlier one. Two documents repeat a purchase
 when they print the same total and the same date, no field of :attr:`DuplicateOptions.distinct_by`
 (a currency) read otherwise on both, and more of the fields that tell purchases apart
-(:attr:`DuplicateOptions.identify_by`: the company, the time, the receipt number) read alike on
-both than otherwise; with the date unread on one, two of those at least and all read alike. A date's
+(:attr:`DuplicateOptions.identify_by`: the company, the time, the receipt number, the telephone
+number) read alike on both than otherwise; with the date unread on one, two of those at least and
+all read alike. A date's
 day and month may be swapped on one copy, a time twelve hours off (its order, its "PM", unread).
 Alike: at least :attr:`DuplicateOptions.similarity` (rapidfuzz ratio of the upper-cased readings,
 as read or with their words sorted), so that a letter or digit misread on one copy, or a name's
@@ -40,7 +41,7 @@ class DuplicateOptions:
     similarity: float = 80.0
     """rapidfuzz ratio (0-100), as read or with the words sorted, at which two readings of a field
     are one value."""
-    identify_by: tuple[str, ...] = ("company", "time", "receipt_number")
+    identify_by: tuple[str, ...] = ("company", "time", "receipt_number", "phone")
     """Fields that tell one purchase from another: more must be read alike than otherwise."""
     distinct_by: tuple[str, ...] = ("currency",)
     """Fields that make two purchases when read otherwise on both (alike, they tell nothing)."""

@@ -54,6 +54,12 @@ def test_the_same_total_and_date_read_alike_on_more_than_otherwise_are_one_purch
     assert not same_purchase(burger, {**dark, "time": "06:30"}, OPTIONS)  # another hour
     # too little to tell two purchases apart: nothing read on both but the total and date
     assert not same_purchase({"total": "4.50", "date": "2024-03-01"}, COFFEE, OPTIONS)
+    # the shop's telephone number (E.164) speaks for a copy whose name the photo garbled, and against
+    # another shop's purchase of one price that day
+    dialled = {"total": "37.60", "date": "2017-12-28", "company": "BREWERY RESTAURANT", "time": "19:06",
+               "phone": "+15414824677"}  # fmt: skip
+    assert same_purchase(dialled, {**dialled, "company": "Q RESTAURANT"}, OPTIONS)
+    assert not same_purchase(dialled, {**dialled, "company": "Q RESTAURANT", "phone": "+15414880000"}, OPTIONS)
 
 
 def test_each_copy_names_the_earliest_purchase_and_the_first_stays_unflagged() -> None:
