@@ -27,6 +27,13 @@ GOLDEN = [
     (["COOP ITALIA", "Via Roma 1, 40121 Bologna", "P.IVA 03503411203", "TOTALE COMPLESSIVO 4,67"], "03503411203"),
     (["ICA Supermarket", "Storgatan 1, 111 22 Stockholm", "Org.nr 556123-4567", "ATT BETALA 87,50"], "5561234567"),
     (["Carrefour", "CNPJ 47.508.411/0001-56", "TOTAL R$ 25,90"], "47508411000156"),
+    # a company register's number (check digits as stdnum knows them; made-up numbers that pass)
+    (["PIEKARNIA KOWALSKI SP. Z O.O.", "ul. Długa 5, 00-001 Warszawa", "REGON 123456785", "SUMA PLN 4,50"],
+     "123456785"),
+    (["CORNER CAFE PTY LTD", "ACN 004 000 408", "12 George St, Sydney NSW 2000", "TOTAL $8.50"], "004000408"),
+    (["Kohvik OÜ", "Reg. kood 10123459", "Tartu mnt 1, 10115 Tallinn", "KOKKU 5,40 EUR"], "10123459"),
+    (["KAHVE DURAĞI LTD. ŞTİ.", "VKN 1234567890", "İstiklal Cad. 1, Beyoğlu İstanbul", "TOPLAM ₺45,00"],
+     "1234567890"),
     # the label ends its line; the number is on the next
     (["DELHAIZE", "Rue Osseghem 53, 1080 Bruxelles", "N° TVA", "BE 0402.206.045", "TOTAL EUR 9,35"],
      "BE0402206045"),
