@@ -10,7 +10,7 @@ import datetime as dt
 import functools
 import itertools
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
 
 import regex
@@ -141,6 +141,18 @@ near the top or the foot; a long document's every tax line and stray label (the 
 all checked."""
 
 
+def _after_labels(lines: Sequence[Line], label: regex.Pattern[str]) -> Iterator[tuple[Line, str]]:
+    """What follows each of the first :data:`MOST_LABELS` matches of ``label``: the rest of its line
+    and that line, or the next line whole where the label ends its line (no digit after it)."""
+    found = ((i, m) for i, ln in enumerate(lines) for m in label.finditer(ln.text))
+    for i, m in itertools.islice(found, MOST_LABELS):
+        rest = lines[i].text[m.end() :]
+        if any(c.isdigit() for c in rest) or i + 1 == len(lines):
+            yield lines[i], rest
+        else:
+            yield lines[i + 1], lines[i + 1].text
+
+
 def extract_phone(lines: Sequence[Line], opts: ParseOptions) -> Found | None:
     """The first labelled telephone number valid in the document's countries (or written with its
     country code), in E.164 form; else the first one of a length they could dial, as printed. With no
@@ -151,12 +163,8 @@ def extract_phone(lines: Sequence[Line], opts: ParseOptions) -> Found | None:
     lex, w = opts.lex, opts.weights.phone
     label = lex.phone_label
     possible: Found | None = None
-    labelled = ((i, m) for i, ln in enumerate(lines) for m in label.finditer(ln.text))
-    for i, m in itertools.islice(labelled, MOST_LABELS):
-        ln = lines[i]
-        rest = ln.text[m.end() :]
-        at = ln if any(c.isdigit() for c in rest) or i + 1 == len(lines) else lines[i + 1]
-        found = find_phone(rest if at is ln else at.text, lex.countries)
+    for at, text in _after_labels(lines, label):
+        found = find_phone(text, lex.countries)
         if found is None:
             continue
         number, valid = found
@@ -180,12 +188,8 @@ def extract_tax_id(lines: Sequence[Line], opts: ParseOptions) -> Found | None:
     first labelled number as read, less sure where such schemes exist."""
     lex, w = opts.lex, opts.weights.tax_id
     if lex.tax_id_schemes:
-        labelled = ((i, m) for i, ln in enumerate(lines) for m in lex.tax_id_label.finditer(ln.text))
-        for i, m in itertools.islice(labelled, MOST_LABELS):
-            ln = lines[i]
-            rest = ln.text[m.end() :]
-            at = ln if any(c.isdigit() for c in rest) or i + 1 == len(lines) else lines[i + 1]
-            number = checked_number(rest if at is ln else at.text, lex.tax_id_schemes)
+        for at, text in _after_labels(lines, lex.tax_id_label):
+            number = checked_number(text, lex.tax_id_schemes)
             if number is not None:
                 return Found(number, at.text, at.index, round(w.checked * at.confidence, 3), "keyword")
     sure = w.check_failed if lex.own_tax_ids else w.unchecked

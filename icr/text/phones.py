@@ -10,6 +10,8 @@ from icr.text.taxids import AMOUNT
 
 _REACH = 48
 """Characters after a label a number is looked for in."""
+_UNLABELLED_DIGITS = 7
+"""A number printed without a label has at least this many digits (a subscriber's number)."""
 _FEWEST_DIGITS = 8
 """A number valid in no plan is taken only with this many digits: shorter runs after a stray label are
 a ticket's number, a registration's or two amounts more often than a telephone's."""
@@ -17,7 +19,10 @@ a ticket's number, a registration's or two amounts more often than a telephone's
 
 def valid_phone(text: str, regions: tuple[str, ...]) -> tuple[str, str] | None:
     """The first number in ``text`` valid in one of ``regions`` (not one written with its country code
-    alone: unlabelled, a number must fit the document's own country), in E.164 form, and as printed."""
+    alone: unlabelled, a number must fit the document's own country), in E.164 form, and as printed.
+    A line of fewer than :data:`_UNLABELLED_DIGITS` digits is not searched (the matcher is the cost)."""
+    if sum(c.isdigit() for c in text) < _UNLABELLED_DIGITS:
+        return None
     for region in regions:
         for match in PhoneNumberMatcher(text, region, leniency=Leniency.VALID):
             if not AMOUNT.search(match.raw_string):

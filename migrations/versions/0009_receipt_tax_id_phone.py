@@ -32,11 +32,11 @@ def _migration(name: str) -> Any:
     return module
 
 
-def _receipts_0004() -> str:
-    """v_receipts as migration 0004 created it."""
-    receipts = _migration("0002_analytics_views.py").RECEIPTS
+def _receipts_0004(views: Any) -> str:
+    """v_receipts as migration 0004 (``views``) created it."""
+    receipts = views._previous().RECEIPTS
     assert "WHERE d.status = 'ok'\n" in receipts
-    return str(receipts.replace("WHERE d.status = 'ok'\n", _migration("0004_form_pairs.py").NOT_FORM))
+    return str(receipts.replace("WHERE d.status = 'ok'\n", views.NOT_FORM))
 
 
 def _with_numbers(receipts: str) -> str:
@@ -56,10 +56,10 @@ def _with_numbers(receipts: str) -> str:
 def upgrade() -> None:
     views = _migration("0004_form_pairs.py")
     views._drop_views()
-    views._create_views(_with_numbers(_receipts_0004()))
+    views._create_views(_with_numbers(_receipts_0004(views)))
 
 
 def downgrade() -> None:
     views = _migration("0004_form_pairs.py")
     views._drop_views()
-    views._create_views(_receipts_0004())
+    views._create_views(_receipts_0004(views))
