@@ -139,6 +139,28 @@ def test_rows_keep_lines_apart_that_barely_touch() -> None:
     assert rows([(0, 0, 50, 20), (60, 15, 50, 20), (0, 40, 50, 20)]) == [[0], [1], [2]]
 
 
+def test_rows_never_stack_one_line_over_another() -> None:
+    # a curled line's box is taller than its print and reaches into the row above, whose line it
+    # overlaps from left to right: two rows, not one; a logo's much taller box still joins by height
+    assert rows([(35, 64, 237, 29), (24, 75, 408, 48)]) == [[0], [1]]
+    assert rows([(35, 64, 237, 29), (20, 10, 350, 128)]) == [[1, 0]]
+
+
+def test_a_curled_line_cut_in_two_is_read_as_one() -> None:
+    # the name's end rises off the paper: the detector gives it as a second piece, tilted, whose
+    # middle stands a row higher than the first piece's though the two meet end to end
+    lines = [
+        L(tilted(117, 240, 393, 20, -0.01), "HOLLYWOOD CAFE &", 0.95),
+        L(tilted(395, 238, 570, 20, -0.27), "SPORTS, BAR", 0.95),
+        L(tilted(280, 268, 420, 20, -0.01), "AM Dining Rm", 0.95),
+        *[L(tilted(100, 300 + 30 * i, 500, 20, -0.01), f"ITEM NUMBER {i} 1.00", 0.95) for i in range(4)],
+    ]
+    by_line: dict[int, list[str]] = {}
+    for w in words_from_lines(lines):
+        by_line.setdefault(w.line, []).append(w.text)
+    assert [" ".join(v) for v in by_line.values()][:2] == ["HOLLYWOOD CAFE & SPORTS, BAR", "AM Dining Rm"]
+
+
 def test_engine_words_are_used_when_they_match_the_text() -> None:
     line = L(quad(0, 0, 100, 10), "AB 12", 0.9, (W("AB", 0.8, quad(2, 0, 30, 10)), W("12", 0.7, quad(60, 0, 98, 10))))
     assert split_line(line) == [("AB", 0.8, (2, 0, 28, 10)), ("12", 0.7, (60, 0, 38, 10))]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import statistics
 from collections.abc import Mapping, Sequence
 from typing import Any, Protocol
@@ -125,7 +126,7 @@ def rows(boxes: Sequence[tuple[int, int, int, int]], overlap: float = 0.5) -> li
         for r, (rtop, rbottom) in enumerate(spans):
             shared = min(top + height, rbottom) - max(top, rtop)
             share = shared / max(1.0, min(height, rbottom - rtop))
-            if share >= best_share:
+            if share >= best_share and not any(_stacked(boxes[k], boxes[i]) for k in members[r]):
                 best, best_share = r, share
         if best < 0:
             spans.append([top, top + height])
@@ -134,6 +135,18 @@ def rows(boxes: Sequence[tuple[int, int, int, int]], overlap: float = 0.5) -> li
             members[best].append(i)
     order = sorted(range(len(members)), key=lambda r: spans[r][0])
     return [sorted(members[r], key=lambda k: boxes[k][0]) for r in order]
+
+
+STACKED = 0.5
+"""Two boxes sharing more than this share of the narrower one's width stand one over the other: no
+row holds both (a curled line's taller box reaching into the row above)."""
+
+
+def _stacked(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> bool:
+    if max(a[3], b[3]) > 2 * min(a[3], b[3]):
+        return False  # a logo's or a stamp's box over small print: rows decide by height as before
+    shared = min(a[0] + a[2], b[0] + b[2]) - max(a[0], b[0])
+    return shared > STACKED * min(a[2], b[2])
 
 
 def split_line(line: DetectedLine) -> list[tuple[str, float, tuple[int, int, int, int]]]:
@@ -230,11 +243,52 @@ def paper_columns(geometry: Sequence[tuple[float, float, float, float, float]]) 
     return joined
 
 
+CHAIN_GAP = 1.5
+"""A line starting at most this many line heights after another ends (or overlapping it by a third
+of that) carries it on when the two meet at the same height: one printed line the detector cut."""
+
+CHAIN_RISE = 0.35
+"""How far apart in line heights the two ends may stand where they meet."""
+
+
+def chained(
+    quads: Sequence[Sequence[tuple[float, float]]], boxes: Sequence[tuple[int, int, int, int]]
+) -> list[tuple[int, int, int, int]]:
+    """The levelled ``boxes`` (:func:`level_boxes`) with each line that carries on another moved to
+    that line's height: a curled receipt's line comes out of the detector as pieces at different
+    slopes ("HOLLYWOOD CAFE &" level, "SPORTS, BAR" rising), whose middles lie rows apart although
+    they meet end to end."""
+    out = list(boxes)
+    if len(quads) < 2 or any(len(q) < 4 for q in quads):
+        return out
+    ends = []
+    for q in quads:
+        cx, cy, height, width, slope = _edges(q)
+        half = width / 2
+        ends.append((cx - half, cy - slope * half, cx + half, cy + slope * half, height))
+    for b in sorted(range(len(quads)), key=lambda k: ends[k][0]):
+        bx, by, _, _, bh = ends[b]
+        best, best_gap = -1, math.inf
+        for a, (_, _, ax, ay, ah) in enumerate(ends):
+            h = min(ah, bh)
+            gap = bx - ax
+            if a == b or max(ah, bh) > 1.5 * h or not -CHAIN_GAP / 3 * h <= gap <= CHAIN_GAP * h:
+                continue
+            if abs(ay - by) <= CHAIN_RISE * h and abs(gap) < best_gap:
+                best, best_gap = a, abs(gap)
+        if best >= 0:
+            left, _, width, height = out[b]
+            _, atop, _, aheight = out[best]
+            out[b] = (left, round(atop + aheight / 2 - height / 2), width, height)
+    return out
+
+
 def words_from_lines(lines: Sequence[DetectedLine], page: int = 1) -> list[Word]:
     """Words of a line engine's lines, numbered as Tesseract's psm 6 numbers them: one block and
     paragraph, a line number per visual row (so the extractors see label and amount together)."""
     words: list[Word] = []
-    for n, row in enumerate(rows(level_boxes([line.box for line in lines])), start=1):
+    quads = [line.box for line in lines]
+    for n, row in enumerate(rows(chained(quads, level_boxes(quads))), start=1):
         for i in row:
             for text, confidence, (left, top, width, height) in split_line(lines[i]):
                 conf = max(0.0, min(READ_MAX, confidence))
