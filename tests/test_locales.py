@@ -453,6 +453,17 @@ def test_the_company_is_read_whole_off_its_lines(case: str, corrector: DefaultTe
     assert ex.fields["company"].value == company
 
 
+def test_a_us_address_shows_by_its_town_and_state_and_its_street_s_kind(corrector: DefaultTextCorrector) -> None:
+    lines = ["BURGER BARN 1100375", "(916) 555-3415", "8105 OAK AVE", "FAIR OAKS, CA", "Register 1 Order 15"]
+    ex = corrector.extract(ocr_from_lines([*lines, "12/19/2016 7:42 PM", "Sub Total $12.08", "Total $13.05"]))
+    assert ex.fields["company"].value == "BURGER BARN"
+    assert ex.fields["address"].value.endswith("8105 OAK AVE FAIR OAKS, CA")
+    # a street of a kind fewer receipts print stays the address's first line
+    lines = ["GOLDEN BUFFET", "2988 N. Expressway", "Brownsville, TX", "(956) 555-6600"]
+    ex = corrector.extract(ocr_from_lines([*lines, "02/24/2019 3:22 PM", "Total $33.73"]))
+    assert ex.fields["address"].value == "2988 N. Expressway Brownsville, TX"
+
+
 def test_a_receipt_without_a_currency_mark_takes_its_countrys(corrector: DefaultTextCorrector) -> None:
     german = ["EDEKA Center", "Lindenstr. 3", "10969 Berlin", "Apfel 1,49 A", "ZU ZAHLEN 1,49", "14.03.2023"]
     ex = corrector.extract(ocr_from_lines(german))

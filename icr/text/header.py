@@ -549,6 +549,7 @@ def _address(
     first stop line; its line indexes and confidence."""
     end = next((i for i, ln in enumerate(lines) if ln.index > after), len(lines)) - 1
     addr: list[Line] = []
+    phone_first = False
     for ln in lines[end + 1 : end + 9]:
         text = ln.text
         if lex.registration.search(text) or (not addr and text.startswith("(") and text.endswith(")")):
@@ -568,7 +569,10 @@ def _address(
         if not addr and lex.legal_suffix.search(text) and not lex.address_cue.search(text):
             continue  # a second name line ("branch of X LTD")
         if PHONE_ONLY.fullmatch(text) and not _postcode_alone(text, lex):  # not "〒140-0002"
-            break
+            if addr:
+                break
+            phone_first = True  # "BURGER BARN / (916) 555-3415 / 8105 OAK AVE": the street may follow
+            continue
         if addr and lex.postcode.search(addr[-1].text) and lex.region_line.fullmatch(text):
             addr.append(ln)  # "45600 BATANG BERJUNTAI / SELANGOR DARUL EHSAN"
             continue
@@ -614,6 +618,8 @@ def _address(
         and any(cue.search(a.text) for a in addr[1:])
     ):
         addr.pop(0)
+    if phone_first and not any(cue.search(a.text) or lex.street_line.search(a.text) for a in addr):
+        addr = []  # what follows the name's phone is an address only where it shows one
     address = (
         clean_address(
             " ".join(ln.text for ln in addr), ocr=any(ln.confidence < TYPED_CONFIDENCE for ln in addr), lexicon=lex
