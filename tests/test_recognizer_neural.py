@@ -161,6 +161,26 @@ def test_a_curled_line_cut_in_two_is_read_as_one() -> None:
     assert [" ".join(v) for v in by_line.values()][:2] == ["HOLLYWOOD CAFE & SPORTS, BAR", "AM Dining Rm"]
 
 
+def test_a_photo_whose_tilt_changes_down_the_page_keeps_each_amount_on_its_label_s_row() -> None:
+    # the receipt's top rises to the right and its foot falls (a slant, a curl): levelled by the
+    # page's median tilt, the foot's amounts land a row low; the tilt followed down the page keeps them
+    def slope(y: float) -> float:
+        return -0.064 + 0.0001 * y
+
+    lines = [
+        L(tilted(30, 50 + 36 * i, 600, 30, slope(50 + 36 * i)), f"ITEM NUMBER {i} WITH A LONG NAME", 0.9)
+        for i in range(20)
+    ]
+    for i, (label, amount) in enumerate([("Sub-total", "152.00"), ("Sales Tax", "0.00"), ("TOTAL", "152.00")]):
+        top = 800 + 36 * i
+        lines.append(L(tilted(34, top, 166, 30, slope(top)), label, 0.9))
+        lines.append(L(tilted(625, top + slope(top) * 591, 728, 30, slope(top)), amount, 0.9))
+    by_line: dict[int, list[str]] = {}
+    for w in words_from_lines(lines):
+        by_line.setdefault(w.line, []).append(w.text)
+    assert [" ".join(v) for v in by_line.values()][-3:] == ["Sub-total 152.00", "Sales Tax 0.00", "TOTAL 152.00"]
+
+
 def test_engine_words_are_used_when_they_match_the_text() -> None:
     line = L(quad(0, 0, 100, 10), "AB 12", 0.9, (W("AB", 0.8, quad(2, 0, 30, 10)), W("12", 0.7, quad(60, 0, 98, 10))))
     assert split_line(line) == [("AB", 0.8, (2, 0, 28, 10)), ("12", 0.7, (60, 0, 38, 10))]

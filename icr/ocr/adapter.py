@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 import statistics
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Protocol
 
 from icr.types import OcrPage, Word
@@ -214,11 +214,49 @@ def level_boxes(quads: Sequence[Sequence[tuple[float, float]]]) -> list[tuple[in
             middle = statistics.median(geometry[i][0] for i in members)
             for i in members:
                 tilts[i], origins[i] = statistics.median(own), middle
+        trend = _tilt_trend([geometry[i] for i in members if geometry[i][3] >= 4 * geometry[i][2]])
+        if trend is not None:
+            middle = statistics.median(geometry[i][0] for i in members)
+            for i in members:
+                tilts[i], origins[i] = trend(geometry[i][1]), middle
     out = []
     for (cx, cy, height, width, _), t, x0 in zip(geometry, tilts, origins, strict=True):
         level_y = cy - t * (cx - x0)
         out.append((round(cx - width / 2), round(level_y - height / 2), max(1, round(width)), max(1, round(height))))
     return out
+
+
+TREND_LINES = 6
+"""Long lines a column needs before its tilt may change from top to bottom."""
+
+TREND_MIN = 0.02
+"""How much the tilt must change down a column (dy/dx, about 1.1 degrees) before it is followed."""
+
+
+def _tilt_trend(long_lines: Sequence[tuple[float, float, float, float, float]]) -> Callable[[float], float] | None:
+    """The tilt at each height of a column whose tilt changes down the page — a receipt photographed
+    curled or at a slant, its top rising to the right and its foot falling — as a straight line
+    through the long lines' slopes against their heights (Theil-Sen: the median of the pairs'
+    gradients), kept within the slopes seen; None where the tilt barely changes."""
+    if len(long_lines) < TREND_LINES:
+        return None
+    ys = [g[1] for g in long_lines]
+    slopes = [g[4] for g in long_lines]
+    apart = 2 * statistics.median(g[2] for g in long_lines)
+    gradients = [
+        (slopes[j] - slopes[i]) / (ys[j] - ys[i])
+        for i in range(len(ys))
+        for j in range(i + 1, len(ys))
+        if abs(ys[j] - ys[i]) >= apart
+    ]
+    if not gradients:
+        return None
+    b = statistics.median(gradients)
+    if abs(b) * (max(ys) - min(ys)) < TREND_MIN:
+        return None
+    a = statistics.median(s - b * y for s, y in zip(slopes, ys, strict=True))
+    lo, hi = min(slopes) - TREND_MIN / 2, max(slopes) + TREND_MIN / 2
+    return lambda y: min(hi, max(lo, a + b * y))
 
 
 def paper_columns(geometry: Sequence[tuple[float, float, float, float, float]]) -> list[list[int]]:
