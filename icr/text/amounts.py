@@ -262,9 +262,14 @@ def _sequence_checks(hits: Sequence[AmountHit], w: TotalWeights) -> tuple[dict[D
             continue
         # a bounded window: a line of a thousand amounts must not make this cubic
         window = [h for h in vals[i + 1 : i + 1 + _WINDOW] if h.line - t.line <= 8]
+        item_like = t.kind == "" and bool(_WORD.search(t.label))
         for j, p in enumerate(window):
             if p.kind not in ("paid", "") and not p.ambiguous:
                 continue  # subtotal + tax = total is not cash - change = total
+            if item_like and j > 1 and p.kind == "" and _WORD.search(p.label):
+                # with no label any pack knows, cash follows its total: items' prices further down, one
+                # the difference of two, are no tender and change
+                continue
             for c in window[j + 1 :]:
                 if (c.kind not in ("change", "") and not c.ambiguous) or (c.kind == "" and c.line - p.line > 2):
                     continue
