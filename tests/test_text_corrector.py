@@ -890,6 +890,19 @@ def test_the_subtotal_and_tax_are_the_pair_that_adds_up_to_the_total(corrector: 
     assert "subtotal" not in items and "tax" not in items
 
 
+def test_a_tax_larger_than_its_subtotal_is_the_subtotal_read_a_row_off(corrector: DefaultTextCorrector) -> None:
+    # a curled photo's amounts a row above their labels: the 2.00 beside the tax's label, the tax
+    # beside the amount due's, and the total under it
+    lines = ["BURGER STAND", "HAMB 2.00", "Counter-Take Out", "TAX 8.25% 2.00", "Amount Due .17", "$2.17",
+             "Cash Tender $3.00", "Change $.83"]  # fmt: skip
+    fields = corrector.extract(ocr_from_lines(lines)).fields
+    assert (fields["subtotal"].value, fields["tax"].value, fields["total"].value) == ("2.00", "0.17", "2.17")
+    # the printed rate must agree with the swap
+    wrong_rate = [ln.replace("8.25%", "30%") for ln in lines]
+    fields = corrector.extract(ocr_from_lines(wrong_rate)).fields
+    assert fields["tax"].value != "0.17"
+
+
 def test_a_tax_read_with_its_dollar_sign_as_a_digit_is_what_the_total_leaves(corrector: DefaultTextCorrector) -> None:
     lines = ["BELLA PASTA", "Steak Tip Skewers 212.98", "Root Beer $2.50", "Subtotal $28.48", "Tax 52.28",
              "Total $30.76"]  # fmt: skip

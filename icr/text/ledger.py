@@ -160,6 +160,7 @@ def settle(
     _reconcile_total(fields, hits)
     _garbled_final_total(fields, hits, lines, lex)
     _infer_subtotal(fields, hits)
+    _swapped_parts(fields, rate)
     fitted = _parts_by_sum(fields, hits) or _sign_read_as_digit(fields, hits)
     _derive_unreadable(fields, hits, lines, rate, lex)
     _check_total(fields, parts=not fitted)
@@ -268,6 +269,25 @@ def _infer_subtotal(fields: dict[str, FieldValue], hits: Sequence[_Hit]) -> None
 
 MAX_TAX_SHARE = Decimal("0.3")
 """A tax is at most this share of the amount it is levied on (the highest VAT rates are 25-27 %)."""
+
+
+def _swapped_parts(fields: dict[str, FieldValue], rate: Decimal | None) -> None:
+    """A subtotal and tax that add up but are each other's ("TAX 8.25% 2.00 / Amount Due .17": a
+    curled photo's column of amounts read a row off its labels): a tax is no more than
+    :data:`MAX_TAX_SHARE` of what it is levied on, so where the tax exceeds that share of the
+    subtotal and the other way round fits (and the printed rate, if any, to the cent), they swap."""
+    subtotal, tax = fields.get("subtotal"), fields.get("tax")
+    if subtotal is None or tax is None:
+        return
+    s, t = subtotal.typed, tax.typed
+    if not isinstance(s, Decimal) or not isinstance(t, Decimal) or s <= 0 or t <= 0:
+        return
+    if t <= MAX_TAX_SHARE * s or s > MAX_TAX_SHARE * t:
+        return
+    if rate is not None and abs(t * rate / 100 - s) > Decimal("0.01"):
+        return
+    fields["subtotal"] = _field("subtotal", t, tax.raw, min(tax.confidence, 0.7))
+    fields["tax"] = _field("tax", s, subtotal.raw, min(subtotal.confidence, 0.7))
 
 
 def _parts_by_sum(fields: dict[str, FieldValue], hits: Sequence[_Hit]) -> bool:
