@@ -270,11 +270,33 @@ def crumpled(img: Img, rng: Rng) -> Img:
     return np.clip(out, 0, 255).astype(np.uint8)
 
 
+def curled(img: Img, rng: Rng) -> Img:
+    """A receipt that curls as it lies under the phone: right of a point a third of the way across,
+    each column rises or falls by up to a line's pitch at the edge, growing with the square of the
+    distance (more in some stretches of the roll than others), and the tilt of the lines changes
+    from the top of the page to the foot, by up to a line's pitch across the page."""
+    h, w = img.shape[:2]
+    pitch = 1.6 * letter_height(img)
+    start = rng.uniform(0.2, 0.5) * w
+    reach = rng.uniform(0.5, 1.0) * pitch * rng.choice((-1, 1))
+    top_tilt, foot_tilt = rng.uniform(-1, 1, 2) * pitch / w
+    margin = int(abs(reach) + pitch) + 1
+    img = cv2.copyMakeBorder(img, margin, margin, 0, 0, cv2.BORDER_CONSTANT, value=(255, 255, 255))
+    h = img.shape[0]
+    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+    along = np.clip((xx - start) / (w - start), 0.0, 1.0) ** 2
+    swing = 0.6 + 0.4 * np.sin(2 * np.pi * rng.uniform(0.5, 1.5) * yy / h + rng.uniform(0, 2 * np.pi))
+    tilt = top_tilt + (foot_tilt - top_tilt) * yy / h
+    dy = (reach * along * swing + tilt * (xx - w / 2)).astype(np.float32)
+    return cv2.remap(img, xx, yy - dy, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+
+
 LIGHT_VARIANTS: dict[str, Callable[[Img, Rng], Img]] = {
     "dim": dim_light,
     "glare": glare,
     "motion": motion_blur,
     "crumpled": crumpled,
+    "curled": curled,
 }
 """Phone photos as people take them: poor light, a reflection, a shaken hand, paper that was crumpled."""
 
