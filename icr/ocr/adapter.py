@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 import math
 import statistics
 from collections.abc import Callable, Mapping, Sequence
@@ -229,6 +230,9 @@ def level_boxes(quads: Sequence[Sequence[tuple[float, float]]]) -> list[tuple[in
 TREND_LINES = 6
 """Long lines a column needs before its tilt may change from top to bottom."""
 
+TREND_SAMPLE = 60
+"""Long lines at most the trend is fitted through."""
+
 TREND_MIN = 0.02
 """How much the tilt must change down a column (dy/dx, about 1.1 degrees) before it is followed."""
 
@@ -240,8 +244,11 @@ def _tilt_trend(long_lines: Sequence[tuple[float, float, float, float, float]]) 
     gradients), kept within the slopes seen; None where the tilt barely changes."""
     if len(long_lines) < TREND_LINES:
         return None
-    ys = [g[1] for g in long_lines]
-    slopes = [g[4] for g in long_lines]
+    # pairs grow with the square of the lines: a long page's trend from an even sample of them
+    step = max(1, len(long_lines) // TREND_SAMPLE)
+    sample = sorted(long_lines, key=lambda g: g[1])[::step]
+    ys = [g[1] for g in sample]
+    slopes = [g[4] for g in sample]
     apart = 2 * statistics.median(g[2] for g in long_lines)
     gradients = [
         (slopes[j] - slopes[i]) / (ys[j] - ys[i])
@@ -304,10 +311,16 @@ def chained(
         cx, cy, height, width, slope = _edges(q)
         half = width / 2
         ends.append((cx - half, cy - slope * half, cx + half, cy + slope * half, height))
+    by_right = sorted(range(len(quads)), key=lambda k: ends[k][2])
+    rights = [ends[k][2] for k in by_right]
     for b in sorted(range(len(quads)), key=lambda k: ends[k][0]):
         bx, by, _, _, bh = ends[b]
         best, best_gap = -1, math.inf
-        for a, (_, _, ax, ay, ah) in enumerate(ends):
+        # only lines ending near where this one starts (no line is more than 1.5 times as tall)
+        lo = bisect.bisect_left(rights, bx - 1.5 * CHAIN_GAP * bh)
+        hi = bisect.bisect_right(rights, bx + CHAIN_GAP / 3 * 1.5 * bh)
+        for a in by_right[lo:hi]:
+            _, _, ax, ay, ah = ends[a]
             h = min(ah, bh)
             gap = bx - ax
             if a == b or max(ah, bh) > 1.5 * h or not -CHAIN_GAP / 3 * h <= gap <= CHAIN_GAP * h:
