@@ -439,6 +439,11 @@ NAME_LINES = {
     ),
     # a short brand above its street: the street line is never the name
     "es_ES short brand": (["DIA", "Calle Sol 3", "41001 Sevilla"], "DIA"),
+    # a brand over a kind of business a line ("BREWERY" / "RESTAURANT")
+    "en_US brand over two kinds of business": (
+        ["Basalt", "BREWERY", "RESTAURANT", "12 Oak Lane", "Bend, OR 97701"],
+        "Basalt BREWERY RESTAURANT",
+    ),
     "ms_MY name over two lines": (
         ["WESTERN EASTERN", "STATIONERY SDN. BHD", "NO 3 JALAN 1", "41150 KLANG"],
         "WESTERN EASTERN STATIONERY SDN. BHD",

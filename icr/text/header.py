@@ -431,6 +431,21 @@ def guess_header(lines: Sequence[Line], lexicon: Lexicon | None = None, scoring:
             and not lex.address_cue.search(prev.text)
         ):
             start -= 1
+    # kinds of business a line each under the brand ("Caldera / BREWERY / RESTAURANT"): the brand leads
+    if _business_only(block[end].text, lex):
+        while end + 1 < len(block) and _business_only(block[end + 1].text, lex):
+            end += 1
+    if all(_business_only(ln.text, lex) for ln in block[start : end + 1]):
+        while start > 0 and _business_only(block[start - 1].text, lex):
+            start -= 1
+        prev = block[start - 1] if start > 0 else None
+        if (
+            prev is not None
+            and _name_score(prev, 0, lex, w) > w.joins_below
+            and not lex.registration.search(prev.text)
+            and not lex.address_cue.search(prev.text)
+        ):
+            start -= 1
     # a logo's name a word a line ("BELLA / PASTA") that the receipt prints again whole ("Bella Pasta")
     while start == best and end + 1 < len(block) and _printed_whole(block, start, end + 1):
         end += 1
