@@ -127,6 +127,15 @@ def _name_score(ln: Line, pos: int, lex: Lexicon, w: NameWeights) -> float:
     return score
 
 
+def _brand_above(line: Line, lex: Lexicon, w: NameWeights) -> bool:
+    """``line``, over a line naming a kind of business, may be the brand that leads the name."""
+    return (
+        _name_score(line, 0, lex, w) > w.joins_below
+        and not lex.registration.search(line.text)
+        and not lex.address_cue.search(line.text)
+    )
+
+
 def _business_only(text: str, lex: Lexicon) -> bool:
     """The line names a kind of business and nothing else ("RESTAURANT", "Ristorante")."""
     return bool(lex.business_word.search(text)) and not lex.business_word.sub("", text).strip(" .,&-'")
@@ -425,11 +434,8 @@ def guess_header(lines: Sequence[Line], lexicon: Lexicon | None = None, scoring:
     if start == end and start > 0:
         prev, cur = block[start - 1], block[start]
         if (
-            (_business_only(cur.text, lex) != _business_only(prev.text, lex) or _kind_and_suffix(cur.text, lex))
-            and _name_score(prev, 0, lex, w) > w.joins_below
-            and not lex.registration.search(prev.text)
-            and not lex.address_cue.search(prev.text)
-        ):
+            _business_only(cur.text, lex) != _business_only(prev.text, lex) or _kind_and_suffix(cur.text, lex)
+        ) and _brand_above(prev, lex, w):
             start -= 1
     # kinds of business a line each under the brand ("Caldera / BREWERY / RESTAURANT"): the brand leads
     if _business_only(block[end].text, lex):
@@ -438,13 +444,7 @@ def guess_header(lines: Sequence[Line], lexicon: Lexicon | None = None, scoring:
     if all(_business_only(ln.text, lex) for ln in block[start : end + 1]):
         while start > 0 and _business_only(block[start - 1].text, lex):
             start -= 1
-        prev = block[start - 1] if start > 0 else None
-        if (
-            prev is not None
-            and _name_score(prev, 0, lex, w) > w.joins_below
-            and not lex.registration.search(prev.text)
-            and not lex.address_cue.search(prev.text)
-        ):
+        if start > 0 and _brand_above(block[start - 1], lex, w):
             start -= 1
     # a logo's name a word a line ("BELLA / PASTA") that the receipt prints again whole ("Bella Pasta")
     while start == best and end + 1 < len(block) and _printed_whole(block, start, end + 1):
