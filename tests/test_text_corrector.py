@@ -1001,3 +1001,18 @@ def test_three_items_prices_one_the_difference_of_two_are_no_tender_and_change()
         AmountHit(Decimal("2.30"), "2,30", 5, "ΡΕΣΤΑ"),
     ]
     assert choose_amounts(hits, n_lines=6)["total"].value == Decimal("2.70")
+
+
+def test_a_total_the_photo_cut_off_is_what_its_parts_add_up_to_and_goes_to_review(
+    corrector: DefaultTextCorrector,
+) -> None:
+    lines = ["TACO HOUSE", "1 Totem Honey Bee 11.00", "1 Queso 12.00", "1 Guacamole 12.00", "1 Salsa 8.00",
+             "2 Taquitos 30.00", "1 Mole 19.00", "1 Quesadilla 12.00", "Sub-total 104.00", "COMPLIMENTARY",
+             "1 Guacamole", "-12.00", "Sub-total 92.00", "Sales Tax 0.00", "TOTAL"]  # fmt: skip
+    total = corrector.extract(ocr_from_lines(lines, confidence=0.95)).fields["total"]
+    assert (total.value, total.source) == ("92.00", "arithmetic") and total.confidence <= 0.6
+    # a total label with its amount read is left alone; so is a cut-off page without its parts
+    whole = corrector.extract(ocr_from_lines([*lines[:-1], "TOTAL 92.00"], confidence=0.95)).fields["total"]
+    assert whole.value == "92.00" and whole.source != "arithmetic"
+    bare = [ln for ln in lines if not ln.startswith(("Sub-total", "Sales Tax"))]
+    assert corrector.extract(ocr_from_lines(bare, confidence=0.95)).fields["total"].source != "arithmetic"

@@ -163,7 +163,8 @@ def settle(
     _swapped_parts(fields, rate)
     fitted = _parts_by_sum(fields, hits) or _sign_read_as_digit(fields, hits)
     _derive_unreadable(fields, hits, lines, rate, lex)
-    _check_total(fields, parts=not fitted)
+    cut_off = _total_cut_off(fields, hits, lines, lex)
+    _check_total(fields, parts=not (fitted or cut_off))
 
 
 def _total_before_tax(fields: dict[str, FieldValue], hits: Sequence[_Hit]) -> None:
@@ -399,6 +400,32 @@ def check_by_items(fields: dict[str, FieldValue], prices: Sequence[Decimal], hit
     parts = (*PARTS.plus, *PARTS.minus)
     if not any(h.kind in parts and (h.kind != "tax" or h.line < at) for h in hits):
         _confirm(fields, 1)
+
+
+def _total_cut_off(fields: dict[str, FieldValue], hits: Sequence[_Hit], lines: Sequence[Line], lex: Lexicon) -> bool:
+    """The page ends on a total's label with no amount after it (a photo that cut the receipt's foot
+    off): where no label named the total chosen and the subtotal and tax above it were read, the total
+    is what they add up to, at a confidence that sends it to review. Whether it was so taken (it then
+    adds up by construction)."""
+    total = fields.get("total")
+    if total is not None and total.source != Provenance.POSITION:
+        return False
+    if "subtotal" not in fields or "tax" not in fields or not lines:
+        return False
+    last_amount = max((h.line for h in hits), default=-1)
+    tail = [ln for ln in lines[-2:] if ln.index > last_amount]
+    label = next((ln for ln in tail if lex.classify(ln.text) == "total"), None)
+    if label is None:
+        return False
+    value = PARTS.value(_amounts(fields))
+    if value is None or value <= 0 or (total is not None and total.typed == value):
+        return False
+    fields["total"] = _field("total", value, label.text, min(CUT_OFF_CONFIDENCE, fields["subtotal"].confidence))
+    return True
+
+
+CUT_OFF_CONFIDENCE = 0.6
+"""A total that only the parts above a cut-off total line give."""
 
 
 def _check_total(fields: dict[str, FieldValue], parts: bool = True) -> None:
