@@ -969,37 +969,26 @@ def test_a_surely_read_name_keeps_a_letter_more_than_a_receipt_word(corrector: D
     assert speller.mend_sure_name("HARDWAKE SDN BHD") == "HARDWARE SDN BHD"  # a letter misread is put right
 
 
+def _hits(*rows: tuple[str, int, str] | tuple[str, int, str, str]) -> list[AmountHit]:
+    """Amounts as the labeller gives them: (amount as printed, line, label[, kind])."""
+    return [AmountHit(Decimal(r[0].replace(",", ".")), r[0], r[1], r[2], kind=r[3] if len(r) > 3 else "") for r in rows]
+
+
 def test_three_items_prices_one_the_difference_of_two_are_no_tender_and_change() -> None:
     # a photo cut off under "TOTAL": the items' 11.00, 30.00 and 19.00 are not a total, cash and change
-    hits = [
-        AmountHit(Decimal("11.00"), "11.00", 1, "Totem Honey Bee"),
-        AmountHit(Decimal("12.00"), "12.00", 2, "Queso Fresco"),
-        AmountHit(Decimal("8.00"), "8.00", 3, "Salsa"),
-        AmountHit(Decimal("30.00"), "30.00", 4, "Taquitos Carne Asada"),
-        AmountHit(Decimal("19.00"), "19.00", 5, "Mole Enchilada"),
-        AmountHit(Decimal("84.00"), "84.00", 6, "Sub-total", kind="subtotal"),
-        AmountHit(Decimal("-12.00"), "-12.00", 8, "COMPLIMENTARY"),
-        AmountHit(Decimal("72.00"), "72.00", 9, "Sub-total", kind="subtotal"),
-        AmountHit(Decimal("0.00"), "0.00", 10, "Sales Tax", kind="tax"),
-    ]
+    hits = _hits(("11.00", 1, "Totem Honey Bee"), ("12.00", 2, "Queso Fresco"), ("8.00", 3, "Salsa"),
+                 ("30.00", 4, "Taquitos Carne Asada"), ("19.00", 5, "Mole Enchilada"),
+                 ("84.00", 6, "Sub-total", "subtotal"), ("-12.00", 8, "COMPLIMENTARY"),
+                 ("72.00", 9, "Sub-total", "subtotal"), ("0.00", 10, "Sales Tax", "tax"))  # fmt: skip
     assert choose_amounts(hits, n_lines=11)["total"].value == Decimal("72.00")
     # a tender run whose cash has a label no pack knows still checks a labelled total
-    hits = [
-        AmountHit(Decimal("7.50"), "7.50", 1, "SCONE"),
-        AmountHit(Decimal("7.50"), "7.50", 3, "Due", kind="total"),
-        AmountHit(Decimal("20.00"), "20.00", 4, "Fay"),
-        AmountHit(Decimal("12.50"), "12.50", 5, "Change", kind="change"),
-    ]
+    hits = _hits(("7.50", 1, "SCONE"), ("7.50", 3, "Due", "total"), ("20.00", 4, "Fay"),
+                 ("12.50", 5, "Change", "change"))  # fmt: skip
     sure = choose_amounts(hits, n_lines=6)["total"]
     assert sure.value == Decimal("7.50") and sure.margin is not None and sure.margin > 5
     # and with no label any pack knows, cash and change right after the total still check it
-    hits = [
-        AmountHit(Decimal("1.20"), "1,20", 1, "ΨΩΜΙ"),
-        AmountHit(Decimal("1.50"), "1,50", 2, "ΓΑΛΑ"),
-        AmountHit(Decimal("2.70"), "2,70", 3, "ΣΥΝΟΛΟ"),
-        AmountHit(Decimal("5.00"), "5,00", 4, "ΜΕΤΡΗΤΑ"),
-        AmountHit(Decimal("2.30"), "2,30", 5, "ΡΕΣΤΑ"),
-    ]
+    hits = _hits(("1,20", 1, "ΨΩΜΙ"), ("1,50", 2, "ΓΑΛΑ"), ("2,70", 3, "ΣΥΝΟΛΟ"), ("5,00", 4, "ΜΕΤΡΗΤΑ"),
+                 ("2,30", 5, "ΡΕΣΤΑ"))  # fmt: skip
     assert choose_amounts(hits, n_lines=6)["total"].value == Decimal("2.70")
 
 
