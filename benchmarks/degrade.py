@@ -296,15 +296,17 @@ LIGHT_VARIANTS: dict[str, Callable[[Img, Rng], Img]] = {
     "glare": glare,
     "motion": motion_blur,
     "crumpled": crumpled,
-    "curled": curled,
 }
 """Phone photos as people take them: poor light, a reflection, a shaken hand, paper that was crumpled."""
+
+SHAPE_VARIANTS: dict[str, Callable[[Img, Rng], Img]] = {"curled": curled}
+"""Paper that is not flat under the phone; the page grows by the height the curl bends into."""
 
 
 def degrade_folder(images: list[Path], out: Path, seed: int = 0, variants: list[str] | None = None) -> Path:
     """Write every variant (of :data:`VARIANTS`, or the ones named, :data:`PHOTO_VARIANTS` and
     :data:`QUALITY_VARIANTS` too) of every image under ``out``; returns ``out``."""
-    known = {**VARIANTS, **PHOTO_VARIANTS, **QUALITY_VARIANTS, **LIGHT_VARIANTS}
+    known = {**VARIANTS, **PHOTO_VARIANTS, **QUALITY_VARIANTS, **LIGHT_VARIANTS, **SHAPE_VARIANTS}
     for name in variants or list(VARIANTS):
         folder = out / name
         folder.mkdir(parents=True, exist_ok=True)
@@ -330,7 +332,7 @@ def main() -> None:
     parser.add_argument("--variants", help="comma-separated (default: the corrector's set)")
     parser.add_argument("--flat", action="store_true", help="also OUT_DIR/flat, labelled for `icr eval`")
     args = parser.parse_args()
-    known = {**VARIANTS, **PHOTO_VARIANTS, **QUALITY_VARIANTS, **LIGHT_VARIANTS}
+    known = {**VARIANTS, **PHOTO_VARIANTS, **QUALITY_VARIANTS, **LIGHT_VARIANTS, **SHAPE_VARIANTS}
     names = [v.strip() for v in args.variants.split(",")] if args.variants else list(VARIANTS)
     if unknown := [v for v in names if v not in known]:
         parser.error(f"unknown variants {unknown} (known: {', '.join(known)})")

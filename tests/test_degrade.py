@@ -69,3 +69,22 @@ def test_the_flat_layout_pairs_each_copy_with_its_labels(tmp_path: Path) -> None
     assert cv2.imread(str(out / "flat" / "blur__r1.png")) is not None
     bad = subprocess.run([*cmd, "--variants", "smudge"], capture_output=True, text=True, timeout=120)
     assert bad.returncode == 2 and "unknown variants ['smudge']" in bad.stderr
+
+
+def test_a_curled_photo_bends_its_lines_and_keeps_its_width(monkeypatch: pytest.MonkeyPatch) -> None:
+    degrade = benchmark_module("degrade", monkeypatch)
+    page = np.full((1200, 600, 3), 245, np.uint8)
+    for y in range(150, 1100, 100):  # rules across the page (no print: the curl is scaled to 20 px letters)
+        cv2.line(page, (20, y), (580, y), (20, 20, 20), 3)
+    out = degrade.SHAPE_VARIANTS["curled"](page, np.random.default_rng(3))
+    grown = out.shape[0] - page.shape[0]
+    assert out.shape[1:] == page.shape[1:] and grown > 0  # paper for the ends of the roll to bend into
+
+    def rise(img: np.ndarray) -> float:
+        """How much higher the ink at the right end of the page stands than at its left, on average."""
+        ink = img[..., 0] < 128
+        rows = np.arange(img.shape[0])[:, None]
+        left, right = ink[:, 20:80], ink[:, 440:500]
+        return float((rows * left).sum() / left.sum() - (rows * right).sum() / right.sum())
+
+    assert abs(rise(page)) < 2 and abs(rise(out)) > 5  # the lines are no longer level
