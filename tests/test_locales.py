@@ -205,6 +205,14 @@ def test_a_tills_month_day_year_keeps_its_date_when_the_apostrophe_is_lost() -> 
     assert parse_date("0203-20:57 #02 MAY.2119 REG0002", opts) == dt.date(2019, 5, 21)
 
 
+def test_a_month_name_with_a_letter_read_as_a_digit_before_its_day_is_still_the_month() -> None:
+    opts = ParseOptions(lexicon=lexicon_for(("en_US",)))
+    assert parse_date("GUESTS 4 FE8 18/17 8:19PM", opts) == dt.date(2017, 2, 18)
+    assert parse_date("AU6 05, 2019", opts) == dt.date(2019, 8, 5)
+    assert parse_date("5EP 03 2019", opts) == dt.date(2019, 9, 3)
+    assert parse_date("CAFE8 18/17", opts) != dt.date(2017, 2, 18)  # only a month standing alone
+
+
 def test_a_date_run_into_its_time_or_with_a_comma_for_a_point_keeps_its_day() -> None:
     us = ParseOptions(lexicon=lexicon_for(("en_US",)), day_first=False)
     de = ParseOptions(lexicon=lexicon_for(("de_DE",)))
