@@ -1005,3 +1005,16 @@ def test_a_total_the_photo_cut_off_is_what_its_parts_add_up_to_and_goes_to_revie
     assert whole.value == "92.00" and whole.source != "arithmetic"
     bare = [ln for ln in lines if not ln.startswith(("Sub-total", "Sales Tax"))]
     assert corrector.extract(ocr_from_lines(bare, confidence=0.95)).fields["total"].source != "arithmetic"
+
+
+def test_a_change_the_sums_filled_in_does_not_confirm_the_total_it_came_from(
+    corrector: DefaultTextCorrector,
+) -> None:
+    # "Change" printed with its amount unread: 3.00 - 0.17 fills it in, and so adds up by construction
+    lines = ["BURGER STAND", "HAMB 2.00", "TAX 8.25% 2.00", "Amount Due .17", "$2.17", "Cash Tender $3.00",
+             "Change", "THANK YOU! $.83"]  # fmt: skip
+    fields = corrector.extract(ocr_from_lines(lines, confidence=0.95)).fields
+    bare = corrector.extract(ocr_from_lines([ln for ln in lines if ln != "Change"], confidence=0.95)).fields
+    assert (fields["change"].value, fields["change"].source, fields["change"].raw) == ("2.83", "arithmetic", "")
+    assert fields["total"].confidence <= bare["total"].confidence
+    assert "arithmetic" not in fields["total"].source

@@ -435,10 +435,15 @@ def _check_total(fields: dict[str, FieldValue], parts: bool = True) -> None:
     if total is None or not isinstance(total.typed, Decimal):
         return
     amounts = _amounts(fields)
+    # a term the sums filled in where the page shows none was solved from the total: it checks nothing
+    solved = {n for n, f in fields.items() if f.source == Provenance.ARITHMETIC and not f.raw}
     checks = sum(
         1
         for relation, first in ((TENDER, "change"), (PARTS, "subtotal"))
-        if first in fields and relation.value(amounts) == total.typed and (parts or relation is not PARTS)
+        if first in fields
+        and relation.value(amounts) == total.typed
+        and (parts or relation is not PARTS)
+        and not solved & {*relation.plus, *relation.minus}
     )
     if checks:
         _confirm(fields, checks)
