@@ -210,16 +210,14 @@ def level_boxes(quads: Sequence[Sequence[tuple[float, float]]]) -> list[tuple[in
     tilt = statistics.median(slopes) if slopes else 0.0
     tilts, origins = [tilt] * len(geometry), [0.0] * len(geometry)
     for members in paper_columns(geometry):
-        own = [geometry[i][4] for i in members if geometry[i][3] >= 4 * geometry[i][2]]
-        if own and abs(statistics.median(own) - tilt) > OWN_TILT:
-            middle = statistics.median(geometry[i][0] for i in members)
-            for i in members:
-                tilts[i], origins[i] = statistics.median(own), middle
-        trend = _tilt_trend([geometry[i] for i in members if geometry[i][3] >= 4 * geometry[i][2]])
-        if trend is not None:
-            middle = statistics.median(geometry[i][0] for i in members)
-            for i in members:
-                tilts[i], origins[i] = trend(geometry[i][1]), middle
+        long = [geometry[i] for i in members if geometry[i][3] >= 4 * geometry[i][2]]
+        own = statistics.median(g[4] for g in long) if long else tilt
+        trend = _tilt_trend(long)
+        if trend is None and abs(own - tilt) <= OWN_TILT:
+            continue  # levelled by the page's tilt
+        middle = statistics.median(geometry[i][0] for i in members)
+        for i in members:
+            tilts[i], origins[i] = (trend(geometry[i][1]) if trend is not None else own), middle
     out = []
     for (cx, cy, height, width, _), t, x0 in zip(geometry, tilts, origins, strict=True):
         level_y = cy - t * (cx - x0)
