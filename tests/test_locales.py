@@ -213,6 +213,18 @@ def test_a_month_name_with_a_letter_read_as_a_digit_before_its_day_is_still_the_
     assert parse_date("CAFE8 18/17", opts) != dt.date(2017, 2, 18)  # only a month standing alone
 
 
+def test_a_month_name_with_a_bar_digit_or_capital_i_for_a_letter_is_still_the_month() -> None:
+    opts = ParseOptions(lexicon=lexicon_for(("en_US",)), day_first=False)
+    assert parse_date("13-Ju|-2018 8:53:47P", opts) == dt.date(2018, 7, 13)  # the l of Jul read as a bar
+    assert parse_date("13-JuI-2018", opts) == dt.date(2018, 7, 13)  # JUN or JUL one letter off: I is an l
+    assert parse_date("Ju1 13, 2018", opts) == dt.date(2018, 7, 13)
+    assert parse_date("0ct 12, 2018", opts) == dt.date(2018, 10, 12)  # the month first, its O a zero
+    assert parse_date("N0V 5 18", opts) == dt.date(2018, 11, 5)
+    assert parse_date("13-JUN-2018", opts) == dt.date(2018, 6, 13)
+    assert parse_date("A1R 12 2018", opts) is None  # no month reads from it
+    assert parse_date("0ct 12 10:45", opts) is None  # a day and a time, no year
+
+
 def test_a_date_run_into_its_time_or_with_a_comma_for_a_point_keeps_its_day() -> None:
     us = ParseOptions(lexicon=lexicon_for(("en_US",)), day_first=False)
     de = ParseOptions(lexicon=lexicon_for(("de_DE",)))

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import itertools
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
@@ -442,9 +443,21 @@ def _day_before_month(month_alt: str) -> regex.Pattern[str]:
     )
 
 
-_MONTH_WORD = regex.compile(r"(?<=\d\s?[-/. ]\s?)((?=(?:[015]*[A-Za-z]){2})[A-Za-z015]{3})(?=\s?[-/. ]\s?\d)")
+_MONTH_WORD = regex.compile(r"(?<=\d\s?[-/. ]\s?)((?=(?:[015|]*[A-Za-z]){2})[A-Za-z015|]{3})(?=\s?[-/. ]\s?\d)")
 """A three-letter month between a day and a year, two of its letters at least read as letters."""
-_MONTH_LETTERS = str.maketrans({"0": "O", "1": "I", "5": "S"})
+_MONTH_FIRST = regex.compile(
+    r"(?<![\p{L}\d|])((?=(?:[015|]*[A-Za-z]){2})(?=[A-Za-z]*[015|I])[A-Za-z015|]{3})"
+    r"(?=\.?\s?[0-3]?\d(?!\d)(?:\s?[,/.]\s?|\s)['\u2019]?(?:19|20)?\d\d(?![\d:]))"
+)
+"""A three-letter month before its day and year with a letter read as a digit or a bar ("0CT 12, 2018")."""
+_MONTH_LETTERS = {"0": "O", "1": "IL", "5": "S", "|": "LI", "I": "IL"}
+"""The letters a recognizer's digit, bar or capital I in a month's name may stand for ("me1", "Ju|", "JuI")."""
+
+
+def _month_readings(word: str) -> list[str]:
+    """``word`` in capitals with each lookalike read as each letter it may stand for, the likeliest first."""
+    choices = [_MONTH_LETTERS.get(c, c) for c in word.upper()]
+    return ["".join(letters) for letters in itertools.product(*choices)]
 
 
 @functools.lru_cache(maxsize=64)
@@ -472,16 +485,23 @@ def repair_dates(text: str, lexicon: Lexicon | None = None) -> str:
     out = lex.repair(SlipScope.DATE, out)
 
     def month(m: regex.Match[str]) -> str:
-        word = m.group(1).upper().translate(_MONTH_LETTERS)  # "me1": an i read as 1
-        if word in months:
+        readings = _month_readings(m.group(1))  # "me1": an i read as 1
+        known = {w for w in readings if w in months}
+        if len(known) == 1:
+            word = known.pop()
             return m.group(1) if word == m.group(1).upper() else word
+        word = readings[0]
         for names in lex.short_months:  # the first language with a month one letter off decides
             close = {v: k for k, v in names.items() if sum(a != b for a, b in zip(k, word, strict=True)) == 1}
             if close:
                 return next(iter(close.values())) if len(close) == 1 else m.group(1)
         return m.group(1)
 
-    return _MONTH_WORD.sub(month, out)
+    def month_first(m: regex.Match[str]) -> str:
+        known = {w for w in _month_readings(m.group(1)) if w in months}
+        return known.pop() if len(known) == 1 else m.group(1)
+
+    return _MONTH_FIRST.sub(month_first, _MONTH_WORD.sub(month, out))
 
 
 def find_dates(text: str, opts: ParseOptions | None = None) -> list[tuple[dt.date, str, int]]:
