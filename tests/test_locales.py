@@ -739,3 +739,47 @@ def test_small_letters_a_name_read_as_zeros_or_capitals_come_back(corrector: Def
                        ("Louis XIV Cafe", "Louis XIV Cafe")):  # fmt: skip
         fields = corrector.extract(ocr_from_lines([text, "Ljubljana", "SKUPAJ 5,00 EUR"])).fields
         assert fields["company"].value == name
+
+
+def _fields(corrector: DefaultTextCorrector, lines: list[str]) -> dict[str, str | None]:
+    return {n: f.value for n, f in corrector.extract(ocr_from_lines(lines, confidence=0.95)).fields.items()}
+
+
+@pytest.mark.parametrize(
+    ("tax_line", "total", "tax", "rate"),
+    [
+        ("MwSt 19% 7,12", "Gesamt 44,60 EUR", "7.12", "19.00"),  # the rate before the amount, one amount
+        ("Enthaltene MwSt 19,0% 7,12", "Gesamt 44,60 EUR", "7.12", "19.00"),
+        ("Moms 12% 4,78", "TOTALT 44,60", "4.78", "12.00"),
+        ("ALV 14% 5,48", "YHTEENSÄ 44,60", "5.48", "14.00"),
+        ("BTW 9% 3,68", "TOTAAL 44,60", "3.68", "9.00"),
+    ],
+)
+def test_a_tax_line_printing_its_rate_is_the_tax_not_a_vat_tables_row(
+    corrector: DefaultTextCorrector, tax_line: str, total: str, tax: str, rate: str
+) -> None:
+    items = ["2 Bier 8,40", "1 Schnitzel 16,90", "1 Spätzle 19,30"]
+    fields = _fields(corrector, ["Gasthaus Linde", *items, total, tax_line])
+    assert (fields.get("tax"), fields.get("tax_rate")) == (tax, rate)
+
+
+def test_a_vat_tables_column_heads_still_head_a_table(corrector: DefaultTextCorrector) -> None:
+    lines = ["REWE Markt GmbH", "BANANE 1,99 B", "MILCH 1,19 B", "SUMME EUR 3,18", "MwSt % Netto MwSt Brutto",
+             "B= 7,0% 2,97 0,21 3,18"]  # fmt: skip
+    assert _fields(corrector, lines).get("tax") != "2.97"  # no column of the table read as the tax
+
+
+def test_german_and_dutch_street_abbreviations_keep_their_point(corrector: DefaultTextCorrector) -> None:
+    de = _fields(corrector, ["REWE Markt GmbH", "Domstr. 20", "50668 Köln", "SUMME EUR 5,79", "12.03.2024"])
+    assert de["address"] == "Domstr. 20 50668 Köln"  # not "Domstr, 20": the point ends the abbreviation
+    # a Dutch postcode's letters are no phone's label (PH) ending the address
+    nl = _fields(corrector, ["Albert Heijn", "Kalverstr. 92, 1012 PH Amsterdam", "05-03-2024", "TOTAAL 9,77",
+                             "BTW 9% 0,81", "PIN 9,77"])  # fmt: skip
+    assert nl["address"] == "Kalverstr. 92, 1012 PH Amsterdam"
+
+
+def test_a_german_debit_card_is_a_card_however_named(corrector: DefaultTextCorrector) -> None:
+    head = ["dm-drogerie markt GmbH + Co. KG", "Kaiserstr. 88", "76133 Karlsruhe", "Zahnpasta 1,45"]
+    assert _fields(corrector, [*head, "SUMME EUR 1,45", "EC-Cash EUR 1,45"])["payment_method"] == "card"
+    assert _fields(corrector, [*head, "Gesamt 1,45 EUR", "Bezahlt: EC-Karte"])["payment_method"] == "card"
+    assert _fields(corrector, [*head, "SUMME EUR 1,45", "Bar EUR 2,00", "Rückgeld 0,55"])["payment_method"] == "cash"

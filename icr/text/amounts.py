@@ -61,8 +61,12 @@ _WORD = regex.compile(rf"\p{{L}}{{3,}}|{SPACELESS}{{2,}}")
 _FIRST_TOKEN = regex.compile(r"^\S+")
 
 
+_RATE = regex.compile(r"\d+(?:[.,]\d+)?\s?%")
+"""A rate printed in a label ("MwSt 19%"): no part of its words, where a bare "%" heads a VAT table's column."""
+
+
 def _label_text(text: str, lex: Lexicon) -> str:
-    words = " ".join(_NOT_LABEL.sub(" ", text).split())
+    words = " ".join(_NOT_LABEL.sub(" ", _RATE.sub(" ", text)).split())
     # a label needs a real word: not a currency mark nor a tax code such as "S" or "SR"
     return words if _WORD.search(_currency_word(lex.currency_alt).sub("", words)) else ""
 

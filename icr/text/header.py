@@ -375,9 +375,10 @@ _INITIALS_COMMA = regex.compile(r"(?<=(?<![\p{L}.])(?:\p{Lu}\.)+\p{Lu}),(?=\s\d)
 MALAYSIA`` keeps its comma)."""
 
 
-_POINT_FOR_COMMA = regex.compile(r"(?<=(?<![\p{L}.])\p{L}{4,}|\d)\.(?=\s+[\p{L}\d])")
+_POINT_FOR_COMMA = regex.compile(r"(?<=(?<![\p{L}.])(?P<word>\p{L}{4,})|\d)\.(?=\s+[\p{L}\d])")
 """``TAMAN SERDANG RAYA. 43300``: a point after a word or a number inside a recognized address is a
-comma read small (labels write 1,279 such commas and 19 points)."""
+comma read small (labels write 1,279 such commas and 19 points), unless the word is an abbreviation
+the packs know (``Domstr. 20``)."""
 
 _POSTCODE_DIGITS = str.maketrans({"S": "5", "s": "5", "$": "5", "O": "0", "o": "0", "I": "1", "i": "1", "l": "1"})
 
@@ -572,7 +573,8 @@ def _address(
                 break
             addr = []  # "JIAWEI HOUSE / 002693074-K": a second name line above the registration number
             continue
-        stop = lex.stop_line.search(text)
+        # a postcode's letters are no stop word ("1012 PH Amsterdam": PH is no phone's label there)
+        stop = lex.stop_line.search(lex.postcode.sub(lambda m: " " * len(m.group(0)), text))
         if stop or _dated(text, lex):
             head = text[: stop.start()] if stop else ""
             if lex.postcode.search(head) and (addr or lex.address_cue.search(head)):
@@ -642,7 +644,9 @@ def _address(
         or None
     )
     if address and any(ln.confidence < 1.0 for ln in addr):
-        address = _POINT_FOR_COMMA.sub(",", address)
+        address = _POINT_FOR_COMMA.sub(
+            lambda m: m.group(0) if lex.address_abbreviation.fullmatch(m.group("word") or "") else ",", address
+        )
     cues = sum(1 for ln in addr if lex.address_cue.search(ln.text))
     conf_a = 0.0
     if addr:

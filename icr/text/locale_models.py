@@ -171,6 +171,9 @@ class LocalePack(_Strict):
     """A label printed before the address on its first line (``ADDRESS``, ``ĐỊA CHỈ``): not part of it."""
     street_starts: PatternList = []
     """How a street line starts (``NO``, ``LOT``) before its number: never part of a name."""
+    address_abbreviations: PatternList = []
+    """Address words a point ends as an abbreviation (``Hauptstr. 5``, ``Sunset Blvd. 12``): the point
+    stays as printed, not taken for a comma read small."""
     street_lines: PatternList = []
     """A whole street line as the language writes it, from the line's start (``14 rue de la Paix``,
     ``Am Mühlenweg 7``, ``1234 Main St``): the first text line of a receipt whose brand is a logo."""
@@ -228,6 +231,7 @@ class LocalePack(_Strict):
         "address_cues",
         "address_labels",
         "street_starts",
+        "address_abbreviations",
         "street_lines",
         "regions",
         "postcodes",

@@ -237,6 +237,8 @@ class Lexicon:
     stop_line: regex.Pattern[str]
     address_cue: regex.Pattern[str]
     street_line: regex.Pattern[str]
+    address_abbreviation: regex.Pattern[str]
+    """An address word printed with a point as an abbreviation (matched whole, without the point)."""
     region_line: regex.Pattern[str]
     postcode: regex.Pattern[str]
     address_ocr_words: dict[str, str]
@@ -492,6 +494,7 @@ def compile_lexicon(packs: Sequence[LocalePack], chosen: bool = True) -> Lexicon
             + "".join(rf"|^\W*(?:{p})" for p in _joined(packs, "street_lines")),
             _I,
         ),
+        address_abbreviation=regex.compile(_alt(_joined(packs, "address_abbreviations")), _I),
         region_line=regex.compile(rf"\W*{region}(?:[\s,.]+{region})*\W*", _I),
         postcode=regex.compile(_alt(_joined(packs, "postcodes"))),
         address_ocr_words=ocr_words,

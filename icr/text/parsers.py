@@ -678,12 +678,12 @@ def _luhn_ok(digits: str) -> bool:
 
 
 def parse_payment_method(text: str, opts: ParseOptions | None = None) -> str | None:
-    """``"VISA CARD"`` -> ``"card"``; ``"CASH"`` -> ``"cash"``."""
+    """``"VISA CARD"`` -> ``"card"``; ``"CASH"`` -> ``"cash"``; the longest word named wins
+    (``"EC-CASH"``, a German debit card, is no cash)."""
     up = text.upper()
-    for word, method in (opts or ParseOptions()).lex.payment_methods.items():
-        if _payment_word(word).search(up):
-            return method
-    return None
+    named = [(len(word), method) for word, method in (opts or ParseOptions()).lex.payment_methods.items()
+             if _payment_word(word).search(up)]  # fmt: skip
+    return max(named, key=lambda t: t[0])[1] if named else None
 
 
 @functools.cache
