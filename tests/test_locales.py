@@ -783,3 +783,11 @@ def test_a_german_debit_card_is_a_card_however_named(corrector: DefaultTextCorre
     assert _fields(corrector, [*head, "SUMME EUR 1,45", "EC-Cash EUR 1,45"])["payment_method"] == "card"
     assert _fields(corrector, [*head, "Gesamt 1,45 EUR", "Bezahlt: EC-Karte"])["payment_method"] == "card"
     assert _fields(corrector, [*head, "SUMME EUR 1,45", "Bar EUR 2,00", "Rückgeld 0,55"])["payment_method"] == "cash"
+
+
+def test_rounding_as_ocr_reads_it_and_no_word_that_merely_starts_alike() -> None:
+    lex = default_lexicon()
+    for label in ("ROUNDING ADJ", "Rounding", "ROUND ADJ", "ROUNO", "ROUR DING ADJUSTMENT", "ROUNDLNG"):
+        assert lex.classify(label) == "rounding", label
+    for label in ("VIN ROUGE BORDEAUX", "ROUTE 66 BURGER", "ROUX"):
+        assert lex.classify(label) != "rounding", label

@@ -992,6 +992,19 @@ def test_three_items_prices_one_the_difference_of_two_are_no_tender_and_change()
     assert choose_amounts(hits, n_lines=6)["total"].value == Decimal("2.70")
 
 
+def test_a_vat_tables_cells_and_a_total_between_make_no_tender_run() -> None:
+    # "TOTAL A PAYER 10,45 / CB 10,45" then a VAT row: 10.45 - 3.55 is the wine's 6.90, no tender
+    hits = _hits(("1,20", 1, "BAGUETTE TRADITION"), ("2,35", 2, "CAMEMBERT PRESIDENT"),
+                 ("6,90", 3, "VIN ROUGE BORDEAUX"), ("10,45", 4, "TOTAL A PAYER", "total"), ("10,45", 5, ""),
+                 ("3,36", 6, ""), ("0,19", 6, ""), ("3,55", 6, ""))  # fmt: skip
+    assert choose_amounts(hits, n_lines=7)["total"].value == Decimal("10.45")
+    # the total's label garbled: a row of a table's amounts still holds no change
+    hits = _hits(("1,20", 1, "BAGUETTE TRADITION"), ("2,35", 2, "CAMEMBERT PRESIDENT"),
+                 ("6,90", 3, "VIN ROUGE BORDEAUX"), ("10,45", 4, ""), ("10,45", 5, ""),
+                 ("3,36", 6, ""), ("0,19", 6, ""), ("3,55", 6, ""))  # fmt: skip
+    assert choose_amounts(hits, n_lines=7)["total"].value != Decimal("6.90")
+
+
 def test_a_total_the_photo_cut_off_is_what_its_parts_add_up_to_and_goes_to_review(
     corrector: DefaultTextCorrector,
 ) -> None:

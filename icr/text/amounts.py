@@ -252,6 +252,7 @@ def _sequence_checks(hits: Sequence[AmountHit], w: TotalWeights) -> tuple[dict[D
     bonus: dict[Decimal, float] = {}
     tendered: set[Decimal] = set()
     vals = [h for h in hits if h.kind not in ("qty", "note")]
+    per_line = Counter(h.line for h in vals)
     for i in range(len(vals) - 2):
         a, r, b = vals[i], vals[i + 1], vals[i + 2]
         if Decimal(0) < abs(r.value) < Decimal("0.10") and a.value + r.value == b.value:
@@ -268,6 +269,8 @@ def _sequence_checks(hits: Sequence[AmountHit], w: TotalWeights) -> tuple[dict[D
         window = [h for h in vals[i + 1 : i + 1 + _WINDOW] if h.line - t.line <= 8]
         item_like = t.kind == "" and bool(_WORD.search(t.label))
         for j, p in enumerate(window):
+            if p.kind == "total" and p.value != t.value and not p.ambiguous:
+                break  # the tender of another total printed between them
             if p.kind not in ("paid", "") and not p.ambiguous:
                 continue  # subtotal + tax = total is not cash - change = total
             if item_like and j > 1 and p.kind == "" and _WORD.search(p.label):
@@ -277,6 +280,8 @@ def _sequence_checks(hits: Sequence[AmountHit], w: TotalWeights) -> tuple[dict[D
             for c in window[j + 1 :]:
                 if (c.kind not in ("change", "") and not c.ambiguous) or (c.kind == "" and c.line - p.line > 2):
                     continue
+                if c.kind == "" and per_line[c.line] > 1:
+                    continue  # a cell of a row of amounts (a VAT table's) is no change
                 if c.value > 0 and p.value - c.value == t.value:
                     bonus[t.value] = max(bonus.get(t.value, 0.0), w.arithmetic.tender_run)
                     tendered.update((p.value, c.value))
