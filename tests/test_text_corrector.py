@@ -170,6 +170,14 @@ def test_shipped_place_words_mend_common_address_misreadings(corrector: DefaultT
     assert fix("TAMAN SEGAR, 56100 CHERAS") == "TAMAN SEGAR, 56100 CHERAS"  # a Malay word, not SETAR
 
 
+def test_a_slogan_between_the_name_and_its_phone_is_no_address(corrector: DefaultTextCorrector) -> None:
+    lines = ["Walmart", "Save money. Live better.", "( 479 ) 273 - 4134", "MANAGER JOHN SMITH", "2110 W WALNUT ST",
+             "ROGERS AR 72756", "ST# 0100 OP# 009054", "BANANAS 0.54", "SUBTOTAL 0.54", "TOTAL 0.54"]  # fmt: skip
+    assert corrector.extract(ocr_from_lines(lines, confidence=0.95)).fields["address"].value == (
+        "2110 W WALNUT ST ROGERS AR 72756"
+    )
+
+
 @pytest.mark.parametrize(
     ("read", "address"),
     [

@@ -558,6 +558,11 @@ def _postcode_alone(text: str, lex: Lexicon) -> bool:
     return bool(lex.postcode.search(text)) and not any(c.isalnum() for c in lex.postcode.sub("", text))
 
 
+def _shows_address(text: str, lex: Lexicon) -> bool:
+    """The line shows something of an address: a cue, a street, a postcode."""
+    return bool(lex.address_cue.search(text) or lex.street_line.search(text) or lex.postcode.search(text))
+
+
 def _address(
     lines: Sequence[Line], after: int, lex: Lexicon, w: AddressWeights
 ) -> tuple[str | None, tuple[int, ...], float]:
@@ -586,7 +591,9 @@ def _address(
         if not addr and lex.legal_suffix.search(text) and not lex.address_cue.search(text):
             continue  # a second name line ("branch of X LTD")
         if PHONE_ONLY.fullmatch(text) and not _postcode_alone(text, lex):  # not "〒140-0002"
-            if addr:
+            if addr and not any(_shows_address(a.text, lex) for a in addr):
+                addr = []  # "Walmart / Save money. Live better. / (479) 273-4134 / 2110 W WALNUT ST": a slogan
+            elif addr:
                 break
             phone_first = True  # "BURGER BARN / (916) 555-3415 / 8105 OAK AVE": the street may follow
             continue
