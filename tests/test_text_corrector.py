@@ -1000,6 +1000,28 @@ def test_three_items_prices_one_the_difference_of_two_are_no_tender_and_change()
     assert choose_amounts(hits, n_lines=6)["total"].value == Decimal("2.70")
 
 
+def test_two_levies_are_the_tax_where_their_sum_settles_the_parts(corrector: DefaultTextCorrector) -> None:
+    head = ["LONDON DRUGS", "1187 Robson St", "Vancouver BC V6E 1B5", "SHAMPOO 8.99", "SNACKS 4.50", "SUBTOTAL 13.49"]
+    fields = corrector.extract(ocr_from_lines([*head, "GST 5% 0.67", "PST 7% 0.63", "TOTAL 14.79"])).fields
+    assert fields["tax"].value == "1.30"
+    # a tax printed again in a summary is no second levy
+    fields = corrector.extract(ocr_from_lines([*head, "GST 5% 0.67", "TOTAL 14.16", "TAX TOTAL 0.67"])).fields
+    assert fields["tax"].value == "0.67"
+
+
+def test_the_tax_a_tax_inclusive_total_holds_is_the_tax_and_no_part_of_its_sums(
+    corrector: DefaultTextCorrector,
+) -> None:
+    head = ["Woolworths", "Town Hall Sydney NSW 2000", "Bananas 3.50", "Chocolate 5.00"]
+    lines = [*head, "TOTAL $8.50", "EFTPOS $8.50", "GST included in total $0.45"]
+    fields = corrector.extract(ocr_from_lines(lines)).fields
+    assert (fields["total"].value, fields["tax"].value) == ("8.50", "0.45")
+    lines = [*head, "SUB-TOTAL", ":", "TOTAL 8.50", "CASH 10.00", "CHANGE 1.50", "*6% GST INCLUDED 0.45"]
+    fields = corrector.extract(ocr_from_lines(lines)).fields
+    assert fields["tax"].value == "0.45" and "subtotal" not in fields  # not 8.50 - 0.45: the subtotal holds it
+    assert "tax" not in corrector.extract(ocr_from_lines([*head, "TOTAL 8.50", "GST SUMMARY 0.45"])).fields
+
+
 def test_a_vat_tables_cells_and_a_total_between_make_no_tender_run() -> None:
     # "TOTAL A PAYER 10,45 / CB 10,45" then a VAT row: 10.45 - 3.55 is the wine's 6.90, no tender
     hits = _hits(("1,20", 1, "BAGUETTE TRADITION"), ("2,35", 2, "CAMEMBERT PRESIDENT"),

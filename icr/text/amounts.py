@@ -528,4 +528,47 @@ def choose_amounts(
         if ok:
             t = ok[0]
             out["tax"] = Chosen(t.value, t.raw, t.line, round(w.parts_share * t.confidence, 3), Provenance.KEYWORD)
+            levied = _levies(ok, subtotal, total, terms)
+            if levied is not None:
+                out["tax"] = Chosen(levied, t.raw, t.line, round(w.parts_share * t.confidence, 3), Provenance.KEYWORD)
+    elif total is not None:
+        # "GST included in total 0.45": a tax-inclusive receipt's note of the tax it holds
+        included = [h for h in hits if h.kind == "note" and 0 < h.value < total.value and _included_tax(h.label, lex)]
+        if included:
+            t = included[-1]
+            sure = round(w.parts_share * t.confidence, 3)
+            out[INCLUDED_TAX] = Chosen(t.value, t.raw, t.line, sure, Provenance.KEYWORD)
     return out
+
+
+INCLUDED_TAX = "included_tax"
+"""The tax a tax-inclusive total holds, as :func:`choose_amounts` gives it: the receipt's tax, but no
+part of its sums (its subtotal, where printed, already holds it)."""
+
+
+_INCLUDED = regex.compile(r"\bINCLU\w*|\bIN\s+(?:THE\s+)?TOTAL\b|\bTOTAL\b", regex.IGNORECASE)
+
+
+def _included_tax(label: str, lex: Lexicon) -> bool:
+    """The note names a tax the total includes ("GST @6% INCLUDED IN TOTAL", "TOTAL INCLUDES 6% GST")."""
+    return bool(_INCLUDED.search(label)) and lex.classify(_INCLUDED.sub(" ", label)) == "tax"
+
+
+def _levies(
+    taxes: Sequence[AmountHit], subtotal: AmountHit | None, total: Chosen | None, terms: dict[str, Decimal | None]
+) -> Decimal | None:
+    """The taxes of several lines together ("GST 5% 0.67 / PST 7% 0.63") where only their sum settles
+    subtotal + tax = total, else None."""
+    if subtotal is None or total is None:
+        return None
+    first: dict[int, Decimal] = {}
+    for t in taxes:
+        first.setdefault(t.line, t.value)
+    if len(first) < 2:
+        return None
+    both = sum(first.values(), Decimal(0))
+
+    def settles(tax: Decimal) -> bool:
+        return PARTS.value({**terms, "subtotal": subtotal.value, "tax": tax}) == total.value
+
+    return both if settles(both) and not settles(taxes[0].value) else None
