@@ -791,3 +791,9 @@ def test_rounding_as_ocr_reads_it_and_no_word_that_merely_starts_alike() -> None
         assert lex.classify(label) == "rounding", label
     for label in ("VIN ROUGE BORDEAUX", "ROUTE 66 BURGER", "ROUX"):
         assert lex.classify(label) != "rounding", label
+
+
+def test_a_town_named_like_a_label_stays_in_the_address(corrector: DefaultTextCorrector) -> None:
+    lines = ["CONTINENTE", "Rua Joao Mendonca 505", "4464-503 Senhora da Hora", "NIF 502011475", "PAO 0,35",
+             "TOTAL 0,35", "MULTIBANCO 0,35", "IVA 6% 0,02", "2024-03-14 10:12"]  # fmt: skip
+    assert _fields(corrector, lines)["address"] == "Rua Joao Mendonca 505 4464-503 Senhora da Hora"
