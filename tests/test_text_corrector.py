@@ -178,6 +178,16 @@ def test_a_slogan_between_the_name_and_its_phone_is_no_address(corrector: Defaul
     )
 
 
+def test_a_store_number_is_no_zip_code_and_a_numbered_road_is_a_street(corrector: DefaultTextCorrector) -> None:
+    lines = ["STARBUCKS Store #10123", "1912 Pike Place", "Seattle, WA 98101", "CHK 714231", "Latte 5.25",
+             "Total $5.25"]  # fmt: skip
+    assert corrector.extract(ocr_from_lines(lines, confidence=0.95)).fields["company"].value.startswith("STARBUCKS")
+    lines = ["JOE'S DINER", "123 Route 9", "Fishkill, NY 12524", "Tel 845-555-0123", "Coffee 5.00", "Total 5.00"]
+    assert corrector.extract(ocr_from_lines(lines, confidence=0.95)).fields["address"].value == (
+        "123 Route 9 Fishkill, NY 12524"
+    )
+
+
 @pytest.mark.parametrize(
     ("read", "address"),
     [
