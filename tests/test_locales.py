@@ -797,3 +797,24 @@ def test_a_town_named_like_a_label_stays_in_the_address(corrector: DefaultTextCo
     lines = ["CONTINENTE", "Rua Joao Mendonca 505", "4464-503 Senhora da Hora", "NIF 502011475", "PAO 0,35",
              "TOTAL 0,35", "MULTIBANCO 0,35", "IVA 6% 0,02", "2024-03-14 10:12"]  # fmt: skip
     assert _fields(corrector, lines)["address"] == "Rua Joao Mendonca 505 4464-503 Senhora da Hora"
+
+
+@pytest.mark.parametrize(
+    ("lines", "address"),
+    [
+        # Austria and Switzerland have no pack of their own: their four-digit postcodes end nothing
+        (["BILLA AG", "Mariahilfer Straße 120", "1070 Wien", "UID: ATU14305401", "Milch 1,29", "Brot 2,49",
+          "SUMME EUR 3,78", "Bankomat EUR 3,78", "MwSt 10% 0,34", "14.03.2024 18:05 Kassa 2"],
+         "Mariahilfer Straße 120 1070 Wien"),
+        (["Migros", "Limmatplatz", "8005 Zürich", "CHE-105.829.940 MWST", "Milch 1.85", "Brot 3.20", "Total CHF 5.05",
+          "Bar CHF 10.00", "Rückgeld CHF 4.95", "MWST 2.5% 0.12", "14.03.2024 18:05"],
+         "Limmatplatz 8005 Zürich"),
+        (["BILLA AG", "Mariahilfer Straße 120", "1070 Wien", "Milch 1,29", "Brot 2,49", "SUMME EUR 3,78",
+          "Bankomat EUR 3,78", "14.03.2024 18:05 Kassa 2"],
+         "Mariahilfer Straße 120 1070 Wien"),  # the items begin: a line ending in a price
+    ],
+)  # fmt: skip
+def test_an_address_ends_at_a_tax_number_or_the_first_price(
+    corrector: DefaultTextCorrector, lines: list[str], address: str
+) -> None:
+    assert _fields(corrector, lines)["address"] == address

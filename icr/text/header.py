@@ -558,6 +558,16 @@ def _postcode_alone(text: str, lex: Lexicon) -> bool:
     return bool(lex.postcode.search(text)) and not any(c.isalnum() for c in lex.postcode.sub("", text))
 
 
+_PRICE_END = regex.compile(r"(?<![\d.,/-])\d{1,6}[.,]\d{2}(?:\s*\p{Lu}{1,3})?\s*$")
+
+
+def _priced(text: str) -> regex.Match[str] | None:
+    """The line ends in a price after words ("Milch 1,29", "Total CHF 5.05"): the items have begun, no
+    address goes on (where no pack knows the country's postcodes, nothing else ends it)."""
+    m = _PRICE_END.search(text)
+    return m if m is not None and regex.search(r"\p{L}{2,}", text[: m.start()]) else None
+
+
 def _shows_address(text: str, lex: Lexicon) -> bool:
     """The line shows something of an address: a cue, a street, a postcode."""
     return bool(lex.address_cue.search(text) or lex.street_line.search(text) or lex.postcode.search(text))
@@ -579,7 +589,9 @@ def _address(
             addr = []  # "JIAWEI HOUSE / 002693074-K": a second name line above the registration number
             continue
         # a postcode's letters are no stop word ("1012 PH Amsterdam": PH is no phone's label there)
-        stop = lex.stop_line.search(lex.postcode.sub(lambda m: " " * len(m.group(0)), text))
+        # a tax number's label ends the address too ("UID: ATU14305401", "P.IVA 0123..."), as do the items
+        masked = lex.postcode.sub(lambda m: " " * len(m.group(0)), text)
+        stop = lex.stop_line.search(masked) or lex.tax_id_label.search(masked) or _priced(text)
         if stop or _dated(text, lex):
             head = text[: stop.start()] if stop else ""
             if lex.postcode.search(head) and (addr or lex.address_cue.search(head)):
