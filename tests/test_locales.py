@@ -818,3 +818,26 @@ def test_an_address_ends_at_a_tax_number_or_the_first_price(
     corrector: DefaultTextCorrector, lines: list[str], address: str
 ) -> None:
     assert _fields(corrector, lines)["address"] == address
+
+
+@pytest.mark.parametrize(
+    ("lines", "tax"),
+    [
+        (["NTUC FAIRPRICE CO-OPERATIVE LTD", "Singapore 560123", "MILO 1KG 12.95", "BREAD 2.40", "TOTAL 15.35",
+          "NETS 15.35", "GST 9% INCL 1.27", "14/03/2024 18:05"], "1.27"),
+        (["CADENA COMERCIAL OXXO S.A. DE C.V.", "CIUDAD DE MEXICO", "1 COCA COLA 600ML 18.00", "1 SABRITAS 19.50",
+          "TOTAL $37.50", "EFECTIVO $50.00", "CAMBIO $12.50", "IVA INCLUIDO $5.17"], "5.17"),
+        # read by a recognizer unsurely, VATable is a receipt word, not "Vat able": the sales it taxes are no tax
+        (["SM SUPERMARKET", "Mandaluyong City 1550", "RICE 5KG 250.00", "SARDINES 25.50", "TOTAL 275.50",
+          "CASH 300.00", "CHANGE 24.50", "VATable Sales 245.98", "VAT Amount 29.52", "03/14/2024 18:05"], "29.52"),
+    ],
+)  # fmt: skip
+def test_the_tax_a_total_includes_in_other_words(corrector: DefaultTextCorrector, lines: list[str], tax: str) -> None:
+    assert _fields(corrector, lines).get("tax") == tax
+
+
+def test_a_brazilian_nfce_title_ends_the_address(corrector: DefaultTextCorrector) -> None:
+    lines = ["SUPERMERCADO PAO DE ACUCAR", "CNPJ: 47.508.411/0001-56", "AV. PAULISTA, 1000 - BELA VISTA",
+             "SAO PAULO - SP", "Documento Auxiliar da Nota Fiscal de Consumidor Eletronica", "ARROZ 5KG 24,90",
+             "Valor total R$ 24,90", "Emissao: 14/03/2024 18:05:12"]  # fmt: skip
+    assert _fields(corrector, lines)["address"] == "AV. PAULISTA, 1000 BELA VISTA SAO PAULO SP"

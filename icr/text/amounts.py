@@ -17,7 +17,7 @@ from decimal import Decimal
 
 import regex
 
-from icr.text.ledger import PARTS, ROUNDED, TENDER, Provenance, one_digit_apart, one_digit_lost
+from icr.text.ledger import MAX_TAX_SHARE, PARTS, ROUNDED, TENDER, Provenance, one_digit_apart, one_digit_lost
 from icr.text.lines import Line
 from icr.text.locales import SPACELESS, Lexicon, default_lexicon
 from icr.text.parsers import ParseOptions, find_amounts, parse_amount
@@ -533,7 +533,11 @@ def choose_amounts(
                 out["tax"] = Chosen(levied, t.raw, t.line, round(w.parts_share * t.confidence, 3), Provenance.KEYWORD)
     elif total is not None:
         # "GST included in total 0.45": a tax-inclusive receipt's note of the tax it holds
-        included = [h for h in hits if h.kind == "note" and 0 < h.value < total.value and _included_tax(h.label, lex)]
+        included = [
+            h
+            for h in hits
+            if h.kind in ("note", "") and 0 < h.value <= MAX_TAX_SHARE * total.value and _included_tax(h.label, lex)
+        ]
         if included:
             t = included[-1]
             sure = round(w.parts_share * t.confidence, 3)
@@ -546,11 +550,14 @@ INCLUDED_TAX = "included_tax"
 part of its sums (its subtotal, where printed, already holds it)."""
 
 
-_INCLUDED = regex.compile(r"\bINCLU\w*|\bIN\s+(?:THE\s+)?TOTAL\b|\bTOTAL\b", regex.IGNORECASE)
+_INCLUDED = regex.compile(
+    r"\bINCLU\w*|\bINCL?\b\.?|\bINKL\w*\.?|\bIN\s+(?:THE\s+)?TOTAL\b|\bTOTAL\b", regex.IGNORECASE
+)
 
 
 def _included_tax(label: str, lex: Lexicon) -> bool:
-    """The note names a tax the total includes ("GST @6% INCLUDED IN TOTAL", "TOTAL INCLUDES 6% GST")."""
+    """The note names a tax the total includes ("GST @6% INCLUDED IN TOTAL", "TOTAL INCLUDES 6% GST",
+    "GST 9% INCL", "IVA INCLUIDO")."""
     return bool(_INCLUDED.search(label)) and lex.classify(_INCLUDED.sub(" ", label)) == "tax"
 
 
