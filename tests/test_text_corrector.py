@@ -188,6 +188,14 @@ def test_a_store_number_is_no_zip_code_and_a_numbered_road_is_a_street(corrector
     )
 
 
+def test_a_chains_restaurant_number_and_a_street_with_no_kind(corrector: DefaultTextCorrector) -> None:
+    lines = ["McDonald's", "Restaurant #12345", "500 Broadway", "New York, NY 10012", "TEL# 212-555-0199",
+             "1 Big Mac 5.99", "Subtotal 5.99", "Tax 0.53", "Total 6.52"]  # fmt: skip
+    fields = corrector.extract(ocr_from_lines(lines, confidence=0.995)).fields
+    assert fields["company"].value.startswith("McDonald's")  # not "Restaurant": its kind and number
+    assert fields["address"].value == "500 Broadway New York, NY 10012"
+
+
 @pytest.mark.parametrize(
     ("read", "address"),
     [

@@ -59,8 +59,11 @@ _OUTLET = regex.compile(r"\d{3,4}\s?-\s?\p{Lu}[\p{Lu}\s.']+")
 
 _ENDS_WITH_POSTCODE = regex.compile(r"\b\d{5}\W*$")
 
-_NAME_AND_NUMBER = regex.compile(r"\W*\p{L}[\p{L}'.-]{2,}(?:\s+\p{L}[\p{L}'.-]*){0,3}\s+\d{1,4}\s?[A-Za-z]?\W*")
-"""``Damrak 2``: a name and a house number, the street line right above a postcode line."""
+_NAME_AND_NUMBER = regex.compile(
+    r"\W*\p{L}[\p{L}'.-]{2,}(?:\s+\p{L}[\p{L}'.-]*){0,3}\s+\d{1,4}\s?[A-Za-z]?\W*"
+    r"|\W*\d{1,5}[A-Za-z]?\s+\p{L}[\p{L}'.-]{2,}(?:\s+\p{L}[\p{L}'.-]*){0,2}\W*"
+)
+"""``Damrak 2``, ``500 Broadway``: a name and a house number, the street line right above a postcode line."""
 
 PHONE_ONLY = regex.compile(r"\W*\+?\(?\d[\d\s()-]{6,}\d\W*")
 
@@ -136,9 +139,14 @@ def _brand_above(line: Line, lex: Lexicon, w: NameWeights) -> bool:
     )
 
 
+_STORE_NUMBER = regex.compile(r"(?:#|\bNO\.?)\s?\d+\b", regex.IGNORECASE)
+
+
 def _business_only(text: str, lex: Lexicon) -> bool:
-    """The line names a kind of business and nothing else ("RESTAURANT", "Ristorante")."""
-    return bool(lex.business_word.search(text)) and not lex.business_word.sub("", text).strip(" .,&-'")
+    """The line names a kind of business and nothing else ("RESTAURANT", "Ristorante", a chain's
+    "Restaurant #12345")."""
+    rest = _STORE_NUMBER.sub("", lex.business_word.sub("", text))
+    return bool(lex.business_word.search(text)) and not rest.strip(" .,&-'")
 
 
 def _kind_and_suffix(text: str, lex: Lexicon) -> bool:
