@@ -841,3 +841,12 @@ def test_a_brazilian_nfce_title_ends_the_address(corrector: DefaultTextCorrector
              "SAO PAULO - SP", "Documento Auxiliar da Nota Fiscal de Consumidor Eletronica", "ARROZ 5KG 24,90",
              "Valor total R$ 24,90", "Emissao: 14/03/2024 18:05:12"]  # fmt: skip
     assert _fields(corrector, lines)["address"] == "AV. PAULISTA, 1000 BELA VISTA SAO PAULO SP"
+
+
+def test_payment_words_a_speller_does_not_split_and_new_zealand_dollars(corrector: DefaultTextCorrector) -> None:
+    # read unsurely, EFTPOS and Contactless were spelled "EFT POS" and "Contact less": no payment
+    uk = _fields(corrector, ["Boots UK Limited", "Oxford Street", "London W1C 1DB", "Serum £24.95",
+                             "TOTAL TO PAY £24.95", "Contactless £24.95", "14/03/2024 12:01"])  # fmt: skip
+    assert (uk.get("paid"), uk.get("payment_method")) == ("24.95", "card")
+    nz = _fields(corrector, (GOLDEN / "en_NZ.txt").read_text().splitlines())
+    assert (nz.get("currency"), nz.get("paid"), nz.get("tax")) == ("NZD", "6.40", "0.83")
