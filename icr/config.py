@@ -397,9 +397,9 @@ class FormsConfig(_Section):
     image_corrector: ImageCorrectorOverrides | None = None
     segments: dict[str, float | list[str]] | None = None
     """Segmentation geometry and ``continue_words`` (words a line that goes on ends in)."""
-    links: dict[str, float | dict[str, str] | dict[str, float]] | None = None
-    """Link geometry and confidence, ``digit_slips`` (letters OCR reads for digits) and
-    ``rule_confidence`` (each rule's weight)."""
+    links: dict[str, float | list[str] | dict[str, str] | dict[str, float]] | None = None
+    """Link geometry and confidence, ``digit_slips`` (letters OCR reads for digits),
+    ``rule_confidence`` (each rule's weight) and ``sure_answers`` (rules whose answers ask nothing)."""
     model: str | None = None
     """A linker fitted by ``icr forms train`` (a JSON file); unset: the rules link."""
     checkboxes: dict[str, float] | None = None

@@ -481,3 +481,25 @@ def test_specks_read_unsurely_at_the_edges_do_not_widen_a_receipt_to_a_page() ->
     sure = OcrResult([OcrPage("", slip + [replace(w, confidence=0.9) for w in specks])])
     assert text_span(sure, 0.5) > 80
     assert reader.kind(_money("total", confidence=0.3), sure) == "form"
+
+
+def test_a_sure_answer_asks_nothing_itself() -> None:
+    form = words(
+        *line("FROM:", 50, 100), *line("R. W. Richardson", 200, 100), *line("JUNE 29", 500, 100),
+        *line("Brand", 50, 200), *line("SALEM LIGHTS", 250, 200),
+        *line("12 packs", 260, 230),
+    )  # fmt: skip
+
+    def pairs(options: LinkOptions) -> list[tuple[str, str]]:
+        segments = segments_of(form, SegmentOptions())
+        label_segments(segments, 1000, 600, options)
+        return [(p.key, p.value) for p in pairs_of(link_answers(segments, options))]
+
+    plain = pairs(LinkOptions(case_contrast=True))
+    assert ("R. W. Richardson", "JUNE 29") in plain  # the answer to "FROM:" taken to ask the date
+    assert ("SALEM LIGHTS", "12 packs") in plain and ("Brand", "SALEM LIGHTS") not in plain
+    sure = pairs(LinkOptions(case_contrast=True, sure_answers=("colon_row", "case_row")))
+    assert ("FROM", "R. W. Richardson") in sure and all(k != "R. W. Richardson" for k, _ in sure)
+    assert ("Brand", "SALEM LIGHTS") in sure  # a case contrast's answer heads no column under it
+    with pytest.raises(ConfigError, match=r"sure_answers\.guess"):
+        FormReader.from_section({"links": {"sure_answers": ["colon_row", "guess"]}})

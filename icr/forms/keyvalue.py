@@ -82,6 +82,9 @@ class LinkOptions:
     B. C. Doe") each answer that question, instead of running on as one answer ..."""
     name_reach: float = 25.0
     """... the names of a row at most this many letter heights apart (a list printed in columns)."""
+    sure_answers: tuple[str, ...] = ()
+    """Answers found by these rules (``colon_row``, ``case_row``) ask nothing themselves: not of the segment
+    after them on their row, nor as the heading of a column under them (an entity asks or answers)."""
 
 
 def _same_row(a: Segment, b: Segment) -> bool:
@@ -196,6 +199,8 @@ def label_segments(segments: Sequence[Segment], page_width: int, page_height: in
         for left, right in itertools.pairwise(row):
             if right.label == "question" or _under_headings(left, right, segments, options):
                 continue
+            if left.label == "answer" and left.rule in options.sure_answers:
+                continue  # surely an answer: it asks nothing of the segment after it
             if right.box[0] - left.box[2] > options.right_gap * page_width:
                 continue  # too far apart on the row to be asked and answered
             two = len(row) == 2 or (options.cluster_gap > 0 and _cluster_of_two(row, left, right, page_width, options))
@@ -214,6 +219,8 @@ def label_segments(segments: Sequence[Segment], page_width: int, page_height: in
                 left.label = "question"
                 right.label = "answer"
     for q in [s for s in segments if s.label == "question" or _key_like(s, options)]:
+        if q.label == "answer" and q.rule in options.sure_answers:
+            continue  # heads no column either
         if any(_same_row(q, o) and o.box[0] >= q.box[2] - 2 and o.label == "answer" for o in segments):
             continue
         column = _column_below(q, segments, options)

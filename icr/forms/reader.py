@@ -144,11 +144,12 @@ class FormReader:
         psm = section.get("psm")
         model = section.get("model")
         links = _options(LinkOptions, section.get("links"), "links")
-        unknown_rules = set(links.rule_confidence) - set(RULES)
-        if unknown_rules:
-            raise ConfigError(
-                f"forms.links.rule_confidence.{sorted(unknown_rules)[0]}: unknown rule (known: {', '.join(RULES)})"
-            )
+        for key, named in (("rule_confidence", links.rule_confidence), ("sure_answers", links.sure_answers)):
+            unknown_rules = set(named) - set(RULES)
+            if unknown_rules:
+                raise ConfigError(
+                    f"forms.links.{key}.{sorted(unknown_rules)[0]}: unknown rule (known: {', '.join(RULES)})"
+                )
         return cls(
             kind_options=_options(KindOptions, section.get("kind"), "kind"),
             segment_options=_options(SegmentOptions, section.get("segments"), "segments"),
