@@ -503,3 +503,28 @@ def test_a_sure_answer_asks_nothing_itself() -> None:
     assert ("Brand", "SALEM LIGHTS") in sure  # a case contrast's answer heads no column under it
     with pytest.raises(ConfigError, match=r"sure_answers\.guess"):
         FormReader.from_section({"links": {"sure_answers": ["colon_row", "guess"]}})
+
+
+def test_a_row_of_two_in_the_forms_columns_is_a_label_and_its_answer() -> None:
+    form = words(
+        *line("PROJECT CODE", 50, 100), *line("BD-FF", 300, 100),
+        *line("DATE", 50, 160), *line("1/4/90", 300, 160),
+        *line("WORK REQUESTED BY", 50, 220), *line("KING SIZE MENTHOL", 300, 220),
+        *line("PACKAGING", 50, 320), *line("TEMPORARY, TRIAL", 450, 320),
+    )  # fmt: skip
+    weights = {"two_on_row": 0.25, "aligned_row": 0.65, "label_value": 0.55}
+
+    def pairs(options: LinkOptions) -> list[tuple[str, str]]:
+        segments = segments_of(form, SegmentOptions())
+        label_segments(segments, 1000, 600, options)
+        return [(p.key, p.value) for p in pairs_of(link_answers(segments, options), 1, options)]
+
+    plain = pairs(LinkOptions(rule_confidence=weights, min_pair_confidence=0.3))
+    assert plain == [("DATE", "1/4/90")]  # rows of two alone are too weak to keep
+    aligned = LinkOptions(rule_confidence=weights, min_pair_confidence=0.3, align=1.0, align_rules=("label_value",))
+    found = pairs(aligned)
+    # both start where "DATE" and its value start: the form's columns of labels and answers
+    assert ("PROJECT CODE", "BD-FF") in found and ("WORK REQUESTED BY", "KING SIZE MENTHOL") in found
+    assert all(k != "PACKAGING" for k, _ in found)  # its answer starts elsewhere
+    with pytest.raises(ConfigError, match=r"align_rules\.guess"):
+        FormReader.from_section({"links": {"align_rules": ["guess"]}})

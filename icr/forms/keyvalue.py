@@ -82,6 +82,11 @@ class LinkOptions:
     B. C. Doe") each answer that question, instead of running on as one answer ..."""
     name_reach: float = 25.0
     """... the names of a row at most this many letter heights apart (a list printed in columns)."""
+    align: float = 0.0
+    """A row's two segments are a label and its answer when both start within this many letter heights of
+    where a surer pair's do (``aligned_row``; 0: off) ..."""
+    align_rules: tuple[str, ...] = ()
+    """... a pair found by one of these rules."""
     sure_answers: tuple[str, ...] = ()
     """Answers found by these rules (``colon_row``, ``case_row``) ask nothing themselves: not of the segment
     after them on their row, nor as the heading of a column under them (an entity asks or answers)."""
@@ -192,6 +197,7 @@ def label_segments(segments: Sequence[Segment], page_width: int, page_height: in
     for seg in segments:
         seg.label = "question" if _is_question_text(seg, options) else "other"
     rows = _rows(segments)
+    on_rows: list[tuple[Segment, Segment]] = []
     for row in rows:
         if sum(_value_like(seg) for seg in row[1:]) >= options.table_values:
             _table_row(row, segments, page_width, options)
@@ -218,6 +224,8 @@ def label_segments(segments: Sequence[Segment], page_width: int, page_height: in
                 )
                 left.label = "question"
                 right.label = "answer"
+                on_rows.append((left, right))
+    _aligned_rows(on_rows, options)
     for q in [s for s in segments if s.label == "question" or _key_like(s, options)]:
         if q.label == "answer" and q.rule in options.sure_answers:
             continue  # heads no column either
@@ -242,6 +250,25 @@ def label_segments(segments: Sequence[Segment], page_width: int, page_height: in
         caps = len(letters) >= 4 and sum(c.isupper() for c in letters) >= 0.8 * len(letters)
         if (tall or (alone and caps and seg.box[1] < options.header_top * page_height)) and seg.rows <= 2:
             seg.label = "header"
+
+
+def _aligned_rows(pairs: Sequence[tuple[Segment, Segment]], options: LinkOptions) -> None:
+    """A row's two segments (``two_on_row``) whose label and answer start where those of a surer pair start
+    (``align_rules``) are in the form's columns of labels and answers: ``aligned_row``."""
+    if options.align <= 0:
+        return
+    sure = [(q, a) for q, a in pairs if a.rule in options.align_rules and a.label == "answer"]
+    for q, a in pairs:
+        if a.rule != AnswerRule.TWO_ON_ROW:
+            continue
+        reach = options.align * max(q.height, 1.0)
+        if any(
+            q2 is not q
+            and abs(q2.box[0] - q.box[0]) <= reach
+            and abs(a2.box[0] - a.box[0]) <= reach
+            for q2, a2 in sure
+        ):
+            a.rule = AnswerRule.ALIGNED_ROW
 
 
 def _table_row(row: list[Segment], segments: Sequence[Segment], page_width: int, options: LinkOptions) -> None:

@@ -144,7 +144,12 @@ class FormReader:
         psm = section.get("psm")
         model = section.get("model")
         links = _options(LinkOptions, section.get("links"), "links")
-        for key, named in (("rule_confidence", links.rule_confidence), ("sure_answers", links.sure_answers)):
+        named_rules = {
+            "rule_confidence": links.rule_confidence,
+            "sure_answers": links.sure_answers,
+            "align_rules": links.align_rules,
+        }
+        for key, named in named_rules.items():
             unknown_rules = set(named) - set(RULES)
             if unknown_rules:
                 raise ConfigError(

@@ -62,6 +62,9 @@ class AnswerRule(StrEnum):
     """A value (digits) after a label on its row."""
     TWO_ON_ROW = "two_on_row"
     """The other of two segments standing apart on a row, the first a label."""
+    ALIGNED_ROW = "aligned_row"
+    """As ``TWO_ON_ROW``, label and answer starting where those of a surer pair on another row start (a form's
+    column of labels beside its column of answers)."""
     CASE_ROW = "case_row"
     """As ``TWO_ON_ROW``, written in another case than its label ("Size" / "FULL PAGE"), or a name with
     initials ("Written by" / "W. E. Routh")."""
