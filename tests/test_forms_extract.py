@@ -528,3 +528,18 @@ def test_a_row_of_two_in_the_forms_columns_is_a_label_and_its_answer() -> None:
     assert all(k != "PACKAGING" for k, _ in found)  # its answer starts elsewhere
     with pytest.raises(ConfigError, match=r"align_rules\.guess"):
         FormReader.from_section({"links": {"align_rules": ["guess"]}})
+
+
+def test_a_label_and_the_answer_after_a_wider_gap_are_two_segments() -> None:
+    def at(*items: tuple[str, int]) -> list[Word]:
+        return [Word(text, x, 100, 12 * len(text), 20, 0.95) for text, x in items]
+
+    row = at(("Date", 50), ("Ordered", 108), ("Unknown", 236))  # gaps of 10 px, then 44 px
+    after_colon = at(("Subject:", 50), ("MAVERICK", 160), ("SPECIALS", 266), ("REPORT", 400))
+    digits = at(("20", 50), ("mm", 94), ("filter", 128))  # a value's words before the gap: no label
+    plain = SegmentOptions(gap=2.5)
+    assert [s.text for s in segments_of(row, plain)] == ["Date Ordered Unknown"]
+    cut = SegmentOptions(gap=2.5, gap_contrast=1.7, gap_floor=0.6)
+    assert [s.text for s in segments_of(row, cut)] == ["Date Ordered", "Unknown"]
+    assert [s.text for s in segments_of(after_colon, cut)] == ["Subject:", "MAVERICK SPECIALS REPORT"]
+    assert [s.text for s in segments_of(digits, cut)] == ["20 mm filter"]

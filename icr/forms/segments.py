@@ -50,6 +50,12 @@ class SegmentOptions:
     under it; 0: as any row."""
     continue_words: tuple[str, ...] = ()
     """Words a line that goes on ends in ("and", "of"; ``forms.segments.continue_words``)."""
+    gap_contrast: float = 0.0
+    """A piece of three words or more is cut at its widest gap when that is this many times the others'
+    median and only a label's words (letters, no digit) stand before it: a label and the answer typed after
+    it ("Date Ordered   Unknown"; not an answer after a colon); 0: never."""
+    gap_floor: float = 0.6
+    """... and at least this many letter heights wide."""
 
 
 class AnswerRule(StrEnum):
@@ -165,6 +171,26 @@ def _cut_row(row: list[Word], options: SegmentOptions) -> list[list[Word]]:
     return pieces
 
 
+def _cut_widest(piece: list[Word], options: SegmentOptions) -> list[list[Word]]:
+    """``piece`` cut at its widest gap when that stands out from the others (``gap_contrast``) and a label's
+    words (letters, no digit) stand before it."""
+    if options.gap_contrast <= 0 or len(piece) < 3:
+        return [piece]
+    height = max(1.0, statistics.median(w.height for w in piece))
+    gaps = [b.left - (a.left + a.width) for a, b in itertools.pairwise(piece)]
+    i = max(range(len(gaps)), key=gaps.__getitem__)
+    others = max(statistics.median(g for k, g in enumerate(gaps) if k != i), 1.0)
+    if gaps[i] < options.gap_floor * height or gaps[i] < options.gap_contrast * others:
+        return [piece]
+    head = " ".join(w.text for w in piece[: i + 1])
+    if _DIGITS.search(head) or sum(c.isalpha() for c in head) < 2:
+        return [piece]
+    return [piece[: i + 1], piece[i + 1 :]]
+
+
+_DIGITS = regex.compile(r"\p{N}")
+
+
 _INITIAL = regex.compile(r"^(?:\p{Lu}\.){1,3}$|^\p{Lu}\p{Ll}{0,2}\.$")
 """An initial or initials ("R.P.") or a short abbreviation with its full stop ("Dr.", "Mrs.")."""
 
@@ -182,7 +208,13 @@ def segments_of(words: Sequence[Word], options: SegmentOptions | None = None, pa
     """The segments of one page, in reading order (top to bottom, left to right)."""
     options = options or SegmentOptions()
     kept = [_trimmed(w) for w in words if _is_text(w, options)]
-    pieces = [Segment(piece, page) for row in rows_of(kept, options) for piece in _cut_row(row, options)]
+    pieces: list[Segment] = []
+    for row in rows_of(kept, options):
+        prev: list[Word] = []
+        for piece in _cut_row(row, options):
+            after = bool(prev) and prev[-1].text.endswith(":")  # an answer's gaps are its own, not a label's
+            pieces.extend(Segment(part, page) for part in ([piece] if after else _cut_widest(piece, options)))
+            prev = piece
     return _join_rows(pieces, options)
 
 
