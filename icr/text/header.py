@@ -139,6 +139,19 @@ def _brand_above(line: Line, lex: Lexicon, w: NameWeights) -> bool:
     )
 
 
+_NO_SPACES = regex.compile(r"[\p{Han}\p{Hiragana}\p{Katakana}]")
+"""Scripts that write a name without spaces (Korean spaces its words)."""
+
+
+def _joined_lines(texts: Sequence[str]) -> str:
+    """A name's lines as one: a space between them, none where both sides are of a script written without
+    spaces (a brand over its branch: "セブン-イレブン" / "新宿西口店")."""
+    out = ""
+    for text in texts:
+        glued = out and _NO_SPACES.match(out[-1:]) and _NO_SPACES.match(text[:1])
+        out = f"{out}{text}" if glued or not out else f"{out} {text}"
+    return out
+
 _STORE_NUMBER = regex.compile(r"(?:#|\bNO\.?)\s?\d+\b", regex.IGNORECASE)
 
 
@@ -443,7 +456,9 @@ def guess_header(lines: Sequence[Line], lexicon: Lexicon | None = None, scoring:
     if start == end and start > 0:
         prev, cur = block[start - 1], block[start]
         if (
-            _business_only(cur.text, lex) != _business_only(prev.text, lex) or _kind_and_suffix(cur.text, lex)
+            _business_only(cur.text, lex) != _business_only(prev.text, lex)
+            or _kind_and_suffix(cur.text, lex)
+            or lex.branch_line.fullmatch(cur.text)  # "セブン-イレブン / 新宿西口店": the brand, then its branch
         ) and _brand_above(prev, lex, w):
             start -= 1
     # kinds of business a line each under the brand ("Caldera / BREWERY / RESTAURANT"): the brand leads
@@ -470,7 +485,7 @@ def guess_header(lines: Sequence[Line], lexicon: Lexicon | None = None, scoring:
         and not _unbalanced(block[end].text + block[end + 1].text)
     ):
         end += 1
-    company_raw = " ".join(ln.text for ln in block[start : end + 1])
+    company_raw = _joined_lines([ln.text for ln in block[start : end + 1]])
     # the address run onto the name's line ("Selver AS 11624 Tallinn"): the name ends at its legal form
     address_head = _address_after_legal_form(company_raw, lex)
     if address_head:

@@ -163,6 +163,8 @@ class LocalePack(_Strict):
     legal_name_ends: PatternList = []
     """Suffixes after which nothing unbracketed on the line belongs to the name."""
     business_words: PatternList = []
+    branch_lines: PatternList = []
+    """A line that names only a branch ("新宿西口店"): the brand on the line above leads the name."""
     not_name: PatternList = []
     stop_words: PatternList = []
     """Words that end the address (contact details, the document title)."""
@@ -226,6 +228,7 @@ class LocalePack(_Strict):
         "legal_only",
         "legal_name_ends",
         "business_words",
+        "branch_lines",
         "not_name",
         "stop_words",
         "address_cues",

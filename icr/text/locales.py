@@ -233,6 +233,7 @@ class Lexicon:
     legal_only_alt: str
     legal_name_end: regex.Pattern[str]
     business_word: regex.Pattern[str]
+    branch_line: regex.Pattern[str]
     not_name: regex.Pattern[str]
     stop_line: regex.Pattern[str]
     address_cue: regex.Pattern[str]
@@ -486,6 +487,7 @@ def compile_lexicon(packs: Sequence[LocalePack], chosen: bool = True) -> Lexicon
         legal_only_alt=legal_only_alt,
         legal_name_end=regex.compile(rf"(\b{_alt(_joined(packs, 'legal_name_ends'))}\.?)(?:\s+[^\s(\[{{][^(\[{{]*)$"),
         business_word=regex.compile(rf"{edge}{_alt(_joined(packs, 'business_words'))}{edge}", _I),
+        branch_line=regex.compile(rf"\W*(?:{_alt(_joined(packs, 'branch_lines'))})\W*", _I),
         not_name=regex.compile(rf"{edge}{_alt(_joined(packs, 'not_name'))}{edge}", _I),
         stop_line=regex.compile(rf"{edge}{_alt(_joined(packs, 'stop_words'))}{edge}|@|WWW\.|HTTP|\.COM\b", _I),
         address_cue=regex.compile(rf"{edge}{_alt(_joined(packs, 'address_cues'))}{edge}|\d+[A-Z]?\s*,", _I),
