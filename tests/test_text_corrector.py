@@ -1040,6 +1040,17 @@ def test_the_tax_a_tax_inclusive_total_holds_is_the_tax_and_no_part_of_its_sums(
     assert "tax" not in corrector.extract(ocr_from_lines([*head, "TOTAL 8.50", "GST SUMMARY 0.45"])).fields
 
 
+def test_dollar_signs_read_as_eights_before_several_parts(corrector: DefaultTextCorrector) -> None:
+    # a blurred photo: $0.97, $0.00 and $0.00 read 80.97, 80.00 and 80.00
+    lines = ["CARL'S JR", "8105 MADISON AVE", "FAIR OAKS, CA", "2 Santa Fe Ckn $11.38", "American Ch $0.70",
+             "Sub Total $12.08", "Discounts 80.00", "Tax 80.97", "Total $13.05", "Credit $13.05",
+             "Change 80.00"]  # fmt: skip
+    fields = corrector.extract(ocr_from_lines(lines, confidence=0.95)).fields
+    got = {n: fields[n].value for n in ("subtotal", "tax", "discount", "change", "total") if n in fields}
+    assert got == {"subtotal": "12.08", "tax": "0.97", "discount": "0.00", "change": "0.00", "total": "13.05"}
+    assert fields["total"].source == "keyword"  # parts and change read to add up confirm nothing
+
+
 def test_a_vat_tables_cells_and_a_total_between_make_no_tender_run() -> None:
     # "TOTAL A PAYER 10,45 / CB 10,45" then a VAT row: 10.45 - 3.55 is the wine's 6.90, no tender
     hits = _hits(("1,20", 1, "BAGUETTE TRADITION"), ("2,35", 2, "CAMEMBERT PRESIDENT"),

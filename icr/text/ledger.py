@@ -11,6 +11,8 @@ read, and to mark a total the other amounts confirm. Where a value came from is 
 
 from __future__ import annotations
 
+import itertools
+import math
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -161,10 +163,11 @@ def settle(
     _garbled_final_total(fields, hits, lines, lex)
     _infer_subtotal(fields, hits)
     _swapped_parts(fields, rate)
-    fitted = _parts_by_sum(fields, hits) or _sign_read_as_digit(fields, hits)
+    fitted = _parts_by_sum(fields, hits)
+    signs = set() if fitted else _sign_read_as_digit(fields, hits)
     _derive_unreadable(fields, hits, lines, rate, lex)
     cut_off = _total_cut_off(fields, hits, lines, lex)
-    _check_total(fields, parts=not (fitted or cut_off))
+    _check_total(fields, parts=not (fitted or signs or cut_off), tender="change" not in signs)
 
 
 def _total_before_tax(fields: dict[str, FieldValue], hits: Sequence[_Hit]) -> None:
@@ -333,22 +336,53 @@ def _parts_by_sum(fields: dict[str, FieldValue], hits: Sequence[_Hit]) -> bool:
     return True
 
 
-def _sign_read_as_digit(fields: dict[str, FieldValue], hits: Sequence[_Hit]) -> bool:
-    """A subtotal or tax line read with the currency sign before its amount as a digit ("Tax 52.28" for
-    $2.28): where dropping the amount's first digit gives what the total and the other parts leave for
-    it, that is the subtotal or tax. Whether one was so read (it then adds up by construction)."""
+def _sign_read_as_digit(fields: dict[str, FieldValue], hits: Sequence[_Hit]) -> set[str]:
+    """The currency sign before the parts' amounts read as a digit ("Tax 80.97 / Discounts 80.00 / Change
+    80.00" for $0.97, $0.00, $0.00): of the readings of subtotal, tax, discount and change, each as printed
+    or without that first digit, the one combination, with the fewest digits dropped, under which the parts
+    and the tender both add up to the total. The parts so read (they then add up by construction)."""
     amounts = _amounts(fields)
-    if amounts.get("total") is None or PARTS.value(amounts) == amounts["total"]:
-        return False
-    for name in ("tax", "subtotal"):
-        value = PARTS.solve({**amounts, name: None}, name)
-        if value is None or value <= 0:
-            continue
+    total = amounts.get("total")
+    if total is None or (PARTS.value(amounts) == total and TENDER.value(amounts) in (None, total)):
+        return set()
+    options: dict[str, list[tuple[Decimal | None, str, float, bool]]] = {}
+    for name in SIGNED_PARTS:
+        field = fields.get(name)
+        read = [(amounts.get(name), field.raw if field else "", field.confidence if field else 0.0, False)]
         for hit in hits:
-            if hit.kind == name and hit.value > value and f"{hit.value:.2f}"[1:] == f"{value:.2f}":
-                fields[name] = _field(name, value, hit.raw, min(hit.confidence, 0.7))
-                return True
-    return False
+            printed = f"{abs(hit.value):.2f}"
+            if hit.kind == name and hit.value > 0 and len(printed) >= 4 and printed[0] in SIGN_DIGITS:
+                read.append((Decimal(printed[1:]), hit.raw, hit.confidence, True))
+        options[name] = list(dict.fromkeys(read))
+    if math.prod(len(o) for o in options.values()) > MAX_READINGS:
+        return set()
+    settled = []
+    for combo in itertools.product(*options.values()):
+        trial = {**amounts, **{n: c[0] for n, c in zip(options, combo, strict=True)}}
+        dropped = sum(c[3] for c in combo)
+        tender = TENDER.value(trial)
+        if dropped and PARTS.value(trial) == total and tender in (None, total):
+            settled.append((dropped, combo))
+    if not settled:
+        return set()
+    fewest = min(d for d, _ in settled)
+    best = [combo for d, combo in settled if d == fewest]
+    if len({tuple(c[0] for c in combo) for combo in best}) != 1:
+        return set()
+    fixed: set[str] = set()
+    for name, (value, raw, confidence, was_dropped) in zip(options, best[0], strict=True):
+        if was_dropped and value is not None:
+            fields[name] = _field(name, value, raw, min(confidence, 0.7))
+            fixed.add(name)
+    return fixed
+
+
+SIGNED_PARTS = ("subtotal", "tax", "discount", "change")
+"""The amounts whose currency sign OCR may read as a digit before them."""
+SIGN_DIGITS = "8536"
+"""The digits a dollar sign is read as (8, 5, and 3 or 6 for an S-like sign)."""
+MAX_READINGS = 64
+"""Combinations of readings tried at most."""
 
 
 def _derive_unreadable(
@@ -428,9 +462,9 @@ CUT_OFF_CONFIDENCE = 0.6
 """A total that only the parts above a cut-off total line give."""
 
 
-def _check_total(fields: dict[str, FieldValue], parts: bool = True) -> None:
+def _check_total(fields: dict[str, FieldValue], parts: bool = True, tender: bool = True) -> None:
     """Raise the total's confidence when the other amounts add up to it (``parts``: the subtotal and
-    tax too, unless they were picked for adding up)."""
+    tax too, ``tender``: the cash and change too, unless they were picked for adding up)."""
     total = fields.get("total")
     if total is None or not isinstance(total.typed, Decimal):
         return
@@ -443,6 +477,7 @@ def _check_total(fields: dict[str, FieldValue], parts: bool = True) -> None:
         if first in fields
         and relation.value(amounts) == total.typed
         and (parts or relation is not PARTS)
+        and (tender or relation is not TENDER)
         and not solved & {*relation.plus, *relation.minus}
     )
     if checks:
