@@ -553,6 +553,7 @@ part of its sums (its subtotal, where printed, already holds it)."""
 _INCLUDED = regex.compile(
     r"\bINCLU\w*|\bINCL?\b\.?|\bINKL\w*\.?|\bIN\s+(?:THE\s+)?TOTAL\b|\bTOTAL\b", regex.IGNORECASE
 )
+"""The words by which a line says the total includes a tax (English, Spanish, Portuguese, German)."""
 
 
 def _included_tax(label: str, lex: Lexicon) -> bool:

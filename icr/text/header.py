@@ -152,7 +152,9 @@ def _joined_lines(texts: Sequence[str]) -> str:
         out = f"{out}{text}" if glued or not out else f"{out} {text}"
     return out
 
+
 _STORE_NUMBER = regex.compile(r"(?:#|\bNO\.?)\s?\d+\b", regex.IGNORECASE)
+"""A store's number after its kind of business ("Restaurant #12345")."""
 
 
 def _business_only(text: str, lex: Lexicon) -> bool:
