@@ -524,7 +524,7 @@ def choose_amounts(
             sure = round(w.parts_share * hit.confidence, 3)
             out[name] = Chosen(hit.value, hit.raw, hit.line, sure, Provenance.KEYWORD)
     if taxes:
-        ok = [t for t in taxes if total is None or t.value < total.value]
+        ok = [t for t in taxes if total is None or abs(t.value) < abs(total.value)]  # a refund's are negative
         if ok:
             t = ok[0]
             out["tax"] = Chosen(t.value, t.raw, t.line, round(w.parts_share * t.confidence, 3), Provenance.KEYWORD)
