@@ -105,7 +105,7 @@ def _name_score(ln: Line, pos: int, lex: Lexicon, w: NameWeights) -> float:
     letters = _letters(text)
     if letters < 3:
         return _NO_NAME
-    digits = sum(c.isdigit() for c in text)
+    digits = sum(c.isdigit() for c in _STORE_NUMBER.sub("", text))  # a chain's store number is no digits' line
     score = 0.0
     if sum(len(word) for word in regex.findall(r"\p{L}{3,}", text)) < 4:
         score += w.no_word  # no real word in it ("ihe a", "of Te"): OCR of a logo, not the name
@@ -463,6 +463,8 @@ def guess_header(lines: Sequence[Line], lexicon: Lexicon | None = None, scoring:
             or lex.branch_line.fullmatch(cur.text)  # "セブン-イレブン / 新宿西口店": the brand, then its branch
         ) and _brand_above(prev, lex, w):
             start -= 1
+            if _STORE_NUMBER.search(cur.text) and _business_only(cur.text, lex):
+                end = start  # "STARBUCKS / Store #1234": a kind and the store's number name the outlet, not the shop
     # kinds of business a line each under the brand ("Caldera / BREWERY / RESTAURANT"): the brand leads
     if _business_only(block[end].text, lex):
         while end + 1 < len(block) and _business_only(block[end + 1].text, lex):
