@@ -1,6 +1,6 @@
 """The whole pipeline on receipts from many countries, printed and scanned here (not a test).
 
-Each typed receipt of ``tests/golden/world_receipts.yaml`` (151 receipts, 49 countries) is printed
+Each typed receipt of ``tests/golden/world_receipts.yaml`` (152 receipts, 49 countries) is printed
 as a till roll would print it (a receipt font, its lines as typed, columns kept) and, per
 ``--mode``, scanned:
 
