@@ -531,23 +531,25 @@ def choose_amounts(
             levied = _levies(ok, subtotal, total, terms)
             if levied is not None:
                 out["tax"] = Chosen(levied, t.raw, t.line, round(w.parts_share * t.confidence, 3), Provenance.KEYWORD)
-    elif total is not None:
-        # "GST included in total 0.45": a tax-inclusive receipt's note of the tax it holds
-        included = [
-            h
-            for h in hits
-            if h.kind in ("note", "") and 0 < h.value <= MAX_TAX_SHARE * total.value and _included_tax(h.label, lex)
-        ]
-        if included:
-            t = included[-1]
-            sure = round(w.parts_share * t.confidence, 3)
-            out[INCLUDED_TAX] = Chosen(t.value, t.raw, t.line, sure, Provenance.KEYWORD)
     return out
 
 
-INCLUDED_TAX = "included_tax"
-"""The tax a tax-inclusive total holds, as :func:`choose_amounts` gives it: the receipt's tax, but no
-part of its sums (its subtotal, where printed, already holds it)."""
+def included_tax(
+    hits: Sequence[AmountHit], total: Decimal, lexicon: Lexicon | None = None, weights: TotalWeights | None = None
+) -> Chosen | None:
+    """The tax a tax-inclusive total holds, printed in a note ("GST included in total 0.45"): the
+    receipt's tax where no line labels one, but no part of its sums (its subtotal already holds it)."""
+    lex = lexicon if lexicon is not None else default_lexicon()
+    w = weights if weights is not None else default_scoring().total
+    included = [
+        h
+        for h in hits
+        if h.kind in ("note", "") and 0 < h.value <= MAX_TAX_SHARE * total and _included_tax(h.label, lex)
+    ]
+    if not included:
+        return None
+    t = included[-1]
+    return Chosen(t.value, t.raw, t.line, round(w.parts_share * t.confidence, 3), Provenance.KEYWORD)
 
 
 _INCLUDED = regex.compile(

@@ -16,7 +16,7 @@ from pathlib import Path
 import regex
 
 from icr.config import Settings, config_dir
-from icr.text.amounts import INCLUDED_TAX, choose_amounts
+from icr.text.amounts import choose_amounts, included_tax
 from icr.text.fields import EXTRACTORS, Found, extract_payment_method
 from icr.text.header import guess_header
 from icr.text.items import extract_line_items
@@ -187,14 +187,16 @@ class DefaultTextCorrector:
         money_lines, hits = realign(lines, opts)  # amounts a curled photo read a line off their labels
         if money_lines != lines:
             corrected_text = "\n".join(ln.text for ln in money_lines)  # templates read them beside their labels
-        chosen_amounts = choose_amounts(hits, len(lines), lex, self.scoring.total)
-        included = chosen_amounts.pop(INCLUDED_TAX, None)
-        for name, chosen in chosen_amounts.items():
+        for name, chosen in choose_amounts(hits, len(lines), lex, self.scoring.total).items():
             put(name, chosen.value, chosen.raw, chosen.confidence, chosen.source.value, chosen.margin)
         rate = EXTRACTORS["tax_rate"](lines, opts)
         settle(fields, hits, money_lines, rate.value if rate and isinstance(rate.value, Decimal) else None, lex)
-        if included is not None and "tax" not in fields:  # kept out of the sums the ledger settles
-            put("tax", included.value, included.raw, included.confidence, included.source.value, included.margin)
+        total = fields.get("total")
+        if "tax" not in fields and total is not None and isinstance(total.typed, Decimal):
+            # after the ledger: an inclusive subtotal already holds the tax, so it fills and checks nothing
+            included = included_tax(hits, total.typed, lex, self.scoring.total)
+            if included is not None:
+                put("tax", included.value, included.raw, included.confidence, included.source.value)
 
         for name, extractor in EXTRACTORS.items():
             found: Found | None = extractor(lines, opts)
