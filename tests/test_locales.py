@@ -836,6 +836,43 @@ def test_the_tax_a_total_includes_in_other_words(corrector: DefaultTextCorrector
     assert _fields(corrector, lines).get("tax") == tax
 
 
+@pytest.mark.parametrize(
+    ("lines", "tax"),
+    [
+        # rate code, rate, net, tax; a zero-rated row adds its net
+        (["TESCO", "Welwyn Garden City AL7 1GA", "MILK 1.45", "BREAD 1.10", "RED WINE 6.50", "TOTAL 9.05",
+          "VISA 9.05", "VAT RATE NET VAT", "A 20.00% 5.42 1.08", "Z 0.00% 2.55 0.00", "14/04/23 18:32"], "1.08"),
+        # rate, base, tax, and the table's own total row
+        (["MERCADONA, S.A.", "28013 MADRID", "LECHE 0,89", "PAN 0,45", "TOMATE 2,40", "TOTAL (€) 3,74",
+          "TARJETA BANCARIA 3,74", "IVA BASE IMPONIBLE (€) CUOTA (€)", "4% 3,60 0,14", "TOTAL 3,60 0,14"], "0.14"),
+        # two rates
+        (["Pingo Doce", "1649-033 Lisboa", "PAO 1,00", "QUEIJO 4,35", "VINHO 7,00", "TOTAL A PAGAR 12,35",
+          "MULTIBANCO 12,35", "Taxa Base IVA", "6% 5,05 0,30", "23% 5,69 1,31", "21-09-2023 12:04"], "1.61"),
+        # gross before tax
+        (["EDEKA Müller", "80331 München", "Apfel 2,49 B", "Käse 4,99 B", "SUMME EUR 7,48", "Bar 10,00",
+          "Rückgeld 2,52", "MwSt Brutto MwSt", "B 7% 7,48 0,49", "10.02.2023 11:22"], "0.49"),
+        # labelled rows: not the first rate's tax but both
+        (["HOFER KG", "4642 Sattledt", "Brot 2,99 A", "Butter 3,49 A", "Bier 8,89 B", "Summe EUR 15,37",
+          "Bar 20,00", "Zurück 4,63", "A 10% Netto 5,90 MwSt 0,58", "B 20% Netto 7,41 MwSt 1,48"], "2.06"),
+    ],
+)  # fmt: skip
+def test_a_vat_tables_rows_are_the_tax_where_no_line_labels_it(
+    corrector: DefaultTextCorrector, lines: list[str], tax: str
+) -> None:
+    assert _fields(corrector, lines).get("tax") == tax
+
+
+def test_only_rows_that_make_the_total_are_a_vat_table(corrector: DefaultTextCorrector) -> None:
+    head = ["EDEKA Müller", "80331 München", "Apfel 2,49 B", "Käse 4,99 B", "SUMME EUR 7,48", "Bar 10,00"]
+    assert "tax" not in _fields(corrector, [*head, "B 7% 3,99 0,28"])  # a row of a part of the bill
+    assert "tax" not in _fields(corrector, [*head, "Rabatt 10% 6,80 0,68"])  # a discount's rate
+
+
+def test_two_taxes_of_one_rate_are_no_tip_guide(corrector: DefaultTextCorrector) -> None:
+    lines = ["Veg Pizza 299.00", "Coke 60.00", "CGST @ 2.5% 8.98", "SGST @ 2.5% 8.98", "Grand Total 376.96"]
+    assert _fields(corrector, lines).get("tax") is not None
+
+
 def test_a_brazilian_nfce_title_ends_the_address(corrector: DefaultTextCorrector) -> None:
     lines = ["SUPERMERCADO PAO DE ACUCAR", "CNPJ: 47.508.411/0001-56", "AV. PAULISTA, 1000 - BELA VISTA",
              "SAO PAULO - SP", "Documento Auxiliar da Nota Fiscal de Consumidor Eletronica", "ARROZ 5KG 24,90",

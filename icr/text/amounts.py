@@ -208,6 +208,8 @@ def _tip_guides(hits: list[AmountHit], lines: Sequence[Line]) -> list[AmountHit]
     per_line = Counter(h.line for h in hits)
     rated: list[tuple[int, Decimal]] = []  # (line, base the amount implies)
     for h in hits:
+        if h.kind == "tax":
+            continue  # "CGST @ 2.5% 8.98 / SGST @ 2.5% 8.98": two taxes of one base, both levied
         before = text.get(h.line, "").rsplit(h.raw, 1)[0] if per_line[h.line] == 1 else ""
         m = _PERCENT_THEN_AMOUNT.search(before)
         if m is None:

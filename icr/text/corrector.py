@@ -27,6 +27,7 @@ from icr.text.parsers import PARSERS, ParseOptions, find_amounts, mask_card_numb
 from icr.text.realign import realign
 from icr.text.scoring import default_scoring, load_scoring
 from icr.text.spelling import SpellingCorrector, read_vocabulary, shared_corrector
+from icr.text.taxtable import table_tax
 from icr.text.templates import (
     Template,
     another_place,
@@ -191,10 +192,14 @@ class DefaultTextCorrector:
             put(name, chosen.value, chosen.raw, chosen.confidence, chosen.source.value, chosen.margin)
         rate = EXTRACTORS["tax_rate"](lines, opts)
         settle(fields, hits, money_lines, rate.value if rate and isinstance(rate.value, Decimal) else None, lex)
-        total = fields.get("total")
-        if "tax" not in fields and total is not None and isinstance(total.typed, Decimal):
+        total, tax = fields.get("total"), fields.get("tax")
+        if total is not None and isinstance(total.typed, Decimal):
             # after the ledger: an inclusive subtotal already holds the tax, so it fills and checks nothing
-            included = included_tax(hits, total.typed, lex, self.scoring.total)
+            labelled = tax.typed if tax is not None and isinstance(tax.typed, Decimal) else None
+            included = included_tax(hits, total.typed, lex, self.scoring.total) if tax is None else None
+            if included is None:
+                share = self.scoring.total.parts_share
+                included = table_tax(money_lines, total.typed, opts, share, labelled)
             if included is not None:
                 put("tax", included.value, included.raw, included.confidence, included.source.value)
 
