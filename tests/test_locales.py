@@ -873,6 +873,13 @@ def test_two_taxes_of_one_rate_are_no_tip_guide(corrector: DefaultTextCorrector)
     assert _fields(corrector, lines).get("tax") is not None
 
 
+def test_a_japanese_brand_keeps_its_branch_and_whole_yen_prices_are_items(corrector: DefaultTextCorrector) -> None:
+    lines = ["ファミリーマート", "渋谷店", "2024年3月15日(金) 12:34", "おにぎり ¥150", "弁当 ¥1,000", "合計 ¥1,150"]
+    fields = _fields(corrector, lines)
+    assert fields["company"] == "ファミリーマート渋谷店"  # the brand chosen, its branch under it
+    assert "address" not in fields  # no address printed: the items are none
+
+
 def test_a_brazilian_nfce_title_ends_the_address(corrector: DefaultTextCorrector) -> None:
     lines = ["SUPERMERCADO PAO DE ACUCAR", "CNPJ: 47.508.411/0001-56", "AV. PAULISTA, 1000 - BELA VISTA",
              "SAO PAULO - SP", "Documento Auxiliar da Nota Fiscal de Consumidor Eletronica", "ARROZ 5KG 24,90",

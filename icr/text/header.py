@@ -465,6 +465,8 @@ def guess_header(lines: Sequence[Line], lexicon: Lexicon | None = None, scoring:
             start -= 1
             if _STORE_NUMBER.search(cur.text) and _business_only(cur.text, lex):
                 end = start  # "STARBUCKS / Store #1234": a kind and the store's number name the outlet, not the shop
+    if start == end and end + 1 < len(block) and lex.branch_line.fullmatch(block[end + 1].text):
+        end += 1  # the brand chosen, its branch under it ("ファミリーマート / 渋谷店")
     # kinds of business a line each under the brand ("Caldera / BREWERY / RESTAURANT"): the brand leads
     if _business_only(block[end].text, lex):
         while end + 1 < len(block) and _business_only(block[end + 1].text, lex):
@@ -585,12 +587,15 @@ def _postcode_alone(text: str, lex: Lexicon) -> bool:
     return bool(lex.postcode.search(text)) and not any(c.isalnum() for c in lex.postcode.sub("", text))
 
 
-_PRICE_END = regex.compile(r"(?<![\d.,/-])\d{1,6}[.,]\d{2}(?:\s*\p{Lu}{1,3})?\s*$")
+_PRICE_END = regex.compile(
+    r"(?:(?<![\d.,/-])\d{1,6}[.,]\d{2}|\p{Sc}\s?\d{1,3}(?:[.,]\d{3})*)(?:\s*\p{Lu}{1,3})?\s*$"
+)
+"""A price: with cents, or a currency's mark before a whole amount ("¥1,000")."""
 
 
 def _priced(text: str) -> regex.Match[str] | None:
-    """The line ends in a price after words ("Milch 1,29", "Total CHF 5.05"): the items have begun, no
-    address goes on (where no pack knows the country's postcodes, nothing else ends it)."""
+    """The line ends in a price after words ("Milch 1,29", "Total CHF 5.05", "弁当 ¥1,000"): the items
+    have begun, no address goes on (where no pack knows the country's postcodes, nothing else ends it)."""
     m = _PRICE_END.search(text)
     return m if m is not None and regex.search(r"\p{L}{2,}", text[: m.start()]) else None
 
