@@ -880,6 +880,16 @@ def test_a_japanese_brand_keeps_its_branch_and_whole_yen_prices_are_items(correc
     assert "address" not in fields  # no address printed: the items are none
 
 
+def test_a_two_letter_payment_label_is_a_label(corrector: DefaultTextCorrector) -> None:
+    # as a faded print was read: the total's 0 read as 6; the card's amount (CB) mends it
+    lines = ["CARREFOUR MARKET", "75002 PARIS", "BAGUETTE TRADITION 1,20", "CAMEMBERT PRESIDENT 2,36",
+             "VIN ROUGE BORDEAUX 6,98", "TOTAL A PAYER 16,45 EUR", "CB 10,45", "TOTAL TVA 1,34"]  # fmt: skip
+    fields = _fields(corrector, lines)
+    assert (fields["total"], fields["paid"], fields["payment_method"]) == ("10.45", "10.45", "card")
+    # a tax code of two letters is still no label ("SR" beside a Malaysian item)
+    assert _fields(corrector, ["KEDAI MAJU", "BOLT 5.00 SR", "SR 5.00", "TOTAL 5.00"]).get("paid") is None
+
+
 def test_a_brazilian_nfce_title_ends_the_address(corrector: DefaultTextCorrector) -> None:
     lines = ["SUPERMERCADO PAO DE ACUCAR", "CNPJ: 47.508.411/0001-56", "AV. PAULISTA, 1000 - BELA VISTA",
              "SAO PAULO - SP", "Documento Auxiliar da Nota Fiscal de Consumidor Eletronica", "ARROZ 5KG 24,90",

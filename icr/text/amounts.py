@@ -67,8 +67,15 @@ _RATE = regex.compile(r"\d+(?:[.,]\d+)?\s?%")
 
 def _label_text(text: str, lex: Lexicon) -> str:
     words = " ".join(_NOT_LABEL.sub(" ", _RATE.sub(" ", text)).split())
-    # a label needs a real word: not a currency mark nor a tax code such as "S" or "SR"
-    return words if _WORD.search(_currency_word(lex.currency_alt).sub("", words)) else ""
+    # a label needs a real word: not a currency mark nor a tax code such as "S" or "SR", but a
+    # label of two letters the packs know ("CB 10,45": a French card)
+    bare = _currency_word(lex.currency_alt).sub("", words)
+    if _WORD.search(bare) or (_TWO_LETTERS.fullmatch(bare.strip()) and lex.classify(bare.strip())):
+        return words
+    return ""
+
+
+_TWO_LETTERS = regex.compile(r"\p{L}{2}")
 
 
 _OWN_NUMBER = regex.compile(r":\s*\d+\s*$")
