@@ -890,6 +890,21 @@ def test_a_two_letter_payment_label_is_a_label(corrector: DefaultTextCorrector) 
     assert _fields(corrector, ["KEDAI MAJU", "BOLT 5.00 SR", "SR 5.00", "TOTAL 5.00"]).get("paid") is None
 
 
+@pytest.mark.parametrize(
+    ("lines", "address"),
+    [
+        (["HAMPTON INN & SUITES", "1200 Ocean Blvd", "Myrtle Beach, SC 29577", "Guest Folio", "Room 312",
+          "Total Charges 412.36"], "1200 Ocean Blvd Myrtle Beach, SC 29577"),
+        (["THE FOX & HOUND", "12 High Street", "Oxford OX1 4AA", "Wine Bar & Kitchen", "Total 23.40"],
+         "12 High Street Oxford OX1 4AA"),
+    ],
+)  # fmt: skip
+def test_an_english_speaking_countrys_address_ends_with_its_postcode(
+    corrector: DefaultTextCorrector, lines: list[str], address: str
+) -> None:
+    assert _fields(corrector, lines)["address"] == address
+
+
 def test_a_brazilian_nfce_title_ends_the_address(corrector: DefaultTextCorrector) -> None:
     lines = ["SUPERMERCADO PAO DE ACUCAR", "CNPJ: 47.508.411/0001-56", "AV. PAULISTA, 1000 - BELA VISTA",
              "SAO PAULO - SP", "Documento Auxiliar da Nota Fiscal de Consumidor Eletronica", "ARROZ 5KG 24,90",

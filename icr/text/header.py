@@ -658,7 +658,7 @@ def _address(
                 or regex.search(r"\d", text)
                 # "10115 Berlin / BANANE": where the town's line ends an address, only a line the
                 # comma announced goes on
-                or (lex.town_ends_address and most_words == 2 and not addr[-1].text.rstrip().endswith(","))
+                or (lex.town_ends_address and not addr[-1].text.rstrip().endswith(","))
             )
         ):
             # The line after "81100 JOHOR BAHRU," is a state ("JOHOR.") or something else; after a
