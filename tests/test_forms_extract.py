@@ -543,3 +543,22 @@ def test_a_label_and_the_answer_after_a_wider_gap_are_two_segments() -> None:
     assert [s.text for s in segments_of(row, cut)] == ["Date Ordered", "Unknown"]
     assert [s.text for s in segments_of(after_colon, cut)] == ["Subject:", "MAVERICK SPECIALS REPORT"]
     assert [s.text for s in segments_of(digits, cut)] == ["20 mm filter"]
+
+
+def test_a_counts_heading_or_a_question_asked_is_no_answer() -> None:
+    form = words(
+        *line("Invitations:", 50, 100), *line("# Requested", 50, 130),
+        *line("Contacted your", 50, 250), *line("Manager?", 400, 250),
+        *line("Stores:", 50, 350), *line("# 12", 200, 350),
+    )  # fmt: skip
+
+    def pairs(options: LinkOptions) -> list[tuple[str, str]]:
+        segments = segments_of(form, SegmentOptions())
+        label_segments(segments, 1000, 600, options)
+        return [(p.key, p.value) for p in pairs_of(link_answers(segments, options))]
+
+    plain = pairs(LinkOptions())
+    assert ("Invitations", "# Requested") in plain and ("Contacted your", "Manager?") in plain
+    marked = pairs(LinkOptions(heading_marks=("#", "%"), asking_marks=("?",)))
+    assert all(v not in {"# Requested", "Manager?"} for _, v in marked)  # labels, not answers
+    assert ("Stores", "# 12") in marked  # a sign before digits is a value's

@@ -87,6 +87,11 @@ class LinkOptions:
     where a surer pair's do (``aligned_row``; 0: off) ..."""
     align_rules: tuple[str, ...] = ()
     """... a pair found by one of these rules."""
+    heading_marks: tuple[str, ...] = ()
+    """A segment of a sign from these and words after it, no digit ("# Requested", "% of Stores"), names what
+    is counted: a heading, never an answer."""
+    asking_marks: tuple[str, ...] = ()
+    """A segment ending in one of these ("Manager/Supervisor?") asks: never an answer."""
     sure_answers: tuple[str, ...] = ()
     """Answers found by these rules (``colon_row``, ``case_row``) ask nothing themselves: not of the segment
     after them on their row, nor as the heading of a column under them (an entity asks or answers)."""
@@ -157,6 +162,16 @@ def _answer_in_contrast(label: Segment, answer: Segment) -> bool:
     )
 
 
+def _label_text(seg: Segment, options: LinkOptions) -> bool:
+    """A heading of what is counted ("# Requested") or a question asked ("Contacted your Manager?"), by its
+    signs (``heading_marks``, ``asking_marks``): a label, whatever rule would take it for an answer."""
+    text = seg.text.strip()
+    if options.asking_marks and text.endswith(options.asking_marks):
+        return True
+    lead = next((m for m in options.heading_marks if text.startswith(m)), None)
+    return lead is not None and _LETTERS.search(text[len(lead) :]) is not None and not _DIGIT.search(text)
+
+
 def _cluster_of_two(row: Sequence[Segment], left: Segment, right: Segment, width: int, options: LinkOptions) -> bool:
     """``left`` and ``right`` stand apart on their row: wide gaps (``cluster_gap`` of the page width) before
     and after the two of them."""
@@ -205,6 +220,8 @@ def label_segments(segments: Sequence[Segment], page_width: int, page_height: in
         for left, right in itertools.pairwise(row):
             if right.label == "question" or _under_headings(left, right, segments, options):
                 continue
+            if _label_text(right, options):
+                continue  # a label: it answers nothing
             if left.label == "answer" and left.rule in options.sure_answers:
                 continue  # surely an answer: it asks nothing of the segment after it
             if right.box[0] - left.box[2] > options.right_gap * page_width:
@@ -375,7 +392,7 @@ def _column_below(q: Segment, segments: Sequence[Segment], options: LinkOptions)
             if s.box[1] - last.box[3] > options.below_gap * max(q.height, 1.0):
                 break
             continue
-        if s.label == "question" or s.ends_with_colon:
+        if s.label == "question" or s.ends_with_colon or _label_text(s, options):
             break
         if _value_like(s) or (not out and q.label == "question" and not _word_label(s)):
             out.append(s)
