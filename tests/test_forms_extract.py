@@ -562,3 +562,21 @@ def test_a_counts_heading_or_a_question_asked_is_no_answer() -> None:
     marked = pairs(LinkOptions(heading_marks=("#", "%"), asking_marks=("?",)))
     assert all(v not in {"# Requested", "Manager?"} for _, v in marked)  # labels, not answers
     assert ("Stores", "# 12") in marked  # a sign before digits is a value's
+
+
+def test_a_colon_ending_a_sentence_asks_nothing() -> None:
+    form = words(
+        *line("in Mice:", 50, 100), *line("Chromosome Aberrations", 250, 100),
+        *line("cc:", 50, 200), *line("Jane Q. Roe", 150, 200),
+        *line("Date:", 50, 300), *line("3/3/95", 200, 300),
+    )  # fmt: skip
+
+    def pairs(options: LinkOptions) -> list[tuple[str, str]]:
+        segments = segments_of(form, SegmentOptions())
+        label_segments(segments, 1000, 600, options)
+        return [(p.key, p.value) for p in pairs_of(link_answers(segments, options))]
+
+    assert ("in Mice", "Chromosome Aberrations") in pairs(LinkOptions())
+    found = pairs(LinkOptions(sentence_colon=3))
+    assert all(k != "in Mice" for k, _ in found)  # the end of a sentence run on from the line above
+    assert ("cc", "Jane Q. Roe") in found and ("Date", "3/3/95") in found  # a short word in small letters asks

@@ -87,6 +87,9 @@ class LinkOptions:
     where a surer pair's do (``aligned_row``; 0: off) ..."""
     align_rules: tuple[str, ...] = ()
     """... a pair found by one of these rules."""
+    sentence_colon: int = 0
+    """A colon after words starting with a small letter ends a sentence ("... as follows:", "in Mice:"): it asks
+    nothing, unless it is one word of at most this many letters ("cc:"); 0: every colon asks."""
     heading_marks: tuple[str, ...] = ()
     """A segment of a sign from these and words after it, no digit ("# Requested", "% of Stores"), names what
     is counted: a heading, never an answer."""
@@ -107,7 +110,19 @@ def _same_row(a: Segment, b: Segment) -> bool:
 
 def _is_question_text(seg: Segment, options: LinkOptions) -> bool:
     body = seg.text.rstrip().rstrip(":").strip()
-    return seg.ends_with_colon and bool(_LETTERS.search(body)) and len(seg.words) <= options.max_key_words
+    return (
+        seg.ends_with_colon
+        and bool(_LETTERS.search(body))
+        and len(seg.words) <= options.max_key_words
+        and not _ends_a_sentence(body, options)
+    )
+
+
+def _ends_a_sentence(body: str, options: LinkOptions) -> bool:
+    """Words before a colon that start with a small letter: the end of a sentence, not a label."""
+    if options.sentence_colon <= 0 or not body[:1].islower():
+        return False
+    return len(body.split()) > 1 or sum(c.isalpha() for c in body) > options.sentence_colon
 
 
 _DIGIT = regex.compile(r"\p{N}")
