@@ -37,6 +37,9 @@ class LinkOptions:
     """A segment in letters this much taller than the page's usual is a header."""
     header_top: float = 0.2
     """... as is a capitalised segment alone on its row in this top share of the page."""
+    tall_row: float = 0.0
+    """A segment this many times taller than the page's usual letters (a stamp, a scrawl, a logo) stands on a row
+    of its own: the rows of type beside it are not one row through it (0: off)."""
     max_key_words: int = 8
     """A question is short: at most this many words."""
     two_on_a_row: bool = True
@@ -203,10 +206,16 @@ def _value_like(seg: Segment) -> bool:
     return bool(_DIGIT.search(text)) or seg.text.strip() in {"X", "x", "-0-"}
 
 
-def _rows(segments: Sequence[Segment]) -> list[list[Segment]]:
+def _rows(segments: Sequence[Segment], tall: float = float("inf")) -> list[list[Segment]]:
+    """The segments in rows, left to right; a segment taller than ``tall`` stands on a row of its own."""
     rows: list[list[Segment]] = []
     for seg in sorted(segments, key=lambda s: (s.box[1], s.box[0])):
+        if seg.height > tall:
+            rows.append([seg])  # a stamp or a scrawl over three lines of type joins none of them
+            continue
         for row in rows:
+            if row[0].height > tall:
+                continue
             # any member, not the first: a row's pieces drift apart on a tilted or handwritten line
             if any(_same_row(o, seg) or _same_row(seg, o) for o in row):
                 row.append(seg)
@@ -226,7 +235,7 @@ def label_segments(segments: Sequence[Segment], page_width: int, page_height: in
     usual = statistics.median(s.height for s in segments)
     for seg in segments:
         seg.label = "question" if _is_question_text(seg, options) else "other"
-    rows = _rows(segments)
+    rows = _rows(segments, options.tall_row * usual if options.tall_row > 0 else float("inf"))
     on_rows: list[tuple[Segment, Segment]] = []
     for row in rows:
         if sum(_value_like(seg) for seg in row[1:]) >= options.table_values:
