@@ -582,11 +582,12 @@ def test_a_colon_ending_a_sentence_asks_nothing() -> None:
     assert ("cc", "Jane Q. Roe") in found and ("Date", "3/3/95") in found  # a short word in small letters asks
 
 
-def test_a_scrawl_over_two_lines_does_not_make_them_one_row() -> None:
+def test_a_scrawl_over_two_lines_does_not_make_them_one_row_nor_answers() -> None:
     form = [
         *words(
             *line("Amount", 50, 100), *line("12.50", 300, 100), *line("Code", 500, 100),
             *line("Tax", 50, 140), *line("1.10", 300, 140), *line("Ref", 500, 140),
+            *line("Initials:", 700, 40),
         ),
         Word("8", 700, 85, 40, 80, 0.9),  # a stamp or a scrawl four letters tall
     ]  # fmt: skip
@@ -596,5 +597,5 @@ def test_a_scrawl_over_two_lines_does_not_make_them_one_row() -> None:
         label_segments(segments, 1000, 600, options)
         return [(p.key, p.value) for p in pairs_of(link_answers(segments, options))]
 
-    assert pairs(LinkOptions()) == []  # one row through the scrawl: its values a table's, no label's
-    assert pairs(LinkOptions(tall_row=3.0)) == [("Amount", "12.50"), ("Tax", "1.10")]
+    assert pairs(LinkOptions()) == [("Initials", "8")]  # one row through the scrawl: its values a table's
+    assert pairs(LinkOptions(tall_row=3.0)) == [("Amount", "12.50"), ("Tax", "1.10")]  # and it answers nothing

@@ -39,7 +39,7 @@ class LinkOptions:
     """... as is a capitalised segment alone on its row in this top share of the page."""
     tall_row: float = 0.0
     """A segment this many times taller than the page's usual letters (a stamp, a scrawl, a logo) stands on a row
-    of its own: the rows of type beside it are not one row through it (0: off)."""
+    of its own (the rows of type beside it are not one row through it) and answers nothing (0: off)."""
     max_key_words: int = 8
     """A question is short: at most this many words."""
     two_on_a_row: bool = True
@@ -235,7 +235,8 @@ def label_segments(segments: Sequence[Segment], page_width: int, page_height: in
     usual = statistics.median(s.height for s in segments)
     for seg in segments:
         seg.label = "question" if _is_question_text(seg, options) else "other"
-    rows = _rows(segments, options.tall_row * usual if options.tall_row > 0 else float("inf"))
+    tall = options.tall_row * usual if options.tall_row > 0 else float("inf")
+    rows = _rows(segments, tall)
     on_rows: list[tuple[Segment, Segment]] = []
     for row in rows:
         if sum(_value_like(seg) for seg in row[1:]) >= options.table_values:
@@ -282,6 +283,9 @@ def label_segments(segments: Sequence[Segment], page_width: int, page_height: in
                 if _value_like(seg):
                     seg.label = "answer"
                     seg.rule = AnswerRule.COLUMN
+    for seg in segments:
+        if seg.height > tall and seg.label == "answer":
+            seg.label, seg.rule = "other", AnswerRule.NONE  # a stamp or a scrawl answers nothing
     for seg in segments:
         if seg.label != "other":
             continue
