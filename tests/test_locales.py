@@ -582,7 +582,8 @@ def test_a_language_written_without_spaces_glues_labels_and_groups_no_thousands_
     assert [a for a, _, _ in find_amounts("合計3,300円", japanese)] == [Decimal("3300")]
     assert [a for a, _, _ in find_amounts("焼き鳥盛り合わせ 1 980円", japanese)] == [Decimal("980")]  # 1 is the count
     assert [a for a, _, _ in find_amounts("烤鸭 1 268.00", chinese)] == [Decimal("268.00")]
-    assert find_amounts("TOTAL12.50", japanese) == []  # a Latin label glued to its amount is still no amount
+    assert find_amounts("ITEM12.50", japanese) == []  # a Latin word glued to an amount is no label of the script
+    assert find_amounts("TOTAL12.50", japanese) == [(Decimal("12.50"), "12.50", 5)]  # but a label the packs know
     assert [a for a, _, _ in find_amounts("TOTAL 1 234,56 €", lexicon_for(("fr_FR",)))] == [Decimal("1234.56")]
     # a pack's word is found inside a run of kanji; "No." is no stop word outside the pack's script
     assert japanese.stop_line.search("登録番号T1234") and chinese.address_cue.search("上海市黄浦区南京东路100号")

@@ -810,6 +810,18 @@ def test_an_amount_glued_to_its_label_by_the_currency_mark_is_read(corrector: De
     assert corrector.extract(ocr_from_lines(lines)).fields["total"].typed == Decimal("21.85")
 
 
+def test_an_amount_glued_to_a_label_word_is_read(corrector: DefaultTextCorrector) -> None:
+    from icr.text.parsers import find_amounts
+
+    assert find_amounts("TOTAL9.40") == [(Decimal("9.40"), "9.40", 5)]
+    assert find_amounts("SUBTOTAL19.00 TAX1.69") == [(Decimal("19.00"), "19.00", 8), (Decimal("1.69"), "1.69", 17)]
+    assert find_amounts("TOTALRM21.85") == [(Decimal("21.85"), "RM21.85", 5)]  # once, with its mark
+    assert find_amounts("CABLE19.00") == []  # a word no label: a code as much as an item
+    lines = ["JOE'S DELI", "Bagel 4.00", "Latte 5.75", "Subtotal9.75", "Tax0.87", "Total10.62", "Cash20.00"]
+    fields = corrector.extract(ocr_from_lines(lines, confidence=0.9)).fields
+    assert (fields["total"].value, fields["subtotal"].value, fields["tax"].value) == ("10.62", "9.75", "0.87")
+
+
 def test_of_several_amounts_on_a_label_line_the_one_with_the_mark_is_its_value(
     corrector: DefaultTextCorrector,
 ) -> None:

@@ -218,12 +218,24 @@ def find_amounts(text: str, lexicon: Lexicon | None = None) -> list[tuple[Decima
     if lex.whole_money:
         text = _SPLIT_GROUP.sub(r"\1\2\3 ", text)  # the space moves after the amount: offsets hold
     token = amount_token(lex.currency_alt, lex.decimal == ",", lex.whole_currency_alt, whole_after, lex.spaceless)
+    taken: set[int] = set()  # the offsets of the characters of amounts found
     for m in token.finditer(text):
         raw = m.group(0).strip()
         value = parse_amount(raw, opts)
         if value is not None:
             out.append((value, raw, m.start()))
-    return out
+            taken.update(range(*m.span()))
+    for m in _GLUED_TO_LABEL.finditer(text):
+        if not taken.intersection(range(*m.span("num"))) and lex.classify(m.group("word")):
+            value = parse_amount(m.group("num"), opts)
+            if value is not None:
+                out.append((value, m.group("num"), m.start("num")))
+    return sorted(out, key=lambda found: found[2])
+
+
+_GLUED_TO_LABEL = regex.compile(r"(?P<word>\p{L}{2,})(?P<num>[0-9]+[.,][0-9]{2})(?![\w.,/:%-]*[0-9])")
+"""``TOTAL9.40``: an amount whose label OCR glued to it (only a word the packs know as a label: a
+code such as ``ABC12.50`` is no amount)."""
 
 
 def parse_currency(text: str, opts: ParseOptions | None = None) -> str | None:
