@@ -906,6 +906,22 @@ def test_an_english_speaking_countrys_address_ends_with_its_postcode(
     assert _fields(corrector, lines)["address"] == address
 
 
+def test_a_digit_between_a_names_letters_is_the_letter_it_looks_like_in_any_language(
+    corrector: DefaultTextCorrector,
+) -> None:
+    lines = ["DELHA1ZE", "Rue Osseghem 53", "1080 Bruxelles", "PAIN 1,20", "TOTAL 1,20", "14/03/2024"]
+    assert _fields(corrector, lines)["company"] == "DELHAIZE"
+    polish = ["Żabka Po1ska sp. z o.o.", "ul. Stanisława Matyi 8", "61-586 Poznań", "SUMA PLN 4,99"]
+    assert _fields(corrector, polish)["company"] == "Żabka Polska sp. z o.o."
+    # typed text is as printed; a number is no letter ("REMA 1000", "A101")
+    assert corrector.extract(ocr_from_lines(lines)).fields["company"].value == "DELHA1ZE"
+    from icr.text.spelling import letters_for_digits
+
+    for name in ("REMA 1000", "A101", "7-ELEVEN", "Room1", "H2O"):
+        assert letters_for_digits(name, {"0": "o", "1": "il"}) == name
+    assert letters_for_digits("W0olw0rths MART1NS", {"0": "o", "1": "il"}) == "Woolworths MARTINS"
+
+
 def test_a_brazilian_nfce_title_ends_the_address(corrector: DefaultTextCorrector) -> None:
     lines = ["SUPERMERCADO PAO DE ACUCAR", "CNPJ: 47.508.411/0001-56", "AV. PAULISTA, 1000 - BELA VISTA",
              "SAO PAULO - SP", "Documento Auxiliar da Nota Fiscal de Consumidor Eletronica", "ARROZ 5KG 24,90",

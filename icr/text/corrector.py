@@ -26,7 +26,7 @@ from icr.text.locales import detect_locales, lexicon_for, load_packs, unmark
 from icr.text.parsers import PARSERS, ParseOptions, find_amounts, mask_card_numbers, normalize
 from icr.text.realign import realign
 from icr.text.scoring import default_scoring, load_scoring
-from icr.text.spelling import SpellingCorrector, read_vocabulary, shared_corrector
+from icr.text.spelling import SpellingCorrector, letters_for_digits, read_vocabulary, shared_corrector
 from icr.text.taxtable import table_tax
 from icr.text.templates import (
     Template,
@@ -84,6 +84,7 @@ class DefaultTextCorrector:
         folders = [*settings.template_dirs, config_dir() / "templates"]
         self.templates: list[Template] = load_templates(folders)
         self.speller: SpellingCorrector | None = None
+        self.lookalikes: dict[str, str] = {}
         if options.get("spelling", True):
             vocab: list[str] = []
             places: list[str] = []
@@ -91,6 +92,7 @@ class DefaultTextCorrector:
             for path in sorted(dict_dir.glob("*.txt")) if dict_dir.is_dir() else []:
                 (places if path.name.startswith("places") else vocab).extend(read_vocabulary(path))
             lookalikes = options.get("lookalike_digits") or {}
+            self.lookalikes = {str(d): str(letters).lower() for d, letters in lookalikes.items()}
             self.speller = shared_corrector(
                 tuple(vocab),
                 int(options.get("english_words", 0) or 0),
@@ -178,6 +180,8 @@ class DefaultTextCorrector:
                 company = speller.respell_from_document(company, ((w.text, w.confidence) for w in ocr.words))
             elif speller is not None and self.name_spelling and read_below(header.company_lines, 1.0):
                 company = speller.mend_sure_name(company)  # read surely, but its spaces left out
+            if self.name_spelling and read_by_ocr(header.company_lines):
+                company = letters_for_digits(company, self.lookalikes)  # in any language: "MON0PRIX"
             put("company", company, header.company, header.confidence_company, "header")
         if header.address:
             address = header.address

@@ -347,6 +347,38 @@ class SpellingCorrector:
         return TOKEN.sub(fix_token, text)
 
 
+def letters_for_digits(name: str, lookalikes: Mapping[str, str]) -> str:
+    """``name`` with each lookalike digit that stands inside a word's letters read as the letter it
+    looks like, in the case of the letters around it ("MON0PRIX", "Po1ska", "DELHA1ZE"). No
+    dictionary is needed: a digit between letters is an OCR slip in any language (a number is
+    "REMA 1000", "A101", "7-ELEVEN", "Room1").
+    ``lookalikes``: digits and the small letters each may stand for (``text_corrector.lookalike_digits``)."""
+
+    def letter(digit: str, upper: bool) -> str | None:
+        options = lookalikes.get(digit, "")
+        if not options:
+            return None
+        # in capitals a 1 is an I; in small letters an l (an i has its dot)
+        return options[0].upper() if upper else options[-1]
+
+    def mend(m: regex.Match[str]) -> str:
+        run = list(m.group(0))
+        digits = [i for i, c in enumerate(run) if c.isdigit()]
+        if not digits or sum(c.isalpha() for c in run) < 3:
+            return m.group(0)
+        for i in digits:
+            before, after = run[i - 1] if i > 0 else "", run[i + 1] if i + 1 < len(run) else ""
+            if before.isalpha() and after.isalpha():
+                new = letter(run[i], before.isupper() and after.isupper())
+                run[i] = new or run[i]
+        return "".join(run)
+
+    return _WORD_RUN.sub(mend, name)
+
+
+_WORD_RUN = regex.compile(r"[\p{L}\p{N}]+")
+
+
 def cache_dir() -> Path | None:
     """Where built dictionaries are kept between runs: ``$ICR_CACHE_DIR``, else
     ``$XDG_CACHE_HOME/icr`` or ``~/.cache/icr``; ``ICR_CACHE_DIR=""`` switches the cache off."""
