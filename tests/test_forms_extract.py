@@ -599,3 +599,23 @@ def test_a_scrawl_over_two_lines_does_not_make_them_one_row_nor_answers() -> Non
 
     assert pairs(LinkOptions()) == [("Initials", "8")]  # one row through the scrawl: its values a table's
     assert pairs(LinkOptions(tall_row=3.0)) == [("Amount", "12.50"), ("Tax", "1.10")]  # and it answers nothing
+
+
+def test_a_tick_answers_the_choice_it_follows_not_the_colon() -> None:
+    form = words(
+        *line("Region:", 50, 100), *line("FULL", 300, 100), *line("X", 400, 100), *line("PARTIAL", 600, 100),
+        *line("Budgeted:", 50, 200), *line("Yes", 300, 200), *line("No", 450, 200), *line("[x]", 520, 200),
+        *line("Brand:", 50, 300), *line("SALEM", 300, 300),
+    )  # fmt: skip
+
+    def pairs(options: LinkOptions) -> list[tuple[str, str]]:
+        segments = segments_of(form, SegmentOptions())
+        label_segments(segments, 1000, 600, options)
+        return [(p.key, p.value) for p in pairs_of(link_answers(segments, options))]
+
+    sure = LinkOptions(sure_answers=("colon_row",))
+    assert ("Region", "FULL") in pairs(sure)  # the first choice taken for the colon's answer
+    ticks = pairs(replace(sure, tick_marks=("X", "x"), choice_words=2))
+    assert ("FULL", "X") in ticks and ("No", "[x]") in ticks  # the mark answers the choice before it
+    assert all(k not in {"Region", "Budgeted"} for k, _ in ticks)  # the colon asks none of the choices
+    assert ("Brand", "SALEM") in ticks  # one answer, no mark: as before

@@ -98,6 +98,12 @@ class LinkOptions:
     is counted: a heading, never an answer."""
     asking_marks: tuple[str, ...] = ()
     """A segment ending in one of these ("Manager/Supervisor?") asks: never an answer."""
+    tick_marks: tuple[str, ...] = ()
+    """Signs a tick is read as ("X", "x", "✓"): a segment of these alone (brackets aside) is a tick mark ..."""
+    choice_words: int = 0
+    """... and after a colon on a row, segments of at most this many words of letters (two or more of them) with a
+    tick mark among them are the choices asked for ("REGION: FULL X PARTIAL"): the colon asks none of them, the
+    mark answers the choice it follows (``ticked``); 0: off."""
     sure_answers: tuple[str, ...] = ()
     """Answers found by these rules (``colon_row``, ``case_row``) ask nothing themselves: not of the segment
     after them on their row, nor as the heading of a column under them (an entity asks or answers)."""
@@ -239,10 +245,13 @@ def label_segments(segments: Sequence[Segment], page_width: int, page_height: in
     rows = _rows(segments, tall)
     on_rows: list[tuple[Segment, Segment]] = []
     for row in rows:
+        _ticked_choices(row, options)
         if sum(_value_like(seg) for seg in row[1:]) >= options.table_values:
             _table_row(row, segments, page_width, options)
             continue
         for left, right in itertools.pairwise(row):
+            if "choice" in left.extra or "choice" in right.extra:
+                continue  # a colon's choices and their tick: labelled already
             if right.label == "question" or _under_headings(left, right, segments, options):
                 continue
             if _label_text(right, options):
@@ -271,6 +280,8 @@ def label_segments(segments: Sequence[Segment], page_width: int, page_height: in
     for q in [s for s in segments if s.label == "question" or _key_like(s, options)]:
         if q.label == "answer" and q.rule in options.sure_answers:
             continue  # heads no column either
+        if "choice" in q.extra:
+            continue  # a choice heads nothing
         if any(_same_row(q, o) and o.box[0] >= q.box[2] - 2 and o.label == "answer" for o in segments):
             continue
         column = _column_below(q, segments, options)
@@ -295,6 +306,46 @@ def label_segments(segments: Sequence[Segment], page_width: int, page_height: in
         caps = len(letters) >= 4 and sum(c.isupper() for c in letters) >= 0.8 * len(letters)
         if (tall or (alone and caps and seg.box[1] < options.header_top * page_height)) and seg.rows <= 2:
             seg.label = "header"
+
+
+def _tick(seg: Segment, options: LinkOptions) -> bool:
+    """A tick mark: signs of ``tick_marks`` alone, brackets aside ("X", "[x]", "xX")."""
+    signs = [c for c in seg.text if c not in "[]() "]
+    return bool(signs) and all(c in options.tick_marks for c in signs)
+
+
+def _ticked_choices(row: Sequence[Segment], options: LinkOptions) -> None:
+    """After a colon on ``row``, two choices or more (short words of letters) with a tick mark among them: the
+    choices offered ("REGION: FULL X PARTIAL", "Budgeted: Yes No X"). The colon asks none of them; each mark
+    answers the choice before it (``ticked``), the choices left answer nothing."""
+    if options.choice_words <= 0 or not options.tick_marks:
+        return
+    for i, q in enumerate(row):
+        if q.label != "question":
+            continue
+        after = list(itertools.takewhile(lambda s: s.label != "question" and not s.ends_with_colon, row[i + 1 :]))
+        marks = [s for s in after if _tick(s, options)]
+        choices = [s for s in after if not _tick(s, options)]
+        if not marks or len(choices) < 2 or not all(_choice(s, options) for s in choices):
+            continue
+        for seg in after:
+            seg.extra["choice"] = 1.0
+        for mark in marks:
+            before = [c for c in choices if c.box[2] <= mark.box[0] + 2]
+            if before:
+                chosen = max(before, key=lambda c: c.box[2])
+                chosen.label = "question"
+                mark.label, mark.rule = "answer", AnswerRule.TICKED
+
+
+def _choice(seg: Segment, options: LinkOptions) -> bool:
+    """One of the choices a colon offers: at most ``choice_words`` words of letters, no digit."""
+    return (
+        seg.rows == 1
+        and len(seg.words) <= options.choice_words
+        and _LETTERS.search(seg.text) is not None
+        and not _DIGIT.search(seg.text)
+    )
 
 
 def _aligned_rows(pairs: Sequence[tuple[Segment, Segment]], options: LinkOptions) -> None:

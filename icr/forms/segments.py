@@ -82,6 +82,8 @@ class AnswerRule(StrEnum):
     """A column of values under its heading."""
     TABLE = "table"
     """A table's cell."""
+    TICKED = "ticked"
+    """A tick mark by one of the choices after a colon ("REGION: FULL X PARTIAL"): it answers that choice."""
 
 
 @dataclass
