@@ -619,3 +619,20 @@ def test_a_tick_answers_the_choice_it_follows_not_the_colon() -> None:
     assert ("FULL", "X") in ticks and ("No", "[x]") in ticks  # the mark answers the choice before it
     assert all(k not in {"Region", "Budgeted"} for k, _ in ticks)  # the colon asks none of the choices
     assert ("Brand", "SALEM") in ticks  # one answer, no mark: as before
+
+
+def test_a_month_before_its_day_is_a_date_not_a_label() -> None:
+    form = words(
+        *line("AUGUST", 50, 100), *line("15-18, 1996", 250, 100),
+        *line("OCT 3", 50, 200), *line("DEC 26", 250, 200), *line("OCT 31", 50, 230),
+        *line("Date", 50, 300), *line("3/3/95", 250, 300),
+    )  # fmt: skip
+
+    def pairs(options: LinkOptions) -> list[tuple[str, str]]:
+        segments = segments_of(form, SegmentOptions())
+        label_segments(segments, 1000, 600, options)
+        return [(p.key, p.value) for p in pairs_of(link_answers(segments, options))]
+
+    assert ("AUGUST", "15-18, 1996") in pairs(LinkOptions())
+    months = pairs(LinkOptions(month_words=("august", "aug", "october", "oct", "december", "dec")))
+    assert months == [("Date", "3/3/95")]  # two dates and a label with its date

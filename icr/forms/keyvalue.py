@@ -104,6 +104,9 @@ class LinkOptions:
     """... and after a colon on a row, segments of at most this many words of letters (two or more of them) with a
     tick mark among them are the choices asked for ("REGION: FULL X PARTIAL"): the colon asks none of them, the
     mark answers the choice it follows (``ticked``); 0: off."""
+    month_words: tuple[str, ...] = ()
+    """Month names and their short forms ("august", "aug"): a month, with its day or not, and a number or another
+    month after it on its row are one date or two, not a label and its value ("AUGUST" / "15-18, 1996")."""
     sure_answers: tuple[str, ...] = ()
     """Answers found by these rules (``colon_row``, ``case_row``) ask nothing themselves: not of the segment
     after them on their row, nor as the heading of a column under them (an entity asks or answers)."""
@@ -256,6 +259,8 @@ def label_segments(segments: Sequence[Segment], page_width: int, page_height: in
                 continue
             if _label_text(right, options):
                 continue  # a label: it answers nothing
+            if _month(left, options) and (right.text[:1].isdigit() or _month(right, options)):
+                continue  # a date: its month is no label
             if left.label == "answer" and left.rule in options.sure_answers:
                 continue  # surely an answer: it asks nothing of the segment after it
             if right.box[0] - left.box[2] > options.right_gap * page_width:
@@ -288,7 +293,7 @@ def label_segments(segments: Sequence[Segment], page_width: int, page_height: in
         if q.label == "question" and column:
             column[0].label = "answer"  # a question's answer written under it
             column[0].rule = AnswerRule.UNDER_QUESTION
-        elif column and _value_like(column[0]):
+        elif column and _value_like(column[0]) and not (_month(q, options) and _month(column[0], options)):
             q.label = "question"  # a column's heading over its values
             for seg in column:
                 if _value_like(seg):
@@ -306,6 +311,13 @@ def label_segments(segments: Sequence[Segment], page_width: int, page_height: in
         caps = len(letters) >= 4 and sum(c.isupper() for c in letters) >= 0.8 * len(letters)
         if (tall or (alone and caps and seg.box[1] < options.header_top * page_height)) and seg.rows <= 2:
             seg.label = "header"
+
+
+def _month(seg: Segment, options: LinkOptions) -> bool:
+    """A month's name, a day's number after it or not ("AUGUST", "OCT 3")."""
+    words = seg.text.split()
+    name = words[0].strip(".,").lower() if words else ""
+    return name in options.month_words and len(words) <= 2 and all(w.strip(".,").isdigit() for w in words[1:])
 
 
 def _tick(seg: Segment, options: LinkOptions) -> bool:
