@@ -8,6 +8,7 @@ is a header. The weights are data (``forms`` in ``config/icr.yaml``).
 
 from __future__ import annotations
 
+import functools
 import itertools
 import statistics
 from collections.abc import Mapping, Sequence
@@ -16,6 +17,7 @@ from dataclasses import dataclass, field
 import regex
 
 from icr.forms.segments import AnswerRule, Segment
+from icr.text.locales import month_names, plain
 from icr.types import FormPair
 
 _LETTERS = regex.compile(r"\p{L}")
@@ -104,9 +106,10 @@ class LinkOptions:
     """... and after a colon on a row, segments of at most this many words of letters (two or more of them) with a
     tick mark among them are the choices asked for ("REGION: FULL X PARTIAL"): the colon asks none of them, the
     mark answers the choice it follows (``ticked``); 0: off."""
-    month_words: tuple[str, ...] = ()
-    """Month names and their short forms ("august", "aug"): a month, with its day or not, and a number or another
-    month after it on its row are one date or two, not a label and its value ("AUGUST" / "15-18, 1996")."""
+    month_languages: tuple[str, ...] = ()
+    """Languages whose month names (babel's CLDR data, with their short forms) mark a date: a month, with its day
+    or not, and a number or another month after it on its row are one date or two, not a label and its value
+    ("AUGUST" / "15-18, 1996")."""
     sure_answers: tuple[str, ...] = ()
     """Answers found by these rules (``colon_row``, ``case_row``) ask nothing themselves: not of the segment
     after them on their row, nor as the heading of a column under them (an entity asks or answers)."""
@@ -316,8 +319,15 @@ def label_segments(segments: Sequence[Segment], page_width: int, page_height: in
 def _month(seg: Segment, options: LinkOptions) -> bool:
     """A month's name, a day's number after it or not ("AUGUST", "OCT 3")."""
     words = seg.text.split()
-    name = words[0].strip(".,").lower() if words else ""
-    return name in options.month_words and len(words) <= 2 and all(w.strip(".,").isdigit() for w in words[1:])
+    if not words or not options.month_languages or len(words) > 2:
+        return False
+    name = plain(words[0].strip(".,"))
+    return name in _months(options.month_languages) and all(w.strip(".,").isdigit() for w in words[1:])
+
+
+@functools.cache
+def _months(languages: tuple[str, ...]) -> frozenset[str]:
+    return frozenset(month_names(languages))
 
 
 def _tick(seg: Segment, options: LinkOptions) -> bool:
