@@ -922,6 +922,13 @@ def test_a_digit_between_a_names_letters_is_the_letter_it_looks_like_in_any_lang
     assert letters_for_digits("W0olw0rths MART1NS", {"0": "o", "1": "il"}) == "Woolworths MARTINS"
 
 
+def test_a_total_converted_to_another_currency_is_not_the_total(corrector: DefaultTextCorrector) -> None:
+    lines = ["Coop Pronto", "Bahnhofplatz 1", "3011 Bern", "03.05.2024 10:12", "Sandwich 6.90", "Wasser 2.40",
+             "Schokolade 14.50", "Total CHF 23.80", "Total EUR 24.35"]  # fmt: skip
+    assert _fields(corrector, [*lines, "Bezahlt Karte CHF 23.80"])["total"] == "23.80"  # the currency paid in
+    assert _fields(corrector, [*lines, "Bar 50.00", "Rückgeld CHF 26.20"])["total"] == "23.80"  # marked most
+
+
 def test_a_brazilian_nfce_title_ends_the_address(corrector: DefaultTextCorrector) -> None:
     lines = ["SUPERMERCADO PAO DE ACUCAR", "CNPJ: 47.508.411/0001-56", "AV. PAULISTA, 1000 - BELA VISTA",
              "SAO PAULO - SP", "Documento Auxiliar da Nota Fiscal de Consumidor Eletronica", "ARROZ 5KG 24,90",

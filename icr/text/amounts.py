@@ -20,7 +20,7 @@ import regex
 from icr.text.ledger import MAX_TAX_SHARE, PARTS, ROUNDED, TENDER, Provenance, one_digit_apart, one_digit_lost
 from icr.text.lines import Line
 from icr.text.locales import SPACELESS, Lexicon, default_lexicon
-from icr.text.parsers import ParseOptions, find_amounts, parse_amount
+from icr.text.parsers import ParseOptions, find_amounts, parse_amount, parse_currency
 from icr.text.scoring import TotalWeights, default_scoring
 
 
@@ -368,6 +368,25 @@ def _derived_total(
     return None
 
 
+def _foreign_totals(hits: Sequence[AmountHit], paid: AmountHit | None, lex: Lexicon) -> list[AmountHit]:
+    """The totals a receipt prints in another currency than its own ("Total CHF 23.80 / Total EUR
+    24.35": a conversion). Its own: the payment's currency, else the one its amounts are marked in
+    most (the first of equals); only where its totals are marked in two currencies or more."""
+    opts = ParseOptions(lexicon=lex)
+
+    def code(h: AmountHit) -> str | None:
+        return parse_currency(f"{h.label} {h.raw}", opts)
+
+    totals = [h for h in hits if h.kind in ("total", "total_rounded")]
+    if len({c for c in map(code, totals) if c}) < 2:
+        return []
+    own = code(paid) if paid is not None else None
+    if own is None:
+        marked = [c for c in map(code, hits) if c]
+        own = Counter(marked).most_common(1)[0][0]
+    return [h for h in totals if code(h) not in (None, own)]
+
+
 def choose_amounts(
     hits: Sequence[AmountHit], n_lines: int, lexicon: Lexicon | None = None, weights: TotalWeights | None = None
 ) -> dict[str, Chosen]:
@@ -466,6 +485,7 @@ def choose_amounts(
     for g in group_totals:
         first_line.setdefault(g.value, g.line)
     labels = w.labels
+    foreign = _foreign_totals(hits, paid, lex)
     scored: list[tuple[float, AmountHit]] = []
     for h in hits:
         if h.kind == "subtotal" and not has_total and h is subtotal:
@@ -495,6 +515,8 @@ def choose_amounts(
             score += w.not_positive
         if h.value in tendered and h.value not in sequence_bonus:
             score += w.tendered
+        if h in foreign:
+            score += w.other_currency
         if subtotal is not None and discount is None and not credits and h.value < subtotal.value - Decimal("0.10"):
             score += w.under_subtotal
         if summary_from is not None and h.line > summary_from and h.kind:

@@ -98,6 +98,8 @@ class TotalWeights(_Weights):
     """A total label in a tax summary table below the payment."""
     after_payment: float
     """A total label more than two lines after the payment."""
+    other_currency: float
+    """A total in another currency than the receipt's (a conversion printed beside it)."""
     position: float
     """Times the line's place in the document (0 at the top, 1 at the end)."""
     confidence: Confidence
