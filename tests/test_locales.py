@@ -929,6 +929,12 @@ def test_a_total_converted_to_another_currency_is_not_the_total(corrector: Defau
     assert _fields(corrector, [*lines, "Bar 50.00", "Rückgeld CHF 26.20"])["total"] == "23.80"  # marked most
 
 
+def test_a_french_shopping_centre_is_an_address_not_the_name(corrector: DefaultTextCorrector) -> None:
+    lines = ["LECLERC", "Centre Commercial", "29200 BREST", "Le 05/04/24 à 11:02", "POULET 12,80", "TOTAL 12,80 €"]
+    fields = _fields(corrector, lines)
+    assert (fields["company"], fields["address"]) == ("LECLERC", "Centre Commercial 29200 BREST")
+
+
 def test_a_brazilian_nfce_title_ends_the_address(corrector: DefaultTextCorrector) -> None:
     lines = ["SUPERMERCADO PAO DE ACUCAR", "CNPJ: 47.508.411/0001-56", "AV. PAULISTA, 1000 - BELA VISTA",
              "SAO PAULO - SP", "Documento Auxiliar da Nota Fiscal de Consumidor Eletronica", "ARROZ 5KG 24,90",
