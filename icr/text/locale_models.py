@@ -95,6 +95,8 @@ class Currency(_Strict):
     countries: list[str] = []
     weak: bool = False
     """A mark OCR also makes out of specks and that several countries share (``$``): it counts half."""
+    whole: bool = False
+    """Printed without cents though ISO 4217 gives it a minor unit (the New Taiwan dollar: ``NT$125``)."""
 
 
 class Cue(_Strict):

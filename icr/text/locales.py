@@ -282,6 +282,8 @@ class Lexicon:
     """The country packs' decimal separator when they agree."""
     home_currencies: frozenset[str] = frozenset()
     """Codes of the currencies of the countries of the applied packs (besides base)."""
+    whole_currencies: frozenset[str] = frozenset()
+    """The applied packs' currencies printed without cents though ISO 4217 gives them a minor unit."""
     tax_id_schemes: tuple[str, ...] = ()
     """python-stdnum modules a labelled tax or company number is checked against, the chosen country
     packs' first (with no country chosen, the base pack's alone: ``eu.vat``, whose numbers name their
@@ -299,7 +301,9 @@ class Lexicon:
     def whole_money(self) -> bool:
         """The applied packs' countries pay in currencies without cents (rupiah, đồng): a point or
         comma before three digits groups thousands ("77,000" and "41.000" alike)."""
-        return bool(self.home_currencies) and all(_without_cents(code) for code in self.home_currencies)
+        return bool(self.home_currencies) and all(
+            code in self.whole_currencies or _without_cents(code) for code in self.home_currencies
+        )
 
     def classify(self, label: str) -> str:
         """The role a label names (``"total"``, ``"tax"``, ``"paid"``...), or ``""``."""
@@ -409,7 +413,7 @@ def compile_lexicon(packs: Sequence[LocalePack], chosen: bool = True) -> Lexicon
         currencies.update({mark: next(iter(by.values())) for mark, by in claims.items() if len(by) == 1})
     marks = sorted(currencies, key=lambda m: (-len(m), m))
     currency_alt = _alt(regex.escape(m) for m in marks)
-    whole_marks = [m for m in marks if _without_cents(currencies[m].code)]
+    whole_marks = [m for m in marks if currencies[m].whole or _without_cents(currencies[m].code)]
     whole_currency_alt = _alt(regex.escape(m) for m in whole_marks)
     # the country packs' date order when they agree, else the base pack's
     orders = {p.date_order for p in packs[1:] if p.date_order}
@@ -527,6 +531,7 @@ def compile_lexicon(packs: Sequence[LocalePack], chosen: bool = True) -> Lexicon
         not_item=regex.compile(rf"{edge}{_alt(_joined(packs, 'not_item_words'))}{edge}", _I),
         slips={scope: tuple(s for _, s in sorted(rows, key=lambda r: r[0])) for scope, rows in slips.items()},
         home_currencies=frozenset(home),
+        whole_currencies=frozenset(c.code for p in packs for c in p.currencies if c.whole),
         weekdays=weekdays,
         weekday_alt=_alt(regex.escape(w) for w in sorted(weekdays, key=len, reverse=True)),
         english="en" in {lang for p in (packs[1:] or packs) for lang in p.languages},
