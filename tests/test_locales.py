@@ -935,6 +935,16 @@ def test_a_french_shopping_centre_is_an_address_not_the_name(corrector: DefaultT
     assert (fields["company"], fields["address"]) == ("LECLERC", "Centre Commercial 29200 BREST")
 
 
+def test_a_gulf_tax_registration_number_ends_the_address(corrector: DefaultTextCorrector) -> None:
+    lines = ["LuLu Hypermarket", "Al Barsha, Dubai", "TRN 100234567800003", "14/03/2024 18:22", "Milk 7.50",
+             "Total AED 7.50", "Card 7.50"]  # fmt: skip
+    fields = _fields(corrector, lines)
+    assert (fields["address"], fields["tax_id"]) == ("Al Barsha, Dubai", "100234567800003")
+    # a Malaysian till's TRN is its transaction's number
+    malaysian = ["KEDAI MAJU SDN BHD", "NO 12, JALAN MAWAR 3,", "47400 PETALING JAYA", "TRN: CR0007636", "TOTAL 3.50"]
+    assert "tax_id" not in _fields(corrector, malaysian)
+
+
 def test_a_brazilian_nfce_title_ends_the_address(corrector: DefaultTextCorrector) -> None:
     lines = ["SUPERMERCADO PAO DE ACUCAR", "CNPJ: 47.508.411/0001-56", "AV. PAULISTA, 1000 - BELA VISTA",
              "SAO PAULO - SP", "Documento Auxiliar da Nota Fiscal de Consumidor Eletronica", "ARROZ 5KG 24,90",
