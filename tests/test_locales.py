@@ -945,6 +945,22 @@ def test_a_gulf_tax_registration_number_ends_the_address(corrector: DefaultTextC
     assert "tax_id" not in _fields(corrector, malaysian)
 
 
+@pytest.mark.parametrize(
+    ("lines", "currency"),
+    [
+        (["NAIVAS LIMITED", "Moi Avenue, Nairobi", "BREAD 60.00", "TOTAL KSH 60.00"], "KES"),
+        (["SHOPRITE", "Lekki Mall, Lagos", "MILO 6,000.00", "TOTAL ₦6,000.00"], "NGN"),
+        (["Panda Retail Company", "Riyadh", "VAT No 300012345600003", "Milk 7.50", "Total SAR 7.50"], "SAR"),
+        # a legal form or an item named like a currency's code is none
+        (["KEDAI MAJU SDN BHD", "NO 12, JALAN MAWAR 3,", "47400 PETALING JAYA", "PEN 1.20", "TOTAL RM 1.20"], "MYR"),
+    ],
+)  # fmt: skip
+def test_a_currency_printed_by_its_code_or_sign_where_no_pack_knows_the_country(
+    corrector: DefaultTextCorrector, lines: list[str], currency: str
+) -> None:
+    assert _fields(corrector, lines)["currency"] == currency
+
+
 def test_a_brazilian_nfce_title_ends_the_address(corrector: DefaultTextCorrector) -> None:
     lines = ["SUPERMERCADO PAO DE ACUCAR", "CNPJ: 47.508.411/0001-56", "AV. PAULISTA, 1000 - BELA VISTA",
              "SAO PAULO - SP", "Documento Auxiliar da Nota Fiscal de Consumidor Eletronica", "ARROZ 5KG 24,90",
