@@ -961,6 +961,15 @@ def test_a_currency_printed_by_its_code_or_sign_where_no_pack_knows_the_country(
     assert _fields(corrector, lines)["currency"] == currency
 
 
+def test_indian_central_and_state_taxes_together_are_the_tax(corrector: DefaultTextCorrector) -> None:
+    head = ["DOMINO'S PIZZA", "Sector 18, Noida 201301", "GSTIN: 09AAACD3979E1ZA", "Date: 15/06/2023",
+            "Veg Pizza 299.00", "Coke 60.00"]  # fmt: skip
+    taxes = ["CGST @ 2.5% 8.98", "SGST @ 2.5% 8.98", "Round Off 0.04", "Grand Total 377.00"]
+    # the taxable amount is the net they are levied on; the two settle it with the round-off
+    fields = _fields(corrector, [*head, "Taxable Amount 359.00", *taxes])
+    assert (fields["subtotal"], fields["tax"], fields["total"]) == ("359.00", "17.96", "377.00")
+
+
 def test_a_brazilian_nfce_title_ends_the_address(corrector: DefaultTextCorrector) -> None:
     lines = ["SUPERMERCADO PAO DE ACUCAR", "CNPJ: 47.508.411/0001-56", "AV. PAULISTA, 1000 - BELA VISTA",
              "SAO PAULO - SP", "Documento Auxiliar da Nota Fiscal de Consumidor Eletronica", "ARROZ 5KG 24,90",

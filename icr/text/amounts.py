@@ -559,7 +559,7 @@ def choose_amounts(
         if ok:
             t = ok[0]
             out["tax"] = Chosen(t.value, t.raw, t.line, round(w.parts_share * t.confidence, 3), Provenance.KEYWORD)
-            levied = _levies(ok, subtotal, total, terms)
+            levied = _levies(ok, subtotal, total, {**terms, "rounding": rounding.value if rounding else None})
             if levied is not None:
                 out["tax"] = Chosen(levied, t.raw, t.line, round(w.parts_share * t.confidence, 3), Provenance.KEYWORD)
     return out
