@@ -970,6 +970,16 @@ def test_indian_central_and_state_taxes_together_are_the_tax(corrector: DefaultT
     assert (fields["subtotal"], fields["tax"], fields["total"]) == ("359.00", "17.96", "377.00")
 
 
+def test_a_whole_amount_with_a_dash_for_its_cents(corrector: DefaultTextCorrector) -> None:
+    from icr.text.parsers import find_amounts
+
+    assert [a for a, _, _ in find_amounts("SUMME 12,-")] == [Decimal("12.00")]
+    assert [a for a, _, _ in find_amounts("Total CHF 1'234.–")] == [Decimal("1234.00")]
+    assert [a for a, _, _ in find_amounts("Gutschrift 12,50-")] == [Decimal("-12.50")]  # a minus after cents
+    head = ["Gasthaus Linde", "Lindenweg 3", "79098 Freiburg", "14.09.2023", "Schnitzel 16,-", "Bier 4,-"]
+    assert _fields(corrector, [*head, "Gesamt 20,-", "Bar 20,-"])["total"] == "20.00"
+
+
 def test_a_brazilian_nfce_title_ends_the_address(corrector: DefaultTextCorrector) -> None:
     lines = ["SUPERMERCADO PAO DE ACUCAR", "CNPJ: 47.508.411/0001-56", "AV. PAULISTA, 1000 - BELA VISTA",
              "SAO PAULO - SP", "Documento Auxiliar da Nota Fiscal de Consumidor Eletronica", "ARROZ 5KG 24,90",

@@ -103,6 +103,7 @@ _AMOUNT_TOKEN = (
       | [0-9OSlIB]*[0-9][0-9OSlIB]*[.,][0-9OSlIB]{2}               # 12.59 / 12,59 / l2.5O
       | [0-9]{1,3}(?:,[0-9]{3})+                                  # 1,234
       | (?<=(?:^|-|\s|\p{Sc})\s?)\.[0-9]{2}                       # -.01 / CHANGE RM .40 / $.83
+      | [0-9]{1,3}(?:[.'][0-9]{3})*[.,][-–—](?![\w-])             # 12,- / 12.– / 1'234.-: no cents
       #GROUPED
     )
     (?P<neg3>-)?
@@ -128,6 +129,10 @@ _ONE_MARK_GROUPED = regex.compile(r"[0-9]{1,3}(?:([.,])[0-9]{3})+\1[0-9]{1,2}")
 _AMOUNT_CHARS = regex.compile(r"[0-9OoDQSslIi|!BZzG]+(?:[ ,.'][0-9OoDQSslIi|!BZzG]+)*")
 
 
+_NO_CENTS = regex.compile(r"(?P<whole>[0-9][0-9.' ]*)(?P<mark>[.,])[-–—]")
+"""A whole amount with a dash for its cents (``12,-`` in Germany, ``12.–`` in Switzerland)."""
+
+
 def parse_amount(text: str, opts: ParseOptions | None = None) -> Decimal | None:
     """``"RM 1,234.50"`` -> ``Decimal("1234.50")``; ``"12,59"`` -> ``12.59``; ``"l2.5O"`` -> ``12.50``.
 
@@ -148,6 +153,9 @@ def parse_amount(text: str, opts: ParseOptions | None = None) -> Decimal | None:
         neg, s = True, s[1:].strip()
     if s.startswith("."):
         s = "0" + s
+    whole = _NO_CENTS.fullmatch(s)
+    if whole:
+        s = whole["whole"] + whole["mark"] + "00"  # "12,-": twelve, none of its cents
     if s.endswith("-"):
         neg, s = True, s[:-1].strip()
     s = currency.sub("", s).strip()
