@@ -817,6 +817,7 @@ def test_an_amount_glued_to_a_label_word_is_read(corrector: DefaultTextCorrector
     assert find_amounts("SUBTOTAL19.00 TAX1.69") == [(Decimal("19.00"), "19.00", 8), (Decimal("1.69"), "1.69", 17)]
     assert find_amounts("TOTALRM21.85") == [(Decimal("21.85"), "RM21.85", 5)]  # once, with its mark
     assert find_amounts("CABLE19.00") == []  # a word no label: a code as much as an item
+    assert find_amounts("TOTAL.....12.50") == [(Decimal("12.50"), "12.50", 10)]  # dot leaders run into it
     lines = ["JOE'S DELI", "Bagel 4.00", "Latte 5.75", "Subtotal9.75", "Tax0.87", "Total10.62", "Cash20.00"]
     fields = corrector.extract(ocr_from_lines(lines, confidence=0.9)).fields
     assert (fields["total"].value, fields["subtotal"].value, fields["tax"].value) == ("10.62", "9.75", "0.87")

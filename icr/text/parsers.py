@@ -95,6 +95,7 @@ _AMOUNT_TOKEN = (
         (?P<cur>CURRENCY\s?)?
         (?P<neg2>-)?
       | (?<=[\p{L}\d])CURRENCY(?=[0-9OSlIB]*[0-9])   # TOTALRM21.85: a label glued to the mark
+      | (?<=[.·…]{2})(?=[0-9])                    # TOTAL.....12.50: dot leaders run into the amount
     )
     (?<![0-9]:)                                   # a time's minutes start no amount ("10:15 210,59")
     (?P<num>
