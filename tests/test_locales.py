@@ -599,6 +599,31 @@ def test_a_year_counted_in_an_era_is_a_western_year() -> None:
     assert parse_date("2023年05月12日(金)", japanese) == dt.date(2023, 5, 12)
 
 
+
+def test_a_year_of_the_buddhist_era_is_a_western_year(corrector: DefaultTextCorrector) -> None:
+    thai = ["7-ELEVEN", "CP ALL PUBLIC COMPANY LIMITED", "Silom Bangkok 10500", "TAX ID 0107542000011", "TOTAL 85.00"]
+    assert detect_locales(thai).tags == ("th_TH",)
+    for printed in ("14/03/2567 22:05", "14/03/67 22:05", "14/03/2024 22:05"):  # the era's years, and a Western one
+        ex = corrector.extract(ocr_from_lines([*thai, printed]))
+        assert ex.fields["date"].value == "2024-03-14", printed
+    # elsewhere two digits are still this century's
+    malaysian = ["KEDAI MAJU SDN BHD", "TEL: 012-345 6789", "TOTAL RM 5.00"]
+    assert detect_locales(malaysian).tags == ("ms_MY",)
+    assert corrector.extract(ocr_from_lines([*malaysian, "14/03/67 22:05"])).fields["date"].value == "2067-03-14"
+    th = ParseOptions(lexicon=lexicon_for(("th_TH",)))
+    assert (
+        parse_date("14 MAR 2567", th)
+        == parse_date("MAR 14, 67", th)
+        == parse_date("2567-03-14", th)
+        == dt.date(2024, 3, 14)
+    )
+    assert parse_date("14/03/24", th) == dt.date(2024, 3, 14)  # 2524 would be 1981: two digits of a Western year
+    assert parse_date("14/03/2518", th) is None  # 1975, not 2018 misread: the era's years are no misread ones
+    # the offset applies only where every applied country pack counts in the era
+    assert lexicon_for(("th_TH",)).year_offset == 543
+    assert lexicon_for(("th_TH", "ms_MY")).year_offset == 0 and default_lexicon().year_offset == 0
+
+
 def test_a_year_before_the_month_in_words() -> None:
     hungarian = ParseOptions(lexicon=lexicon_for(("hu_HU",)))
     assert parse_date("2024. március 5.", hungarian) == dt.date(2024, 3, 5)

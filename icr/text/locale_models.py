@@ -70,6 +70,9 @@ class Slip(_Strict):
     order: int = 0
     """Repairs of one scope run by ``order`` (then pack order): a later one may need an earlier one's output."""
     why: str = ""
+    western_years: bool = False
+    """The repair takes a year outside 19xx and 20xx for a misread one (``2518`` for ``2018``): it does
+    not apply where the packs count years from another epoch (``year_offset``), whose years those are."""
 
     _check = field_validator("pattern")(_check_pattern)
 
@@ -134,6 +137,10 @@ class LocalePack(_Strict):
     eras: dict[str, int] = {}
     """Era names a date's year may count in, each with the Western year before its first
     (``令和: 2018``: 令和5年 is 2023; its first year may be written 元年)."""
+    year_offset: int = Field(default=0, ge=0)
+    """Years counted from another epoch: the Western year is the printed year less this (Thailand's
+    Buddhist era, ``543``: 14/03/2567 and 14/03/67 are 2024-03-14). Applies where every applied
+    country pack gives the same offset."""
     spaceless: bool = False
     """The language writes its words without spaces between them (Chinese, Japanese): where the pack
     applies, a word looked for may stand inside a run of its letters, and an amount glued to its

@@ -275,6 +275,9 @@ class Lexicon:
     """Every applied country pack ends an address with the postcode and town line."""
     eras: tuple[tuple[str, int], ...] = ()
     """The applied packs' eras (name, the Western year before its first)."""
+    year_offset: int = 0
+    """The applied country packs' :attr:`~icr.text.locale_models.LocalePack.year_offset` when they
+    agree, else 0: a date's year is read in that epoch (2567 and 67 are 2024 for 543)."""
     spaceless: bool = False
     """Every applied country pack's language writes without spaces (its words are looked for inside runs of
     letters)."""
@@ -428,9 +431,13 @@ def compile_lexicon(packs: Sequence[LocalePack], chosen: bool = True) -> Lexicon
     legal_only_alt = _alt(_joined(packs, "legal_only"))
     region = _alt(_joined(packs, "regions"))
     ocr_words = {k.upper(): v for p in packs for k, v in p.address_ocr_words.items()}
+    # the country packs' epoch when they agree: a year read in it is no misread Western year
+    offset = offsets.pop() if len(offsets := {p.year_offset for p in packs[1:]}) == 1 else 0
     slips: dict[SlipScope, list[tuple[int, CompiledSlip]]] = {}
     for pack in packs:
         for slip in pack.slips:
+            if slip.western_years and offset:
+                continue
             slips.setdefault(slip.scope, []).append(
                 (slip.order, CompiledSlip(regex.compile(slip.pattern), slip.replacement, slip.digits))
             )
@@ -538,6 +545,7 @@ def compile_lexicon(packs: Sequence[LocalePack], chosen: bool = True) -> Lexicon
         town_ends_address=bool(packs[1:]) and all(p.town_ends_address for p in packs[1:]),
         spaceless=spaceless,
         eras=tuple(sorted({(name, year) for p in packs for name, year in p.eras.items()})),
+        year_offset=offset,
         marked_letters=frozenset("".join(p.marked_letters or "" for p in packs[1:]))
         if packs[1:] and all(p.marked_letters is not None for p in packs[1:])
         else None,

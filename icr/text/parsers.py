@@ -274,16 +274,20 @@ _INTO_TIME = r"(?=[0-2]?\d:[0-5]\d)"
 
 
 @functools.cache
-def date_patterns(month_alt: str, word_alt: str = "(?!)") -> list[tuple[str, regex.Pattern[str]]]:
-    """The date shapes, with the month names ``month_alt`` of the applied locale packs and the words
-    ``word_alt`` their languages write between a date's parts."""
+def date_patterns(
+    month_alt: str, word_alt: str = "(?!)", centuries: str = "19|20"
+) -> list[tuple[str, regex.Pattern[str]]]:
+    """The date shapes, with the month names ``month_alt`` of the applied locale packs, the words
+    ``word_alt`` their languages write between a date's parts, and the first two digits ``centuries``
+    of a four-digit year (:func:`year_centuries`)."""
     joiner = rf"(?:(?:{word_alt})\s+)?"
+    c = centuries
     return [
         # 2018-03-04, 2018/3/4
         (
             "ymd",
             regex.compile(
-                rf"(?<!\d)(?P<y>(?:19|20)\d\d)\s?{_SEP}\s?(?P<m>\d{{1,2}})\s?{_SEP}\s?"
+                rf"(?<!\d)(?P<y>(?:{c})\d\d)\s?{_SEP}\s?(?P<m>\d{{1,2}})\s?{_SEP}\s?"
                 rf"(?P<d>[0-3]\d{_INTO_TIME}|\d{{1,2}}(?!\d))"  # "2023/06/0119:05": the day ran into the time
             ),
         ),
@@ -293,7 +297,7 @@ def date_patterns(month_alt: str, word_alt: str = "(?!)") -> list[tuple[str, reg
             "dmy",
             regex.compile(
                 rf"(?<![\d.,#])(?P<a>\d{{1,2}})\s?(?P<s>{_SEP})\s?(?P<b>\d{{1,2}})\s?(?P=s)\s?"
-                rf"(?P<y>(?:19|20)?\d\d{_INTO_TIME}|(?:19|20)?\d\d(?!\d))"
+                rf"(?P<y>(?:{c})?\d\d{_INTO_TIME}|(?:{c})?\d\d(?!\d))"
             ),
         ),
         # 27 MAR 2018, 01-NOV-2017, 25/FEB/2017, 3rd March 2018, 27MAR18 (not a till's number "#02 MAY.21'19")
@@ -301,7 +305,7 @@ def date_patterns(month_alt: str, word_alt: str = "(?!)") -> list[tuple[str, reg
             "dMy",
             regex.compile(
                 rf"(?<![\dA-Z#])(?P<d>\d{{1,2}})(?:ST|ND|RD|TH)?[-/.\s]*{joiner}(?P<mon>{month_alt})\.?(?![A-Z]{{4,}})[A-Z]*"
-                rf"[-/.,\s]*{joiner}(?P<y>(?:19|20)\d\d{_INTO_TIME}|(?:19|20)?\d\d(?!\d|\s?/\s?\d|\s?:\s?\d))",
+                rf"[-/.,\s]*{joiner}(?P<y>(?:{c})\d\d{_INTO_TIME}|(?:{c})?\d\d(?!\d|\s?/\s?\d|\s?:\s?\d))",
                 regex.IGNORECASE,
             ),
         ),
@@ -312,7 +316,7 @@ def date_patterns(month_alt: str, word_alt: str = "(?!)") -> list[tuple[str, reg
                 rf"(?<![A-Z])(?P<mon>{month_alt})\.?[A-Z]*[-\s]*(?P<d>\d{{1,2}})(?:ST|ND|RD|TH)?"
                 r"(?:,?[-\s]+|\s?['’`]\s?|\s?/\s?)"
                 # two digits before a colon are the hour of a time, not a year ("MAR-05 10:22")
-                rf"(?P<y>(?:19|20)\d\d{_INTO_TIME}|(?:19|20)?\d\d(?!\d|\s?:\s?\d))",
+                rf"(?P<y>(?:{c})\d\d{_INTO_TIME}|(?:{c})?\d\d(?!\d|\s?:\s?\d))",
                 regex.IGNORECASE,
             ),
         ),
@@ -320,7 +324,7 @@ def date_patterns(month_alt: str, word_alt: str = "(?!)") -> list[tuple[str, reg
         (
             "yMd",
             regex.compile(
-                rf"(?<![\d.,#])(?P<y>(?:19|20)\d\d)\.?[-/.,\s]*(?P<mon>{month_alt})\.?(?![A-Z]{{4,}})[A-Z]*"
+                rf"(?<![\d.,#])(?P<y>(?:{c})\d\d)\.?[-/.,\s]*(?P<mon>{month_alt})\.?(?![A-Z]{{4,}})[A-Z]*"
                 r"[-/.,\s]*(?P<d>\d{1,2})(?:ST|ND|RD|TH)?(?![\d:])",
                 regex.IGNORECASE,
             ),
@@ -336,8 +340,30 @@ MIN_YEAR = 1990
 MAX_YEAR = 2099
 
 
-def _year(y: str) -> int:
+def _first_era_century(offset: int) -> int:
+    """The first year of the hundred in which a ``year_offset``'s epoch counts :data:`MIN_YEAR` (2500 for 543)."""
+    return (MIN_YEAR + offset) // 100 * 100
+
+
+@functools.cache
+def year_centuries(offset: int = 0) -> str:
+    """The first two digits a four-digit year may start with: ``19|20``, and with a pack's ``year_offset``
+    those of the years its epoch counts from :data:`MIN_YEAR` to :data:`MAX_YEAR` (``25|26`` for 543)."""
+    spans = [(MIN_YEAR, MAX_YEAR)] + ([(MIN_YEAR + offset, MAX_YEAR + offset)] if offset else [])
+    return "|".join(str(h) for lo, hi in spans for h in range(lo // 100, hi // 100 + 1))
+
+
+def _year(y: str, offset: int = 0) -> int:
+    """The Western year of a printed one: two digits are this century's. With a pack's ``year_offset``
+    a year of its epoch (2500-2642 for 543) and two digits are read in that epoch (2567 and 67 are
+    2024), unless two digits read so come before :data:`MIN_YEAR` (24 is 2024, not 2524 - 543)."""
     n = int(y)
+    if offset:
+        first = _first_era_century(offset)
+        if n < 100 and first + n - offset >= MIN_YEAR:
+            return first + n - offset
+        if first <= n <= MAX_YEAR + offset:
+            return n - offset
     return n + 2000 if n < 100 else n
 
 
@@ -417,7 +443,7 @@ def weekday_settles(raw: str, text: str, lexicon: Lexicon | None = None) -> bool
     m = _TWO_ORDERS.search(raw)
     if m is None or not raw:
         return False
-    a, b, y = int(m[1]), int(m[2]), _year(m[3])
+    a, b, y = int(m[1]), int(m[2]), _year(m[3], (lexicon or default_lexicon()).year_offset)
     one, two = _make_date(y, b, a), _make_date(y, a, b)
     if one is None or two is None or one == two:
         return False
@@ -431,10 +457,11 @@ def weekday_settles(raw: str, text: str, lexicon: Lexicon | None = None) -> bool
 
 
 def _date_from_match(kind: str, m: regex.Match[str], opts: ParseOptions) -> dt.date | None:
+    offset = opts.lex.year_offset
     if kind in ("ymd", "compact", "compact_dmy"):
-        return _make_date(_year(m["y"]), int(m["m"]), int(m["d"]))
+        return _make_date(_year(m["y"], offset), int(m["m"]), int(m["d"]))
     if kind == "dmy":
-        a, b, y = int(m["a"]), int(m["b"]), _year(m["y"])
+        a, b, y = int(m["a"]), int(m["b"]), _year(m["y"], offset)
         first, second = ((b, a), (a, b)) if opts.day_first else ((a, b), (b, a))
         # preferred order first, the other when the preferred one is impossible (13/04 vs 04/13)
         # or when the weekday printed beside the date is the other one's ("SAT 2/09/19")
@@ -452,7 +479,7 @@ def _date_from_match(kind: str, m: regex.Match[str], opts: ParseOptions) -> dt.d
     month = months.get(mon[:4]) or months.get(mon[:3]) or months.get(mon)
     if month is None:
         return None
-    return _make_date(_year(m["y"]), month, int(m["d"]))
+    return _make_date(_year(m["y"], offset), month, int(m["d"]))
 
 
 _DATEISH = regex.compile(r"(?<![\w|!])[\dODQIlSBZ|!]{1,4}[-/.][\dODQIlSBZ|!]{1,2}[-/.][\dODQIlSBZ|!]{2,4}(?![\w])")
@@ -531,7 +558,8 @@ def find_dates(text: str, opts: ParseOptions | None = None) -> list[tuple[dt.dat
     text = repair_dates(text, opts.lex)
     found: list[tuple[dt.date, str, int]] = []
     taken: list[tuple[int, int]] = []
-    for kind, pattern in date_patterns(opts.lex.month_alt, opts.lex.date_word_alt):
+    lex = opts.lex
+    for kind, pattern in date_patterns(lex.month_alt, lex.date_word_alt, year_centuries(lex.year_offset)):
         for m in pattern.finditer(text):
             if any(m.start() < e and s < m.end() for s, e in taken):
                 continue
