@@ -1005,6 +1005,15 @@ def test_a_whole_amount_with_a_dash_for_its_cents(corrector: DefaultTextCorrecto
     assert _fields(corrector, [*head, "Gesamt 20,-", "Bar 20,-"])["total"] == "20.00"
 
 
+def test_a_count_of_items_inside_a_total_label_is_no_part_of_it(corrector: DefaultTextCorrector) -> None:
+    head = ["7-ELEVEN", "CP ALL PUBLIC COMPANY LIMITED", "WATER 7.00", "SANDWICH 45.00", "COFFEE 7.00"]
+    assert _fields(corrector, [*head, "TOTAL 5 ITEMS 59.00", "07/07/2023 22:05"])["total"] == "59.00"
+    german = ["PENNY Markt GmbH", "Domstr. 20", "50668 Köln", "Milch 1,19", "Käse 3,99", "SUMME 2 ARTIKEL 5,18"]
+    assert _fields(corrector, german)["total"] == "5.18"
+    # the count after the words is the count's own value, no total
+    assert _fields(corrector, [*head, "SUBTOTAL 59.00", "TOTAL ITEMS 5"]).get("total") == "59.00"
+
+
 def test_a_brazilian_nfce_title_ends_the_address(corrector: DefaultTextCorrector) -> None:
     lines = ["SUPERMERCADO PAO DE ACUCAR", "CNPJ: 47.508.411/0001-56", "AV. PAULISTA, 1000 - BELA VISTA",
              "SAO PAULO - SP", "Documento Auxiliar da Nota Fiscal de Consumidor Eletronica", "ARROZ 5KG 24,90",

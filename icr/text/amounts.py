@@ -66,7 +66,7 @@ _RATE = regex.compile(r"\d+(?:[.,]\d+)?\s?%")
 
 
 def _label_text(text: str, lex: Lexicon) -> str:
-    words = " ".join(_NOT_LABEL.sub(" ", _RATE.sub(" ", text)).split())
+    words = " ".join(_NOT_LABEL.sub(" ", _RATE.sub(" ", lex.item_count.sub(" ", text))).split())
     # a label needs a real word: not a currency mark nor a tax code such as "S" or "SR", but a
     # label of two letters the packs know ("CB 10,45": a French card)
     bare = _currency_word(lex.currency_alt).sub("", words)

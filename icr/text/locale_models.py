@@ -152,6 +152,9 @@ class LocalePack(_Strict):
     """Labels of the last, payable total (``GRAND TOTAL``, ``ZU ZAHLEN``)."""
     strong_total: PatternList = []
     """Labels that make a total more likely the total (``TOTAL AMOUNT``)."""
+    count_words: PatternList = []
+    """Words a count of items is printed with inside a label (``TOTAL 5 ITEMS 59.00``, ``SUMME 4 ARTIKEL``):
+    the count and its word are no part of the label, which names the amount after them."""
     payment_methods: dict[str, Literal["card", "cash", "ewallet", "cheque", "voucher"]] = {}
     payment_labels: PatternList = []
     """Payment words beyond ``payment_methods`` that mark a payment line (``CREDIT``)."""
@@ -227,6 +230,7 @@ class LocalePack(_Strict):
     @field_validator(
         "final_total",
         "strong_total",
+        "count_words",
         "payment_labels",
         "payment_named",
         "date_labels",

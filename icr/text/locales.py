@@ -239,6 +239,8 @@ class Lexicon:
     address_cue: regex.Pattern[str]
     street_line: regex.Pattern[str]
     address_abbreviation: regex.Pattern[str]
+    item_count: regex.Pattern[str]
+    """A count of items and its word inside a label ("5 ITEMS", "(4 ART.)"): no part of the label."""
     """An address word printed with a point as an abbreviation (matched whole, without the point)."""
     region_line: regex.Pattern[str]
     postcode: regex.Pattern[str]
@@ -508,6 +510,7 @@ def compile_lexicon(packs: Sequence[LocalePack], chosen: bool = True) -> Lexicon
             _I,
         ),
         address_abbreviation=regex.compile(_alt(_joined(packs, "address_abbreviations")), _I),
+        item_count=regex.compile(rf"\(?\b\d{{1,4}}\s*{_alt(_joined(packs, 'count_words'))}\b\.?\)?", _I),
         region_line=regex.compile(rf"\W*{region}(?:[\s,.]+{region})*\W*", _I),
         postcode=regex.compile(_alt(_joined(packs, "postcodes"))),
         address_ocr_words=ocr_words,
