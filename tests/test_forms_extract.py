@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 from dataclasses import replace
 from decimal import Decimal
@@ -483,6 +484,13 @@ def test_specks_read_unsurely_at_the_edges_do_not_widen_a_receipt_to_a_page() ->
     assert reader.kind(_money("total", confidence=0.3), sure) == "form"
 
 
+
+def _linked(form: list[Word], options: LinkOptions) -> list[tuple[str, str]]:
+    """The (key, value) pairs the rules of ``options`` link on ``form``, a 1000 x 600 page."""
+    segments = segments_of(form, SegmentOptions())
+    label_segments(segments, 1000, 600, options)
+    return [(p.key, p.value) for p in pairs_of(link_answers(segments, options))]
+
 def test_a_sure_answer_asks_nothing_itself() -> None:
     form = words(
         *line("FROM:", 50, 100), *line("R. W. Richardson", 200, 100), *line("JUNE 29", 500, 100),
@@ -490,10 +498,7 @@ def test_a_sure_answer_asks_nothing_itself() -> None:
         *line("12 packs", 260, 230),
     )  # fmt: skip
 
-    def pairs(options: LinkOptions) -> list[tuple[str, str]]:
-        segments = segments_of(form, SegmentOptions())
-        label_segments(segments, 1000, 600, options)
-        return [(p.key, p.value) for p in pairs_of(link_answers(segments, options))]
+    pairs = functools.partial(_linked, form)
 
     plain = pairs(LinkOptions(case_contrast=True))
     assert ("R. W. Richardson", "JUNE 29") in plain  # the answer to "FROM:" taken to ask the date
@@ -552,10 +557,7 @@ def test_a_counts_heading_or_a_question_asked_is_no_answer() -> None:
         *line("Stores:", 50, 350), *line("# 12", 200, 350),
     )  # fmt: skip
 
-    def pairs(options: LinkOptions) -> list[tuple[str, str]]:
-        segments = segments_of(form, SegmentOptions())
-        label_segments(segments, 1000, 600, options)
-        return [(p.key, p.value) for p in pairs_of(link_answers(segments, options))]
+    pairs = functools.partial(_linked, form)
 
     plain = pairs(LinkOptions())
     assert ("Invitations", "# Requested") in plain and ("Contacted your", "Manager?") in plain
@@ -571,10 +573,7 @@ def test_a_colon_ending_a_sentence_asks_nothing() -> None:
         *line("Date:", 50, 300), *line("3/3/95", 200, 300),
     )  # fmt: skip
 
-    def pairs(options: LinkOptions) -> list[tuple[str, str]]:
-        segments = segments_of(form, SegmentOptions())
-        label_segments(segments, 1000, 600, options)
-        return [(p.key, p.value) for p in pairs_of(link_answers(segments, options))]
+    pairs = functools.partial(_linked, form)
 
     assert ("in Mice", "Chromosome Aberrations") in pairs(LinkOptions())
     found = pairs(LinkOptions(sentence_colon=3))
@@ -592,10 +591,7 @@ def test_a_scrawl_over_two_lines_does_not_make_them_one_row_nor_answers() -> Non
         Word("8", 700, 85, 40, 80, 0.9),  # a stamp or a scrawl four letters tall
     ]  # fmt: skip
 
-    def pairs(options: LinkOptions) -> list[tuple[str, str]]:
-        segments = segments_of(form, SegmentOptions())
-        label_segments(segments, 1000, 600, options)
-        return [(p.key, p.value) for p in pairs_of(link_answers(segments, options))]
+    pairs = functools.partial(_linked, form)
 
     assert pairs(LinkOptions()) == [("Initials", "8")]  # one row through the scrawl: its values a table's
     assert pairs(LinkOptions(tall_row=3.0)) == [("Amount", "12.50"), ("Tax", "1.10")]  # and it answers nothing
@@ -608,10 +604,7 @@ def test_a_tick_answers_the_choice_it_follows_not_the_colon() -> None:
         *line("Brand:", 50, 300), *line("SALEM", 300, 300),
     )  # fmt: skip
 
-    def pairs(options: LinkOptions) -> list[tuple[str, str]]:
-        segments = segments_of(form, SegmentOptions())
-        label_segments(segments, 1000, 600, options)
-        return [(p.key, p.value) for p in pairs_of(link_answers(segments, options))]
+    pairs = functools.partial(_linked, form)
 
     sure = LinkOptions(sure_answers=("colon_row",))
     assert ("Region", "FULL") in pairs(sure)  # the first choice taken for the colon's answer
@@ -628,10 +621,7 @@ def test_a_month_before_its_day_is_a_date_not_a_label() -> None:
         *line("Date", 50, 300), *line("3/3/95", 250, 300),
     )  # fmt: skip
 
-    def pairs(options: LinkOptions) -> list[tuple[str, str]]:
-        segments = segments_of(form, SegmentOptions())
-        label_segments(segments, 1000, 600, options)
-        return [(p.key, p.value) for p in pairs_of(link_answers(segments, options))]
+    pairs = functools.partial(_linked, form)
 
     assert ("AUGUST", "15-18, 1996") in pairs(LinkOptions())
     months = pairs(LinkOptions(month_languages=("en",)))
