@@ -942,6 +942,16 @@ def test_a_tax_larger_than_its_subtotal_is_the_subtotal_read_a_row_off(corrector
     assert fields["tax"].value != "0.17"
 
 
+def test_a_total_read_with_its_currency_sign_as_a_digit_is_what_the_tender_leaves(
+    corrector: DefaultTextCorrector,
+) -> None:
+    lines = ["7-ELEVEN", "LAYS 20.00", "NESCAFE 39.00", "TOTAL 859.00", "CASH 100.00", "CHANGE 41.00"]  # ฿59.00
+    assert corrector.extract(ocr_from_lines(lines, confidence=0.9)).fields["total"].value == "59.00"
+    # a tender that leaves no such reading keeps the printed total
+    lines[-1] = "CHANGE 141.00"
+    assert corrector.extract(ocr_from_lines(lines, confidence=0.9)).fields["total"].value != "59.00"
+
+
 def test_a_tax_read_with_its_dollar_sign_as_a_digit_is_what_the_total_leaves(corrector: DefaultTextCorrector) -> None:
     lines = ["BELLA PASTA", "Steak Tip Skewers 212.98", "Root Beer $2.50", "Subtotal $28.48", "Tax 52.28",
              "Total $30.76"]  # fmt: skip

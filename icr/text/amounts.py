@@ -17,7 +17,16 @@ from decimal import Decimal
 
 import regex
 
-from icr.text.ledger import MAX_TAX_SHARE, PARTS, ROUNDED, TENDER, Provenance, one_digit_apart, one_digit_lost
+from icr.text.ledger import (
+    MAX_TAX_SHARE,
+    PARTS,
+    ROUNDED,
+    TENDER,
+    Provenance,
+    one_digit_apart,
+    one_digit_lost,
+    sign_as_digit,
+)
 from icr.text.lines import Line
 from icr.text.locales import SPACELESS, Lexicon, default_lexicon
 from icr.text.parsers import ParseOptions, find_amounts, parse_amount, parse_currency
@@ -355,7 +364,11 @@ def _derived_total(
         and (
             from_change in from_rounding
             or (
-                (one_digit_apart(best.value, from_change) or one_digit_lost(best.value, from_change))
+                (
+                    one_digit_apart(best.value, from_change)
+                    or one_digit_lost(best.value, from_change)
+                    or sign_as_digit(best.value, from_change)
+                )
                 and paid is not None
                 and paid.value == paid.value.to_integral()
             )

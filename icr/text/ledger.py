@@ -125,6 +125,13 @@ def one_digit_lost(printed: Decimal, value: Decimal) -> bool:
     return len(y) == len(x) + 1 and any(y[:i] + y[i + 1 :] == x for i in range(len(y)) if y[i].isdigit())
 
 
+def sign_as_digit(printed: Decimal, value: Decimal) -> bool:
+    """``859.00`` for ``59.00``: ``value`` read with the currency sign before it as a digit (``฿59.00``,
+    ``$59.00``)."""
+    x = f"{printed:.2f}"
+    return x[0] in SIGN_DIGITS and x[1:] == f"{value:.2f}"
+
+
 class _Hit(Protocol):
     """What :func:`settle` reads of an amount on the page (an ``AmountHit``)."""
 
