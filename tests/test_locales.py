@@ -72,6 +72,8 @@ def test_bad_pack_is_an_error(tmp_path: Path, text: str, key: str) -> None:
         (["KEDAI MAJU SDN BHD", "NO 3, JALAN SATU, TAMAN DUA", "43000 KAJANG, SELANGOR", "TOTAL RM 5.00"], ("ms_MY",)),
         (["Musterweg 4", "80331 München", "SUMME EUR 4,20", "MwSt 19% 0,67", "Bäckerei Huber GmbH"], ("de_DE",)),
         (["BLUE DINER", "12 MAIN ST", "AUSTIN, TX 78701", "TOTAL 9.00"], ("en_US",)),
+        (["BLUE DINER", "12 MAIN ST", "AUSTIN, TX78701", "TOTAL 9.00"], ("en_US",)),  # OCR lost the space
+        (["KEDAI MAJU SDN BHD", "43000 KAJANG, SELANGOR", "INV NO, IN12345", "TOTAL RM 5.00"], ("ms_MY",)),
         (["HARBOR GRILL", "7 Bay Road", "Sandy Springs, Georgia", "30328", "Total 9.00"], ("en_US",)),
         (["BURGER PLACE", "(562) 699-7484", "2/09/19", "Sales Tax 0.70", "Total 9.00"], ("en_US",)),
         (["BURGER PLACE", "(562) 699-7484", "2/09/19", "Total 9.00"], None),  # one weak cue: every pack
