@@ -153,7 +153,7 @@ class LocalePack(_Strict):
     strong_total: PatternList = []
     """Labels that make a total more likely the total (``TOTAL AMOUNT``)."""
     count_words: PatternList = []
-    """Words a count of items is printed with inside a label (``TOTAL 5 ITEMS 59.00``, ``SUMME 4 ARTIKEL``):
+    """Words a count of items is printed with inside a label (``TOTAL 5 ITEMS 59.00``):
     the count and its word are no part of the label, which names the amount after them."""
     payment_methods: dict[str, Literal["card", "cash", "ewallet", "cheque", "voucher"]] = {}
     payment_labels: PatternList = []
