@@ -579,13 +579,15 @@ _CODE_GOES_ON = regex.compile(r"[-_](?!\d\d?\s?[:.]\s?\d\d)[\p{L}\p{N}]{3}")
 
 def _in_code(text: str, start: int, end: int, lex: Lexicon) -> bool:
     """Whether the numeric date ``text[start:end]`` is part of a code: glued to letters before it that
-    are no date label ("HD03-04-06", not "DATE04/06/2018"), to a code's joint before it
+    are no date label nor weekday ("HD03-04-06", not "DATE04/06/2018", "FRI14/04/2023"), to a code's joint before it
     ("SP-NULL-18/06/04", "11/3-21"), or going on after it as a code ("18/06/04-1016956"; not a time,
     "03/08/2017-15:30", nor a shift's letter, "07/02/18-A")."""
     before = text[:start]
     glued = _GLUED_LETTERS.search(before)  # Latin letters: in a script without spaces a date follows words
     if glued is not None:
-        if not lex.date_label.fullmatch(glued.group(0)):
+        word = glued.group(0)
+        # a weekday of three letters or more lost its space ("FRI14/04/2023"); "DO" may be an order's code
+        if not lex.date_label.fullmatch(word) and not (len(word) >= 3 and word.upper() in lex.weekdays):
             return True
     elif before[-1:].isdigit() or (before[-1:] in ("-", "/", "_") and before[-2:-1].isalnum()):
         return True
