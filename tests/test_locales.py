@@ -687,6 +687,13 @@ def test_the_currency_of_the_one_country_whose_cues_show_weakly(corrector: Defau
     assert ex.fields["currency"].value == "USD" and ex.fields["currency"].confidence <= 0.3
     ex = corrector.extract(ocr_from_lines(["CORNER DELI", "Sandwich 8.50", "TOTAL 8.50"]))
     assert "currency" not in ex.fields
+    # the same number with a space after its area code, or read with tildes on a dim photo: the date
+    # is then read month first
+    for phone in ("212 555-0143", "212~555~0143"):
+        lines = ["CORNER DELI", phone, "06/10/17 11:47", "Sandwich 8.50", "TOTAL 8.50"]
+        ex = corrector.extract(ocr_from_lines(lines))
+        assert ex.fields["date"].value == "2017-06-10", phone
+        assert ex.fields["currency"].value == "USD", phone
 
 
 def test_no_hint_where_two_countries_cues_show_about_as_weakly() -> None:
