@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import functools
 import json
 import math
 import random
@@ -75,12 +76,25 @@ HAN_FONTS = ("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc",)
 
 def fonts_for(text: str) -> tuple[str, ...]:
     """The fonts that draw every character of ``text``: the receipt fonts, or a Chinese or Japanese
-    one for a receipt in those scripts."""
+    one for a receipt in those scripts; of the receipt fonts those with a glyph for each of its
+    characters (Liberation Mono has none for "฿", "₹", "₺" or "₱": it would print an empty box)."""
     if regex.search(r"[\p{Hiragana}\p{Katakana}]", text):
         return KANA_FONTS
     if regex.search(r"\p{Han}", text):
         return HAN_FONTS
-    return FONTS
+    wanted = {ord(c) for c in text if not c.isspace()}
+    drawing = tuple(f for f in FONTS if not Path(f).exists() or wanted <= _characters(f))
+    return drawing or FONTS
+
+
+@functools.cache
+def _characters(font: str) -> frozenset[int]:
+    """The characters ``font`` has a glyph for (every one when fontTools is not installed)."""
+    try:
+        from fontTools.ttLib import TTFont
+    except ImportError:
+        return frozenset(range(0x110000))
+    return frozenset(TTFont(font, lazy=True).getBestCmap())
 
 
 def printed(text: str, rng: random.Random) -> tuple[np.ndarray, int]:
