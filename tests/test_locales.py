@@ -168,6 +168,8 @@ def test_amount_slips_are_scoped_to_their_pack() -> None:
     assert [v for v, _, _ in find_amounts("TOTAL RH43. 40", lexicon_for(("de_DE",)))] != [Decimal("43.40")]
     # the dollar mark read as a glued S ("S93.58") is a dollar only where en_US applies
     assert find_amounts("Total: S93.58", lexicon_for(("en_US",))) == [(Decimal("93.58"), "$93.58", 7)]
+    # ... its decimal point read as a comma too
+    assert [v for v, _, _ in find_amounts("SubTotal S32,70", lexicon_for(("en_US",)))] == [Decimal("32.70")]
     assert [v for v, _, _ in find_amounts("Total: S93.58", lexicon_for(("ms_MY",)))] != [Decimal("93.58")]
 
 
