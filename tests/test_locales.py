@@ -681,6 +681,10 @@ def test_a_cue_stays_on_its_line() -> None:
     assert score_locales(["Hauptstr. 5", "20071 Hamburg"])["de_DE"] > 0
     # a ZIP code OCR put on a line of its own still follows its state
     assert score_locales(["Sandy Springs, Georgia", "30328"])["en_US"] >= 3
+    # a Dutch postcode stands before its town or ends its line; a till's code with its letters does not
+    assert score_locales(["ABC CHICKEN", "8253 DR-T"])["nl_NL"] == 0
+    assert score_locales(["Dam 1", "1012 JS Amsterdam"])["nl_NL"] > 0
+    assert score_locales(["Dam 1", "1012JS"])["nl_NL"] > 0
 
 
 def test_the_currency_of_the_one_country_whose_cues_show_weakly(corrector: DefaultTextCorrector) -> None:
