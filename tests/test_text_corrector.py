@@ -713,6 +713,18 @@ def test_a_total_read_right_is_kept_when_one_other_amount_disagrees(corrector: D
     assert ex.fields["total"].typed == Decimal("12.40")  # 20.00 - 7.65 = 12.35 alone is not enough
 
 
+@pytest.mark.parametrize("total_line", [None, "TOTAL", "TOTAL 1Z:5O", "TOTAL 12:50"])
+def test_the_card_payment_the_items_add_up_to_is_the_total_when_its_line_is_unread(
+    corrector: DefaultTextCorrector, total_line: str | None
+) -> None:
+    # not the largest item's price: the payment is what the items add up to
+    lines = ["CORNER DELI", "Sandwich 8.50", "Soda 4.00", *([total_line] if total_line else []), "VISA 12.50"]
+    assert corrector.extract(ocr_from_lines(lines)).fields["total"].typed == Decimal("12.50")
+    # a total read is kept over an amount that is only the items' sum (a subtotal whose label is garbled)
+    lines = ["Sandwich 8.50", "Soda 4.00", "Sbtotl 12.50", "TAX 1.25", "TOTAL 13.75"]
+    assert corrector.extract(ocr_from_lines(lines)).fields["total"].typed == Decimal("13.75")
+
+
 @pytest.mark.parametrize(
     ("lines", "subtotal", "tax"),
     [

@@ -310,6 +310,23 @@ _WINDOW = 24
 """Amounts after a total looked at for tendered and change (a receipt prints a handful)."""
 
 
+def _items_above(hits: Sequence[AmountHit], tendered: set[Decimal]) -> dict[int, tuple[int, Decimal]]:
+    """For each line with an amount, how many item prices the lines above it print and their sum: an
+    item is a line whose amounts no label claims and that names something (a word), its price the
+    line's last amount ("2 x 4.00 8.00")."""
+    prices: dict[int, Decimal] = {}
+    for h in hits:
+        if h.kind == "" and not h.ambiguous and h.value > 0 and h.value not in tendered and _WORD.search(h.label):
+            prices[h.line] = h.value
+    out: dict[int, tuple[int, Decimal]] = {}
+    count, value = 0, Decimal(0)
+    for line in sorted({h.line for h in hits} | set(prices)):
+        out[line] = (count, value)
+        if line in prices:
+            count, value = count + 1, value + prices[line]
+    return out
+
+
 @dataclass(frozen=True)
 class Chosen:
     value: Decimal
@@ -459,6 +476,8 @@ def choose_amounts(
     tax_values = {tax.value for tax in taxes if tax.value > 0}
     from_tax = {parts(b, levied, r) for b in total_values for levied in tax_values for r in adjust if levied + r > 0}
 
+    items_above = _items_above(hits, tendered)
+
     def arithmetic(v: Decimal) -> float:
         bonus = 0.0
         if paid is not None and change is not None and change.value > 0 and TENDER.value(terms) == v:
@@ -479,6 +498,10 @@ def choose_amounts(
         elif taxes and v in from_tax:
             bonus += arith.parts
         return bonus + sequence_bonus.get(v, 0.0)
+
+    def sums_items(h: AmountHit) -> bool:
+        count, value = items_above.get(h.line, (0, Decimal(0)))
+        return count >= 2 and value == h.value
 
     def sums_groups(h: AmountHit) -> bool:
         """``h`` is printed after two group totals it is the sum of ("TOTAL 6% SUPPLIES (INC GST) 30.01",
@@ -522,6 +545,8 @@ def choose_amounts(
         score = base + arithmetic(h.value) + w.repeated * min(counts[h.value] - 1, w.repeated_most)
         if sums_groups(h):
             score += arith.sums_groups
+        if sums_items(h):
+            score += arith.sums_items
         if biggest is not None and h.value == biggest:
             score += w.largest
         if h.value <= 0:

@@ -78,6 +78,8 @@ class TotalArithmetic(_Weights):
     """``T ... P ... C`` within a few lines with ``P - C = T``, whatever the labels: the candidate is T."""
     sums_groups: float
     """Printed after two group totals it is the sum of ("TOTAL 6% SUPPLIES", "TOTAL 0% SUPPLIES")."""
+    sums_items: float
+    """The item prices printed above it (each item line's last amount, two or more) add up to the candidate."""
 
 
 class TotalWeights(_Weights):
