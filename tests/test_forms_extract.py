@@ -566,6 +566,20 @@ def test_a_counts_heading_or_a_question_asked_is_no_answer() -> None:
     assert ("Stores", "# 12") in marked  # a sign before digits is a value's
 
 
+def test_a_counts_label_after_its_sign_asks_for_the_count_on_its_row() -> None:
+    form = words(
+        *line("# Customers Invited", 50, 100), *line("40", 500, 100),
+        *line("% of stores", 50, 200), *line("12", 500, 200),
+    )  # fmt: skip
+
+    pairs = functools.partial(_linked, form)
+
+    assert pairs(LinkOptions()) == []  # a sign first: no label
+    marked = pairs(LinkOptions(heading_marks=("#", "%")))
+    assert ("# Customers Invited", "40") in marked  # the label after the sign asks
+    assert all(k != "% of stores" for k, _ in marked)  # words in small letters after it: still no label
+
+
 def test_a_colon_ending_a_sentence_asks_nothing() -> None:
     form = words(
         *line("in Mice:", 50, 100), *line("Chromosome Aberrations", 250, 100),

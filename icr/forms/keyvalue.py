@@ -97,7 +97,7 @@ class LinkOptions:
     nothing, unless it is one word of at most this many letters ("cc:"); 0: every colon asks."""
     heading_marks: tuple[str, ...] = ()
     """A segment of a sign from these and words after it, no digit ("# Requested", "% of Stores"), names what
-    is counted: a heading, never an answer."""
+    is counted: a heading, never an answer; the words after the sign a label ("# Customers Invited" / "40")."""
     asking_marks: tuple[str, ...] = ()
     """A segment ending in one of these ("Manager/Supervisor?") asks: never an answer."""
     tick_marks: tuple[str, ...] = ()
@@ -145,8 +145,10 @@ _DIGIT = regex.compile(r"\p{N}")
 
 def _key_like(seg: Segment, options: LinkOptions) -> bool:
     """Short words of letters, no digits: a label ("Date", "Account Name", "No."), capitalised or mostly capitals
-    (OCR reads "UPC NO" as "uPc NO")."""
-    text = seg.text.strip()
+    (OCR reads "UPC NO" as "uPc NO"), after a sign of ``heading_marks`` ("# Customers Invited")."""
+    text = _unmarked(seg.text.strip(), options)
+    if not text:
+        return False
     letters = [c for c in text if c.isalpha()]
     digits = _DIGIT.findall(_NOTES.sub("", text) if seg.note else text)
     return (
@@ -156,6 +158,12 @@ def _key_like(seg: Segment, options: LinkOptions) -> bool:
         and len(digits) <= 1
         and (text[0].isupper() or text[0] == "(" or sum(c.isupper() for c in letters) > len(letters) / 2)
     )
+
+
+def _unmarked(text: str, options: LinkOptions) -> str:
+    """``text`` without the sign of ``heading_marks`` it starts with ("# Customers Invited": "Customers Invited")."""
+    lead = next((m for m in options.heading_marks if text.startswith(m)), "")
+    return text[len(lead) :].lstrip()
 
 
 def _word_label(seg: Segment) -> bool:
