@@ -580,6 +580,14 @@ def test_a_counts_label_after_its_sign_asks_for_the_count_on_its_row() -> None:
     assert all(k != "% of stores" for k, _ in marked)  # words in small letters after it: still no label
 
 
+def test_touching_rows_are_no_paragraph_unless_rows_are_joined() -> None:
+    # a heading over two sub-headings, the lower row's letters starting where the upper's end
+    form = words(*line("Proved Recall", 300, 100), *line("Score", 300, 120), *line("Base", 400, 120))
+    assert [s.text for s in segments_of(form, SegmentOptions())] == ["Proved Recall", "Score", "Base"]
+    joined = segments_of(form, SegmentOptions(join_gap=0.5))
+    assert [s.text for s in joined] == ["Proved Recall Score", "Base"]
+
+
 def test_a_colon_ending_a_sentence_asks_nothing() -> None:
     form = words(
         *line("in Mice:", 50, 100), *line("Chromosome Aberrations", 250, 100),

@@ -36,7 +36,7 @@ class SegmentOptions:
     row_overlap: float = 0.5
     """Words sharing this share of the smaller height are on one row."""
     join_gap: float = 0.0
-    """Rows of a paragraph are at most this many letter heights apart."""
+    """Rows of a paragraph are at most this many letter heights apart (0: rows are no paragraph, even touching)."""
     join_height: float = 0.3
     """... and their letter heights differ by at most this share."""
     join_indent: float = 2.5
@@ -230,6 +230,8 @@ def _joinable(upper: Segment, lower: Segment, options: SegmentOptions) -> bool:
     note = _joins_note(upper, lower, options)
     if note:
         reach = max(reach, options.note_gap)
+    if reach <= 0:
+        return False  # rows are no paragraph (join_gap 0), not even touching ones
     if ly0 - uy1 > reach * h or ly0 <= uy0 + 0.5 * upper.height / max(upper.rows, 1):
         return False
     if abs(upper.height - lower.height) > options.join_height * h:
