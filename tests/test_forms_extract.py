@@ -588,6 +588,20 @@ def test_touching_rows_are_no_paragraph_unless_rows_are_joined() -> None:
     assert [s.text for s in joined] == ["Proved Recall Score", "Base"]
 
 
+def test_a_tables_first_cell_under_its_heading_stays_a_tables_cell() -> None:
+    form = words(
+        *line("Supplier", 50, 100), *line("Cost", 400, 100), *line("Travel", 550, 100), *line("Total", 700, 100),
+        *line("Acme Inc.", 50, 150), *line("27,000", 400, 150), *line("2,500", 550, 150), *line("29,500", 700, 150),
+        *line("Bolt Ltd.", 50, 200), *line("29,216", 400, 200), *line("2,500", 550, 200), *line("31,716", 700, 200),
+    )  # fmt: skip
+    options = LinkOptions(rule_confidence={"table": 0.4, "under_question": 0.35}, min_pair_confidence=0.37)
+    segments = segments_of(form, SegmentOptions())
+    label_segments(segments, 1000, 600, options)
+    found = [(p.key, p.value) for p in pairs_of(link_answers(segments, options), 1, options)]
+    # the first row's cells weigh as a table's, not as answers written under a question
+    assert ("Cost", "27,000") in found and ("Total", "29,500") in found and ("Cost", "29,216") in found
+
+
 def test_a_colon_ending_a_sentence_asks_nothing() -> None:
     form = words(
         *line("in Mice:", 50, 100), *line("Chromosome Aberrations", 250, 100),

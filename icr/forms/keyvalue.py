@@ -302,8 +302,9 @@ def label_segments(segments: Sequence[Segment], page_width: int, page_height: in
             continue
         column = _column_below(q, segments, options)
         if q.label == "question" and column:
-            column[0].label = "answer"  # a question's answer written under it
-            column[0].rule = AnswerRule.UNDER_QUESTION
+            if column[0].label != "answer":  # a table's cell (or a value on its row) keeps the rule that found it
+                column[0].label = "answer"  # a question's answer written under it
+                column[0].rule = AnswerRule.UNDER_QUESTION
         elif column and _value_like(column[0]) and not (_month(q, options) and _month(column[0], options)):
             q.label = "question"  # a column's heading over its values
             for seg in column:
