@@ -602,6 +602,23 @@ def test_a_tables_first_cell_under_its_heading_stays_a_tables_cell() -> None:
     assert ("Cost", "27,000") in found and ("Total", "29,500") in found and ("Cost", "29,216") in found
 
 
+def test_an_answer_wrapped_back_to_the_margin_answers_the_label_too() -> None:
+    form = words(
+        *line("Manager Comments:", 50, 100), *line("Manager, please contact suggester and forward", 300, 100),
+        *line("comments to the Quality Council.", 50, 130),
+        *line("Original:", 50, 300), *line("Project File", 200, 300),
+        *line("cc", 50, 330), *line("H. Williams", 200, 330),
+    )  # fmt: skip
+
+    pairs = functools.partial(_linked, form)
+
+    assert all(v != "comments to the Quality Council." for _, v in pairs(LinkOptions()))
+    wrapped = pairs(LinkOptions(wrapped_lines=True))
+    assert ("Manager Comments", "comments to the Quality Council.") in wrapped
+    assert ("Manager Comments", "Manager, please contact suggester and forward") in wrapped
+    assert all(v != "cc" for _, v in wrapped)  # a label in small letters with its own answer on its row
+
+
 def test_a_colon_ending_a_sentence_asks_nothing() -> None:
     form = words(
         *line("in Mice:", 50, 100), *line("Chromosome Aberrations", 250, 100),

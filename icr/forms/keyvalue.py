@@ -110,6 +110,10 @@ class LinkOptions:
     """Languages whose month names (babel's CLDR data, with their short forms) mark a date: a month, with its day
     or not, and a number or another month after it on its row are one date or two, not a label and its value
     ("AUGUST" / "15-18, 1996")."""
+    wrapped_lines: bool = False
+    """A line alone under a short label's row, starting where the label starts and in a small letter, carries on
+    the answer after the label's colon back at the margin ("Manager Comments:" / "Manager, please contact
+    suggester and forward" / "comments to the Quality Council."): it answers the label too."""
     sure_answers: tuple[str, ...] = ()
     """Answers found by these rules (``colon_row``, ``case_row``) ask nothing themselves: not of the segment
     after them on their row, nor as the heading of a column under them (an entity asks or answers)."""
@@ -583,8 +587,37 @@ def link_answers(segments: Sequence[Segment], options: LinkOptions) -> list[tupl
             head = a.row_head
             if head is not None and head.label == "question" and head is not q and head is not top:
                 links.append((head, a))  # however far to the left
+    if options.wrapped_lines:
+        links.extend(_wrapped_lines(links, segments, options))
     links.sort(key=lambda qa: (qa[0].box[1], qa[0].box[0], qa[1].box[1], qa[1].box[0]))
     return links
+
+
+def _wrapped_lines(
+    links: Sequence[tuple[Segment, Segment]], segments: Sequence[Segment], options: LinkOptions
+) -> list[tuple[Segment, Segment]]:
+    """The lines carrying on a colon's answer on its row back at the label's left edge (``wrapped_lines``)."""
+    found: list[tuple[Segment, Segment]] = []
+    for q, a in links:
+        if a.rule != AnswerRule.COLON_ROW or len(q.words) > options.max_key_words // 2:
+            continue  # a label's answer on its row, not a sentence's end
+        if not (_same_row(q, a) or _same_row(a, q)):
+            continue
+        h = max(q.height, 1.0)
+        bottom = max(q.box[3], a.box[3])
+        for s in segments:
+            first = next((c for c in s.text if c.isalpha()), "")
+            if (
+                s.label == "other"
+                and first.islower()
+                and abs(s.box[0] - q.box[0]) <= options.line_indent * h
+                and q.box[3] - h / 2 <= s.box[1] <= bottom + options.line_gap * h
+                and not any(o is not s and (_same_row(s, o) or _same_row(o, s)) for o in segments)
+            ):
+                s.label, s.rule = "answer", a.rule
+                found.append((q, s))
+                break
+    return found
 
 
 _NAME = regex.compile(r"^(?:\p{Lu}\p{Ll}{1,2}\.\s*)?(?:\p{Lu}\.\s*){1,3}\p{Lu}[\p{L}'-]+\.?$")
