@@ -619,6 +619,23 @@ def test_an_answer_wrapped_back_to_the_margin_answers_the_label_too() -> None:
     assert all(v != "cc" for _, v in wrapped)  # a label in small letters with its own answer on its row
 
 
+def test_a_row_of_three_labels_and_values_is_no_tables_row_as_shipped() -> None:
+    from icr.config import load_settings
+
+    options = FormReader.from_section(load_settings().section("forms")).link_options
+    form = words(
+        *line("DESIGN NO", 50, 100), *line("15", 200, 100), *line("UPC NO", 350, 100), *line("272972", 500, 100),
+        *line("MATERIAL NO", 650, 100), *line("50-034A", 850, 100),
+        *line("Score", 200, 200), *line("Base", 350, 200), *line("Index", 500, 200), *line("Share", 650, 200),
+        *line("Male", 50, 250), *line("2.0", 200, 250), *line("(83)", 350, 250), *line("31", 500, 250),
+        *line("12%", 650, 250),
+    )  # fmt: skip
+    found = _linked(form, options)
+    assert ("UPC NO", "272972") in found and ("MATERIAL NO", "50-034A") in found  # each label its value
+    assert all(k != "DESIGN NO" or v == "15" for k, v in found)  # not a table's row under its first label
+    assert ("Male", "(83)") in found and ("Base", "(83)") in found  # four values: a table's row
+
+
 def test_a_colon_ending_a_sentence_asks_nothing() -> None:
     form = words(
         *line("in Mice:", 50, 100), *line("Chromosome Aberrations", 250, 100),
