@@ -1060,6 +1060,9 @@ def test_two_levies_are_the_tax_where_their_sum_settles_the_parts(corrector: Def
     # a tax printed again in a summary is no second levy
     fields = corrector.extract(ocr_from_lines([*head, "GST 5% 0.67", "TOTAL 14.16", "TAX TOTAL 0.67"])).fields
     assert fields["tax"].value == "0.67"
+    # no subtotal printed: the item prices above the levies add up in its place
+    fields = corrector.extract(ocr_from_lines([*head[:-1], "GST 5% 0.67", "PST 7% 0.63", "TOTAL 14.79"])).fields
+    assert fields["tax"].value == "1.30"
 
 
 def test_the_tax_a_tax_inclusive_total_holds_is_the_tax_and_no_part_of_its_sums(

@@ -597,7 +597,9 @@ def choose_amounts(
         if ok:
             t = ok[0]
             out["tax"] = Chosen(t.value, t.raw, t.line, round(w.parts_share * t.confidence, 3), Provenance.KEYWORD)
-            levied = _levies(ok, subtotal, total, {**terms, "rounding": rounding.value if rounding else None})
+            count, items = items_above.get(min(x.line for x in ok), (0, Decimal(0)))
+            before = subtotal.value if subtotal is not None else items if count >= 2 else None
+            levied = _levies(ok, before, total, {**terms, "rounding": rounding.value if rounding else None})
             if levied is not None:
                 out["tax"] = Chosen(levied, t.raw, t.line, round(w.parts_share * t.confidence, 3), Provenance.KEYWORD)
     return out
@@ -634,10 +636,10 @@ def _included_tax(label: str, lex: Lexicon) -> bool:
 
 
 def _levies(
-    taxes: Sequence[AmountHit], subtotal: AmountHit | None, total: Chosen | None, terms: dict[str, Decimal | None]
+    taxes: Sequence[AmountHit], subtotal: Decimal | None, total: Chosen | None, terms: dict[str, Decimal | None]
 ) -> Decimal | None:
     """The taxes of several lines together ("GST 5% 0.67 / PST 7% 0.63") where only their sum settles
-    subtotal + tax = total, else None."""
+    subtotal + tax = total, else None; ``subtotal`` the printed one, else the items' sum above the taxes."""
     if subtotal is None or total is None:
         return None
     first: dict[int, Decimal] = {}
@@ -648,6 +650,6 @@ def _levies(
     both = sum(first.values(), Decimal(0))
 
     def settles(tax: Decimal) -> bool:
-        return PARTS.value({**terms, "subtotal": subtotal.value, "tax": tax}) == total.value
+        return PARTS.value({**terms, "subtotal": subtotal, "tax": tax}) == total.value
 
     return both if settles(both) and not settles(taxes[0].value) else None
