@@ -22,6 +22,7 @@ from icr.forms.keyvalue import (
     name_lists,
     pairs_of,
     run_on_answers,
+    unanswered_labels,
 )
 from icr.forms.reader import FormReader, text_span
 from icr.forms.segments import SegmentOptions, segments_of
@@ -696,3 +697,28 @@ def test_a_month_before_its_day_is_a_date_not_a_label() -> None:
     assert ("AUGUST", "15-18, 1996") in pairs(LinkOptions())
     months = pairs(LinkOptions(month_languages=("en",)))
     assert months == [("Date", "3/3/95")]  # two dates and a label with its date
+
+
+def test_a_label_left_unanswered_is_still_a_question() -> None:
+    form = words(
+        *line("Date:", 50, 100), *line("3/3/95", 200, 100),
+        *line("Approved by", 50, 200),
+        *line("Signature of Retail Purchaser", 50, 260),
+        *line("please complete the following.", 50, 350),
+        *line("1982", 50, 450),
+    )  # fmt: skip
+
+    def labels(options: LinkOptions) -> tuple[dict[str, str], list[tuple[str, str]]]:
+        segments = segments_of(form, SegmentOptions())
+        label_segments(segments, 1000, 600, options)
+        links = link_answers(segments, options)
+        unanswered_labels(segments, options)
+        return {s.text: s.label for s in segments}, [(p.key, p.value) for p in pairs_of(links)]
+
+    before, pairs = labels(LinkOptions())
+    assert before["Approved by"] == "other" and before["Signature of Retail Purchaser"] == "other"
+    after, same = labels(LinkOptions(unanswered_labels=True))
+    assert after["Approved by"] == "question" and after["Signature of Retail Purchaser"] == "question"
+    assert after["please complete the following."] == "other" and after["1982"] == "other"  # prose, a number
+    assert after["Date:"] == "question" and after["3/3/95"] == "answer"
+    assert same == pairs == [("Date", "3/3/95")]  # the pairs are the same

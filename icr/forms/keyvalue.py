@@ -12,7 +12,7 @@ import functools
 import itertools
 import statistics
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import regex
 
@@ -114,6 +114,9 @@ class LinkOptions:
     """A line alone under a short label's row, starting where the label starts and in a small letter, carries on
     the answer after the label's colon back at the margin ("Manager Comments:" / "Manager, please contact
     suggester and forward" / "comments to the Quality Council."): it answers the label too."""
+    unanswered_labels: bool = False
+    """A label left with no answer once linked (capitalised words, at most ``max_key_words``, no digits: a blank's
+    caption, a box's name) still asks: a question, not other; the pairs are the same."""
     sure_answers: tuple[str, ...] = ()
     """Answers found by these rules (``colon_row``, ``case_row``) ask nothing themselves: not of the segment
     after them on their row, nor as the heading of a column under them (an entity asks or answers)."""
@@ -327,6 +330,17 @@ def label_segments(segments: Sequence[Segment], page_width: int, page_height: in
         caps = len(letters) >= 4 and sum(c.isupper() for c in letters) >= 0.8 * len(letters)
         if (tall or (alone and caps and seg.box[1] < options.header_top * page_height)) and seg.rows <= 2:
             seg.label = "header"
+
+
+def unanswered_labels(segments: Sequence[Segment], options: LinkOptions) -> None:
+    """Label as questions, in place, the segments left other that read as labels (``unanswered_labels``): a form's
+    blank is still asked for. Run after linking: the pairs do not change."""
+    if not options.unanswered_labels:
+        return
+    wide = replace(options, max_key_words=2 * options.max_key_words)  # a question's words, not a row label's
+    for seg in segments:
+        if seg.label == "other" and _key_like(seg, wide):
+            seg.label = "question"
 
 
 def _month(seg: Segment, options: LinkOptions) -> bool:

@@ -28,6 +28,7 @@ from icr.forms.keyvalue import (
     name_lists,
     pairs_of,
     run_on_answers,
+    unanswered_labels,
 )
 from icr.forms.learn import LinkModel, link_with_model
 from icr.forms.segments import Segment, SegmentOptions, segments_of
@@ -243,6 +244,7 @@ class FormReader:
                 links, scores = link_answers(segments, self.link_options), None
                 links = name_lists(links, segments, self.link_options)
                 segments = run_on_answers(links, segments, self.link_options)
+            unanswered_labels(segments, self.link_options)
             out.segments.extend((seg.label, seg.text) for seg in segments)
             for pair in pairs_of(links, page.number, self.link_options, scores):
                 out.pairs.append(replace(_unscaled(pair, scale), engine=pair.engine or ocr.engine))
