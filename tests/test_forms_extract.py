@@ -722,3 +722,20 @@ def test_a_label_left_unanswered_is_still_a_question() -> None:
     assert after["please complete the following."] == "other" and after["1982"] == "other"  # prose, a number
     assert after["Date:"] == "question" and after["3/3/95"] == "answer"
     assert same == pairs == [("Date", "3/3/95")]  # the pairs are the same
+
+
+def test_an_answer_runs_on_over_no_line_after_a_label_of_its_own() -> None:
+    form = words(
+        *line("Original:", 50, 100), *line("Project File", 200, 100),
+        *line("cc", 50, 130), *line("H. Williams", 200, 130),
+        *line("Address:", 50, 300), *line("12 Main Street", 200, 300),
+        *line("Springfield", 200, 330),
+    )  # fmt: skip
+
+    def pairs(options: LinkOptions) -> list[tuple[str, str]]:
+        return [(p.key, p.value) for p in read_pairs(form, options)]
+
+    assert ("Original", "Project File H. Williams") in pairs(LinkOptions(answer_lines=4))
+    alone = pairs(LinkOptions(answer_lines=4, run_on_alone=True))
+    assert ("Original", "Project File") in alone  # "H. Williams" follows "cc" on its row
+    assert ("Address", "12 Main Street Springfield") in alone  # a line alone on its row still carries on

@@ -76,7 +76,10 @@ class LinkOptions:
     line_gap: float = 0.8
     """... each at most this many letter heights under the one before ..."""
     line_indent: float = 1.5
-    """... starting at most this many letter heights from the answer's left edge."""
+    """... starting at most this many letter heights from the answer's left edge ..."""
+    run_on_alone: bool = False
+    """... and with nothing left of it on its row (a line after a label of its own, "cc  H. Williams", answers
+    that label, not the answer above it)."""
     above_reach: float = 0.0
     """An answer takes a question above it at most this many of its letter heights up (0: any distance);
     a table's cell any distance (its column's heading over the cells above it)."""
@@ -716,6 +719,7 @@ def _run_on(a: Segment, segments: Sequence[Segment], options: LinkOptions) -> se
             and abs(s.height - a.height) <= 0.3 * h
             and not s.ends_with_colon
             and id(s) not in taken
+            and not (options.run_on_alone and _after_another(s, segments))
         ]
         if len(below) != 1:
             break
@@ -723,6 +727,13 @@ def _run_on(a: Segment, segments: Sequence[Segment], options: LinkOptions) -> se
         a.rows += 1
         taken.add(id(below[0]))
     return taken
+
+
+def _after_another(seg: Segment, segments: Sequence[Segment]) -> bool:
+    """Something stands left of ``seg`` on its row (a label of its own: "cc  H. Williams")."""
+    return any(
+        o is not seg and o.box[2] <= seg.box[0] + 2 and (_same_row(o, seg) or _same_row(seg, o)) for o in segments
+    )
 
 
 def _left_question(a: Segment, questions: Sequence[Segment], options: LinkOptions) -> Segment | None:
