@@ -120,6 +120,10 @@ class LinkOptions:
     unanswered_labels: bool = False
     """A label left with no answer once linked (capitalised words, at most ``max_key_words``, no digits: a blank's
     caption, a box's name) still asks: a question, not other; the pairs are the same."""
+    raised_answers: bool = False
+    """A label with no answer on its row is answered by the segment after it typed a little above its line (the
+    answer's middle over the label's top, its bottom below it: "Brand & Style" / "CARLTON 100's FMSP"), within
+    ``right_gap`` and nothing between them on the label's row (``raised``)."""
     sure_answers: tuple[str, ...] = ()
     """Answers found by these rules (``colon_row``, ``case_row``) ask nothing themselves: not of the segment
     after them on their row, nor as the heading of a column under them (an entity asks or answers)."""
@@ -303,6 +307,8 @@ def label_segments(segments: Sequence[Segment], page_width: int, page_height: in
                 right.label = "answer"
                 on_rows.append((left, right))
     _aligned_rows(on_rows, options)
+    if options.raised_answers:
+        _raised_answers(segments, page_width, options)
     for q in [s for s in segments if s.label == "question" or _key_like(s, options)]:
         if q.label == "answer" and q.rule in options.sure_answers:
             continue  # heads no column either
@@ -310,6 +316,8 @@ def label_segments(segments: Sequence[Segment], page_width: int, page_height: in
             continue  # a choice heads nothing
         if any(_same_row(q, o) and o.box[0] >= q.box[2] - 2 and o.label == "answer" for o in segments):
             continue
+        if any(o.row_head is q and o.rule == AnswerRule.RAISED for o in segments):
+            continue  # answered a little above its line
         column = _column_below(q, segments, options)
         if q.label == "question" and column:
             if column[0].label != "answer":  # a table's cell (or a value on its row) keeps the rule that found it
@@ -344,6 +352,37 @@ def unanswered_labels(segments: Sequence[Segment], options: LinkOptions) -> None
     for seg in segments:
         if seg.label == "other" and _key_like(seg, wide):
             seg.label = "question"
+
+
+def _raised_answers(segments: Sequence[Segment], page_width: int, options: LinkOptions) -> None:
+    """Each label with no answer on its row takes the first segment after it typed a little above its line
+    (``raised_answers``): that answers it, ``row_head`` naming the label."""
+    for label in segments:
+        if not (label.label == "question" or (label.label == "other" and _key_like(label, options))):
+            continue
+        if any(_same_row(label, o) and o.box[0] >= label.box[2] - 2 and o.label == "answer" for o in segments):
+            continue
+        top = label.box[1]
+        after = [
+            s
+            for s in segments
+            if s.label == "other"
+            and label.box[2] - 2 <= s.box[0] <= label.box[2] + options.right_gap * page_width
+            and s.rows == 1
+            and (s.box[1] + s.box[3]) / 2 < top < s.box[3]
+            and not _key_like(s, options)
+            and not _label_text(s, options)
+            and not s.ends_with_colon
+        ]
+        if not after:
+            continue
+        answer = min(after, key=lambda s: s.box[0])
+        if any(
+            o is not label and _same_row(label, o) and label.box[2] - 2 <= o.box[0] and o.box[2] <= answer.box[0] + 2
+            for o in segments
+        ):
+            continue  # something between them on the label's row
+        label.label, answer.label, answer.rule, answer.row_head = "question", "answer", AnswerRule.RAISED, label
 
 
 def _month(seg: Segment, options: LinkOptions) -> bool:
@@ -594,7 +633,10 @@ def link_answers(segments: Sequence[Segment], options: LinkOptions) -> list[tupl
     questions = [s for s in segments if s.label == "question"]
     links: list[tuple[Segment, Segment]] = []
     for a in (s for s in segments if s.label == "answer"):
-        q = _left_question(a, questions, options) or _above_question(a, questions, options)
+        if a.rule == AnswerRule.RAISED and a.row_head is not None:
+            q: Segment | None = a.row_head
+        else:
+            q = _left_question(a, questions, options) or _above_question(a, questions, options)
         if q is not None:
             links.append((q, a))
         if a.extra.get("table"):

@@ -84,6 +84,9 @@ class AnswerRule(StrEnum):
     """A table's cell."""
     TICKED = "ticked"
     """A tick mark by one of the choices after a colon ("REGION: FULL X PARTIAL"): it answers that choice."""
+    RAISED = "raised"
+    """Typed after a label a little above its line, the answer's middle over the label's top ("Brand & Style" /
+    "CARLTON 100's FMSP"): it answers the label (its ``row_head``)."""
 
 
 @dataclass
@@ -100,7 +103,8 @@ class Segment:
     score: float = 0.0
     extra: dict[str, float] = field(default_factory=dict)
     row_head: Segment | None = None
-    """For a table's cell: the heading its row starts with, when that asks (``forms.links.table_rows``)."""
+    """For a table's cell: the heading its row starts with, when that asks (``forms.links.table_rows``); for an
+    answer typed a little above its label's line, that label (``forms.links.raised_answers``)."""
     note: bool = False
     """A note in brackets under it was joined to it ("Total" / "(205)"; ``forms.segments.note_gap``)."""
     colon: bool = False
