@@ -743,11 +743,12 @@ def test_an_answer_runs_on_over_no_line_after_a_label_of_its_own() -> None:
 
 def test_an_answer_typed_a_little_above_its_labels_line_answers_it() -> None:
     form = words(
+        *line("Manager", 250, 140),
         *line("Brand & Style", 50, 200), *line("CARLTON 100's FMSP", 250, 185),
         *line("Region", 50, 400), *line("EAST DIVISION", 250, 385),
     )  # fmt: skip
 
     pairs = functools.partial(_linked, form)
 
-    assert pairs(LinkOptions()) == []  # the answer's middle over the label's top: no row of theirs
+    assert pairs(LinkOptions()) == [("Manager", "CARLTON 100's FMSP")]  # no row with its label: a column's cell
     assert pairs(LinkOptions(raised_answers=True)) == [("Brand & Style", "CARLTON 100's FMSP")]  # no label answers

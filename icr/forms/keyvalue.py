@@ -316,14 +316,17 @@ def label_segments(segments: Sequence[Segment], page_width: int, page_height: in
             continue  # a choice heads nothing
         if any(_same_row(q, o) and o.box[0] >= q.box[2] - 2 and o.label == "answer" for o in segments):
             continue
-        if any(o.row_head is q and o.rule == AnswerRule.RAISED for o in segments):
-            continue  # answered a little above its line
         column = _column_below(q, segments, options)
         if q.label == "question" and column:
             if column[0].label != "answer":  # a table's cell (or a value on its row) keeps the rule that found it
                 column[0].label = "answer"  # a question's answer written under it
                 column[0].rule = AnswerRule.UNDER_QUESTION
-        elif column and _value_like(column[0]) and not (_month(q, options) and _month(column[0], options)):
+        elif (
+            column
+            and _value_like(column[0])
+            and column[0].rule != AnswerRule.RAISED  # answering the label it was typed after
+            and not (_month(q, options) and _month(column[0], options))
+        ):
             q.label = "question"  # a column's heading over its values
             for seg in column:
                 if _value_like(seg):
