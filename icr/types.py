@@ -111,6 +111,11 @@ class OcrPage:
     width: int = 0
     height: int = 0
     number: int = 1
+    lines_seen: int = 0
+    """The text lines the recognizer detected (0: one that does not tell, Tesseract)."""
+    unread: int = 0
+    """Of them, those it read as nothing or unsurely: a page in a script its model lacks leaves most
+    so (:mod:`icr.ocr.scripts`)."""
 
     def lines(self) -> list[TextLine]:
         """Group words into lines by Tesseract's (block, paragraph, line) numbers."""

@@ -87,6 +87,8 @@ class RapidOcrRecognizer:
     the lines the detector found on the whole page may be only part of its text."""
     name: str = "rapidocr"
     _api: RapidOcrApi | None = field(default=None, init=False, repr=False)
+    _seen: list[int] = field(default_factory=lambda: [0, 0], init=False, repr=False)
+    """The page's detected lines so far and those of them read unsurely (``other_scripts.unsure_line``)."""
 
     @property
     def api(self) -> RapidOcrApi:
@@ -107,12 +109,14 @@ class RapidOcrRecognizer:
             if page.text_layer is not None and page.text_layer.strip():
                 out.append(text_layer_page(page))
                 continue
+            self._seen[:] = [0, 0]
             words = [
                 replace(w, text=repair_slips(w.text, self.slips))
                 for w in words_from_lines(self._read(page.image), page.number)
             ]
             h, w = page.image.shape[:2]
-            out.append(page_from_words(words, w, h, page.number))
+            read = page_from_words(words, w, h, page.number)
+            out.append(replace(read, lines_seen=self._seen[0], unread=self._seen[1]))
         return OcrResult(pages=out, engine=self.name, language=language or self.language)
 
     def _read(self, image: Image) -> list[RawLine]:
@@ -294,6 +298,8 @@ class RapidOcrRecognizer:
             return lines
         seen = self.api.seen
         unsure = [(crop, text) for crop, text, score in seen if rule.unsure_line(crop, text, score)]
+        self._seen[0] += len(seen)
+        self._seen[1] += len(unsure)
         if len(unsure) < rule.agree or len(unsure) < rule.share * len(seen):
             return lines
         # the widest unsure lines hold the most letters to tell a script by
@@ -306,6 +312,7 @@ class RapidOcrRecognizer:
         )
         if other < min(rule.agree, len(probes)):
             return lines
+        self._seen[1] -= len(unsure)  # read in the script the model knows (Chinese, Japanese)
         return merged(lines, [normalized(line) for line in wider.read(image)], known, rule.keep)
 
     def _respace(self, grey: Image, line: RawLine) -> RawLine:
