@@ -72,16 +72,20 @@ KANA_FONTS = ("/usr/share/fonts/opentype/ipafont-gothic/ipag.ttf", "/usr/share/f
 """Fonts for Japanese receipts (Debian's fonts-ipafont-gothic, fonts-wqy-microhei)."""
 HAN_FONTS = ("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc",)
 """Fonts for Chinese receipts, simplified and traditional (fonts-wqy-microhei)."""
+HANGUL_FONTS = ("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc",)
+"""Fonts for Korean receipts (fonts-wqy-microhei; no receipt font of FONTS draws Hangul)."""
 
 
 def fonts_for(text: str) -> tuple[str, ...]:
-    """The fonts that draw every character of ``text``: the receipt fonts, or a Chinese or Japanese
-    one for a receipt in those scripts; of the receipt fonts those with a glyph for each of its
+    """The fonts that draw every character of ``text``: the receipt fonts, or a Chinese, Japanese or
+    Korean one for a receipt in those scripts; of the receipt fonts those with a glyph for each of its
     characters (Liberation Mono has none for "฿", "₹", "₺" or "₱": it would print an empty box)."""
     if regex.search(r"[\p{Hiragana}\p{Katakana}]", text):
         return KANA_FONTS
     if regex.search(r"\p{Han}", text):
         return HAN_FONTS
+    if regex.search(r"\p{Hangul}", text):
+        return HANGUL_FONTS
     wanted = {ord(c) for c in text if not c.isspace()}
     drawing = tuple(f for f in FONTS if not Path(f).exists() or wanted <= _characters(f))
     return drawing or FONTS
