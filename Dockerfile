@@ -14,11 +14,13 @@ ENV DEBIAN_FRONTEND=noninteractive \
     ICR_CACHE_DIR=/var/cache/icr \
     MPLCONFIGDIR=/tmp/matplotlib
 
-# Debian's Tesseract (the command line is the second reader) with its English and
-# orientation models; the same packages scripts/setup.sh installs.
+# Debian's Tesseract (the command line is the second reader) with its English and orientation
+# models, and the Russian, Greek and Korean ones that read a page in a script the neural engine has
+# none of (config/icr.yaml script_fallback); the same packages scripts/setup.sh installs.
 RUN apt-get update \
  && apt-get install -y --no-install-recommends \
-      tesseract-ocr tesseract-ocr-eng tesseract-ocr-osd fonts-dejavu-core libglib2.0-0 \
+      tesseract-ocr tesseract-ocr-eng tesseract-ocr-osd tesseract-ocr-rus tesseract-ocr-ell tesseract-ocr-kor \
+      fonts-dejavu-core libglib2.0-0 \
  && rm -rf /var/lib/apt/lists/*
 
 WORKDIR /opt/icr

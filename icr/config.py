@@ -273,6 +273,29 @@ class DateCheckConfig(_Section):
     enabled: bool
 
 
+class ScriptFallbackConfig(_Section):
+    enabled: bool
+    unread: float = Field(ge=0, le=1)
+    """A page whose recognizer read this share of its detected lines as nothing or unsurely ..."""
+    min_lines: int = Field(ge=1)
+    """... and at least this many of them, is read in each listed language;"""
+    letters: int = Field(default=3, ge=1)
+    """a page the recognizer read this many letters of a listed script on is in that script;"""
+    languages: dict[str, str]
+    """Unicode script -> the Tesseract language that reads it (another script: never read again);"""
+    min_confidence: float = Field(default=0.5, ge=0, le=1)
+    """the surest reading is taken this sure ..."""
+    margin: float = Field(default=0.1, ge=0, le=1)
+    """... and, the script unseen, this much surer than with_language's alone;"""
+    with_language: str = Field(default="eng", pattern=r"^([A-Za-z_]{3,}(\+[A-Za-z_]{3,})*)?$")
+    """read with this language too (rus+eng);"""
+    psm: int = Field(default=6, ge=0, le=13)
+    keep_numbers: float = Field(default=0.9, ge=0)
+    """a number the recognizer read this surely keeps its reading (above 1: never);"""
+    join_gap: float = Field(default=0.5, ge=0)
+    """Hangul or Han characters nearer than this many heights are one word."""
+
+
 class ConsolidateConfig(_Section):
     enabled: bool
     fields: list[Literal["company", "address"]]
@@ -416,6 +439,7 @@ class IcrConfig(_Section):
     recognizer: RecognizerConfig
     second_read: SecondReadConfig
     date_check: DateCheckConfig
+    script_fallback: ScriptFallbackConfig | None = None
     consolidate: ConsolidateConfig
     duplicates: DuplicatesConfig | None = None
     text_corrector: TextCorrectorConfig

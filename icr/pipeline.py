@@ -32,6 +32,7 @@ from icr.forms.reader import FORM, FormReader
 from icr.forms.zonal import ZonalLayout
 from icr.imaging.load import PageLimits, load_pages, supported_extensions
 from icr.layout import column_spans, gutter_cuts, joined, side_by_side, text_extent, word_columns
+from icr.ocr.scripts import ScriptFallback, read_again
 from icr.stages import ImageCorrector, Populator, Recognizer, TextCorrector
 from icr.store import FileStore, encode_png
 from icr.text.ledger import Provenance
@@ -100,6 +101,11 @@ class Stages:
     form_recognizer: Recognizer | None = None
     """The recognizer a form is read again with (None: ``recognizer``): Tesseract when that is a neural engine,
     whose detector takes no page segmentation mode and whose every zone crop would go through it."""
+    script_fallback: ScriptFallback | None = None
+    """When a page the recognizer could not read (a script its model lacks) is read by Tesseract in
+    that script (``script_fallback``; None: never); see :func:`_other_script`."""
+    script_recognizer: Recognizer | None = None
+    """The Tesseract recognizer of :attr:`script_fallback`."""
 
     def close(self) -> None:
         self.recognizer.close()
@@ -107,6 +113,8 @@ class Stages:
             self.second_recognizer.close()
         if self.form_recognizer is not None:
             self.form_recognizer.close()
+        if self.script_recognizer is not None:
+            self.script_recognizer.close()
 
 
 def build_stages(settings: Settings) -> Stages:
@@ -132,6 +140,11 @@ def build_stages(settings: Settings) -> Stages:
     form_recognizer = None
     if forms is not None and settings.stage("recognizer") in NEURAL_RECOGNIZERS:
         form_recognizer = build_recognizer(settings.with_overrides({"stages": {"recognizer": "auto"}}))
+    script_fallback, script_recognizer = None, None
+    fallback = settings.section("script_fallback")
+    if fallback.get("enabled") and settings.stage("recognizer") in NEURAL_RECOGNIZERS:
+        script_fallback = ScriptFallback(**{k: v for k, v in fallback.items() if k != "enabled"})
+        script_recognizer = build_recognizer(settings.with_overrides({"stages": {"recognizer": "auto"}}))
     calibration = None
     if settings.get("calibration", "enabled", False) and settings.stage("text_corrector") == "default":
         # the default corrector's scores are what config/calibration.yaml was fitted on
@@ -154,6 +167,8 @@ def build_stages(settings: Settings) -> Stages:
         forms=forms,
         form_corrector=form_corrector,
         form_recognizer=form_recognizer,
+        script_fallback=script_fallback,
+        script_recognizer=script_recognizer,
         calibration=calibration,
     )
 
@@ -217,7 +232,32 @@ def _read(
     timings["recognize"] = timings.get("recognize", 0.0) + time.perf_counter() - t
     if any(page.info.get("orientation_deferred") for page in corrected):
         corrected, ocr = _settle_orientation(pages, corrected, ocr, stages, how, engine, timings)
-    return corrected, ocr
+    return corrected, _other_script(corrected, ocr, stages, timings)
+
+
+def _other_script(
+    corrected: list[CorrectedPage], ocr: OcrResult, stages: Stages, timings: dict[str, float]
+) -> OcrResult:
+    """``ocr`` with each page its recognizer could not read (a script its model lacks: Cyrillic, Hangul)
+    read again by Tesseract in that script's language, when its model is installed (:mod:`icr.ocr.scripts`)."""
+    rule, tesseract = stages.script_fallback, stages.script_recognizer
+    if rule is None or tesseract is None or len(corrected) != len(ocr.pages):
+        return ocr
+    if not any(rule.looked_at(page) for page in ocr.pages):
+        return ocr
+    from icr.ocr import tesseract as tesseract_cli  # pytesseract: the worker side only
+
+    def read(page: CorrectedPage, language: str) -> OcrPage:
+        return tesseract.recognize([page], language=language, psm=rule.psm).pages[0]
+
+    t = time.perf_counter()
+    pages, languages = read_again(ocr.pages, corrected, rule, read, tesseract_cli.languages)
+    timings["script_fallback"] = timings.get("script_fallback", 0.0) + time.perf_counter() - t
+    if not languages:
+        return ocr
+    for page in corrected:
+        page.info["script_fallback"] = 1.0
+    return replace(ocr, pages=pages, language="+".join(dict.fromkeys(languages)))
 
 
 def _settle_orientation(

@@ -10,8 +10,10 @@ as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 # (held out of training); the rest of the second line, fonts-liberation and fonts-dejavu-extra: what
 # `icr htr train` renders its words in (every installed DejaVu face counts: the same set everywhere);
 # fonts-ipafont-gothic, fonts-wqy-microhei: the Japanese and Chinese receipts the tests and
-# benchmarks/world_scans.py print
-packages=(tesseract-ocr tesseract-ocr-eng tesseract-ocr-osd fonts-dejavu-core python3-venv python3-pip
+# benchmarks/world_scans.py print; tesseract-ocr-rus, -ell, -kor: the models that read a page in a script
+# the neural engine has none of (config/icr.yaml script_fallback)
+packages=(tesseract-ocr tesseract-ocr-eng tesseract-ocr-osd tesseract-ocr-rus tesseract-ocr-ell tesseract-ocr-kor
+  fonts-dejavu-core python3-venv python3-pip
   fonts-humor-sans fonts-sjfonts fonts-femkeklaver
   fonts-bwht fonts-dkg-handwriting fonts-breip fonts-kristi fonts-rufscript fonts-klee fonts-comic-neue
   fonts-dancingscript fonts-kaushanscript fonts-liberation fonts-dejavu-extra

@@ -5,6 +5,7 @@ Turning that output into words and lines is :mod:`icr.ocr.adapter`'s job.
 
 from __future__ import annotations
 
+import functools
 import os
 from typing import Any
 
@@ -44,3 +45,14 @@ def version() -> str:
     import pytesseract
 
     return str(pytesseract.get_tesseract_version())
+
+
+@functools.cache
+def languages() -> frozenset[str]:
+    """The languages the ``tesseract`` binary has models for (``tesseract --list-langs``; none when it is missing)."""
+    import pytesseract
+
+    try:
+        return frozenset(pytesseract.get_languages())
+    except (pytesseract.TesseractNotFoundError, pytesseract.TesseractError, OSError):
+        return frozenset()
