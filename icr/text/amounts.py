@@ -500,8 +500,10 @@ def choose_amounts(
         return bonus + sequence_bonus.get(v, 0.0)
 
     def sums_items(h: AmountHit) -> bool:
+        """Where no total label and no tax was read, the item prices above ``h`` add up to it (with a tax
+        on top, what they add up to is the subtotal)."""
         count, value = items_above.get(h.line, (0, Decimal(0)))
-        return count >= 2 and value == h.value
+        return not has_total and not taxes and count >= 2 and value == h.value
 
     def sums_groups(h: AmountHit) -> bool:
         """``h`` is printed after two group totals it is the sum of ("TOTAL 6% SUPPLIES (INC GST) 30.01",
