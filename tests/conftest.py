@@ -9,13 +9,14 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from types import ModuleType
 
+import numpy as np
 import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from icr.config import Settings, load_settings
 from icr.pipeline import Executor, Task
-from icr.types import DocumentResult
+from icr.types import DocumentResult, Image
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLES = ROOT / "samples"
@@ -100,3 +101,16 @@ class Replay(Executor):
         for task in tasks:
             r = self.results[Path(task.path).stem]
             yield DocumentResult(task.path, task.sha256, r.status, ocr=r.ocr, extraction=r.extraction, pages=1)
+
+
+def printed(lines: Sequence[str], font: Path, width: int, step: int, size: int = 26) -> Image:
+    """``lines`` typed in ``font`` (black on white, one every ``step`` px, 20 px margins): a page to read."""
+    from PIL import Image as PilImage
+    from PIL import ImageDraw, ImageFont
+
+    face = ImageFont.truetype(str(font), size)
+    page = PilImage.new("L", (width, step * len(lines) + 40), 255)
+    draw = ImageDraw.Draw(page)
+    for i, line in enumerate(lines):
+        draw.text((20, 20 + step * i), line, font=face, fill=20)
+    return np.asarray(page)

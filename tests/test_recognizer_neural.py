@@ -12,7 +12,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
-from conftest import SAMPLES
+from conftest import SAMPLES, printed
 
 from icr.config import load_settings
 from icr.errors import ConfigError
@@ -977,8 +977,6 @@ JAPANESE_FONT = Path("/usr/share/fonts/opentype/ipafont-gothic/ipag.ttf")
 @pytest.mark.slow
 @pytest.mark.skipif(not JAPANESE_FONT.exists(), reason="no Japanese font (Debian's fonts-ipafont-gothic)")
 def test_real_engine_reads_a_japanese_receipt_and_the_packs_give_its_fields() -> None:
-    from PIL import Image, ImageDraw, ImageFont
-
     from icr.text.corrector import DefaultTextCorrector
 
     text = [
@@ -992,13 +990,8 @@ def test_real_engine_reads_a_japanese_receipt_and_the_packs_give_its_fields() ->
         "お預り              ¥500",
         "お釣り              ¥192",
     ]
-    font = ImageFont.truetype(str(JAPANESE_FONT), 26)
-    image = Image.new("L", (560, 40 * len(text) + 40), 255)
-    draw = ImageDraw.Draw(image)
-    for i, line in enumerate(text):
-        draw.text((20, 20 + 40 * i), line, font=font, fill=20)
     settings = load_settings(profile="accurate")
-    page = CorrectedPage(np.asarray(image), 1)
+    page = CorrectedPage(printed(text, JAPANESE_FONT, width=560, step=40), 1)
     ocr = build_recognizer(settings).recognize([page])
     assert "合計" in ocr.text and "ローソン" in ocr.text, ocr.text
     # the rule of stars, which the model reads as a row of kanji unsurely, adds no line of kanji: the

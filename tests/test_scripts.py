@@ -13,6 +13,7 @@ from icr.ocr import rapidocr_api
 from icr.ocr.adapter import page_from_words
 from icr.ocr.scripts import ScriptFallback, combined, joined, read_again
 from icr.types import OcrPage, Word
+from tests.conftest import printed
 
 RULE = ScriptFallback(unread=0.15, min_lines=3, languages={"Cyrillic": "rus", "Greek": "ell"})
 EVERY = frozenset({"eng", "rus", "ell", "osd"})
@@ -141,7 +142,7 @@ def _missing() -> str | None:
 @pytest.mark.tesseract
 @pytest.mark.skipif(_missing() is not None, reason=str(_missing()))
 def test_real_engines_read_a_russian_receipt_and_the_pack_gives_its_fields(tmp_path: Path) -> None:
-    from PIL import Image, ImageDraw, ImageFont
+    from PIL import Image as PilImage
 
     from icr.config import load_settings
     from icr.pipeline import Task, build_stages, process_document
@@ -159,13 +160,8 @@ def test_real_engines_read_a_russian_receipt_and_the_pack_gives_its_fields(tmp_p
         "СДАЧА             =52.60",
         "21.08.2024 12:31",
     ]
-    font = ImageFont.truetype(str(CYRILLIC_FONT), 26)
-    image = Image.new("L", (520, 42 * len(text) + 40), 255)
-    draw = ImageDraw.Draw(image)
-    for i, line in enumerate(text):
-        draw.text((20, 20 + 42 * i), line, font=font, fill=20)
     path = tmp_path / "ru.png"
-    image.save(path)
+    PilImage.fromarray(printed(text, CYRILLIC_FONT, width=520, step=42)).save(path)
     stages = build_stages(load_settings(profile="accurate"))
     try:
         result = process_document(Task(str(path), "x"), stages)
