@@ -720,6 +720,10 @@ def test_the_card_payment_the_items_add_up_to_is_the_total_when_its_line_is_unre
     # not the largest item's price: the payment is what the items add up to
     lines = ["CORNER DELI", "Sandwich 8.50", "Soda 4.00", *([total_line] if total_line else []), "VISA 12.50"]
     assert corrector.extract(ocr_from_lines(lines)).fields["total"].typed == Decimal("12.50")
+    # with a subtotal and a service charge read, the items add up to the subtotal, not to the total
+    lines = ["2 Pint Lager £10.40", "1 Fish & Chips £14.95", "Subtotal £25.35", "Service 12.5% £3.17",
+             "Balance Due E28.52", "Paid Card £28.52"]  # fmt: skip
+    assert corrector.extract(ocr_from_lines(lines)).fields["total"].typed == Decimal("28.52")
     # a total read is kept over an amount that is only the items' sum (a subtotal whose label is garbled)
     lines = ["Sandwich 8.50", "Soda 4.00", "Sbtotl 12.50", "TAX 1.25", "TOTAL 13.75"]
     assert corrector.extract(ocr_from_lines(lines)).fields["total"].typed == Decimal("13.75")

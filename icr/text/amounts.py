@@ -499,11 +499,14 @@ def choose_amounts(
             bonus += arith.parts
         return bonus + sequence_bonus.get(v, 0.0)
 
+    # the items' sum checks a total only on a receipt that prints nothing between its items and its
+    # total: with a subtotal, a tax or a tip read, what the items add up to is the subtotal
+    between = any(h.kind in (*PARTS.plus, *PARTS.minus) for h in hits)
+
     def sums_items(h: AmountHit) -> bool:
-        """Where no total label and no tax was read, the item prices above ``h`` add up to it (with a tax
-        on top, what they add up to is the subtotal)."""
+        """Where no total label and none of the parts was read, the item prices above ``h`` add up to it."""
         count, value = items_above.get(h.line, (0, Decimal(0)))
-        return not has_total and not taxes and count >= 2 and value == h.value
+        return not has_total and not between and count >= 2 and value == h.value
 
     def sums_groups(h: AmountHit) -> bool:
         """``h`` is printed after two group totals it is the sum of ("TOTAL 6% SUPPLIES (INC GST) 30.01",

@@ -79,8 +79,8 @@ class TotalArithmetic(_Weights):
     sums_groups: float
     """Printed after two group totals it is the sum of ("TOTAL 6% SUPPLIES", "TOTAL 0% SUPPLIES")."""
     sums_items: float
-    """No total label and no tax was read, and the item prices printed above it (each item line's last
-    amount, two or more) add up to the candidate."""
+    """No total label and none of the parts (subtotal, tax, tip, ...) was read, and the item prices printed
+    above it (each item line's last amount, two or more) add up to the candidate."""
 
 
 class TotalWeights(_Weights):
