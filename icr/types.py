@@ -209,6 +209,16 @@ Box = tuple[int, int, int, int]
 """(x0, y0, x1, y1) in pixels of the page image as loaded."""
 
 
+def box_overlap(a: Box, b: Box) -> float:
+    """The share of the smaller of two boxes that they share (0: apart, or a box of no area)."""
+    w = min(a[2], b[2]) - max(a[0], b[0])
+    h = min(a[3], b[3]) - max(a[1], b[1])
+    if w <= 0 or h <= 0:
+        return 0.0
+    smaller = min((a[2] - a[0]) * (a[3] - a[1]), (b[2] - b[0]) * (b[3] - b[1]))
+    return w * h / smaller if smaller else 0.0
+
+
 @dataclass(frozen=True)
 class FormPair:
     """One key/value pair read off a form: a question and its answer, or a template's zone.

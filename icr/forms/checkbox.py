@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from icr.types import Box, Image
+from icr.types import Box, Image, box_overlap
 
 
 @dataclass(frozen=True)
@@ -94,15 +94,6 @@ def find_boxes(image: Image, letter_height: float, options: CheckboxOptions | No
             found.append(box)
     kept: list[Box] = []
     for box in sorted(found, key=lambda b: -(b[2] - b[0]) * (b[3] - b[1])):
-        if not any(_overlap(box, k) > 0.3 for k in kept):  # a box's inner outline is the same box
+        if not any(box_overlap(box, k) > 0.3 for k in kept):  # a box's inner outline is the same box
             kept.append(box)
     return sorted(kept, key=lambda b: (b[1], b[0]))
-
-
-def _overlap(a: Box, b: Box) -> float:
-    w = min(a[2], b[2]) - max(a[0], b[0])
-    h = min(a[3], b[3]) - max(a[1], b[1])
-    if w <= 0 or h <= 0:
-        return 0.0
-    smaller = min((a[2] - a[0]) * (a[3] - a[1]), (b[2] - b[0]) * (b[3] - b[1]))
-    return w * h / smaller if smaller else 0.0

@@ -24,7 +24,7 @@ from typing import TypeVar
 import regex
 
 from icr.ocr.adapter import page_from_words
-from icr.types import OcrPage, Word
+from icr.types import OcrPage, Word, box_overlap, words_box
 
 log = logging.getLogger(__name__)
 
@@ -138,11 +138,7 @@ def number_token(text: str) -> bool:
 
 def _overlap(a: Word, b: Word) -> float:
     """The share of the smaller word's box the two boxes share."""
-    w = min(a.left + a.width, b.left + b.width) - max(a.left, b.left)
-    h = min(a.top + a.height, b.top + b.height) - max(a.top, b.top)
-    if w <= 0 or h <= 0:
-        return 0.0
-    return (w * h) / max(1, min(a.width * a.height, b.width * b.height))
+    return box_overlap(words_box([a]), words_box([b]))
 
 
 def combined(neural: OcrPage, tesseract: OcrPage, keep: float, script: str = "") -> OcrPage:
@@ -210,11 +206,11 @@ def read_again(
             continue
         have = installed()
         scripts = [seen] if seen is not None else list(rule.languages)
-        languages = [lang for lang in (rule.language(name, have) for name in scripts) if lang is not None]
-        if not languages:
+        by_language = {lang: name for name in scripts if (lang := rule.language(name, have)) is not None}
+        if not by_language:
             out.append(page)
             continue
-        readings = {language: read(image, language) for language in languages}
+        readings = {language: read(image, language) for language in by_language}
         best = max(readings, key=lambda lang: mean_confidence(readings[lang]))
         sure = mean_confidence(readings[best])
         control = 0.0
@@ -227,7 +223,7 @@ def read_again(
         if sure < rule.min_confidence or sure < control + rule.margin:
             out.append(page)
             continue
-        script = next(name for name in scripts if rule.language(name, have) == best)
+        script = by_language[best]
         again = joined(readings[best], [script], rule.join_gap)
         out.append(combined(page, again, rule.keep_numbers, script))
         read_with.append(best)
